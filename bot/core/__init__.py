@@ -1,0 +1,1 @@
+"""The postmortem core: prepare → prompt → analyse → parse → narrate. No Slack imports here."""

@@ -1,0 +1,113 @@
+"""Incident model: an ordered list of messages, and its rendering for the prompt."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.errors import InputError
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file or snippet on a message. ``text`` is None for binary files (listed by name only)."""
+
+    name: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    author: str
+    text: str
+    # UTC, taken from the data; None when the source has no timestamp (never invented).
+    ts: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def iso_ts(self) -> str | None:
+        return self.ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
+
+    def full_text(self) -> str:
+        """Message text plus attached text, as one block."""
+        parts = [self.text] if self.text else []
+        for att in self.attachments:
+            if att.text is None:
+                parts.append(f"[file: {att.name} (binary, not read)]")
+            else:
+                parts.append(f"[file: {att.name}]\n{att.text}")
+        return "\n".join(parts)
+
+
+@dataclass
+class Incident:
+    messages: list[Message]
+    title: str = "incident"
+    source: str = "text"
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def first_ts(self) -> datetime | None:
+        return next((m.ts for m in self.messages if m.ts), None)
+
+    @property
+    def last_ts(self) -> datetime | None:
+        return next((m.ts for m in reversed(self.messages) if m.ts), None)
+
+
+def render_message(msg: Message) -> str:
+    """One message as prompt text: ``[ISO] author: text``; the time is omitted when unknown."""
+    head = f"[{msg.iso_ts}] {msg.author}:" if msg.iso_ts else f"{msg.author}:"
+    body = msg.full_text()
+    return f"{head} {body}" if "\n" not in body else f"{head}\n{body}"
+
+
+def render_incident(incident: Incident) -> str:
+    return "\n".join(render_message(m) for m in incident.messages)
+
+
+def ts_from_slack(ts: str | float | None) -> datetime | None:
+    if ts in (None, ""):
+        return None
+    try:
+        return datetime.fromtimestamp(float(ts), tz=timezone.utc)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
+    """Plain text is one message from 'incident-notes'; timestamps stay inside the text."""
+    if not text.strip():
+        raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
+    return Incident(messages=[Message(author="incident-notes", text=text.strip())], title=title, source=source)
+
+
+def load_incident(path: str) -> Incident:
+    """Load from a path or '-' (stdin). JSON is read as Slack data; anything else as plain text."""
+    from bot.core.slack_json import incident_from_slack_json
+
+    if path == "-":
+        raw, title = sys.stdin.read(), "stdin"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise InputError(f"no such incident file: {path}", "give the path of a text, log or Slack JSON file, or '-' for stdin")
+        try:
+            raw = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}", "check the file's permissions") from None
+        title = file.stem
+    stripped = raw.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} looks like JSON but does not parse (line {exc.lineno}: {exc.msg})",
+                "fix the JSON, or save the incident as plain text",
+            ) from None
+        return incident_from_slack_json(data, title=title)
+    return incident_from_text(raw, title=title, source="file" if path != "-" else "stdin")

