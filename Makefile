@@ -1,0 +1,34 @@
+# Every target sets up .venv itself, so a fresh clone needs only Python 3.11+ and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test demo analyze doctor bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the Slack bot (Socket Mode)
+	$(BIN)/python -m bot
+
+test: $(STAMP)  ## run the whole test suite (no network beyond 127.0.0.1)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)  ## analyse the bundled sample incident with your LLM server → out/demo
+	$(BIN)/python -m bot analyze bot/samples/checkout-incident.json --out out/demo
+
+analyze: $(STAMP)  ## make analyze INPUT=path/to/incident.txt
+	$(BIN)/python -m bot analyze $(INPUT) --out out/$(notdir $(basename $(INPUT)))
+
+doctor: $(STAMP)
+	$(BIN)/python -m bot doctor
+
+bench: $(STAMP)  ## every benchmark; figures go to bench/results/
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

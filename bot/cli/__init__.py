@@ -1,0 +1,54 @@
+"""Command line: `python -m bot` runs the Slack app; subcommands analyze, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.errors import PostmortemError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postmortem-bot", description="Testing-focused incident postmortems.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the Slack app in Socket Mode (the default)")
+    analyze = sub.add_parser("analyze", help="analyse an incident file without Slack")
+    analyze.add_argument("input", help="a text, log or Slack JSON file, or - for stdin")
+    analyze.add_argument("--out", default="out", help="output folder (default: out)")
+    analyze.add_argument("--no-audio", action="store_true", help="skip narration")
+    analyze.add_argument("--model", help="override LLM_MODEL")
+    sub.add_parser("doctor", help="check Slack, the LLM server and the TTS engines")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "analyze":
+            from bot.cli.analyze import analyze
+
+            return asyncio.run(analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model))
+        if args.command == "doctor":
+            from bot.cli.doctor import doctor
+
+            return asyncio.run(doctor())
+        from bot.slack.app import run_app
+
+        return asyncio.run(run_app())
+    except PostmortemError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI promises a one-line cause on every failure
+        logging.getLogger("bot").debug("unexpected failure", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {exc} — fix: rerun with -v for details", file=sys.stderr)
+        return 4

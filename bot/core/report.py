@@ -1,0 +1,61 @@
+"""The run record (run.json) and the written report (report.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.core.sections import Section
+
+
+@dataclass
+class RunInfo:
+    prompt_version: str
+    model: str
+    message_count: int = 0
+    context_tokens: int | None = None
+    token_budget: int | None = None
+    token_estimate: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tts_engine: str | None = None
+    tts_voice: str | None = None
+    audio_error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    total_s: float | None = None
+    sections_found: list[str] = field(default_factory=list)
+    missing_sections: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+    omitted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def render_header(title: str, info: RunInfo) -> str:
+    return (
+        f"# Testing postmortem: {title}\n\n"
+        f"_Model `{info.model}`, prompt version `{info.prompt_version}`. "
+        "AI-generated draft: verify before acting._\n"
+    )
+
+
+def render_notes(info: RunInfo) -> str:
+    """What the reader should know about the input: redactions, omissions, missing sections."""
+    notes = []
+    if info.redactions:
+        counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.redactions.items()))
+        notes.append(f"- Redacted before analysis: {counts}")
+    notes += [f"- Left out to fit the context: {item}" for item in info.omitted]
+    if info.missing_sections:
+        notes.append("- The model did not write: " + ", ".join(info.missing_sections))
+    notes += [f"- Warning: {w}" for w in info.warnings]
+    return "## Notes on this run\n\n" + "\n".join(notes) + "\n" if notes else ""
+
+
+def render_report(title: str, sections: list[Section], info: RunInfo) -> str:
+    body = "\n\n".join(s.markdown for s in sections)
+    parts = [render_header(title, info), body, render_notes(info)]
+    return "\n".join(p for p in parts if p).rstrip() + "\n"
