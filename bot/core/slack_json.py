@@ -16,6 +16,10 @@ _LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 NameLookup = Callable[[str], str]
 
 
+def mentioned_user_ids(text: str) -> list[str]:
+    return _MENTION.findall(text)
+
+
 def resolve_mrkdwn(text: str, name_of: NameLookup) -> str:
     """Turn Slack's ``<@U…>``, ``<#C…|name>`` and ``<url|label>`` markup into readable text."""
     text = _MENTION.sub(lambda m: "@" + name_of(m.group(1)), text)

@@ -32,7 +32,9 @@ async def synthesize(text: str, voice: str, rate: str, timeout_s: float) -> tupl
         try:
             return await _attempt(text, voice, rate, timeout_s)
         except ValueError as exc:  # edge-tts's own check of the voice name
-            raise EngineFailed(f"invalid voice {voice!r} (TTS_VOICE): {exc}") from exc
+            raise EngineFailed(
+                f"invalid voice {voice!r} (TTS_VOICE); expected a name like en-US-AndrewNeural"
+            ) from exc
         except (EdgeTTSException, aiohttp.ClientError, TimeoutError) as exc:
             reason = _describe(exc, timeout_s)
             log.info("edge-tts attempt %d failed: %s", attempt, reason)

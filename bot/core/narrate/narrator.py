@@ -14,11 +14,14 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 _ORDER = {"auto": (EDGE, PIPER), "edge": (EDGE,), "piper": (PIPER,), "none": ()}
+_EDGE_FIX = ("check that this host can reach Microsoft's speech service and that edge-tts is "
+             "up to date (pip install -U edge-tts)")
+_PIPER_FIX = ("unset PIPER_VOICE to use the bundled voice, or point it at a piper .onnx model "
+              "with its .onnx.json beside it")
 _FIX = {
-    EDGE: "check that this host can reach Microsoft's speech service and that edge-tts is "
-    "up to date (pip install -U edge-tts), or set TTS_ENGINE=piper to narrate offline",
-    PIPER: "unset PIPER_VOICE to use the bundled voice, or point it at a piper .onnx model "
-    "with its .onnx.json beside it",
+    "edge": f"{_EDGE_FIX}, or set TTS_ENGINE=piper to narrate offline",
+    "piper": _PIPER_FIX,
+    "auto": f"for the offline fallback, {_PIPER_FIX}; for edge-tts, {_EDGE_FIX}",
 }
 
 
@@ -59,8 +62,7 @@ class Narrator:
                 audio = Audio(audio.mp3, audio.engine, audio.voice, audio.duration_s, "; ".join(failures))
             log.info("narration: %.1f s of audio by %s (%s)", audio.duration_s, engine, audio.voice)
             return audio
-        raise NarrationError("no narration: " + "; ".join(failures),
-                             "; or ".join(_FIX[engine] for engine in self._order))
+        raise NarrationError("no narration: " + "; ".join(failures), _FIX[self._settings.tts_engine])
 
     async def _run(self, engine: str, text: str) -> Audio:
         s = self._settings

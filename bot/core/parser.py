@@ -1,0 +1,261 @@
+"""Incremental parser: a streamed LLM answer -> postmortem Sections, tolerant of heading drift.
+
+Weak local models rarely reproduce the requested headings exactly, so a heading is recognised by its
+normalised words (synonyms, any case, emoji, numbering, bold instead of ``#`` ...) rather than by text.
+Sections are emitted as soon as the next heading line is complete, so Slack can post them while the
+model is still writing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.core.sections import SECTION_TITLES, Section, SectionId
+
+RAW_TITLE = "Postmortem (unstructured model output)"
+
+_SYNONYMS: dict[SectionId, tuple[str, ...]] = {
+    SectionId.TIMELINE: ("timeline", "blast radius", "impact"),
+    SectionId.GAPS: ("testing gap", "test gap", "gap analysis", "gap"),
+    SectionId.ROOT_CAUSE: ("root cause", "primary root cause", "root cause analysis"),
+    SectionId.PREVENTION: ("prevention", "validation strategy", "prevention strategy", "action items"),
+    SectionId.TEST_SUITE: ("recommended tests", "test suite", "tests to add"),
+    SectionId.AUDIO_SUMMARY: (
+        "audio summary", "voice summary", "AudioSummary", "spoken summary", "executive summary", "tl dr", "tldr", "summary",
+    ),
+}
+
+# Words that may decorate a heading without counting as "extra": canonical titles use some of them
+# ("Root Cause Determination"), and models add others ("Section 6", "Incident Timeline").
+_FILLER = frozenset(
+    "a an and the of for to in on our with incident section part word analysis determination detail".split()
+)
+
+# How many unexplained words each heading form may carry. A markdown heading is unambiguous, so it may
+# say "## Root Cause: pool exhaustion"; a bare line must be nothing but the title, because "1. Add a
+# gap test" style list items are body text.
+_BUDGET_HASH, _BUDGET_BOLD, _BUDGET_COLON, _BUDGET_PLAIN = 4, 3, 1, 0
+_MAX_HEADING_WORDS = 14
+
+_HASH_RE = re.compile(r"#{1,6}\s+(.*?)[\s#]*")
+_NUMBER_RE = re.compile(r"(?:\d+\s*[.):]|section\s+\d+\s*[:.)\-–—]?)\s*", re.IGNORECASE)
+_BOLD_RE = re.compile(r"(\*{1,3}|_{1,3})(.+?)\1\s*:?")
+_PARENS_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_FENCE_RE = re.compile(r"(`{3,}|~{3,})")
+_RULE_RE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|={3,}")
+_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+
+
+def _stem(word: str) -> str:
+    # Enough morphology for headings: "Gaps"/"Tests"/"Items" match "gap"/"test"/"item"; keep "analysis", "radius".
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "AudioSummary" -> "Audio Summary"
+    return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+_PHRASES: dict[SectionId, list[tuple[str, ...]]] = {
+    sid: [tuple(_words(p)) for p in (SECTION_TITLES[sid], *phrases)] for sid, phrases in _SYNONYMS.items()
+}
+
+
+def _strip_symbols(text: str) -> str:
+    """Drop emoji and pictographs (category So/Sk plus joiners and variation selectors)."""
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Co") and ch not in "\u200d\ufe0f\u20e3"
+    )
+
+
+def _match(text: str, budget: int) -> SectionId | None:
+    """The section whose title words lead ``text`` with at most ``budget`` unexplained words."""
+    words = _words(text)
+    if not words or len(words) > _MAX_HEADING_WORDS:
+        return None
+    significant = [i for i, w in enumerate(words) if w not in _FILLER and not w.isdigit()]
+    best: tuple[tuple[int, int], SectionId] | None = None
+    for sid, phrases in _PHRASES.items():
+        covered: set[int] = set()
+        for phrase in phrases:
+            n = len(phrase)
+            covered.update(j for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == phrase for j in range(i, i + n))
+        # The title must come first: "Test 3: timeline replay" is a test name, not the Timeline section.
+        if not covered or not significant or significant[0] not in covered:
+            continue
+        if sum(1 for i in significant if i not in covered) > budget:
+            continue
+        key = (len(covered), -min(covered))
+        if best is None or key > best[0]:
+            best = (key, sid)
+    return best[1] if best else None
+
+
+def classify_heading(line: str) -> SectionId | None:
+    """The section a single complete line introduces, or None if it is body text."""
+    s = _PARENS_RE.sub("", _strip_symbols(line)).strip()
+    if not s or len(s) > 120:
+        return None
+    if s.startswith("#"):
+        m = _HASH_RE.fullmatch(s)
+        return _match(m.group(1), _BUDGET_HASH) if m else None
+    if s[0] in ">|" or re.match(r"[-*+]\s", s):  # quotes, tables and bullets are content
+        return None
+    core = _NUMBER_RE.sub("", s, count=1) if _NUMBER_RE.match(s) else s
+    bold = _BOLD_RE.fullmatch(core)
+    if bold and bold.group(1) not in bold.group(2):
+        return _match(bold.group(2), _BUDGET_BOLD)
+    if core.endswith(":"):  # only a bare "Heading:" line; "Root cause: the pool..." is a sentence
+        return _match(core[:-1], _BUDGET_COLON)
+    if core.endswith((".", "!", "?")):
+        return None
+    return _match(core, _BUDGET_PLAIN)
+
+
+def _tidy(lines: list[str]) -> str:
+    """Body text without blank lines or decorative rules at its edges."""
+    def edge(line: str) -> bool:
+        return not line.strip() or bool(_RULE_RE.fullmatch(line.strip()))
+
+    start, end = 0, len(lines)
+    while start < end and edge(lines[start]):
+        start += 1
+    while end > start and edge(lines[end - 1]):
+        end -= 1
+    return "\n".join(lines[start:end])
+
+
+def _partial_tag(low: str, tags: tuple[str, ...]) -> int:
+    """Length of the longest suffix of ``low`` that could be the start of one of ``tags``."""
+    for n in range(min(len(low), max(map(len, tags)) - 1), 0, -1):
+        if any(tag.startswith(low[-n:]) for tag in tags):
+            return n
+    return 0
+
+
+class StreamingSectionParser:
+    """Feed text chunks as they stream; get back the sections each chunk completed."""
+
+    def __init__(self) -> None:
+        self._pending = ""  # tail that may be the start of a <think> tag
+        self._in_think = False
+        self._line = ""  # partial line: only complete lines are classified
+        self._fence: str | None = None
+        self._current: SectionId | None = None
+        self._started = False
+        self._body: list[str] = []
+        self._preamble: list[str] = []
+        self._emitted: list[Section] = []
+        self._seen: set[SectionId] = set()
+        self._closed = False
+
+    @property
+    def preamble(self) -> str:
+        return _tidy(self._preamble)
+
+    @property
+    def sections(self) -> list[Section]:
+        return list(self._emitted)
+
+    def missing(self) -> list[SectionId]:
+        return [sid for sid in SECTION_TITLES if sid not in self._seen]
+
+    def feed(self, chunk: str) -> list[Section]:
+        if self._closed:
+            raise RuntimeError("StreamingSectionParser.feed() after close()")
+        before = len(self._emitted)
+        self._consume(self._unthink(chunk, final=False))
+        return self._emitted[before:]
+
+    def close(self) -> list[Section]:
+        if self._closed:
+            return []
+        before = len(self._emitted)
+        self._consume(self._unthink("", final=True))
+        if self._line:
+            self._take_line(self._line.rstrip("\r"))
+            self._line = ""
+        self._closed = True
+        if self._started:
+            self._emit()
+        elif raw := self.preamble:
+            # No heading at all: hand the whole answer on rather than lose it.
+            self._emitted.append(Section(None, RAW_TITLE, raw))
+        return self._emitted[before:]
+
+    def _unthink(self, chunk: str, *, final: bool) -> str:
+        """Remove <think>...</think> reasoning, holding back a tail that may be a split tag."""
+        text, self._pending = self._pending + chunk, ""
+        out: list[str] = []
+        while text:
+            low = text.lower()
+            tag = _THINK_CLOSE if self._in_think else _THINK_OPEN
+            at = low.find(tag)
+            stray = -1 if self._in_think else low.find(_THINK_CLOSE)
+            if stray != -1 and (at == -1 or stray < at):
+                # A bare </think>: the chat template opened the block, so what came before was reasoning.
+                if self._started:
+                    out.append(text[:stray])
+                else:
+                    out.clear()
+                    self._preamble, self._line, self._fence = [], "", None
+                text = text[stray + len(_THINK_CLOSE) :]
+                continue
+            if at == -1:
+                keep = 0 if final else _partial_tag(low, (_THINK_OPEN, _THINK_CLOSE))
+                if not self._in_think:
+                    out.append(text[: len(text) - keep])
+                self._pending = text[len(text) - keep :]
+                break
+            if not self._in_think:
+                out.append(text[:at])
+            self._in_think = not self._in_think
+            text = text[at + len(tag) :]
+        return "".join(out)
+
+    def _consume(self, text: str) -> None:
+        if "\n" not in text:
+            self._line += text
+            return
+        *lines, self._line = (self._line + text).split("\n")
+        for line in lines:
+            self._take_line(line.rstrip("\r"))
+
+    def _take_line(self, line: str) -> None:
+        stripped = line.strip()
+        if self._fence:
+            if re.fullmatch(re.escape(self._fence[0]) + "{%d,}" % len(self._fence), stripped):
+                self._fence = None
+            self._append(line)
+            return
+        if fence := _FENCE_RE.match(stripped):
+            self._fence = fence.group(1)
+            self._append(line)
+            return
+        sid = classify_heading(line)
+        # A heading for the section already open ("**Impact:**" under Timeline) is a sub-heading.
+        if sid is None or (self._started and sid is self._current):
+            self._append(line)
+            return
+        if self._started:
+            self._emit()
+        self._started, self._current, self._body = True, sid, []
+        self._seen.add(sid)
+
+    def _append(self, line: str) -> None:
+        (self._body if self._started else self._preamble).append(line)
+
+    def _emit(self) -> None:
+        assert self._current is not None
+        self._emitted.append(Section(self._current, SECTION_TITLES[self._current], _tidy(self._body)))
+
+
+def parse_sections(text: str) -> list[Section]:
+    """Parse a complete answer in one go."""
+    parser = StreamingSectionParser()
+    parser.feed(text)
+    parser.close()
+    return parser.sections

@@ -1,0 +1,192 @@
+"""Text for the narrated summary: markdown -> speakable prose, and a summary built without the model."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.core.sections import Section, SectionId
+
+_FENCED_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_SLACK_LINK_RE = re.compile(r"<[^<>|\s]+\|([^<>]+)>")  # <https://x|label>, <#C1|channel>
+_SLACK_BARE_RE = re.compile(r"<(?:https?:|mailto:|[@#!])[^<>]*>")  # <https://x>, <@U1>, <!here>
+_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+_INLINE_CODE_RE = re.compile(r"`+[^`\n]*`+")
+_EMPHASIS_RES = (
+    re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1"),
+    re.compile(r"(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)"),
+    re.compile(r"(~~)(.+?)\1"),
+)
+_SHORTCODE_RE = re.compile(r"(?<!\w):[a-z][a-z0-9_+\-]*:(?!\w)")  # Slack :white_check_mark:
+_BULLET_RE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+_RULE_RE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|={3,})$")
+_TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SENTENCE_END = (".", "!", "?", ":", ";")
+
+_WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+_INTRO = "Here is the spoken summary of this postmortem."
+# Honest filler for thin material: it describes where the facts are and never states new ones.
+_TEMPLATE = (
+    "This summary was assembled automatically from the written sections, because the model's own spoken summary was not usable.",
+    "It repeats only what the written report says, so some details are left out here.",
+    "Please read the report before planning follow-up work.",
+    "The full written postmortem is in the thread.",
+)
+# Speaking order: the cause first, then what happened, why tests missed it, and what to add.
+_LEADS = (
+    (SectionId.ROOT_CAUSE, "Root cause"),
+    (SectionId.TIMELINE, "What happened"),
+    (SectionId.GAPS, "Testing gaps"),
+    (SectionId.PREVENTION, "Prevention"),
+    (None, "From the report"),
+)
+_MAX_TEST_NAMES = 5
+
+
+def _strip_emoji(text: str) -> str:
+    return "".join(
+        ch for ch in text
+        if unicodedata.category(ch) not in ("So", "Cs", "Co") and ch not in "\u200d\ufe0f\u20e3"
+        and not 0x1F3FB <= ord(ch) <= 0x1F3FF  # skin-tone modifiers
+    )
+
+
+def _clean_inline(text: str) -> str:
+    text = _SLACK_LINK_RE.sub(r"\1", text)
+    text = _SLACK_BARE_RE.sub("", text)
+    text = _IMAGE_RE.sub("", text)
+    text = _MD_LINK_RE.sub(r"\1", text)
+    text = _URL_RE.sub("", text)
+    text = _INLINE_CODE_RE.sub("", text)
+    for pattern in _EMPHASIS_RES:
+        text = pattern.sub(r"\2", text)
+    text = _SHORTCODE_RE.sub("", _strip_emoji(text))
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+def _as_sentence(text: str) -> str:
+    return text if not text or text.endswith(_SENTENCE_END) else text + "."
+
+
+def clean_for_speech(markdown: str) -> str:
+    """Plain prose for TTS. Headings, bullets and table rows become sentences so the voice pauses."""
+    text = _FENCED_RE.sub("\n", markdown.replace("\r\n", "\n"))
+    parts: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            parts.append(_as_sentence(" ".join(paragraph)))
+            paragraph.clear()
+
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or _RULE_RE.match(line) or _TABLE_SEP_RE.match(line):
+            flush()
+            continue
+        line = re.sub(r"^(?:>\s*)+", "", line)
+        standalone = False  # a line that must end as its own sentence
+        if line.startswith("#"):
+            line, standalone = line.lstrip("#"), True
+        elif _BULLET_RE.match(line):
+            line, standalone = _BULLET_RE.sub("", line), True
+        elif line.startswith("|"):
+            line, standalone = ", ".join(c.strip() for c in line.strip("|").split("|") if c.strip()), True
+        line = _clean_inline(line).strip(" -–—")
+        if not line:
+            continue
+        if standalone:
+            flush()
+            parts.append(_as_sentence(line))
+        else:
+            paragraph.append(line)
+    flush()
+    spoken = re.sub(r"\s+", " ", " ".join(parts))
+    spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
+    return re.sub(r"([.!?])[.:;]+", r"\1", spoken).strip()
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RE.findall(text))
+
+
+def needs_summary_fallback(section: Section | None, min_words: int = 60) -> bool:
+    """True when there is no usable spoken summary to narrate."""
+    return section is None or word_count(clean_for_speech(section.body)) < min_words
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", text) if s.strip()]
+
+
+def _test_names(body: str) -> list[str]:
+    """Test names from a test-suite body: '### Test 1: Name' sub-headings, else test_function names."""
+    names = [
+        m.group(1).strip()
+        for m in re.finditer(r"^\s*(?:#+\s*|\*\*)?\s*Test\s*\d*\s*[:.)\-–—]\s*(.+?)(?:\*\*)?\s*$", body, re.MULTILINE | re.IGNORECASE)
+    ]
+    if not names:
+        names = [m.group(1).replace("_", " ") for m in re.finditer(r"\btest_(\w+)", body)]
+    cleaned = [_clean_inline(n).rstrip(".:;*") for n in names]
+    return list(dict.fromkeys(n for n in cleaned if n))[:_MAX_TEST_NAMES]
+
+
+def _join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _material(sections: list[Section]) -> list[list[str]]:
+    """Candidate sentences per topic, in speaking order; the model's own short summary is not reused."""
+    bodies: dict[SectionId | None, list[str]] = {}
+    for section in sections:
+        bodies.setdefault(section.id, []).append(section.body)
+    topics: list[list[str]] = []
+    for sid, lead in _LEADS:
+        sentences = [s for body in bodies.get(sid, []) for s in _sentences(clean_for_speech(body))]
+        if sentences:
+            topics.append([f"{lead}: {sentences[0]}", *sentences[1:]])
+    names = [n for body in bodies.get(SectionId.TEST_SUITE, []) for n in _test_names(body)]
+    if names:
+        topics.append([_as_sentence(f"Recommended tests: {_join_names(names[:_MAX_TEST_NAMES])}")])
+    return topics
+
+
+def _trim(sentence: str, words: int) -> str:
+    """The first ``words`` words of a sentence, ended with a period."""
+    kept = sentence.split()[:words]
+    return " ".join(kept).rstrip(",;:–—-") + "."
+
+
+def deterministic_summary(sections: list[Section], *, target_words: tuple[int, int] = (150, 200)) -> str:
+    """A spoken summary built from the parsed sections, landing in ``target_words`` when material allows."""
+    low, high = target_words
+    closing = _TEMPLATE[-1]
+    budget = high - word_count(_INTRO) - word_count(closing)
+    topics = _material(sections)
+    chosen: list[list[str]] = [[] for _ in topics]
+    used = 0
+    # Round-robin over topics so every section gets its first sentence before any gets a second.
+    for depth in range(max((len(t) for t in topics), default=0)):
+        for i, topic in enumerate(topics):
+            if depth >= len(topic):
+                continue
+            sentence, n = topic[depth], word_count(topic[depth])
+            if used + n > budget:
+                if depth > 0 or budget - used < 8:
+                    continue
+                sentence = _trim(sentence, budget - used)
+                n = word_count(sentence)
+            chosen[i].append(sentence)
+            used += n
+    body = [s for topic in chosen for s in topic]
+    # Pad only with the honest template, and only while it keeps us under the ceiling.
+    for extra in (t for t in _TEMPLATE if t != closing):
+        if word_count(" ".join(body)) + word_count(_INTRO) + word_count(closing) >= low:
+            break
+        if used + word_count(extra) <= budget:
+            body.append(extra)
+            used += word_count(extra)
+    return clean_for_speech(" ".join([_INTRO, *body, closing]))

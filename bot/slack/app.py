@@ -1,0 +1,66 @@
+"""The Slack app: Bolt AsyncApp over Socket Mode, the job queue, and the core pipeline wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.core.pipeline import Pipeline
+from bot.settings import Settings, get_settings
+from bot.slack.client import app_token, make_web_client
+from bot.slack.collect import Collector
+from bot.slack.jobs import JobQueue
+from bot.slack.runner import JobRunner
+from bot.slack.triggers import Triggers
+
+log = logging.getLogger(__name__)
+
+
+class BotApp:
+    """Everything the running bot holds. ``start``/``stop`` let tests and the CLI drive the same object."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.app_token = app_token(settings)
+        self.client = make_web_client(settings)
+        self.pipeline = pipeline or Pipeline(settings)
+        self.app = AsyncApp(client=self.client, process_before_response=False)
+        self.collector: Collector | None = None
+        self.queue: JobQueue | None = None
+        self.handler: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        auth = await self.client.auth_test()
+        self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
+        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector)
+        self.queue = JobQueue(runner, self.settings.llm_concurrency)
+        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji).register(self.app)
+        self.queue.start()
+        self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
+        await self.handler.connect_async()
+        log.info("connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions", auth.get("user"), "/postmortem", self.settings.postmortem_emoji)
+
+    async def stop(self) -> None:
+        if self.handler is not None:
+            await self.handler.close_async()
+        if self.queue is not None:
+            await self.queue.stop()
+        await self.pipeline.aclose()
+
+
+async def run_app() -> int:
+    bot = BotApp(get_settings())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await bot.start()
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+    return 0

@@ -1,0 +1,67 @@
+"""Section → Slack messages: `markdown` blocks (made for AI output) with a plain-text fallback, split to fit limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import MarkdownBlock
+
+from bot.core.sections import Section
+
+# All markdown blocks of one message share 12,000 characters; keep a margin for the heading line.
+MARKDOWN_LIMIT = 11_000
+# The notification/fallback text only needs to say what the message is.
+FALLBACK_CHARS = 300
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str
+    blocks: list[dict]
+
+
+def split_paragraphs(text: str, limit: int) -> list[str]:
+    """Split at blank lines, then at line ends, then hard, so no chunk exceeds ``limit``."""
+    chunks: list[str] = []
+    current = ""
+    for para in text.split("\n\n"):
+        pieces = [para] if len(para) <= limit else _split_long(para, limit)
+        for piece in pieces:
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                chunks.append(current)
+                current = piece
+    if current:
+        chunks.append(current)
+    return chunks or [""]
+
+
+def _split_long(para: str, limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for line in para.split("\n"):
+        while len(line) > limit:
+            out.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            out.append(current)
+            current = line
+    if current:
+        out.append(current)
+    return out
+
+
+def section_messages(section: Section, *, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
+    parts = split_paragraphs(section.body, limit)
+    messages = []
+    for i, part in enumerate(parts):
+        title = section.title if len(parts) == 1 else f"{section.title} ({i + 1}/{len(parts)})"
+        markdown = f"## {title}\n\n{part}"
+        fallback = f"{title}: {part[:FALLBACK_CHARS]}"
+        messages.append(SlackMessage(text=fallback, blocks=[MarkdownBlock(text=markdown).to_dict()]))
+    return messages

@@ -1,0 +1,112 @@
+"""Trigger listeners. Each acks at once and only enqueues; the work runs in the job queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.collect import Collector
+from bot.slack.jobs import Job, JobQueue
+from bot.slack.permalink import USAGE, PermalinkError, parse_permalink
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/postmortem"
+SHORTCUT_CALLBACK_ID = "testing_postmortem"
+MENTION_HELP = (
+    "Mention me *inside an incident thread* and I will write a testing postmortem of it. "
+    "Elsewhere: react to any message of the thread with :{emoji}:, use the message shortcut "
+    "*Testing postmortem*, or run `/postmortem <thread link>`."
+)
+
+
+class Triggers:
+    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str) -> None:
+        self.queue = queue
+        self.collector = collector
+        self.client = client
+        self.emoji = emoji
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(COMMAND)(self.on_command)
+        app.event("reaction_added")(self.on_reaction)
+        app.event("app_mention")(self.on_mention)
+        app.shortcut(SHORTCUT_CALLBACK_ID)(self.on_shortcut)
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        words = str(command.get("text") or "").split()
+        regenerate = bool(words) and words[-1].lower() == "again"
+        if regenerate:
+            words = words[:-1]
+        if len(words) > 1 or (words and words[0].lower() == "help"):
+            await ack(text=USAGE, response_type="ephemeral")
+            return
+        base = dict(user=command["user_id"], channel_name=command.get("channel_name"), response_url=command.get("response_url"), regenerate=regenerate)
+        if not words:
+            job = Job(kind="command", channel=command["channel_id"], root_ts=None, **base)
+        else:
+            try:
+                ref = parse_permalink(words[0], command.get("team_domain"))
+            except PermalinkError as exc:
+                await ack(text=str(exc), response_type="ephemeral")
+                return
+            # A reply's link names its root in thread_ts; a root's link has none.
+            job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts or ref.ts, **base)
+        await ack(text=self._submit_text(job), response_type="ephemeral")
+
+    async def on_reaction(self, event: dict[str, Any]) -> None:
+        item = event.get("item", {})
+        if event.get("reaction") != self.emoji or item.get("type") != "message":
+            return
+        # Events are acked by Bolt before this runs, so one lookup here costs the user nothing.
+        try:
+            root = await self.collector.thread_root(item["channel"], item["ts"])
+        except SlackApiError as exc:
+            log.info("reaction on %s/%s: cannot read the thread (%s)", item.get("channel"), item.get("ts"), exc.response.get("error"))
+            await self._ephemeral(item["channel"], event["user"], "I cannot read that thread. Invite me to the channel with `/invite @postmortem-bot`.")
+            return
+        job = Job(kind="reaction", channel=item["channel"], root_ts=root, user=event["user"])
+        await self._submit_and_tell(job)
+
+    async def on_mention(self, event: dict[str, Any]) -> None:
+        thread_ts = event.get("thread_ts")
+        if not thread_ts:
+            await self._ephemeral(event["channel"], event["user"], MENTION_HELP.format(emoji=self.emoji))
+            return
+        await self._submit_and_tell(Job(kind="mention", channel=event["channel"], root_ts=thread_ts, user=event["user"]))
+
+    async def on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
+        await ack()
+        message = shortcut.get("message", {})
+        channel = shortcut.get("channel", {})
+        job = Job(
+            kind="shortcut", channel=channel["id"], root_ts=message.get("thread_ts") or message["ts"],
+            user=shortcut["user"]["id"], channel_name=channel.get("name"), response_url=shortcut.get("response_url"),
+        )
+        await self._submit_and_tell(job)
+
+    def _submit_text(self, job: Job) -> str:
+        sub = self.queue.submit(job)
+        if not sub.accepted:
+            return self._busy_text(sub.existing)
+        where = "this channel's recent history" if job.root_ts is None else "that thread"
+        queue = f" (position {sub.position} in the queue)" if sub.position > 1 else ""
+        return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
+
+    def _busy_text(self, existing: Job | None) -> str:
+        return ":hourglass_flowing_sand: A postmortem of this thread is already queued or running; its progress is in the thread."
+
+    async def _submit_and_tell(self, job: Job) -> None:
+        sub = self.queue.submit(job)
+        if not sub.accepted:
+            await self._ephemeral(job.channel, job.user, self._busy_text(sub.existing))
+
+    async def _ephemeral(self, channel: str, user: str, text: str) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.info("could not post an ephemeral to %s in %s: %s", user, channel, exc.response.get("error"))

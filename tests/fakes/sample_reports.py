@@ -1,0 +1,63 @@
+"""Realistic model output for tests: a six-section, testing-focused postmortem in Markdown."""
+
+from __future__ import annotations
+
+from bot.core.sections import SECTION_TITLES, SectionId
+
+_BODIES: dict[SectionId, str] = {
+    SectionId.TIMELINE: """\
+- **14:02 UTC** — deploy `checkout-api` v2.31.0 rolls out; it lowers the payment-gateway client timeout from 5 s to 500 ms.
+- **14:09 UTC** — p99 latency on `POST /orders` climbs to 4.8 s; the error rate reaches 18%.
+- **14:17 UTC** — on-call pages the payments team after `PaymentGatewayTimeout` alerts fire in eu-west-1.
+- **14:31 UTC** — rollback to v2.30.4 completes; error rate returns to baseline by 14:36.
+
+**Blast radius:** about 3,400 failed checkouts over 34 minutes, EU customers only; no data loss, no double charges.""",
+    SectionId.GAPS: """\
+- No integration test exercises the gateway client against realistic latency (the sandbox answers in 40 ms).
+- The config change shipped without a contract test pinning timeout values to the gateway's documented SLO.
+- Canary analysis compared error rates over 2 minutes, too short to see tail-latency failures.""",
+    SectionId.ROOT_CAUSE: """\
+A refactor moved the gateway timeout from `payments.yaml` into code and mistyped `5_000` as `500` milliseconds. \
+The gateway's p95 in eu-west-1 is 620 ms, so roughly a fifth of calls timed out. Unit tests mocked the client and \
+never saw the value; staging talks to a sandbox that answers far faster than production.""",
+    SectionId.PREVENTION: """\
+1. Add a latency-injecting fake gateway to the integration suite (p95 700 ms, p99 2 s) and run checkout flows against it.
+2. Assert configured timeouts against the gateway SLO in a contract test that fails the build.
+3. Extend canary analysis to 15 minutes and gate on p99 latency as well as error rate.
+4. Validate: replay the 14:02 deploy in staging with the fake gateway and confirm the new tests fail on v2.31.0.""",
+    SectionId.TEST_SUITE: """\
+```python
+def test_checkout_survives_slow_gateway(fake_gateway, client):
+    fake_gateway.set_latency(p95_ms=700, p99_ms=2000)
+    response = client.post("/orders", json=ORDER)
+    assert response.status_code == 201
+
+
+def test_gateway_timeout_meets_slo(settings):
+    assert settings.gateway_timeout_ms >= 3 * GATEWAY_P95_MS
+```
+- `test_canary_gates_on_p99` — a synthetic deploy with slow responses must be halted by the canary.""",
+}
+
+_SUMMARY_SENTENCES = [
+    "On Tuesday afternoon a routine deploy of the checkout service cut the payment gateway timeout from five seconds to half a second.",
+    "Because the gateway often takes longer than that in Europe, about one checkout in five failed for thirty four minutes.",
+    "Roughly three thousand four hundred orders did not go through, although nobody was charged twice and no data was lost.",
+    "Our tests missed it because they replace the gateway with a mock that answers instantly, and staging uses a sandbox that is far faster than production.",
+    "The canary check also looked at errors for only two minutes, which is too short to notice slow responses piling up.",
+    "We are adding a fake gateway that behaves like the real one under load, a contract test that checks timeouts against the gateway's promised response times, and a longer canary that watches tail latency.",
+    "Together these changes mean the same mistake would now fail the build long before it could reach customers.",
+]
+
+
+def summary_prose(words: int) -> str:
+    """Plain spoken-style prose of exactly ``words`` words, ending with a full stop."""
+    pool = " ".join(_SUMMARY_SENTENCES).split()
+    chosen = [pool[i % len(pool)] for i in range(words)]
+    return " ".join(chosen).rstrip(".,") + "."
+
+
+def sample_report(words_in_summary: int = 170, *, heading: str = "## ") -> str:
+    """The six sections in canonical order, each under ``{heading}{title}``."""
+    bodies = {**_BODIES, SectionId.AUDIO_SUMMARY: summary_prose(words_in_summary)}
+    return "\n\n".join(f"{heading}{SECTION_TITLES[sid]}\n\n{bodies[sid]}" for sid in SECTION_TITLES) + "\n"
