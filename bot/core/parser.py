@@ -48,10 +48,8 @@ _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 
 
 def _stem(word: str) -> str:
-    # Enough morphology for headings: "Gaps"/"Tests"/"Items" match "gap"/"test"/"item"; keep "analysis", "radius".
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
-        return word[:-1]
-    return word
+    # Enough morphology for headings ("Gaps" = "Gap"); phrases get the same treatment, so "radiu" is fine.
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _words(text: str) -> list[str]:

@@ -177,7 +177,7 @@ def deterministic_summary(sections: list[Section], *, target_words: tuple[int, i
             if used + n > budget:
                 if depth > 0 or budget - used < 8:
                     continue
-                sentence = _trim(sentence, budget - used)
+                continue
                 n = word_count(sentence)
             chosen[i].append(sentence)
             used += n

@@ -9,6 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 
 
+_DM_REFUSAL = "Postmortems are not run in direct messages. Run it in the incident channel."
+
+
 class AccessDenied(Exception):
     """Refused before anything is read; the message goes to the invoker only."""
 
@@ -26,12 +29,14 @@ async def is_member(client: AsyncWebClient, channel: str, user: str) -> bool:
 
 async def authorize(client: AsyncWebClient, settings: Settings, channel: str, user: str) -> dict[str, Any]:
     """Check the allowlist and membership; returns the channel's info. Raises AccessDenied."""
+    # DM ids start with D; refusing them by id needs no im:read scope.
+    if channel.startswith("D") and channel not in settings.postmortem_channels:
+        raise AccessDenied(_DM_REFUSAL)
     info = await channel_info(client, channel)
     name = str(info.get("name") or channel)
     allowed = settings.postmortem_channels
-    if info.get("is_im") or info.get("is_mpim"):
-        if channel not in allowed:
-            raise AccessDenied("Postmortems are not run in direct messages. Run it in the incident channel.")
+    if (info.get("is_im") or info.get("is_mpim")) and channel not in allowed:
+        raise AccessDenied(_DM_REFUSAL)
     elif allowed and channel not in allowed and name not in allowed:
         raise AccessDenied(f"#{name} is not in POSTMORTEM_CHANNELS; ask the bot's admin to add it.")
     if not await is_member(client, channel, user):

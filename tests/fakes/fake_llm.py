@@ -222,11 +222,11 @@ class FakeLLM:
             return web.json_response(_error_body(message), status=reply.status)
         prompt_tokens = _estimate_tokens(body.get("messages"))
         if not body.get("stream"):
-            return await self._whole(request, reply, model, prompt_tokens)
+            return await self._whole(reply, model, prompt_tokens)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return await self._stream(request, reply, model, prompt_tokens, include_usage)
 
-    async def _whole(self, request: web.Request, reply: Reply, model: str, prompt_tokens: int) -> web.StreamResponse:
+    async def _whole(self, reply: Reply, model: str, prompt_tokens: int) -> web.StreamResponse:
         if reply.kind == "stall":
             await self._closing.wait()
         if reply.kind == "invalid_json":

@@ -76,8 +76,6 @@ def map_openai_error(exc: openai.OpenAIError, *, model: str, base_url: str, time
                 f"the LLM server rejected our credentials ({status}: {detail})",
                 "set LLM_API_KEY to a key this server accepts, and check LLM_BASE_URL",
             )
-        if status in RETRYABLE_STATUSES:
-            return busy(1)
         if 400 <= status < 500:
             return LLMUnavailable(
                 f"the LLM server refused the request ({status}: {detail})",

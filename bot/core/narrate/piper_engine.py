@@ -52,7 +52,9 @@ def load_voice(path: Path) -> PiperVoice:
     voice = _voices.get(key)
     if voice is not None:
         return voice
-    if True:
+    with _load_lock:
+        if key in _voices:  # another thread loaded it while we waited
+            return _voices[key]
         config = Path(f"{key}.json")
         for needed in (key, config):
             if not needed.is_file():

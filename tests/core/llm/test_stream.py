@@ -171,7 +171,7 @@ async def test_slow_but_steady_model_is_not_killed(fake, client_for):
 
 
 async def test_slow_on_text_does_not_count_as_a_stall(fake, client_for):
-    fake.script(text("first second", chunk_chars=6))
+    fake.script(text("first second", chunk_chars=100))
 
     async def slow_consumer(_: str) -> None:
         await asyncio.sleep(0.3)  # stands in for a slow Slack post; longer than the model timeout

@@ -29,7 +29,8 @@ async def test_piper_speaks_at_a_plausible_pace_and_loads_once(make_settings) ->
     assert audio.duration_s == pytest.approx(length, abs=0.2)
     assert (audio.engine, audio.voice, audio.fallback_reason) == (PIPER, "en_US-joe-medium", None)
     assert piper_engine.load_count() == loads  # second narration reused the voice
-    assert again.duration_s == pytest.approx(audio.duration_s, rel=0.01)
+    # piper samples phoneme durations with noise, so a rerun differs slightly.
+    assert again.duration_s == pytest.approx(audio.duration_s, rel=0.05)
 
 
 async def test_concurrent_first_calls_load_the_voice_once(make_settings, tmp_path: Path) -> None:

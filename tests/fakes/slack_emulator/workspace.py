@@ -43,6 +43,7 @@ class Workspace:
         self.channels: dict[str, Channel] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.file_contents: dict[str, bytes] = {}
+        self.pending_uploads: dict[str, dict[str, Any]] = {}  # upload key -> getUploadURLExternal args
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.uploaded_files: list[dict[str, Any]] = []

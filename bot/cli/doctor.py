@@ -1,0 +1,76 @@
+"""`python -m bot doctor`: one line per check, with the fix on failure."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.llm import LLMClient
+from bot.core.narrate import Narrator
+from bot.errors import PostmortemError
+from bot.settings import Settings, load_settings
+
+# Scopes the code needs; tests/slack/test_manifest.py keeps manifest.yaml equal to what the code calls.
+REQUIRED_SCOPES = {
+    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
+    "files:write", "groups:history", "groups:read", "reactions:read", "reactions:write", "users:read",
+}
+
+
+def line(ok: bool, name: str, detail: str) -> bool:
+    print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
+    return ok
+
+
+async def check_slack(settings: Settings) -> bool:
+    from bot.slack.client import app_token, make_web_client
+
+    try:
+        app_token(settings)
+        client = make_web_client(settings)
+        auth = await client.auth_test()
+    except PostmortemError as exc:
+        return line(False, "slack", str(exc))
+    except SlackApiError as exc:
+        return line(False, "slack", f"auth.test failed ({exc.response.get('error')}) — fix: check SLACK_BOT_TOKEN")
+    except Exception as exc:  # noqa: BLE001 - unreachable API host, bad SLACK_API_URL
+        return line(False, "slack", f"cannot reach Slack ({type(exc).__name__}) — fix: check the network or SLACK_API_URL")
+    ok = line(True, "slack auth", f"{auth.get('user')} in {auth.get('team')}")
+    granted = {s.strip() for s in str(auth.headers.get("x-oauth-scopes", "")).split(",") if s.strip()}
+    if not granted:
+        return ok & line(True, "slack scopes", "not reported by the server (x-oauth-scopes header absent)")
+    missing = REQUIRED_SCOPES - granted
+    detail = "all granted" if not missing else f"missing {', '.join(sorted(missing))} — fix: reinstall the app from manifest.yaml"
+    return ok & line(not missing, "slack scopes", detail)
+
+
+async def check_llm(settings: Settings) -> bool:
+    client = LLMClient(settings)
+    try:
+        info = await client.preflight()
+    except PostmortemError as exc:
+        return line(False, "llm", str(exc))
+    finally:
+        await client.aclose()
+    ok = line(True, "llm", f"{info.backend} at {settings.llm_base_url}, model {info.model} available")
+    ok &= line(True, "context", f"{info.context_tokens} tokens (LLM_MAX_TOKENS={settings.llm_max_tokens} of them for the answer)")
+    for warning in info.warnings:
+        line(True, "context note", warning)
+    return ok
+
+
+def check_tts(settings: Settings) -> bool:
+    statuses = Narrator(settings).engines()
+    if settings.tts_engine == "none":
+        return line(True, "tts", "off (TTS_ENGINE=none)")
+    ok = False
+    for st in statuses:
+        if st.selected:
+            line(st.available, f"tts {st.name}", st.detail)
+            ok |= st.available
+    return ok
+
+
+async def doctor() -> int:
+    settings = load_settings()
+    results = [await check_slack(settings), await check_llm(settings), check_tts(settings)]
+    return 0 if all(results) else 1

@@ -1,0 +1,48 @@
+"""Socket Mode payloads shaped like Slack's (slash commands, Events API, message shortcuts)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from .workspace import Workspace
+
+VERIFICATION_TOKEN = "emulator-verification-token"  # deprecated by Slack, still sent
+
+
+def trigger_id() -> str:
+    return f"{int(time.time())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+
+
+def slash_command(ws: Workspace, user: str, channel: str, command: str, text: str,
+                  response_url: str) -> dict[str, Any]:
+    u, ch = ws.user(user), ws.channel(channel)
+    # Slack sends form fields, so every value is a string (no thread_ts: commands can't run in threads)
+    return {"token": VERIFICATION_TOKEN, "team_id": ws.team["id"], "team_domain": ws.team["domain"],
+            "channel_id": ch.id, "channel_name": ch.name if not ch.is_private else "privategroup",
+            "user_id": u["id"], "user_name": u["name"], "command": command, "text": text,
+            "api_app_id": ws.app_id, "is_enterprise_install": "false",
+            "response_url": response_url, "trigger_id": trigger_id()}
+
+
+def event_callback(ws: Workspace, event: dict[str, Any]) -> dict[str, Any]:
+    return {"token": VERIFICATION_TOKEN, "team_id": ws.team["id"], "context_team_id": ws.team["id"],
+            "api_app_id": ws.app_id, "event": event, "type": "event_callback",
+            "event_id": f"Ev{secrets.token_hex(5).upper()}", "event_time": int(time.time()),
+            "authorizations": [{"enterprise_id": None, "team_id": ws.team["id"],
+                                "user_id": ws.bot_user_id, "is_bot": True,
+                                "is_enterprise_install": False}],
+            "is_ext_shared_channel": False, "event_context": f"4-{secrets.token_hex(16)}"}
+
+
+def message_action(ws: Workspace, user: str, channel: str, ts: str, callback_id: str,
+                   response_url: str) -> dict[str, Any]:
+    u, ch = ws.user(user), ws.channel(channel)
+    message = ws.render(ch, ws.message(ch, ts))
+    return {"type": "message_action", "token": VERIFICATION_TOKEN, "action_ts": ws.next_ts(),
+            "team": {"id": ws.team["id"], "domain": ws.team["domain"]},
+            "user": {"id": u["id"], "username": u["name"], "name": u["name"], "team_id": ws.team["id"]},
+            "channel": {"id": ch.id, "name": ch.name}, "is_enterprise_install": False,
+            "enterprise": None, "callback_id": callback_id, "trigger_id": trigger_id(),
+            "response_url": response_url, "message_ts": ts, "message": message}

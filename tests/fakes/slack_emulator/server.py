@@ -1,0 +1,265 @@
+"""SlackEmulator: an aiohttp server on 127.0.0.1 speaking Slack's Web API,
+files_upload_v2 upload URLs, response_url webhooks and Socket Mode.
+
+    async with SlackEmulator() as slack:
+        client = AsyncWebClient(base_url=slack.api_url, token=slack.bot_token)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+from . import files, payloads, web_api
+from .errors import SlackError
+from .socket_mode import Ack, SocketModeHub
+from .waiting import ChangeSignal
+from .workspace import Workspace
+
+APP_TOKEN_METHODS = {"apps.connections.open"}
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    time: float  # time.monotonic() at arrival
+    response: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    error: str
+    status: int
+    retry_after: int | None
+
+
+class SlackEmulator:
+    def __init__(self, *, team_name: str = "Acme", team_domain: str = "acme",
+                 bot_name: str = "postmortem-bot") -> None:
+        self._signal = ChangeSignal()
+        self.workspace = Workspace(team_name=team_name, team_domain=team_domain,
+                                   bot_name=bot_name, on_change=self._signal.notify)
+        self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify)
+        self.bot_token = f"xoxb-{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
+        self.app_token = f"xapp-1-{self.workspace.app_id}-{secrets.token_hex(12)}"
+        self.calls: list[Call] = []
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._response_urls: dict[str, dict[str, Any]] = {}
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # ---- lifecycle ----------------------------------------------------------
+    async def __aenter__(self) -> "SlackEmulator":
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket/link/", self.socket.handle)
+        files.add_file_routes(app, self.workspace, self.bot_token)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = self.workspace.base_url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    # ---- Web API --------------------------------------------------------------
+    async def _api(self, request: web.Request) -> web.Response:
+        name = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json" and request.can_read_body:
+            args.update(await request.json())
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
+        call = Call(name, args, time.monotonic())
+        self.calls.append(call)
+        headers: dict[str, str] = {}
+        fault = self._faults[name].popleft() if self._faults[name] else None
+        if fault is not None:
+            call.status, call.response = fault.status, {"ok": False, "error": fault.error}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+        else:
+            try:
+                call.response = self._dispatch(name, token)(self.workspace, args)
+            except SlackError as e:
+                call.response = e.body()
+        self._signal.notify()
+        return web.json_response(call.response, status=call.status, headers=headers)
+
+    def _dispatch(self, name: str, token: str | None) -> web_api.Handler:
+        if not token:
+            raise SlackError("not_authed")
+        if token not in (self.bot_token, self.app_token):
+            raise SlackError("invalid_auth")
+        if (token == self.app_token) != (name in APP_TOKEN_METHODS):
+            raise SlackError("not_allowed_token_type")
+        if name == "apps.connections.open":
+            return lambda ws, args: {"ok": True, "url": self.socket.issue_url(
+                self.base_url.replace("http://", "ws://", 1))}
+        if name not in web_api.METHODS:
+            raise SlackError("unknown_method", req_method=name)
+        return web_api.METHODS[name]
+
+    def fail_next(self, method: str, error: str = "ratelimited", *, status: int | None = None,
+                  retry_after: int | None = 1, times: int = 1) -> None:
+        """Make the next `times` calls of `method` fail. Status defaults to 429 for
+        "ratelimited" (with Retry-After) and 200 otherwise (Slack's ok=false answers)."""
+        status = status if status is not None else (429 if error == "ratelimited" else 200)
+        self._faults[method].extend(
+            Fault(error, status, retry_after if status == 429 else None) for _ in range(times))
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    # ---- response_url -----------------------------------------------------------
+    def _new_response_url(self, channel: str, user: str) -> str:
+        key = secrets.token_urlsafe(16)
+        self._response_urls[key] = {"channel": self.workspace.channel(channel).id,
+                                    "user": self.workspace.user(user)["id"]}
+        return f"{self.base_url}/respond/{key}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        origin = self._response_urls.get(request.match_info["key"])
+        if origin is None:
+            return web.Response(status=404, text="no_service")
+        body = await request.json()
+        response_type = body.get("response_type") or "ephemeral"  # Slack's default
+        if response_type == "in_channel":  # visible to everyone, posted as the app
+            self.workspace.post(origin["channel"], self.workspace.bot_user_id, body.get("text", ""),
+                                thread_ts=body.get("thread_ts"), blocks=body.get("blocks"))
+        self.workspace.record(self.workspace.responses, {
+            **origin, "url": str(request.url), "response_type": response_type, "body": body,
+            "text": body.get("text", "")})
+        return web.Response(text="ok", content_type="text/plain")
+
+    # ---- Socket Mode triggers -------------------------------------------------
+    def slash_command(self, user: str, channel: str, command: str = "/postmortem", text: str = "") -> str:
+        payload = payloads.slash_command(self.workspace, user, channel, command, text,
+                                         self._new_response_url(channel, user))
+        return self.socket.enqueue("slash_commands", payload, accepts_response_payload=True)
+
+    def reaction_added(self, user: str, channel: str, ts: str, reaction: str) -> str:
+        ws = self.workspace
+        ch, uid = ws.channel(channel), ws.user(user)["id"]
+        ws.react(ch, ts, reaction, uid)  # the reaction is real state, as in Slack
+        author = ws.message(ch, ts)
+        event = {"type": "reaction_added", "user": uid, "reaction": reaction,
+                 "item": {"type": "message", "channel": ch.id, "ts": ts},
+                 "item_user": author.get("user") or author.get("bot_id", ""), "event_ts": ws.next_ts()}
+        return self.socket.enqueue("events_api", payloads.event_callback(ws, event),
+                                   accepts_response_payload=False)
+
+    def app_mention(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+        ws = self.workspace
+        mention = f"<@{ws.bot_user_id}>"
+        text = text if mention in text else f"{mention} {text}"
+        uid = ws.user(user)["id"]
+        ts = ws.post(channel, uid, text, thread_ts=thread_ts, client_msg_id=secrets.token_hex(16))
+        event = {"type": "app_mention", "user": uid, "text": text, "ts": ts,
+                 "channel": ws.channel(channel).id, "event_ts": ts, "team": ws.team["id"],
+                 "client_msg_id": ws.channel(channel).messages[ts]["client_msg_id"]}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return self.socket.enqueue("events_api", payloads.event_callback(ws, event),
+                                   accepts_response_payload=False)
+
+    def message_shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> str:
+        payload = payloads.message_action(self.workspace, user, channel, ts, callback_id,
+                                          self._new_response_url(channel, user))
+        return self.socket.enqueue("interactive", payload, accepts_response_payload=False)
+
+    def redeliver(self, envelope_id: str, reason: str = "timeout") -> str:
+        return self.socket.redeliver(envelope_id, reason)
+
+    async def disconnect(self, reason: str = "refresh_requested") -> None:
+        await self.socket.disconnect(reason)
+
+    async def drop_connection(self) -> None:
+        await self.socket.drop()
+
+    # ---- waiting ----------------------------------------------------------------
+    async def wait_for(self, predicate: Callable[["SlackEmulator"], Any], timeout: float = 10) -> Any:
+        """Return predicate(self)'s first truthy value; re-checked on every state change."""
+        try:
+            return await self._signal.wait_until(lambda: predicate(self), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"condition not met within {timeout}s\n{self.dump()}") from None
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 5) -> Ack:
+        return await self.wait_for(lambda s: next(
+            (a for a in reversed(s.acks) if a.envelope_id == envelope_id), None), timeout)
+
+    async def wait_connected(self, n: int = 1, timeout: float = 10) -> None:
+        await self.wait_for(lambda s: s.socket.connections >= n, timeout)
+
+    def dump(self, last: int = 15) -> str:
+        lines = [f"socket: {self.socket.connections} connection(s), {self.socket.pending} queued, "
+                 f"{len(self.acks)} ack(s) of {len(self.socket.envelopes)} envelope(s)",
+                 f"last {min(last, len(self.calls))} of {len(self.calls)} API call(s):"]
+        for c in self.calls[-last:]:
+            args = json.dumps(c.args, default=str)
+            lines.append(f"  {c.method} {args[:200]} -> {c.status} {json.dumps(c.response, default=str)[:200]}")
+        return "\n".join(lines)
+
+    # ---- builders and views (delegating to the workspace) --------------------------
+    def add_user(self, name: str, **kw: Any) -> str:
+        return self.workspace.add_user(name, **kw)
+
+    def add_channel(self, name: str, **kw: Any) -> str:
+        return self.workspace.add_channel(name, **kw)
+
+    def post(self, channel: str, user_or_bot: str, text: str = "", **kw: Any) -> str:
+        return self.workspace.post(channel, user_or_bot, text, **kw)
+
+    def add_file(self, name: str, content: bytes, mimetype: str | None = None, **kw: Any) -> dict[str, Any]:
+        return self.workspace.add_file(name, content, mimetype, **kw)
+
+    def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
+        return self.workspace.permalink(channel, ts, thread_ts)
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        return self.workspace.thread(channel, ts)
+
+    def reactions_on(self, channel: str, ts: str) -> set[str]:
+        return self.workspace.reactions_on(channel, ts)
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.workspace.bot_user_id
+
+    @property
+    def acks(self) -> list[Ack]:
+        return self.socket.acks
+
+    @property
+    def ephemerals(self) -> list[dict[str, Any]]:
+        return self.workspace.ephemerals
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        return self.workspace.responses
+
+    @property
+    def uploaded_files(self) -> list[dict[str, Any]]:
+        return self.workspace.uploaded_files
