@@ -44,13 +44,13 @@ async def check_slack(settings: Settings) -> bool:
 
 
 async def check_llm(settings: Settings) -> bool:
-    client = LLMClient(settings)
+    llm = LLMClient(settings)
     try:
-        info = await client.preflight()
+        info = await llm.preflight()
     except PostmortemError as exc:
         return line(False, "llm", str(exc))
     finally:
-        await client.aclose()
+        await llm.aclose()
     ok = line(True, "llm", f"{info.backend} at {settings.llm_base_url}, model {info.model} available")
     ok &= line(True, "context", f"{info.context_tokens} tokens (LLM_MAX_TOKENS={settings.llm_max_tokens} of them for the answer)")
     for warning in info.warnings:

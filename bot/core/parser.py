@@ -39,7 +39,7 @@ _BUDGET_HASH, _BUDGET_BOLD, _BUDGET_COLON, _BUDGET_PLAIN = 4, 3, 1, 0
 _MAX_HEADING_WORDS = 14
 
 _HASH_RE = re.compile(r"#{1,6}\s+(.*?)[\s#]*")
-_NUMBER_RE = re.compile(r"(?:\d+\s*[.):]|section\s+\d+\s*[:.)\-–—]?)\s*", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"^(?:\d+\s*[.):]|section\s+\d+\s*[:.)\-–—]?)\s*", re.IGNORECASE)
 _BOLD_RE = re.compile(r"(\*{1,3}|_{1,3})(.+?)\1\s*:?")
 _PARENS_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})")
@@ -102,7 +102,7 @@ def classify_heading(line: str) -> SectionId | None:
         return _match(m.group(1), _BUDGET_HASH) if m else None
     if s[0] in ">|" or re.match(r"[-*+]\s", s):  # quotes, tables and bullets are content
         return None
-    core = _NUMBER_RE.sub("", s, count=1) if _NUMBER_RE.match(s) else s
+    core = _NUMBER_RE.sub("", s, count=1)
     bold = _BOLD_RE.fullmatch(core)
     if bold and bold.group(1) not in bold.group(2):
         return _match(bold.group(2), _BUDGET_BOLD)

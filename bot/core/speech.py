@@ -155,16 +155,17 @@ def _material(sections: list[Section]) -> list[list[str]]:
 
 
 def _trim(sentence: str, words: int) -> str:
-    """The first ``words`` words of a sentence, ended with a period."""
-    kept = sentence.split()[:words]
-    return " ".join(kept).rstrip(",;:–—-") + "."
+    """The first ``words`` words (as word_count counts them) of a sentence, ended with a period."""
+    kept = list(_WORD_RE.finditer(sentence))[:words]
+    return sentence[: kept[-1].end()] + "." if kept else ""
 
 
 def deterministic_summary(sections: list[Section], *, target_words: tuple[int, int] = (150, 200)) -> str:
     """A spoken summary built from the parsed sections, landing in ``target_words`` when material allows."""
     low, high = target_words
     closing = _TEMPLATE[-1]
-    budget = high - word_count(_INTRO) - word_count(closing)
+    frame = word_count(_INTRO) + word_count(closing)  # always spoken
+    budget = high - frame
     topics = _material(sections)
     chosen: list[list[str]] = [[] for _ in topics]
     used = 0
@@ -177,14 +178,14 @@ def deterministic_summary(sections: list[Section], *, target_words: tuple[int, i
             if used + n > budget:
                 if depth > 0 or budget - used < 8:
                     continue
-                continue
+                sentence = _trim(sentence, budget - used)
                 n = word_count(sentence)
             chosen[i].append(sentence)
             used += n
     body = [s for topic in chosen for s in topic]
     # Pad only with the honest template, and only while it keeps us under the ceiling.
-    for extra in (t for t in _TEMPLATE if t != closing):
-        if word_count(" ".join(body)) + word_count(_INTRO) + word_count(closing) >= low:
+    for extra in _TEMPLATE[:-1]:
+        if used + frame >= low:
             break
         if used + word_count(extra) <= budget:
             body.append(extra)

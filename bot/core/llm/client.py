@@ -104,7 +104,8 @@ class LLMClient:
                 f"the model {settings.llm_model} answered with no text",
                 f"try again; if it persists, check the model with `ollama run {settings.llm_model}` or change LLM_MODEL",
             )
-        result.truncated_warning = truncation_warning(result.prompt_tokens, context_tokens or self._context_tokens())
+        context = context_tokens or self._context_tokens()
+        result.truncated_warning = truncation_warning(result.prompt_tokens, context)
         return result
 
     async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str:

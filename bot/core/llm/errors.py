@@ -86,5 +86,7 @@ def map_openai_error(exc: openai.OpenAIError, *, model: str, base_url: str, time
             "check the LLM server's log; with Ollama, a failed model load often means too little memory",
         )
     if isinstance(exc, openai.APIError):  # an {"error": ...} event inside an otherwise good stream
-        return LLMUnavailable(f"the LLM server reported an error mid-answer: {exc.message}", "check the LLM server's log")
+        return LLMUnavailable(
+            f"the LLM server reported an error mid-answer: {exc.message}", "check the LLM server's log"
+        )
     return LLMUnavailable(f"unexpected error from the LLM client: {exc}", "check LLM_BASE_URL and the server's log")

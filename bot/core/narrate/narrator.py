@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import logging
 
@@ -59,7 +60,7 @@ class Narrator:
                 log.warning("narration: %s", failures[-1])
                 continue
             if failures:
-                audio = Audio(audio.mp3, audio.engine, audio.voice, audio.duration_s, "; ".join(failures))
+                audio = dataclasses.replace(audio, fallback_reason="; ".join(failures))
             log.info("narration: %.1f s of audio by %s (%s)", audio.duration_s, engine, audio.voice)
             return audio
         raise NarrationError("no narration: " + "; ".join(failures), _FIX[self._settings.tts_engine])
@@ -77,10 +78,10 @@ class Narrator:
     def engines(self) -> list[EngineStatus]:
         """Each engine's state for `doctor`. Offline: edge's service is not contacted."""
         s = self._settings
-        edge_installed = importlib.util.find_spec("edge_tts") is not None
         path = piper_engine.model_path(s.piper_voice)
         config = path.with_name(path.name + ".json")
         missing = [p for p in (path, config) if not p.is_file()]
+        # piper is imported lazily (slow onnxruntime import), so check it is there at all.
         piper_installed = importlib.util.find_spec("piper") is not None
         if not piper_installed:
             piper_detail = "piper-tts is not installed (pip install piper-tts)"
@@ -90,8 +91,7 @@ class Narrator:
             loaded = "loaded" if piper_engine.is_loaded(path) else "loads on first use"
             piper_detail = f"offline voice {piper_engine.voice_name(path)} ({path}; {loaded})"
         return [
-            EngineStatus(EDGE, EDGE in self._order, edge_installed,
-                         f"online voice {s.tts_voice}, rate {s.tts_rate}; needs internet "
-                         "(not checked here)" if edge_installed else "edge-tts is not installed"),
+            EngineStatus(EDGE, EDGE in self._order, True,
+                         f"online voice {s.tts_voice}, rate {s.tts_rate}; needs internet (not checked here)"),
             EngineStatus(PIPER, PIPER in self._order, piper_installed and not missing, piper_detail),
         ]

@@ -34,7 +34,8 @@ async def client_for() -> AsyncIterator[Callable[..., LLMClient]]:
     clients: list[LLMClient] = []
 
     def build(base_url: str, *, retry_attempts: int = 3, **overrides: object) -> LLMClient:
-        client = LLMClient(make_settings(base_url, **overrides), retry_attempts=retry_attempts, retry_base_delay_s=0.001)
+        settings = make_settings(base_url, **overrides)
+        client = LLMClient(settings, retry_attempts=retry_attempts, retry_base_delay_s=0.001)
         clients.append(client)
         return client
 

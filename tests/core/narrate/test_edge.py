@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
+import edge_tts.communicate
 import pytest
 from mutagen.mp3 import MP3
 
@@ -96,9 +98,19 @@ async def test_invalid_voice_is_a_config_reason_not_a_retry(make_settings) -> No
     assert fake.connections == 0
 
 
-async def test_fake_rejects_unknown_mode_and_restores_url() -> None:
-    import edge_tts.communicate
+async def test_wait_for_requests_sees_a_stalled_request_and_narrate_can_be_cancelled(make_settings) -> None:
+    async with FakeEdgeTTS("stall") as fake:
+        narrator = Narrator(make_settings(tts_engine="edge", tts_timeout_s=30))
+        task = asyncio.create_task(narrator.narrate("Still waiting."))
+        async with asyncio.timeout(5):
+            [request] = await fake.wait_for_requests(1)
+        assert request.text == "Still waiting."
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
+
+async def test_fake_rejects_unknown_mode_and_restores_url() -> None:
     before = edge_tts.communicate.WSS_URL
     async with FakeEdgeTTS() as fake:
         assert edge_tts.communicate.WSS_URL == fake.url and fake.url.startswith("ws://127.0.0.1:")

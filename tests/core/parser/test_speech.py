@@ -111,3 +111,9 @@ def test_test_names_from_function_names_when_no_subheadings() -> None:
 def test_custom_target_range() -> None:
     summary = deterministic_summary(parse_sections(RICH_REPORT), target_words=(60, 80))
     assert 60 <= word_count(summary) <= 80
+
+
+def test_template_padding_never_overshoots_the_ceiling() -> None:
+    forty = "The pool " + "and the retries " * 12 + "failed."  # 41 words, so 56 with intro and closing
+    summary = deterministic_summary([Section(SectionId.ROOT_CAUSE, "Root", forty)], target_words=(60, 65))
+    assert 60 <= word_count(summary) <= 65

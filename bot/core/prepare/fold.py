@@ -1,0 +1,162 @@
+"""Fold repeated and near-identical lines into drain3 templates with a count and first/last timestamps.
+
+``[×412, 2024-05-01T10:02:03Z … 10:09:55Z] ERROR pool: connection <*> timeout after <*>s``
+Lines seen fewer than ``min_count`` times stay verbatim; output keeps the order of first appearance.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from drain3 import TemplateMiner
+from drain3.template_miner_config import TemplateMinerConfig
+
+from bot.core.prepare.classify import is_change
+from bot.core.prepare.timestamps import ts_span
+from bot.core.prepare.traces import Chunk, split_traces
+
+# Two copies folded into one template line save nothing and lose the values; three start to pay.
+MIN_FOLD = 3
+# drain3 logs "Starting Drain3 template miner" at INFO for every miner; that is noise in the bot's log.
+logging.getLogger("drain3").setLevel(logging.WARNING)
+
+# Not drain's own "<*>": drain does not count "<*>" tokens as similar, so lines made mostly of ids
+# would never cluster. Shown as "<*>" in the output.
+_MASK_TOKEN = "<#>"
+_MASK = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUID
+    r"|\b0x[0-9a-fA-F]+\b"
+    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"  # hashes, request ids
+    r"|\d+(?:[.:,]\d+)*"  # numbers, IPs with ports, versions, durations' digits
+)
+
+
+def mask(text: str) -> str:
+    """Replace ids and numbers so that lines which differ only in them cluster together."""
+    return _MASK.sub(_MASK_TOKEN, text)
+
+
+def _miner() -> TemplateMiner:
+    config = TemplateMinerConfig()  # configured here; no drain3.ini is read
+    config.drain_sim_th = 0.6  # above drain's 0.4 so distinct errors sharing a logger prefix stay apart
+    config.drain_depth = 4
+    config.drain_max_children = 100
+    config.parametrize_numeric_tokens = True
+    return TemplateMiner(config=config)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """One output entry: a verbatim chunk (count 1) or a folded template."""
+
+    pos: int
+    text: str  # the verbatim chunk, or the template without its [×N] prefix
+    count: int
+    first_ts: str | None
+    last_ts: str | None
+    sample: str  # first original text, for classification (templates have lost their numbers)
+    trace: bool = False
+
+    @property
+    def line(self) -> str:
+        if self.count == 1:
+            return self.text
+        span = ts_span(self.first_ts, self.last_ts)
+        return f"[×{self.count}, {span}] {self.text}" if span else f"[×{self.count}] {self.text}"
+
+
+@dataclass(slots=True)
+class _Group:
+    first: Chunk
+    tokens: list[str]  # the first line's tokens; positions that never vary are shown as written
+    varies: list[bool]
+    samples: list[tuple[int, Chunk]] = field(default_factory=list)
+    count: int = 0
+    last_ts: str | None = None
+    cluster_id: int | None = None  # None for exact-match groups
+
+
+class Folder:
+    """Streams chunks in; ``result()`` gives folded entries in order of first appearance.
+
+    Memory is one group per distinct template plus at most ``min_count - 1`` samples each.
+    """
+
+    def __init__(self, min_count: int = MIN_FOLD) -> None:
+        self.min_count = min_count
+        self._miner = _miner()
+        self._groups: dict[Hashable, _Group] = {}
+
+    def add(self, pos: int, chunk: Chunk, *, group: Hashable = None, exact_key: str | None = None) -> None:
+        """Add a chunk. ``group`` keeps clusters apart (e.g. per author); ``exact_key`` bypasses drain."""
+        cluster_id = None
+        if exact_key is not None:
+            key: Hashable = (group, "=", exact_key)
+        else:
+            cluster_id = self._miner.add_log_message(mask(chunk.bare))["cluster_id"]
+            key = (group, cluster_id)
+        tokens = chunk.bare.split()
+        grp = self._groups.get(key)
+        if grp is None:
+            grp = self._groups[key] = _Group(chunk, tokens, [False] * len(tokens), cluster_id=cluster_id)
+        elif cluster_id is not None:
+            if len(tokens) != len(grp.tokens):
+                grp.varies = [True] * len(grp.tokens)
+            else:
+                grp.varies = [v or a != b for v, a, b in zip(grp.varies, grp.tokens, tokens)]
+        grp.count += 1
+        grp.last_ts = chunk.ts or grp.last_ts
+        if len(grp.samples) < self.min_count - 1:
+            grp.samples.append((pos, chunk))
+
+    def _template(self, grp: _Group) -> str:
+        if grp.cluster_id is None:
+            return grp.first.bare
+        mined = self._miner.drain.id_to_cluster[grp.cluster_id].log_template_tokens
+        return " ".join(
+            mined[i].replace(_MASK_TOKEN, "<*>") if vary else tok
+            for i, (tok, vary) in enumerate(zip(grp.tokens, grp.varies))
+        )
+
+    def result(self) -> list[Folded]:
+        out: list[Folded] = []
+        for grp in self._groups.values():
+            first_pos = grp.samples[0][0]
+            if grp.count >= self.min_count:
+                first_ts = next((c.ts for _, c in grp.samples if c.ts), None)
+                out.append(
+                    Folded(first_pos, self._template(grp), grp.count, first_ts, grp.last_ts, grp.first.text, grp.first.trace)
+                )
+            else:
+                out += [Folded(p, c.text, 1, c.ts, c.ts, c.text, c.trace) for p, c in grp.samples]
+        out.sort(key=lambda f: f.pos)
+        return out
+
+    @property
+    def templates(self) -> int:
+        """How many folded templates the result contains."""
+        return sum(1 for g in self._groups.values() if g.count >= self.min_count)
+
+
+def fold_chunks(chunks: Iterable[Chunk], min_count: int = MIN_FOLD) -> tuple[list[Folded], int]:
+    """Fold log chunks. Traces fold only when identical (ignoring numbers); deploy-type lines only when
+    identical, because their versions matter more than the saving. Blank lines are dropped."""
+    folder = Folder(min_count)
+    for pos, chunk in enumerate(chunks):
+        if not chunk.bare.strip():
+            continue
+        if chunk.trace:
+            folder.add(pos, chunk, exact_key=mask(chunk.bare))
+        elif is_change(chunk.bare):
+            folder.add(pos, chunk, exact_key=chunk.bare)
+        else:
+            folder.add(pos, chunk)
+    return folder.result(), folder.templates
+
+
+def fold_log(text: str, min_count: int = MIN_FOLD) -> tuple[list[Folded], int]:
+    """Reduce stack traces, then fold: the log-block pipeline for one message or file."""
+    return fold_chunks(split_traces(text.splitlines()), min_count)
