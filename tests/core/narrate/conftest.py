@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import edge_tts.communicate
 import pytest
 
 from bot.settings import Settings
@@ -21,13 +20,6 @@ SUMMARY = (
     "that the cache key changes whenever any pricing input changes. We will add all three this "
     "sprint, and review other caches for keys that drop request fields."
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point edge-tts at a closed local port, so a test without FakeEdgeTTS fails instead of
-    reaching Microsoft's service. FakeEdgeTTS patches over this and restores it."""
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "ws://127.0.0.1:9/closed?TrustedClientToken=x")
 
 
 @pytest.fixture

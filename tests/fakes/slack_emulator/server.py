@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from aiohttp import web
 
@@ -44,10 +44,13 @@ class Fault:
 
 class SlackEmulator:
     def __init__(self, *, team_name: str = "Acme", team_domain: str = "acme",
-                 bot_name: str = "postmortem-bot") -> None:
+                 bot_name: str = "postmortem-bot", page_cap: int | None = None) -> None:
+        """page_cap caps history/replies pages whatever `limit` asks, like the
+        15-message pages Slack now serves commercially distributed apps."""
         self._signal = ChangeSignal()
         self.workspace = Workspace(team_name=team_name, team_domain=team_domain,
                                    bot_name=bot_name, on_change=self._signal.notify)
+        self.workspace.page_cap = page_cap
         self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify)
         self.bot_token = f"xoxb-{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
         self.app_token = f"xapp-1-{self.workspace.app_id}-{secrets.token_hex(12)}"
@@ -171,14 +174,14 @@ class SlackEmulator:
                                    accepts_response_payload=False)
 
     def app_mention(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+        """Store the mentioning message (as Slack would) and deliver its app_mention event."""
         ws = self.workspace
         mention = f"<@{ws.bot_user_id}>"
         text = text if mention in text else f"{mention} {text}"
-        uid = ws.user(user)["id"]
-        ts = ws.post(channel, uid, text, thread_ts=thread_ts, client_msg_id=secrets.token_hex(16))
-        event = {"type": "app_mention", "user": uid, "text": text, "ts": ts,
-                 "channel": ws.channel(channel).id, "event_ts": ts, "team": ws.team["id"],
-                 "client_msg_id": ws.channel(channel).messages[ts]["client_msg_id"]}
+        ch, uid, msg_id = ws.channel(channel), ws.user(user)["id"], secrets.token_hex(16)
+        ts = ws.post(ch.id, uid, text, thread_ts=thread_ts, client_msg_id=msg_id)
+        event = {"type": "app_mention", "user": uid, "text": text, "ts": ts, "channel": ch.id,
+                 "event_ts": ts, "team": ws.team["id"], "client_msg_id": msg_id}
         if thread_ts:
             event["thread_ts"] = thread_ts
         return self.socket.enqueue("events_api", payloads.event_callback(ws, event),
@@ -223,17 +226,23 @@ class SlackEmulator:
         return "\n".join(lines)
 
     # ---- builders and views (delegating to the workspace) --------------------------
-    def add_user(self, name: str, **kw: Any) -> str:
-        return self.workspace.add_user(name, **kw)
+    def add_user(self, name: str, *, display_name: str | None = None, real_name: str | None = None,
+                 is_bot: bool = False) -> str:
+        return self.workspace.add_user(name, display_name=display_name, real_name=real_name, is_bot=is_bot)
 
-    def add_channel(self, name: str, **kw: Any) -> str:
-        return self.workspace.add_channel(name, **kw)
+    def add_channel(self, name: str, *, private: bool = False, members: Iterable[str] = (),
+                    bot_member: bool = True) -> str:
+        return self.workspace.add_channel(name, private=private, members=members, bot_member=bot_member)
 
-    def post(self, channel: str, user_or_bot: str, text: str = "", **kw: Any) -> str:
-        return self.workspace.post(channel, user_or_bot, text, **kw)
+    def post(self, channel: str, user_or_bot: str, text: str = "", *, thread_ts: str | None = None,
+             files: Iterable[dict[str, Any] | str] = (), attachments: list[dict[str, Any]] | None = None,
+             blocks: list[dict[str, Any]] | None = None) -> str:
+        return self.workspace.post(channel, user_or_bot, text, thread_ts=thread_ts, files=files,
+                                   attachments=attachments, blocks=blocks)
 
-    def add_file(self, name: str, content: bytes, mimetype: str | None = None, **kw: Any) -> dict[str, Any]:
-        return self.workspace.add_file(name, content, mimetype, **kw)
+    def add_file(self, name: str, content: bytes, mimetype: str | None = None,
+                 *, user: str | None = None, title: str | None = None) -> dict[str, Any]:
+        return self.workspace.add_file(name, content, mimetype, user=user, title=title)
 
     def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
         return self.workspace.permalink(channel, ts, thread_ts)

@@ -212,3 +212,16 @@ async def test_bot_and_integration_authors(slack: SlackEmulator, incident: Incid
     by_ts = {m["ts"]: m for m in resp["messages"]}
     assert by_ts[app_ts]["bot_profile"]["name"] == "grafana" and by_ts[app_ts]["attachments"]
     assert by_ts[hook_ts]["subtype"] == "bot_message" and "user" not in by_ts[hook_ts]
+
+
+async def test_page_cap_overrides_limit() -> None:
+    async with SlackEmulator(page_cap=15) as slack:
+        alice = slack.add_user("alice")
+        channel = slack.add_channel("big", members=[alice])
+        root = slack.post(channel, alice, "root")
+        for i in range(20):
+            slack.post(channel, alice, f"reply {i}", thread_ts=root)
+        client = AsyncWebClient(base_url=slack.api_url, token=slack.bot_token)
+        resp = await client.conversations_replies(channel=channel, ts=root, limit=200)
+        sizes = [len(page["messages"]) async for page in resp]
+        assert sizes == [15, 6]

@@ -1,0 +1,18 @@
+"""Incident preparation: everything done to the incident text before it reaches the model."""
+
+from bot.core.prepare.budget import estimate_tokens, fit_to_budget
+from bot.core.prepare.fold import Folder, fold_log
+from bot.core.prepare.pipeline import PreparedIncident, prepare_incident
+from bot.core.prepare.redact import redact
+from bot.core.prepare.traces import split_traces
+
+__all__ = [
+    "Folder",
+    "PreparedIncident",
+    "estimate_tokens",
+    "fit_to_budget",
+    "fold_log",
+    "prepare_incident",
+    "redact",
+    "split_traces",
+]

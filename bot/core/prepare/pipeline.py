@@ -1,0 +1,123 @@
+"""Incident → prompt-ready text: redact, reduce traces, fold repeats, fit the token budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.core.incident import Attachment, Incident, Message, render_message
+from bot.core.prepare.budget import Block, Rank, Unit, estimate_tokens, fit_to_budget
+from bot.core.prepare.classify import is_change, is_chatter, is_key
+from bot.core.prepare.fold import Folded, Folder, fold_log
+from bot.core.prepare.redact import redact
+from bot.core.prepare.timestamps import ts_span
+from bot.core.prepare.traces import Chunk
+
+# A message with this many lines (or with attached text) is a log paste: folded line by line.
+# Shorter messages are chat and fold only across the thread (per author).
+LOG_BLOCK_LINES = 8
+
+
+@dataclass
+class PreparedIncident:
+    text: str  # redacted, folded, within budget; `[ISO] author: text` lines like render_message
+    message_count: int  # messages in the input
+    redactions: dict[str, int]
+    omitted: list[str]  # what was left out, human readable; empty when nothing was
+    token_estimate: int
+    original_chars: int
+    folded_templates: int  # how many templates folding produced
+
+
+def _head(msg: Message) -> str:
+    return f"[{msg.iso_ts}] {msg.author}:" if msg.iso_ts else f"{msg.author}:"
+
+
+def _chat_rank(text: str) -> Rank:
+    if is_key(text):
+        return Rank.KEY
+    return Rank.CHATTER if is_chatter(text) else Rank.DISCUSSION
+
+
+def _log_units(folded: list[Folded]) -> list[Unit]:
+    return [
+        Unit(f.line, Rank.KEY if f.trace or is_key(f.sample) else Rank.ROUTINE, True, f.first_ts, f.last_ts, f.count)
+        for f in folded
+    ]
+
+
+@dataclass
+class _Builder:
+    """Accumulates blocks by message index; chat messages go through one thread-wide Folder."""
+
+    messages: list[Message]
+    redactions: Counter[str] = field(default_factory=Counter)
+    templates: int = 0
+    blocks: dict[int, Block] = field(default_factory=dict)
+    chat: Folder = field(default_factory=Folder)
+
+    def clean(self, text: str) -> str:
+        text, counts = redact(text)
+        self.redactions.update(counts)
+        return text
+
+    def fold(self, text: str) -> list[Unit]:
+        folded, templates = fold_log(text)
+        self.templates += templates
+        return _log_units(folded)
+
+    def attachment(self, att: Attachment) -> list[Unit]:
+        # Same wording as Message.full_text, so the model sees files the same way in every path.
+        if att.text is None:
+            return [Unit(f"[file: {att.name} (binary, not read)]", Rank.ROUTINE, True)]
+        return [Unit(f"[file: {att.name}]", Rank.KEY, True), *self.fold(self.clean(att.text))]
+
+    def add(self, idx: int, msg: Message, pinned: bool) -> None:
+        text = self.clean(msg.text)
+        if not msg.attachments and text.count("\n") + 1 < LOG_BLOCK_LINES and not pinned:
+            # Exact-only folding for deploy-type messages: their versions matter more than the saving.
+            chunk = Chunk(text, msg.iso_ts, " ".join(text.split()))
+            self.chat.add(idx, chunk, group=msg.author, exact_key=text if is_change(text) else None)
+            return
+        if text.count("\n") + 1 >= LOG_BLOCK_LINES:
+            units = self.fold(text)
+        else:
+            units = [Unit(text, _chat_rank(text), False, msg.iso_ts)] if text else []
+        for att in msg.attachments:
+            units += self.attachment(att)
+        if pinned and units:
+            units[0].rank = units[-1].rank = Rank.PINNED
+        self.blocks[idx] = Block(_head(msg), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
+
+    def add_chat(self) -> None:
+        self.templates += self.chat.templates
+        for f in self.chat.result():
+            msg = self.messages[f.pos]
+            if f.count == 1:
+                head = _head(msg)
+            else:
+                head = f"[×{f.count}, {ts_span(f.first_ts, f.last_ts)}] {msg.author}:" if f.first_ts else f"[×{f.count}] {msg.author}:"
+            unit = Unit(f.text, _chat_rank(f.sample), False, f.first_ts, f.last_ts, f.count)
+            self.blocks[f.pos] = Block(head, [unit])
+
+
+def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident:
+    """Redact, reduce traces, fold repeats and fit ``budget_tokens``; linear in the input size."""
+    messages = incident.messages
+    builder = _Builder(messages)
+    last = len(messages) - 1
+    for idx, msg in enumerate(messages):
+        # The first message states the problem and the last usually the resolution: never folded away.
+        builder.add(idx, msg, pinned=idx in (0, last))
+    builder.add_chat()
+    fitted = fit_to_budget([builder.blocks[i] for i in sorted(builder.blocks)], budget_tokens)
+    original = sum(len(render_message(m)) for m in messages) + max(len(messages) - 1, 0)
+    return PreparedIncident(
+        text=fitted.text,
+        message_count=len(messages),
+        redactions=dict(sorted(builder.redactions.items())),
+        omitted=fitted.omitted,
+        token_estimate=estimate_tokens(fitted.text),
+        original_chars=original,
+        folded_templates=builder.templates,
+    )

@@ -1,0 +1,152 @@
+"""The core pipeline driven directly: real LLM client → fake server, real parser, fake edge-tts, piper for real."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.core.incident import load_incident
+from bot.core.llm import LLMClient
+from bot.core.observer import Stage
+from bot.core.pipeline import Pipeline
+from bot.core.sections import Section, SectionId
+from bot.core.speech import word_count
+from bot.errors import EmptyOutput
+from bot.settings import load_settings
+from tests.fakes.fake_edge_tts import FakeEdgeTTS
+from tests.fakes.fake_llm import FakeLLM, empty, status, text
+from tests.fakes.sample_reports import sample_report
+
+SAMPLE = "bot/samples/checkout-incident.json"
+
+
+class Recorder:
+    """Observer recording what the pipeline reported, with the stream's state at each section."""
+
+    def __init__(self, llm: FakeLLM) -> None:
+        self.llm = llm
+        self.stages: list[Stage] = []
+        self.sections: list[Section] = []
+        self.stream_done_at_section: list[bool] = []
+        self.report: str | None = None
+
+    async def on_stage(self, stage: Stage, detail: str) -> None:
+        self.stages.append(stage)
+
+    async def on_tokens(self, tokens: int) -> None:
+        return None
+
+    async def on_section(self, section: Section) -> None:
+        self.sections.append(section)
+        self.stream_done_at_section.append(self.llm.finished.is_set())
+
+    async def on_report(self, report_markdown: str) -> None:
+        self.report = report_markdown
+
+
+@pytest.fixture
+async def llm() -> FakeLLM:
+    async with FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192) as fake:
+        yield fake
+
+
+def pipeline_for(llm: FakeLLM, **overrides: object) -> Pipeline:
+    settings = load_settings(llm_base_url=llm.base_url, llm_model="llama3.1:8b", llm_timeout_s=10, **overrides)
+    return Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
+
+
+async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLLM) -> None:
+    gate = asyncio.Event()
+    llm.script(text(sample_report(), gate=gate, gate_at="## Recommended Test Suite"))
+    rec = Recorder(llm)
+    pipeline = pipeline_for(llm, tts_engine="none")
+    run = asyncio.create_task(pipeline.run(load_incident(SAMPLE), rec, narrate=False))
+    await llm.at_gate.wait()
+    # The stream is paused before the test suite: earlier sections must already be out.
+    await asyncio.wait_for(_until(lambda: len(rec.sections) >= 3), 10)
+    assert [s.id for s in rec.sections[:3]] == [SectionId.TIMELINE, SectionId.GAPS, SectionId.ROOT_CAUSE]
+    gate.set()
+    result = await run
+    await pipeline.aclose()
+    assert [s.id for s in result.sections] == list(SectionId)
+    assert rec.stream_done_at_section[:4] == [False] * 4
+    assert rec.report is not None and "## Audio Summary" in rec.report
+    assert Stage.ANALYSING in rec.stages
+
+
+async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
+    pipeline = pipeline_for(llm, tts_engine="none")
+    result = await pipeline.run(load_incident(SAMPLE), narrate=False)
+    await pipeline.aclose()
+    request = llm.chat_requests[0]
+    sent = "\n".join(m["content"] for m in request["messages"])
+    assert "hunter2" not in sent and "support@example.com" not in sent
+    assert "<<<INCIDENT_DATA_BEGIN>>>" in sent and "untrusted" in sent
+    assert request["temperature"] == 0.3 and request["max_tokens"] == 2048
+    assert sum(result.info.redactions.values()) >= 2
+
+
+async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
+    async with FakeEdgeTTS() as edge:
+        pipeline = pipeline_for(llm, tts_engine="auto")
+        result = await pipeline.run(load_incident(SAMPLE))
+        await pipeline.aclose()
+        spoken = (await edge.wait_for_requests(1))[0]
+    assert result.audio is not None and result.audio.engine == "edge-tts"
+    assert "#" not in spoken.text and word_count(spoken.text) >= 150
+    assert result.info.tts_engine == "edge-tts" and result.info.fallbacks == []
+
+
+async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> None:
+    async with FakeEdgeTTS(mode="forbidden"):
+        pipeline = pipeline_for(llm, tts_engine="auto")
+        result = await pipeline.run(load_incident(SAMPLE))
+        await pipeline.aclose()
+    assert result.audio is not None and result.audio.engine == "piper"
+    assert any("403" in f for f in result.info.fallbacks)
+
+
+async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm: FakeLLM) -> None:
+    no_summary = sample_report().split("## Audio Summary")[0]
+    llm.script(text(no_summary), text("The checkout outage came from a mistyped timeout. " * 20))
+    pipeline = pipeline_for(llm, tts_engine="piper")
+    result = await pipeline.run(load_incident(SAMPLE))
+    await pipeline.aclose()
+    assert len(llm.chat_requests) == 2 and llm.chat_requests[1]["temperature"] == 0.2
+    assert result.info.missing_sections == ["audio_summary"]
+    assert result.audio is not None and any("audio summary missing" in f for f in result.info.fallbacks)
+
+
+async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: FakeLLM) -> None:
+    no_summary = sample_report().split("## Audio Summary")[0]
+    llm.script(text(no_summary), status(500, "boom"))
+    pipeline = pipeline_for(llm, tts_engine="piper")
+    result = await pipeline.run(load_incident(SAMPLE))
+    await pipeline.aclose()
+    assert result.audio is not None and result.audio.duration_s > 20
+    assert any("built one from the sections" in f for f in result.info.fallbacks)
+
+
+async def test_unstructured_output_is_kept_as_one_section(llm: FakeLLM) -> None:
+    llm.script(text("The pool was too small and nobody load tested it. " * 10), text("Spoken summary words. " * 40))
+    pipeline = pipeline_for(llm, tts_engine="none")
+    result = await pipeline.run(load_incident(SAMPLE), narrate=False)
+    await pipeline.aclose()
+    assert len(result.sections) == 1 and result.sections[0].id is None
+    assert "load tested" in result.sections[0].body
+    assert len(result.info.missing_sections) == 6
+
+
+async def test_empty_output_is_an_error(llm: FakeLLM) -> None:
+    llm.script(empty())
+    pipeline = pipeline_for(llm, tts_engine="none")
+    with pytest.raises(EmptyOutput):
+        await pipeline.run(load_incident(SAMPLE), narrate=False)
+    await pipeline.aclose()
+
+
+async def _until(predicate) -> None:  # type: ignore[no-untyped-def]
+    """Yield to the loop until predicate holds; bounded by the caller's wait_for."""
+    while not predicate():
+        await asyncio.sleep(0)

@@ -1,0 +1,132 @@
+"""`python -m bot analyze` as a user runs it: a real subprocess against the fake LLM on 127.0.0.1, piper for real."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import mutagen.mp3
+import pytest
+
+from bot.core.prompt import PROMPT_VERSION
+from tests.fakes.fake_llm import FakeLLM, empty, status, unused_base_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "bot" / "samples" / "checkout-incident.json"
+
+
+@dataclass
+class Outcome:
+    code: int
+    stderr: str
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> Outcome:
+    """Async subprocess, so the in-process fake servers keep serving while the CLI runs."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "analyze", *args,
+        cwd=ROOT, env={**os.environ, **(env or {})},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate(stdin)
+    return Outcome(proc.returncode or 0, err.decode())
+
+
+def llm_env(llm_url: str, **extra: str) -> dict[str, str]:
+    return {"LLM_BASE_URL": llm_url, "LLM_MODEL": "llama3.1:8b", "LLM_TIMEOUT_S": "20", **extra}
+
+
+@pytest.fixture
+async def llm() -> FakeLLM:
+    async with FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192) as fake:
+        yield fake
+
+
+async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, tmp_path: Path) -> None:
+    out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(llm.base_url, TTS_ENGINE="piper"))
+    assert out.code == 0, out.stderr
+    report = (tmp_path / "report.md").read_text()
+    for title in ("Incident Timeline & Blast Radius", "Testing Gap Analysis", "Root Cause Determination",
+                  "Prevention & Validation Strategy", "Recommended Test Suite", "Audio Summary"):
+        assert f"## {title}" in report
+    assert PROMPT_VERSION in report and "llama3.1:8b" in report
+    # Sections reach report.md in stream order.
+    assert report.index("Incident Timeline") < report.index("Root Cause Determination") < report.index("Audio Summary")
+    mp3 = (tmp_path / "summary.mp3").read_bytes()
+    assert mutagen.mp3.MP3(io.BytesIO(mp3)).info.length > 30  # a ~170-word summary
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["prompt_version"] == PROMPT_VERSION and run["tts_engine"] == "piper"
+    assert len(run["sections_found"]) == 6 and run["missing_sections"] == []
+    assert run["redactions"].get("url-credentials", 0) + run["redactions"].get("password", 0) >= 1
+    assert {"prepare", "analyse", "narrate"} <= set(run["timings"])
+    # One progress line per stage on stderr.
+    assert "[preparing]" in out.stderr and "[analysing]" in out.stderr and "[done]" in out.stderr
+    # The planted password never reached the model.
+    assert "hunter2" not in json.dumps(llm.chat_requests)
+
+
+async def test_stdin_and_no_audio(llm: FakeLLM, tmp_path: Path) -> None:
+    text = b"2025-11-17T09:00:00Z ERROR checkout: pool timeout\n2025-11-17T09:01:00Z deploy v2 rolled back\n"
+    out = await run_cli("-", "--out", str(tmp_path), "--no-audio", env=llm_env(llm.base_url), stdin=text)
+    assert out.code == 0, out.stderr
+    assert not (tmp_path / "summary.mp3").exists()
+    assert (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        ("missing", "no such incident file"),
+        ("bad-json", "does not parse"),
+        ("empty", "empty"),
+        ("not-slack-json", "not Slack data"),
+        ("bad-setting", "LLM_TEMPERATURE"),
+    ],
+)
+async def test_bad_input_exits_2_with_cause_and_fix(llm: FakeLLM, tmp_path: Path, setup: str, needle: str) -> None:
+    path = tmp_path / "incident.txt"
+    env = llm_env(llm.base_url)
+    if setup == "bad-json":
+        path.write_text('{"messages": [')
+    elif setup == "empty":
+        path.write_text("   \n")
+    elif setup == "not-slack-json":
+        path.write_text('{"hello": 1}')
+    elif setup == "bad-setting":
+        path.write_text("an incident")
+        env["LLM_TEMPERATURE"] = "warm"
+    out = await run_cli(str(path), "--out", str(tmp_path / "out"), env=env)
+    assert out.code == 2, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and needle in last and "fix:" in last
+
+
+async def test_unreachable_llm_exits_3(tmp_path: Path) -> None:
+    out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(unused_base_url()))
+    assert out.code == 3
+    assert "ollama serve" in out.stderr.strip().splitlines()[-1]
+
+
+async def test_model_not_pulled_exits_3(llm: FakeLLM, tmp_path: Path) -> None:
+    out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(llm.base_url, LLM_MODEL="qwen9:70b"))
+    assert out.code == 3
+    assert "ollama pull qwen9:70b" in out.stderr.strip().splitlines()[-1]
+
+
+async def test_empty_model_output_exits_4(llm: FakeLLM, tmp_path: Path) -> None:
+    llm.script(empty())
+    out = await run_cli(str(SAMPLE), "--out", str(tmp_path), "--no-audio", env=llm_env(llm.base_url))
+    assert out.code == 4
+    assert out.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+async def test_server_error_exits_3_with_servers_message(llm: FakeLLM, tmp_path: Path) -> None:
+    llm.script(status(500, "llama runner process has terminated"))
+    out = await run_cli(str(SAMPLE), "--out", str(tmp_path), "--no-audio", env=llm_env(llm.base_url))
+    assert out.code == 3
+    assert "llama runner process has terminated" in out.stderr
