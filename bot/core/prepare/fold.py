@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from drain3 import TemplateMiner
@@ -26,6 +26,7 @@ logging.getLogger("drain3").setLevel(logging.WARNING)
 # Not drain's own "<*>": drain does not count "<*>" tokens as similar, so lines made mostly of ids
 # would never cluster. Shown as "<*>" in the output.
 _MASK_TOKEN = "<#>"
+_SPACE = re.compile(r"(\s+)")
 _MASK = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUID
     r"|\b0x[0-9a-fA-F]+\b"
@@ -71,12 +72,12 @@ class Folded:
 @dataclass(slots=True)
 class _Group:
     first: Chunk
-    tokens: list[str]  # the first line's tokens; positions that never vary are shown as written
-    varies: list[bool]
+    parts: list[str]  # the first text split into tokens (even indexes) and the whitespace between them
+    varies: list[bool]  # per token: did any later member differ? Constant tokens are shown as written.
     samples: list[tuple[int, Chunk]] = field(default_factory=list)
     count: int = 0
     last_ts: str | None = None
-    cluster_id: int | None = None  # None for exact-match groups
+    cluster_id: int | None = None  # None for exact-key groups
 
 
 class Folder:
@@ -87,7 +88,7 @@ class Folder:
 
     def __init__(self, min_count: int = MIN_FOLD) -> None:
         self.min_count = min_count
-        self._miner = _miner()
+        self._miner: TemplateMiner | None = None  # created on first use: exact-key folding needs none
         self._groups: dict[Hashable, _Group] = {}
 
     def add(self, pos: int, chunk: Chunk, *, group: Hashable = None, exact_key: str | None = None) -> None:
@@ -96,30 +97,36 @@ class Folder:
         if exact_key is not None:
             key: Hashable = (group, "=", exact_key)
         else:
+            if self._miner is None:
+                self._miner = _miner()
             cluster_id = self._miner.add_log_message(mask(chunk.bare))["cluster_id"]
             key = (group, cluster_id)
-        tokens = chunk.bare.split()
         grp = self._groups.get(key)
         if grp is None:
-            grp = self._groups[key] = _Group(chunk, tokens, [False] * len(tokens), cluster_id=cluster_id)
-        elif cluster_id is not None:
-            if len(tokens) != len(grp.tokens):
-                grp.varies = [True] * len(grp.tokens)
+            parts = _SPACE.split(chunk.bare.strip())
+            grp = self._groups[key] = _Group(chunk, parts, [False] * len(parts[0::2]), cluster_id=cluster_id)
+        else:
+            tokens = chunk.bare.split()
+            if len(tokens) != len(grp.varies):
+                grp.varies = [True] * len(grp.varies)
             else:
-                grp.varies = [v or a != b for v, a, b in zip(grp.varies, grp.tokens, tokens)]
+                grp.varies = [v or a != b for v, a, b in zip(grp.varies, grp.parts[0::2], tokens)]
         grp.count += 1
         grp.last_ts = chunk.ts or grp.last_ts
         if len(grp.samples) < self.min_count - 1:
             grp.samples.append((pos, chunk))
 
     def _template(self, grp: _Group) -> str:
-        if grp.cluster_id is None:
-            return grp.first.bare
-        mined = self._miner.drain.id_to_cluster[grp.cluster_id].log_template_tokens
-        return " ".join(
-            mined[i].replace(_MASK_TOKEN, "<*>") if vary else tok
-            for i, (tok, vary) in enumerate(zip(grp.tokens, grp.varies))
-        )
+        """The first text with every token that varied replaced by its masked form (drain's, for clusters)."""
+        if grp.cluster_id is not None and self._miner is not None:
+            mined: Sequence[str] = self._miner.drain.id_to_cluster[grp.cluster_id].log_template_tokens
+        else:
+            mined = [mask(tok) for tok in grp.parts[0::2]]
+        parts = list(grp.parts)
+        for i, vary in enumerate(grp.varies):
+            if vary:
+                parts[2 * i] = mined[i].replace(_MASK_TOKEN, "<*>")
+        return "".join(parts)
 
     def result(self) -> list[Folded]:
         out: list[Folded] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.core.incident import Attachment, Incident, Message, render_message
 from bot.core.prepare.budget import Block, Rank, Unit, estimate_tokens, fit_to_budget
 from bot.core.prepare.classify import is_change, is_chatter, is_key
-from bot.core.prepare.fold import Folded, Folder, fold_log
+from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.redact import redact
 from bot.core.prepare.timestamps import ts_span
 from bot.core.prepare.traces import Chunk
@@ -75,9 +75,10 @@ class _Builder:
     def add(self, idx: int, msg: Message, pinned: bool) -> None:
         text = self.clean(msg.text)
         if not msg.attachments and text.count("\n") + 1 < LOG_BLOCK_LINES and not pinned:
-            # Exact-only folding for deploy-type messages: their versions matter more than the saving.
-            chunk = Chunk(text, msg.iso_ts, " ".join(text.split()))
-            self.chat.add(idx, chunk, group=msg.author, exact_key=text if is_change(text) else None)
+            # Messages fold per author only when identical up to numbers and ids (alert bots): people's
+            # different sentences must not become one template. Deploy-type messages only when identical.
+            flat = " ".join(text.split())
+            self.chat.add(idx, Chunk(text, msg.iso_ts, flat), group=msg.author, exact_key=flat if is_change(flat) else mask(flat))
             return
         if text.count("\n") + 1 >= LOG_BLOCK_LINES:
             units = self.fold(text)

@@ -7,7 +7,6 @@ files_upload_v2 upload URLs, response_url webhooks and Socket Mode.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time

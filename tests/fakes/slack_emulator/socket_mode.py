@@ -42,7 +42,6 @@ class SocketModeHub:
         self.envelopes: dict[str, dict[str, Any]] = {}  # latest delivery of each envelope
         self.acks: list[Ack] = []
         self.connections = 0  # connections that got a hello, ever
-        self.received: list[dict[str, Any]] = []  # every client frame, for debugging
 
     @property
     def pending(self) -> int:
@@ -125,7 +124,6 @@ class SocketModeHub:
         return ws
 
     def _on_client_frame(self, frame: dict[str, Any], connection: int) -> None:
-        self.received.append(frame)
         eid = frame.get("envelope_id")
         if eid in self.envelopes:
             latency = time.monotonic() - self._sent_at.get(eid, time.monotonic())
