@@ -91,7 +91,8 @@ def encode_mp3(pcm: bytes, sample_rate: int, channels: int) -> bytes:
     encoder.set_channels(channels)
     encoder.set_quality(2)
     encoder.silence()  # LAME otherwise prints its banner to stdout
-    return encoder.encode(pcm) + encoder.flush()
+    # lameenc returns bytearray; slack_sdk's files_upload_v2 accepts only bytes, a path or a file.
+    return bytes(encoder.encode(pcm) + encoder.flush())
 
 
 def synthesize(path: Path, text: str) -> tuple[bytes, float]:

@@ -86,8 +86,9 @@ class Fitted:
 @dataclass(slots=True)
 class _Dropped:
     count: int = 0
-    first: tuple[int, str | None] | None = None  # (position, ts) of the earliest dropped unit
-    last: tuple[int, str | None] | None = None
+    # Earliest and latest timestamps as written; string order is time order within one format (ISO, epoch).
+    first: str | None = None
+    last: str | None = None
 
 
 class _Fitter:
@@ -122,10 +123,11 @@ class _Fitter:
                 self.size -= len(self.blocks[b].head) + 1
             rec = self.dropped.setdefault((unit.rank, unit.log), _Dropped())
             rec.count += unit.weight
-            if rec.first is None or i < rec.first[0]:
-                rec.first = (i, unit.ts)
-            if rec.last is None or i > rec.last[0]:
-                rec.last = (i, unit.last_ts or unit.ts)
+            end = unit.last_ts or unit.ts
+            if unit.ts and (rec.first is None or unit.ts < rec.first):
+                rec.first = unit.ts
+            if end and (rec.last is None or end > rec.last):
+                rec.last = end
 
     def shorten(self, width: int, min_rank: Rank = Rank.CHATTER) -> None:
         shortened = 0
@@ -151,7 +153,7 @@ class _Fitter:
         notes = []
         for key, rec in self.dropped.items():
             singular, plural = _NOUNS[key]
-            span = clock_range(rec.first[1] if rec.first else None, rec.last[1] if rec.last else None)
+            span = clock_range(rec.first, rec.last)
             notes.append(f"{rec.count} {singular if rec.count == 1 else plural}{span}")
         return notes + self.notes
 

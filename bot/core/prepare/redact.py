@@ -24,6 +24,9 @@ class _Rule:
     pattern: re.Pattern[str]
     # Returns the replacement and the kind counted; a kind of None means "not a secret after all".
     replace: Callable[[re.Match[str]], tuple[str, str | None]]
+    # Lower-case substrings one of which must occur for the rule to run at all. Patterns that cannot
+    # start with a literal scan every position (~15x slower on a 5 MB log); the check skips them cheaply.
+    hints: tuple[str, ...] = ()
 
 
 def _whole(kind: str) -> Callable[[re.Match[str]], tuple[str, str | None]]:
@@ -51,6 +54,8 @@ def _phone(m: re.Match[str]) -> tuple[str, str | None]:
     return _ph("phone"), "phone"
 
 
+# Patterns start with a literal where possible (the regex engine then jumps between candidates);
+# word boundaries are checked by a lookbehind placed after that literal.
 _RULES: tuple[_Rule, ...] = (
     # Unterminated blocks (truncated pastes) are redacted through the end of the base64 body.
     _Rule(
@@ -61,20 +66,19 @@ _RULES: tuple[_Rule, ...] = (
         ),
         _whole("private-key"),
     ),
-    _Rule(
-        re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@"),
-        lambda m: (m.group(1) + _ph("url-credentials") + "@", "url-credentials"),
-    ),
-    _Rule(re.compile(r"\bxox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|\bxapp-[A-Za-z0-9-]{8,}"), _whole("slack-token")),
-    _Rule(re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), _whole("github-token")),
-    _Rule(re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), _whole("aws-key")),
+    # The scheme before "://" and the host after "@" stay.
+    _Rule(re.compile(r"://[^\s/@:]+:[^\s/@]+@"), lambda m: (f"://{_ph('url-credentials')}@", "url-credentials")),
+    _Rule(re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"), _whole("slack-token")),
+    _Rule(re.compile(r"gh(?<!\wgh)[pousr]_[A-Za-z0-9]{30,}\b|github_pat_[A-Za-z0-9_]{22,}"), _whole("github-token")),
+    _Rule(re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)(?<!\w....)[A-Z0-9]{16}\b"), _whole("aws-key")),
     _Rule(
         re.compile(r"(?i)(aws_secret_access_key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
         _keep_prefix("aws-secret"),
+        ("aws_secret_access_key",),
     ),
-    _Rule(re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}"), _whole("stripe-key")),
-    _Rule(re.compile(r"\bAIza[A-Za-z0-9_-]{35}"), _whole("google-api-key")),
-    _Rule(re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _whole("jwt")),
+    _Rule(re.compile(r"[sr]k_live_[A-Za-z0-9]{16,}"), _whole("stripe-key")),
+    _Rule(re.compile(r"AIza[A-Za-z0-9_-]{35}"), _whole("google-api-key")),
+    _Rule(re.compile(r"eyJ(?<!\weyJ)[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _whole("jwt")),
     # With an explicit scheme any value is a credential; without one, only values with a digit,
     # so prose such as "Authorization: required" survives.
     _Rule(
@@ -83,9 +87,10 @@ _RULES: tuple[_Rule, ...] = (
             r"(?!\[REDACTED)(?(scheme)[^\s\"',;]{4,}|(?=[^\s\"',;]*\d)[^\s\"',;]{8,})"
         ),
         _keep_prefix("auth-header"),
+        ("authorization",),
     ),
     _Rule(
-        re.compile(r"\b(Bearer\s+)(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}=*"),
+        re.compile(r"(Bearer(?<!\wBearer)\s+)(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}=*"),
         _keep_prefix("bearer-token"),
     ),
     _Rule(
@@ -95,11 +100,12 @@ _RULES: tuple[_Rule, ...] = (
             r"(?!\[REDACTED)[^\s\"'&,;]+"
         ),
         _key_value,
+        ("pass", "secret", "api", "token"),
     ),
-    _Rule(re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email")),
+    _Rule(re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)),
     # International: "+" not glued to a digit or word (ISO offsets such as +00:00 have colons).
     _Rule(
-        re.compile(r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
+        re.compile(r"\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
         _phone,
     ),
     # US: one consistent separator (so "120 350 1200" latencies and ISO dates do not match).
@@ -120,6 +126,8 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
         return sub
 
+    lowered = text.lower()
     for rule in _RULES:
-        text = rule.pattern.sub(apply(rule), text)
+        if not rule.hints or any(hint in lowered for hint in rule.hints):
+            text = rule.pattern.sub(apply(rule), text)
     return text, counts
