@@ -34,7 +34,7 @@ class FileObserver:
             fh.write("\n" + section.markdown + "\n")
         print(f"[section] {section.title}", file=sys.stderr, flush=True)
 
-    async def on_report(self, report_markdown: str) -> None:
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
         self.report.write_text(report_markdown, encoding="utf-8")
 

@@ -29,8 +29,9 @@ class RunObserver(Protocol):
     async def on_section(self, section: Section) -> None:
         """A section is complete. Called in stream order, while the model is still writing the rest."""
 
-    async def on_report(self, report_markdown: str) -> None:
-        """The written report is final. Narration may still be running."""
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
+        """The written report is final, with the text to be narrated (None without narration).
+        Narration may still be running."""
 
 
 class NullObserver:
@@ -45,5 +46,5 @@ class NullObserver:
     async def on_section(self, section: Section) -> None:
         return None
 
-    async def on_report(self, report_markdown: str) -> None:
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
         return None

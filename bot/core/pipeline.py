@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from contextlib import contextmanager
 from collections.abc import Iterator
 
-from bot.core.incident import Incident
+from bot.core.incident import Incident, render_incident
 from bot.core.llm import LLMClient, ModelInfo
 from bot.core.narrate import Audio, Narrator
 from bot.core.observer import NullObserver, RunObserver, Stage
@@ -28,11 +29,14 @@ _TOKEN_PROGRESS_EVERY = 50
 
 
 class PostmortemResult:
-    def __init__(self, sections: list[Section], report_markdown: str, audio: Audio | None, info: RunInfo) -> None:
+    def __init__(
+        self, sections: list[Section], report_markdown: str, audio: Audio | None, info: RunInfo, summary: str | None
+    ) -> None:
         self.sections = sections
         self.report_markdown = report_markdown
         self.audio = audio
         self.info = info
+        self.summary = summary  # the text narrated (kept so a resumed run can narrate it again)
 
 
 class Pipeline:
@@ -46,6 +50,7 @@ class Pipeline:
     async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
         obs = observer or NullObserver()
         info = RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model, message_count=len(incident.messages))
+        info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
         timer = _Timer(info)
 
         with timer("preflight"):
@@ -72,7 +77,7 @@ class Pipeline:
                 await obs.on_section(section)
                 # Narrate as soon as the spoken summary is complete, while later sections still stream.
                 if narrate and narration is None and section.id is SectionId.AUDIO_SUMMARY and not needs_summary_fallback(section):
-                    narration = asyncio.create_task(self._narrate(section.body, info))
+                    narration = asyncio.create_task(self.narrate(section.body, info))
 
         async def on_text(delta: str) -> None:
             await progress.add(delta)
@@ -94,18 +99,20 @@ class Pipeline:
         info.sections_found = [s.id.value for s in sections if s.id]
         info.missing_sections = [sid.value for sid in parser.missing()]
         report = render_report(incident.title, sections, info)
-        await obs.on_report(report)
+        summary: str | None = None
+        if narrate:
+            summary = await self._summary_text(sections, report, info)
+            if narration is None:
+                narration = asyncio.create_task(self.narrate(summary, info))
+        await obs.on_report(report, summary)
 
         audio: Audio | None = None
-        if narrate:
-            if narration is None:
-                summary = await self._summary_text(sections, report, info)
-                narration = asyncio.create_task(self._narrate(summary, info))
+        if narration is not None:
             await obs.on_stage(Stage.NARRATING, self._tts_label())
             with timer("narrate_wait"):
                 audio = await narration
         info.total_s = round(sum(info.timings.values()), 3)
-        return PostmortemResult(sections, report, audio, info)
+        return PostmortemResult(sections, report, audio, info, summary)
 
     def _budget(self, model: ModelInfo) -> int:
         overhead = prompt_overhead_tokens(estimate_tokens)
@@ -134,7 +141,7 @@ class Pipeline:
             info.fallbacks.append(f"fallback summary call failed ({exc.message}): built one from the sections")
         return deterministic_summary(sections)
 
-    async def _narrate(self, summary_markdown: str, info: RunInfo) -> Audio | None:
+    async def narrate(self, summary_markdown: str, info: RunInfo) -> Audio | None:
         """Narrate; a TTS failure is recorded, never fatal, because the written report stands on its own."""
         started = time.perf_counter()
         try:

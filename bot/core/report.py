@@ -13,6 +13,7 @@ class RunInfo:
     prompt_version: str
     model: str
     message_count: int = 0
+    input_hash: str | None = None
     context_tokens: int | None = None
     token_budget: int | None = None
     token_estimate: int | None = None

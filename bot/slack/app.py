@@ -13,7 +13,8 @@ from bot.core.pipeline import Pipeline
 from bot.settings import Settings, get_settings
 from bot.slack.client import app_token, make_web_client
 from bot.slack.collect import Collector
-from bot.slack.jobs import JobQueue
+from bot.runs import RunStore
+from bot.slack.jobs import Job, JobQueue
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
 
@@ -29,6 +30,7 @@ class BotApp:
         self.client = make_web_client(settings)
         self.pipeline = pipeline or Pipeline(settings)
         self.app = AsyncApp(client=self.client, process_before_response=False)
+        self.store = RunStore.in_dir(settings.data_dir)
         self.collector: Collector | None = None
         self.queue: JobQueue | None = None
         self.handler: AsyncSocketModeHandler | None = None
@@ -36,13 +38,25 @@ class BotApp:
     async def start(self) -> None:
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
-        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector)
+        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         self.queue = JobQueue(runner, self.settings.llm_concurrency)
-        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji).register(self.app)
+        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji, self.store).register(self.app)
         self.queue.start()
+        self.resume_unfinished()
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
         await self.handler.connect_async()
         log.info("connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions", auth.get("user"), "/postmortem", self.settings.postmortem_emoji)
+
+    def resume_unfinished(self) -> None:
+        """Runs a restart interrupted go back on the queue, in their original order, under their own ids."""
+        assert self.queue is not None
+        for record in self.store.unfinished():
+            job = Job(kind=record.trigger, channel=record.channel, user=record.invoker, root_ts=record.thread_ts,
+                      response_url=record.response_url, run_id=record.id, resumed=True)
+            if not self.queue.submit(job):
+                self.store.update(record.id, status="failed", error="superseded by another run of the same thread")
+                continue
+            log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status)
 
     async def stop(self) -> None:
         if self.handler is not None:
@@ -50,6 +64,7 @@ class BotApp:
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()
+        self.store.close()
 
 
 async def run_app() -> int:

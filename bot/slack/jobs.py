@@ -21,20 +21,15 @@ class Job:
     # Slash commands and shortcuts carry one; it reaches the user even where the bot cannot post.
     response_url: str | None = None
     regenerate: bool = False
-    # Set once the job posts its status message, so a duplicate trigger can point at it.
-    status_ts: str | None = None
+    # The run store's id; set when the job is accepted, or taken from the store when resuming.
+    run_id: int | None = None
+    resumed: bool = False
+    started: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.channel, self.root_ts or "channel-history")
-
-
-@dataclass(frozen=True)
-class Submission:
-    accepted: bool
-    position: int  # 1-based place in the queue when accepted
-    existing: Job | None = None  # the job already queued or running for that thread
 
 
 class JobQueue:
@@ -47,13 +42,21 @@ class JobQueue:
         self._concurrency = concurrency
         self._workers: list[asyncio.Task[None]] = []
 
-    def submit(self, job: Job) -> Submission:
-        existing = self._active.get(job.key)
-        if existing is not None:
-            return Submission(False, 0, existing)
+    def submit(self, job: Job) -> bool:
+        """Queue the job; False when its thread already has a job queued or running."""
+        if job.key in self._active:
+            return False
         self._active[job.key] = job
         self._queue.put_nowait(job)
-        return Submission(True, self._queue.qsize())
+        return True
+
+    def has(self, key: tuple[str, str]) -> bool:
+        return key in self._active
+
+    def position(self, job: Job) -> int:
+        """1-based place among jobs not yet started; 0 once it runs."""
+        waiting = [j for j in self._active.values() if not j.started]
+        return waiting.index(job) + 1 if job in waiting else 0
 
     def start(self) -> None:
         self._workers = [asyncio.create_task(self._worker(i), name=f"postmortem-worker-{i}") for i in range(self._concurrency)]
@@ -73,6 +76,7 @@ class JobQueue:
     async def _worker(self, index: int) -> None:
         while True:
             job = await self._queue.get()
+            job.started = True
             try:
                 await self._run(job)
             except Exception:  # the runner reports failures in the thread; this only guards the worker

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.narrate import Audio
 from bot.core.observer import Stage
 from bot.core.sections import Section
+from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages, split_paragraphs
 
 log = logging.getLogger(__name__)
@@ -23,14 +24,15 @@ _TOKENS_PER_STATUS_EDIT = 250
 class ThreadPoster:
     """Posts into one thread. Implements the core's RunObserver so the pipeline drives it directly."""
 
-    def __init__(self, client: AsyncWebClient, channel: str, root_ts: str, model: str) -> None:
+    def __init__(self, client: AsyncWebClient, channel: str, root_ts: str, model: str, record: Recorder | None = None) -> None:
         self.client = client
         self.channel = channel
         self.root_ts = root_ts
         self.model = model
-        self.status_ts: str | None = None
-        self.posted: list[tuple[str, str]] = []  # (section title, message ts)
+        self.record = record or Recorder()
+        self.status_ts: str | None = self.record.status_ts
         self._last_tokens = 0
+        self._seen: dict[str, int] = {}
         self._uploads: list[asyncio.Task[None]] = []
 
     # -- reactions --------------------------------------------------------------------------
@@ -53,7 +55,8 @@ class ThreadPoster:
         line = f":hourglass_flowing_sand: {text}"
         if self.status_ts is None:
             resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.root_ts, text=line)
-            self.status_ts = resp["ts"]
+            self.status_ts = str(resp["ts"])
+            self.record.status_posted(self.status_ts)
         else:
             await self.client.chat_update(channel=self.channel, ts=self.status_ts, text=line)
 
@@ -67,13 +70,23 @@ class ThreadPoster:
 
     # -- content ----------------------------------------------------------------------------
     async def on_section(self, section: Section) -> None:
+        key = section.id.value if section.id else "raw"
+        self._seen[key] = self._seen.get(key, 0) + 1
+        item = f"section:{key}#{self._seen[key]}"
+        self.record.section_ready(section)
+        # A resumed run skips what the first attempt already posted, so nothing appears twice.
+        if self.record.was_posted(item):
+            return
+        ts = ""
         for message in section_messages(section):
-            ts = await self.post(message)
-            self.posted.append((section.title, ts))
+            ts = ts or await self.post(message)
+        self.record.posted(item, ts)
 
-    async def on_report(self, report_markdown: str) -> None:
-        # Upload the full report while narration runs; awaited in finish().
-        self._uploads.append(asyncio.create_task(self._upload_report(report_markdown)))
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
+        self.record.report_ready(report_markdown, summary)
+        # Upload the full report while narration runs; awaited in finish_uploads().
+        if not self.record.was_posted("report"):
+            self._uploads.append(asyncio.create_task(self._upload_report(report_markdown)))
 
     async def post(self, message: SlackMessage) -> str:
         try:
@@ -102,6 +115,7 @@ class ThreadPoster:
             channel=self.channel, thread_ts=self.root_ts, content=report_markdown,
             filename="postmortem-report.md", title="Testing postmortem (full report)",
         )
+        self.record.posted("report", None)
 
     async def upload_audio(self, audio: Audio) -> None:
         comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"
@@ -111,6 +125,7 @@ class ThreadPoster:
             channel=self.channel, thread_ts=self.root_ts, file=audio.mp3,
             filename="postmortem-summary.mp3", title="Postmortem summary (audio)", initial_comment=comment,
         )
+        self.record.posted("audio", None)
 
     async def finish_uploads(self) -> None:
         await asyncio.gather(*self._uploads)

@@ -1,9 +1,9 @@
-"""Runs one queued job: authorize, collect, analyse with the core pipeline, post, narrate, close."""
+"""Runs one queued job: authorize, collect, analyse with the core pipeline, post, narrate, close.
+Every step is recorded in the run store, so a restart resumes instead of repeating."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -11,54 +11,65 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
 from bot.core.pipeline import Pipeline, PostmortemResult
+from bot.core.report import RunInfo
 from bot.errors import PostmortemError
+from bot.runs import RunRecord, RunStore
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.jobs import Job
+from bot.slack.messages import SLACK_ERRORS, closing_line, root_line
 from bot.slack.poster import DONE, FAILED, WORKING, ThreadPoster
+from bot.slack.record import Recorder
 
 log = logging.getLogger(__name__)
 
-# Slack errors a user can act on, in their words.
-SLACK_ERRORS = {
-    "not_in_channel": "I am not in that channel. Invite me with `/invite @postmortem-bot`, then try again.",
-    "channel_not_found": "I cannot see that channel. If it is private, invite me with `/invite @postmortem-bot`.",
-    "thread_not_found": "That thread no longer exists (was the message deleted?).",
-    "message_not_found": "That message no longer exists (was it deleted?).",
-}
-
 
 class JobRunner:
-    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector) -> None:
+    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore) -> None:
         self.client = client
         self.settings = settings
         self.pipeline = pipeline
         self.collector = collector
+        self.store = store
 
     async def __call__(self, job: Job) -> None:
+        record = self.store.get(job.run_id) if job.run_id else None
+        recorder = Recorder(self.store, job.run_id, record.posted if record else None, record.status_ts if record else None)
         poster: ThreadPoster | None = None
         try:
             info = await authorize(self.client, self.settings, job.channel, job.user)
             job.channel_name = str(info.get("name") or job.channel)
-            incident, poster = await self._collect(job)
-            if poster is None:
+            if record is not None and record.report and job.root_ts:
+                # The model's report survived the restart: post what is missing, never ask the model again.
+                poster = ThreadPoster(self.client, job.channel, job.root_ts, self.settings.llm_model, recorder)
+                await self._repost(poster, record)
                 return
+            incident, poster = await self._collect(job, recorder)
+            if poster is None:
+                recorder.status("done", error="nothing to analyse")
+                return
+            recorder.status("analysing", message_count=len(incident.messages), model=self.settings.llm_model)
             result = await self.pipeline.run(incident, poster, narrate=self.settings.tts_engine != "none")
+            recorder.status("posting", input_hash=result.info.input_hash, prompt_version=result.info.prompt_version,
+                            tts_engine=result.info.tts_engine, timings=result.info.timings)
             await self._finish(poster, result)
+            recorder.status("done", timings=result.info.timings)
         except AccessDenied as exc:
+            recorder.status("failed", error=str(exc))
             await self.notify_user(job, str(exc))
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.warning("Slack error for %s: %s", job.key, error)
-            await self._fail(job, poster, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."))
+            await self._fail(job, poster, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."))
         except PostmortemError as exc:
-            await self._fail(job, poster, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
+            await self._fail(job, poster, recorder, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
         except Exception as exc:
             log.exception("run for %s failed", job.key)
-            await self._fail(job, poster, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
+            await self._fail(job, poster, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
-    async def _collect(self, job: Job) -> tuple[Incident, ThreadPoster | None]:
+    async def _collect(self, job: Job, recorder: Recorder) -> tuple[Incident, ThreadPoster | None]:
+        recorder.status("collecting")
         model = self.settings.llm_model
         if job.root_ts is None:
             raw = await self.collector.channel_history(job.channel)
@@ -66,15 +77,15 @@ class JobRunner:
             if not incident.messages:
                 await self.notify_user(job, f"#{job.channel_name} has no messages in the last {self.settings.postmortem_lookback} to analyse.")
                 return incident, None
-            resp = await self.client.chat_postMessage(channel=job.channel, text=_root_line(incident, job.channel_name or job.channel))
+            resp = await self.client.chat_postMessage(channel=job.channel, text=root_line(incident, job.channel_name or job.channel))
             job.root_ts = str(resp["ts"])
-            poster = ThreadPoster(self.client, job.channel, job.root_ts, model)
+            recorder.status("collecting", thread_ts=job.root_ts)
+            poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
             await poster.status(f"Collected {len(incident.messages)} messages")
             return incident, poster
-        poster = ThreadPoster(self.client, job.channel, job.root_ts, model)
+        poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
         await poster.react(WORKING)
-        await poster.status("Collecting the thread")
-        job.status_ts = poster.status_ts
+        await poster.status("Resuming after a restart: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.root_ts)
         incident = await self.collector.incident(raw, title=f"#{job.channel_name} thread", source="slack-thread")
         if not incident.messages:
@@ -84,19 +95,36 @@ class JobRunner:
         await poster.status(f"Collected {len(incident.messages)} messages")
         return incident, poster
 
+    async def _repost(self, poster: ThreadPoster, record: RunRecord) -> None:
+        await poster.react(WORKING)
+        await poster.status("Resuming after a restart: posting the rest of the saved postmortem")
+        for section in record.sections or []:
+            await poster.on_section(section)
+        await poster.on_report(record.report or "", record.summary)
+        info = RunInfo(prompt_version=record.prompt_version or "", model=record.model or self.settings.llm_model, timings=record.timings)
+        audio = None
+        if record.summary and not poster.record.was_posted("audio"):
+            audio = await self.pipeline.narrate(record.summary, info)
+        result = PostmortemResult(record.sections or [], record.report or "", audio, info, record.summary)
+        await self._finish(poster, result)
+        poster.record.status("done")
+
     async def _finish(self, poster: ThreadPoster, result: PostmortemResult) -> None:
         await poster.status("Uploading")
         if result.audio is not None:
             await poster.upload_audio(result.audio)
-        elif result.info.audio_error:
+        elif result.info.audio_error and not poster.record.was_posted("audio"):
             await poster.say(f":mute: The audio summary could not be made: {result.info.audio_error}. The written postmortem above is complete.")
+            poster.record.posted("audio", None)
         await poster.finish_uploads()
-        await poster.say(closing_line(result))
+        if not poster.record.was_posted("closing"):
+            poster.record.posted("closing", await poster.say(closing_line(result)))
         await poster.status("Done")
         await poster.unreact(WORKING)
         await poster.react(DONE)
 
-    async def _fail(self, job: Job, poster: ThreadPoster | None, text: str) -> None:
+    async def _fail(self, job: Job, poster: ThreadPoster | None, recorder: Recorder, text: str) -> None:
+        recorder.status("failed", error=text)
         if poster is None:
             await self.notify_user(job, f":x: {text}")
             return
@@ -122,26 +150,3 @@ class JobRunner:
                 await self.client.chat_postMessage(channel=job.user, text=text)
             except SlackApiError:
                 log.error("could not tell %s: %s", job.user, text)
-
-
-def _root_line(incident: Incident, channel_name: str) -> str:
-    span = ""
-    if incident.first_ts and incident.last_ts:
-        span = f", from {_fmt(incident.first_ts)} to {_fmt(incident.last_ts)}"
-    return f":test_tube: Testing postmortem for #{channel_name}: {len(incident.messages)} messages{span}. Results follow in this thread."
-
-
-def _fmt(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def closing_line(result: PostmortemResult) -> str:
-    info = result.info
-    timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
-    missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
-    redacted = f" Redacted {sum(info.redactions.values())} secrets/personal data before analysis." if info.redactions else ""
-    return (
-        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings}).{missing}{redacted}\n"
-        "_AI-generated draft: verify before acting._"
-    )
-

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.runs import RunStore
 from bot.slack.collect import Collector
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.permalink import USAGE, PermalinkError, parse_permalink
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/postmortem"
 SHORTCUT_CALLBACK_ID = "testing_postmortem"
+BUSY = ":hourglass_flowing_sand: A postmortem of this thread is already queued or running; its progress is in the thread."
 MENTION_HELP = (
     "Mention me *inside an incident thread* and I will write a testing postmortem of it. "
     "Elsewhere: react to any message of the thread with :{emoji}:, use the message shortcut "
@@ -25,11 +27,12 @@ MENTION_HELP = (
 
 
 class Triggers:
-    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str) -> None:
+    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str, store: RunStore) -> None:
         self.queue = queue
         self.collector = collector
         self.client = client
         self.emoji = emoji
+        self.store = store
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -38,6 +41,9 @@ class Triggers:
         app.shortcut(SHORTCUT_CALLBACK_ID)(self.on_shortcut)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        if not self.store.claim_delivery(f"command:{command.get('trigger_id')}"):
+            await ack()  # a Socket Mode re-delivery of a command already handled
+            return
         words = str(command.get("text") or "").split()
         regenerate = bool(words) and words[-1].lower() == "again"
         if regenerate:
@@ -58,9 +64,11 @@ class Triggers:
             job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts or ref.ts, **base)
         await ack(text=self._submit_text(job), response_type="ephemeral")
 
-    async def on_reaction(self, event: dict[str, Any]) -> None:
+    async def on_reaction(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item", {})
         if event.get("reaction") != self.emoji or item.get("type") != "message":
+            return
+        if not self.store.claim_delivery(f"event:{body.get('event_id')}"):
             return
         # Events are acked by Bolt before this runs, so one lookup here costs the user nothing.
         try:
@@ -72,7 +80,9 @@ class Triggers:
         job = Job(kind="reaction", channel=item["channel"], root_ts=root, user=event["user"])
         await self._submit_and_tell(job)
 
-    async def on_mention(self, event: dict[str, Any]) -> None:
+    async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if not self.store.claim_delivery(f"event:{body.get('event_id')}"):
+            return
         thread_ts = event.get("thread_ts")
         if not thread_ts:
             await self._ephemeral(event["channel"], event["user"], MENTION_HELP.format(emoji=self.emoji))
@@ -81,6 +91,8 @@ class Triggers:
 
     async def on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
+        if not self.store.claim_delivery(f"shortcut:{shortcut.get('trigger_id')}"):
+            return
         message = shortcut.get("message", {})
         channel = shortcut.get("channel", {})
         job = Job(
@@ -89,21 +101,32 @@ class Triggers:
         )
         await self._submit_and_tell(job)
 
+    def _submit(self, job: Job) -> str | None:
+        """Queue the job and record the run; returns why it was not queued, or None."""
+        if job.root_ts and not job.regenerate:
+            last = self.store.latest_for_thread(job.channel, job.root_ts)
+            if last is not None and last.status == "done" and not self.queue.has(job.key):
+                return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
+                        "`/postmortem <link to the thread> again`.")
+        if not self.queue.submit(job):
+            return BUSY
+        job.run_id = self.store.create(trigger=job.kind, channel=job.channel, thread_ts=job.root_ts, invoker=job.user,
+                                       response_url=job.response_url)
+        return None
+
     def _submit_text(self, job: Job) -> str:
-        sub = self.queue.submit(job)
-        if not sub.accepted:
-            return self._busy_text(sub.existing)
+        refusal = self._submit(job)
+        if refusal:
+            return refusal
+        sub_position = self.queue.position(job)
         where = "this channel's recent history" if job.root_ts is None else "that thread"
-        queue = f" (position {sub.position} in the queue)" if sub.position > 1 else ""
+        queue = f" (position {sub_position} in the queue)" if sub_position > 1 else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
 
-    def _busy_text(self, existing: Job | None) -> str:
-        return ":hourglass_flowing_sand: A postmortem of this thread is already queued or running; its progress is in the thread."
-
     async def _submit_and_tell(self, job: Job) -> None:
-        sub = self.queue.submit(job)
-        if not sub.accepted:
-            await self._ephemeral(job.channel, job.user, self._busy_text(sub.existing))
+        refusal = self._submit(job)
+        if refusal:
+            await self._ephemeral(job.channel, job.user, refusal)
 
     async def _ephemeral(self, channel: str, user: str, text: str) -> None:
         try:

@@ -41,7 +41,7 @@ class Recorder:
         self.sections.append(section)
         self.stream_done_at_section.append(self.llm.finished.is_set())
 
-    async def on_report(self, report_markdown: str) -> None:
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.report = report_markdown
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -37,17 +38,18 @@ class Stack:
         return titles
 
 
-def bot_settings(slack: SlackEmulator, llm: FakeLLM, **overrides: object) -> Settings:
+def bot_settings(slack: SlackEmulator, llm: FakeLLM, data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
         slack_bot_token=slack.bot_token, slack_app_token=slack.app_token, slack_api_url=slack.api_url,
         llm_base_url=llm.base_url, llm_model="llama3.1:8b", llm_timeout_s=10, tts_engine="auto", tts_timeout_s=5,
+        data_dir=data_dir,
     )
     values.update(overrides)
     return load_settings(**values)
 
 
 @pytest.fixture
-async def stack_factory() -> AsyncIterator:
+async def stack_factory(tmp_path: Path) -> AsyncIterator:
     """Build a running stack; settings overrides per test. Everything is torn down afterwards."""
     started: list[tuple[BotApp, object, object, object]] = []
 
@@ -58,7 +60,7 @@ async def stack_factory() -> AsyncIterator:
         await slack.__aenter__()
         await llm.__aenter__()
         await edge.__aenter__()
-        settings = bot_settings(slack, llm, **overrides)
+        settings = bot_settings(slack, llm, tmp_path / f"data{len(started)}", **overrides)
         pipeline = Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
         bot = BotApp(settings, pipeline)
         started.append((bot, edge, llm, slack))

@@ -27,6 +27,22 @@ logging.getLogger("drain3").setLevel(logging.WARNING)
 # would never cluster. Shown as "<*>" in the output.
 _MASK_TOKEN = "<#>"
 _SPACE = re.compile(r"(\s+)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Measurements (a decimal, or a number with a unit) that vary are shown as a range, "error rate 5.0–24.9%",
+# so a folded alert keeps its spike. Plain integers are usually ids (conn 12, tx 4711) and become <*>.
+_MEASURE = re.compile(r"\d+\.\d+|\d+(?=(?:%|ms|us|s|m|h|[KMGT]i?B?)(?![A-Za-z]))")
+
+
+def _measure(token: str) -> tuple[str, str, str] | None:
+    """(text before, number, text after) when the token holds one measurement; a key such as
+    "p99=" is skipped so that its digits do not count."""
+    value_at = max(token.rfind("="), token.rfind(":")) + 1
+    value = token[value_at:]
+    numbers = list(_NUMBER.finditer(value))
+    if len(numbers) != 1 or not _MEASURE.search(value):
+        return None
+    number = numbers[0]
+    return token[: value_at + number.start()], number.group(), value[number.end() :]
 _MASK = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUID
     r"|\b0x[0-9a-fA-F]+\b"
@@ -62,22 +78,49 @@ class Folded:
     trace: bool = False
 
     @property
-    def line(self) -> str:
+    def prefix(self) -> str:
+        """'[×412, first … last]' for a folded entry, '' for a verbatim one."""
         if self.count == 1:
-            return self.text
+            return ""
         span = ts_span(self.first_ts, self.last_ts)
-        return f"[×{self.count}, {span}] {self.text}" if span else f"[×{self.count}] {self.text}"
+        return f"[×{self.count}, {span}]" if span else f"[×{self.count}]"
+
+    @property
+    def line(self) -> str:
+        return f"{self.prefix} {self.text}" if self.count > 1 else self.text
 
 
 @dataclass(slots=True)
 class _Group:
     first: Chunk
     parts: list[str]  # the first text split into tokens (even indexes) and the whitespace between them
+    tokens: list[str]  # parts[0::2]
     varies: list[bool]  # per token: did any later member differ? Constant tokens are shown as written.
     samples: list[tuple[int, Chunk]] = field(default_factory=list)
     count: int = 0
     last_ts: str | None = None
     cluster_id: int | None = None  # None for exact-key groups
+    ranges: dict[int, tuple[str, str] | None] = field(default_factory=dict)  # token index → (low, high); None: not a measurement
+
+    def compare(self, tokens: list[str]) -> None:
+        if len(tokens) != len(self.tokens):
+            self.varies = [True] * len(self.tokens)
+            self.ranges = dict.fromkeys(range(len(self.tokens)))
+            return
+        for i, (first, token) in enumerate(zip(self.tokens, tokens)):
+            if first != token:
+                self.varies[i] = True
+                self._widen(i, first, token)
+
+    def _widen(self, i: int, first: str, token: str) -> None:
+        if i in self.ranges and self.ranges[i] is None:
+            return
+        a, b = _measure(first), _measure(token)
+        if a is None or b is None or (a[0], a[2]) != (b[0], b[2]):
+            self.ranges[i] = None
+            return
+        low, high = self.ranges.get(i) or (a[1], a[1])
+        self.ranges[i] = (min(low, b[1], key=float), max(high, b[1], key=float))
 
 
 class Folder:
@@ -104,27 +147,27 @@ class Folder:
         grp = self._groups.get(key)
         if grp is None:
             parts = _SPACE.split(chunk.bare.strip())
-            grp = self._groups[key] = _Group(chunk, parts, [False] * len(parts[0::2]), cluster_id=cluster_id)
+            tokens = parts[0::2]
+            grp = self._groups[key] = _Group(chunk, parts, tokens, [False] * len(tokens), cluster_id=cluster_id)
         else:
-            tokens = chunk.bare.split()
-            if len(tokens) != len(grp.varies):
-                grp.varies = [True] * len(grp.varies)
-            else:
-                grp.varies = [v or a != b for v, a, b in zip(grp.varies, grp.parts[0::2], tokens)]
+            grp.compare(chunk.bare.split())
         grp.count += 1
         grp.last_ts = chunk.ts or grp.last_ts
         if len(grp.samples) < self.min_count - 1:
             grp.samples.append((pos, chunk))
 
     def _template(self, grp: _Group) -> str:
-        """The first text with every token that varied replaced by its masked form (drain's, for clusters)."""
+        """The first text with every token that varied shown as a range or its masked form (drain's, for clusters)."""
         if grp.cluster_id is not None and self._miner is not None:
             mined: Sequence[str] = self._miner.drain.id_to_cluster[grp.cluster_id].log_template_tokens
         else:
-            mined = [mask(tok) for tok in grp.parts[0::2]]
+            mined = [mask(tok) for tok in grp.tokens]
         parts = list(grp.parts)
         for i, vary in enumerate(grp.varies):
-            if vary:
+            span, measured = grp.ranges.get(i), _measure(grp.tokens[i])
+            if span and measured:
+                parts[2 * i] = f"{measured[0]}{span[0]}–{span[1]}{measured[2]}"
+            elif vary:
                 parts[2 * i] = mined[i].replace(_MASK_TOKEN, "<*>")
         return "".join(parts)
 

@@ -10,7 +10,6 @@ from bot.core.prepare.budget import Block, Rank, Unit, estimate_tokens, fit_to_b
 from bot.core.prepare.classify import is_change, is_chatter, is_key
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.redact import redact
-from bot.core.prepare.timestamps import ts_span
 from bot.core.prepare.traces import Chunk
 
 # A message with this many lines (or with attached text) is a log paste: folded line by line.
@@ -78,7 +77,8 @@ class _Builder:
             # Messages fold per author only when identical up to numbers and ids (alert bots): people's
             # different sentences must not become one template. Deploy-type messages only when identical.
             flat = " ".join(text.split())
-            self.chat.add(idx, Chunk(text, msg.iso_ts, flat), group=msg.author, exact_key=flat if is_change(flat) else mask(flat))
+            key = flat if is_change(flat) else mask(flat)
+            self.chat.add(idx, Chunk(text, msg.iso_ts, flat), group=msg.author, exact_key=key)
             return
         if text.count("\n") + 1 >= LOG_BLOCK_LINES:
             units = self.fold(text)
@@ -94,10 +94,7 @@ class _Builder:
         self.templates += self.chat.templates
         for f in self.chat.result():
             msg = self.messages[f.pos]
-            if f.count == 1:
-                head = _head(msg)
-            else:
-                head = f"[×{f.count}, {ts_span(f.first_ts, f.last_ts)}] {msg.author}:" if f.first_ts else f"[×{f.count}] {msg.author}:"
+            head = f"{f.prefix} {msg.author}:" if f.count > 1 else _head(msg)
             unit = Unit(f.text, _chat_rank(f.sample), False, f.first_ts, f.last_ts, f.count)
             self.blocks[f.pos] = Block(head, [unit])
 

@@ -48,9 +48,13 @@ def _key_value(m: re.Match[str]) -> tuple[str, str | None]:
 
 
 def _phone(m: re.Match[str]) -> tuple[str, str | None]:
-    # Fewer than 8 digits is a count or a code, not a phone number ("+1 500").
-    if sum(ch.isdigit() for ch in m.group(0)) < 8:
-        return m.group(0), None
+    # North American numbers are +1 and exactly ten more digits; elsewhere at least nine digits in all.
+    # Shorter runs are counts or status codes ("+1 500 502 503"), not phone numbers.
+    number = m.group(0)
+    digits = sum(ch.isdigit() for ch in number)
+    nanp = number.startswith("+1") and not number[2].isdigit()
+    if digits != 11 if nanp else digits < 9:
+        return number, None
     return _ph("phone"), "phone"
 
 

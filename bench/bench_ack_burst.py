@@ -1,0 +1,118 @@
+"""Ack latency under a burst: 50 triggers at once (slash commands with permalinks, reactions, message
+shortcuts) on 50 threads, with a slow fake LLM (~1 s a run) and TTS off.
+
+Run: .venv/bin/python bench/bench_ack_burst.py   → bench/results/ack_burst.json
+Goals: p99 ack ≤ 50 ms, no run lost (every thread ends with ✅), LLM concurrency never above LLM_CONCURRENCY.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness import (BenchStack, median, ms, percentile, run_main, running_stack, incident_thread,
+                     write_result)
+from tests.fakes.fake_llm import text
+from tests.fakes.sample_reports import sample_report
+
+TRIGGERS = 50
+CONCURRENCY = 2  # > 1 so the bound is actually exercised
+TOKENS_PER_S = 600.0  # sample_report(60) is ~635 tokens → ~1 s a run
+GOAL_P99_MS = 50.0
+
+
+def inversions(order: list[int]) -> int:
+    """Pairs out of order: 0 means perfectly FIFO."""
+    return sum(1 for i in range(len(order)) for j in range(i + 1, len(order)) if order[i] > order[j])
+
+
+def fire(stack: BenchStack, n: int, root: str, reply: str) -> tuple[str, str]:
+    """One trigger of a kind chosen by n; returns (kind, envelope id)."""
+    s, user = stack.slack, stack.users[n % len(stack.users)]
+    if n % 3 == 0:
+        return "slash", s.slash_command(user, stack.channel, text=s.permalink(stack.channel, reply, thread_ts=root))
+    if n % 3 == 1:
+        return "reaction", s.reaction_added(user, stack.channel, reply, "test_tube")
+    return "shortcut", s.message_shortcut(user, stack.channel, reply, "testing_postmortem")
+
+
+async def main() -> None:
+    reply = text(sample_report(60), tokens_per_s=TOKENS_PER_S)
+    async with running_stack(default_reply=reply, users=4, llm_concurrency=CONCURRENCY) as stack:
+        threads = [incident_thread(stack, n) for n in range(TRIGGERS)]
+        root_to_n = {root: n for n, (root, _) in enumerate(threads)}
+
+        # Record the queue's submission order (the FIFO order runs should follow).
+        assert stack.bot.queue is not None
+        submitted: list[int] = []
+        inner_submit = stack.bot.queue.submit
+
+        def submit(job: Any) -> Any:
+            submitted.append(root_to_n.get(job.root_ts, -1))
+            return inner_submit(job)
+
+        stack.bot.queue.submit = submit  # type: ignore[method-assign]
+
+        started = time.monotonic()
+        fired = [fire(stack, n, root, replies[0]) for n, (root, replies) in enumerate(threads)]  # no await between: a burst
+        acks = [await stack.slack.wait_ack(eid, timeout=30) for _, eid in fired]
+        try:
+            await stack.wait_finished([r for r, _ in threads], timeout=240)
+        except TimeoutError:
+            pass  # counted as lost below
+        wall = time.monotonic() - started
+
+        latencies = [a.latency for a in acks]
+        by_kind: dict[str, list[float]] = {}
+        for (kind, _), a in zip(fired, acks):
+            by_kind.setdefault(kind, []).append(a.latency)
+        lost = [n for n, (root, _) in enumerate(threads) if not stack.done(root)]
+        llm_order = [s.mark for s in sorted(stack.probe.spans, key=lambda s: s.start) if s.mark is not None]
+        done_times = {n: stack.done_time(root) for n, (root, _) in enumerate(threads)}
+        done_order = [n for n, t in sorted(done_times.items(), key=lambda kv: kv[1] or float("inf")) if t is not None]
+        rank = {n: i for i, n in enumerate(submitted)}
+        llm_ranks = [rank[n] for n in llm_order if n in rank]
+        done_ranks = [rank[n] for n in done_order if n in rank]
+        max_shift = max((abs(i - r) for i, r in enumerate(done_ranks)), default=0)
+        run_s = [s.end - s.start for s in stack.probe.spans if s.end is not None]
+
+        result = {
+            "triggers": TRIGGERS,
+            "mix": {k: len(v) for k, v in by_kind.items()},
+            "llm_concurrency_setting": CONCURRENCY,
+            "llm_tokens_per_s": TOKENS_PER_S,
+            "median_llm_stream_s": round(median(run_s), 3),
+            "ack_ms": {"p50": ms(percentile(latencies, 50)), "p99": ms(percentile(latencies, 99)),
+                       "max": ms(max(latencies)), "mean": ms(sum(latencies) / len(latencies))},
+            "ack_p99_ms_by_kind": {k: ms(percentile(v, 99)) for k, v in by_kind.items()},
+            "goal_p99_ms": GOAL_P99_MS,
+            "runs_done": TRIGGERS - len(lost),
+            "runs_lost": len(lost),
+            "lost_threads": lost,
+            "chat_requests": len(stack.probe.spans),
+            "max_llm_in_flight": stack.probe.max_in_flight,
+            "llm_start_inversions_vs_queue": inversions(llm_ranks),
+            "done_inversions_vs_queue": inversions(done_ranks),
+            "done_max_shift_vs_queue": max_shift,
+            "queue_order_is_trigger_order": submitted == sorted(submitted),
+            "wall_s": round(wall, 2),
+        }
+        result["meets_goal"] = (result["ack_ms"]["p99"] <= GOAL_P99_MS and not lost
+                                and stack.probe.max_in_flight <= CONCURRENCY)
+    path = write_result("ack_burst", result)
+
+    a = result["ack_ms"]
+    print(f"{TRIGGERS} triggers at once ({result['mix']}), LLM ~{result['median_llm_stream_s']} s a run, "
+          f"LLM_CONCURRENCY={CONCURRENCY}")
+    print(f"ack latency: p50 {a['p50']} ms, p99 {a['p99']} ms, max {a['max']} ms (goal p99 ≤ {GOAL_P99_MS:g} ms); "
+          f"by kind p99: {result['ack_p99_ms_by_kind']}")
+    print(f"runs done {result['runs_done']}/{TRIGGERS}, lost {result['runs_lost']}; "
+          f"max LLM requests in flight {result['max_llm_in_flight']} (limit {CONCURRENCY})")
+    print(f"order: LLM starts with {result['llm_start_inversions_vs_queue']} inversions vs queue order, "
+          f"completions {result['done_inversions_vs_queue']} (max shift {result['done_max_shift_vs_queue']}); "
+          f"queue order == trigger order: {result['queue_order_is_trigger_order']}")
+    print(f"all done in {result['wall_s']} s → {'meets' if result['meets_goal'] else 'MISSES'} the goals; wrote {path}")
+
+
+if __name__ == "__main__":
+    run_main(main)

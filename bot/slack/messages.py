@@ -1,0 +1,37 @@
+"""User-facing wording for the thread: the root line, the closing line, Slack errors in plain language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.incident import Incident
+from bot.core.pipeline import PostmortemResult
+
+SLACK_ERRORS = {
+    "not_in_channel": "I am not in that channel. Invite me with `/invite @postmortem-bot`, then try again.",
+    "channel_not_found": "I cannot see that channel. If it is private, invite me with `/invite @postmortem-bot`.",
+    "thread_not_found": "That thread no longer exists (was the message deleted?).",
+    "message_not_found": "That message no longer exists (was it deleted?).",
+}
+
+
+def _fmt(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def root_line(incident: Incident, channel_name: str) -> str:
+    span = ""
+    if incident.first_ts and incident.last_ts:
+        span = f", from {_fmt(incident.first_ts)} to {_fmt(incident.last_ts)}"
+    return f":test_tube: Testing postmortem for #{channel_name}: {len(incident.messages)} messages{span}. Results follow in this thread."
+
+
+def closing_line(result: PostmortemResult) -> str:
+    info = result.info
+    timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
+    missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
+    redacted = f" Redacted {sum(info.redactions.values())} secrets/personal data before analysis." if info.redactions else ""
+    return (
+        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings}).{missing}{redacted}\n"
+        "_AI-generated draft: verify before acting._"
+    )
