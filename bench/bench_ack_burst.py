@@ -16,8 +16,9 @@ from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import sample_report
 
 TRIGGERS = 50
+SOLO = 6  # triggers one at a time before the burst: the idle baseline (and a warm-up)
 CONCURRENCY = 2  # > 1 so the bound is actually exercised
-TOKENS_PER_S = 600.0  # sample_report(60) is ~635 tokens → ~1 s a run
+TOKENS_PER_S = 1000.0  # sample_report(60) is ~635 tokens; sleep overshoot makes it ~1 s a run
 GOAL_P99_MS = 50.0
 
 
@@ -39,6 +40,16 @@ def fire(stack: BenchStack, n: int, root: str, reply: str) -> tuple[str, str]:
 async def main() -> None:
     reply = text(sample_report(60), tokens_per_s=TOKENS_PER_S)
     async with running_stack(default_reply=reply, users=4, llm_concurrency=CONCURRENCY) as stack:
+        # Idle baseline: one trigger at a time, each after the previous run finished.
+        solo: list[float] = []
+        for n in range(TRIGGERS, TRIGGERS + SOLO):
+            root, replies = incident_thread(stack, n)
+            _, eid = fire(stack, n, root, replies[0])
+            solo.append((await stack.slack.wait_ack(eid, timeout=30)).latency)
+            await stack.wait_finished([root], timeout=60)
+        stack.probe.spans.clear()
+        stack.probe.max_in_flight = 0
+
         threads = [incident_thread(stack, n) for n in range(TRIGGERS)]
         root_to_n = {root: n for n, (root, _) in enumerate(threads)}
 
@@ -84,6 +95,7 @@ async def main() -> None:
             "median_llm_stream_s": round(median(run_s), 3),
             "ack_ms": {"p50": ms(percentile(latencies, 50)), "p99": ms(percentile(latencies, 99)),
                        "max": ms(max(latencies)), "mean": ms(sum(latencies) / len(latencies))},
+            "solo_ack_ms": {"median": ms(median(solo)), "max": ms(max(solo)), "n": SOLO},
             "ack_p99_ms_by_kind": {k: ms(percentile(v, 99)) for k, v in by_kind.items()},
             "goal_p99_ms": GOAL_P99_MS,
             "runs_done": TRIGGERS - len(lost),
@@ -106,6 +118,8 @@ async def main() -> None:
           f"LLM_CONCURRENCY={CONCURRENCY}")
     print(f"ack latency: p50 {a['p50']} ms, p99 {a['p99']} ms, max {a['max']} ms (goal p99 ≤ {GOAL_P99_MS:g} ms); "
           f"by kind p99: {result['ack_p99_ms_by_kind']}")
+    print(f"idle baseline (one trigger at a time): median {result['solo_ack_ms']['median']} ms, "
+          f"max {result['solo_ack_ms']['max']} ms")
     print(f"runs done {result['runs_done']}/{TRIGGERS}, lost {result['runs_lost']}; "
           f"max LLM requests in flight {result['max_llm_in_flight']} (limit {CONCURRENCY})")
     print(f"order: LLM starts with {result['llm_start_inversions_vs_queue']} inversions vs queue order, "

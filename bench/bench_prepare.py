@@ -37,6 +37,8 @@ from bot.core.prepare import PreparedIncident, prepare_incident  # noqa: E402
 DEFAULT_BUDGET = 4096 - 1024 - 600
 _LEVEL = re.compile(r"\b(?:DEBUG|INFO|WARN|ERROR|CRITICAL|FATAL)\b")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+# The repeating bot messages of the thread, which must survive folded.
+THREAD_ALERTS = ("] alertmanager: [FIRING:1] HighErrorRate", "] grafana: p99 latency on checkout-api")
 
 
 def _timed(incident: Incident, budget: int, runs: int = 3) -> tuple[float, PreparedIncident]:
@@ -77,6 +79,7 @@ def _measure(
         "name": name,
         "messages": prepared.message_count,
         "input_lines": sum(m.text.count("\n") + 1 for m in incident.messages),
+        "input_mb": round(sum(len(m.text.encode()) for m in incident.messages) / 1e6, 2),
         "median_seconds": round(seconds, 4),
         "peak_mib": round(_peak_mib(incident, budget), 1),
         "original_chars": prepared.original_chars,
@@ -106,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"token budget (default {DEFAULT_BUDGET})")
     parser.add_argument("--lines", type=int, default=10_000, help="lines in the log dump")
     parser.add_argument("--messages", type=int, default=10_000, help="messages in the thread")
+    parser.add_argument("--big-lines", type=int, default=65_000, help="lines in the large log (65,000 ≈ 5 MB)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "prepare.json")
     args = parser.parse_args(argv)
 
@@ -116,17 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda line: bool(_LEVEL.search(line)),
         ),
         "thread": _measure(
-            "thread", chat_thread(args.messages), args.budget, (), THREAD_DEPLOYS, lambda line: not line[:1].isspace(),
+            "thread", chat_thread(args.messages), args.budget, THREAD_ALERTS, THREAD_DEPLOYS, lambda line: not line[:1].isspace(),
+        ),
+        "log_5mb": _measure(
+            "5 MB log", log_dump(args.big_lines), args.budget, (*ERROR_MARKERS, *TRACE_MARKERS), DEPLOY_LINES,
+            lambda line: bool(_LEVEL.search(line)),
         ),
         "scaling": _scaling(args.budget, (2_500, 5_000, 10_000)),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    for key in ("log_dump", "thread"):
+    for key in ("log_dump", "thread", "log_5mb"):
         r = results[key]
         print(
-            f"{r['name']:>9}: {r['input_lines']:,} lines in {r['messages']:,} messages → {r['median_seconds']:.3f}s median, "
+            f"{r['name']:>9}: {r['input_lines']:,} lines ({r['input_mb']} MB) in {r['messages']:,} messages → {r['median_seconds']:.3f}s median, "
             f"peak {r['peak_mib']} MiB, {r['original_chars']:,} → {r['prepared_chars']:,} chars ({r['compression_ratio']}×), "
             f"tokens {r['token_estimate']}/{r['budget_tokens']}"
         )

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.errors import PostmortemError
+from bot.errors import InputError, PostmortemError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-audio", action="store_true", help="skip narration")
     analyze.add_argument("--model", help="override LLM_MODEL")
     sub.add_parser("doctor", help="check Slack, the LLM server and the TTS engines")
+    runs = sub.add_parser("runs", help="list recent runs, or `runs show ID`")
+    runs.add_argument("action", nargs="?", choices=["show"], help="show one run with its report")
+    runs.add_argument("run_id", nargs="?", type=int)
+    runs.add_argument("--limit", type=int, default=20)
     return parser
 
 
@@ -40,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli.doctor import doctor
 
             return asyncio.run(doctor())
+        if args.command == "runs":
+            from bot.cli.runs import list_runs, show_run
+
+            if args.action == "show":
+                if args.run_id is None:
+                    raise InputError("`runs show` needs a run id", "e.g. `python -m bot runs show 12`")
+                return show_run(args.run_id)
+            return list_runs(args.limit)
         from bot.slack.app import run_app
 
         return asyncio.run(run_app())

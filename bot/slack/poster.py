@@ -78,9 +78,24 @@ class ThreadPoster:
         if self.record.was_posted(item):
             return
         ts = ""
-        for message in section_messages(section):
+        for message in section_messages(section, block_id=self._block_id(item)):
             ts = ts or await self.post(message)
         self.record.posted(item, ts)
+
+    def _block_id(self, item: str) -> str | None:
+        return f"pm{self.record.run_id}-{item}" if self.record.run_id is not None else None
+
+    async def reconcile(self) -> None:
+        """After a crash, a section may be in the thread without being marked posted (killed between the
+        two). Our block ids in the thread are the truth, so nothing is posted twice."""
+        prefix = f"pm{self.record.run_id}-"
+        async for page in await self.client.conversations_replies(channel=self.channel, ts=self.root_ts, limit=200):
+            for message in page["messages"]:
+                for block in message.get("blocks", []) or []:
+                    block_id = str(block.get("block_id", ""))
+                    item = block_id[len(prefix):].rsplit(".", 1)[0]
+                    if block_id.startswith(prefix) and not self.record.was_posted(item):
+                        self.record.posted(item, str(message["ts"]))
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)

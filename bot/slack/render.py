@@ -56,12 +56,14 @@ def _split_long(para: str, limit: int) -> list[str]:
     return out
 
 
-def section_messages(section: Section, *, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
+def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
+    """``block_id`` tags each part (suffix ``.N``) so a resumed run can see what is already in the thread."""
     parts = split_paragraphs(section.body, limit)
     messages = []
     for i, part in enumerate(parts):
         title = section.title if len(parts) == 1 else f"{section.title} ({i + 1}/{len(parts)})"
         markdown = f"## {title}\n\n{part}"
         fallback = f"{title}: {part[:FALLBACK_CHARS]}"
-        messages.append(SlackMessage(text=fallback, blocks=[MarkdownBlock(text=markdown).to_dict()]))
+        tag = f"{block_id}.{i}" if block_id else None
+        messages.append(SlackMessage(text=fallback, blocks=[MarkdownBlock(text=markdown, block_id=tag).to_dict()]))
     return messages

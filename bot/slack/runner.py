@@ -84,6 +84,8 @@ class JobRunner:
             await poster.status(f"Collected {len(incident.messages)} messages")
             return incident, poster
         poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
+        if job.resumed:
+            await poster.reconcile()
         await poster.react(WORKING)
         await poster.status("Resuming after a restart: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.root_ts)
@@ -96,6 +98,7 @@ class JobRunner:
         return incident, poster
 
     async def _repost(self, poster: ThreadPoster, record: RunRecord) -> None:
+        await poster.reconcile()
         await poster.react(WORKING)
         await poster.status("Resuming after a restart: posting the rest of the saved postmortem")
         for section in record.sections or []:

@@ -1,7 +1,8 @@
 """Fold repeated and near-identical lines into drain3 templates with a count and first/last timestamps.
 
-``[×412, 2024-05-01T10:02:03Z … 10:09:55Z] ERROR pool: connection <*> timeout after <*>s``
-Lines seen fewer than ``min_count`` times stay verbatim; output keeps the order of first appearance.
+``[×412, 2024-05-01T10:02:03Z … 10:09:55Z] ERROR pool: connection <*> timeout after 28–33s``
+Ids that vary become ``<*>``, measurements that vary a range. Lines seen fewer than ``min_count``
+times stay verbatim; output keeps the order of first appearance.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ logging.getLogger("drain3").setLevel(logging.WARNING)
 # Not drain's own "<*>": drain does not count "<*>" tokens as similar, so lines made mostly of ids
 # would never cluster. Shown as "<*>" in the output.
 _MASK_TOKEN = "<#>"
+_MASK = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUID
+    r"|\b0x[0-9a-fA-F]+\b"
+    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"  # hashes, request ids
+    r"|\d+(?:[.:,]\d+)*"  # numbers, IPs with ports, versions, durations' digits
+)
 _SPACE = re.compile(r"(\s+)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # Measurements (a decimal, or a number with a unit) that vary are shown as a range, "error rate 5.0–24.9%",
@@ -33,9 +40,14 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MEASURE = re.compile(r"\d+\.\d+|\d+(?=(?:%|ms|us|s|m|h|[KMGT]i?B?)(?![A-Za-z]))")
 
 
+def mask(text: str) -> str:
+    """Replace ids and numbers so that lines which differ only in them cluster together."""
+    return _MASK.sub(_MASK_TOKEN, text)
+
+
 def _measure(token: str) -> tuple[str, str, str] | None:
-    """(text before, number, text after) when the token holds one measurement; a key such as
-    "p99=" is skipped so that its digits do not count."""
+    """(text before, number, text after) when the token holds one measurement. The key of
+    "p99=820ms" is skipped so that its digits do not count."""
     value_at = max(token.rfind("="), token.rfind(":")) + 1
     value = token[value_at:]
     numbers = list(_NUMBER.finditer(value))
@@ -43,17 +55,6 @@ def _measure(token: str) -> tuple[str, str, str] | None:
         return None
     number = numbers[0]
     return token[: value_at + number.start()], number.group(), value[number.end() :]
-_MASK = re.compile(
-    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUID
-    r"|\b0x[0-9a-fA-F]+\b"
-    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"  # hashes, request ids
-    r"|\d+(?:[.:,]\d+)*"  # numbers, IPs with ports, versions, durations' digits
-)
-
-
-def mask(text: str) -> str:
-    """Replace ids and numbers so that lines which differ only in them cluster together."""
-    return _MASK.sub(_MASK_TOKEN, text)
 
 
 def _miner() -> TemplateMiner:

@@ -7,6 +7,7 @@ files_upload_v2 upload URLs, response_url webhooks and Socket Mode.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -56,6 +57,8 @@ class SlackEmulator:
         self.calls: list[Call] = []
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._response_urls: dict[str, dict[str, Any]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held: list[Call] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -95,6 +98,12 @@ class SlackEmulator:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
         call = Call(name, args, time.monotonic())
         self.calls.append(call)
+        hold = self._holds.pop(name, None)
+        if hold is not None:
+            # Park this call (e.g. to kill the bot mid-upload); it answers once the test releases it.
+            self.held.append(call)
+            self._signal.notify()
+            await hold.wait()
         headers: dict[str, str] = {}
         fault = self._faults[name].popleft() if self._faults[name] else None
         if fault is not None:
@@ -130,6 +139,11 @@ class SlackEmulator:
         status = status if status is not None else (429 if error == "ratelimited" else 200)
         self._faults[method].extend(
             Fault(error, status, retry_after if status == 429 else None) for _ in range(times))
+
+    def hold_next(self, method: str) -> asyncio.Event:
+        """Make the next call of `method` wait until the returned event is set; it then lands in `held`."""
+        self._holds[method] = asyncio.Event()
+        return self._holds[method]
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]

@@ -1,0 +1,126 @@
+"""The bot killed with SIGKILL mid-run, then restarted: it resumes from the run store without duplicate posts.
+
+The bot runs as a real `python -m bot` process against the emulator and fake LLM served from this test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.sections import SECTION_TITLES
+from bot.runs import RunStore
+from tests.fakes.fake_llm import FakeLLM, text
+from tests.fakes.sample_reports import sample_report
+from tests.fakes.slack_emulator import SlackEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_TITLES = list(SECTION_TITLES.values())
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=ROOT, env={**os.environ, **self.env},
+                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+            )
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            await self.proc.wait()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[SlackEmulator, FakeLLM, dict[str, str]]]:
+    async with SlackEmulator() as slack, FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192) as llm:
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
+            "LLM_BASE_URL": llm.base_url, "LLM_MODEL": "llama3.1:8b", "TTS_ENGINE": "none",
+            "DATA_DIR": str(tmp_path / "data"), "LLM_TIMEOUT_S": "30",
+        }
+        yield slack, llm, env
+
+
+def thread_with_incident(slack: SlackEmulator) -> tuple[str, str]:
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("inc-db", members=[alice])
+    root = slack.post(channel, alice, "db-primary at max connections, checkout failing")
+    slack.post(channel, alice, "rolled back v2.31.0", thread_ts=root)
+    return channel, root
+
+
+def section_titles(slack: SlackEmulator, channel: str, root: str) -> list[str]:
+    return [b["text"].splitlines()[0][3:] for m in slack.thread(channel, root) for b in m.get("blocks", []) or []
+            if b.get("type") == "markdown" and b["text"].startswith("## ")]
+
+
+async def test_killed_while_the_model_streams_resumes_without_duplicates(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    slack, llm, env = world
+    channel, root = thread_with_incident(slack)
+    gate = asyncio.Event()  # never set: the first process dies while the model is paused
+    llm.script(text(sample_report(), gate=gate, gate_at="## Prevention"))
+    first = BotProcess(env, tmp_path / "bot1.log")
+    await first.start()
+    await slack.wait_connected(1, timeout=30)
+    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
+    await slack.wait_for(lambda s: len(section_titles(s, channel, root)) >= 2, timeout=30)
+    await llm.at_gate.wait()
+    await first.kill()
+
+    second = BotProcess(env, tmp_path / "bot2.log")
+    await second.start()
+    try:
+        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=60)
+    finally:
+        await second.stop()
+    titles = section_titles(slack, channel, root)
+    assert Counter(titles) == Counter(ALL_TITLES), titles  # each section exactly once
+    assert titles[:2] == ALL_TITLES[:2]
+    assert len(llm.chat_requests) == 2  # the interrupted request, then the resumed run's
+    texts = [m.get("text", "") for m in slack.thread(channel, root)]
+    assert any("Resuming after a restart" in t for t in texts) or any("Resuming" in c.args.get("text", "") for c in slack.calls_to("chat.update"))
+    store = RunStore.in_dir(Path(env["DATA_DIR"]))
+    runs = store.recent()
+    store.close()
+    assert [r.status for r in runs] == ["done"]
+
+
+async def test_killed_after_the_report_was_saved_reposts_without_asking_the_model(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    slack, llm, env = world
+    channel, root = thread_with_incident(slack)
+    upload = slack.hold_next("files.getUploadURLExternal")  # the report upload parks; the bot dies there
+    first = BotProcess(env, tmp_path / "bot1.log")
+    await first.start()
+    await slack.wait_connected(1, timeout=30)
+    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
+    await slack.wait_for(lambda s: s.held, timeout=30)
+    await first.kill()
+    upload.set()  # let the parked call finish; the dead bot never completes that upload
+
+    second = BotProcess(env, tmp_path / "bot2.log")
+    await second.start()
+    try:
+        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=60)
+    finally:
+        await second.stop()
+    assert Counter(section_titles(slack, channel, root)) == Counter(ALL_TITLES)
+    assert len(llm.chat_requests) == 1  # the saved report was reposted; the model was not asked again
+    reports = [f for f in slack.uploaded_files if f["name"] == "postmortem-report.md"]
+    assert len(reports) == 1
