@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -96,7 +95,3 @@ def load_settings(**overrides: object) -> Settings:
             f"set {name} to a valid value in the environment or .env (see README, Configuration)",
         ) from None
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

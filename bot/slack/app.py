@@ -10,7 +10,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, make_web_client
 from bot.slack.collect import Collector
 from bot.runs import RunStore
@@ -26,8 +26,8 @@ class BotApp:
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self.app_token = app_token(settings)
         self.client = make_web_client(settings)
+        self.app_token = app_token(settings)
         self.pipeline = pipeline or Pipeline(settings)
         self.app = AsyncApp(client=self.client, process_before_response=False)
         self.store = RunStore.in_dir(settings.data_dir)
@@ -68,7 +68,7 @@ class BotApp:
 
 
 async def run_app() -> int:
-    bot = BotApp(get_settings())
+    bot = BotApp(load_settings())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -140,7 +140,8 @@ class _Fitter:
             unit.text = new
             shortened += 1
         if shortened:
-            self.notes.append(f"{shortened} long {'entry' if shortened == 1 else 'entries'} shortened to {width} characters per line")
+            noun = "entry" if shortened == 1 else "entries"
+            self.notes.append(f"{shortened} long {noun} shortened to {width} characters per line")
 
     def render(self) -> str:
         bodies: list[list[str]] = [[] for _ in self.blocks]

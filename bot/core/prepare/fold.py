@@ -101,7 +101,8 @@ class _Group:
     count: int = 0
     last_ts: str | None = None
     cluster_id: int | None = None  # None for exact-key groups
-    ranges: dict[int, tuple[str, str] | None] = field(default_factory=dict)  # token index → (low, high); None: not a measurement
+    # token index → (low, high) of a varying measurement; None when that token is not one
+    ranges: dict[int, tuple[str, str] | None] = field(default_factory=dict)
 
     def compare(self, tokens: list[str]) -> None:
         if len(tokens) != len(self.tokens):
@@ -178,9 +179,8 @@ class Folder:
             first_pos = grp.samples[0][0]
             if grp.count >= self.min_count:
                 first_ts = next((c.ts for _, c in grp.samples if c.ts), None)
-                out.append(
-                    Folded(first_pos, self._template(grp), grp.count, first_ts, grp.last_ts, grp.first.text, grp.first.trace)
-                )
+                template = self._template(grp)
+                out.append(Folded(first_pos, template, grp.count, first_ts, grp.last_ts, grp.first.text, grp.first.trace))
             else:
                 out += [Folded(p, c.text, 1, c.ts, c.ts, c.text, c.trace) for p, c in grp.samples]
         out.sort(key=lambda f: f.pos)

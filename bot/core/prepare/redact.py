@@ -53,7 +53,7 @@ def _phone(m: re.Match[str]) -> tuple[str, str | None]:
     number = m.group(0)
     digits = sum(ch.isdigit() for ch in number)
     nanp = number.startswith("+1") and not number[2].isdigit()
-    if digits != 11 if nanp else digits < 9:
+    if not (digits == 11 if nanp else digits >= 9):
         return number, None
     return _ph("phone"), "phone"
 
@@ -72,7 +72,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # The scheme before "://" and the host after "@" stay.
     _Rule(re.compile(r"://[^\s/@:]+:[^\s/@]+@"), lambda m: (f"://{_ph('url-credentials')}@", "url-credentials")),
-    _Rule(re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"), _whole("slack-token")),
+    _Rule(
+        re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"),
+        _whole("slack-token"),
+    ),
     _Rule(re.compile(r"gh(?<!\wgh)[pousr]_[A-Za-z0-9]{30,}\b|github_pat_[A-Za-z0-9_]{22,}"), _whole("github-token")),
     _Rule(re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)(?<!\w....)[A-Z0-9]{16}\b"), _whole("aws-key")),
     _Rule(
@@ -106,7 +109,9 @@ _RULES: tuple[_Rule, ...] = (
         _key_value,
         ("pass", "secret", "api", "token"),
     ),
-    _Rule(re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)),
+    _Rule(
+        re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)
+    ),
     # International: "+" not glued to a digit or word (ISO offsets such as +00:00 have colons).
     _Rule(
         re.compile(r"\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
