@@ -6,28 +6,30 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from pydantic import SecretStr
+
 from bot.errors import ConfigError
 from bot.settings import Settings
 
 _TOKEN_HELP = "api.slack.com/apps → your app"
 
 
-def bot_token(settings: Settings) -> str:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+def _token(secret: SecretStr | None, name: str, prefix: str, where: str) -> str:
+    token = secret.get_secret_value() if secret else ""
     if not token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set", f"copy the Bot User OAuth Token (xoxb-…) from {_TOKEN_HELP} → OAuth & Permissions")
-    if not token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN must start with xoxb-", f"use the Bot User OAuth Token from {_TOKEN_HELP} → OAuth & Permissions")
+        raise ConfigError(f"{name} is not set", f"copy it from {_TOKEN_HELP} → {where}")
+    if not token.startswith(prefix):
+        raise ConfigError(f"{name} must start with {prefix}", f"use the token from {_TOKEN_HELP} → {where}")
     return token
+
+
+def bot_token(settings: Settings) -> str:
+    return _token(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "OAuth & Permissions → Bot User OAuth Token")
 
 
 def app_token(settings: Settings) -> str:
-    token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-    if not token:
-        raise ConfigError("SLACK_APP_TOKEN is not set", f"create an app-level token with connections:write at {_TOKEN_HELP} → Basic Information")
-    if not token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN must start with xapp-", f"use the app-level token from {_TOKEN_HELP} → Basic Information → App-Level Tokens")
-    return token
+    where = "Basic Information → App-Level Tokens (scope connections:write)"
+    return _token(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", where)
 
 
 def make_web_client(settings: Settings) -> AsyncWebClient:

@@ -20,40 +20,32 @@ class SlackMessage:
     blocks: list[dict]
 
 
-def split_paragraphs(text: str, limit: int) -> list[str]:
-    """Split at blank lines, then at line ends, then hard, so no chunk exceeds ``limit``."""
+def _pack(pieces: list[str], sep: str, limit: int) -> list[str]:
+    """Join consecutive pieces with ``sep`` into chunks of at most ``limit`` characters."""
     chunks: list[str] = []
     current = ""
-    for para in text.split("\n\n"):
-        pieces = [para] if len(para) <= limit else _split_long(para, limit)
-        for piece in pieces:
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                chunks.append(current)
-                current = piece
-    if current:
-        chunks.append(current)
-    return chunks or [""]
-
-
-def _split_long(para: str, limit: int) -> list[str]:
-    out: list[str] = []
-    current = ""
-    for line in para.split("\n"):
-        while len(line) > limit:
-            out.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
+    for piece in pieces:
+        candidate = f"{current}{sep}{piece}" if current else piece
         if len(candidate) <= limit:
             current = candidate
         else:
-            out.append(current)
-            current = line
+            chunks.append(current)
+            current = piece
     if current:
-        out.append(current)
-    return out
+        chunks.append(current)
+    return chunks
+
+
+def _lines_within(para: str, limit: int) -> list[str]:
+    """A paragraph too long for one chunk: pack its lines, cutting any single over-long line."""
+    lines = [line[i : i + limit] for line in para.split("\n") for i in range(0, max(len(line), 1), limit)]
+    return _pack(lines, "\n", limit)
+
+
+def split_paragraphs(text: str, limit: int) -> list[str]:
+    """Split at blank lines, then at line ends, then hard, so no chunk exceeds ``limit``."""
+    pieces = [p for para in text.split("\n\n") for p in ([para] if len(para) <= limit else _lines_within(para, limit))]
+    return _pack(pieces, "\n\n", limit) or [""]
 
 
 def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:

@@ -66,6 +66,15 @@ def thread_with_incident(slack: SlackEmulator) -> tuple[str, str]:
     return channel, root
 
 
+async def restart_until_done(slack: SlackEmulator, env: dict[str, str], tmp_path: Path, channel: str, root: str) -> None:
+    second = BotProcess(env, tmp_path / "bot2.log")
+    await second.start()
+    try:
+        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=60)
+    finally:
+        await second.stop()
+
+
 def section_titles(slack: SlackEmulator, channel: str, root: str) -> list[str]:
     return [b["text"].splitlines()[0][3:] for m in slack.thread(channel, root) for b in m.get("blocks", []) or []
             if b.get("type") == "markdown" and b["text"].startswith("## ")]
@@ -84,12 +93,7 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     await llm.at_gate.wait()
     await first.kill()
 
-    second = BotProcess(env, tmp_path / "bot2.log")
-    await second.start()
-    try:
-        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=60)
-    finally:
-        await second.stop()
+    await restart_until_done(slack, env, tmp_path, channel, root)
     titles = section_titles(slack, channel, root)
     assert Counter(titles) == Counter(ALL_TITLES), titles  # each section exactly once
     assert titles[:2] == ALL_TITLES[:2]
@@ -114,12 +118,7 @@ async def test_killed_after_the_report_was_saved_reposts_without_asking_the_mode
     await first.kill()
     upload.set()  # let the parked call finish; the dead bot never completes that upload
 
-    second = BotProcess(env, tmp_path / "bot2.log")
-    await second.start()
-    try:
-        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=60)
-    finally:
-        await second.stop()
+    await restart_until_done(slack, env, tmp_path, channel, root)
     assert Counter(section_titles(slack, channel, root)) == Counter(ALL_TITLES)
     assert len(llm.chat_requests) == 1  # the saved report was reposted; the model was not asked again
     reports = [f for f in slack.uploaded_files if f["name"] == "postmortem-report.md"]
