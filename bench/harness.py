@@ -92,6 +92,7 @@ class BenchStack:
     users: list[str]
     channel: str
     results: list[PostmortemResult] = field(default_factory=list)  # every pipeline result, in finish order
+    run_starts: list[float] = field(default_factory=list)  # monotonic: each Pipeline.run() call
 
     def done(self, root: str) -> bool:
         return DONE in self.slack.reactions_on(self.channel, root)
@@ -187,6 +188,7 @@ def _record_results(stack: BenchStack) -> None:
     inner = pipeline.run
 
     async def run(*args: Any, **kwargs: Any) -> PostmortemResult:
+        stack.run_starts.append(time.monotonic())
         result = await inner(*args, **kwargs)
         stack.results.append(result)
         return result

@@ -40,7 +40,8 @@ class BotApp:
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         self.queue = JobQueue(runner, self.settings.llm_concurrency)
-        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji, self.store).register(self.app)
+        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji, self.store,
+                 self.settings.llm_model).register(self.app)
         self.queue.start()
         self.resume_unfinished()
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)

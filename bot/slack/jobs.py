@@ -25,6 +25,8 @@ class Job:
     run_id: int | None = None
     resumed: bool = False
     started: bool = False
+    # The trigger's 👀 + "Queued" status; the runner waits for it so the status line is not posted twice.
+    announced: asyncio.Task[None] | None = field(default=None, repr=False)
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -53,10 +55,10 @@ class JobQueue:
     def has(self, key: tuple[str, str]) -> bool:
         return key in self._active
 
-    def position(self, job: Job) -> int:
-        """1-based place among jobs not yet started; 0 once it runs."""
-        waiting = [j for j in self._active.values() if not j.started]
-        return waiting.index(job) + 1 if job in waiting else 0
+    def ahead(self, job: Job) -> int:
+        """How many accepted jobs (running or waiting) come before this one."""
+        jobs = list(self._active.values())
+        return jobs.index(job) if job in jobs else 0
 
     def start(self) -> None:
         self._workers = [asyncio.create_task(self._worker(i), name=f"postmortem-worker-{i}") for i in range(self._concurrency)]

@@ -34,6 +34,8 @@ class JobRunner:
         self.store = store
 
     async def __call__(self, job: Job) -> None:
+        if job.announced is not None:
+            await job.announced
         record = self.store.get(job.run_id) if job.run_id else None
         recorder = Recorder(self.store, job.run_id, record.posted if record else None, record.status_ts if record else None)
         poster: ThreadPoster | None = None

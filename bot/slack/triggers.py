@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runs import RunStore
 from bot.slack.collect import Collector
+from bot.slack.poster import WORKING, ThreadPoster
+from bot.slack.record import Recorder
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.permalink import USAGE, PermalinkError, parse_permalink
 
@@ -27,7 +30,9 @@ MENTION_HELP = (
 
 
 class Triggers:
-    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str, store: RunStore) -> None:
+    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str, store: RunStore,
+                 model: str) -> None:
+        self.model = model
         self.queue = queue
         self.collector = collector
         self.client = client
@@ -112,15 +117,29 @@ class Triggers:
             return BUSY
         job.run_id = self.store.create(trigger=job.kind, channel=job.channel, thread_ts=job.root_ts, invoker=job.user,
                                        response_url=job.response_url)
+        if job.root_ts:
+            # 👀 and a status line at once, even when the job waits behind others; the ack is not delayed.
+            job.announced = asyncio.create_task(self._announce(job))
         return None
+
+    async def _announce(self, job: Job) -> None:
+        assert job.root_ts is not None
+        poster = ThreadPoster(self.client, job.channel, job.root_ts, self.model, Recorder(self.store, job.run_id))
+        ahead = self.queue.ahead(job)
+        try:
+            await poster.react(WORKING)
+            await poster.status(f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued")
+        except SlackApiError as exc:
+            # The runner meets the same error and explains it to the user; nothing to add here.
+            log.info("could not announce run %s: %s", job.run_id, exc.response.get("error"))
 
     def _submit_text(self, job: Job) -> str:
         refusal = self._submit(job)
         if refusal:
             return refusal
-        sub_position = self.queue.position(job)
+        ahead = self.queue.ahead(job)
         where = "this channel's recent history" if job.root_ts is None else "that thread"
-        queue = f" (position {sub_position} in the queue)" if sub_position > 1 else ""
+        queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
 
     async def _submit_and_tell(self, job: Job) -> None:

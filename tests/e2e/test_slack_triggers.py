@@ -181,3 +181,24 @@ async def test_piper_narrates_when_edge_tts_is_refused(stack: Stack) -> None:
     comment = next(f["initial_comment"] for f in stack.slack.uploaded_files if f["name"].endswith(".mp3"))
     assert "piper" in comment and "403" in comment
 
+
+
+async def test_a_queued_run_shows_eyes_and_its_position_at_once(stack: Stack) -> None:
+    first, _ = incident_thread(stack)
+    second, _ = incident_thread(stack)
+    gate = asyncio.Event()
+    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Testing Gap Analysis"))
+    stack.slack.reaction_added(stack.alice, stack.channel, first, "test_tube")
+    await stack.llm.at_gate.wait()
+    stack.slack.reaction_added(stack.bob, stack.channel, second, "test_tube")  # LLM_CONCURRENCY=1: it waits
+    await stack.slack.wait_for(lambda s: "eyes" in s.reactions_on(stack.channel, second)
+                               and any("Queued behind 1 other postmortem" in m.get("text", "") for m in s.thread(stack.channel, second)))
+    assert len(stack.llm.chat_requests) == 1
+    gate.set()
+    await wait_done(stack, first)
+    await wait_done(stack, second)
+    assert stack.sections_in(second) == ALL_TITLES
+    # One status line per thread, edited in place through the stages.
+    bot = stack.slack.bot_user_id
+    statuses = [m for m in stack.slack.thread(stack.channel, second) if m.get("user") == bot and ":hourglass" in m.get("text", "")]
+    assert len(statuses) == 1 and "Done" in statuses[0]["text"]
