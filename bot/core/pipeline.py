@@ -61,7 +61,8 @@ class Pipeline:
         await obs.on_stage(Stage.PREPARING, f"{len(incident.messages)} messages")
         with timer("prepare"):
             budget = self._budget(model)
-            prepared = prepare_incident(incident, budget)
+            # Off the event loop: a 5 MB log takes ~1 s to fold, and triggers must still be acked meanwhile.
+            prepared = await asyncio.to_thread(prepare_incident, incident, budget)
         info.redactions, info.omitted = prepared.redactions, prepared.omitted
         info.token_estimate, info.token_budget = prepared.token_estimate, budget
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import signal
 
+import aiohttp
+
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
@@ -36,12 +38,13 @@ class BotApp:
         self.handler: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
+        # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
+        self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         self.queue = JobQueue(runner, self.settings.llm_concurrency)
-        Triggers(self.queue, self.collector, self.client, self.settings.postmortem_emoji, self.store,
-                 self.settings.llm_model).register(self.app)
+        Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.queue.start()
         self.resume_unfinished()
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
@@ -65,6 +68,8 @@ class BotApp:
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()
+        if self.client.session is not None:
+            await self.client.session.close()
         self.store.close()
 
 

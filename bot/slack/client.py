@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -32,8 +34,19 @@ def app_token(settings: Settings) -> str:
     return _token(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", where)
 
 
+# slack_sdk and Bolt log whole request and response bodies at DEBUG: tokens in headers, thread text with
+# unredacted secrets in bodies. Their loggers stay at INFO even when the bot runs with -v.
+SDK_LOGGERS = ("slack_sdk", "slack_bolt")
+
+
+def quiet_sdk_loggers() -> None:
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.INFO))
+
+
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """A client that honours 429 Retry-After and retries 5xx, as slack_sdk only retries connection errors by default."""
+    quiet_sdk_loggers()
     kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
     return AsyncWebClient(
         token=bot_token(settings),

@@ -113,7 +113,12 @@ class Collector:
         try:
             async with session.get(str(f["url_private"])) as resp:
                 resp.raise_for_status()
-                data = await resp.content.read(cap + 1)
+                # read(n) returns only what is buffered (often 64 KiB), so read chunks until cap + 1 or EOF.
+                data = bytearray()
+                async for chunk in resp.content.iter_chunked(1 << 16):
+                    data += chunk
+                    if len(data) > cap:
+                        break
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.info("could not download %s: %s", f.get("name"), exc)
             return None

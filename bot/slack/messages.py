@@ -13,6 +13,8 @@ SLACK_ERRORS = {
     "thread_not_found": "That thread no longer exists (was the message deleted?).",
     "message_not_found": "That message no longer exists (was it deleted?).",
 }
+# Errors meaning the bot cannot read or post in the thread: these go to the user privately.
+UNREACHABLE = frozenset(SLACK_ERRORS)
 
 
 def _fmt(ts: datetime) -> str:
@@ -31,7 +33,10 @@ def closing_line(result: PostmortemResult) -> str:
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
     missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
     redacted = f" Redacted {sum(info.redactions.values())} secrets/personal data before analysis." if info.redactions else ""
+    # Readers of the thread must know the model did not see everything; the report file lists it all.
+    more = " …" if len(info.omitted) > 3 else ""
+    left_out = f" Left out to fit the model's context: {'; '.join(info.omitted[:3])}{more}." if info.omitted else ""
     return (
-        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings}).{missing}{redacted}\n"
+        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings}).{missing}{redacted}{left_out}\n"
         "_AI-generated draft: verify before acting._"
     )

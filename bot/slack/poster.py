@@ -79,7 +79,8 @@ class ThreadPoster:
             return
         ts = ""
         for message in section_messages(section, block_id=self._block_id(item)):
-            ts = ts or await self.post(message)
+            posted = await self.post(message)  # every part is posted; the first part's ts is recorded
+            ts = ts or posted
         self.record.posted(item, ts)
 
     def _block_id(self, item: str) -> str | None:

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.jobs import Job
-from bot.slack.messages import SLACK_ERRORS, closing_line, root_line
+from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.poster import DONE, FAILED, WORKING, ThreadPoster
 from bot.slack.record import Recorder
 
@@ -47,9 +47,13 @@ class JobRunner:
                 poster = ThreadPoster(self.client, job.channel, job.root_ts, self.settings.llm_model, recorder)
                 await self._repost(poster, record)
                 return
-            incident, poster = await self._collect(job, recorder)
+            if job.root_ts is not None:
+                # Known before collecting, so a failure while collecting still closes the thread with ❌.
+                poster = ThreadPoster(self.client, job.channel, job.root_ts, self.settings.llm_model, recorder)
+            incident, poster = await self._collect(job, recorder, poster)
             if poster is None:
-                recorder.status("done", error="nothing to analyse")
+                # Not "done": a later trigger, once people have written in the thread, must run.
+                recorder.status("empty", error="nothing to analyse")
                 return
             recorder.status("analysing", message_count=len(incident.messages), model=self.settings.llm_model)
             result = await self.pipeline.run(incident, poster, narrate=self.settings.tts_engine != "none")
@@ -63,6 +67,9 @@ class JobRunner:
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.warning("Slack error for %s: %s", job.key, error)
+            # The thread or channel is out of reach: a note posted there would go unseen, so tell the user.
+            if error in UNREACHABLE:
+                poster = None
             await self._fail(job, poster, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."))
         except PostmortemError as exc:
             await self._fail(job, poster, recorder, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
@@ -70,7 +77,7 @@ class JobRunner:
             log.exception("run for %s failed", job.key)
             await self._fail(job, poster, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
-    async def _collect(self, job: Job, recorder: Recorder) -> tuple[Incident, ThreadPoster | None]:
+    async def _collect(self, job: Job, recorder: Recorder, poster: ThreadPoster | None) -> tuple[Incident, ThreadPoster | None]:
         recorder.status("collecting")
         model = self.settings.llm_model
         if job.root_ts is None:
@@ -85,7 +92,7 @@ class JobRunner:
             poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
             await poster.status(f"Collected {len(incident.messages)} messages")
             return incident, poster
-        poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
+        poster = poster or ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
         if job.resumed:
             await poster.reconcile()
         await poster.react(WORKING)

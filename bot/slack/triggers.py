@@ -11,6 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runs import RunStore
+from bot.settings import Settings
+from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.poster import WORKING, ThreadPoster
 from bot.slack.record import Recorder
@@ -30,13 +32,14 @@ MENTION_HELP = (
 
 
 class Triggers:
-    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, emoji: str, store: RunStore,
-                 model: str) -> None:
-        self.model = model
+    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
+                 settings: Settings) -> None:
+        self.settings = settings
+        self.model = settings.llm_model
+        self.emoji = settings.postmortem_emoji
         self.queue = queue
         self.collector = collector
         self.client = client
-        self.emoji = emoji
         self.store = store
 
     def register(self, app: AsyncApp) -> None:
@@ -127,8 +130,12 @@ class Triggers:
         poster = ThreadPoster(self.client, job.channel, job.root_ts, self.model, Recorder(self.store, job.run_id))
         ahead = self.queue.ahead(job)
         try:
+            # Nothing is written into a thread the invoker may not use; the runner explains refusals.
+            await authorize(self.client, self.settings, job.channel, job.user)
             await poster.react(WORKING)
             await poster.status(f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued")
+        except AccessDenied:
+            return
         except SlackApiError as exc:
             # The runner meets the same error and explains it to the user; nothing to add here.
             log.info("could not announce run %s: %s", job.run_id, exc.response.get("error"))

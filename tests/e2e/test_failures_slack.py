@@ -96,9 +96,10 @@ async def test_link_to_a_missing_thread_tells_the_user(stack: Stack) -> None:
     stack.slack.slash_command(stack.alice, stack.channel, text=link)
     await told(stack, stack.alice, "no longer exists")
     assert stack.llm.chat_requests == []
-    # Nothing was left behind in the channel (no orphan status line or failure note).
-    bot = stack.slack.bot_user_id
-    assert not [m for m in stack.slack.workspace.channel(stack.channel).messages.values() if m.get("user") == bot]
+    # Nothing visible was left in the channel: no top-level message, and no failure note posted to nowhere.
+    bot = [m for m in stack.slack.workspace.channel(stack.channel).messages.values() if m.get("user") == stack.slack.bot_user_id]
+    assert not [m for m in bot if "thread_ts" not in m]
+    assert not [m for m in bot if "failed" in m.get("text", "")]
 
 
 async def test_thread_of_only_the_bots_own_messages_has_nothing_to_analyse(stack: Stack) -> None:
