@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
 from bot.settings import Settings, load_settings
-from bot.slack.client import app_token, make_web_client
+from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
 from bot.runs import RunStore
 from bot.slack.jobs import Job, JobQueue
@@ -31,7 +31,7 @@ class BotApp:
         self.client = make_web_client(settings)
         self.app_token = app_token(settings)
         self.pipeline = pipeline or Pipeline(settings)
-        self.app = AsyncApp(client=self.client, process_before_response=False)
+        self.app = AsyncApp(client=self.client, process_before_response=False, logger=bolt_logger())
         self.store = RunStore.in_dir(settings.data_dir)
         self.collector: Collector | None = None
         self.queue: JobQueue | None = None

@@ -44,6 +44,13 @@ def quiet_sdk_loggers() -> None:
         logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.INFO))
 
 
+def bolt_logger() -> logging.Logger:
+    """Bolt copies the root logger's level unless given one; its socket client logs payloads at DEBUG."""
+    logger = logging.getLogger("bot.slack.bolt")
+    logger.setLevel(logging.INFO)
+    return logger
+
+
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """A client that honours 429 Retry-After and retries 5xx, as slack_sdk only retries connection errors by default."""
     quiet_sdk_loggers()

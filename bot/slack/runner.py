@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.jobs import Job
+from bot.slack.notify import notify_user
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.poster import DONE, FAILED, WORKING, ThreadPoster
 from bot.slack.record import Recorder
@@ -149,16 +150,4 @@ class JobRunner:
             await self.notify_user(job, f":x: {text}")
 
     async def notify_user(self, job: Job, text: str) -> None:
-        """Reach the invoker privately: response_url when the trigger had one, else an ephemeral, else a DM."""
-        try:
-            if job.response_url:
-                async with aiohttp.ClientSession() as session:
-                    async with session.post(job.response_url, json={"response_type": "ephemeral", "text": text}) as resp:
-                        resp.raise_for_status()
-                return
-            await self.client.chat_postEphemeral(channel=job.channel, user=job.user, text=text)
-        except (SlackApiError, aiohttp.ClientError):
-            try:
-                await self.client.chat_postMessage(channel=job.user, text=text)
-            except SlackApiError:
-                log.error("could not tell %s: %s", job.user, text)
+        await notify_user(self.client, job, text)

@@ -17,6 +17,8 @@ from bot.slack.collect import Collector
 from bot.slack.poster import WORKING, ThreadPoster
 from bot.slack.record import Recorder
 from bot.slack.jobs import Job, JobQueue
+from bot.slack.messages import SLACK_ERRORS
+from bot.slack.notify import notify_user
 from bot.slack.permalink import USAGE, PermalinkError, parse_permalink
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Triggers:
         self.collector = collector
         self.client = client
         self.store = store
+        self._background: set[asyncio.Task[None]] = set()
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -70,7 +73,26 @@ class Triggers:
                 return
             # A reply's link names its root in thread_ts; a root's link has none.
             job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts or ref.ts, **base)
-        await ack(text=self._submit_text(job), response_type="ephemeral")
+        refusal = self._submit(job)
+        if refusal is None:
+            await ack(text=self._accepted_text(job), response_type="ephemeral")
+        elif job.kind == "command-link":
+            # Whether a linked thread is busy or done is only told to someone allowed to read it.
+            await ack()
+            task = asyncio.create_task(self._tell_member(job, refusal))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        else:
+            await ack(text=refusal, response_type="ephemeral")
+
+    async def _tell_member(self, job: Job, text: str) -> None:
+        try:
+            await authorize(self.client, self.settings, job.channel, job.user)
+        except AccessDenied as exc:
+            text = str(exc)
+        except SlackApiError as exc:
+            text = SLACK_ERRORS.get(str(exc.response.get("error")), "I cannot read that thread.")
+        await notify_user(self.client, job, text)
 
     async def on_reaction(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item", {})
@@ -140,10 +162,7 @@ class Triggers:
             # The runner meets the same error and explains it to the user; nothing to add here.
             log.info("could not announce run %s: %s", job.run_id, exc.response.get("error"))
 
-    def _submit_text(self, job: Job) -> str:
-        refusal = self._submit(job)
-        if refusal:
-            return refusal
+    def _accepted_text(self, job: Job) -> str:
         ahead = self.queue.ahead(job)
         where = "this channel's recent history" if job.root_ts is None else "that thread"
         queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
