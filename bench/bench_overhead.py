@@ -180,7 +180,7 @@ async def main() -> None:
           f"first run in the process adds {result['first_run_in_process_prompt_ms']} ms of one-off client set-up)")
     print(f"users.info: {result['users_info_lookups_per_cold_run']} lookups per cold run, up to "
           f"{result['users_info_lookups_max_in_flight']} in flight (spread {result['users_info_spread_ms_cold']} ms)")
-    print(f"Slack call round trip on loopback: {rtt['per_call_session_ms']} ms with a session per call (the bot today) "
+    print(f"Slack call round trip on loopback: {rtt['per_call_session_ms']} ms with a new session per call "
           f"vs {rtt['shared_session_ms']} ms with one shared session")
     print(f"{'meets' if result['meets_goal'] else 'MISSES'} the goal (≤ {GOAL_SHARE:.0%} and < {GOAL_ABS_S:g} s); wrote {path}")
 

@@ -1,8 +1,7 @@
 """Shared helpers for the end-to-end benchmarks: the real BotApp over Socket Mode against the project's fakes
 (Slack emulator, fake LLM, fake edge-tts), all on 127.0.0.1, plus probes, statistics and result files.
 
-The stack mirrors tests/e2e/conftest.py; it is rebuilt here (not imported) because that module is a pytest
-fixture file and benchmarks must not depend on pytest.
+The stack comes from tests/fakes/bot_stack.py, shared with the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -27,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # scripts run as `python bench/bench_x.py` from the repo root
     sys.path.insert(0, str(ROOT))
 
-from bot.core.llm import LLMClient  # noqa: E402
-from bot.core.pipeline import Pipeline, PostmortemResult  # noqa: E402
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.core.pipeline import PostmortemResult  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.slack.app import BotApp  # noqa: E402
+from tests.fakes.bot_stack import bot_on_loopback  # noqa: E402
 from tests.fakes.fake_edge_tts import FakeEdgeTTS  # noqa: E402
 from tests.fakes.fake_llm import FakeLLM  # noqa: E402
 from tests.fakes.sample_reports import sample_report  # noqa: E402
@@ -140,46 +139,22 @@ def section_posts(stack: BenchStack, root: str) -> list[tuple[str, float]]:
     return out
 
 
-def settings_for(slack: SlackEmulator, llm: FakeLLM, **overrides: object) -> Settings:
-    values: dict[str, object] = dict(
-        slack_bot_token=slack.bot_token, slack_app_token=slack.app_token, slack_api_url=slack.api_url,
-        llm_base_url=llm.base_url, llm_model="llama3.1:8b", llm_timeout_s=60, tts_engine="none", tts_timeout_s=30,
-    )
-    values.update(overrides)
-    return load_settings(**values)
-
-
 @asynccontextmanager
 async def running_stack(default_reply: Any = None, users: int = 2, **overrides: object) -> AsyncIterator[BenchStack]:
     """The full bot on loopback. ``default_reply`` is the fake LLM's answer to every chat request."""
-    slack, probe = SlackEmulator(), LLMProbe()
+    probe = LLMProbe()
     llm = FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192, default=default_reply)
     probe.install(llm)
-    edge = FakeEdgeTTS()
-    data_dir = tempfile.TemporaryDirectory(prefix="bench-data-")  # a fresh run store: nothing to resume
-    await slack.__aenter__()
-    await llm.__aenter__()
-    await edge.__aenter__()
-    bot: BotApp | None = None
-    try:
-        settings = settings_for(slack, llm, data_dir=Path(data_dir.name), **overrides)
-        pipeline = Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
-        bot = BotApp(settings, pipeline)
-        names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
-        ids = [slack.add_user(f"{names[i % len(names)]}{i // len(names) or ''}", display_name=f"User {i}") for i in range(users)]
-        channel = slack.add_channel("inc-bench", members=ids)
-        stack = BenchStack(slack, llm, edge, bot, settings, probe, ids, channel)
-        _record_results(stack)
-        await bot.start()
-        await slack.wait_connected(1)
-        yield stack
-    finally:
-        if bot is not None:
-            await bot.stop()
-        await edge.__aexit__(None, None, None)
-        await llm.__aexit__(None, None, None)
-        await slack.__aexit__(None, None, None)
-        data_dir.cleanup()
+    settings = {"llm_timeout_s": 60, "tts_engine": "none", "tts_timeout_s": 30, **overrides}
+    with tempfile.TemporaryDirectory(prefix="bench-data-") as data_dir:  # a fresh run store: nothing to resume
+        async with bot_on_loopback(Path(data_dir), llm, **settings) as loop:
+            names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+            ids = [loop.slack.add_user(f"{names[i % len(names)]}{i // len(names) or ''}", display_name=f"User {i}")
+                   for i in range(users)]
+            channel = loop.slack.add_channel("inc-bench", members=ids)
+            stack = BenchStack(loop.slack, loop.llm, loop.edge, loop.bot, loop.settings, probe, ids, channel)
+            _record_results(stack)
+            yield stack
 
 
 def _record_results(stack: BenchStack) -> None:

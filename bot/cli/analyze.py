@@ -51,7 +51,7 @@ async def analyze(input_path: str, *, out: str, audio: bool, model: str | None) 
     pipeline = Pipeline(settings)
     try:
         observer = FileObserver(out_dir, incident.title, settings)
-        result = await pipeline.run(incident, observer, narrate=audio and settings.tts_engine != "none")
+        result = await pipeline.run(incident, observer, narrate=audio)
     finally:
         await pipeline.aclose()
     if result.audio is not None:

@@ -9,7 +9,7 @@ from bot.core.narrate import Narrator
 from bot.errors import PostmortemError
 from bot.settings import Settings, load_settings
 
-# Scopes the code needs; tests/slack/test_manifest.py keeps manifest.yaml equal to what the code calls.
+# Scopes the code needs; tests/slack/test_manifest.py keeps this, manifest.yaml and the code in step.
 REQUIRED_SCOPES = {
     "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
     "files:write", "groups:history", "groups:read", "reactions:read", "reactions:write", "users:read",

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from contextlib import contextmanager
 from collections.abc import Iterator
 
@@ -28,15 +29,13 @@ log = logging.getLogger(__name__)
 _TOKEN_PROGRESS_EVERY = 50
 
 
+@dataclass
 class PostmortemResult:
-    def __init__(
-        self, sections: list[Section], report_markdown: str, audio: Audio | None, info: RunInfo, summary: str | None
-    ) -> None:
-        self.sections = sections
-        self.report_markdown = report_markdown
-        self.audio = audio
-        self.info = info
-        self.summary = summary  # the text narrated (kept so a resumed run can narrate it again)
+    sections: list[Section]
+    report_markdown: str
+    audio: Audio | None
+    info: RunInfo
+    summary: str | None  # the text narrated (kept so a resumed run can narrate it again)
 
 
 class Pipeline:
@@ -49,6 +48,7 @@ class Pipeline:
 
     async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
         obs = observer or NullObserver()
+        narrate = narrate and self.narrator.enabled
         info = RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model, message_count=len(incident.messages))
         info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
         timer = _Timer(info)

@@ -27,7 +27,6 @@ class Job:
     started: bool = False
     # The trigger's 👀 + "Queued" status; the runner waits for it so the status line is not posted twice.
     announced: asyncio.Task[None] | None = field(default=None, repr=False)
-    done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -68,13 +67,6 @@ class JobQueue:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
 
-    async def join(self) -> None:
-        await self._queue.join()
-
-    @property
-    def active(self) -> list[Job]:
-        return list(self._active.values())
-
     async def _worker(self, index: int) -> None:
         while True:
             job = await self._queue.get()
@@ -85,5 +77,4 @@ class JobQueue:
                 log.exception("worker %d: job for %s crashed", index, job.key)
             finally:
                 self._active.pop(job.key, None)
-                job.done.set()
                 self._queue.task_done()

@@ -11,14 +11,15 @@ class Recorder:
 
     def __init__(self, store: RunStore | None = None, run_id: int | None = None, posted: dict[str, str] | None = None,
                  status_ts: str | None = None) -> None:
-        self.store = store
+        # Without a run id there is nothing to write to, so the store is dropped rather than checked everywhere.
+        self.store = store if run_id is not None else None
         self.run_id = run_id
         self._posted = dict(posted or {})
         self.status_ts = status_ts
         self._sections: list[Section] = []
 
     def _write(self, **fields: object) -> None:
-        if self.store is not None and self.run_id is not None:
+        if self.store is not None:
             self.store.update(self.run_id, **fields)
 
     def was_posted(self, item: str) -> bool:
@@ -26,7 +27,7 @@ class Recorder:
 
     def posted(self, item: str, ts: str | None) -> None:
         self._posted[item] = ts or ""
-        if self.store is not None and self.run_id is not None:
+        if self.store is not None:
             self.store.mark_posted(self.run_id, item, ts)
 
     def status(self, status: str, **fields: object) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,21 +42,20 @@ class JobRunner:
         try:
             info = await authorize(self.client, self.settings, job.channel, job.user)
             job.channel_name = str(info.get("name") or job.channel)
-            if record is not None and record.report and job.root_ts:
-                # The model's report survived the restart: post what is missing, never ask the model again.
-                poster = ThreadPoster(self.client, job.channel, job.root_ts, self.settings.llm_model, recorder)
-                await self._repost(poster, record)
-                return
             if job.root_ts is not None:
                 # Known before collecting, so a failure while collecting still closes the thread with ❌.
-                poster = ThreadPoster(self.client, job.channel, job.root_ts, self.settings.llm_model, recorder)
+                poster = self._poster(job.channel, job.root_ts, recorder)
+                if record is not None and record.report:
+                    # The model's report survived the restart: post what is missing, never ask the model again.
+                    await self._repost(poster, record)
+                    return
             incident, poster = await self._collect(job, recorder, poster)
             if poster is None:
                 # Not "done": a later trigger, once people have written in the thread, must run.
                 recorder.status("empty", error="nothing to analyse")
                 return
             recorder.status("analysing", message_count=len(incident.messages), model=self.settings.llm_model)
-            result = await self.pipeline.run(incident, poster, narrate=self.settings.tts_engine != "none")
+            result = await self.pipeline.run(incident, poster)
             recorder.status("posting", input_hash=result.info.input_hash, prompt_version=result.info.prompt_version,
                             tts_engine=result.info.tts_engine, timings=result.info.timings)
             await self._finish(poster, result)
@@ -78,9 +76,12 @@ class JobRunner:
             log.exception("run for %s failed", job.key)
             await self._fail(job, poster, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
+    def _poster(self, channel: str, root_ts: str, recorder: Recorder) -> ThreadPoster:
+        return ThreadPoster(self.client, channel, root_ts, self.settings.llm_model, recorder)
+
     async def _collect(self, job: Job, recorder: Recorder, poster: ThreadPoster | None) -> tuple[Incident, ThreadPoster | None]:
+        """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
         recorder.status("collecting")
-        model = self.settings.llm_model
         if job.root_ts is None:
             raw = await self.collector.channel_history(job.channel)
             incident = await self.collector.incident(raw, title=f"#{job.channel_name}", source="slack-channel")
@@ -90,10 +91,10 @@ class JobRunner:
             resp = await self.client.chat_postMessage(channel=job.channel, text=root_line(incident, job.channel_name or job.channel))
             job.root_ts = str(resp["ts"])
             recorder.status("collecting", thread_ts=job.root_ts)
-            poster = ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
+            poster = self._poster(job.channel, job.root_ts, recorder)
             await poster.status(f"Collected {len(incident.messages)} messages")
             return incident, poster
-        poster = poster or ThreadPoster(self.client, job.channel, job.root_ts, model, recorder)
+        assert poster is not None and job.root_ts is not None  # __call__ makes the poster for a known thread
         if job.resumed:
             await poster.reconcile()
         await poster.react(WORKING)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.core.llm import LLMClient
-from bot.core.pipeline import Pipeline
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from bot.slack.app import BotApp
+from tests.fakes.bot_stack import bot_on_loopback
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM
 from tests.fakes.slack_emulator import SlackEmulator
@@ -38,45 +38,22 @@ class Stack:
         return titles
 
 
-def bot_settings(slack: SlackEmulator, llm: FakeLLM, data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = dict(
-        slack_bot_token=slack.bot_token, slack_app_token=slack.app_token, slack_api_url=slack.api_url,
-        llm_base_url=llm.base_url, llm_model="llama3.1:8b", llm_timeout_s=10, tts_engine="auto", tts_timeout_s=5,
-        data_dir=data_dir,
-    )
-    values.update(overrides)
-    return load_settings(**values)
-
-
 @pytest.fixture
 async def stack_factory(tmp_path: Path) -> AsyncIterator:
     """Build a running stack; settings overrides per test. Everything is torn down afterwards."""
-    started: list[tuple[BotApp, object, object, object]] = []
+    async with AsyncExitStack() as running:
+        count = 0
 
-    async def build(**overrides: object) -> Stack:
-        slack = SlackEmulator()
-        llm = FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192)
-        edge = FakeEdgeTTS()
-        await slack.__aenter__()
-        await llm.__aenter__()
-        await edge.__aenter__()
-        settings = bot_settings(slack, llm, tmp_path / f"data{len(started)}", **overrides)
-        pipeline = Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
-        bot = BotApp(settings, pipeline)
-        started.append((bot, edge, llm, slack))
-        alice = slack.add_user("alice", display_name="Alice")
-        bob = slack.add_user("bob", display_name="Bob")
-        channel = slack.add_channel("inc-checkout", members=[alice, bob])
-        await bot.start()
-        await slack.wait_connected(1)
-        return Stack(slack, llm, edge, bot, settings, alice, bob, channel)
+        async def build(**overrides: object) -> Stack:
+            nonlocal count
+            count += 1  # each stack gets its own run store
+            loop = await running.enter_async_context(bot_on_loopback(tmp_path / f"data{count}", **overrides))
+            alice = loop.slack.add_user("alice", display_name="Alice")
+            bob = loop.slack.add_user("bob", display_name="Bob")
+            channel = loop.slack.add_channel("inc-checkout", members=[alice, bob])
+            return Stack(loop.slack, loop.llm, loop.edge, loop.bot, loop.settings, alice, bob, channel)
 
-    yield build
-    for bot, edge, llm, slack in started:
-        await bot.stop()
-        await edge.__aexit__(None, None, None)  # type: ignore[attr-defined]
-        await llm.__aexit__(None, None, None)  # type: ignore[attr-defined]
-        await slack.__aexit__(None, None, None)  # type: ignore[attr-defined]
+        yield build
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.cli.doctor import REQUIRED_SCOPES
 from bot.slack.triggers import COMMAND, SHORTCUT_CALLBACK_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,10 @@ def test_the_scan_finds_the_calls_it_should() -> None:
 
 def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == required_scopes()
+
+
+def test_doctor_checks_the_same_scopes_as_the_manifest() -> None:
+    assert REQUIRED_SCOPES == set(MANIFEST["oauth_config"]["scopes"]["bot"])
 
 
 def test_every_listened_event_is_subscribed() -> None:
