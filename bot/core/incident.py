@@ -47,7 +47,8 @@ class Incident:
     messages: list[Message]
     title: str = "incident"
     source: str = "text"
-    meta: dict[str, str] = field(default_factory=dict)
+    # Files that could not be read (download failed, binary, sign-in page…), each "name (reason)".
+    unread_files: list[str] = field(default_factory=list)
 
     @property
     def first_ts(self) -> datetime | None:

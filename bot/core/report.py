@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.core.run import RunState, check_transition
 from bot.core.sections import Section
 
 
 @dataclass
 class RunInfo:
+    """Everything known about one run; persisted whole (run.json, the run store's JSON column)."""
+
     prompt_version: str
     model: str
+    status: RunState = RunState.QUEUED
+    error: str | None = None
     message_count: int = 0
     input_hash: str | None = None
     context_tokens: int | None = None
@@ -30,6 +35,15 @@ class RunInfo:
     redactions: dict[str, int] = field(default_factory=dict)
     omitted: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Files in the thread or input that could not be read, each "name (reason)".
+    unread_files: list[str] = field(default_factory=list)
+
+    def advance(self, new: RunState, error: str | None = None) -> None:
+        """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""
+        check_transition(self.status, new)
+        self.status = new
+        if error is not None:
+            self.error = error
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,44 @@
+"""A run's life as an explicit state machine. Every transition goes through ``RunInfo.advance`` (see report.py),
+so the Slack adapter, the CLI and the run store all agree on what a run can become next."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class RunState(str, Enum):
+    QUEUED = "queued"
+    COLLECTING = "collecting"
+    ANALYSING = "analysing"
+    POSTING = "posting"  # the report exists: posting, uploading, narrating
+    DONE = "done"
+    EMPTY = "empty"  # nothing to analyse; a later trigger may run again
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # stopped by a signal or restart; resumable
+
+
+TERMINAL = frozenset({RunState.DONE, RunState.EMPTY, RunState.FAILED})
+UNFINISHED = frozenset(set(RunState) - TERMINAL)
+
+# Where each state may go. FAILED/INTERRUPTED are reachable from every unfinished state; an interrupted run
+# resumes from the start (re-collect) or, when its report was saved, straight into posting.
+_NEXT: dict[RunState, frozenset[RunState]] = {
+    RunState.QUEUED: frozenset({RunState.COLLECTING, RunState.POSTING}),
+    RunState.COLLECTING: frozenset({RunState.ANALYSING, RunState.EMPTY, RunState.POSTING}),
+    RunState.ANALYSING: frozenset({RunState.POSTING}),
+    RunState.POSTING: frozenset({RunState.DONE}),
+    RunState.INTERRUPTED: frozenset({RunState.QUEUED, RunState.COLLECTING, RunState.POSTING}),
+}
+
+
+class InvalidTransition(RuntimeError):
+    pass
+
+
+def check_transition(current: RunState, new: RunState) -> None:
+    if current in TERMINAL:
+        raise InvalidTransition(f"run already {current.value}; cannot become {new.value}")
+    if new in (RunState.FAILED, RunState.INTERRUPTED) or new is current:
+        return
+    if new not in _NEXT.get(current, frozenset()):
+        raise InvalidTransition(f"a {current.value} run cannot become {new.value}")
