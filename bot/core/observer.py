@@ -9,14 +9,11 @@ from bot.core.sections import Section
 
 
 class Stage(str, Enum):
-    QUEUED = "queued"
-    COLLECTING = "collecting"
+    """What the pipeline is doing, for progress lines; the run's persisted state is RunState (run.py)."""
+
     PREPARING = "preparing"
     ANALYSING = "analysing"
     NARRATING = "narrating"
-    POSTING = "posting"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class RunObserver(Protocol):

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from contextlib import contextmanager
+from functools import partial
 from collections.abc import Iterator
 
 from bot.core.incident import Incident, render_incident
@@ -17,7 +18,9 @@ from bot.core.observer import NullObserver, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare import estimate_tokens, prepare_incident
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
+from bot.core.prepare.redact import redact
 from bot.core.report import RunInfo, render_report
+from bot.core.run import RunState
 from bot.core.sections import Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
 from bot.errors import PostmortemError
@@ -46,10 +49,18 @@ class Pipeline:
         self.llm = llm or LLMClient(settings)
         self.narrator = narrator or Narrator(settings)
 
-    async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
+    def new_info(self) -> RunInfo:
+        return RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model)
+
+    async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True,
+                  info: RunInfo | None = None) -> PostmortemResult:
+        """Analyse ``incident``. A caller that passes ``info`` keeps the partial record when this raises."""
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
-        info = RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model, message_count=len(incident.messages))
+        info = info if info is not None else self.new_info()
+        info.advance(RunState.ANALYSING)
+        info.message_count = len(incident.messages)
+        info.unread_files = list(incident.unread_files)
         info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
         timer = _Timer(info)
 
@@ -72,9 +83,12 @@ class Pipeline:
         parser = StreamingSectionParser()
         progress = _Progress(obs)
 
+        emitted: list[Section] = []  # scrubbed, in stream order
+
         async def emit(sections: list[Section]) -> None:
             nonlocal narration
-            for section in sections:
+            for section in map(partial(_scrub, info), sections):
+                emitted.append(section)
                 await obs.on_section(section)
                 # Narrate as soon as the spoken summary is complete, while later sections still stream.
                 if narrate and narration is None and section.id is SectionId.AUDIO_SUMMARY and not needs_summary_fallback(section):
@@ -96,24 +110,41 @@ class Pipeline:
         if result.truncated_warning:
             info.warnings.append(result.truncated_warning)
 
-        sections = parser.sections
+        sections = emitted
         info.sections_found = [s.id.value for s in sections if s.id]
         info.missing_sections = [sid.value for sid in parser.missing()]
         report = render_report(incident.title, sections, info)
         summary: str | None = None
         if narrate:
             summary = await self._summary_text(sections, report, info)
-            if narration is None:
-                narration = asyncio.create_task(self.narrate(summary, info))
+        if narrate and narration is None and summary is not None:
+            narration = asyncio.create_task(self.narrate(summary, info))
+        info.advance(RunState.POSTING)
         await obs.on_report(report, summary)
+        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, timer)
 
-        audio: Audio | None = None
+    async def resume(self, info: RunInfo, sections: list[Section], report: str, summary: str | None,
+                     observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
+        """Finish a run whose report was saved before a restart or failure, without asking the model again.
+        The observer sees the sections and report again and skips what it already delivered."""
+        obs = observer or NullObserver()
+        info.advance(RunState.POSTING)
+        for section in sections:
+            await obs.on_section(section)
+        narration = None
+        if narrate and self.narrator.enabled and summary:
+            narration = asyncio.create_task(self.narrate(summary, info))
+        await obs.on_report(report, summary)
+        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, _Timer(info))
+
+    async def _finish(self, result: PostmortemResult, narration: asyncio.Task[Audio | None] | None,
+                      obs: RunObserver, timer: _Timer) -> PostmortemResult:
         if narration is not None:
             await obs.on_stage(Stage.NARRATING, self._tts_label())
             with timer("narrate_wait"):
-                audio = await narration
-        info.total_s = round(sum(info.timings.values()), 3)
-        return PostmortemResult(sections, report, audio, info, summary)
+                result.audio = await narration
+        result.info.total_s = round(sum(result.info.timings.values()), 3)
+        return result
 
     def _budget(self, model: ModelInfo) -> int:
         overhead = prompt_overhead_tokens(estimate_tokens)
@@ -162,6 +193,16 @@ class Pipeline:
 
     async def aclose(self) -> None:
         await self.llm.aclose()
+
+
+def _scrub(info: RunInfo, section: Section) -> Section:
+    """The model may repeat a secret the redaction missed or invent one: its answer is redacted too before anyone
+    sees it (defence in depth); counts go to ``output_redactions``."""
+    body, counts = redact(section.body)
+    title, title_counts = redact(section.title)
+    for kind, n in (counts + title_counts).items():
+        info.output_redactions[kind] = info.output_redactions.get(kind, 0) + n
+    return section if (body, title) == (section.body, section.title) else Section(section.id, title, body)
 
 
 class _Timer:

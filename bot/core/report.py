@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from bot.core.run import RunState, check_transition
@@ -33,6 +33,8 @@ class RunInfo:
     missing_sections: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
+    # Secrets found in the model's own answer and removed before it was posted.
+    output_redactions: dict[str, int] = field(default_factory=dict)
     omitted: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Files in the thread or input that could not be read, each "name (reason)".
@@ -47,6 +49,14 @@ class RunInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
+        """Inverse of to_dict; unknown keys (from a newer version) are ignored so an old bot can still resume."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["status"] = RunState(values.get("status", RunState.QUEUED))
+        return cls(**values)
 
 
 def render_header(title: str, info: RunInfo) -> str:

@@ -17,17 +17,20 @@ class RunState(str, Enum):
     INTERRUPTED = "interrupted"  # stopped by a signal or restart; resumable
 
 
-TERMINAL = frozenset({RunState.DONE, RunState.EMPTY, RunState.FAILED})
-UNFINISHED = frozenset(set(RunState) - TERMINAL)
+TERMINAL = frozenset({RunState.DONE, RunState.EMPTY})
+# Runs a restart picks up again; FAILED waits for a person to trigger it again.
+UNFINISHED = frozenset(set(RunState) - TERMINAL - {RunState.FAILED})
 
-# Where each state may go. FAILED/INTERRUPTED are reachable from every unfinished state; an interrupted run
+# Where each state may go. FAILED/INTERRUPTED are reachable from every state but the terminal ones; an interrupted run
 # resumes from the start (re-collect) or, when its report was saved, straight into posting.
 _NEXT: dict[RunState, frozenset[RunState]] = {
-    RunState.QUEUED: frozenset({RunState.COLLECTING, RunState.POSTING}),
+    RunState.QUEUED: frozenset({RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING}),
     RunState.COLLECTING: frozenset({RunState.ANALYSING, RunState.EMPTY, RunState.POSTING}),
     RunState.ANALYSING: frozenset({RunState.POSTING}),
     RunState.POSTING: frozenset({RunState.DONE}),
     RunState.INTERRUPTED: frozenset({RunState.QUEUED, RunState.COLLECTING, RunState.POSTING}),
+    # A failed run whose report was saved is retried in place, so nothing it already posted appears twice.
+    RunState.FAILED: frozenset({RunState.QUEUED}),
 }
 
 
@@ -38,7 +41,9 @@ class InvalidTransition(RuntimeError):
 def check_transition(current: RunState, new: RunState) -> None:
     if current in TERMINAL:
         raise InvalidTransition(f"run already {current.value}; cannot become {new.value}")
-    if new in (RunState.FAILED, RunState.INTERRUPTED) or new is current:
+    if new in (RunState.FAILED, RunState.INTERRUPTED) and current is not RunState.FAILED:
+        return
+    if new is current:
         return
     if new not in _NEXT.get(current, frozenset()):
         raise InvalidTransition(f"a {current.value} run cannot become {new.value}")

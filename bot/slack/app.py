@@ -12,6 +12,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
+from bot.core.run import RunState
 from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
@@ -55,12 +56,15 @@ class BotApp:
         """Runs a restart interrupted go back on the queue, in their original order, under their own ids."""
         assert self.queue is not None
         for record in self.store.unfinished():
+            info = record.info or self.pipeline.new_info()
+            info.advance(RunState.INTERRUPTED)
             job = Job(kind=record.trigger, channel=record.channel, user=record.invoker, root_ts=record.thread_ts,
                       response_url=record.response_url, run_id=record.id, resumed=True)
             if not self.queue.submit(job):
-                self.store.update(record.id, status="failed", error="superseded by another run of the same thread")
-                continue
-            log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status)
+                info.advance(RunState.FAILED, error="superseded by another run of the same thread")
+            else:
+                log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
+            self.store.update(record.id, info=info)
 
     async def stop(self) -> None:
         if self.handler is not None:

@@ -28,7 +28,7 @@ def root_line(incident: Incident, channel_name: str) -> str:
     return f":test_tube: Testing postmortem for #{channel_name}: {len(incident.messages)} messages{span}. Results follow in this thread."
 
 
-def closing_line(result: PostmortemResult) -> str:
+def closing_line(result: PostmortemResult, upload_errors: list[str] | None = None) -> str:
     info = result.info
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
     missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
@@ -36,7 +36,12 @@ def closing_line(result: PostmortemResult) -> str:
     # Readers of the thread must know the model did not see everything; the report file lists it all.
     more = " …" if len(info.omitted) > 3 else ""
     left_out = f" Left out to fit the model's context: {'; '.join(info.omitted[:3])}{more}." if info.omitted else ""
+    unread = f" Could not read: {'; '.join(info.unread_files)}." if info.unread_files else ""
+    scrubbed = (f" Removed {sum(info.output_redactions.values())} secret(s) the model wrote in its answer."
+                if info.output_redactions else "")
+    problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in [*(upload_errors or []), *info.warnings])
     return (
-        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings}).{missing}{redacted}{left_out}\n"
+        f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings})."
+        f"{missing}{redacted}{scrubbed}{left_out}{unread}{problems}\n"
         "_AI-generated draft: verify before acting._"
     )

@@ -1,26 +1,30 @@
-"""Runs one queued job: authorize, collect, analyse with the core pipeline, post, narrate, close.
-Every step is recorded in the run store, so a restart resumes instead of repeating."""
+"""Runs one queued job: authorize, collect, analyse with the core pipeline, deliver, close. The run's state lives in
+its RunInfo (core) and moves only through ``RunInfo.advance``; the recorder persists it at every step, so a restart
+or a re-trigger after a failure resumes instead of repeating."""
 
 from __future__ import annotations
 
 import logging
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.report import RunInfo
+from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunRecord, RunStore
+from bot.runs.store import StoreError
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
+from bot.slack.delivery import ThreadDelivery
 from bot.slack.jobs import Job
-from bot.slack.notify import notify_user
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
-from bot.slack.poster import DONE, FAILED, WORKING, ThreadPoster
+from bot.slack.notify import notify_user
 from bot.slack.record import Recorder
+from bot.slack.thread import DONE, FAILED, WORKING, SlackThread
+from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 
@@ -33,55 +37,60 @@ class JobRunner:
         self.collector = collector
         self.store = store
 
+    def _saved(self, job: Job) -> RunRecord | None:
+        try:
+            return self.store.get(job.run_id) if job.run_id else None
+        except StoreError as exc:
+            log.error("cannot read run %s: %s", job.run_id, exc)
+            return None
+
     async def __call__(self, job: Job) -> None:
         if job.announced is not None:
             await job.announced
-        record = self.store.get(job.run_id) if job.run_id else None
-        recorder = Recorder(self.store, job.run_id, record.posted if record else None, record.status_ts if record else None)
-        poster: ThreadPoster | None = None
+        saved = self._saved(job)
+        info = saved.info if saved is not None and saved.info is not None else self.pipeline.new_info()
+        if info.status in (RunState.INTERRUPTED, RunState.FAILED):
+            info.advance(RunState.QUEUED)
+        recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
+        # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
+        delivery = self._delivery(job.channel, job.root_ts, recorder) if job.root_ts is not None else None
         try:
-            info = await authorize(self.client, self.settings, job.channel, job.user)
-            job.channel_name = str(info.get("name") or job.channel)
-            if job.root_ts is not None:
-                # Known before collecting, so a failure while collecting still closes the thread with ❌.
-                poster = self._poster(job.channel, job.root_ts, recorder)
-                if record is not None and record.report:
-                    # The model's report survived the restart: post what is missing, never ask the model again.
-                    await self._repost(poster, record)
+            channel = await authorize(self.client, self.settings, job.channel, job.user)
+            job.channel_name = str(channel.get("name") or job.channel)
+            if delivery is not None and saved is not None and saved.report:
+                result = await self._resume(delivery, saved)
+            else:
+                info.advance(RunState.COLLECTING)
+                recorder.save()
+                incident, delivery = await self._collect(job, recorder, delivery)
+                if delivery is None:
+                    # Not "done": a later trigger, once people have written in the thread, must run.
+                    info.advance(RunState.EMPTY, error="nothing to analyse")
+                    recorder.save()
                     return
-            incident, poster = await self._collect(job, recorder, poster)
-            if poster is None:
-                # Not "done": a later trigger, once people have written in the thread, must run.
-                recorder.status("empty", error="nothing to analyse")
-                return
-            recorder.status("analysing", message_count=len(incident.messages), model=self.settings.llm_model)
-            result = await self.pipeline.run(incident, poster)
-            recorder.status("posting", input_hash=result.info.input_hash, prompt_version=result.info.prompt_version,
-                            tts_engine=result.info.tts_engine, timings=result.info.timings)
-            await self._finish(poster, result)
-            recorder.status("done", timings=result.info.timings)
+                result = await self.pipeline.run(incident, delivery, info=info)
+            await self._finish(delivery, result)
+            info.advance(RunState.DONE)
+            recorder.save()
         except AccessDenied as exc:
-            recorder.status("failed", error=str(exc))
-            await self.notify_user(job, str(exc))
+            await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.warning("Slack error for %s: %s", job.key, error)
             # The thread or channel is out of reach: a note posted there would go unseen, so tell the user.
-            if error in UNREACHABLE:
-                poster = None
-            await self._fail(job, poster, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."))
+            await self._fail(job, delivery, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
+                             private=error in UNREACHABLE)
         except PostmortemError as exc:
-            await self._fail(job, poster, recorder, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
+            await self._fail(job, delivery, recorder, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
         except Exception as exc:
             log.exception("run for %s failed", job.key)
-            await self._fail(job, poster, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
+            await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
-    def _poster(self, channel: str, root_ts: str, recorder: Recorder) -> ThreadPoster:
-        return ThreadPoster(self.client, channel, root_ts, self.settings.llm_model, recorder)
+    def _delivery(self, channel: str, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
+        return ThreadDelivery(SlackThread(self.client, channel, thread_ts), recorder, self.settings.llm_model)
 
-    async def _collect(self, job: Job, recorder: Recorder, poster: ThreadPoster | None) -> tuple[Incident, ThreadPoster | None]:
+    async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
-        recorder.status("collecting")
         if job.root_ts is None:
             raw = await self.collector.channel_history(job.channel)
             incident = await self.collector.incident(raw, title=f"#{job.channel_name}", source="slack-channel")
@@ -90,64 +99,63 @@ class JobRunner:
                 return incident, None
             resp = await self.client.chat_postMessage(channel=job.channel, text=root_line(incident, job.channel_name or job.channel))
             job.root_ts = str(resp["ts"])
-            recorder.status("collecting", thread_ts=job.root_ts)
-            poster = self._poster(job.channel, job.root_ts, recorder)
-            await poster.status(f"Collected {len(incident.messages)} messages")
-            return incident, poster
-        assert poster is not None and job.root_ts is not None  # __call__ makes the poster for a known thread
+            recorder.thread_posted(job.root_ts)
+            delivery = self._delivery(job.channel, job.root_ts, recorder)
+            await delivery.status(f"Collected {len(incident.messages)} messages")
+            return incident, delivery
+        assert delivery is not None  # __call__ makes it for a known thread
         if job.resumed:
-            await poster.reconcile()
-        await poster.react(WORKING)
-        await poster.status("Resuming after a restart: collecting the thread again" if job.resumed else "Collecting the thread")
+            await delivery.reconcile()
+        await delivery.thread.react(WORKING)
+        await delivery.status("Resuming after a restart: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.root_ts)
         incident = await self.collector.incident(raw, title=f"#{job.channel_name} thread", source="slack-thread")
         if not incident.messages:
-            await poster.unreact(WORKING)
-            await poster.status("Nothing to analyse: this thread has no messages other than mine.")
+            await delivery.thread.unreact(WORKING)
+            await delivery.status("Nothing to analyse: this thread has no messages other than mine.")
             return incident, None
-        await poster.status(f"Collected {len(incident.messages)} messages")
-        return incident, poster
+        await delivery.status(f"Collected {len(incident.messages)} messages")
+        return incident, delivery
 
-    async def _repost(self, poster: ThreadPoster, record: RunRecord) -> None:
-        await poster.reconcile()
-        await poster.react(WORKING)
-        await poster.status("Resuming after a restart: posting the rest of the saved postmortem")
-        for section in record.sections or []:
-            await poster.on_section(section)
-        await poster.on_report(record.report or "", record.summary)
-        info = RunInfo(prompt_version=record.prompt_version or "", model=record.model or self.settings.llm_model, timings=record.timings)
-        audio = None
-        if record.summary and not poster.record.was_posted("audio"):
-            audio = await self.pipeline.narrate(record.summary, info)
-        result = PostmortemResult(record.sections or [], record.report or "", audio, info, record.summary)
-        await self._finish(poster, result)
-        poster.record.status("done")
+    async def _resume(self, delivery: ThreadDelivery, saved: RunRecord) -> PostmortemResult:
+        """The model's report survived a restart or a failure: deliver what is missing, never ask the model again."""
+        await delivery.reconcile()
+        await delivery.thread.react(WORKING)
+        await delivery.status("Resuming: posting the rest of the saved postmortem")
+        return await self.pipeline.resume(delivery.record.info, saved.sections or [], saved.report or "", saved.summary,
+                                          delivery, narrate=not delivery.record.was_posted("audio"))
 
-    async def _finish(self, poster: ThreadPoster, result: PostmortemResult) -> None:
-        await poster.status("Uploading")
-        if result.audio is not None:
-            await poster.upload_audio(result.audio)
-        elif result.info.audio_error and not poster.record.was_posted("audio"):
-            await poster.say(f":mute: The audio summary could not be made: {result.info.audio_error}. The written postmortem above is complete.")
-            poster.record.posted("audio", None)
-        await poster.finish_uploads()
-        if not poster.record.was_posted("closing"):
-            poster.record.posted("closing", await poster.say(closing_line(result)))
-        await poster.status("Done")
-        await poster.unreact(WORKING)
-        await poster.react(DONE)
+    async def _finish(self, delivery: ThreadDelivery, result: PostmortemResult) -> None:
+        await delivery.status("Uploading")
+        if result.audio is not None and not delivery.record.was_posted("audio"):
+            await delivery.upload_audio(result.audio)
+        elif result.info.audio_error:
+            await delivery.say_once("audio", f":mute: The audio summary could not be made: {result.info.audio_error}. The written postmortem above is complete.")
+        await delivery.finish_uploads()
+        await delivery.say_once("closing", closing_line(result, delivery.upload_errors))
+        await delivery.status("Done")
+        await delivery.thread.unreact(WORKING)
+        await delivery.thread.react(DONE)
 
-    async def _fail(self, job: Job, poster: ThreadPoster | None, recorder: Recorder, text: str) -> None:
-        recorder.status("failed", error=text)
-        if poster is None:
-            await self.notify_user(job, f":x: {text}")
-            return
-        try:
-            await poster.say(f":x: The postmortem failed: {text}")
-            await poster.status("Failed")
-            await poster.unreact(WORKING)
-            await poster.react(FAILED)
-        except SlackApiError:
+    async def _fail(self, job: Job, delivery: ThreadDelivery | None, recorder: Recorder, text: str, *, private: bool = False) -> None:
+        """Record the failure, then make sure a person hears of it: in the thread when the thread is reachable and
+        the cause is not private, else privately. The 👀 and status line never stay behind."""
+        recorder.info.advance(RunState.FAILED, error=text)
+        recorder.save()
+        told = False
+        # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
+        if delivery is not None and (not private or recorder.status_ts is not None):
+            try:
+                if not private:
+                    await delivery.thread.say(f":x: The postmortem failed: {text}")
+                    told = True
+                if recorder.status_ts is not None:
+                    await delivery.status("Failed" if not private else "Not run: see the message sent to the person who asked")
+                await delivery.thread.unreact(WORKING)
+                await delivery.thread.react(FAILED)
+            except SlackApiError as exc:
+                log.info("could not close the thread of run %s: %s", recorder.run_id, exc.response.get("error"))
+        if not told:
             await self.notify_user(job, f":x: {text}")
 
     async def notify_user(self, job: Job, text: str) -> None:

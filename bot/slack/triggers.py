@@ -14,8 +14,9 @@ from bot.runs import RunStore
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
-from bot.slack.poster import WORKING, ThreadPoster
-from bot.slack.record import Recorder
+from bot.runs.store import StoreError
+from bot.slack.delivery import status_line
+from bot.slack.thread import WORKING, SlackThread, tag
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.messages import SLACK_ERRORS
 from bot.slack.notify import notify_user
@@ -149,15 +150,21 @@ class Triggers:
 
     async def _announce(self, job: Job) -> None:
         assert job.root_ts is not None
-        poster = ThreadPoster(self.client, job.channel, job.root_ts, self.model, Recorder(self.store, job.run_id))
+        thread = SlackThread(self.client, job.channel, job.root_ts)
         ahead = self.queue.ahead(job)
         try:
             # Nothing is written into a thread the invoker may not use; the runner explains refusals.
             await authorize(self.client, self.settings, job.channel, job.user)
-            await poster.react(WORKING)
-            await poster.status(f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued")
+            await thread.react(WORKING)
+            text = f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued"
+            ts = await thread.say(status_line(text), tag(job.run_id, "status"))
+            if job.run_id is not None:
+                self.store.update(job.run_id, status_ts=ts)
         except AccessDenied:
             return
+        except StoreError as exc:
+            # The status line is tagged in the thread, so the runner's reconcile still finds it.
+            log.error("run %s: %s", job.run_id, exc)
         except SlackApiError as exc:
             # The runner meets the same error and explains it to the user; nothing to add here.
             log.info("could not announce run %s: %s", job.run_id, exc.response.get("error"))

@@ -1,0 +1,110 @@
+"""Delivers one run into its thread: the core's RunObserver for Slack. Decides what to post, posts it through
+SlackThread, records each item before/after posting, and skips what an earlier attempt already delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.narrate import Audio
+from bot.core.observer import Stage
+from bot.core.sections import Section
+from bot.slack.record import Recorder
+from bot.slack.render import section_messages
+from bot.slack.thread import SlackThread, tag
+
+log = logging.getLogger(__name__)
+
+# Status edits are throttled by token count (chat.update is Tier 3), not by a clock.
+_TOKENS_PER_STATUS_EDIT = 250
+
+
+def status_line(text: str) -> str:
+    return f":hourglass_flowing_sand: {text}"
+
+
+class ThreadDelivery:
+    def __init__(self, thread: SlackThread, record: Recorder, model: str) -> None:
+        self.thread = thread
+        self.record = record
+        self.model = model
+        self._last_tokens = 0
+        self._seen: dict[str, int] = {}
+        self._uploads: list[asyncio.Task[None]] = []
+        # Uploads that failed: the postmortem stands without them, so they are reported, not fatal.
+        self.upload_errors: list[str] = []
+
+    def _tag(self, item: str) -> dict[str, Any] | None:
+        return tag(self.record.run_id, item)
+
+    async def reconcile(self) -> None:
+        """After a crash, an item may be in the thread without being recorded (killed between the two)."""
+        if self.record.run_id is not None:
+            self.record.found_in_thread(await self.thread.tagged(self.record.run_id))
+            self.record.status_ts = self.record.status_ts or self.record.ts_of("status")
+
+    # -- the status line ----------------------------------------------------------------------------
+    async def status(self, text: str) -> None:
+        line = status_line(text)
+        if self.record.status_ts is None:
+            ts = await self.thread.say(line, self._tag("status"))
+            self.record.status_posted(ts)
+        else:
+            await self.thread.edit(self.record.status_ts, line)
+
+    async def on_stage(self, stage: Stage, detail: str) -> None:
+        self.record.save()
+        await self.status(f"{stage.value.capitalize()}: {detail}")
+
+    async def on_tokens(self, tokens: int) -> None:
+        if tokens - self._last_tokens >= _TOKENS_PER_STATUS_EDIT:
+            self._last_tokens = tokens
+            await self.status(f"Analysing with {self.model}: {tokens} tokens so far")
+
+    # -- content ------------------------------------------------------------------------------------
+    async def on_section(self, section: Section) -> None:
+        key = section.id.value if section.id else "raw"
+        self._seen[key] = self._seen.get(key, 0) + 1
+        item = f"section:{key}#{self._seen[key]}"
+        self.record.section_ready(section)
+        # Each part is its own item: a resumed run posts only the parts that did not make it.
+        for part, message in enumerate(section_messages(section)):
+            part_item = f"{item}/{part}"
+            if not self.record.was_posted(part_item):
+                self.record.posted(part_item, await self.thread.post(message, self._tag(part_item)))
+
+    async def on_report(self, report_markdown: str, summary: str | None) -> None:
+        self.record.report_ready(report_markdown, summary)
+        # Upload the full report while narration runs; awaited in finish_uploads().
+        if not self.record.was_posted("report"):
+            self._uploads.append(asyncio.create_task(self._upload(
+                "report", "the report file", content=report_markdown,
+                filename="postmortem-report.md", title="Testing postmortem (full report)")))
+
+    async def upload_audio(self, audio: Audio) -> None:
+        comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"
+        if audio.fallback_reason:
+            comment += f". Fallback voice used because {audio.fallback_reason}"
+        await self._upload("audio", "the audio summary", file=audio.mp3, filename="postmortem-summary.mp3",
+                           title="Postmortem summary (audio)", initial_comment=comment)
+
+    async def _upload(self, item: str, what: str, **kwargs: Any) -> None:
+        try:
+            await self.thread.upload(**kwargs)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            log.warning("upload of %s failed: %s", item, error)
+            self.upload_errors.append(f"{what} could not be uploaded (Slack said `{error}`)")
+            return
+        self.record.posted(item, None)
+
+    async def finish_uploads(self) -> None:
+        await asyncio.gather(*self._uploads)
+
+    async def say_once(self, item: str, text: str) -> None:
+        """A one-off line (audio note, closing line): posted once per run even across restarts."""
+        if not self.record.was_posted(item):
+            self.record.posted(item, await self.thread.say(text, self._tag(item)))

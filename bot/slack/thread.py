@@ -1,0 +1,90 @@
+"""A plain writer for one Slack thread: reactions, messages tagged with our metadata, files. It knows nothing of
+runs, the store or the pipeline; `delivery.py` decides what to post and records it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.render import SlackMessage, split_paragraphs
+
+log = logging.getLogger(__name__)
+
+WORKING, DONE, FAILED = "eyes", "white_check_mark", "x"
+# Slack keeps message metadata (it drops the block_id of markdown blocks), so it is how a resumed run recognises
+# what it already posted. Read back with conversations.replies(include_all_metadata=True).
+EVENT_TYPE = "postmortem_item"
+_TOO_BIG = ("msg_too_long", "msg_blocks_too_long", "invalid_blocks")
+
+
+def tag(run_id: int | None, item: str) -> dict[str, Any] | None:
+    return {"event_type": EVENT_TYPE, "event_payload": {"run_id": run_id, "item": item}} if run_id is not None else None
+
+
+class SlackThread:
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+
+    # -- reactions: decoration, so a failure is logged and never fatal ------------------------------
+    async def react(self, name: str) -> None:
+        await self._quiet(self.client.reactions_add(channel=self.channel, timestamp=self.thread_ts, name=name), "already_reacted")
+
+    async def unreact(self, name: str) -> None:
+        await self._quiet(self.client.reactions_remove(channel=self.channel, timestamp=self.thread_ts, name=name), "no_reaction")
+
+    @staticmethod
+    async def _quiet(call: Awaitable[Any], *tolerated: str) -> None:
+        try:
+            await call
+        except SlackApiError as exc:
+            if exc.response.get("error") not in tolerated:
+                log.warning("reaction call failed: %s", exc.response.get("error"))
+
+    # -- messages -----------------------------------------------------------------------------------
+    async def say(self, text: str, metadata: dict[str, Any] | None = None) -> str:
+        resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, metadata=metadata)
+        return str(resp["ts"])
+
+    async def edit(self, ts: str, text: str) -> None:
+        await self.client.chat_update(channel=self.channel, ts=ts, text=text)
+
+    async def post(self, message: SlackMessage, metadata: dict[str, Any] | None = None) -> str:
+        try:
+            resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=message.text,
+                                                      blocks=message.blocks, metadata=metadata)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in _TOO_BIG:
+                raise
+            return await self._post_smaller(message, metadata)
+        return str(resp["ts"])
+
+    async def _post_smaller(self, message: SlackMessage, metadata: dict[str, Any] | None) -> str:
+        """Slack refused the size: resend as plain-text parts of 3,000 characters (section block size).
+        Only the first part carries the tag: it is the one a resume looks for."""
+        body = message.blocks[0]["text"] if message.blocks else message.text
+        ts = ""
+        for part in split_paragraphs(body, 3000):
+            posted = await self.say(part, None if ts else metadata)
+            ts = ts or posted
+        return ts
+
+    async def upload(self, **kwargs: Any) -> None:
+        await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, **kwargs)
+
+    async def tagged(self, run_id: int) -> dict[str, str]:
+        """Items of run ``run_id`` already in the thread (item → ts), from the metadata Slack kept."""
+        found: dict[str, str] = {}
+        pages = await self.client.conversations_replies(channel=self.channel, ts=self.thread_ts, limit=200, include_all_metadata=True)
+        async for page in pages:
+            for message in page.get("messages", []) or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == EVENT_TYPE and payload.get("run_id") == run_id and payload.get("item"):
+                    found.setdefault(str(payload["item"]), str(message["ts"]))
+        return found
