@@ -58,6 +58,8 @@ CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
 class StoreError(PostmortemError):
     """The run store cannot be opened or written. Carries the file's path so the message says where."""
 
+    exit_code = 2  # a setting or the machine needs fixing, like a ConfigError
+
 
 @dataclass
 class RunRecord:

@@ -5,6 +5,7 @@ or a re-trigger after a failure resumes instead of repeating."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
 
@@ -145,18 +146,24 @@ class JobRunner:
         told = False
         # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
         if delivery is not None and (not private or recorder.status_ts is not None):
-            try:
-                if not private:
-                    await delivery.thread.say(f":x: The postmortem failed: {text}")
-                    told = True
-                if recorder.status_ts is not None:
-                    await delivery.status("Failed" if not private else "Not run: see the message sent to the person who asked")
-                await delivery.thread.unreact(WORKING)
-                await delivery.thread.react(FAILED)
-            except SlackApiError as exc:
-                log.info("could not close the thread of run %s: %s", recorder.run_id, exc.response.get("error"))
+            # Each step on its own: one failing call must not leave the others (and the 👀) undone.
+            if not private:
+                told = await self._quietly(delivery.thread.say(f":x: The postmortem failed: {text}"), recorder)
+            if recorder.status_ts is not None:
+                await self._quietly(delivery.status("Failed" if not private else "Not run: the person who asked was told why"), recorder)
+            await delivery.thread.unreact(WORKING)
+            await delivery.thread.react(FAILED)
         if not told:
             await self.notify_user(job, f":x: {text}")
+
+    @staticmethod
+    async def _quietly(call: Awaitable[object], recorder: Recorder) -> bool:
+        try:
+            await call
+        except SlackApiError as exc:
+            log.info("could not close the thread of run %s: %s", recorder.run_id, exc.response.get("error"))
+            return False
+        return True
 
     async def notify_user(self, job: Job, text: str) -> None:
         await notify_user(self.client, job, text)

@@ -1,0 +1,128 @@
+"""Faults in the run itself, end to end: the run store failing, the invoker leaving while queued, uploads failing
+after every section was posted, a failed run triggered again. Each must end with a complete postmortem or a clear
+message, never a thread left at 👀/"Queued", and never a section posted twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.runs import RunStore
+from bot.runs.store import StoreError
+from tests.e2e.conftest import Stack
+from tests.e2e.test_failures_slack import bot_texts, told
+from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, mp3_in_thread, wait_done
+from tests.fakes.fake_llm import text
+from tests.fakes.sample_reports import sample_report
+
+
+def not_stuck(stack: Stack, root: str) -> None:
+    """The thread shows an outcome: no 👀 left, and the status line no longer says Queued or in progress."""
+    assert "eyes" not in stack.slack.reactions_on(stack.channel, root)
+    statuses = [t for t in bot_texts(stack, stack.channel, root) if t.startswith(":hourglass_flowing_sand:")]
+    assert all("Queued" not in t and "Analysing" not in t for t in statuses), statuses
+
+
+@pytest.mark.parametrize("fault", [
+    "PRAGMA query_only = 1",  # the database became read-only (remounted, permissions changed)
+    "PRAGMA max_page_count = 1",  # disk full: SQLite answers SQLITE_FULL on the next page it needs
+])
+async def test_run_store_failing_mid_run_still_delivers_and_warns(stack: Stack, fault: str) -> None:
+    root, _ = incident_thread(stack)
+    gate = asyncio.Event()
+    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Root Cause"))
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.llm.at_gate.wait()
+    stack.bot.store.db.execute(fault)
+    gate.set()
+    await wait_done(stack, root)
+    assert stack.sections_in(root) == ALL_TITLES
+    assert "white_check_mark" in stack.slack.reactions_on(stack.channel, root)
+    closing = next(t for t in bot_texts(stack, stack.channel, root) if "Postmortem done" in t)
+    assert "run store could not be written" in closing and "runs.db" in closing
+    mp3_in_thread(stack, root)
+    not_stuck(stack, root)
+
+
+async def test_run_store_unwritable_when_a_trigger_arrives_tells_the_user(stack: Stack) -> None:
+    root, _ = incident_thread(stack)
+    stack.bot.store.db.execute("PRAGMA query_only = 1")
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    text_ = await told(stack, stack.alice, "run store")
+    assert "runs.db" in text_ and "DATA_DIR" in text_
+    not_stuck(stack, root)
+
+
+def test_corrupt_store_is_moved_aside_never_deleted(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"this is not a database, it is a half-written file" * 100)
+    store = RunStore(db)
+    assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"this is not a database")
+    run = store.create(trigger="reaction", channel="C1", thread_ts="1.2", invoker="U1")
+    assert store.get(run) is not None
+    store.close()
+
+
+@pytest.mark.parametrize("make_bad", [
+    lambda d: d.write_text("a file where the data folder should be"),  # DATA_DIR is a file
+    lambda d: (d.mkdir(), (d / "runs.db").mkdir()),  # runs.db is a folder
+])
+def test_unusable_store_at_start_up_names_the_file_and_the_fix(tmp_path: Path, make_bad) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    make_bad(data)
+    with pytest.raises(StoreError) as err:
+        RunStore.in_dir(data)
+    assert str(data / "runs.db") in str(err.value) and "DATA_DIR" in str(err.value)
+    assert err.value.exit_code == 2
+
+
+async def test_invoker_who_leaves_while_queued_gets_told_and_the_thread_is_released(stack_factory) -> None:  # type: ignore[no-untyped-def]
+    stack: Stack = await stack_factory(llm_concurrency=1)
+    first, _ = incident_thread(stack)
+    second, _ = incident_thread(stack)
+    gate = asyncio.Event()
+    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Root Cause"), text(sample_report()))
+    stack.slack.reaction_added(stack.alice, stack.channel, first, "test_tube")
+    await stack.llm.at_gate.wait()
+    stack.slack.reaction_added(stack.bob, stack.channel, second, "test_tube")
+    await stack.slack.wait_for(lambda s: any("Queued" in t for t in bot_texts(stack, stack.channel, second)))
+    stack.slack.workspace.channel(stack.channel).members.remove(stack.bob)
+    gate.set()
+    await told(stack, stack.bob, "member")
+    await wait_done(stack, first)
+    await stack.slack.wait_for(lambda s: "x" in s.reactions_on(stack.channel, second))
+    not_stuck(stack, second)
+    assert stack.sections_in(second) == []  # nothing was read or analysed for someone no longer allowed
+
+
+@pytest.mark.parametrize("method", ["files.completeUploadExternal", "files.getUploadURLExternal"])
+async def test_upload_failing_after_the_sections_keeps_the_run_done_and_says_so(stack: Stack, method: str) -> None:
+    root, _ = incident_thread(stack)
+    stack.slack.fail_next(method, "internal_error", status=200, times=2)  # both the report and the MP3
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    assert "white_check_mark" in stack.slack.reactions_on(stack.channel, root)
+    closing = next(t for t in bot_texts(stack, stack.channel, root) if "Postmortem done" in t)
+    assert "could not be uploaded" in closing and "internal_error" in closing
+    assert Counter(stack.sections_in(root)) == Counter(ALL_TITLES)
+    not_stuck(stack, root)
+
+
+async def test_failed_run_triggered_again_resumes_without_posting_sections_twice(stack: Stack) -> None:
+    root, _ = incident_thread(stack)
+    # The closing line is the last post: failing it fails the run after every section is in the thread.
+    hold = stack.slack.hold_next("files.completeUploadExternal")
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.slack.wait_for(lambda s: len(stack.sections_in(root)) == len(ALL_TITLES))
+    stack.slack.fail_next("chat.postMessage", "fatal_error", status=200, times=2)  # closing line, then the ❌ note
+    hold.set()
+    await stack.slack.wait_for(lambda s: "x" in s.reactions_on(stack.channel, root), timeout=30)
+    stack.slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await stack.slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    assert Counter(stack.sections_in(root)) == Counter(ALL_TITLES)
+    assert sum("Postmortem done" in t for t in bot_texts(stack, stack.channel, root)) == 1
+    mp3_in_thread(stack, root)
+    assert len(stack.llm.chat_requests) == 1  # the saved report was reused: the model was not asked again
