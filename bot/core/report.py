@@ -73,7 +73,11 @@ def render_notes(info: RunInfo) -> str:
     if info.redactions:
         counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.redactions.items()))
         notes.append(f"- Redacted before analysis: {counts}")
+    if info.output_redactions:
+        counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.output_redactions.items()))
+        notes.append(f"- Removed from the model's answer: {counts}")
     notes += [f"- Left out to fit the context: {item}" for item in info.omitted]
+    notes += [f"- Could not read: {item}" for item in info.unread_files]
     if info.missing_sections:
         notes.append("- The model did not write: " + ", ".join(info.missing_sections))
     notes += [f"- Warning: {w}" for w in info.warnings]
