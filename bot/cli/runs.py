@@ -15,10 +15,10 @@ def _when(ts: float) -> str:
 
 
 def _line(r: RunRecord) -> str:
-    total = sum(r.timings.values()) if r.timings else 0.0
+    total = sum(r.info.timings.values()) if r.info else 0.0
     where = f"{r.channel}/{r.thread_ts or '-'}"
     tail = f"  error: {r.error}" if r.error else ""
-    return f"{r.id:>5}  {_when(r.created_at)}  {r.status:<10} {r.trigger:<12} {where:<32} {total:6.1f}s{tail}"
+    return f"{r.id:>5}  {_when(r.created_at)}  {r.status.value:<11} {r.trigger:<12} {where:<32} {total:6.1f}s{tail}"
 
 
 def list_runs(limit: int) -> int:
@@ -27,7 +27,7 @@ def list_runs(limit: int) -> int:
     if not records:
         print("no runs recorded yet")
     else:
-        print(f"{'id':>5}  {'created':<20}  {'status':<10} {'trigger':<12} {'channel/thread':<32} {'time':>7}")
+        print(f"{'id':>5}  {'created':<20}  {'status':<11} {'trigger':<12} {'channel/thread':<32} {'time':>7}")
         for record in records:
             print(_line(record))
     store.close()
@@ -41,11 +41,9 @@ def show_run(run_id: int) -> int:
     if record is None:
         raise InputError(f"no run with id {run_id}", "list the runs with `python -m bot runs`")
     fields = {
-        "id": record.id, "created": _when(record.created_at), "status": record.status, "trigger": record.trigger,
-        "channel": record.channel, "thread_ts": record.thread_ts, "invoker": record.invoker,
-        "input_hash": record.input_hash, "message_count": record.message_count, "prompt_version": record.prompt_version,
-        "model": record.model, "tts_engine": record.tts_engine, "timings": record.timings,
-        "sections_posted": sorted(k for k in record.posted if k.startswith("section:")), "error": record.error,
+        "id": record.id, "created": _when(record.created_at), "status": record.status.value, "trigger": record.trigger,
+        "channel": record.channel, "thread_ts": record.thread_ts, "invoker": record.invoker, "error": record.error,
+        "posted": sorted(record.posted), "info": record.info.to_dict() if record.info else None,
     }
     print(json.dumps(fields, indent=2))
     print("\n" + (record.report or "(no report saved)"))
