@@ -6,26 +6,45 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident, Message
 from bot.core.slack_json import mentioned_user_ids, message_from_slack
+from bot.errors import PostmortemError
 from bot.settings import Settings
+from bot.slack.files import FileReader
 
 log = logging.getLogger(__name__)
 
-_TEXT_TYPES = {"text", "log", "txt", "json", "yaml", "yml", "csv", "xml", "md", "markdown", "shell", "python", "javascript", "go", "java", "sql", "diff"}
-# Marks the bot's own postmortem messages so a later run does not analyse an earlier postmortem.
-BOT_MARKER = "postmortem-bot"
+# Per file; a stalled download must not hold the run (and its queue slot) for long.
+DOWNLOAD_TIMEOUT_S = 30.0
 
 
-def is_text_file(f: Mapping[str, Any]) -> bool:
-    mimetype = str(f.get("mimetype", ""))
-    return mimetype.startswith("text/") or f.get("mode") == "snippet" or str(f.get("filetype", "")).lower() in _TEXT_TYPES
+class SlackRateLimited(PostmortemError):
+    """Slack kept answering 429 to reads after the client's own retries. Not a permission problem: the
+    user should wait, not invite the bot anywhere."""
+
+    def __init__(self, retry_after_s: int | None = None) -> None:
+        wait = f"about {retry_after_s} s" if retry_after_s and retry_after_s > 60 else "a minute"
+        super().__init__("Slack is rate-limiting reads", f"try again in {wait}")
+        self.retry_after_s = retry_after_s
+
+
+@asynccontextmanager
+async def _reads() -> AsyncIterator[None]:
+    """Turn a read's exhausted 429 into SlackRateLimited; every other Slack error passes unchanged."""
+    try:
+        yield
+    except SlackApiError as exc:
+        if exc.response.status_code != 429 and exc.response.get("error") != "ratelimited":
+            raise
+        retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+        raise SlackRateLimited(int(retry_after) if str(retry_after or "").isdigit() else None) from exc
 
 
 class Collector:
@@ -35,17 +54,29 @@ class Collector:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self._names: dict[str, str] = {}
+        self.download_timeout_s = DOWNLOAD_TIMEOUT_S
 
     async def thread_root(self, channel: str, ts: str) -> str:
-        """The root of the thread a message belongs to (reactions carry no thread_ts)."""
-        resp = await self.client.conversations_replies(channel=channel, ts=ts, limit=1)
-        first = resp["messages"][0]
+        """The root of the thread a message belongs to (reactions and reply links without thread_ts need this).
+
+        A top-level message shows up in the channel's history at exactly its ts and is its own root (or names it,
+        for a reply also sent to the channel). Only a reply needs conversations.replies, which answers for any
+        message of a thread with the thread, root first. Asking history first spares the replies budget (as low as
+        1 request a minute for some apps) for the run's own read of the thread."""
+        async with _reads():
+            history = await self.client.conversations_history(channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1)
+            top = [m for m in history.get("messages") or [] if m.get("ts") == ts]
+            if top:
+                return str(top[0].get("thread_ts") or ts)
+            replies = await self.client.conversations_replies(channel=channel, ts=ts, limit=1)
+        first = replies["messages"][0]
         return str(first.get("thread_ts") or first["ts"])
 
     async def thread(self, channel: str, root_ts: str) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
-        async for page in await self.client.conversations_replies(channel=channel, ts=root_ts, limit=200):
-            messages.extend(page["messages"])
+        async with _reads():
+            async for page in await self.client.conversations_replies(channel=channel, ts=root_ts, limit=200):
+                messages.extend(page["messages"])
         return messages
 
     async def channel_history(self, channel: str) -> list[dict[str, Any]]:
@@ -53,10 +84,11 @@ class Collector:
         cap = self.settings.postmortem_max_messages
         oldest = f"{time.time() - self.settings.lookback.total_seconds():.6f}"
         top: list[dict[str, Any]] = []
-        async for page in await self.client.conversations_history(channel=channel, oldest=oldest, limit=200):
-            top.extend(page["messages"])
-            if len(top) >= cap:
-                break
+        async with _reads():
+            async for page in await self.client.conversations_history(channel=channel, oldest=oldest, limit=200):
+                top.extend(page["messages"])
+                if len(top) >= cap:
+                    break
         top = [m for m in top if not self._is_own(m)][:cap]
         roots = [m for m in top if int(m.get("reply_count", 0) or 0) > 0]
         threads = await asyncio.gather(*(self.thread(channel, m["ts"]) for m in roots))
@@ -69,9 +101,11 @@ class Collector:
     async def incident(self, raw: list[dict[str, Any]], *, title: str, source: str) -> Incident:
         raw = [m for m in raw if not self._is_own(m)]
         await self._resolve_names(raw)
-        file_texts = await self._download_files(f for m in raw for f in m.get("files", []) or [])
-        messages: list[Message] = [message_from_slack(m, self._name_of, file_texts) for m in raw]
-        return Incident(messages=[m for m in messages if m.text or m.attachments], title=title, source=source)
+        reader = FileReader(self.client.token or "", self.settings.max_file_bytes, self.download_timeout_s)
+        files = await reader.read(f for m in raw for f in m.get("files", []) or [])
+        messages: list[Message] = [message_from_slack(m, self._name_of, files.texts) for m in raw]
+        return Incident(messages=[m for m in messages if m.text or m.attachments], title=title, source=source,
+                        unread_files=files.unread)
 
     def _is_own(self, m: Mapping[str, Any]) -> bool:
         own = (self.bot_id and m.get("bot_id") == self.bot_id) or (self.bot_user_id and m.get("user") == self.bot_user_id)
@@ -98,31 +132,3 @@ class Collector:
             return user_id
         profile = user.get("profile", {})
         return profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
-
-    async def _download_files(self, files: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-        wanted = [f for f in files if is_text_file(f) and f.get("url_private")]
-        if not wanted:
-            return {}
-        headers = {"Authorization": f"Bearer {self.client.token}"}
-        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as session:
-            texts = await asyncio.gather(*(self._download(session, f) for f in wanted))
-        return {str(f["id"]): t for f, t in zip(wanted, texts) if t is not None}
-
-    async def _download(self, session: aiohttp.ClientSession, f: Mapping[str, Any]) -> str | None:
-        cap = self.settings.max_file_bytes
-        try:
-            async with session.get(str(f["url_private"])) as resp:
-                resp.raise_for_status()
-                # read(n) returns only what is buffered (often 64 KiB), so read chunks until cap + 1 or EOF.
-                data = bytearray()
-                async for chunk in resp.content.iter_chunked(1 << 16):
-                    data += chunk
-                    if len(data) > cap:
-                        break
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            log.info("could not download %s: %s", f.get("name"), exc)
-            return None
-        text = data[:cap].decode("utf-8", errors="replace")
-        if len(data) > cap:
-            text += f"\n[… file cut at {cap} bytes]"
-        return text

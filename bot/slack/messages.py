@@ -15,6 +15,13 @@ SLACK_ERRORS = {
 }
 # Errors meaning the bot cannot read or post in the thread: these go to the user privately.
 UNREACHABLE = frozenset(SLACK_ERRORS)
+# Slack kept answering 429 to reads (collect.SlackRateLimited): waiting helps, an invite does not.
+RATE_LIMITED = "Slack is rate-limiting reads; try again in a minute."
+# `/postmortem <link>` to a message Slack does not know (deleted, or a mangled link).
+LINK_NOT_FOUND = (
+    "I cannot find that message: it no longer exists (was it deleted?) or the link is incomplete. "
+    "Copy the link again with the message menu → Copy link."
+)
 
 
 def _fmt(ts: datetime) -> str:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import MarkdownBlock
 
 from bot.core.sections import Section
+from bot.slack.mentions import neutralise_mentions
+
+__all__ = ["MARKDOWN_LIMIT", "SlackMessage", "neutralise_mentions", "section_messages", "split_paragraphs"]
 
 # All markdown blocks of one message share 12,000 characters; keep a margin for the heading line.
 MARKDOWN_LIMIT = 11_000
@@ -49,11 +52,12 @@ def split_paragraphs(text: str, limit: int) -> list[str]:
 
 
 def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
-    """``block_id`` tags each part (suffix ``.N``) so a resumed run can see what is already in the thread."""
-    parts = split_paragraphs(section.body, limit)
+    """``block_id`` tags each part (suffix ``.N``). Mentions are made inert first: model output must never ping."""
+    body, heading = neutralise_mentions(section.body), neutralise_mentions(section.title)
+    parts = split_paragraphs(body, limit)
     messages = []
     for i, part in enumerate(parts):
-        title = section.title if len(parts) == 1 else f"{section.title} ({i + 1}/{len(parts)})"
+        title = heading if len(parts) == 1 else f"{heading} ({i + 1}/{len(parts)})"
         markdown = f"## {title}\n\n{part}"
         fallback = f"{title}: {part[:FALLBACK_CHARS]}"
         tag = f"{block_id}.{i}" if block_id else None

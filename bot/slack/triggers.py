@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -13,14 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runs import RunStore
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
-from bot.slack.collect import Collector
 from bot.runs.store import StoreError
+from bot.slack.collect import Collector, SlackRateLimited
 from bot.slack.delivery import status_line
 from bot.slack.thread import WORKING, SlackThread, tag
 from bot.slack.jobs import Job, JobQueue
-from bot.slack.messages import SLACK_ERRORS
+from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
-from bot.slack.permalink import USAGE, PermalinkError, parse_permalink
+from bot.slack.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,21 @@ MENTION_HELP = (
     "Elsewhere: react to any message of the thread with :{emoji}:, use the message shortcut "
     "*Testing postmortem*, or run `/postmortem <thread link>`."
 )
+# Slack wants a command acked within 3 s; a link's thread root found later is told through the response_url.
+ACK_BUDGET_S = 2.0
+_MISSING = frozenset({"thread_not_found", "message_not_found"})
+
+
+def read_error_text(exc: Exception) -> str:
+    """Why a thread could not be read, for the person who asked."""
+    if isinstance(exc, AccessDenied):
+        return str(exc)
+    if isinstance(exc, SlackRateLimited):
+        return RATE_LIMITED
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error"))
+        return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
+    raise exc
 
 
 class Triggers:
@@ -72,27 +88,56 @@ class Triggers:
             except PermalinkError as exc:
                 await ack(text=str(exc), response_type="ephemeral")
                 return
-            # A reply's link names its root in thread_ts; a root's link has none.
-            job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts or ref.ts, **base)
+            job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts, **base)
+            if job.root_ts is None and not await self._find_root_before_ack(job, ref):
+                await ack()
+                return
         refusal = self._submit(job)
         if refusal is None:
             await ack(text=self._accepted_text(job), response_type="ephemeral")
         elif job.kind == "command-link":
             # Whether a linked thread is busy or done is only told to someone allowed to read it.
             await ack()
-            task = asyncio.create_task(self._tell_member(job, refusal))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self._tell_member(job, refusal))
         else:
             await ack(text=refusal, response_type="ephemeral")
+
+    async def _find_root_before_ack(self, job: Job, ref: ThreadRef) -> bool:
+        """A link without thread_ts may point at a reply: its thread's root is looked up, so the run does not post
+        into a new thread under the reply. True when found within the ack budget; otherwise the lookup finishes in
+        the background and its outcome reaches the user privately."""
+        lookup = asyncio.create_task(self._link_root(job, ref))
+        done, _ = await asyncio.wait({lookup}, timeout=ACK_BUDGET_S)
+        if done and lookup.exception() is None:
+            job.root_ts = lookup.result()
+            return True
+        self._spawn(self._finish_link(job, lookup))
+        return False
+
+    async def _link_root(self, job: Job, ref: ThreadRef) -> str:
+        # Membership first: someone outside the channel learns nothing about the linked message, not even that it exists.
+        await authorize(self.client, self.settings, ref.channel, job.user)
+        return await self.collector.thread_root(ref.channel, ref.ts)
+
+    async def _finish_link(self, job: Job, lookup: asyncio.Task[str]) -> None:
+        try:
+            job.root_ts = await lookup
+        except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
+            log.info("link to %s: cannot use it (%s)", job.channel, exc)
+            await notify_user(self.client, job, read_error_text(exc))
+            return
+        await notify_user(self.client, job, self._submit(job) or self._accepted_text(job))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _tell_member(self, job: Job, text: str) -> None:
         try:
             await authorize(self.client, self.settings, job.channel, job.user)
-        except AccessDenied as exc:
-            text = str(exc)
-        except SlackApiError as exc:
-            text = SLACK_ERRORS.get(str(exc.response.get("error")), "I cannot read that thread.")
+        except (AccessDenied, SlackApiError) as exc:
+            text = read_error_text(exc)
         await notify_user(self.client, job, text)
 
     async def on_reaction(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -104,9 +149,9 @@ class Triggers:
         # Events are acked by Bolt before this runs, so one lookup here costs the user nothing.
         try:
             root = await self.collector.thread_root(item["channel"], item["ts"])
-        except SlackApiError as exc:
-            log.info("reaction on %s/%s: cannot read the thread (%s)", item.get("channel"), item.get("ts"), exc.response.get("error"))
-            await self._ephemeral(item["channel"], event["user"], "I cannot read that thread. Invite me to the channel with `/invite @postmortem-bot`.")
+        except (SlackRateLimited, SlackApiError) as exc:
+            log.info("reaction on %s/%s: cannot read the thread (%s)", item.get("channel"), item.get("ts"), exc)
+            await self._ephemeral(item["channel"], event["user"], read_error_text(exc))
             return
         job = Job(kind="reaction", channel=item["channel"], root_ts=root, user=event["user"])
         await self._submit_and_tell(job)

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -20,6 +21,10 @@ from .workspace import Workspace
 # Slack serves a sign-in HTML page (status 200) when url_private is fetched without a
 # valid token; emulating that catches bots that save the HTML as the "file".
 LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+
+# What a url_private download can do instead of serving the file: an HTTP status, the sign-in page
+# (what Slack serves when the token lacks files:read), or hang without an answer.
+DownloadFault = int | Literal["sign_in", "stall"]
 
 
 @method("files.getUploadURLExternal")
@@ -84,7 +89,8 @@ def files_info(ws: Workspace, args: Args) -> dict[str, Any]:
             "response_metadata": {"next_cursor": ""}}
 
 
-def add_file_routes(app: web.Application, ws: Workspace, bot_token: str) -> None:
+def add_file_routes(app: web.Application, ws: Workspace, bot_token: str,
+                    download_faults: dict[str, DownloadFault], closing: asyncio.Event) -> None:
     async def upload(request: web.Request) -> web.Response:
         upload = ws.pending_uploads.get(request.match_info["key"])
         if upload is None:
@@ -101,8 +107,15 @@ def add_file_routes(app: web.Application, ws: Workspace, bot_token: str) -> None
 
     async def download(request: web.Request) -> web.Response:
         fid = request.match_info["path"].split("-", 1)[-1]
-        if request.headers.get("Authorization") != f"Bearer {bot_token}":
+        fault = download_faults.get(fid)
+        ws.record(ws.downloads, {"file": fid, "fault": fault})
+        if fault == "stall":
+            await closing.wait()  # answers nothing until the emulator shuts down
+            return web.Response(status=503)
+        if request.headers.get("Authorization") != f"Bearer {bot_token}" or fault == "sign_in":
             return web.Response(text=LOGIN_PAGE, content_type="text/html")
+        if isinstance(fault, int):
+            return web.Response(status=fault, text=f"error {fault}")
         if fid not in ws.files:
             return web.Response(status=404, text="file not found")
         return web.Response(body=ws.file_contents[fid], content_type=ws.files[fid]["mimetype"])

@@ -18,12 +18,15 @@ from typing import Any, Callable, Iterable
 from aiohttp import web
 
 from . import files, payloads, web_api
+from .mentions import live_mentions
 from .errors import SlackError
 from .socket_mode import Ack, SocketModeHub
 from .waiting import ChangeSignal
 from .workspace import Workspace
 
 APP_TOKEN_METHODS = {"apps.connections.open"}
+# Methods through which the bot puts text in front of people.
+_WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "files.completeUploadExternal"}
 
 
 @dataclass
@@ -58,6 +61,8 @@ class SlackEmulator:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._download_faults: dict[str, files.DownloadFault] = {}
+        self._closing = asyncio.Event()
         self.held: list[Call] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -68,7 +73,7 @@ class SlackEmulator:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/socket/link/", self.socket.handle)
-        files.add_file_routes(app, self.workspace, self.bot_token)
+        files.add_file_routes(app, self.workspace, self.bot_token, self._download_faults, self._closing)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -78,6 +83,7 @@ class SlackEmulator:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()  # releases stalled downloads so shutdown does not wait on them
         await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -140,6 +146,11 @@ class SlackEmulator:
         self._faults[method].extend(
             Fault(error, status, retry_after if status == 429 else None) for _ in range(times))
 
+    def fail_download(self, file_id: str, fault: files.DownloadFault = 404) -> None:
+        """Every url_private download of the file fails: an HTTP status (404, 403, 500…), "sign_in" (Slack's
+        HTML sign-in page with status 200, as when the token lacks files:read) or "stall" (no answer)."""
+        self._download_faults[file_id] = fault
+
     def hold_next(self, method: str) -> asyncio.Event:
         """Make the next call of `method` wait until the returned event is set; it then lands in `held`."""
         self._holds[method] = asyncio.Event()
@@ -147,6 +158,19 @@ class SlackEmulator:
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def live_mentions(self) -> list[tuple[str, str]]:
+        """(method, mention) for every mention that would notify someone in what the bot sent: messages,
+        updates, ephemerals, upload comments and response_url posts."""
+        sent: list[tuple[str, str]] = []
+        for call in self.calls:
+            if call.method in _WRITES:
+                blocks = web_api.json_arg(call.args, "blocks", "invalid_blocks_format") or []
+                texts = [str(call.args.get(k) or "") for k in ("text", "initial_comment")] + web_api.block_texts(blocks)
+                sent += [(call.method, t) for t in texts]
+        sent += [("response_url", t) for r in self.responses
+                 for t in [str(r["body"].get("text") or ""), *web_api.block_texts(r["body"].get("blocks") or [])]]
+        return [(where, m) for where, text in sent for m in live_mentions(text)]
 
     # ---- response_url -----------------------------------------------------------
     def _new_response_url(self, channel: str, user: str) -> str:
@@ -163,7 +187,7 @@ class SlackEmulator:
         response_type = body.get("response_type") or "ephemeral"  # Slack's default
         if response_type == "in_channel":  # visible to everyone, posted as the app
             self.workspace.post(origin["channel"], self.workspace.bot_user_id, body.get("text", ""),
-                                thread_ts=body.get("thread_ts"), blocks=body.get("blocks"))
+                                thread_ts=body.get("thread_ts"), blocks=web_api.stored_blocks(body.get("blocks")))
         self.workspace.record(self.workspace.responses, {
             **origin, "url": str(request.url), "response_type": response_type, "body": body,
             "text": body.get("text", "")})

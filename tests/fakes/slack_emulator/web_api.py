@@ -118,6 +118,34 @@ def validate_message(args: Args) -> tuple[str, list[dict[str, Any]] | None, list
     return text, blocks, attachments
 
 
+def stored_blocks(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Slack ignores a markdown block's block_id: it is not stored, so it never comes back in history."""
+    if blocks is None:
+        return None
+    return [{k: v for k, v in b.items() if k != "block_id"} if b.get("type") == "markdown" else b for b in blocks]
+
+
+def message_metadata(args: Args) -> dict[str, Any] | None:
+    """chat.postMessage/chat.update `metadata`: {"event_type": str, "event_payload": {...}}, hidden from users."""
+    if args.get("metadata") in (None, ""):
+        return None
+    metadata = json_arg(args, "metadata", "invalid_metadata_format")
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema", response_metadata={"messages": [
+            "[ERROR] metadata needs a non-empty string event_type and an object event_payload"]})
+    return {"event_type": event_type, "event_payload": payload}
+
+
+def with_metadata(messages: list[dict[str, Any]], args: Args) -> list[dict[str, Any]]:
+    """history/replies return message metadata only when asked with include_all_metadata=true."""
+    if str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
 # ---- auth -------------------------------------------------------------------
 @method("auth.test")
 def auth_test(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -147,7 +175,7 @@ def conversations_replies(ws: Workspace, args: Args) -> dict[str, Any]:
     ch = ws.member_channel(args.get("channel"))
     thread = ws.thread(ch.id, required(args, "ts"))
     page, cursor = paginate(thread, args, lambda m: m["ts"], default_limit=1000, cap=ws.page_cap)
-    return {"ok": True, "messages": page, "has_more": bool(cursor),
+    return {"ok": True, "messages": with_metadata(page, args), "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor}}
 
 
@@ -157,7 +185,7 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
     top = [ws.render(ch, m) for m in reversed(ch.messages.values())
            if m.get("thread_ts", m["ts"]) == m["ts"] and in_range(m["ts"], args)]
     page, cursor = paginate(top, args, lambda m: m["ts"], default_limit=100, cap=ws.page_cap)
-    return {"ok": True, "messages": page, "has_more": bool(cursor), "pin_count": 0,
+    return {"ok": True, "messages": with_metadata(page, args), "has_more": bool(cursor), "pin_count": 0,
             "channel_actions_ts": None, "channel_actions_count": 0,
             "response_metadata": {"next_cursor": cursor}}
 
@@ -189,8 +217,10 @@ def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
 def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     ch = ws.member_channel(args.get("channel"))
     text, blocks, attachments = validate_message(args)
+    metadata = message_metadata(args)
+    extra = {"metadata": metadata} if metadata else {}
     ts = ws.post(ch.id, ws.bot_user_id, text, thread_ts=args.get("thread_ts") or None,
-                 blocks=blocks, attachments=attachments)
+                 blocks=stored_blocks(blocks), attachments=attachments, **extra)
     return {"ok": True, "channel": ch.id, "ts": ts, "message": ws.render(ch, ch.messages[ts])}
 
 
@@ -202,7 +232,9 @@ def chat_update(ws: Workspace, args: Args) -> dict[str, Any]:
         raise SlackError("cant_update_message")
     text, blocks, attachments = validate_message(args)
     msg["text"] = text
-    for key, value in (("blocks", blocks), ("attachments", attachments)):
+    # Like Slack, an update without metadata keeps the message's metadata.
+    for key, value in (("blocks", stored_blocks(blocks)), ("attachments", attachments),
+                       ("metadata", message_metadata(args))):
         if value is not None:
             msg[key] = value
     msg["edited"] = {"user": ws.bot_user_id, "ts": ws.next_ts()}

@@ -47,6 +47,7 @@ class Workspace:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.uploaded_files: list[dict[str, Any]] = []
+        self.downloads: list[dict[str, Any]] = []  # url_private fetches: file id and the fault served
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
 

@@ -1,0 +1,55 @@
+"""Make every mention in text the bot posts inert, so a postmortem never pings a channel, a group or a person.
+
+The model copies what it read, and the thread it read is full of ``<!here>``, ``<@U…>`` and ``@channel``.
+Anything Slack could turn into a notification becomes ``@`` + WORD JOINER + a plain name: it reads the same,
+but is no longer Slack's syntax nor a bare ``@channel`` a client could linkify. Channel links (``<#C…|name>``)
+and dates (``<!date^…>``) notify nobody and are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# U+2060 WORD JOINER: invisible, and unlike a zero-width space it allows no line break after the "@".
+INERT_AT = "@\u2060"
+# Zero-width characters someone (or a model) may have put inside a mention; Slack may strip them.
+_ZW = "[\u200b\u200c\u200d\u2060\ufeff]*"
+# Slack's control characters may arrive HTML-escaped (copied from an API payload or an export).
+_OPEN = rf"(?:<|&lt;){_ZW}"
+_CLOSE = r"(?:>|&gt;)"
+_LABEL = r"(?:\|(?P<label>[^<>\n]*?))?"
+
+# <!here>, <!channel|@channel>, <!everyone>, <!subteam^S123|@oncall>, <!subteam^S123>, <!date^…|…>
+_SPECIAL = re.compile(rf"{_OPEN}!{_ZW}(?P<cmd>[a-z]+)(?P<arg>\^[^|<>\n]*?)?{_LABEL}{_CLOSE}", re.IGNORECASE)
+# <@U123>, <@W123|alice>
+_USER = re.compile(rf"{_OPEN}@{_ZW}(?P<id>[UW][A-Z0-9]+){_LABEL}{_CLOSE}", re.IGNORECASE)
+# Bare @channel/@here/@everyone, not inside an address (ops@here.com) or a path.
+_BROADCAST = re.compile(rf"(?<![\w@./\-])@{_ZW}(?P<word>channel|here|everyone)\b", re.IGNORECASE)
+
+_HARMLESS = {"date"}  # <!date^…> only formats a time
+
+
+def _special(match: re.Match[str]) -> str:
+    cmd = match.group("cmd")
+    if cmd.lower() in _HARMLESS:
+        return match.group(0)
+    label = (match.group("label") or "").strip().lstrip("@")
+    if cmd.lower() == "subteam":
+        return INERT_AT + (label or (match.group("arg") or "^group").lstrip("^"))
+    return INERT_AT + cmd
+
+
+def neutralise_mentions(text: str, names: Mapping[str, str] | None = None) -> str:
+    """``text`` with every mention made inert. ``names`` (user id → display name) names users; unknown ids
+    stay as the bare id."""
+    names = names or {}
+
+    def user(match: re.Match[str]) -> str:
+        uid = match.group("id").upper()
+        label = (match.group("label") or "").strip().lstrip("@")
+        return INERT_AT + (names.get(uid) or label or uid)
+
+    text = _SPECIAL.sub(_special, text)
+    text = _USER.sub(user, text)
+    return _BROADCAST.sub(lambda m: INERT_AT + m.group("word"), text)
