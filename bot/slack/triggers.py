@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.run import RunState
 from bot.runs import RunStore
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
@@ -50,6 +52,10 @@ def read_error_text(exc: Exception) -> str:
     raise exc
 
 
+def store_down_text(exc: StoreError) -> str:
+    return f":x: I cannot record runs right now, so nothing was started: {exc.message}. Tell the bot's admin: {exc.fix}."
+
+
 class Triggers:
     def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
                  settings: Settings) -> None:
@@ -63,10 +69,32 @@ class Triggers:
         self._background: set[asyncio.Task[None]] = set()
 
     def register(self, app: AsyncApp) -> None:
-        app.command(COMMAND)(self.on_command)
-        app.event("reaction_added")(self.on_reaction)
-        app.event("app_mention")(self.on_mention)
-        app.shortcut(SHORTCUT_CALLBACK_ID)(self.on_shortcut)
+        app.command(COMMAND)(self._guard(self.on_command))
+        app.event("reaction_added")(self._guard(self.on_reaction))
+        app.event("app_mention")(self._guard(self.on_mention))
+        app.shortcut(SHORTCUT_CALLBACK_ID)(self._guard(self.on_shortcut))
+
+    def _guard(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """A run store that cannot be written refuses the trigger out loud, to the person who asked."""
+        @functools.wraps(handler)  # Bolt injects arguments by the wrapped function's parameter names
+        async def guarded(**kwargs: Any) -> None:
+            try:
+                await handler(**kwargs)
+            except StoreError as exc:
+                log.error("trigger refused: %s", exc)
+                await self._store_down(kwargs, exc)
+        return guarded
+
+    async def _store_down(self, kwargs: dict[str, Any], exc: StoreError) -> None:
+        text = store_down_text(exc)
+        payload = kwargs.get("command") or kwargs.get("shortcut") or {}
+        event = kwargs.get("event") or {}
+        user = payload.get("user_id") or (payload.get("user") or {}).get("id") or event.get("user")
+        channel = payload.get("channel_id") or (payload.get("channel") or {}).get("id") or event.get("channel") or event.get("item", {}).get("channel")
+        if "command" in kwargs:
+            await kwargs["ack"](text=text, response_type="ephemeral")
+        elif user and channel:
+            await self._ephemeral(channel, user, text)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         if not self.store.claim_delivery(f"command:{command.get('trigger_id')}"):
@@ -126,7 +154,11 @@ class Triggers:
             log.info("link to %s: cannot use it (%s)", job.channel, exc)
             await notify_user(self.client, job, read_error_text(exc))
             return
-        await notify_user(self.client, job, self._submit(job) or self._accepted_text(job))
+        try:
+            text = self._submit(job) or self._accepted_text(job)
+        except StoreError as exc:
+            text = store_down_text(exc)
+        await notify_user(self.client, job, text)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -179,15 +211,22 @@ class Triggers:
 
     def _submit(self, job: Job) -> str | None:
         """Queue the job and record the run; returns why it was not queued, or None."""
+        if self.queue.has(job.key):
+            return BUSY
         if job.root_ts and not job.regenerate:
             last = self.store.latest_for_thread(job.channel, job.root_ts)
-            if last is not None and last.status == "done" and not self.queue.has(job.key):
+            if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
-        if not self.queue.submit(job):
-            return BUSY
-        job.run_id = self.store.create(trigger=job.kind, channel=job.channel, thread_ts=job.root_ts, invoker=job.user,
-                                       response_url=job.response_url)
+            if last is not None and last.status is RunState.FAILED and last.report and last.info is not None:
+                # The model's report was saved before the failure: finish that run, so nothing it posted repeats.
+                last.info.advance(RunState.QUEUED)
+                self.store.update(last.id, info=last.info)
+                job.run_id, job.resumed = last.id, True
+        if job.run_id is None:
+            job.run_id = self.store.create(trigger=job.kind, channel=job.channel, thread_ts=job.root_ts,
+                                           invoker=job.user, response_url=job.response_url)
+        self.queue.submit(job)
         if job.root_ts:
             # 👀 and a status line at once, even when the job waits behind others; the ack is not delayed.
             job.announced = asyncio.create_task(self._announce(job))

@@ -27,9 +27,10 @@ def bot_texts(stack: Stack, channel: str, root: str) -> list[str]:
 
 
 async def told(stack: Stack, user: str, words: str) -> str:
-    """Wait until `user` got a private message (response_url or ephemeral) containing `words`."""
+    """Wait until `user` got a private message (response_url, ephemeral or DM) containing `words`."""
     def find(s):  # type: ignore[no-untyped-def]
-        private = [r["text"] for r in s.responses if r["user"] == user] + [e["text"] for e in s.ephemerals if e["user"] == user]
+        private = ([r["text"] for r in s.responses if r["user"] == user] + [e["text"] for e in s.ephemerals if e["user"] == user]
+                   + s.workspace.dms(user))
         return next((t for t in private if words in t), None)
     return await stack.slack.wait_for(find, timeout=15)
 

@@ -215,7 +215,8 @@ def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
 # ---- chat -------------------------------------------------------------------
 @method("chat.postMessage")
 def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
-    ch = ws.member_channel(args.get("channel"))
+    target = str(args.get("channel") or "")
+    ch = ws.direct_channel(target) if target.startswith(("U", "W")) else ws.member_channel(target)
     text, blocks, attachments = validate_message(args)
     metadata = message_metadata(args)
     extra = {"metadata": metadata} if metadata else {}

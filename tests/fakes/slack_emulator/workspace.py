@@ -166,6 +166,22 @@ class Workspace:
                 return ch
         raise SlackError("channel_not_found")
 
+    def direct_channel(self, user: str) -> Channel:
+        """Posting to a user id opens (or reuses) the bot's DM with that user, as Slack does with chat:write."""
+        uid = self.user(user)["id"]
+        for ch in self.channels.values():
+            if ch.id.startswith("D") and ch.members == [uid, self.bot_user_id]:
+                return ch
+        cid = self._id("D")
+        self.channels[cid] = Channel(cid, f"dm-{uid}", True, [uid, self.bot_user_id], int(time.time()))
+        return self.channels[cid]
+
+    def dms(self, user: str) -> list[str]:
+        """Texts the bot sent to ``user`` in direct messages."""
+        uid = self.user(user)["id"]
+        return [m.get("text", "") for ch in self.channels.values() if ch.id.startswith("D") and uid in ch.members
+                for m in ch.messages.values()]
+
     def visible_channel(self, id_or_name: str | None) -> Channel:
         """A private channel the bot is not in does not exist for the bot."""
         ch = self.channel(id_or_name or "")
