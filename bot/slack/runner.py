@@ -49,7 +49,10 @@ class JobRunner:
         if job.announced is not None:
             await job.announced
         saved = self._saved(job)
-        info = saved.info if saved is not None and saved.info is not None else self.pipeline.new_info()
+        resumable = saved is not None and saved.report is not None and saved.info is not None
+        # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
+        # earlier attempt posted is still skipped); with one, its RunInfo carries on.
+        info = saved.info if resumable and saved is not None and saved.info is not None else self.pipeline.new_info()
         if info.status in (RunState.INTERRUPTED, RunState.FAILED):
             info.advance(RunState.QUEUED)
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
@@ -58,7 +61,7 @@ class JobRunner:
         try:
             channel = await authorize(self.client, self.settings, job.channel, job.user)
             job.channel_name = str(channel.get("name") or job.channel)
-            if delivery is not None and saved is not None and saved.report:
+            if delivery is not None and resumable and saved is not None:
                 result = await self._resume(delivery, saved)
             else:
                 info.advance(RunState.COLLECTING)
@@ -107,8 +110,9 @@ class JobRunner:
         assert delivery is not None  # __call__ makes it for a known thread
         if job.resumed:
             await delivery.reconcile()
+        await delivery.thread.unreact(FAILED)  # an earlier attempt's ❌, when this is a retry
         await delivery.thread.react(WORKING)
-        await delivery.status("Resuming after a restart: collecting the thread again" if job.resumed else "Collecting the thread")
+        await delivery.status("Resuming: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.root_ts)
         incident = await self.collector.incident(raw, title=f"#{job.channel_name} thread", source="slack-thread")
         if not incident.messages:
@@ -121,6 +125,7 @@ class JobRunner:
     async def _resume(self, delivery: ThreadDelivery, saved: RunRecord) -> PostmortemResult:
         """The model's report survived a restart or a failure: deliver what is missing, never ask the model again."""
         await delivery.reconcile()
+        await delivery.thread.unreact(FAILED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: posting the rest of the saved postmortem")
         return await self.pipeline.resume(delivery.record.info, saved.sections or [], saved.report or "", saved.summary,

@@ -218,8 +218,9 @@ class Triggers:
             if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
-            if last is not None and last.status is RunState.FAILED and last.report and last.info is not None:
-                # The model's report was saved before the failure: finish that run, so nothing it posted repeats.
+            if last is not None and last.status is RunState.FAILED and last.info is not None:
+                # Try the failed run again under its own id: nothing it already posted is posted twice, and a
+                # report it saved is delivered without asking the model again.
                 last.info.advance(RunState.QUEUED)
                 self.store.update(last.id, info=last.info)
                 job.run_id, job.resumed = last.id, True
