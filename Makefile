@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo analyze doctor bench clean
+.PHONY: run test lint demo analyze doctor bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start the Slack bot (Socket Mode)
 	$(BIN)/python -m bot
 
-test: $(STAMP)  ## run the whole test suite (no network beyond 127.0.0.1)
+test: $(STAMP)  ## lint, type-check, then the whole test suite (no network beyond 127.0.0.1)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff and mypy only
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy
 
 demo: $(STAMP)  ## analyse the bundled sample incident with your LLM server → out/demo
 	$(BIN)/python -m bot analyze bot/samples/checkout-incident.json --out out/demo

@@ -1,0 +1,61 @@
+"""No secret of the table reaches the model, the thread, an upload, the narration or a log line, end to end.
+
+Every secret form from tests/core/prepare/secret_cases.py is planted in a Slack thread (message text, a file's
+name and content, a display name), and the fake model answers with every one of them too, so the defence on the
+model's answer is tested as well as the one on its input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.core.logfilter import install_log_redaction
+from tests.core.prepare.secret_cases import POSITIVE
+from tests.e2e.conftest import Stack
+from tests.e2e.test_slack_triggers import wait_done
+from tests.fakes.fake_llm import text
+from tests.fakes.sample_reports import sample_report
+
+LIVE_MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@U")
+
+
+def leaks(haystack: str) -> list[str]:
+    return [case.id for case in POSITIVE if case.secret in haystack]
+
+
+async def test_no_secret_reaches_the_model_slack_uploads_narration_or_logs(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    install_log_redaction()
+    caplog.set_level(logging.DEBUG)
+    s = stack.slack
+    leaky = s.add_user("carol", display_name=f"carol {POSITIVE[0].secret}")
+    pager = s.add_user("pagerduty", is_bot=True)
+    root = s.post(stack.channel, pager, "[FIRING] checkout-api 5xx rate > 5% since 09:02 UTC")
+    for case in POSITIVE:
+        s.post(stack.channel, stack.alice, f"09:1x found in the logs: {case.text}", thread_ts=root)
+    dump = "\n".join(case.text for case in POSITIVE).encode()
+    named = s.add_file(f"{POSITIVE[1].secret}.log", dump, "text/plain", user=leaky)
+    s.post(stack.channel, leaky, "env dump attached <!channel>", thread_ts=root, files=[named["id"]])
+    # The model repeats every secret in its answer, including the spoken summary, and pings the channel.
+    planted = " ".join(case.text for case in POSITIVE)
+    answer = sample_report().replace("## Testing Gap Analysis", f"Seen: {planted} <!channel>\n\n## Testing Gap Analysis")
+    answer = answer.rstrip() + f" Rotate {POSITIVE[2].text} now.\n"
+    stack.llm.script(text(answer, chunk_chars=64))
+
+    s.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    assert "white_check_mark" in s.reactions_on(stack.channel, root)
+
+    sent_to_model = json.dumps([r.json for r in stack.llm.requests])
+    assert leaks(sent_to_model) == []
+    written = json.dumps([c.args for c in s.calls if c.method.startswith(("chat.", "files."))])
+    assert leaks(written) == []
+    assert not any(m in written for m in LIVE_MENTIONS)
+    uploads = [f["content"].decode("utf-8", "replace") for f in s.uploaded_files if f["name"].endswith(".md")]
+    assert uploads and leaks("\n".join(uploads)) == []
+    spoken = " ".join(r.text for r in stack.edge.requests)
+    assert spoken and leaks(spoken) == [] and "REDACTED" not in spoken
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert leaks(logged) == []
