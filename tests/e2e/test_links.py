@@ -61,3 +61,16 @@ async def test_a_link_to_a_message_that_is_gone_says_so_privately(stack: Stack, 
     assert stack.llm.chat_requests == []
     bot = [m for m in messages.values() if m.get("user") == s.bot_user_id]
     assert bot == [] and s.reactions_on(stack.channel, root) == set()
+
+
+async def test_a_root_lookup_slower_than_the_ack_window_answers_through_the_response_url(stack: Stack) -> None:
+    s = stack.slack
+    root, reply = incident_thread(stack)
+    release = s.hold_next("conversations.history")  # Slack is slow to find the linked message
+    eid = s.slash_command(stack.alice, stack.channel, text=bare_link(stack, reply))
+    ack = await s.wait_ack(eid)
+    assert ack.latency < 3 and not (ack.payload or {}).get("text")  # acked in time, with nothing to say yet
+    release.set()
+    assert "On it" in await told(stack, stack.alice, "On it")
+    await wait_done(stack, root)
+    assert stack.sections_in(root) == ALL_TITLES
