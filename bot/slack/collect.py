@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -127,7 +128,7 @@ class Collector:
     async def _lookup(self, user_id: str) -> str:
         try:
             user = (await self.client.users_info(user=user_id))["user"]
-        except Exception:  # a deleted or foreign user keeps its id; the run goes on
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):  # a deleted or foreign user keeps its id; the run goes on
             log.info("users.info failed for %s", user_id)
             return user_id
         profile = user.get("profile", {})

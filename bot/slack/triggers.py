@@ -15,12 +15,12 @@ from bot.runs import RunStore
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector, SlackRateLimited
-from bot.slack.poster import WORKING, ThreadPoster
-from bot.slack.record import Recorder
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
 from bot.slack.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
+from bot.slack.poster import WORKING, ThreadPoster
+from bot.slack.record import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ class Triggers:
         if len(words) > 1 or (words and words[0].lower() == "help"):
             await ack(text=USAGE, response_type="ephemeral")
             return
-        base = dict(user=command["user_id"], channel_name=command.get("channel_name"), response_url=command.get("response_url"), regenerate=regenerate)
+        base: dict[str, Any] = {"user": command["user_id"], "channel_name": command.get("channel_name"),
+                                "response_url": command.get("response_url"), "regenerate": regenerate}
         if not words:
             job = Job(kind="command", channel=command["channel_id"], root_ts=None, **base)
         else:

@@ -8,7 +8,12 @@ import pytest
 from bot.slack.messages import LINK_NOT_FOUND
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import told
-from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, mp3_in_thread, wait_done
+from tests.e2e.test_slack_triggers import (
+    ALL_TITLES,
+    incident_thread,
+    mp3_in_thread,
+    wait_done,
+)
 
 
 def bare_link(stack: Stack, ts: str) -> str:
