@@ -42,6 +42,8 @@ NEUTRALISED = [
     ("@here: rollback now", f"{A}here: rollback now"),
     ("**@channel** heads up", f"**{A}channel** heads up"),
     ("- @here's the plan", f"- {A}here's the plan"),
+    ("done.@channel next-@here", f"done.{A}channel next-{A}here"),
+    ('"@everyone" ~@here~ _@channel_', f'"{A}everyone" ~{A}here~ _{A}channel_'),
     ("<!\u200bchannel>", f"{A}channel"),
     ("<\u200b!here>", f"{A}here"),
     ("@\u200bhere", f"{A}here"),
