@@ -37,16 +37,14 @@ ACK_BUDGET_S = 2.0
 _MISSING = frozenset({"thread_not_found", "message_not_found"})
 
 
-def read_error_text(exc: Exception) -> str:
+def read_error_text(exc: AccessDenied | SlackRateLimited | SlackApiError) -> str:
     """Why a thread could not be read, for the person who asked."""
     if isinstance(exc, AccessDenied):
         return str(exc)
     if isinstance(exc, SlackRateLimited):
         return RATE_LIMITED
-    if isinstance(exc, SlackApiError):
-        error = str(exc.response.get("error"))
-        return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
-    raise exc
+    error = str(exc.response.get("error"))
+    return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
 
 
 class Triggers:
@@ -125,6 +123,10 @@ class Triggers:
         except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
             log.info("link to %s: cannot use it (%s)", job.channel, exc)
             await notify_user(self.client, job, read_error_text(exc))
+            return
+        except Exception:  # the user must hear back whatever broke; the log has the details
+            log.exception("looking up the linked message in %s failed", job.channel)
+            await notify_user(self.client, job, "I could not look up that link (unexpected error). Try again in a minute.")
             return
         await notify_user(self.client, job, self._submit(job) or self._accepted_text(job))
 
