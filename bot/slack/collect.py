@@ -108,6 +108,11 @@ class Collector:
         return Incident(messages=[m for m in messages if m.text or m.attachments], title=title, source=source,
                         unread_files=files.unread)
 
+    @property
+    def names(self) -> Mapping[str, str]:
+        """User id → display name for every user seen so far; for neutralise_mentions(text, names)."""
+        return self._names
+
     def _is_own(self, m: Mapping[str, Any]) -> bool:
         own = (self.bot_id and m.get("bot_id") == self.bot_id) or (self.bot_user_id and m.get("user") == self.bot_user_id)
         return bool(own)

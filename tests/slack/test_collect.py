@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.settings import load_settings
 from bot.slack.client import make_web_client
 from bot.slack.collect import Collector, SlackRateLimited
+from bot.slack.render import neutralise_mentions
 from tests.fakes.slack_emulator import SlackEmulator
 
 LOG = b"2025-11-17T08:52:00Z ERROR pool: timeout acquiring connection\n"
@@ -142,3 +143,9 @@ async def test_thread_root_of_a_root_a_reply_and_a_missing_message(world: World)
     world.slack.fail_next("conversations.history", "ratelimited", retry_after=0, times=4)
     with pytest.raises(SlackRateLimited):
         await world.collector.thread_root(world.channel, root)
+
+
+async def test_names_seen_while_collecting_feed_the_mention_neutraliser(world: World) -> None:
+    root = world.slack.post(world.channel, world.alice, "checkout is down")
+    await world.collector.incident(await world.collector.thread(world.channel, root), title="t", source="slack-thread")
+    assert neutralise_mentions(f"ask <@{world.alice}>", world.collector.names) == "ask @\u2060alice"
