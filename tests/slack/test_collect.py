@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import load_settings
 from bot.slack.client import make_web_client
@@ -149,3 +150,15 @@ async def test_names_seen_while_collecting_feed_the_mention_neutraliser(world: W
     root = world.slack.post(world.channel, world.alice, "checkout is down")
     await world.collector.incident(await world.collector.thread(world.channel, root), title="t", source="slack-thread")
     assert neutralise_mentions(f"ask <@{world.alice}>", world.collector.names) == "ask @\u2060alice"
+
+
+@pytest.mark.parametrize(("retry_after", "fix"), [(120, "try again in about 120 s"), (30, "try again in a minute")])
+async def test_a_long_retry_after_is_passed_on(world: World, retry_after: int, fix: str) -> None:
+    # A client without retry handlers: the first 429 is final, so a long Retry-After costs no waiting here.
+    impatient = Collector(AsyncWebClient(base_url=world.slack.api_url, token=world.slack.bot_token), world.collector.settings,
+                          world.slack.bot_user_id, world.slack.workspace.bot_id)
+    root = world.slack.post(world.channel, world.alice, "checkout is down")
+    world.slack.fail_next("conversations.replies", "ratelimited", retry_after=retry_after)
+    with pytest.raises(SlackRateLimited) as info:
+        await impatient.thread(world.channel, root)
+    assert info.value.retry_after_s == retry_after and info.value.fix == fix
