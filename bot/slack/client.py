@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
-
 from pydantic import SecretStr
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError
 from bot.settings import Settings

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -107,6 +108,11 @@ class Collector:
         return Incident(messages=[m for m in messages if m.text or m.attachments], title=title, source=source,
                         unread_files=files.unread)
 
+    @property
+    def names(self) -> Mapping[str, str]:
+        """User id → display name for every user seen so far; for neutralise_mentions(text, names)."""
+        return self._names
+
     def _is_own(self, m: Mapping[str, Any]) -> bool:
         own = (self.bot_id and m.get("bot_id") == self.bot_id) or (self.bot_user_id and m.get("user") == self.bot_user_id)
         return bool(own)
@@ -127,7 +133,7 @@ class Collector:
     async def _lookup(self, user_id: str) -> str:
         try:
             user = (await self.client.users_info(user=user_id))["user"]
-        except Exception:  # a deleted or foreign user keeps its id; the run goes on
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):  # a deleted or foreign user keeps its id; the run goes on
             log.info("users.info failed for %s", user_id)
             return user_id
         profile = user.get("profile", {})

@@ -123,9 +123,9 @@ class FileReader:
 
 def _status_reason(status: int) -> str:
     if status in (401, 403):
-        return f"access denied, HTTP {status}"
+        return f"HTTP {status}: access denied"
     if status == 404:
-        return "not found, HTTP 404 (deleted?)"
+        return "HTTP 404: not found, deleted?"
     if status == 429:
-        return "rate limited, HTTP 429"
-    return f"Slack error, HTTP {status}" if status >= 500 else f"download refused, HTTP {status}"
+        return "HTTP 429: rate limited"
+    return f"HTTP {status}: Slack server error" if status >= 500 else f"HTTP {status}: download refused"

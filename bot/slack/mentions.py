@@ -24,8 +24,9 @@ _LABEL = r"(?:\|(?P<label>[^<>\n]*?))?"
 _SPECIAL = re.compile(rf"{_OPEN}!{_ZW}(?P<cmd>[a-z]+)(?P<arg>\^[^|<>\n]*?)?{_LABEL}{_CLOSE}", re.IGNORECASE)
 # <@U123>, <@W123|alice>
 _USER = re.compile(rf"{_OPEN}@{_ZW}(?P<id>[UW][A-Z0-9]+){_LABEL}{_CLOSE}", re.IGNORECASE)
-# Bare @channel/@here/@everyone, not inside an address (ops@here.com) or a path.
-_BROADCAST = re.compile(rf"(?<![\w@./\-])@{_ZW}(?P<word>channel|here|everyone)\b", re.IGNORECASE)
+# Bare @channel/@here/@everyone, except inside an address (ops@here.com) or a URL path (/@here); anything
+# else before the "@" (punctuation, markup such as _italic_) could still let a client read it as a broadcast.
+_BROADCAST = re.compile(rf"(?<![^\W_])(?<![@/])@{_ZW}(?P<word>channel|here|everyone)(?![^\W_])", re.IGNORECASE)
 
 _HARMLESS = {"date"}  # <!date^…> only formats a time
 

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
+from bot.slack.mentions import neutralise_mentions
+
 # Slack escapes links in command text as <https://…> or <https://…|label>.
 _WRAPPED = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
 _PATH = re.compile(r"^/archives/([CGD][A-Z0-9]+)/p(\d{16})$")
@@ -41,7 +43,8 @@ def parse_permalink(arg: str, team_domain: str | None) -> ThreadRef:
     url = urlparse(text)
     host = url.hostname or ""
     if url.scheme != "https" or not host.endswith(_HOSTS):
-        raise PermalinkError(f"`{arg.strip()[:80]}` is not a Slack message link. {USAGE}")
+        # The argument is echoed back; whatever it holds must not ping (Slack escapes @here to <!here> in commands).
+        raise PermalinkError(f"`{neutralise_mentions(arg.strip()[:80])}` is not a Slack message link. {USAGE}")
     domain = host.split(".")[0]
     if team_domain and domain != team_domain:
         raise PermalinkError(

@@ -52,7 +52,8 @@ def split_paragraphs(text: str, limit: int) -> list[str]:
 
 
 def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
-    """``block_id`` tags each part (suffix ``.N``). Mentions are made inert first: model output must never ping."""
+    """Mentions are made inert first: model output must never ping. ``block_id`` (suffix ``.N``) is sent, but Slack
+    does not keep a markdown block's id, so it cannot mark what a resumed run already posted (metadata can)."""
     body, heading = neutralise_mentions(section.body), neutralise_mentions(section.title)
     parts = split_paragraphs(body, limit)
     messages = []

@@ -14,16 +14,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.run import RunState
 from bot.runs import RunStore
+from bot.runs.store import StoreError
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
-from bot.runs.store import StoreError
 from bot.slack.collect import Collector, SlackRateLimited
 from bot.slack.delivery import status_line
-from bot.slack.thread import WORKING, SlackThread, tag
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
 from bot.slack.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
+from bot.slack.thread import WORKING, SlackThread, tag
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,14 @@ ACK_BUDGET_S = 2.0
 _MISSING = frozenset({"thread_not_found", "message_not_found"})
 
 
-def read_error_text(exc: Exception) -> str:
+def read_error_text(exc: AccessDenied | SlackRateLimited | SlackApiError) -> str:
     """Why a thread could not be read, for the person who asked."""
     if isinstance(exc, AccessDenied):
         return str(exc)
     if isinstance(exc, SlackRateLimited):
         return RATE_LIMITED
-    if isinstance(exc, SlackApiError):
-        error = str(exc.response.get("error"))
-        return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
-    raise exc
+    error = str(exc.response.get("error"))
+    return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
 
 
 def store_down_text(exc: StoreError) -> str:
@@ -107,7 +105,8 @@ class Triggers:
         if len(words) > 1 or (words and words[0].lower() == "help"):
             await ack(text=USAGE, response_type="ephemeral")
             return
-        base = dict(user=command["user_id"], channel_name=command.get("channel_name"), response_url=command.get("response_url"), regenerate=regenerate)
+        base: dict[str, Any] = {"user": command["user_id"], "channel_name": command.get("channel_name"),
+                                "response_url": command.get("response_url"), "regenerate": regenerate}
         if not words:
             job = Job(kind="command", channel=command["channel_id"], root_ts=None, **base)
         else:
@@ -153,6 +152,10 @@ class Triggers:
         except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
             log.info("link to %s: cannot use it (%s)", job.channel, exc)
             await notify_user(self.client, job, read_error_text(exc))
+            return
+        except Exception:  # the user must hear back whatever broke; the log has the details
+            log.exception("looking up the linked message in %s failed", job.channel)
+            await notify_user(self.client, job, "I could not look up that link (unexpected error). Try again in a minute.")
             return
         try:
             text = self._submit(job) or self._accepted_text(job)

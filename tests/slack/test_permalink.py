@@ -1,6 +1,7 @@
 import pytest
 
 from bot.slack.permalink import PermalinkError, ThreadRef, parse_permalink
+from tests.fakes.slack_emulator.mentions import live_mentions
 
 
 @pytest.mark.parametrize(
@@ -34,3 +35,10 @@ def test_valid_links(arg: str, expected: ThreadRef) -> None:
 def test_bad_links_say_why(arg: str, words: str) -> None:
     with pytest.raises(PermalinkError, match=words):
         parse_permalink(arg, "acme")
+
+
+@pytest.mark.parametrize("arg", ["<!channel>", "<!here|here>", "@everyone", "<@U0123|alice>", "<!subteam^S1|@oncall>"])
+def test_a_mention_given_as_the_link_is_not_echoed_live(arg: str) -> None:
+    with pytest.raises(PermalinkError) as info:
+        parse_permalink(arg, "acme")
+    assert live_mentions(str(info.value)) == []

@@ -45,10 +45,10 @@ def complete_upload(ws: Workspace, args: Args) -> dict[str, Any]:
     by_file = {u["file_id"]: (k, u) for k, u in ws.pending_uploads.items()}
     uploads = []
     for item in wanted:
-        key, upload = by_file.get(item.get("id"), (None, None))
-        if upload is None or upload["content"] is None:
+        found = by_file.get(item.get("id"))
+        if found is None or found[1]["content"] is None:
             raise SlackError("file_not_found")
-        uploads.append((key, upload, item.get("title")))
+        uploads.append((*found, item.get("title")))
     channel_ids = [c for c in [args.get("channel_id"), *str(args.get("channels") or "").split(",")] if c]
     channels = [ws.member_channel(c) for c in channel_ids]  # validate all before any side effect
     thread_ts = args.get("thread_ts") or None

@@ -12,14 +12,15 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 
 from . import files, payloads, web_api
-from .mentions import live_mentions
 from .errors import SlackError
+from .mentions import live_mentions
 from .socket_mode import Ack, SocketModeHub
 from .waiting import ChangeSignal
 from .workspace import Workspace
@@ -68,7 +69,7 @@ class SlackEmulator:
         self.base_url = ""
 
     # ---- lifecycle ----------------------------------------------------------
-    async def __aenter__(self) -> "SlackEmulator":
+    async def __aenter__(self) -> SlackEmulator:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
@@ -239,7 +240,7 @@ class SlackEmulator:
         await self.socket.drop()
 
     # ---- waiting ----------------------------------------------------------------
-    async def wait_for(self, predicate: Callable[["SlackEmulator"], Any], timeout: float = 10) -> Any:
+    async def wait_for(self, predicate: Callable[[SlackEmulator], Any], timeout: float = 10) -> Any:
         """Return predicate(self)'s first truthy value; re-checked on every state change."""
         try:
             return await self._signal.wait_until(lambda: predicate(self), timeout)

@@ -8,7 +8,8 @@ fresh asyncio.Event instead (same semantics as Condition.notify_all).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class ChangeSignal:

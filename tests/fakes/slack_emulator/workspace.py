@@ -11,8 +11,9 @@ import copy
 import itertools
 import mimetypes
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .errors import SlackError
 
