@@ -93,7 +93,7 @@ async def burst() -> dict[str, Any]:
         inner_submit = stack.bot.queue.submit
 
         def submit(job: Any) -> Any:
-            submitted.append(root_to_n.get(job.root_ts, -1))
+            submitted.append(root_to_n.get(job.thread_ts, -1))
             return inner_submit(job)
 
         stack.bot.queue.submit = submit  # type: ignore[method-assign]

@@ -58,7 +58,7 @@ class BotApp:
         for record in self.store.unfinished():
             info = record.info or self.pipeline.new_info()
             info.advance(RunState.INTERRUPTED)
-            job = Job(kind=record.trigger, channel=record.channel, user=record.invoker, root_ts=record.thread_ts,
+            job = Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
                       response_url=record.response_url, run_id=record.id, resumed=True)
             if not self.queue.submit(job):
                 info.advance(RunState.FAILED, error="superseded by another run of the same thread")

@@ -73,10 +73,10 @@ class Collector:
         first = replies["messages"][0]
         return str(first.get("thread_ts") or first["ts"])
 
-    async def thread(self, channel: str, root_ts: str) -> list[dict[str, Any]]:
+    async def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         async with _reads():
-            async for page in await self.client.conversations_replies(channel=channel, ts=root_ts, limit=200):
+            async for page in await self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200):
                 messages.extend(page["messages"])
         return messages
 

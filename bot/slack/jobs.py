@@ -12,11 +12,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Job:
-    kind: str  # "command" | "command-link" | "reaction" | "shortcut" | "mention"
+    trigger: str  # "command" | "command-link" | "reaction" | "shortcut" | "mention"
     channel: str
-    user: str
+    invoker: str
     # The thread root; None for `/postmortem` without a link (the channel's recent history).
-    root_ts: str | None
+    thread_ts: str | None
     channel_name: str | None = None
     # Slash commands and shortcuts carry one; it reaches the user even where the bot cannot post.
     response_url: str | None = None
@@ -24,13 +24,12 @@ class Job:
     # The run store's id; set when the job is accepted, or taken from the store when resuming.
     run_id: int | None = None
     resumed: bool = False
-    started: bool = False
     # The trigger's 👀 + "Queued" status; the runner waits for it so the status line is not posted twice.
     announced: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.channel, self.root_ts or "channel-history")
+        return (self.channel, self.thread_ts or "channel-history")
 
 
 class JobQueue:
@@ -70,7 +69,6 @@ class JobQueue:
     async def _worker(self, index: int) -> None:
         while True:
             job = await self._queue.get()
-            job.started = True
             try:
                 await self._run(job)
             except Exception:  # the runner reports failures in the thread; this only guards the worker

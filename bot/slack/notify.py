@@ -9,21 +9,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.jobs import Job
+from bot.slack.mentions import neutralise_mentions
 
 log = logging.getLogger(__name__)
 
 
 async def notify_user(client: AsyncWebClient, job: Job, text: str) -> None:
     """Reach the invoker privately: response_url when the trigger had one, else an ephemeral, else a DM."""
+    text = neutralise_mentions(text)
     try:
         if job.response_url:
             async with aiohttp.ClientSession() as session:
                 async with session.post(job.response_url, json={"response_type": "ephemeral", "text": text}) as resp:
                     resp.raise_for_status()
             return
-        await client.chat_postEphemeral(channel=job.channel, user=job.user, text=text)
+        await client.chat_postEphemeral(channel=job.channel, user=job.invoker, text=text)
     except (SlackApiError, aiohttp.ClientError):
         try:
-            await client.chat_postMessage(channel=job.user, text=text)
+            await client.chat_postMessage(channel=job.invoker, text=text)
         except SlackApiError:
-            log.error("could not tell %s: %s", job.user, text)
+            log.error("could not tell %s: %s", job.invoker, text)

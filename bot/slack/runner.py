@@ -22,6 +22,7 @@ from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.jobs import Job
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
+from bot.slack.mentions import neutralise_mentions
 from bot.slack.notify import notify_user
 from bot.slack.record import Recorder
 from bot.slack.thread import DONE, FAILED, WORKING, SlackThread
@@ -57,9 +58,9 @@ class JobRunner:
             info.advance(RunState.QUEUED)
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
-        delivery = self._delivery(job.channel, job.root_ts, recorder) if job.root_ts is not None else None
+        delivery = self._delivery(job.channel, job.thread_ts, recorder) if job.thread_ts is not None else None
         try:
-            channel = await authorize(self.client, self.settings, job.channel, job.user)
+            channel = await authorize(self.client, self.settings, job.channel, job.invoker)
             job.channel_name = str(channel.get("name") or job.channel)
             if delivery is not None and resumable and saved is not None:
                 result = await self._resume(delivery, saved)
@@ -95,16 +96,16 @@ class JobRunner:
 
     async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
-        if job.root_ts is None:
+        if job.thread_ts is None:
             raw = await self.collector.channel_history(job.channel)
             incident = await self.collector.incident(raw, title=f"#{job.channel_name}", source="slack-channel")
             if not incident.messages:
                 await self.notify_user(job, f"#{job.channel_name} has no messages in the last {self.settings.postmortem_lookback} to analyse.")
                 return incident, None
-            resp = await self.client.chat_postMessage(channel=job.channel, text=root_line(incident, job.channel_name or job.channel))
-            job.root_ts = str(resp["ts"])
-            recorder.thread_posted(job.root_ts)
-            delivery = self._delivery(job.channel, job.root_ts, recorder)
+            resp = await self.client.chat_postMessage(channel=job.channel, text=neutralise_mentions(root_line(incident, job.channel_name or job.channel)))
+            job.thread_ts = str(resp["ts"])
+            recorder.thread_posted(job.thread_ts)
+            delivery = self._delivery(job.channel, job.thread_ts, recorder)
             await delivery.status(f"Collected {len(incident.messages)} messages")
             return incident, delivery
         assert delivery is not None  # __call__ makes it for a known thread
@@ -113,7 +114,7 @@ class JobRunner:
         await delivery.thread.unreact(FAILED)  # an earlier attempt's ❌, when this is a retry
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: collecting the thread again" if job.resumed else "Collecting the thread")
-        raw = await self.collector.thread(job.channel, job.root_ts)
+        raw = await self.collector.thread(job.channel, job.thread_ts)
         incident = await self.collector.incident(raw, title=f"#{job.channel_name} thread", source="slack-thread")
         if not incident.messages:
             await delivery.thread.unreact(WORKING)

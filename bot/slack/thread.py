@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.render import SlackMessage, split_paragraphs
+from bot.slack.render import SlackMessage, neutralise_mentions, split_paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,14 @@ class SlackThread:
                 log.warning("reaction call failed: %s", exc.response.get("error"))
 
     # -- messages -----------------------------------------------------------------------------------
+    # Every free text goes out inert: errors and file names can carry text from the thread or the model.
     async def say(self, text: str, metadata: dict[str, Any] | None = None) -> str:
-        resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, metadata=metadata)
+        resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                  text=neutralise_mentions(text), metadata=metadata)
         return str(resp["ts"])
 
     async def edit(self, ts: str, text: str) -> None:
-        await self.client.chat_update(channel=self.channel, ts=ts, text=text)
+        await self.client.chat_update(channel=self.channel, ts=ts, text=neutralise_mentions(text))
 
     async def post(self, message: SlackMessage, metadata: dict[str, Any] | None = None) -> str:
         try:
@@ -75,6 +77,8 @@ class SlackThread:
         return ts
 
     async def upload(self, **kwargs: Any) -> None:
+        if "initial_comment" in kwargs:
+            kwargs["initial_comment"] = neutralise_mentions(kwargs["initial_comment"])
         await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, **kwargs)
 
     async def tagged(self, run_id: int) -> dict[str, str]:

@@ -105,24 +105,24 @@ class Triggers:
         if len(words) > 1 or (words and words[0].lower() == "help"):
             await ack(text=USAGE, response_type="ephemeral")
             return
-        base: dict[str, Any] = {"user": command["user_id"], "channel_name": command.get("channel_name"),
+        base: dict[str, Any] = {"invoker": command["user_id"], "channel_name": command.get("channel_name"),
                                 "response_url": command.get("response_url"), "regenerate": regenerate}
         if not words:
-            job = Job(kind="command", channel=command["channel_id"], root_ts=None, **base)
+            job = Job(trigger="command", channel=command["channel_id"], thread_ts=None, **base)
         else:
             try:
                 ref = parse_permalink(words[0], command.get("team_domain"))
             except PermalinkError as exc:
                 await ack(text=str(exc), response_type="ephemeral")
                 return
-            job = Job(kind="command-link", channel=ref.channel, root_ts=ref.thread_ts, **base)
-            if job.root_ts is None and not await self._find_root_before_ack(job, ref):
+            job = Job(trigger="command-link", channel=ref.channel, thread_ts=ref.thread_ts, **base)
+            if job.thread_ts is None and not await self._find_root_before_ack(job, ref):
                 await ack()
                 return
         refusal = self._submit(job)
         if refusal is None:
             await ack(text=self._accepted_text(job), response_type="ephemeral")
-        elif job.kind == "command-link":
+        elif job.trigger == "command-link":
             # Whether a linked thread is busy or done is only told to someone allowed to read it.
             await ack()
             self._spawn(self._tell_member(job, refusal))
@@ -136,19 +136,19 @@ class Triggers:
         lookup = asyncio.create_task(self._link_root(job, ref))
         done, _ = await asyncio.wait({lookup}, timeout=ACK_BUDGET_S)
         if done and lookup.exception() is None:
-            job.root_ts = lookup.result()
+            job.thread_ts = lookup.result()
             return True
         self._spawn(self._finish_link(job, lookup))
         return False
 
     async def _link_root(self, job: Job, ref: ThreadRef) -> str:
         # Membership first: someone outside the channel learns nothing about the linked message, not even that it exists.
-        await authorize(self.client, self.settings, ref.channel, job.user)
+        await authorize(self.client, self.settings, ref.channel, job.invoker)
         return await self.collector.thread_root(ref.channel, ref.ts)
 
     async def _finish_link(self, job: Job, lookup: asyncio.Task[str]) -> None:
         try:
-            job.root_ts = await lookup
+            job.thread_ts = await lookup
         except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
             log.info("link to %s: cannot use it (%s)", job.channel, exc)
             await notify_user(self.client, job, read_error_text(exc))
@@ -170,7 +170,7 @@ class Triggers:
 
     async def _tell_member(self, job: Job, text: str) -> None:
         try:
-            await authorize(self.client, self.settings, job.channel, job.user)
+            await authorize(self.client, self.settings, job.channel, job.invoker)
         except (AccessDenied, SlackApiError) as exc:
             text = read_error_text(exc)
         await notify_user(self.client, job, text)
@@ -188,7 +188,7 @@ class Triggers:
             log.info("reaction on %s/%s: cannot read the thread (%s)", item.get("channel"), item.get("ts"), exc)
             await self._ephemeral(item["channel"], event["user"], read_error_text(exc))
             return
-        job = Job(kind="reaction", channel=item["channel"], root_ts=root, user=event["user"])
+        job = Job(trigger="reaction", channel=item["channel"], thread_ts=root, invoker=event["user"])
         await self._submit_and_tell(job)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -198,7 +198,7 @@ class Triggers:
         if not thread_ts:
             await self._ephemeral(event["channel"], event["user"], MENTION_HELP.format(emoji=self.emoji))
             return
-        await self._submit_and_tell(Job(kind="mention", channel=event["channel"], root_ts=thread_ts, user=event["user"]))
+        await self._submit_and_tell(Job(trigger="mention", channel=event["channel"], thread_ts=thread_ts, invoker=event["user"]))
 
     async def on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
@@ -207,8 +207,8 @@ class Triggers:
         message = shortcut.get("message", {})
         channel = shortcut.get("channel", {})
         job = Job(
-            kind="shortcut", channel=channel["id"], root_ts=message.get("thread_ts") or message["ts"],
-            user=shortcut["user"]["id"], channel_name=channel.get("name"), response_url=shortcut.get("response_url"),
+            trigger="shortcut", channel=channel["id"], thread_ts=message.get("thread_ts") or message["ts"],
+            invoker=shortcut["user"]["id"], channel_name=channel.get("name"), response_url=shortcut.get("response_url"),
         )
         await self._submit_and_tell(job)
 
@@ -216,8 +216,8 @@ class Triggers:
         """Queue the job and record the run; returns why it was not queued, or None."""
         if self.queue.has(job.key):
             return BUSY
-        if job.root_ts and not job.regenerate:
-            last = self.store.latest_for_thread(job.channel, job.root_ts)
+        if job.thread_ts and not job.regenerate:
+            last = self.store.latest_for_thread(job.channel, job.thread_ts)
             if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
@@ -228,21 +228,21 @@ class Triggers:
                 self.store.update(last.id, info=last.info)
                 job.run_id, job.resumed = last.id, True
         if job.run_id is None:
-            job.run_id = self.store.create(trigger=job.kind, channel=job.channel, thread_ts=job.root_ts,
-                                           invoker=job.user, response_url=job.response_url)
+            job.run_id = self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts,
+                                           invoker=job.invoker, response_url=job.response_url)
         self.queue.submit(job)
-        if job.root_ts:
+        if job.thread_ts:
             # 👀 and a status line at once, even when the job waits behind others; the ack is not delayed.
             job.announced = asyncio.create_task(self._announce(job))
         return None
 
     async def _announce(self, job: Job) -> None:
-        assert job.root_ts is not None
-        thread = SlackThread(self.client, job.channel, job.root_ts)
+        assert job.thread_ts is not None
+        thread = SlackThread(self.client, job.channel, job.thread_ts)
         ahead = self.queue.ahead(job)
         try:
             # Nothing is written into a thread the invoker may not use; the runner explains refusals.
-            await authorize(self.client, self.settings, job.channel, job.user)
+            await authorize(self.client, self.settings, job.channel, job.invoker)
             await thread.react(WORKING)
             text = f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued"
             ts = await thread.say(status_line(text), tag(job.run_id, "status"))
@@ -259,14 +259,14 @@ class Triggers:
 
     def _accepted_text(self, job: Job) -> str:
         ahead = self.queue.ahead(job)
-        where = "this channel's recent history" if job.root_ts is None else "that thread"
+        where = "this channel's recent history" if job.thread_ts is None else "that thread"
         queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
 
     async def _submit_and_tell(self, job: Job) -> None:
         refusal = self._submit(job)
         if refusal:
-            await self._ephemeral(job.channel, job.user, refusal)
+            await self._ephemeral(job.channel, job.invoker, refusal)
 
     async def _ephemeral(self, channel: str, user: str, text: str) -> None:
         try:

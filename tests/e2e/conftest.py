@@ -28,10 +28,10 @@ class Stack:
     bob: str
     channel: str
 
-    def sections_in(self, root_ts: str, channel: str | None = None) -> list[str]:
+    def sections_in(self, thread_ts: str, channel: str | None = None) -> list[str]:
         """Titles of the section replies in a thread, in posting order."""
         titles = []
-        for msg in self.slack.thread(channel or self.channel, root_ts):
+        for msg in self.slack.thread(channel or self.channel, thread_ts):
             for block in msg.get("blocks", []) or []:
                 if block.get("type") == "markdown" and block["text"].startswith("## "):
                     titles.append(block["text"].splitlines()[0][3:])
