@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     postmortem_max_messages: int = Field(500, ge=1, le=20000)
     postmortem_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_file_bytes: int = Field(1_000_000, ge=0)
+    # While the model writes, the status line moves at least this often, so a slow model never looks frozen.
+    status_interval_s: float = Field(10.0, gt=0)
 
     # Storage
     data_dir: Path = Path("data")

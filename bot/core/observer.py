@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -16,12 +17,26 @@ class Stage(str, Enum):
     NARRATING = "narrating"
 
 
+@dataclass(frozen=True)
+class Progress:
+    tokens: int  # completion tokens so far (estimated from characters)
+    elapsed_s: float  # since the request was sent
+    tick: bool = False  # reported by the clock rather than by a token count
+
+    @property
+    def rate(self) -> float:
+        return self.tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def describe(self) -> str:
+        return f"{self.tokens} tokens so far, {self.rate:.1f} tokens/s, {self.elapsed_s:.0f} s"
+
+
 class RunObserver(Protocol):
     async def on_stage(self, stage: Stage, detail: str) -> None:
         """A stage started; ``detail`` is a short human-readable status."""
 
-    async def on_tokens(self, tokens: int) -> None:
-        """Streaming progress: completion tokens so far (called at most every ~50 tokens)."""
+    async def on_progress(self, progress: Progress) -> None:
+        """Streaming progress: every ~50 tokens, and on a clock (``tick``) even when no token came."""
 
     async def on_section(self, section: Section) -> None:
         """A section is complete. Called in stream order, while the model is still writing the rest."""
@@ -37,7 +52,7 @@ class NullObserver:
     async def on_stage(self, stage: Stage, detail: str) -> None:
         return None
 
-    async def on_tokens(self, tokens: int) -> None:
+    async def on_progress(self, progress: Progress) -> None:
         return None
 
     async def on_section(self, section: Section) -> None:

@@ -7,14 +7,14 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import partial
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from bot.core.incident import Incident, render_incident
 from bot.core.llm import LLMClient, ModelInfo
 from bot.core.narrate import Audio, Narrator
-from bot.core.observer import NullObserver, RunObserver, Stage
+from bot.core.observer import NullObserver, Progress, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare import estimate_tokens, prepare_incident
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
@@ -81,7 +81,7 @@ class Pipeline:
         await obs.on_stage(Stage.ANALYSING, f"asking {model.model}")
         narration: asyncio.Task[Audio | None] | None = None
         parser = StreamingSectionParser()
-        progress = _Progress(obs)
+        progress = _Progress(obs, self.settings.status_interval_s)
 
         emitted: list[Section] = []  # scrubbed, in stream order
 
@@ -100,7 +100,8 @@ class Pipeline:
 
         try:
             with timer("analyse"):
-                result = await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
+                async with progress.ticking():
+                    result = await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
                 await emit(parser.close())
         except BaseException:
             if narration is not None:
@@ -219,15 +220,35 @@ class _Timer:
 
 
 class _Progress:
-    """Counts streamed tokens (estimated) and reports every _TOKEN_PROGRESS_EVERY."""
+    """Reports streaming progress every _TOKEN_PROGRESS_EVERY tokens, and from a clock every ``interval_s`` while
+    the model streams, so a model writing 2 tokens a second (or still loading) shows it is alive."""
 
-    def __init__(self, obs: RunObserver) -> None:
-        self.obs, self.chars, self.reported = obs, 0, 0
+    def __init__(self, obs: RunObserver, interval_s: float) -> None:
+        self.obs, self.interval_s = obs, interval_s
+        self.chars, self.reported = 0, 0
+        self.started = self.last = time.monotonic()
 
     async def add(self, delta: str) -> None:
         self.chars += len(delta)
-        tokens = self.chars // 4
-        if tokens - self.reported >= _TOKEN_PROGRESS_EVERY:
-            self.reported = tokens
-            await self.obs.on_tokens(tokens)
+        if self.chars // 4 - self.reported >= _TOKEN_PROGRESS_EVERY:
+            await self._report(tick=False)
 
+    async def _report(self, *, tick: bool) -> None:
+        self.reported, self.last = self.chars // 4, time.monotonic()
+        await self.obs.on_progress(Progress(self.reported, self.last - self.started, tick=tick))
+
+    @asynccontextmanager
+    async def ticking(self) -> AsyncIterator[None]:
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(max(0.0, self.last + self.interval_s - time.monotonic()))
+                if time.monotonic() - self.last >= self.interval_s:
+                    await self._report(tick=True)
+
+        task = asyncio.create_task(tick())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task

@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.narrate import Audio
-from bot.core.observer import Stage
+from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
 from bot.slack.record import Recorder
 from bot.slack.render import section_messages
@@ -18,7 +18,7 @@ from bot.slack.thread import SlackThread, tag
 
 log = logging.getLogger(__name__)
 
-# Status edits are throttled by token count (chat.update is Tier 3), not by a clock.
+# Status edits follow token counts (chat.update is Tier 3) and the pipeline's clock ticks (every STATUS_INTERVAL_S).
 _TOKENS_PER_STATUS_EDIT = 250
 
 
@@ -59,10 +59,10 @@ class ThreadDelivery:
         self.record.save()
         await self.status(f"{stage.value.capitalize()}: {detail}")
 
-    async def on_tokens(self, tokens: int) -> None:
-        if tokens - self._last_tokens >= _TOKENS_PER_STATUS_EDIT:
-            self._last_tokens = tokens
-            await self.status(f"Analysing with {self.model}: {tokens} tokens so far")
+    async def on_progress(self, progress: Progress) -> None:
+        if progress.tick or progress.tokens - self._last_tokens >= _TOKENS_PER_STATUS_EDIT:
+            self._last_tokens = progress.tokens
+            await self.status(f"Analysing with {self.model}: {progress.describe()}")
 
     # -- content ------------------------------------------------------------------------------------
     async def on_section(self, section: Section) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.incident import load_incident
 from bot.core.llm import LLMClient
-from bot.core.observer import Stage
+from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
@@ -30,12 +30,13 @@ class Recorder:
         self.sections: list[Section] = []
         self.stream_done_at_section: list[bool] = []
         self.report: str | None = None
+        self.progress: list[Progress] = []
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
         self.stages.append(stage)
 
-    async def on_tokens(self, tokens: int) -> None:
-        return None
+    async def on_progress(self, progress: Progress) -> None:
+        self.progress.append(progress)
 
     async def on_section(self, section: Section) -> None:
         self.sections.append(section)
