@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 
-            return asyncio.run(analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model))
+            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model)
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        print("error: interrupted by SIGINT — fix: run the command again", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI promises a one-line cause on every failure
         logging.getLogger("bot").debug("unexpected failure", exc_info=True)

@@ -46,10 +46,13 @@ class Pipeline:
         self.llm = llm or LLMClient(settings)
         self.narrator = narrator or Narrator(settings)
 
-    async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
+    async def run(
+        self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True, info: RunInfo | None = None
+    ) -> PostmortemResult:
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
-        info = RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model, message_count=len(incident.messages))
+        info = info or RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model)
+        info.message_count = len(incident.messages)
         info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
         timer = _Timer(info)
 
