@@ -7,6 +7,7 @@ run.json is written at the start and again at the end whatever happens: its ``st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ from bot.errors import PostmortemError
 from bot.settings import Settings, load_settings
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
+# A partial report whose closing note cannot be written (disk full) is renamed to this, which needs no room.
+INCOMPLETE = "report.incomplete.md"
 
 
 def _say(line: str) -> None:
@@ -61,7 +64,10 @@ class FileObserver:
         """End a partial report with why it stops, so nobody mistakes it for a whole one."""
         if self.started and not self.final:
             self.text += f"\n---\n\n**Incomplete report:** {reason}\n"
-            self.out.write(REPORT, self.text)
+            try:
+                self.out.write(REPORT, self.text)
+            except OutputError:
+                self.out.rename(REPORT, INCOMPLETE)
 
 
 class CliRun:
@@ -115,7 +121,7 @@ class CliRun:
         """Record why the run stopped: run.json always ends in a terminal or interrupted state."""
         self.guard.stopping = True
         if isinstance(exc, Interrupted):
-            state, cause = RunState.INTERRUPTED, exc.message
+            state, cause = RunState.INTERRUPTED, f"interrupted by {exc.signal_name}"
         elif isinstance(exc, KeyboardInterrupt):
             state, cause = RunState.INTERRUPTED, "interrupted by SIGINT"
         elif isinstance(exc, PostmortemError):
@@ -124,12 +130,12 @@ class CliRun:
             state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
         if self.info.status not in TERMINAL:
             self.info.advance(state, error=cause)
-        try:
+        # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
+        with contextlib.suppress(OutputError):
             if self.observer is not None:
                 self.observer.close_incomplete(f"the run {state.value}: {cause}")
+        with contextlib.suppress(OutputError):
             self._write_record()
-        except OutputError:
-            pass  # the disk refuses even the record; the error on stderr is what the user gets
 
     def _write_record(self) -> None:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
@@ -138,7 +144,7 @@ class CliRun:
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
     guard = SignalGuard()
     try:
-        with OutputDir(Path(out), (REPORT, AUDIO, RECORD)) as folder:
+        with OutputDir(Path(out), (REPORT, INCOMPLETE, AUDIO, RECORD)) as folder:
             run = CliRun(folder, guard, model)
             try:
                 return run.execute(input_path, audio=audio, model=model)

@@ -15,7 +15,7 @@ _HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 class Interrupted(PostmortemError):
     def __init__(self, signum: int) -> None:
-        name = signal.Signals(signum).name
+        name = self.signal_name = signal.Signals(signum).name
         super().__init__(
             f"interrupted by {name}: report.md holds only what was written so far and run.json says \"interrupted\"",
             "run the command again for a full report",

@@ -86,6 +86,12 @@ class OutputDir:
             raise self._error(exc, path) from None
         return path
 
+    def rename(self, name: str, new_name: str) -> None:
+        try:
+            os.replace(self.path / name, self.path / new_name)
+        except OSError as exc:
+            raise self._error(exc, self.path / new_name) from None
+
     def _create(self) -> None:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
