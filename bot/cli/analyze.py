@@ -16,7 +16,6 @@ from bot.cli.signals import Interrupted, SignalGuard
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Stage
 from bot.core.outputs import OutputDir, OutputError
-from bot.core.pipeline import Pipeline
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
@@ -98,6 +97,9 @@ class CliRun:
         return 0
 
     async def _analyse(self, settings: Settings, incident: Incident, audio: bool) -> None:
+        # Imported here: the LLM client (openai) takes ~1-2 s to import, and bad input should fail at once.
+        from bot.core.pipeline import Pipeline
+
         self.guard.attach()
         pipeline = Pipeline(settings)
         self.observer = FileObserver(self.out, incident.title, self.info)
