@@ -20,7 +20,7 @@ from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
-from bot.errors import PostmortemError
+from bot.errors import InputError, PostmortemError
 from bot.settings import Settings, load_settings
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
@@ -84,6 +84,8 @@ class CliRun:
         self._write_record()  # replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
         self.info.model = settings.llm_model
+        if input_path == "-":
+            _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
         _say(f"[loaded] {len(incident.messages)} messages from {input_path}")
         try:
@@ -144,9 +146,16 @@ class CliRun:
 
 
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
+    names = (REPORT, INCOMPLETE, AUDIO, RECORD)
+    # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
+    if input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}:
+        raise InputError(
+            f"the input {input_path} is one of this run's outputs and would be replaced",
+            "copy it elsewhere first, or pass a different --out folder",
+        )
     guard = SignalGuard()
     try:
-        with OutputDir(Path(out), (REPORT, INCOMPLETE, AUDIO, RECORD)) as folder:
+        with OutputDir(Path(out), names) as folder:
             run = CliRun(folder, guard, model)
             try:
                 return run.execute(input_path, audio=audio, model=model)

@@ -17,7 +17,7 @@ class Interrupted(PostmortemError):
     def __init__(self, signum: int) -> None:
         name = self.signal_name = signal.Signals(signum).name
         super().__init__(
-            f"interrupted by {name}: report.md holds only what was written so far and run.json says \"interrupted\"",
+            f"interrupted by {name}; run.json records it and a partial report.md says where it stops",
             "run the command again for a full report",
         )
         self.exit_code = 128 + signum

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.errors import InputError
 
@@ -26,7 +26,7 @@ class Message:
 
     @property
     def iso_ts(self) -> str | None:
-        return self.ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
+        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
 
     def full_text(self) -> str:
         """Message text plus attached text, as one block."""

@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import filelock
 
@@ -58,7 +59,7 @@ class OutputDir:
         self.names = names
         self._lock = filelock.FileLock(path / LOCK_NAME, timeout=0)
 
-    def __enter__(self) -> OutputDir:
+    def __enter__(self) -> Self:
         self._create()
         try:
             self._lock.acquire()

@@ -7,7 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bot.core.incident import Attachment, Incident, Message
-from bot.core.slack_shape import LegacyAttachment, SlackMessage, validate_message, validate_messages
+from bot.core.slack_shape import (
+    LegacyAttachment,
+    SlackMessage,
+    validate_message,
+    validate_messages,
+)
 from bot.errors import InputError
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -96,7 +101,7 @@ def message_from_slack(
     attachments = []
     for f in msg.files or []:
         # Exports carry a `preview` of snippets; the live collector passes downloaded text.
-        content = file_texts[f.id] if f.id in file_texts else f.preview
+        content = file_texts.get(f.id, f.preview)
         attachments.append(Attachment(name=f.name or f.title or f.id or "file", text=content))
     return Message(author=author_of(msg, name_of), text=resolve_mrkdwn(body, name_of), ts=msg.ts, attachments=tuple(attachments))
 

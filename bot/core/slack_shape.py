@@ -7,10 +7,17 @@ where Slack sends strings. Strict where a wrong value would crash or mislead lat
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from bot.errors import InputError
 
@@ -23,14 +30,14 @@ def parse_slack_ts(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError("not a timestamp")
+        raise ValueError("not a timestamp")  # noqa: TRY004 - pydantic turns only ValueError into a field error
     try:
         seconds = float(value)
     except ValueError:
         raise ValueError("not a timestamp") from None
     if not math.isfinite(seconds) or not 0 <= seconds < _MAX_TS:
         raise ValueError("timestamp out of range")
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 SlackTs = Annotated[datetime | None, BeforeValidator(parse_slack_ts)]

@@ -18,9 +18,8 @@ NAMES = ("report.md", "summary.mp3", "run.json")
 
 
 def test_a_second_holder_is_refused_until_the_first_leaves(tmp_path: Path) -> None:
-    with OutputDir(tmp_path, NAMES):
-        with pytest.raises(OutputError, match="another run is writing to .* — fix: wait for it to finish"):
-            OutputDir(tmp_path, NAMES).__enter__()
+    with OutputDir(tmp_path, NAMES), pytest.raises(OutputError, match="another run is writing to .* — fix: wait for"):
+        OutputDir(tmp_path, NAMES).__enter__()
     with OutputDir(tmp_path, NAMES) as again:
         again.write("run.json", "{}")
     assert (tmp_path / "run.json").read_text() == "{}"
@@ -37,9 +36,8 @@ def test_entering_clears_the_previous_runs_files_and_temp_leftovers(tmp_path: Pa
 def test_a_blocked_name_is_refused_before_anything_changes(tmp_path: Path) -> None:
     (tmp_path / "run.json").mkdir()
     (tmp_path / "report.md").write_text("earlier report")
-    with pytest.raises(OutputError, match=r"run\.json is a folder.* — fix: remove or rename"):
-        with OutputDir(tmp_path, NAMES):
-            pass
+    with pytest.raises(OutputError, match=r"run\.json is a folder.* — fix: remove or rename"), OutputDir(tmp_path, NAMES):
+        pass
     assert (tmp_path / "report.md").read_text() == "earlier report"
     with OutputDir(tmp_path, ()):  # the refused run released the lock
         pass

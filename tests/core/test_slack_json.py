@@ -3,7 +3,7 @@ adds. Lenient where Slack is (unknown keys, nulls, numbers for strings); the liv
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -31,7 +31,7 @@ def test_accepted_shapes_give_the_same_sorted_messages(data: Any) -> None:
     incident = incident_from_slack_json(data, title="t")
     assert [m.author for m in incident.messages] == ["PagerDuty", "ana"]  # sorted by ts, empty join dropped
     assert "error rate: 12" in incident.messages[0].text  # a number where Slack sends a string is read as text
-    assert incident.messages[1].ts == datetime(2023, 11, 14, 22, 15, 0, 200, tzinfo=timezone.utc)
+    assert incident.messages[1].ts == datetime(2023, 11, 14, 22, 15, 0, 200, tzinfo=UTC)
     assert incident.source == "slack-json"
 
 
@@ -64,8 +64,8 @@ def test_live_message_of_the_wrong_shape_names_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("ts", "expected"),
-    [("1700000000.000100", datetime(2023, 11, 14, 22, 13, 20, 100, tzinfo=timezone.utc)), (1700000000, datetime(
-        2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)), ("", None), (None, None), ("1e400", None), ("nan", None),
+    [("1700000000.000100", datetime(2023, 11, 14, 22, 13, 20, 100, tzinfo=UTC)), (1700000000, datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=UTC)), ("", None), (None, None), ("1e400", None), ("nan", None),
      ("-1", None), ("abc", None), (True, None), ("9" * 400, None)],
 )
 def test_ts_from_slack_never_raises(ts: Any, expected: datetime | None) -> None:

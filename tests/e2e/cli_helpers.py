@@ -6,12 +6,10 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.fakes.fake_llm import FakeLLM
 
@@ -65,7 +63,6 @@ def leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.glob(".*.tmp"))
 
 
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192) as fake:
-        yield fake
+def cli_llm() -> FakeLLM:
+    """The fake Ollama every CLI test talks to (used as ``async with cli_llm() as fake``)."""
+    return FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192)

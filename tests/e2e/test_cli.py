@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import mutagen.mp3
 import pytest
 
 from bot.core.prompt import PROMPT_VERSION
-from tests.e2e.cli_helpers import SAMPLE, llm, llm_env, run_cli, run_record  # noqa: F401 - llm is a fixture
+from tests.e2e.cli_helpers import SAMPLE, cli_llm, llm_env, run_cli, run_record
 from tests.fakes.fake_llm import FakeLLM, empty, status, unused_base_url
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with cli_llm() as fake:
+        yield fake
 
 
 async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,15 @@ import pytest
 from bot.core.incident import load_incident
 from bot.core.loading.decode import MAX_INPUT_BYTES
 from bot.errors import InputError
-from tests.e2e.cli_helpers import llm, llm_env, run_cli, run_record  # noqa: F401 - llm is a fixture
+from tests.e2e.cli_helpers import cli_llm, llm_env, run_cli, run_record
 from tests.fakes.fake_llm import FakeLLM
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with cli_llm() as fake:
+        yield fake
+
 
 OK = {"user": "U1", "text": "checkout returned 500 errors after the deploy", "ts": "1700000000.000100"}
 

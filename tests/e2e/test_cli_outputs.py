@@ -6,14 +6,30 @@ from __future__ import annotations
 import asyncio
 import resource
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.core.outputs import LOCK_NAME, OutputDir
-from tests.e2e.cli_helpers import SAMPLE, leftovers, llm, llm_env, run_cli, run_record, start_cli  # noqa: F401
+from tests.e2e.cli_helpers import (
+    SAMPLE,
+    cli_llm,
+    leftovers,
+    llm_env,
+    run_cli,
+    run_record,
+    start_cli,
+)
 from tests.fakes.fake_llm import FakeLLM, text, unused_base_url
 from tests.fakes.sample_reports import sample_report
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with cli_llm() as fake:
+        yield fake
+
 
 NAMES = ("report.md", "report.incomplete.md", "summary.mp3", "run.json")
 
@@ -44,6 +60,18 @@ async def test_signal_mid_stream_leaves_marked_partial_report(
     assert leftovers(tmp_path) == []
 
 
+async def test_ctrl_c_while_waiting_for_stdin_exits_130_with_a_record(llm: FakeLLM, tmp_path: Path) -> None:
+    proc = await start_cli("-", "--out", str(tmp_path), env=llm_env(llm.base_url))
+    assert proc.stderr is not None
+    assert b"reading the incident from stdin" in await proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)  # stdin stays open: the CLI is blocked in read()
+    rest = (await proc.stderr.read()).decode()
+    assert await proc.wait() == 130
+    assert rest.strip().startswith("error: interrupted by SIGINT") and rest.count("\n") == 1
+    assert run_record(tmp_path)["status"] == "interrupted"
+    assert llm.requests == [] and not (tmp_path / "report.md").exists()
+
+
 async def test_second_run_into_a_busy_folder_is_refused_before_the_model(llm: FakeLLM, tmp_path: Path) -> None:
     (tmp_path / "report.md").write_text("the other run's report")
     with OutputDir(tmp_path, ()):  # another run holds the folder
@@ -68,6 +96,14 @@ async def test_output_path_that_is_a_folder_is_refused_before_the_model(
     assert (tmp_path / blocked / "keep").is_dir()
     # All checks come before any change: the earlier files are untouched.
     assert (tmp_path / ("run.json" if blocked != "run.json" else "report.md")).read_text() == "earlier"
+
+
+async def test_input_that_is_an_output_is_refused_not_deleted(llm: FakeLLM, tmp_path: Path) -> None:
+    (tmp_path / "report.md").write_text("incident notes: checkout failed after the deploy")
+    out = await run_cli(str(tmp_path / "report.md"), "--out", str(tmp_path), env=llm_env(llm.base_url))
+    assert out.code == 2 and "is one of this run's outputs" in out.last_line and "fix:" in out.last_line
+    assert (tmp_path / "report.md").read_text() == "incident notes: checkout failed after the deploy"
+    assert llm.requests == []
 
 
 async def test_out_that_is_a_file_exits_2(llm: FakeLLM, tmp_path: Path) -> None:
