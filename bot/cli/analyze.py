@@ -137,7 +137,7 @@ class CliRun:
         # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
             if self.observer is not None:
-                self.observer.close_incomplete(f"the run {state.value}: {cause}")
+                self.observer.close_incomplete(f"the run stopped here ({state.value}): {cause}")
         with contextlib.suppress(OutputError):
             self._write_record()
 

@@ -54,7 +54,7 @@ async def test_signal_mid_stream_leaves_marked_partial_report(
     assert last.startswith("error: interrupted by " + sig.name) and "fix:" in last
     report = (tmp_path / "report.md").read_text()
     assert "## Incident Timeline" in report and "Root Cause" not in report
-    assert report.rstrip().endswith(f"**Incomplete report:** the run interrupted: interrupted by {sig.name}")
+    assert report.rstrip().endswith(f"**Incomplete report:** the run stopped here (interrupted): interrupted by {sig.name}")
     run = run_record(tmp_path)
     assert run["status"] == "interrupted" and run["error"] == f"interrupted by {sig.name}"
     assert leftovers(tmp_path) == []
