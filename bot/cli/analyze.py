@@ -93,7 +93,7 @@ class CliRun:
         finally:
             self.guard.detach()
         self.guard.stopping = True
-        self.info.advance(RunState.DONE)
+        self._advance(RunState.DONE)
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
         return 0
@@ -114,7 +114,7 @@ class CliRun:
             raise interrupted from None
         finally:
             await pipeline.aclose()
-        self.info.advance(RunState.POSTING)
+        self._advance(RunState.POSTING)
         if result.audio is not None:
             self.out.write(AUDIO, result.audio.mp3)
             _say(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s")
@@ -132,14 +132,18 @@ class CliRun:
             state, cause = RunState.FAILED, str(exc)
         else:
             state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
-        if self.info.status not in TERMINAL:
-            self.info.advance(state, error=cause)
+        self._advance(state, error=cause)
         # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
             if self.observer is not None:
                 self.observer.close_incomplete(f"the run stopped here ({state.value}): {cause}")
         with contextlib.suppress(OutputError):
             self._write_record()
+
+    def _advance(self, state: RunState, error: str | None = None) -> None:
+        # The pipeline fills the same RunInfo and may already have ended it (e.g. failed on its own terms).
+        if self.info.status not in TERMINAL:
+            self.info.advance(state, error=error)
 
     def _write_record(self) -> None:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")

@@ -48,6 +48,20 @@ def test_logs_starting_with_a_bracket_are_text_not_broken_json(tmp_path: Path, f
     assert incident.source == "file" and incident.messages[0].text.startswith(first_line)
 
 
+def test_json_lines_logs_are_text_not_broken_json(tmp_path: Path) -> None:
+    lines = [{"level": "error", "ts": "2025-11-17T09:00:01Z", "msg": "checkout pool exhausted"},
+             {"level": "info", "ts": "2025-11-17T09:03:00Z", "msg": "rolled back v2.31"}]
+    (tmp_path / "app.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    incident = load_incident(str(tmp_path / "app.json"))
+    assert incident.source == "file" and "rolled back v2.31" in incident.messages[0].text
+
+
+def test_closed_stdin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(InputError, match="stdin is closed.* — fix: pipe the incident in"):
+        load_incident("-")
+
+
 def test_stray_control_characters_are_dropped_but_ansi_colours_and_tabs_kept(tmp_path: Path) -> None:
     line = b"\x1b[31mERROR\x1b[0m\tcheckout pool exhausted at 09:00\n"
     (tmp_path / "a.log").write_bytes(line * 30 + b"last line\x00\x07 of the log")

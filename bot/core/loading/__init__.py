@@ -24,18 +24,32 @@ def load_incident(path: str) -> Incident:
     """Load from a path or '-' (stdin). JSON is read as Slack data; anything else as plain text."""
     if path == "-":
         where, title = "stdin", "stdin"
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise InputError("stdin is closed, so there is no incident to read", "pipe the incident in, or pass a file path")
         data = _read_capped(sys.stdin.buffer, where)
     else:
         file = Path(path)
         where, title = file.name or path, file.stem or "incident"
         data = _read_file(file, path)
     text = decode_incident(data, where)
-    if _JSON_START.match(text.lstrip()) or (path.lower().endswith(".json") and text.strip()):
+    looks_json = _JSON_START.match(text.lstrip()) or (path.lower().endswith(".json") and text.strip())
+    if looks_json and not _is_json_lines(text):
         incident = _from_json(text, where, title)
     else:
         incident = incident_from_text(text, title=title, source="stdin" if path == "-" else "file")
     require_content(incident, where)
     return incident
+
+
+def _is_json_lines(text: str) -> bool:
+    """Structured logs (one JSON object per line) are text to analyse, not one broken JSON document."""
+    lines = [line for line in text.lstrip().splitlines()[:20] if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return all(isinstance(json.loads(line), dict) for line in lines)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _read_file(file: Path, path: str) -> bytes:
