@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    # Server messages and OS errors may span lines; scripts and humans read the error as one line.
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -39,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 
-            return asyncio.run(analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model))
+            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model)
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 
@@ -56,11 +61,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_app())
     except PostmortemError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        print("error: interrupted by SIGINT — fix: run the command again", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI promises a one-line cause on every failure
+    except Exception as exc:  # the CLI promises a one-line cause on every failure
         logging.getLogger("bot").debug("unexpected failure", exc_info=True)
-        print(f"error: unexpected {type(exc).__name__}: {exc} — fix: rerun with -v for details", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))} — fix: rerun with -v for details", file=sys.stderr)
         return 4

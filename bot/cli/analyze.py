@@ -1,64 +1,171 @@
-"""`python -m bot analyze`: one incident file → report.md, summary.mp3, run.json."""
+"""`python -m bot analyze`: one incident file → report.md, summary.mp3, run.json.
+
+The output folder is locked for the run and cleared of the previous run's files before anything else, and
+run.json is written at the start and again at the end whatever happens: its ``status`` is "done", "failed" or
+"interrupted", with the cause in ``error``. A report cut short by a failure or signal ends with a note saying so."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
 
-from bot.core.incident import load_incident
-from bot.core.observer import Stage
-from bot.core.pipeline import Pipeline
+from bot.cli.signals import Interrupted, SignalGuard
+from bot.core.incident import Incident, load_incident
+from bot.core.observer import Progress, Stage
+from bot.core.outputs import OutputDir, OutputError
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
+from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
-from bot.errors import InputError
+from bot.errors import InputError, PostmortemError
 from bot.settings import Settings, load_settings
+
+REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
+# A partial report whose closing note cannot be written (disk full) is renamed to this, which needs no room.
+INCOMPLETE = "report.incomplete.md"
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 class FileObserver:
-    """Prints one line per stage on stderr and appends each section to report.md as it completes."""
+    """Prints one line per stage on stderr; rewrites report.md (atomically) as each section completes."""
 
-    def __init__(self, out: Path, title: str, settings: Settings) -> None:
-        self.report = out / "report.md"
-        self.report.write_text(render_header(title, RunInfo(PROMPT_VERSION, settings.llm_model)), encoding="utf-8")
+    def __init__(self, out: OutputDir, title: str, info: RunInfo) -> None:
+        self.out = out
+        self.text = render_header(title, info)
+        self.started = False  # report.md exists only once the model has written a section
+        self.final = False
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
-        print(f"[{stage.value}] {detail}", file=sys.stderr, flush=True)
+        _say(f"[{stage.value}] {detail}")
 
-    async def on_tokens(self, tokens: int) -> None:
-        return None
+    async def on_progress(self, progress: Progress) -> None:
+        if progress.tick:  # the clock's beat: a slow model still shows it is writing
+            _say(f"[analysing] {progress.describe()}")
 
     async def on_section(self, section: Section) -> None:
-        with self.report.open("a", encoding="utf-8") as fh:
-            fh.write("\n" + section.markdown + "\n")
-        print(f"[section] {section.title}", file=sys.stderr, flush=True)
+        self.text += "\n" + section.markdown + "\n"
+        self.out.write(REPORT, self.text)
+        self.started = True
+        _say(f"[section] {section.title}")
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
-        self.report.write_text(report_markdown, encoding="utf-8")
+        self.text = report_markdown
+        self.out.write(REPORT, self.text)
+        self.started = self.final = True
+
+    def close_incomplete(self, reason: str) -> None:
+        """End a partial report with why it stops, so nobody mistakes it for a whole one."""
+        if self.started and not self.final:
+            self.text += f"\n---\n\n**Incomplete report:** {reason}\n"
+            try:
+                self.out.write(REPORT, self.text)
+            except OutputError:
+                self.out.rename(REPORT, INCOMPLETE)
 
 
-async def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
-    settings = load_settings(**({"llm_model": model} if model else {}))
-    incident = load_incident(input_path)
-    out_dir = Path(out)
+class CliRun:
+    """One `analyze` run against a locked output folder."""
+
+    def __init__(self, out: OutputDir, guard: SignalGuard, model: str | None) -> None:
+        self.out = out
+        self.guard = guard
+        # The model is refined once settings load; a bad setting still leaves a record naming what was asked for.
+        self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
+        self.observer: FileObserver | None = None
+
+    def execute(self, input_path: str, *, audio: bool, model: str | None) -> int:
+        self.info.advance(RunState.COLLECTING)
+        self._write_record()  # replaces the previous run's record at once
+        settings = load_settings(**({"llm_model": model} if model else {}))
+        self.info.model = settings.llm_model
+        if input_path == "-":
+            _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
+        incident = load_incident(input_path)
+        _say(f"[loaded] {len(incident.messages)} messages from {input_path}")
+        try:
+            asyncio.run(self._analyse(settings, incident, audio))
+        finally:
+            self.guard.detach()
+        self.guard.stopping = True
+        self._advance(RunState.DONE)
+        self._write_record()
+        _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        return 0
+
+    async def _analyse(self, settings: Settings, incident: Incident, audio: bool) -> None:
+        # Imported here: the LLM client (openai) takes ~1-2 s to import, and bad input should fail at once.
+        from bot.core.pipeline import Pipeline
+
+        self.guard.attach()
+        pipeline = Pipeline(settings)
+        self.observer = FileObserver(self.out, incident.title, self.info)
+        try:
+            result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info)
+        except asyncio.CancelledError:
+            interrupted = self.guard.interrupted()
+            if interrupted is None:
+                raise
+            raise interrupted from None
+        finally:
+            await pipeline.aclose()
+        self._advance(RunState.POSTING)
+        if result.audio is not None:
+            self.out.write(AUDIO, result.audio.mp3)
+            _say(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s")
+        elif self.info.audio_error:
+            _say(f"[audio] not made: {self.info.audio_error}")
+
+    def fail(self, exc: BaseException) -> None:
+        """Record why the run stopped: run.json always ends in a terminal or interrupted state."""
+        self.guard.stopping = True
+        if isinstance(exc, Interrupted):
+            state, cause = RunState.INTERRUPTED, f"interrupted by {exc.signal_name}"
+        elif isinstance(exc, KeyboardInterrupt):
+            state, cause = RunState.INTERRUPTED, "interrupted by SIGINT"
+        elif isinstance(exc, PostmortemError):
+            state, cause = RunState.FAILED, str(exc)
+        else:
+            state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
+        self._advance(state, error=cause)
+        # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
+        with contextlib.suppress(OutputError):
+            if self.observer is not None:
+                self.observer.close_incomplete(f"the run stopped here ({state.value}): {cause}")
+        with contextlib.suppress(OutputError):
+            self._write_record()
+
+    def _advance(self, state: RunState, error: str | None = None) -> None:
+        # The pipeline fills the same RunInfo and may already have ended it (e.g. failed on its own terms).
+        if self.info.status not in TERMINAL:
+            self.info.advance(state, error=error)
+
+    def _write_record(self) -> None:
+        self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
+
+
+def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
+    names = (REPORT, INCOMPLETE, AUDIO, RECORD)
+    # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
+    if input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}:
+        raise InputError(
+            f"the input {input_path} is one of this run's outputs and would be replaced",
+            "copy it elsewhere first, or pass a different --out folder",
+        )
+    guard = SignalGuard()
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder {out}: {exc.strerror}", "pass a writable --out folder") from None
-    print(f"[loaded] {len(incident.messages)} messages from {input_path}", file=sys.stderr, flush=True)
-    pipeline = Pipeline(settings)
-    try:
-        observer = FileObserver(out_dir, incident.title, settings)
-        result = await pipeline.run(incident, observer, narrate=audio)
+        with OutputDir(Path(out), names) as folder:
+            run = CliRun(folder, guard, model)
+            try:
+                return run.execute(input_path, audio=audio, model=model)
+            except BaseException as exc:
+                run.fail(exc)
+                raise
     finally:
-        await pipeline.aclose()
-    if result.audio is not None:
-        (out_dir / "summary.mp3").write_bytes(result.audio.mp3)
-        print(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s", file=sys.stderr)
-    elif result.info.audio_error:
-        print(f"[audio] not made: {result.info.audio_error}", file=sys.stderr)
-    (out_dir / "run.json").write_text(json.dumps(result.info.to_dict(), indent=2) + "\n", encoding="utf-8")
-    print(f"[done] wrote {out_dir / 'report.md'}, run.json" + (", summary.mp3" if result.audio else ""), file=sys.stderr)
-    return 0
+        guard.restore()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 from bot.errors import InputError
 
@@ -29,7 +26,7 @@ class Message:
 
     @property
     def iso_ts(self) -> str | None:
-        return self.ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
+        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
 
     def full_text(self) -> str:
         """Message text plus attached text, as one block."""
@@ -71,11 +68,12 @@ def render_incident(incident: Incident) -> str:
 
 
 def ts_from_slack(ts: str | float | None) -> datetime | None:
-    if ts in (None, ""):
-        return None
+    """A Slack ``ts`` as UTC, or None when missing or not a usable timestamp ("1e400", "abc")."""
+    from bot.core.slack_shape import parse_slack_ts
+
     try:
-        return datetime.fromtimestamp(float(ts), tz=timezone.utc)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return parse_slack_ts(ts)
+    except ValueError:
         return None
 
 
@@ -87,28 +85,7 @@ def incident_from_text(text: str, *, title: str = "incident", source: str = "tex
 
 
 def load_incident(path: str) -> Incident:
-    """Load from a path or '-' (stdin). JSON is read as Slack data; anything else as plain text."""
-    from bot.core.slack_json import incident_from_slack_json
+    """Load from a path or '-' (stdin): Slack JSON or text in any common encoding; see bot.core.loading."""
+    from bot.core.loading import load_incident as load
 
-    if path == "-":
-        raw, title = sys.stdin.read(), "stdin"
-    else:
-        file = Path(path)
-        if not file.is_file():
-            raise InputError(f"no such incident file: {path}", "give the path of a text, log or Slack JSON file, or '-' for stdin")
-        try:
-            raw = file.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}", "check the file's permissions") from None
-        title = file.stem
-    stripped = raw.lstrip()
-    if stripped[:1] in ("{", "["):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{path} looks like JSON but does not parse (line {exc.lineno}: {exc.msg})",
-                "fix the JSON, or save the incident as plain text",
-            ) from None
-        return incident_from_slack_json(data, title=title)
-    return incident_from_text(raw, title=title, source="file" if path != "-" else "stdin")
+    return load(path)

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import os
-import sys
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import mutagen.mp3
 import pytest
 
 from bot.core.prompt import PROMPT_VERSION
+from tests.e2e.cli_helpers import SAMPLE, cli_llm, llm_env, run_cli, run_record
 from tests.fakes.fake_llm import FakeLLM, empty, status, unused_base_url
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "bot" / "samples" / "checkout-incident.json"
-
-
-@dataclass
-class Outcome:
-    code: int
-    stderr: str
-
-
-async def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> Outcome:
-    """Async subprocess, so the in-process fake servers keep serving while the CLI runs."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "analyze", *args,
-        cwd=ROOT, env={**os.environ, **(env or {})},
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await proc.communicate(stdin)
-    return Outcome(proc.returncode or 0, err.decode())
-
-
-def llm_env(llm_url: str, **extra: str) -> dict[str, str]:
-    return {"LLM_BASE_URL": llm_url, "LLM_MODEL": "llama3.1:8b", "LLM_TIMEOUT_S": "20", **extra}
 
 
 @pytest.fixture
-async def llm() -> FakeLLM:
-    async with FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192) as fake:
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with cli_llm() as fake:
         yield fake
 
 
@@ -61,6 +35,7 @@ async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, t
     assert mutagen.mp3.MP3(io.BytesIO(mp3)).info.length > 30  # a ~170-word summary
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["prompt_version"] == PROMPT_VERSION and run["tts_engine"] == "piper"
+    assert run["status"] == "done" and run["error"] is None
     assert len(run["sections_found"]) == 6 and run["missing_sections"] == []
     assert run["redactions"].get("url-credentials", 0) + run["redactions"].get("password", 0) >= 1
     assert {"prepare", "analyse", "narrate"} <= set(run["timings"])
@@ -104,12 +79,18 @@ async def test_bad_input_exits_2_with_cause_and_fix(llm: FakeLLM, tmp_path: Path
     assert out.code == 2, out.stderr
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and needle in last and "fix:" in last
+    run = run_record(tmp_path / "out")
+    assert run["status"] == "failed" and needle in run["error"]
+    assert llm.chat_requests == []
 
 
 async def test_unreachable_llm_exits_3(tmp_path: Path) -> None:
     out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(unused_base_url()))
     assert out.code == 3
     assert "ollama serve" in out.stderr.strip().splitlines()[-1]
+    run = run_record(tmp_path)
+    assert run["status"] == "failed" and "ollama serve" in run["error"]
+    assert not (tmp_path / "report.md").exists()  # nothing was written, so no report pretends otherwise
 
 
 async def test_model_not_pulled_exits_3(llm: FakeLLM, tmp_path: Path) -> None:
@@ -123,6 +104,7 @@ async def test_empty_model_output_exits_4(llm: FakeLLM, tmp_path: Path) -> None:
     out = await run_cli(str(SAMPLE), "--out", str(tmp_path), "--no-audio", env=llm_env(llm.base_url))
     assert out.code == 4
     assert out.stderr.strip().splitlines()[-1].startswith("error:")
+    assert run_record(tmp_path)["status"] == "failed"
 
 
 async def test_server_error_exits_3_with_servers_message(llm: FakeLLM, tmp_path: Path) -> None:
