@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from bot.core.incident import Incident, render_incident
 from bot.core.llm import LLMClient, ModelInfo
+from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
@@ -58,6 +59,8 @@ class Pipeline:
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
         info = info if info is not None else self.new_info()
+        # A thread of emoji and links would still get a confident six-section answer: refuse it before the model.
+        require_content(incident, "the incident" if incident.source.startswith("slack") else incident.title)
         info.advance(RunState.ANALYSING)
         info.message_count = len(incident.messages)
         info.unread_files = list(incident.unread_files)

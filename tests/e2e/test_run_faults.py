@@ -126,3 +126,18 @@ async def test_failed_run_triggered_again_resumes_without_posting_sections_twice
     assert sum("Postmortem done" in t for t in bot_texts(stack, stack.channel, root)) == 1
     mp3_in_thread(stack, root)
     assert len(stack.llm.chat_requests) == 1  # the saved report was reused: the model was not asked again
+
+
+@pytest.mark.parametrize("replies", [
+    [":fire:", ":eyes: :eyes:", "+1"],
+    ["https://status.example.com/incidents/123", "<https://grafana.example.com/d/abc|dashboard>"],
+])
+async def test_thread_without_incident_content_is_refused_before_the_model(stack: Stack, replies: list[str]) -> None:
+    root = stack.slack.post(stack.channel, stack.alice, ":rotating_light:")
+    for reply in replies:
+        stack.slack.post(stack.channel, stack.bob, reply, thread_ts=root)
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.slack.wait_for(lambda s: "x" in s.reactions_on(stack.channel, root))
+    assert any("no incident content" in t for t in bot_texts(stack, stack.channel, root))
+    assert stack.llm.chat_requests == [] and stack.sections_in(root) == []
+    not_stuck(stack, root)
