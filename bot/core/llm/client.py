@@ -207,10 +207,10 @@ class LLMClient:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
+            bearer = {"Authorization": f"Bearer {self._settings.llm_api_key.get_secret_value()}"}
             self._http = aiohttp.ClientSession(
-                auth=self._endpoint.auth,
-                # Same host as LLM_BASE_URL, so the key leaks nothing; basic auth (if any) replaces it.
-                headers=None if self._endpoint.auth else {"Authorization": f"Bearer {self._settings.llm_api_key.get_secret_value()}"},
+                # Same host as LLM_BASE_URL, so the key leaks nothing; basic credentials (if any) replace it.
+                headers=self._endpoint.auth_header() or bearer,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(CONNECT_TIMEOUT_S, self._settings.llm_timeout_s)),
             )
         return self._http

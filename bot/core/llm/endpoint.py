@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import aiohttp
 from yarl import URL
 
 from bot.errors import ConfigError
@@ -19,7 +18,8 @@ class Endpoint:
     base_url: str  # the /v1 URL without credentials
     root: str  # the server root: Ollama's native API, llama.cpp's /props and /tokenize live here
     shown: str  # for messages and logs: never the password
-    auth: aiohttp.BasicAuth | None  # from user:pass@ in LLM_BASE_URL (a basic-auth proxy in front of the server)
+    # (user, password) from user:pass@ in LLM_BASE_URL, for a basic-auth proxy in front of the server; never shown.
+    credentials: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def guessed_backend(self) -> str:
@@ -27,10 +27,10 @@ class Endpoint:
         return _PORT_BACKENDS.get(URL(self.base_url).port or 0, "generic")
 
     def auth_header(self) -> dict[str, str]:
-        """The Authorization header for clients that take headers rather than aiohttp.BasicAuth (the openai SDK)."""
-        if self.auth is None:
+        """The basic Authorization header for both HTTP clients, or {} without credentials."""
+        if self.credentials is None:
             return {}
-        token = base64.b64encode(f"{self.auth.login}:{self.auth.password}".encode()).decode()
+        token = base64.b64encode(":".join(self.credentials).encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
 
@@ -48,7 +48,7 @@ def parse_endpoint(base_url: str) -> Endpoint:
             "LLM_BASE_URL is not an http(s) URL",
             "set LLM_BASE_URL to the server's OpenAI-compatible URL, e.g. http://localhost:11434/v1",
         )
-    auth = aiohttp.BasicAuth(url.user or "", url.password or "") if url.user or url.password else None
+    credentials = (url.user or "", url.password or "") if url.user or url.password else None
     bare = str(url.with_user(None))
     shown = str(url.with_password(None)) if url.user else bare
-    return Endpoint(base_url=bare, root=server_root(bare), shown=shown, auth=auth)
+    return Endpoint(base_url=bare, root=server_root(bare), shown=shown, credentials=credentials)

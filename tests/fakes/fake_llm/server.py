@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import time
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
 
 from bot.core.llm.ollama import ollama_name
@@ -146,11 +146,8 @@ class FakeLLM:
         self.requests.append(RecordedRequest(request.method, request.path, decoded))
         request[BODY] = decoded
         if self.basic_auth is not None:
-            try:
-                got = aiohttp.BasicAuth.decode(request.headers.get("Authorization", ""))
-            except ValueError:
-                got = None
-            if got is None or (got.login, got.password) != self.basic_auth:
+            expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
+            if request.headers.get("Authorization") != expected:
                 return web.Response(status=401, text="401 Authorization Required")
         return await handler(request)
 
