@@ -29,6 +29,8 @@ def _role_length(rest: str, final: bool) -> int | None:
             after = rest[len(role) : len(role) + 1]
             if not after and not final:
                 return None
+            if after.isalnum() or after == "_":  # "users": a word that starts like a role is text
+                return 0
             return len(role) + (after == "\n")
         if role.startswith(rest) and not final:  # a strict prefix, including the empty string
             return None
