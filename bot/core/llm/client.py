@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from bot.core.llm.retry import Sleep, with_retries
 from bot.core.llm.sink import OnText, Sink, Target
 from bot.errors import EmptyOutput
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Connecting is instant on a healthy host; a blackholed one should fail fast rather than after LLM_TIMEOUT_S.
 CONNECT_TIMEOUT_S = 10.0
@@ -72,12 +75,21 @@ class LLMClient:
         await self.aclose()
 
     @property
+    def shown_url(self) -> str:
+        """LLM_BASE_URL as it may be printed: without the password."""
+        return self._endpoint.shown
+
+    @property
     def backend(self) -> str:
         return self.model_info.backend if self.model_info else self._endpoint.guessed_backend
 
     async def preflight(self) -> ModelInfo:
         """Check the server and model before any work; remembers what it learnt for ``stream()``."""
         self.model_info = await probe(self._session(), self._endpoint, self._settings)
+        log.debug(
+            "LLM preflight: %s at %s, model %s, context %d (%s)", self.model_info.backend, self._endpoint.shown,
+            self.model_info.model, self.model_info.context_tokens, self.model_info.context_source,
+        )
         return self.model_info
 
     async def warm_up(self) -> None:
@@ -147,6 +159,10 @@ class LLMClient:
                     think=settings.llm_think if info.thinking else None,
                 )
                 url = f"{self._endpoint.root}/api/chat"
+                log.debug(
+                    "ollama /api/chat at %s: num_ctx=%d for a %d-char prompt and %d answer tokens (ceiling %d, loaded %s)",
+                    self._endpoint.shown, num_ctx, prompt_chars, max_tokens, info.context_tokens, info.loaded_context,
+                )
                 result = await self._retrying(lambda sink, res: stream_ollama(self._session(), url, body, sink, res, self._target()), on_text)
                 info.loaded_context = num_ctx
                 result.context_tokens = num_ctx
