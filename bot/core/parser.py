@@ -40,7 +40,7 @@ HEADING_ALIASES: dict[SectionId, tuple[str, ...]] = {
 # Words that may decorate a heading without counting as "extra": canonical titles use some of them
 # ("Root Cause Determination"), and models add others ("Section 6", "Incident Timeline").
 _FILLER = frozenset(
-    "a an and the of for to in on our with incident section part word analysis determination detail".split()
+    ["a", "an", "and", "the", "of", "for", "to", "in", "on", "our", "with", "incident", "section", "part", "word", "analysis", "determination", "detail"]
 )
 
 # How many unexplained words each heading form may carry. A markdown heading is unambiguous, so it may

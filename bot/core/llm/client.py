@@ -118,7 +118,7 @@ class LLMClient:
             return None
         try:
             answer = await get_json(self._session(), "POST", f"{self._endpoint.root}/tokenize", body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             return None
         if not isinstance(answer, dict):
             return None
@@ -147,39 +147,57 @@ class LLMClient:
         settings = self._settings
         temperature = settings.llm_temperature if temperature is None else temperature
         max_tokens = settings.llm_max_tokens if max_tokens is None else max_tokens
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         prompt_chars = len(system) + len(user)
         info = self.model_info or await self.preflight()
         async with self._slots:
             if info.backend == "ollama":
-                num_ctx = size_num_ctx(prompt_chars, max_tokens, info.context_tokens, info.loaded_context)
-                body = chat_body(
-                    settings.llm_model, messages, temperature=temperature, max_tokens=max_tokens, num_ctx=num_ctx,
-                    keep_alive=keep_alive_value(settings.llm_keep_alive),
-                    think=settings.llm_think if info.thinking else None,
-                )
-                url = f"{self._endpoint.root}/api/chat"
-                log.debug(
-                    "ollama /api/chat at %s: num_ctx=%d for a %d-char prompt and %d answer tokens (ceiling %d, loaded %s)",
-                    self._endpoint.shown, num_ctx, prompt_chars, max_tokens, info.context_tokens, info.loaded_context,
-                )
-                result = await self._retrying(lambda sink, res: stream_ollama(self._session(), url, body, sink, res, self._target()), on_text)
-                info.loaded_context = num_ctx
-                result.context_tokens = num_ctx
+                result = await self._stream_native(info, system, user, on_text, temperature, max_tokens)
             else:
                 params = request_params(settings.llm_model, system, user, temperature=temperature, max_tokens=max_tokens)
-                target = self._target()
-                result = await self._retrying(
-                    lambda sink, res: stream_openai(self._openai, params, sink, res, target, settings.llm_timeout_s), on_text
-                )
+                target, timeout_s = self._target(), settings.llm_timeout_s
+
+                async def transport(sink: Sink, res: StreamResult) -> None:
+                    await stream_openai(self._openai, params, sink, res, target, timeout_s)
+
+                result = await self._retrying(transport, on_text)
                 result.context_tokens = context_tokens or info.context_tokens
         if not result.text.strip():
             raise EmptyOutput(
                 f"the model {settings.llm_model} answered with no text",
                 "try again; if it persists, try the model directly on the server or change LLM_MODEL",
             )
-        result.truncated_warning = truncation_warning(result.prompt_tokens, result.context_tokens, self.backend)
+        result.truncated_warning = truncation_warning(
+            result.prompt_tokens, result.context_tokens or info.context_tokens, self.backend
+        )
         result.warnings = answer_warnings(result, backend=self.backend, prompt_chars=prompt_chars, max_tokens=max_tokens)
+        return result
+
+    async def _stream_native(
+        self, info: ModelInfo, system: str, user: str, on_text: OnText | None, temperature: float, max_tokens: int
+    ) -> StreamResult:
+        """Ollama's /api/chat with num_ctx sized for this request (see ``size_num_ctx``)."""
+        settings = self._settings
+        num_ctx = size_num_ctx(len(system) + len(user), max_tokens, info.context_tokens, info.loaded_context)
+        body = chat_body(
+            settings.llm_model,
+            [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            temperature=temperature,
+            max_tokens=max_tokens,
+            num_ctx=num_ctx,
+            keep_alive=keep_alive_value(settings.llm_keep_alive),
+            think=settings.llm_think if info.thinking else None,
+        )
+        url, session, target = f"{self._endpoint.root}/api/chat", self._session(), self._target()
+        log.debug(
+            "ollama /api/chat at %s: num_ctx=%d for %d prompt chars + %d answer tokens (ceiling %d, loaded %s)",
+            self._endpoint.shown, num_ctx, len(system) + len(user), max_tokens, info.context_tokens, info.loaded_context,
+        )
+
+        async def transport(sink: Sink, res: StreamResult) -> None:
+            await stream_ollama(session, url, body, sink, res, target)
+
+        result = await self._retrying(transport, on_text)
+        info.loaded_context = result.context_tokens = num_ctx
         return result
 
     async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -26,7 +25,7 @@ async def probe(session: aiohttp.ClientSession, endpoint: Endpoint, settings: Se
             return await probe_ollama(session, endpoint.root, settings, tags)
         props = await get_json(session, "GET", f"{endpoint.root}/props")
         models = await get_json(session, "GET", f"{endpoint.base_url}/models")
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+    except (TimeoutError, aiohttp.ClientError, OSError):
         raise unreachable(endpoint.shown, endpoint.guessed_backend) from None
     return _openai_compatible(settings, props, _model_entries(models))
 

@@ -37,7 +37,7 @@ class Endpoint:
 def server_root(base_url: str) -> str:
     """http://host:11434/v1/ → http://host:11434 (Ollama's native API lives beside /v1, not under it)."""
     root = base_url.rstrip("/")
-    return root[: -len("/v1")] if root.endswith("/v1") else root
+    return root.removesuffix("/v1")
 
 
 def parse_endpoint(base_url: str) -> Endpoint:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.errors import LLMBusy, LLMTimeout, LLMUnavailable, ModelNotFound, PostmortemError
+from bot.errors import (
+    LLMBusy,
+    LLMTimeout,
+    LLMUnavailable,
+    ModelNotFound,
+    PostmortemError,
+)
 
 # Statuses worth waiting out: Ollama answers 503 when its queue is full; 429 is the same idea elsewhere.
 RETRYABLE_STATUSES = frozenset({429, 503})
@@ -125,7 +131,7 @@ def mid_answer_error(detail: str, backend: str) -> LLMUnavailable:
 # vLLM: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens ...".
 _LLAMA_CPP_OVER = re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)")
 _VLLM_OVER = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+) tokens", re.DOTALL)
-_OVER_CONTEXT = re.compile(r"exceeds the available context size|context length|context size|too many tokens", re.I)
+_OVER_CONTEXT = re.compile(r"exceeds the available context size|context length|context size|too many tokens", re.IGNORECASE)
 
 
 def context_exceeded(detail: str, body: object, backend: str) -> ContextExceeded | None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import aiohttp
 
-from bot.core.llm.errors import RETRYABLE_STATUSES, dropped, malformed_stream, mid_answer_error, server_message, status_error, unreachable
+from bot.core.llm.errors import (
+    RETRYABLE_STATUSES,
+    dropped,
+    malformed_stream,
+    mid_answer_error,
+    server_message,
+    status_error,
+    unreachable,
+)
 from bot.core.llm.models import StreamResult
 from bot.core.llm.retry import RetryableStatus, retry_after
 from bot.core.llm.sink import Sink, Target
@@ -105,5 +112,5 @@ async def warm_up_ollama(session: aiohttp.ClientSession, url: str, body: dict[st
                     return
                 raise error
             await resp.read()
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+    except (TimeoutError, aiohttp.ClientError, OSError):
         raise unreachable(target.shown_url, target.backend) from None

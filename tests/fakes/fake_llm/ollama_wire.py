@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.core.llm.ollama import ollama_name
-from tests.fakes.fake_llm.replies import BODY, Reply, count_tokens, prompt_tokens, status_message
+from tests.fakes.fake_llm.replies import (
+    BODY,
+    Reply,
+    count_tokens,
+    prompt_tokens,
+    status_message,
+)
 
 if TYPE_CHECKING:
     from tests.fakes.fake_llm.server import FakeLLM
@@ -41,7 +47,8 @@ async def _v1_models(fake: FakeLLM, _: web.Request) -> web.Response:
 
 
 async def _show(fake: FakeLLM, request: web.Request) -> web.Response:
-    body = request[BODY] or {}
+    raw = request[BODY]
+    body: dict[str, object] = raw if isinstance(raw, dict) else {}
     name = str(body.get("model") or body.get("name") or "")
     if ollama_name(name) not in fake.models:
         return web.json_response({"error": f"model '{name}' not found"}, status=404)
@@ -58,7 +65,7 @@ async def _ps(fake: FakeLLM, _: web.Request) -> web.Response:
 
 
 def _line(model: str, **fields: Any) -> bytes:
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     return (json.dumps({"model": model, "created_at": now, **fields}) + "\n").encode()
 
 

@@ -48,7 +48,8 @@ async def _models(fake: FakeLLM, _: web.Request) -> web.Response:
 
 
 async def _tokenize(fake: FakeLLM, request: web.Request) -> web.Response:
-    body = request[BODY] if isinstance(request[BODY], dict) else {}
+    raw = request[BODY]
+    body: dict[str, object] = raw if isinstance(raw, dict) else {}
     if fake.flavor == "llama.cpp":
         n = count_tokens(str(body.get("content", "")))
         return web.json_response({"tokens": list(range(n))})
