@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+
 import pytest
 
 from bot.core.llm.endpoint import parse_endpoint, server_root
@@ -153,11 +156,15 @@ async def test_basic_auth_in_the_url_reaches_the_server_and_is_never_shown(fake_
     assert "s3cret" not in str(info.value)
 
 
-async def test_basic_auth_reaches_an_openai_compatible_server(fake_of, client_for):
-    llm = await fake_of("llama.cpp", model="m.gguf", basic_auth=("bot", "pw"))
-    client = client_for(llm.url.replace("http://", "http://bot:pw@") + "/v1", llm_model="m.gguf")
+async def test_basic_auth_reaches_an_openai_compatible_server(fake_of, client_for, caplog):
+    caplog.set_level(logging.DEBUG)
+    llm = await fake_of("llama.cpp", model="m.gguf", basic_auth=("bot", "pw-hunter2"))
+    client = client_for(llm.url.replace("http://", "http://bot:pw-hunter2@") + "/v1", llm_model="m.gguf")
     assert (await client.preflight()).context_source == "llama.cpp /props n_ctx"
     assert (await client.stream("s", "u")).text  # the openai SDK sends the same credentials
+    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert caplog.records and "pw-hunter2" not in logged
+    assert base64.b64encode(b"bot:pw-hunter2").decode() not in logged
 
 
 async def test_password_is_not_in_unreachable_errors(client_for):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.llm import truncation_warning
 from bot.errors import EmptyOutput, LLMBusy, LLMTimeout, LLMUnavailable, ModelNotFound
-from tests.fakes.fake_llm import FakeLLM, empty, invalid_json, stall, status, text
+from tests.fakes.fake_llm import FakeLLM, cut, empty, invalid_json, stall, status, text
 from tests.fakes.sample_reports import sample_report
 
 FLAVORS = ["ollama", "llama.cpp"]
@@ -200,6 +200,13 @@ async def test_empty_output(served, client_for, reply):
     with pytest.raises(EmptyOutput) as info:
         await client_for(served.base_url).stream("s", "u")
     assert "ollama" not in (info.value.fix or "")
+
+
+async def test_all_tokens_spent_without_text_names_the_token_limit(served, client_for):
+    served.script(cut(""))
+    with pytest.raises(EmptyOutput) as info:
+        await client_for(served.base_url).stream("s", "u")
+    assert "all 2048 answer tokens" in info.value.message and "LLM_MAX_TOKENS" in (info.value.fix or "")
 
 
 async def test_invalid_json_in_stream(served, client_for):
