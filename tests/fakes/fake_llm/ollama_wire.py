@@ -29,7 +29,6 @@ def add_routes(app: web.Application, fake: FakeLLM) -> None:
     app.router.add_get("/api/tags", partial(_tags, fake))
     app.router.add_post("/api/show", partial(_show, fake))
     app.router.add_get("/api/ps", partial(_ps, fake))
-    app.router.add_post("/api/chat", partial(chat, fake))
     app.router.add_get("/v1/models", partial(_v1_models, fake))
 
 

@@ -9,7 +9,6 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 from aiohttp import web
@@ -120,7 +119,11 @@ class FakeLLM:
 
     async def __aenter__(self) -> FakeLLM:
         app = web.Application(middlewares=[self._record])
-        app.router.add_post("/v1/chat/completions", partial(openai_wire.chat, self))
+        # Bound at start so a wrapper assigned to ``_chat`` beforehand (bench/harness.py's probe) sees every chat.
+        chat = self._chat
+        app.router.add_post("/v1/chat/completions", chat)
+        if self.flavor == "ollama":
+            app.router.add_post("/api/chat", chat)
         if self.flavor == "ollama":
             ollama_wire.add_routes(app, self)
         else:
@@ -135,6 +138,12 @@ class FakeLLM:
         self.closing.set()  # releases stalled streams so shutdown does not wait on them
         assert self._runner is not None
         await self._runner.cleanup()
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        """Both chat endpoints, one handler: the OpenAI one, and Ollama's native one when playing Ollama."""
+        if request.path == "/api/chat":
+            return await ollama_wire.chat(self, request)
+        return await openai_wire.chat(self, request)
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
