@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.llm.probe_http import positive_int
 from bot.errors import (
     LLMBusy,
     LLMTimeout,
@@ -145,8 +146,8 @@ def context_exceeded(detail: str, body: object, backend: str) -> ContextExceeded
         context, prompt = int(m.group(1)), int(m.group(2))
     inner = body.get("error", body) if isinstance(body, dict) else None
     if isinstance(inner, dict):  # newer llama-server adds the numbers as fields
-        prompt = _int(inner.get("n_prompt_tokens"), prompt)
-        context = _int(inner.get("n_ctx"), context)
+        prompt = positive_int(inner.get("n_prompt_tokens")) or prompt
+        context = positive_int(inner.get("n_ctx")) or context
     numbers = f" ({prompt} tokens for a context of {context})" if prompt and context else ""
     return ContextExceeded(
         f"the prompt is longer than the LLM server's context{numbers}",
@@ -154,10 +155,6 @@ def context_exceeded(detail: str, body: object, backend: str) -> ContextExceeded
         prompt_tokens=prompt,
         context_tokens=context,
     )
-
-
-def _int(value: object, default: int | None) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 def status_error(status: int, detail: str, body: object, *, model: str, shown_url: str, backend: str) -> PostmortemError:
