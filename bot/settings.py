@@ -34,10 +34,16 @@ class Settings(BaseSettings):
     llm_model: str = "llama3.1:8b"
     llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(2048, ge=256)
-    # None = ask Ollama's /api/show, else 4096.
+    # None = what the server reports (Ollama: up to LLM_MAX_CONTEXT_TOKENS; llama.cpp /props; vLLM), else 4096.
     llm_context_tokens: int | None = Field(None, ge=1024)
     llm_timeout_s: float = Field(300.0, gt=0)
     llm_concurrency: int = Field(1, ge=1, le=16)
+    # LLM model servers (issue 12). The memory knob: Ollama's num_ctx is sized per run up to this.
+    llm_max_context_tokens: int = Field(16384, ge=2048)
+    # Ollama keeps the model loaded this long after a run: a Go duration ("30m", "2h"), seconds, or -1 = forever.
+    llm_keep_alive: str = Field("30m", pattern=r"^\s*(-?\d+|(\d+(\.\d+)?(ms|s|m|h))+)\s*$")
+    # Thinking models (Ollama): False sends think=false, a much faster answer; True lets them think (trace kept out).
+    llm_think: bool = False
 
     # TTS
     tts_engine: Literal["auto", "edge", "piper", "none"] = "auto"

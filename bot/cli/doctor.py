@@ -51,8 +51,14 @@ async def check_llm(settings: Settings) -> bool:
         return line(False, "llm", str(exc))
     finally:
         await llm.aclose()
-    ok = line(True, "llm", f"{info.backend} at {settings.llm_base_url}, model {info.model} available")
-    ok &= line(True, "context", f"{info.context_tokens} tokens (LLM_MAX_TOKENS={settings.llm_max_tokens} of them for the answer)")
+    served = f" (the server calls it {info.server_model})" if info.server_model and info.server_model != info.model else ""
+    ok = line(True, "llm", f"{info.backend} at {llm.shown_url}, model {info.model} available{served}")
+    ok &= line(
+        True,
+        "context",
+        f"{info.context_tokens} tokens, from {info.context_source} "
+        f"(LLM_MAX_TOKENS={settings.llm_max_tokens} of them for the answer)",
+    )
     for warning in info.warnings:
         line(True, "context note", warning)
     return ok

@@ -15,21 +15,32 @@ from bot.core.sections import SECTION_TITLES, Section, SectionId
 
 RAW_TITLE = "Postmortem (unstructured model output)"
 
-_SYNONYMS: dict[SectionId, tuple[str, ...]] = {
-    SectionId.TIMELINE: ("timeline", "blast radius", "impact"),
-    SectionId.GAPS: ("testing gap", "test gap", "gap analysis", "gap"),
-    SectionId.ROOT_CAUSE: ("root cause", "primary root cause", "root cause analysis"),
-    SectionId.PREVENTION: ("prevention", "validation strategy", "prevention strategy", "action items"),
-    SectionId.TEST_SUITE: ("recommended tests", "test suite", "tests to add"),
+# Other names models give the sections, as data: extend this table, not the matching code. The canonical title
+# always matches too. The longest match wins, so "Incident Summary" is the Timeline, a bare "Summary" the audio.
+HEADING_ALIASES: dict[SectionId, tuple[str, ...]] = {
+    SectionId.TIMELINE: ("timeline", "blast radius", "impact", "incident summary", "what happened"),
+    SectionId.GAPS: (
+        "testing gap", "test gap", "gap analysis", "gap", "what testing missed", "test coverage gap", "coverage gap",
+    ),
+    SectionId.ROOT_CAUSE: (
+        "root cause", "primary root cause", "root cause analysis", "investigation", "contributing factors",
+        "five whys", "5 whys",
+    ),
+    SectionId.PREVENTION: (
+        "prevention", "validation strategy", "prevention strategy", "prevention plan", "action items",
+        "remediation", "corrective actions", "follow up actions",
+    ),
+    SectionId.TEST_SUITE: ("recommended tests", "test suite", "tests to add", "test plan", "new tests", "test cases"),
     SectionId.AUDIO_SUMMARY: (
-        "audio summary", "voice summary", "AudioSummary", "spoken summary", "executive summary", "tl dr", "tldr", "summary",
+        "audio summary", "voice summary", "AudioSummary", "spoken summary", "executive summary", "tl dr", "tldr",
+        "summary", "narration", "audio script",
     ),
 }
 
 # Words that may decorate a heading without counting as "extra": canonical titles use some of them
 # ("Root Cause Determination"), and models add others ("Section 6", "Incident Timeline").
 _FILLER = frozenset(
-    "a an and the of for to in on our with incident section part word analysis determination detail".split()
+    ["a", "an", "and", "the", "of", "for", "to", "in", "on", "our", "with", "incident", "section", "part", "word", "analysis", "determination", "detail"]
 )
 
 # How many unexplained words each heading form may carry. A markdown heading is unambiguous, so it may
@@ -43,6 +54,8 @@ _NUMBER_RE = re.compile(r"^(?:\d+\s*[.):]|section\s+\d+\s*[:.)\-–—]?)\s*", r
 _BOLD_RE = re.compile(r"(\*{1,3}|_{1,3})(.+?)\1\s*:?")
 _PARENS_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})")
+# Info strings of a fence wrapped around the whole answer ("```markdown ... ```"): its content is the document.
+_WRAPPER_LANGS = frozenset({"markdown", "md"})
 _RULE_RE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|={3,}")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 
@@ -58,7 +71,7 @@ def _words(text: str) -> list[str]:
 
 
 _PHRASES: dict[SectionId, list[tuple[str, ...]]] = {
-    sid: [tuple(_words(p)) for p in (SECTION_TITLES[sid], *phrases)] for sid, phrases in _SYNONYMS.items()
+    sid: [tuple(_words(p)) for p in (SECTION_TITLES[sid], *phrases)] for sid, phrases in HEADING_ALIASES.items()
 }
 
 
@@ -142,6 +155,7 @@ class StreamingSectionParser:
         self._in_think = False
         self._line = ""  # partial line: only complete lines are classified
         self._fence: str | None = None
+        self._wrapper: str | None = None  # the fence the whole answer is wrapped in, while it is open
         self._current: SectionId | None = None
         self._started = False
         self._body: list[str] = []
@@ -199,7 +213,7 @@ class StreamingSectionParser:
                     out.append(text[:stray])
                 else:
                     out.clear()
-                    self._preamble, self._line, self._fence = [], "", None
+                    self._preamble, self._line, self._fence, self._wrapper = [], "", None, None
                 text = text[stray + len(_THINK_CLOSE) :]
                 continue
             if at == -1:
@@ -225,11 +239,17 @@ class StreamingSectionParser:
     def _take_line(self, line: str) -> None:
         stripped = line.strip()
         if self._fence:
-            if re.fullmatch(re.escape(self._fence[0]) + "{%d,}" % len(self._fence), stripped):
+            if _closes(self._fence, stripped):
                 self._fence = None
             self._append(line)
             return
+        if self._wrapper and _closes(self._wrapper, stripped):
+            self._wrapper = None  # the end of the fence around the whole answer: not part of any section
+            return
         if fence := _FENCE_RE.match(stripped):
+            if self._opens_wrapper(fence.group(1), stripped):
+                self._wrapper = fence.group(1)
+                return
             self._fence = fence.group(1)
             self._append(line)
             return
@@ -243,12 +263,25 @@ class StreamingSectionParser:
         self._started, self._current, self._body = True, sid, []
         self._seen.add(sid)
 
+    def _opens_wrapper(self, fence: str, line: str) -> bool:
+        """A ```markdown (or ```md) fence before the first heading, or a bare ``` as the very first line, wraps
+        the whole answer: models do this, and without unwrapping every heading would be fenced code."""
+        if self._started or self._wrapper is not None:
+            return False
+        info = line[len(fence) :].strip().lower()
+        return info in _WRAPPER_LANGS or (not info and not any(p.strip() for p in self._preamble))
+
     def _append(self, line: str) -> None:
         (self._body if self._started else self._preamble).append(line)
 
     def _emit(self) -> None:
         assert self._current is not None
         self._emitted.append(Section(self._current, SECTION_TITLES[self._current], _tidy(self._body)))
+
+
+def _closes(fence: str, line: str) -> bool:
+    """Whether ``line`` closes a fence opened with ``fence``: the same character, at least as many times."""
+    return re.fullmatch(re.escape(fence[0]) + "{%d,}" % len(fence), line) is not None
 
 
 def parse_sections(text: str) -> list[Section]:

@@ -1,40 +1,22 @@
-"""Preflight over Ollama's native API: is the server up, is it Ollama, is the model pulled, how big is the context."""
+"""Ollama: is the model pulled, how large may its context be, and the per-run num_ctx."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from dataclasses import dataclass, field
+import math
 from typing import Any
 
 import aiohttp
 
-from bot.core.llm.errors import model_not_found, unreachable
+from bot.core.llm.errors import model_not_found
+from bot.core.llm.models import ModelInfo
+from bot.core.llm.probe_http import get_json, positive_int
 from bot.settings import Settings
 
-# Ollama's /v1 runs every model with the server's num_ctx, not the model's maximum, and /v1 cannot change it.
-# The server default is 4096 on hosts with < 24 GiB VRAM (PLATFORM_FACTS), and no endpoint we can rely on
-# reports the value in force. Assuming the smaller figure is the safe side: a prompt budgeted for 4096 tokens
-# is never cut silently; one budgeted for the model's 128k maximum usually would be.
-OLLAMA_DEFAULT_CONTEXT = 4096
-# Servers other than Ollama give us no way to ask, so the same conservative figure applies.
-GENERIC_DEFAULT_CONTEXT = 4096
-# /api/tags and /api/show answer from disk; waiting longer than this means the server is not healthy.
-PROBE_TIMEOUT_S = 15.0
-
-
-@dataclass
-class ModelInfo:
-    backend: str  # "ollama" | "openai-compatible"
-    model: str
-    context_tokens: int  # the prompt + answer budget the server will actually honour
-    warnings: list[str] = field(default_factory=list)
-
-
-def server_root(base_url: str) -> str:
-    """http://host:11434/v1/ → http://host:11434 (Ollama's native API lives beside /v1, not under it)."""
-    root = base_url.rstrip("/")
-    return root[: -len("/v1")] if root.endswith("/v1") else root
+# Smallest num_ctx class: Ollama's own default on small hosts, so short runs load the model the usual way.
+MIN_NUM_CTX = 4096
+# Room for the chat template's own tokens and the estimate's error (3.6 chars a token ran up to 15 % low).
+PROMPT_MARGIN = 1.15
+TEMPLATE_ALLOWANCE = 64
 
 
 def ollama_name(name: str) -> str:
@@ -42,36 +24,35 @@ def ollama_name(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
-async def probe(settings: Settings) -> ModelInfo:
-    """Describe the configured model, raising LLMUnavailable / ModelNotFound when it cannot be used."""
-    root = server_root(settings.llm_base_url)
+async def probe_ollama(session: aiohttp.ClientSession, root: str, settings: Settings, tags: dict[str, Any]) -> ModelInfo:
+    """ModelInfo for an Ollama server whose /api/tags answered ``tags``; raises ModelNotFound."""
     model = settings.llm_model
-    # Same host as LLM_BASE_URL, so sending its key here leaks nothing; it lets an auth proxy in front of Ollama pass.
-    headers = {"Authorization": f"Bearer {settings.llm_api_key.get_secret_value()}"}
-    timeout = aiohttp.ClientTimeout(total=min(PROBE_TIMEOUT_S, settings.llm_timeout_s))
-    try:
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
-            tags = await _get_json(session, "GET", f"{root}/api/tags")
-            if not (isinstance(tags, dict) and isinstance(tags.get("models"), list)):
-                return _generic_info(settings)
-            pulled = {ollama_name(str(m.get("name", ""))) for m in tags["models"] if isinstance(m, dict)}
-            if ollama_name(model) not in pulled:
-                raise model_not_found(model)
-            show = await _get_json(session, "POST", f"{root}/api/show", {"model": model})
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-        raise unreachable(settings.llm_base_url) from None
-    return _ollama_info(settings, _context_length(show))
+    pulled = {ollama_name(str(m.get("name", ""))) for m in tags["models"] if isinstance(m, dict)}
+    if ollama_name(model) not in pulled:
+        raise model_not_found(model, "ollama")
+    show = await get_json(session, "POST", f"{root}/api/show", {"model": model})
+    ps = await get_json(session, "GET", f"{root}/api/ps")
+    model_max = _context_length(show)
+    info = ModelInfo("ollama", model, 0, context_source="")
+    info.thinking = isinstance(show, dict) and "thinking" in (show.get("capabilities") or [])
+    info.loaded_context = _loaded_context(ps, model)
+    _size_ceiling(info, settings, model_max)
+    return info
 
 
-async def _get_json(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> Any:
-    """The decoded JSON body, or None when the answer is not a 200 JSON document (i.e. not Ollama)."""
-    async with session.request(method, url, json=body) as resp:
-        if resp.status != 200:
-            return None
-        try:
-            return json.loads(await resp.text())
-        except ValueError:
-            return None
+def _size_ceiling(info: ModelInfo, settings: Settings, model_max: int | None) -> None:
+    """The most num_ctx a run may ask for: LLM_CONTEXT_TOKENS if set, else LLM_MAX_CONTEXT_TOKENS; never past the model."""
+    if settings.llm_context_tokens is not None:
+        ceiling, source = settings.llm_context_tokens, "LLM_CONTEXT_TOKENS"
+    else:
+        ceiling, source = settings.llm_max_context_tokens, "LLM_MAX_CONTEXT_TOKENS (Ollama num_ctx per run)"
+    if model_max is not None and model_max < ceiling:
+        if settings.llm_context_tokens is not None:
+            info.warnings.append(
+                f"LLM_CONTEXT_TOKENS={ceiling} is more than {settings.llm_model} supports; using {model_max}"
+            )
+        ceiling, source = model_max, "model maximum from Ollama /api/show"
+    info.context_tokens, info.context_source = ceiling, source
 
 
 def _context_length(show: Any) -> int | None:
@@ -79,41 +60,34 @@ def _context_length(show: Any) -> int | None:
     info = show.get("model_info") if isinstance(show, dict) else None
     if not isinstance(info, dict):
         return None
-    for key, value in info.items():
-        if key.endswith(".context_length") and isinstance(value, int) and value > 0:
-            return value
+    return next((positive_int(v) for k, v in info.items() if k.endswith(".context_length") and positive_int(v)), None)
+
+
+def _loaded_context(ps: Any, model: str) -> int | None:
+    """The context the model is loaded with right now (/api/ps), so a run that fits it does not reload it."""
+    models = ps.get("models") if isinstance(ps, dict) else None
+    for entry in models if isinstance(models, list) else []:
+        if isinstance(entry, dict) and ollama_name(str(entry.get("name") or entry.get("model") or "")) == ollama_name(model):
+            return positive_int(entry.get("context_length"))
     return None
 
 
-def _ollama_info(settings: Settings, model_max: int | None) -> ModelInfo:
-    info = ModelInfo("ollama", settings.llm_model, OLLAMA_DEFAULT_CONTEXT)
-    configured = settings.llm_context_tokens
-    if configured is not None:
-        info.context_tokens = configured
-        if model_max is not None and configured > model_max:
-            info.context_tokens = model_max
-            info.warnings.append(
-                f"LLM_CONTEXT_TOKENS={configured} is more than {settings.llm_model} supports; using {model_max}"
-            )
-    elif model_max is not None and model_max < OLLAMA_DEFAULT_CONTEXT:
-        info.context_tokens = model_max
-    elif model_max is not None and model_max > OLLAMA_DEFAULT_CONTEXT:
-        info.warnings.append(
-            f"assuming Ollama's default {OLLAMA_DEFAULT_CONTEXT}-token context ({settings.llm_model} supports "
-            f"{model_max}); if the server runs with a larger OLLAMA_CONTEXT_LENGTH, set LLM_CONTEXT_TOKENS to match"
-        )
-    return info
+def size_num_ctx(prompt_chars: int, max_tokens: int, ceiling: int, loaded: int | None) -> int:
+    """num_ctx for one request: prompt estimate + answer + margin, rounded up to a power of two, within the ceiling.
+
+    A different num_ctx makes Ollama reload the model, so sizes come in few classes, and a model already loaded
+    with enough room (``loaded``) is reused as it is.
+    """
+    need = math.ceil(prompt_chars / 3.6 * PROMPT_MARGIN) + TEMPLATE_ALLOWANCE + max_tokens
+    if loaded is not None and need <= loaded:  # already in memory: reusing it allocates nothing more
+        return loaded
+    size = MIN_NUM_CTX
+    while size < need:
+        size *= 2
+    return min(size, ceiling)
 
 
-def _generic_info(settings: Settings) -> ModelInfo:
-    if settings.llm_context_tokens is not None:
-        return ModelInfo("openai-compatible", settings.llm_model, settings.llm_context_tokens)
-    return ModelInfo(
-        "openai-compatible",
-        settings.llm_model,
-        GENERIC_DEFAULT_CONTEXT,
-        [
-            f"this server does not report its context size; assuming {GENERIC_DEFAULT_CONTEXT} tokens "
-            "(set LLM_CONTEXT_TOKENS to use more)"
-        ],
-    )
+def keep_alive_value(setting: str) -> str | int:
+    """Ollama reads a bare number as seconds and a string as a Go duration ("30m", "-1" is not one)."""
+    stripped = setting.strip()
+    return int(stripped) if stripped.lstrip("-").isdigit() else stripped

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
 
 import pytest
 
@@ -15,12 +17,26 @@ async def fake() -> AsyncIterator[FakeLLM]:
         yield llm
 
 
+@pytest.fixture
+async def fake_of() -> AsyncIterator[Callable[..., Awaitable[FakeLLM]]]:
+    """Start a FakeLLM of any flavour; all are stopped at teardown."""
+    async with AsyncExitStack() as stack:
+
+        async def start(flavor: str = "ollama", **kw: Any) -> FakeLLM:
+            return await stack.enter_async_context(FakeLLM(flavor=flavor, **kw))  # type: ignore[arg-type]
+
+        yield start
+
+
 def make_settings(base_url: str, **overrides: object) -> Settings:
     # Explicit values so a developer's LLM_* environment cannot change what the tests check.
     values: dict[str, object] = {
         "llm_base_url": base_url,
         "llm_model": "llama3.1:8b",
         "llm_context_tokens": None,
+        "llm_max_context_tokens": 16384,
+        "llm_keep_alive": "30m",
+        "llm_think": False,
         "llm_timeout_s": 5.0,
         "llm_temperature": 0.3,
         "llm_max_tokens": 2048,
@@ -33,9 +49,10 @@ async def client_for() -> AsyncIterator[Callable[..., LLMClient]]:
     """Build clients with a tiny retry delay; all are closed at teardown."""
     clients: list[LLMClient] = []
 
-    def build(base_url: str, *, retry_attempts: int = 3, **overrides: object) -> LLMClient:
+    def build(base_url: str, *, retry_attempts: int = 3, sleep: Any = None, **overrides: object) -> LLMClient:
         settings = make_settings(base_url, **overrides)
-        client = LLMClient(settings, retry_attempts=retry_attempts, retry_base_delay_s=0.001)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        client = LLMClient(settings, retry_attempts=retry_attempts, retry_base_delay_s=0.001, **extra)
         clients.append(client)
         return client
 

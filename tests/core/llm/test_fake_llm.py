@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 
 from bot.core.sections import SECTION_TITLES
@@ -46,3 +48,17 @@ def test_sample_report_has_six_sections_and_a_sized_summary():
     assert [line[3:] for line in report.splitlines() if line.startswith("## ")] == list(SECTION_TITLES.values())
     assert len(report.split("## Audio Summary\n\n")[1].split()) == 170
     assert len(summary_prose(40).split()) == 40
+
+
+async def test_ollama_native_chat_wire_format():
+    async with FakeLLM(default="ok", loaded_context=None) as llm, aiohttp.ClientSession() as http:
+        body = {"model": "llama3.1:8b", "messages": [{"role": "user", "content": "hi"}], "options": {"num_ctx": 8192}}
+        async with http.post(llm.url + "/api/chat", json=body) as resp:
+            assert resp.headers["Content-Type"].startswith("application/x-ndjson")
+            lines = [json.loads(line) for line in (await resp.text()).splitlines()]
+        async with http.get(llm.url + "/api/ps") as resp:
+            ps = await resp.json()
+    assert [line["message"]["content"] for line in lines] == ["ok", ""]
+    assert lines[-1]["done"] is True and lines[-1]["done_reason"] == "stop" and lines[-1]["prompt_eval_count"] == 1
+    assert ps["models"][0]["context_length"] == 8192 and llm.loads == 1
+    assert llm.chat_requests[0]["messages"] == body["messages"] and llm.native_chats[0]["options"]["num_ctx"] == 8192

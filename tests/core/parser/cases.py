@@ -44,6 +44,11 @@ def explicit(name: str, text: str, expected: list[tuple[SectionId | None, str]],
     return Case(name, text, expected, **kw)  # type: ignore[arg-type]
 
 
+def wrapped(opener: str, case: Case) -> Case:
+    """The same answer wrapped whole in a fence, as models often send it."""
+    return Case(case.name, f"{opener}\n{case.text}```\n", case.expected, case.preamble, case.missing)
+
+
 CANON = ["Incident Timeline & Blast Radius", "Testing Gap Analysis", "Root Cause Determination",
          "Prevention & Validation Strategy", "Recommended Test Suite", "Audio Summary"]
 
@@ -87,6 +92,56 @@ CASES: list[Case] = [
     styled("rules-between", [f"## {t}" for t in CANON], sep="\n\n---\n\n"),
     styled("mixed-drift", ["📋 **INCIDENT TIMELINE:**", "2) testing gaps", "### 3. Root Cause Analysis:",
                            "Section 4 - Action Items", "#### 5. tests to add ✅", "**6. TL;DR**"]),
+    styled("bold-other-names", ["**Incident Summary**", "**Testing Gaps**", "**Investigation**",
+                                "**Prevention Plan**", "**Recommended Tests**", "**Voice Summary**"]),
+    styled("h3-numbered-short-names", ["### 1. Timeline", "### 2. Testing Gaps", "### 3. Root Cause",
+                                       "### 4. Prevention Plan", "### 5. Recommended Tests", "### 6. Spoken Summary"]),
+    styled("colon-lines-short-names", ["Timeline:", "Testing gaps:", "Root cause:", "Prevention plan:",
+                                       "Recommended tests:", "Voice summary:"]),
+    styled("more-aliases", ["## What Happened", "## What Testing Missed", "## Contributing Factors",
+                            "## Remediation", "## Test Plan", "## Narration"]),
+    wrapped("```markdown", styled("fenced-markdown-canonical", [f"## {t}" for t in CANON])),
+    wrapped("```md", styled("fenced-md-bold-aliases", ["**Incident Summary**", "**Testing Gaps**", "**Root Cause**",
+                                                       "**Prevention Plan**", "**Recommended Tests**", "**Spoken Summary**"])),
+    explicit(
+        "incident-summary-then-timeline",
+        "**Incident Summary**\nCheckout failed for 34 minutes.\n\n**Timeline**\n- 14:02 deploy\n\n**Root Cause**\nPool.\n",
+        [(T, "Checkout failed for 34 minutes.\n\n**Timeline**\n- 14:02 deploy"), (R, "Pool.")],
+        missing=[G, P, S, A],
+    ),
+    explicit(
+        "wrapped-in-markdown-fence",
+        "```markdown\n## Timeline\nAlert.\n## Root Cause\nPool.\n```\n",
+        [(T, "Alert."), (R, "Pool.")],
+        missing=[G, P, S, A],
+    ),
+    explicit(
+        "wrapped-in-md-fence-after-preamble-with-inner-code",
+        "Here is the postmortem:\n\n```md\n## Test Suite\n```python\n# Root Cause\nassert pool\n```\n"
+        "## Audio Summary\nDone.\n```",
+        [(S, "```python\n# Root Cause\nassert pool\n```"), (A, "Done.")],
+        preamble="Here is the postmortem:",
+        missing=[T, G, R, P],
+    ),
+    explicit(
+        "wrapped-in-bare-fence",
+        "```\n**Timeline**\nAlert.\n**Root cause:**\nPool.\n```\n",
+        [(T, "Alert."), (R, "Pool.")],
+        missing=[G, P, S, A],
+    ),
+    explicit(
+        "wrapped-in-four-backticks-with-bare-inner-fence",
+        "````markdown\n## Test Suite\n```\n# Timeline\n```\n## Audio Summary\nDone.\n````\n",
+        [(S, "```\n# Timeline\n```"), (A, "Done.")],
+        missing=[T, G, R, P],
+    ),
+    explicit(
+        "bare-fence-after-text-is-code-not-a-wrapper",
+        "Log excerpt:\n```\n## Timeline\n```\n## Root Cause\nPool.\n",
+        [(R, "Pool.")],
+        preamble="Log excerpt:\n```\n## Timeline\n```",
+        missing=[T, G, P, S, A],
+    ),
     explicit(
         "crlf-body",
         "## Timeline\r\n- a\r\n- b\r\n\r\n## Root Cause\r\nPool.\r\n",

@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from bot.core.parser import RAW_TITLE, StreamingSectionParser, classify_heading, parse_sections
+from bot.core.parser import (
+    RAW_TITLE,
+    StreamingSectionParser,
+    classify_heading,
+    parse_sections,
+)
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 from tests.core.parser.cases import BODIES, CANON, CASES, Case
 

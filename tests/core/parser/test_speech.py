@@ -6,7 +6,12 @@ import pytest
 
 from bot.core.parser import parse_sections
 from bot.core.sections import Section, SectionId
-from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
+from bot.core.speech import (
+    clean_for_speech,
+    deterministic_summary,
+    needs_summary_fallback,
+    word_count,
+)
 
 RICH_REPORT = """## Root Cause
 The connection pool was exhausted because client retries multiplied load. The pool held 10 connections for 40 workers. Nobody had load tested the retry path.

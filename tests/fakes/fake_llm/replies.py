@@ -1,0 +1,124 @@
+"""Scripted replies for the fake LLM server, and the builders tests use to make them."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+# The decoded request body, stashed by the recording middleware for the handlers.
+BODY = web.RequestKey("fake_llm_body", object)
+
+ReplyKind = Literal["text", "status", "stall", "empty", "invalid_json", "reset"]
+
+
+@dataclass
+class Reply:
+    kind: ReplyKind
+    text: str = ""
+    chunk_chars: int = 4  # one chunk ≈ one token
+    tokens_per_s: float | None = None  # None = as fast as possible
+    status: int = 200
+    message: str | None = None  # error message for kind="status"; None = what the server says
+    times: int = 1  # how many requests this reply answers before the next one is used
+    gate: asyncio.Event | None = None
+    gate_at: int | str | None = None  # character offset, or the first occurrence of this marker
+    finish: str = "stop"  # finish_reason / done_reason: "length" = cut at max tokens
+    prompt_tokens: int | None = None  # the usage figure to report; None = the fake's own count
+    retry_after: str | None = None  # Retry-After header for kind="status"
+
+
+def text(
+    content: str,
+    *,
+    chunk_chars: int = 4,
+    tokens_per_s: float | None = None,
+    gate: asyncio.Event | None = None,
+    gate_at: int | str | None = None,
+    times: int = 1,
+    finish: str = "stop",
+    prompt_tokens: int | None = None,
+) -> Reply:
+    return Reply(
+        "text", content, chunk_chars, tokens_per_s, gate=gate, gate_at=gate_at, times=times, finish=finish,
+        prompt_tokens=prompt_tokens,
+    )
+
+
+def cut(content: str) -> Reply:
+    """An answer stopped by max tokens: finish_reason / done_reason "length"."""
+    return text(content, finish="length")
+
+
+def broken_template(content: str, prompt_tokens: int = 9) -> Reply:
+    """What a server with a broken chat template reports: the prompt counted as a handful of tokens."""
+    return text(content, prompt_tokens=prompt_tokens)
+
+
+def template_spam(content: str, tokens: tuple[str, ...] = ("<|im_end|>", "<|im_start|>assistant\n"), *, chunk_chars: int = 3) -> Reply:
+    """``content`` with chat-template tokens after every line, streamed in chunks small enough to split them."""
+    lines = content.split("\n")
+    spammed = "\n".join(f"{line}{tokens[i % len(tokens)]}" for i, line in enumerate(lines))
+    return text(spammed, chunk_chars=chunk_chars)
+
+
+def status(code: int, message: str | None = None, *, times: int = 1, retry_after: str | None = None) -> Reply:
+    """An HTTP error with the server's body shape, e.g. status(404) → "model 'x' not found"."""
+    return Reply("status", status=code, message=message, times=times, retry_after=retry_after)
+
+
+def stall(before: str = "") -> Reply:
+    """Send headers and ``before``, then hang until the fake shuts down."""
+    return Reply("stall", before)
+
+
+def reset(before: str, *, chunk_chars: int = 4) -> Reply:
+    """Send ``before`` in chunks, then drop the connection without ending the response."""
+    return Reply("reset", before, chunk_chars)
+
+
+def empty() -> Reply:
+    """A well-formed stream that carries no content."""
+    return Reply("empty")
+
+
+def invalid_json(before: str = "") -> Reply:
+    """Send ``before`` as normal chunks, then a line that is not JSON."""
+    return Reply("invalid_json", before)
+
+
+def pieces(reply: Reply) -> list[str | None]:
+    """The reply's text in chunks, with None marking where to wait for the gate."""
+    if reply.kind == "empty":
+        return []
+    size = max(1, reply.chunk_chars)
+
+    def chunks(s: str) -> list[str | None]:
+        return [s[i : i + size] for i in range(0, len(s), size)]
+
+    if reply.gate is None or reply.gate_at is None:
+        return chunks(reply.text)
+    at = reply.text.index(reply.gate_at) if isinstance(reply.gate_at, str) else reply.gate_at
+    return [*chunks(reply.text[:at]), None, *chunks(reply.text[at:])]
+
+
+def count_tokens(text: str) -> int:
+    """The fake's tokenizer: about 4 characters a token, so tests can aim at a context size."""
+    return math.ceil(len(text) / 4)
+
+
+def prompt_tokens(messages: Any) -> int:
+    return count_tokens("".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict)))
+
+
+def status_message(code: int, model: str) -> str:
+    """What Ollama says for the statuses tests script most."""
+    messages = {
+        401: "unauthorized",
+        404: f"model '{model}' not found",
+        503: "server busy, please try again.  maximum pending requests exceeded",
+    }
+    return messages.get(code, f"error {code}")
