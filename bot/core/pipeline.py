@@ -12,7 +12,7 @@ from functools import partial
 from collections.abc import AsyncIterator, Iterator
 
 from bot.core.incident import Incident, render_incident
-from bot.core.llm import LLMClient, ModelInfo
+from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
@@ -70,22 +70,17 @@ class Pipeline:
         with timer("preflight"):
             model = await self.llm.preflight()
         info.context_tokens = model.context_tokens
+        info.model = model.server_model or info.model
         info.warnings += model.warnings
 
         await obs.on_stage(Stage.PREPARING, f"{len(incident.messages)} messages")
+        budget = self._budget(model)
         with timer("prepare"):
-            budget = self._budget(model)
-            # Off the event loop: a 5 MB log takes ~1 s to fold, and triggers must still be acked meanwhile.
-            prepared = await asyncio.to_thread(prepare_incident, incident, budget)
-        info.redactions, info.omitted = prepared.redactions, prepared.omitted
-        info.token_estimate, info.token_budget = prepared.token_estimate, budget
-
-        user_prompt = build_user_prompt(prepared.text, title=incident.title, notes=prepared.omitted or None)
-        await obs.on_stage(Stage.ANALYSING, f"asking {model.model}")
+            user_prompt = await self._prompt(incident, budget, info)
+        await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
         narration: asyncio.Task[Audio | None] | None = None
         parser = StreamingSectionParser()
         progress = _Progress(obs, self.settings.status_interval_s)
-
         emitted: list[Section] = []  # scrubbed, in stream order
 
         async def emit(sections: list[Section]) -> None:
@@ -101,18 +96,35 @@ class Pipeline:
             await progress.add(delta)
             await emit(parser.feed(delta))
 
+        async def ask() -> StreamResult:
+            async with progress.ticking():
+                return await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
+
         try:
             with timer("analyse"):
-                async with progress.ticking():
-                    result = await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
-                await emit(parser.close())
+                try:
+                    result = await ask()
+                except ContextExceeded as exc:
+                    # Refused before any text: shrink the incident to what the server says fits, and ask once more.
+                    budget = _shrunk(budget, exc)
+                    info.fallbacks.append(f"the server refused the prompt as too long ({exc.message}): "
+                                          f"the incident was cut to {budget} tokens and sent again")
+                    user_prompt = await self._prompt(incident, budget, info)
+                    result = await ask()
+                last = parser.close()
+                if result.finish_reason == "length" and last:
+                    # The model ran out of LLM_MAX_TOKENS inside this section: say so where it stops.
+                    cut = last[-1]
+                    last[-1] = Section(cut.id, cut.title, f"{cut.body}\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_")
+                await emit(last)
         except BaseException:
             if narration is not None:
                 narration.cancel()
             raise
         info.prompt_tokens, info.completion_tokens = result.prompt_tokens, result.completion_tokens
-        if result.truncated_warning:
-            info.warnings.append(result.truncated_warning)
+        info.finish_reason, info.template_tokens = result.finish_reason, result.template_tokens
+        info.model = result.server_model or info.model
+        info.warnings += result.warnings
 
         sections = emitted
         info.sections_found = [s.id.value for s in sections if s.id]
@@ -150,6 +162,13 @@ class Pipeline:
         result.info.total_s = round(sum(result.info.timings.values()), 3)
         return result
 
+    async def _prompt(self, incident: Incident, budget: int, info: RunInfo) -> str:
+        # Off the event loop: a 5 MB log takes ~1 s to fold, and triggers must still be acked meanwhile.
+        prepared = await asyncio.to_thread(prepare_incident, incident, budget)
+        info.redactions, info.omitted = prepared.redactions, prepared.omitted
+        info.token_estimate, info.token_budget = prepared.token_estimate, budget
+        return build_user_prompt(prepared.text, title=prepared.title, notes=prepared.omitted or None)
+
     def _budget(self, model: ModelInfo) -> int:
         overhead = prompt_overhead_tokens(estimate_tokens)
         budget = model.context_tokens - self.settings.llm_max_tokens - overhead
@@ -157,7 +176,7 @@ class Pipeline:
             raise PostmortemError(
                 f"the context window ({model.context_tokens} tokens) leaves no room for the incident after "
                 f"LLM_MAX_TOKENS={self.settings.llm_max_tokens} and the prompt",
-                "lower LLM_MAX_TOKENS or raise the server's context (OLLAMA_CONTEXT_LENGTH) and LLM_CONTEXT_TOKENS",
+                "lower LLM_MAX_TOKENS, or raise LLM_MAX_CONTEXT_TOKENS (Ollama) or the server's context and LLM_CONTEXT_TOKENS",
             )
         return budget
 
@@ -197,6 +216,13 @@ class Pipeline:
 
     async def aclose(self) -> None:
         await self.llm.aclose()
+
+
+def _shrunk(budget: int, exc: ContextExceeded) -> int:
+    """The incident budget that fits, from the server's own numbers when it gave them, with a 10 % margin."""
+    if exc.prompt_tokens and exc.context_tokens and exc.prompt_tokens > exc.context_tokens:
+        return max(256, int(budget * exc.context_tokens / exc.prompt_tokens * 0.9))
+    return max(256, int(budget * 0.75))
 
 
 def _scrub(info: RunInfo, section: Section) -> Section:

@@ -24,6 +24,8 @@ class RunInfo:
     token_estimate: int | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    finish_reason: str | None = None  # "length": the answer was cut at LLM_MAX_TOKENS
+    template_tokens: int = 0  # chat-template tokens stripped from the answer
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
