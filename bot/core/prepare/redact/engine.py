@@ -1,0 +1,85 @@
+"""Run the rules: URL-encoded tokens first, then our early rules, the gitleaks list, our late rules."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from urllib.parse import unquote
+
+from bot.core.prepare.redact import gitleaks, local, scan
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_SPACE = re.compile(r"\s")
+_MAX_DECODES = 3  # "%253D" is "%3D" encoded once more; deeper nesting does not occur in real URLs
+
+
+def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
+    lowered = scan.lower_same_length(text)
+    for rule in rules:
+
+        def sub(m: re.Match[str], rule: local.Rule = rule) -> str:
+            replacement, kind = rule.replace(m)
+            if kind:
+                counts[kind] += 1
+            return replacement
+
+        if rule.hints:  # only on the lines holding a hint
+            lines = scan.candidate_lines(lowered, [rule.hints])
+            new = scan.rewrite_lines(text, lines, lambda line, _, rule=rule, sub=sub: rule.pattern.sub(sub, line))
+        else:
+            new = rule.pattern.sub(sub, text)
+        if new != text:  # offsets moved: the lower-cased copy must follow
+            text, lowered = new, scan.lower_same_length(new)
+    return text
+
+
+def _redact_plain(text: str, counts: Counter[str]) -> str:
+    text = _apply(local.BEFORE, text, counts)
+    text = gitleaks.redact_gitleaks(text, scan.lower_same_length(text), local.placeholder, counts)
+    return _apply(local.AFTER, text, counts)
+
+
+def _decode_escaped(text: str, counts: Counter[str]) -> str:
+    """Tokens with %XX escapes are decoded and redacted on their own (``token%3Dxoxb-…``).
+
+    A token is replaced by its decoded, redacted form only when it held a secret: other URLs keep
+    their encoding, so links in the text still work.
+    """
+    out: list[str] = []
+    last = 0
+    for m in _ESCAPE.finditer(text):
+        if m.start() < last:
+            continue  # inside the token just handled
+        start = max(text.rfind(ch, 0, m.start()) for ch in " \t\r\n") + 1
+        after = _SPACE.search(text, m.end())
+        end = after.start() if after else len(text)
+        token = decoded = text[start:end]
+        for _ in range(_MAX_DECODES):
+            step = unquote(decoded)
+            if step == decoded:
+                break
+            decoded = step
+        found: Counter[str] = Counter()
+        redacted = _redact_plain(decoded, found)
+        if found:
+            counts.update(found)
+            out += [text[last:start], redacted]
+        else:
+            out += [text[last:start], token]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
+def redact(text: str) -> tuple[str, Counter[str]]:
+    """Replace secrets and personal data with ``[REDACTED:<kind>]``; return the text and counts per kind."""
+    counts: Counter[str] = Counter()
+    if "%" in text:
+        text = _decode_escaped(text, counts)
+    return _redact_plain(text, counts), counts
+
+
+def redact_text(text: str) -> str:
+    """:func:`redact` without the counts: for the model's answer, report text and log records."""
+    return redact(text)[0]
+
