@@ -25,7 +25,7 @@ def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
             return replacement
 
         if rule.hints:  # only on the lines holding a hint
-            lines = scan.candidate_lines(lowered, [rule.hints])
+            lines = rule.index.lines(lowered)
             new = scan.rewrite_lines(text, lines, lambda line, _, rule=rule, sub=sub: rule.pattern.sub(sub, line))
         else:
             new = rule.pattern.sub(sub, text)

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.core.prepare.redact.scan import candidate_lines, rewrite_lines
+from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
 DATA_FILE = Path(__file__).with_name("gitleaks.toml")
 # ~100 rules start "any 0-50 key-name characters, then the keyword". Searched as written, Python's
@@ -160,9 +160,16 @@ def _strip_key_prefix(pattern: str) -> str:
     return "(?i)" + pattern.removeprefix(_KEY_PREFIX) if pattern.startswith(_KEY_PREFIX) else pattern
 
 
+@dataclass(frozen=True)
+class Gitleaks:
+    rules: tuple[GitleaksRule, ...]
+    global_allow: tuple[Allowlist, ...]
+    index: KeywordIndex
+
+
 @cache
-def load(path: Path = DATA_FILE) -> tuple[tuple[GitleaksRule, ...], tuple[Allowlist, ...]]:
-    """The rules and the global allowlists; compiled once per process."""
+def load(path: Path = DATA_FILE) -> Gitleaks:
+    """The rules, the global allowlists and the keyword index; built once per process (~0.2 s)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     rules = sorted(
         (GitleaksRule(
@@ -182,16 +189,16 @@ def load(path: Path = DATA_FILE) -> tuple[tuple[GitleaksRule, ...], tuple[Allowl
     )
     glob = data.get("allowlist", {})
     global_allow = (_allowlist({"regexes": glob.get("regexes", ()), "stopwords": glob.get("stopwords", ())}),)
-    return tuple(rules), global_allow
+    return Gitleaks(tuple(rules), global_allow, KeywordIndex([r.keywords for r in rules]))
 
 
 def redact_gitleaks(text: str, lowered: str, placeholder: Callable[[str], str], counts: Counter[str]) -> str:
     """Apply every gitleaks rule to the lines holding its keywords; ``lowered`` is ``text`` lower-cased, same length."""
-    rules, global_allow = load()
+    gl = load()
 
     def rewrite(line: str, idxs: list[int]) -> str:
         for idx in idxs:
-            line = rules[idx].redact_line(line, placeholder, counts, global_allow)
+            line = gl.rules[idx].redact_line(line, placeholder, counts, gl.global_allow)
         return line
 
-    return rewrite_lines(text, candidate_lines(lowered, [r.keywords for r in rules]), rewrite)
+    return rewrite_lines(text, gl.index.lines(lowered), rewrite)
