@@ -167,26 +167,41 @@ class Gitleaks:
     index: KeywordIndex
 
 
+class RuleFileError(RuntimeError):
+    """The rule data file does not load; the message says which rule and how to fix it."""
+
+
+def _rule(data: dict[str, Any]) -> GitleaksRule:
+    return GitleaksRule(
+        id=data["id"],
+        regex=re.compile(to_python_regex(_strip_key_prefix(data["regex"]))),
+        keywords=tuple(k.lower() for k in data.get("keywords", ())),
+        entropy=float(data.get("entropy", 0.0)),
+        secret_group=int(data.get("secretGroup", 0)),
+        # Path-only allowlists (e.g. a README of a library) cannot apply to chat text.
+        allowlists=tuple(_allowlist(a) for a in data.get("allowlists", ()) if a.get("regexes") or a.get("stopwords")),
+        key_prefix=data["regex"].startswith(_KEY_PREFIX),
+    )
+
+
 @cache
 def load(path: Path = DATA_FILE) -> Gitleaks:
     """The rules, the global allowlists and the keyword index; built once per process (~0.2 s)."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    rules = sorted(
-        (GitleaksRule(
-            id=r["id"],
-            regex=re.compile(to_python_regex(_strip_key_prefix(r["regex"]))),
-            keywords=tuple(k.lower() for k in r.get("keywords", ())),
-            entropy=float(r.get("entropy", 0.0)),
-            secret_group=int(r.get("secretGroup", 0)),
-            # Path-only allowlists (e.g. a README of a library) cannot apply to chat text.
-            allowlists=tuple(_allowlist(a) for a in r.get("allowlists", ()) if a.get("regexes") or a.get("stopwords")),
-            key_prefix=r["regex"].startswith(_KEY_PREFIX),
-        )
-        for r in data["rules"]
-        if "regex" in r and "path" not in r),
-        # The catch-all runs last on a line, so a provider's own rule names what it finds.
-        key=lambda rule: rule.id == "generic-api-key",
-    )
+    fix = f"restore {path.name} from upstream gitleaks (config/gitleaks.toml) or from git"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleFileError(f"redaction rules {path} are not valid TOML ({exc}): {fix}") from None
+    rules: list[GitleaksRule] = []
+    for raw in data.get("rules", ()):
+        if "regex" not in raw or "path" in raw:
+            continue
+        try:
+            rules.append(_rule(raw))
+        except (re.error, KeyError, TypeError, ValueError) as exc:
+            raise RuleFileError(f"redaction rule {raw.get('id', '?')!r} in {path} does not load ({exc}): {fix}") from None
+    # The catch-all runs last on a line, so a provider's own rule names what it finds.
+    rules.sort(key=lambda rule: rule.id == "generic-api-key")
     glob = data.get("allowlist", {})
     global_allow = (_allowlist({"regexes": glob.get("regexes", ()), "stopwords": glob.get("stopwords", ())}),)
     return Gitleaks(tuple(rules), global_allow, KeywordIndex([r.keywords for r in rules]))
