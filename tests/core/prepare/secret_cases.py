@@ -122,6 +122,19 @@ POSITIVE: list[Secret] = [
     _s("url-encoded-password", "callback?state=password%3Dhunter2%26next%3D%2F", "hunter2"),
     _s("double-encoded", "r=api_key%253Dabcdef0123", "abcdef0123"),
     _s("encoded-dsn", "u=postgres%3A%2F%2Fadmin%3Apa55w0rd%40db%3A5432", "pa55w0rd"),
+    # prose, signed URLs, cookies, sessions
+    _s("password-is-prose", "the new password is Hunter2! don't share", "Hunter2"),
+    _s("pwd-was-prose", "the pwd was s3cret-77.", "s3cret-77"),
+    _s("azure-sas", "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2024-05-02&sig=Zm9vYmFyYmF6cXV4%2Bq%3D", "Zm9vYmFyYmF6cXV4"),
+    _s("s3-presigned", "GET /b/k?X-Amz-Credential=AKIAEXAMPLE%2F20240501&X-Amz-Signature=5d6e7f8a9b0c1d2e3f4a&X-Amz-Expires=60", "5d6e7f8a9b0c1d2e3f4a"),
+    _s("cookie-header", "Cookie: _session=eyJ1c2VyIjo0Mn0--a9f8e7; theme=dark", "a9f8e7"),
+    _s("set-cookie", "< Set-Cookie: JSESSIONID=7A9B3C4D5E6F; Path=/; HttpOnly", "7A9B3C4D5E6F"),
+    _s("session-id", "login ok session_id=f3a9c2d1b7e6 user=42", "f3a9c2d1b7e6"),
+    _s(
+        "gcp-service-account-json",
+        '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----\\n"}',
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+    ),
     # private keys
     _s("private-key-block", f"-----BEGIN OPENSSH PRIVATE KEY-----\n{_SSH_BODY}\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAA"),
     _s("private-key-truncated", f"-----BEGIN RSA PRIVATE KEY-----\n{_SSH_BODY}", "QyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D"),
@@ -180,4 +193,9 @@ NEGATIVE: list[tuple[str, str]] = [
     ("slack-ts", "thread 1714557723.123456 reply"),
     ("monkey-key", "sort key=created_at, cache key=users:42"),
     ("grafana", "p99 latency on checkout-api above 2s for 5m"),
+    ("git-ssh-remote", "git clone git@github.com:acme/checkout.git failed"),
+    ("datadog-trace-id", "dd.trace_id=4839201948372019384 span ok"),  # 19 digits, Luhn-valid, not a card
+    ("password-prose-is", "the password is wrong for svc-deploy, password was reset"),
+    ("signature-prose", "signature verification failed for webhook"),
+    ("cookie-prose", "cookie banner shows twice"),
 ]

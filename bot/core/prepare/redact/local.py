@@ -101,7 +101,8 @@ def luhn_ok(digits: str) -> bool:
 
 # Issuer prefixes and lengths (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay): with the Luhn
 # check they keep epoch milliseconds, order ids and counters from looking like cards.
-_CARD_IIN = re.compile(r"4\d{12}(?:\d{3}){0,2}|5[1-5]\d{14}|2(?:2[2-9]|[3-6]\d|7[01])\d{13}|3[47]\d{13}|6(?:011|5\d\d|4[4-9]\d)\d{12,15}|35\d{14,17}|3(?:0[0-5]|[689]\d)\d{11}|62\d{14,17}")
+# 19-digit forms are left out: decimal trace ids (Datadog) are 19 digits and would match one in ten.
+_CARD_IIN = re.compile(r"4\d{12}(?:\d{3})?|5[1-5]\d{14}|2(?:2[2-9]|[3-6]\d|7[01])\d{13}|3[47]\d{13}|6(?:011|5\d\d|4[4-9]\d)\d{12}|35\d{14}|3(?:0[0-5]|[689]\d)\d{11}|62\d{14}")
 
 
 def _card(m: re.Match[str]) -> tuple[str, str | None]:
@@ -114,7 +115,7 @@ def _card(m: re.Match[str]) -> tuple[str, str | None]:
 
 
 _KEY_NAMES = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?"
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?|sess(?:ion)?[_-]?id|jsessionid|phpsessid"
     r"|(?:api|access|account|secret|private|signing|encryption|master|client|auth|service)[_-]?key|apikey"
 )
 
@@ -160,6 +161,8 @@ AFTER: tuple[Rule, ...] = (
         ("authorization",),
     ),
     Rule(re.compile(r"Bearer(?<!\wBearer)\s+(?P<value>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}=*)"), _value("bearer-token")),
+    # Session cookies are bearer credentials; gitleaks has no cookie rule.
+    Rule(re.compile(r"(?i)\b(?:set-)?cookie:[ \t]*(?P<value>(?!\[REDACTED)[^\n]+)"), _value("cookie"), ("cookie:",)),
     # Gitleaks' generic rule wants 10+ characters of high entropy; "DB_PASSWORD=hunter2" must go too.
     # The key name may be glued to a prefix (PGPASSWORD, SLACK_SIGNING_SECRET) but must end the key.
     Rule(
@@ -168,7 +171,22 @@ AFTER: tuple[Rule, ...] = (
             r"(?P<quote>[\"'])?(?P<value>(?(quote)[^\"'\n]+|(?:[^\s\"'&,;]|[&,;](?![\w-]+=|\s|$))+))"
         ),
         _key_value,
-        ("pass", "pwd", "secret", "token", "key", "credential"),
+        ("pass", "pwd", "secret", "token", "key", "credential", "sess"),
+    ),
+    # Prose: "the password is hunter2". Only values with a digit or symbol, so "password is wrong" stays.
+    Rule(
+        re.compile(
+            r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?"
+            r"(?P<value>(?=[^\s\"'`]*?[^A-Za-z\s\"'`.,;:!?])[^\s\"'`]*[^\s\"'`.,;:!?)\]])"
+        ),
+        _value("password"),
+        ("pass", "pwd"),
+    ),
+    # Signed URLs (Azure SAS, S3 and GCS presigned) carry the grant in query parameters.
+    Rule(
+        re.compile(r"(?i)[?&](?:sig|signature|x-(?:amz|goog)-(?:signature|credential|security-token))=(?P<value>[^&\s#\"']+)"),
+        _value("signature"),
+        ("sig=", "signature=", "-credential=", "-security-token="),
     ),
     # Command-line flags take the value after a space: --password hunter2, mysql -pHunter2.
     Rule(
@@ -181,7 +199,8 @@ AFTER: tuple[Rule, ...] = (
         re.compile(r"-(?<![\w-]-)(?:u|-user|-http-user|-auth)[= ]+[\"']?(?P<value>(?!\d+:\d+\b|\[REDACTED)[^\s:\"'/]+:[^\s\"']+)"),
         _value("basic-auth"),
     ),
-    Rule(re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)),
+    # Not git's SSH remotes (git@github.com:org/repo): an account of the host, not a person.
+    Rule(re.compile(r"\b(?!git@)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)),
     # International: "+" not glued to a digit or word (ISO offsets such as +00:00 have colons).
     Rule(
         re.compile(r"\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
