@@ -114,6 +114,8 @@ def _card(m: re.Match[str]) -> tuple[str, str | None]:
     return placeholder("card-number"), "card-number"
 
 
+# "sess" alone would send every line about sessions through the rule.
+_SESSION_HINTS = ("sessid", "sess_id", "sess-id", "sessionid", "session_id", "session-id")
 _KEY_NAMES = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?|sess(?:ion)?[_-]?id|jsessionid|phpsessid"
     r"|(?:api|access|account|secret|private|signing|encryption|master|client|auth|service)[_-]?key|apikey"
@@ -171,7 +173,7 @@ AFTER: tuple[Rule, ...] = (
             r"(?P<quote>[\"'])?(?P<value>(?(quote)[^\"'\n]+|(?:[^\s\"'&,;]|[&,;](?![\w-]+=|\s|$))+))"
         ),
         _key_value,
-        ("pass", "pwd", "secret", "token", "key", "credential", "sess"),
+        ("pass", "pwd", "secret", "token", "key", "credential", *_SESSION_HINTS),
     ),
     # Prose: "the password is hunter2". Only values with a digit or symbol, so "password is wrong" stays.
     Rule(
