@@ -102,7 +102,10 @@ def luhn_ok(digits: str) -> bool:
 # Issuer prefixes and lengths (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay): with the Luhn
 # check they keep epoch milliseconds, order ids and counters from looking like cards.
 # 19-digit forms are left out: decimal trace ids (Datadog) are 19 digits and would match one in ten.
-_CARD_IIN = re.compile(r"4\d{12}(?:\d{3})?|5[1-5]\d{14}|2(?:2[2-9]|[3-6]\d|7[01])\d{13}|3[47]\d{13}|6(?:011|5\d\d|4[4-9]\d)\d{12}|35\d{14}|3(?:0[0-5]|[689]\d)\d{11}|62\d{14}")
+_CARD_IIN = re.compile(
+    r"4\d{12}(?:\d{3})?|5[1-5]\d{14}|2(?:2[2-9]|[3-6]\d|7[01])\d{13}|3[47]\d{13}"
+    r"|6(?:011|5\d\d|4[4-9]\d)\d{12}|35\d{14}|3(?:0[0-5]|[689]\d)\d{11}|62\d{14}"
+)
 
 
 def _card(m: re.Match[str]) -> tuple[str, str | None]:
@@ -116,6 +119,7 @@ def _card(m: re.Match[str]) -> tuple[str, str | None]:
 
 # "sess" alone would send every line about sessions through the rule.
 _SESSION_HINTS = ("sessid", "sess_id", "sess-id", "sessionid", "session_id", "session-id")
+_FLAGS = ("password", "passwd", "token", "secret", "api-key", "access-token", "auth-token", "client-secret")
 _KEY_NAMES = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?|sess(?:ion)?[_-]?id|jsessionid|phpsessid"
     r"|(?:api|access|account|secret|private|signing|encryption|master|client|auth|service)[_-]?key|apikey"
@@ -137,12 +141,22 @@ BEFORE: tuple[Rule, ...] = (
     Rule(re.compile(r"://(?P<value>[^\s/@:]+:[^\s/@]+)@"), _value("url-credentials")),
     # Vendor prefixes: gitleaks wants exact lengths and skips documented example keys; a truncated or
     # example token in a chat still names an account, so any token with the prefix goes.
-    Rule(re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"), _whole("slack-token")),
+    Rule(
+        re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"),
+        _whole("slack-token"),
+    ),
     Rule(re.compile(r"gh(?<!\wgh)[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}"), _whole("github-token")),
     Rule(re.compile(r"gl(?<!\wgl)(?:pat|dt|rt|ptt|cbt|imt|agent|oas|soat|ft)-[A-Za-z0-9_.-]{10,}"), _whole("gitlab-token")),
-    Rule(re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)(?<!\w....)[A-Z0-9]{16}(?![A-Za-z0-9])"), _whole("aws-key")),
+    Rule(
+        re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)(?<!\w....)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        _whole("aws-key"),
+    ),
     Rule(re.compile(r"sk(?<!\wsk)-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{16,}"), _whole("openai-key")),
-    Rule(re.compile(r"[rsp]k(?<!\w[rsp]k)_(?:live|test|prod)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{16,}"), _whole("stripe-key"), ("k_live_", "k_test_", "k_prod_", "whsec_")),
+    Rule(
+        re.compile(r"[rsp]k(?<!\w[rsp]k)_(?:live|test|prod)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{16,}"),
+        _whole("stripe-key"),
+        ("k_live_", "k_test_", "k_prod_", "whsec_"),  # a class first: the engine cannot skip ahead alone
+    ),
     Rule(re.compile(r"npm(?<!\wnpm)_[A-Za-z0-9]{20,}"), _whole("npm-token")),
     Rule(re.compile(r"AIza[A-Za-z0-9_-]{30,}"), _whole("google-api-key")),
     Rule(re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+_-]{8,}"), _whole("slack-webhook")),
@@ -192,17 +206,24 @@ AFTER: tuple[Rule, ...] = (
     ),
     # Command-line flags take the value after a space: --password hunter2, mysql -pHunter2.
     Rule(
-        re.compile(r"-(?<![\w-]-)-(?P<key>password|passwd|token|secret|api-key|access-token|auth-token|client-secret) +(?P<value>[^\s-]\S*)"),
+        re.compile(rf"-(?<![\w-]-)-(?P<key>{'|'.join(_FLAGS)}) +(?P<value>[^\s-]\S*)"),
         _key_value,
+        tuple(f"--{flag}" for flag in _FLAGS),
     ),
     Rule(re.compile(r"mysql\b[^\n]*?\s-p(?P<value>[^\s-]\S*)"), _value("password"), ("mysql",)),
     # Gitleaks' curl-auth-user needs "curl" on the same line; continued commands, wget and httpie do not.
     Rule(
-        re.compile(r"-(?<![\w-]-)(?:u|-user|-http-user|-auth)[= ]+[\"']?(?P<value>(?!\d+:\d+\b|\[REDACTED)[^\s:\"'/]+:[^\s\"']+)"),
+        re.compile(
+            r"-(?<![\w-]-)(?:u|-user|-http-user|-auth)[= ]+[\"']?"
+            r"(?P<value>(?!\d+:\d+\b|\[REDACTED)[^\s:\"'/]+:[^\s\"']+)"  # not uid:gid (docker run -u 1000:1000)
+        ),
         _value("basic-auth"),
+        ("-u", "--user", "--http-user", "--auth"),
     ),
     # Not git's SSH remotes (git@github.com:org/repo): an account of the host, not a person.
-    Rule(re.compile(r"\b(?!git@)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)),
+    Rule(
+        re.compile(r"\b(?!git@)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)
+    ),
     # International: "+" not glued to a digit or word (ISO offsets such as +00:00 have colons).
     Rule(
         re.compile(r"\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
@@ -212,6 +233,6 @@ AFTER: tuple[Rule, ...] = (
     Rule(re.compile(r"(?:\(\d{3}\)\s?|\b\d{3}([-.]))\d{3}(?(1)\1|[-.])\d{4}\b(?![.:-]\d)"), _whole("phone")),
     # Addresses identify people and hosts; a "v" or a fifth part makes it a version string.
     Rule(re.compile(r"\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)"), _ipv4),
-    # Cards: 13-19 digits in one run or in groups split by one kind of separator; checked by _card.
+    # Cards: 13-16 digits in one run or in groups split by one kind of separator; checked by _card.
     Rule(re.compile(r"\d(?<![\w.,+-]\d)\d{3}(?:[ -]?\d{2,4}){2,4}\d?(?![\w.,-]?\d)"), _card),
 )
