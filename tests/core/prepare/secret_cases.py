@@ -198,4 +198,13 @@ NEGATIVE: list[tuple[str, str]] = [
     ("password-prose-is", "the password is wrong for svc-deploy, password was reset"),
     ("signature-prose", "signature verification failed for webhook"),
     ("cookie-prose", "cookie banner shows twice"),
+    # Docker digests are content hashes of public images, not secrets: kept (as are git SHAs).
+    ("docker-digest-full", "pulled nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31"),
+    ("trace-ids", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"),
+    ("request-id-uuid", "x-request-id: 7f3c9a2e-1b4d-4e8a-9c6f-2d5b8e1a3f7c"),
+    ("api-key-prose", "ERROR auth: invalid api key for tenant 42"),
+    ("redis-key", "Redis key=cart:1234 evicted; keyspace hits 98%"),
+    ("token-expired-prose", "JWT validation failed: token expired at 2024-05-01T10:00:00Z"),
+    ("access-log-path", "access_log=/var/log/access.log api_version=2023-10-01"),
+    ("test-results", "passed 120/120 tests in 4.2s"),
 ]
