@@ -66,10 +66,9 @@ def _decode_escaped(text: str, counts: Counter[str]) -> str:
             if step == decoded:
                 break
             decoded = step
-        found: Counter[str] = Counter()
-        redacted = _redact_plain(decoded, found)
+        redacted, found = _redact_token(decoded) if decoded != token else (token, ())
         if found:
-            counts.update(found)
+            counts.update(dict(found))
             out += [text[last:start], redacted]
         else:
             out += [text[last:start], token]
@@ -95,6 +94,13 @@ def _redact(text: str) -> tuple[str, Counter[str]]:
 # Threads repeat short messages ("+1", "ack", alert lines) and log records repeat too: a bounded
 # cache of short texts halves the time on a 10k-message thread. At most ~2 MB.
 _CACHED_UP_TO = 256
+
+
+@lru_cache(maxsize=4096)
+def _redact_token(decoded: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """A decoded URL token, redacted; access logs repeat the same query strings."""
+    found: Counter[str] = Counter()
+    return _redact_plain(decoded, found), tuple(found.items())
 
 
 @lru_cache(maxsize=4096)
