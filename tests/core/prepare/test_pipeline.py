@@ -18,6 +18,7 @@ from bench.gen_incident import (
 )
 from bot.core.incident import Attachment, Incident, Message, render_incident
 from bot.core.prepare import prepare_incident
+from tests.core.prepare.secret_cases import POSITIVE
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
 _LEVEL = re.compile(r"\b(?:DEBUG|INFO|WARN|ERROR|CRITICAL|FATAL)\b")
@@ -109,6 +110,23 @@ def test_titles_file_names_display_names_and_channel_names_are_redacted() -> Non
     assert "] bot [REDACTED:aws-key]: +1" in prepared.text and "] [REDACTED:phone]: +1" in prepared.text
     # Each occurrence counts, the title and names included; a repeated author is counted once.
     assert prepared.redactions == {"aws-key": 3, "email": 1, "ipv4": 1, "phone": 1, "token": 1}
+
+
+def _slot(slot: str, text: str, i: int) -> Incident:
+    """One incident with ``text`` in the named slot and harmless text elsewhere."""
+    att = Attachment(text if slot == "file-name" else "notes.txt", text if slot == "file-text" else "ok")
+    msg = Message(text if slot == "author" else "alice", text if slot == "message" else "see file", _at(i), (att,))
+    return Incident(messages=[Message("bob", "start", _at(0)), msg], title=text if slot == "title" else "#inc")
+
+
+@pytest.mark.parametrize("slot", ["message", "file-text", "file-name", "author", "title"])
+def test_no_secret_form_survives_in_any_slot(slot: str) -> None:
+    leaks = []
+    for i, case in enumerate(POSITIVE, start=1):
+        prepared = prepare_incident(_slot(slot, case.text, i), 4000)
+        if case.secret in prepared.title + "\n" + prepared.text or not prepared.redactions:
+            leaks.append(case.id)
+    assert leaks == []
 
 
 def test_clean_title_is_kept() -> None:
