@@ -13,6 +13,9 @@ from bot.core.prepare.redact import gitleaks, local, scan
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SPACE = re.compile(r"\s")
 _MAX_DECODES = 3  # "%253D" is "%3D" encoded once more; deeper nesting does not occur in real URLs
+# Threads repeat short messages ("+1", "ack", alert lines) and log records repeat too: a bounded
+# cache of short texts takes a third off a 10k-message thread. At most ~2 MB.
+_CACHED_UP_TO = 256
 
 
 def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
@@ -89,11 +92,6 @@ def _redact(text: str) -> tuple[str, Counter[str]]:
     if "%" in text:
         text = _decode_escaped(text, counts)
     return _redact_plain(text, counts), counts
-
-
-# Threads repeat short messages ("+1", "ack", alert lines) and log records repeat too: a bounded
-# cache of short texts halves the time on a 10k-message thread. At most ~2 MB.
-_CACHED_UP_TO = 256
 
 
 @lru_cache(maxsize=4096)
