@@ -186,3 +186,25 @@ def test_lowering_keeps_offsets_for_characters_that_grow() -> None:
 )
 def test_luhn(digits: str, valid: bool) -> None:
     assert luhn_ok(digits) is valid
+
+
+_HEX64 = "8f14e45fceea167a5a36dedd4bea2543c9f0f895fb98ab9159f51fd0297e236d"
+_MIXED = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T0u1V2w3X4y5Z6"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "secret", "rule"),
+    [
+        # Provider formats only the gitleaks data covers: the rule id names what was found.
+        ("shopify ", "shpat_" + _HEX64[:32], "shopify-access-token"),
+        ("DO token ", "dop_v1_" + _HEX64, "digitalocean-pat"),
+        ("hf ", "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi", "huggingface-access-token"),
+        ("grafana ", "glsa_" + _MIXED[:32] + "_" + _HEX64[:8], "grafana-service-account-token"),
+        ("doppler ", "dp.pt." + _MIXED[:43], "doppler-api-token"),  # mid-pattern (?i) in the Go regex
+        ("linear ", "lin_api_" + _MIXED[:40], "linear-api-key"),
+        ("databricks ", "dapi" + _HEX64[:32], "databricks-api-token"),
+        ("NEW_RELIC_KEY=", "NRAK-" + _MIXED[:27].upper(), "new-relic-user-api-key"),  # a key-prefix rule
+    ],
+)
+def test_gitleaks_provider_rules_name_what_they_find(prefix: str, secret: str, rule: str) -> None:
+    assert redact(prefix + secret) == (f"{prefix}[REDACTED:{rule}]", {rule: 1})
