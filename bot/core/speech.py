@@ -13,7 +13,16 @@ _SLACK_BARE_RE = re.compile(r"<(?:https?:|mailto:|[@#!])[^<>]*>")  # <https://x>
 _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
-_INLINE_CODE_RE = re.compile(r"`+[^`\n]*`+")
+_INLINE_CODE_RE = re.compile(r"`+([^`\n]*)`+")
+# Never spoken: redaction placeholders, and chat-template control tokens a model may leak into its
+# answer, as shapes rather than a list: <|im_end|>, <｜end▁of▁sentence｜>, <start_of_turn>, </s>, [INST].
+_UNSPOKEN_RE = re.compile(
+    r"\[REDACTED(?::[^\]\s]*)?\]"
+    r"|(?:<\|[^|<>\n]{1,64}\|>|<｜[^｜<>\n]{1,64}｜>|</?(?:[a-z]+_)*of_turn>|</?s>|<(?:bos|eos|pad|unk|mask)>"
+    r"|\[/?INST\]|<</?SYS>>)"
+    r"(?:[ \t]*(?:system|user|assistant|model)(?=[ \t]*(?:\n|$)))?",  # the role a template puts after a start token
+    re.IGNORECASE,
+)
 _EMPHASIS_RES = (
     re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1"),
     re.compile(r"(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)"),
@@ -60,7 +69,8 @@ def _clean_inline(text: str) -> str:
     text = _IMAGE_RE.sub("", text)
     text = _MD_LINK_RE.sub(r"\1", text)
     text = _URL_RE.sub("", text)
-    text = _INLINE_CODE_RE.sub("", text)
+    # Code keeps its words ("raise `pool_size`" → "raise pool size"); underscores are not spoken.
+    text = _INLINE_CODE_RE.sub(lambda m: m.group(1).replace("_", " "), text)
     for pattern in _EMPHASIS_RES:
         text = pattern.sub(r"\2", text)
     text = _SHORTCODE_RE.sub("", _strip_emoji(text))
@@ -73,7 +83,7 @@ def _as_sentence(text: str) -> str:
 
 def clean_for_speech(markdown: str) -> str:
     """Plain prose for TTS. Headings, bullets and table rows become sentences so the voice pauses."""
-    text = _FENCED_RE.sub("\n", markdown.replace("\r\n", "\n"))
+    text = _FENCED_RE.sub("\n", _UNSPOKEN_RE.sub(" ", markdown.replace("\r\n", "\n")))
     parts: list[str] = []
     paragraph: list[str] = []
 

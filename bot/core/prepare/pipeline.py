@@ -1,4 +1,8 @@
-"""Incident → prompt-ready text: redact, reduce traces, fold repeats, fit the token budget."""
+"""Incident → prompt-ready text: redact, reduce traces, fold repeats, fit the token budget.
+
+Every string that reaches the model is redacted: message and attachment text, file names, author
+(display) names and the incident title, which carries the channel name.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ LOG_BLOCK_LINES = 8
 @dataclass
 class PreparedIncident:
     text: str  # redacted, folded, within budget; `[ISO] author: text` lines like render_message
+    title: str  # the incident title (channel name), redacted: the prompt uses this, not Incident.title
     message_count: int  # messages in the input
     redactions: dict[str, int]
     omitted: list[str]  # what was left out, human readable; empty when nothing was
@@ -28,8 +33,8 @@ class PreparedIncident:
     folded_templates: int  # how many templates folding produced
 
 
-def _head(msg: Message) -> str:
-    return f"[{msg.iso_ts}] {msg.author}:" if msg.iso_ts else f"{msg.author}:"
+def _head(msg: Message, author: str) -> str:
+    return f"[{msg.iso_ts}] {author}:" if msg.iso_ts else f"{author}:"
 
 
 def _chat_rank(text: str) -> Rank:
@@ -54,11 +59,17 @@ class _Builder:
     templates: int = 0
     blocks: dict[int, Block] = field(default_factory=dict)
     chat: Folder = field(default_factory=Folder)
+    authors: dict[str, str] = field(default_factory=dict)  # raw → redacted; a thread has few authors
 
     def clean(self, text: str) -> str:
         text, counts = redact(text)
         self.redactions.update(counts)
         return text
+
+    def author(self, msg: Message) -> str:
+        if msg.author not in self.authors:
+            self.authors[msg.author] = self.clean(msg.author)
+        return self.authors[msg.author]
 
     def fold(self, text: str) -> list[Unit]:
         folded, templates = fold_log(text)
@@ -67,18 +78,20 @@ class _Builder:
 
     def attachment(self, att: Attachment) -> list[Unit]:
         # Same wording as Message.full_text, so the model sees files the same way in every path.
+        name = self.clean(att.name)
         if att.text is None:
-            return [Unit(f"[file: {att.name} (binary, not read)]", Rank.ROUTINE, True)]
-        return [Unit(f"[file: {att.name}]", Rank.KEY, True), *self.fold(self.clean(att.text))]
+            return [Unit(f"[file: {name} (binary, not read)]", Rank.ROUTINE, True)]
+        return [Unit(f"[file: {name}]", Rank.KEY, True), *self.fold(self.clean(att.text))]
 
     def add(self, idx: int, msg: Message, pinned: bool) -> None:
+        author = self.author(msg)
         text = self.clean(msg.text)
         if not msg.attachments and text.count("\n") + 1 < LOG_BLOCK_LINES and not pinned:
             # Messages fold per author only when identical up to numbers and ids (alert bots): people's
             # different sentences must not become one template. Deploy-type messages only when identical.
             flat = " ".join(text.split())
             key = flat if is_change(flat) else mask(flat)
-            self.chat.add(idx, Chunk(text, msg.iso_ts, flat), group=msg.author, exact_key=key)
+            self.chat.add(idx, Chunk(text, msg.iso_ts, flat), group=author, exact_key=key)
             return
         if text.count("\n") + 1 >= LOG_BLOCK_LINES:
             units = self.fold(text)
@@ -88,13 +101,14 @@ class _Builder:
             units += self.attachment(att)
         if pinned and units:
             units[0].rank = units[-1].rank = Rank.PINNED
-        self.blocks[idx] = Block(_head(msg), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
+        self.blocks[idx] = Block(_head(msg, author), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
 
     def add_chat(self) -> None:
         self.templates += self.chat.templates
         for f in self.chat.result():
             msg = self.messages[f.pos]
-            head = f"{f.prefix} {msg.author}:" if f.count > 1 else _head(msg)
+            author = self.authors[msg.author]
+            head = f"{f.prefix} {author}:" if f.count > 1 else _head(msg, author)
             unit = Unit(f.text, _chat_rank(f.sample), False, f.first_ts, f.last_ts, f.count)
             self.blocks[f.pos] = Block(head, [unit])
 
@@ -103,6 +117,7 @@ def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident
     """Redact, reduce traces, fold repeats and fit ``budget_tokens``; linear in the input size."""
     messages = incident.messages
     builder = _Builder(messages)
+    title = builder.clean(incident.title)
     last = len(messages) - 1
     for idx, msg in enumerate(messages):
         # The first message states the problem and the last usually the resolution: never folded away.
@@ -112,6 +127,7 @@ def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident
     original = sum(len(render_message(m)) for m in messages) + max(len(messages) - 1, 0)
     return PreparedIncident(
         text=fitted.text,
+        title=title,
         message_count=len(messages),
         redactions=dict(sorted(builder.redactions.items())),
         omitted=fitted.omitted,

@@ -49,6 +49,7 @@ def test_removes_urls_code_and_slack_markup() -> None:
     for leaked in ("http", "www", "<", ">", "`", "pool_size", "print", "kubectl", "Root Cause", ":fire:", "[", "("):
         assert leaked not in spoken
     assert "the status page" in spoken and "runbook" in spoken and spoken.endswith("Done.")
+    assert "Set pool size higher." in spoken  # inline code keeps its words
 
 
 def test_tables_and_rules() -> None:
@@ -122,3 +123,27 @@ def test_template_padding_never_overshoots_the_ceiling() -> None:
     forty = "The pool " + "and the retries " * 12 + "failed."  # 41 words, so 56 with intro and closing
     summary = deterministic_summary([Section(SectionId.ROOT_CAUSE, "Root", forty)], target_words=(60, 65))
     assert 60 <= word_count(summary) <= 65
+
+
+@pytest.mark.parametrize(
+    ("markdown", "spoken"),
+    [
+        ("Raise `pool_size` to 40.", "Raise pool size to 40."),
+        ("Run `kubectl rollout undo` first.", "Run kubectl rollout undo first."),
+        ("Set ``max_conn_per_host`` lower", "Set max conn per host lower."),
+        ("The token [REDACTED:slack-token] leaked.", "The token leaked."),
+        ("Mail [REDACTED:email], key `[REDACTED:aws-access-token]`.", "Mail, key."),
+        ("Done.<|im_end|>", "Done."),
+        ("<|im_start|>assistant\nThe pool was full.<|im_end|>", "The pool was full."),
+        ("The pool was full.<|eot_id|><|endoftext|>", "The pool was full."),
+        ("<start_of_turn>model\nRetries doubled load.<end_of_turn>", "Retries doubled load."),
+        ("Roll back.</s>", "Roll back."),
+        ("<s>[INST] <<SYS>>Summarise.<</SYS>> [/INST] Pool exhausted.", "Summarise. Pool exhausted."),
+        ("Pool exhausted.<｜end▁of▁sentence｜>", "Pool exhausted."),
+        ("Pool <|reserved_special_token_3|>exhausted.", "Pool exhausted."),
+        ("The user said so.", "The user said so."),  # role words are only dropped right after a template token
+        ("if a <b and c> d", "if a <b and c> d."),  # angle brackets that are not template tokens stay
+    ],
+)
+def test_placeholders_and_template_tokens_are_never_spoken_and_code_keeps_its_words(markdown: str, spoken: str) -> None:
+    assert clean_for_speech(markdown) == spoken

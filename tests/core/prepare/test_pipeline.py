@@ -18,6 +18,7 @@ from bench.gen_incident import (
 )
 from bot.core.incident import Attachment, Incident, Message, render_incident
 from bot.core.prepare import prepare_incident
+from tests.core.prepare.secret_cases import POSITIVE
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
 _LEVEL = re.compile(r"\b(?:DEBUG|INFO|WARN|ERROR|CRITICAL|FATAL)\b")
@@ -72,12 +73,64 @@ def test_alert_storm_folds_to_one_line_with_count_and_times() -> None:
     assert prepared.omitted == []
 
 
-def test_redaction_reaches_messages_and_attachments_but_not_authors() -> None:
+def test_redaction_reaches_messages_and_attachments_and_ordinary_names_stay() -> None:
     prepared = prepare_incident(_alert_storm(), 2000)
     for secret in ("Sup3rS3cret", "hunter2", "dave@example.com", "xoxb-1234567890"):
         assert secret not in prepared.text
     assert prepared.redactions == {"email": 1, "password": 1, "slack-token": 1, "url-credentials": 1}
     assert "] dave: email me at [REDACTED:email]" in prepared.text
+
+
+_KEY_ID = "AKIA" + "Z7Q4RM2XW5KJ3NPL"  # assembled so scanners of this repository do not flag it
+
+
+def _leaky_names() -> Incident:
+    """Secrets and personal data in every string that is not message text."""
+    return Incident(
+        messages=[
+            Message("ops@acme.io", "checkout is down", _at(0)),
+            Message(f"bot {_KEY_ID}", "+1", _at(30)),
+            Message("+44 20 7946 0958", "+1", _at(40)),
+            Message("carol", "creds file attached", _at(60), (Attachment(f"{_KEY_ID}.csv", "id,key\n1,2"), Attachment("token=hunter2.bin"))),
+            Message("ops@acme.io", "rolled back", _at(120)),
+        ],
+        title=f"#inc-203.0.113.42 {_KEY_ID} thread",
+    )
+
+
+def test_titles_file_names_display_names_and_channel_names_are_redacted() -> None:
+    prepared = prepare_incident(_leaky_names(), 1000)
+    everything = prepared.title + "\n" + prepared.text
+    for leak in (_KEY_ID, "ops@acme.io", "7946 0958", "203.0.113.42", "hunter2"):
+        assert leak not in everything, leak
+    assert prepared.title == "#inc-[REDACTED:ipv4] [REDACTED:aws-key] thread"
+    assert "[file: [REDACTED:aws-key].csv]" in prepared.text
+    assert "[file: token=[REDACTED:token] (binary, not read)]" in prepared.text
+    assert prepared.text.splitlines()[0] == "[2024-05-01T10:00:00Z] [REDACTED:email]: checkout is down"
+    assert "] bot [REDACTED:aws-key]: +1" in prepared.text and "] [REDACTED:phone]: +1" in prepared.text
+    # Each occurrence counts, the title and names included; a repeated author is counted once.
+    assert prepared.redactions == {"aws-key": 3, "email": 1, "ipv4": 1, "phone": 1, "token": 1}
+
+
+def _slot(slot: str, text: str, i: int) -> Incident:
+    """One incident with ``text`` in the named slot and harmless text elsewhere."""
+    att = Attachment(text if slot == "file-name" else "notes.txt", text if slot == "file-text" else "ok")
+    msg = Message(text if slot == "author" else "alice", text if slot == "message" else "see file", _at(i), (att,))
+    return Incident(messages=[Message("bob", "start", _at(0)), msg], title=text if slot == "title" else "#inc")
+
+
+@pytest.mark.parametrize("slot", ["message", "file-text", "file-name", "author", "title"])
+def test_no_secret_form_survives_in_any_slot(slot: str) -> None:
+    leaks = []
+    for i, case in enumerate(POSITIVE, start=1):
+        prepared = prepare_incident(_slot(slot, case.text, i), 4000)
+        if case.secret in prepared.title + "\n" + prepared.text or not prepared.redactions:
+            leaks.append(case.id)
+    assert leaks == []
+
+
+def test_clean_title_is_kept() -> None:
+    assert prepare_incident(Incident(messages=[Message("a", "b")], title="#inc-checkout thread"), 100).title == "#inc-checkout thread"
 
 
 def test_tight_budget_keeps_first_last_deploy_and_alert_and_says_what_went() -> None:
