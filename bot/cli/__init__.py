@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot.core import logfilter
 from bot.errors import InputError, PostmortemError
 
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Thread text, model answers and library debug output all pass through logging: nothing secret is written.
+    logfilter.install()
     try:
         if args.command == "analyze":
             from bot.cli.analyze import analyze

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from bot.core.logfilter import install_log_redaction
+from bot.core import logfilter
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import wait_done
@@ -27,7 +27,7 @@ def leaks(haystack: str) -> list[str]:
 
 
 async def test_no_secret_reaches_the_model_slack_uploads_narration_or_logs(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
-    install_log_redaction()
+    logfilter.install()  # what `python -m bot` does at start-up
     caplog.set_level(logging.DEBUG)
     s = stack.slack
     leaky = s.add_user("carol", display_name=f"carol {POSITIVE[0].secret}")
