@@ -16,6 +16,7 @@ from bot.cli.signals import Interrupted, SignalGuard
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
+from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
@@ -105,7 +106,7 @@ class CliRun:
 
         self.guard.attach()
         pipeline = Pipeline(settings)
-        self.observer = FileObserver(self.out, incident.title, self.info)
+        self.observer = FileObserver(self.out, redact_text(incident.title), self.info)
         try:
             result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info)
         except asyncio.CancelledError:

@@ -6,10 +6,10 @@ import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
-from contextlib import asynccontextmanager, contextmanager, suppress
-from functools import partial
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
+from functools import partial
 
 from bot.core.incident import Incident, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
@@ -18,8 +18,8 @@ from bot.core.narrate import Audio, Narrator
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare import estimate_tokens, prepare_incident
+from bot.core.prepare.redact import redact, redact_text
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
-from bot.core.prepare.redact import redact
 from bot.core.report import RunInfo, render_report
 from bot.core.run import RunState
 from bot.core.sections import Section, SectionId
@@ -60,7 +60,7 @@ class Pipeline:
         narrate = narrate and self.narrator.enabled
         info = info if info is not None else self.new_info()
         # A thread of emoji and links would still get a confident six-section answer: refuse it before the model.
-        require_content(incident, "the incident" if incident.source.startswith("slack") else incident.title)
+        require_content(incident, "the incident" if incident.source.startswith("slack") else redact_text(incident.title))
         info.advance(RunState.ANALYSING)
         info.message_count = len(incident.messages)
         info.unread_files = list(incident.unread_files)
@@ -129,7 +129,7 @@ class Pipeline:
         sections = emitted
         info.sections_found = [s.id.value for s in sections if s.id]
         info.missing_sections = [sid.value for sid in parser.missing()]
-        report = render_report(incident.title, sections, info)
+        report = render_report(redact_text(incident.title), sections, info)
         summary: str | None = None
         if narrate:
             summary = await self._summary_text(sections, report, info)

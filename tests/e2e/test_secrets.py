@@ -30,18 +30,20 @@ async def test_no_secret_reaches_the_model_slack_uploads_narration_or_logs(stack
     logfilter.install()  # what `python -m bot` does at start-up
     caplog.set_level(logging.DEBUG)
     s = stack.slack
-    leaky = s.add_user("carol", display_name=f"carol {POSITIVE[0].secret}")
+    # Names and file names carry self-evident tokens (a bare password is only a secret next to its key).
+    tokens = [case.secret for case in POSITIVE if case.secret == case.text.strip()]
+    leaky = s.add_user("carol", display_name=f"carol {tokens[0]}")
     pager = s.add_user("pagerduty", is_bot=True)
     root = s.post(stack.channel, pager, "[FIRING] checkout-api 5xx rate > 5% since 09:02 UTC")
     for case in POSITIVE:
         s.post(stack.channel, stack.alice, f"09:1x found in the logs: {case.text}", thread_ts=root)
     dump = "\n".join(case.text for case in POSITIVE).encode()
-    named = s.add_file(f"{POSITIVE[1].secret}.log", dump, "text/plain", user=leaky)
+    named = s.add_file(f"{tokens[1]}.log", dump, "text/plain", user=leaky)
     s.post(stack.channel, leaky, "env dump attached <!channel>", thread_ts=root, files=[named["id"]])
     # The model repeats every secret in its answer, including the spoken summary, and pings the channel.
     planted = " ".join(case.text for case in POSITIVE)
     answer = sample_report().replace("## Testing Gap Analysis", f"Seen: {planted} <!channel>\n\n## Testing Gap Analysis")
-    answer = answer.rstrip() + f" Rotate {POSITIVE[2].text} now.\n"
+    answer = answer.rstrip() + f" Rotate {tokens[2]} now.\n"
     stack.llm.script(text(answer, chunk_chars=64))
 
     s.reaction_added(stack.alice, stack.channel, root, "test_tube")
