@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
 from bot.core.run import RunState
+from bot.errors import PostmortemError
 from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
@@ -48,6 +49,12 @@ class BotApp:
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.queue.start()
         self.resume_unfinished()
+        # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
+        # to each run with its fix, so here it is only a warning.
+        try:
+            await self.pipeline.llm.warm_up()
+        except PostmortemError as exc:
+            log.warning("could not warm up the model: %s", exc)
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
         await self.handler.connect_async()
         log.info("connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions", auth.get("user"), "/postmortem", self.settings.postmortem_emoji)

@@ -154,7 +154,8 @@ class JobRunner:
         if delivery is not None and (not private or recorder.status_ts is not None):
             # Each step on its own: one failing call must not leave the others (and the 👀) undone.
             if not private:
-                told = await self._quietly(delivery.thread.say(f":x: The postmortem failed: {text}"), recorder)
+                retry = f" React with :{self.settings.postmortem_emoji}: again to retry; nothing already posted will be repeated."
+                told = await self._quietly(delivery.thread.say(f":x: The postmortem failed: {text}{retry}"), recorder)
             if recorder.status_ts is not None:
                 await self._quietly(delivery.status("Failed" if not private else "Not run: the person who asked was told why"), recorder)
             await delivery.thread.unreact(WORKING)

@@ -15,7 +15,7 @@ from bot.runs.store import StoreError
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import bot_texts, told
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, mp3_in_thread, wait_done
-from tests.fakes.fake_llm import text
+from tests.fakes.fake_llm import Reply, text
 from tests.fakes.sample_reports import sample_report
 
 
@@ -141,3 +141,25 @@ async def test_thread_without_incident_content_is_refused_before_the_model(stack
     assert any("no incident content" in t for t in bot_texts(stack, stack.channel, root))
     assert stack.llm.chat_requests == [] and stack.sections_in(root) == []
     not_stuck(stack, root)
+
+
+async def test_connection_dropped_mid_stream_then_retried_posts_each_section_once(stack: Stack) -> None:
+    root, _ = incident_thread(stack)
+    report = sample_report()
+    before = report[: report.index("## Prevention")]
+    # The drop waits at a gate until the first sections are in the thread: a reset discards what the client
+    # had not read yet, and the test must not depend on how much that is.
+    gate = asyncio.Event()
+    stack.llm.script(Reply("reset", before, gate=gate, gate_at=len(before)), text(report))
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.llm.at_gate.wait()
+    await stack.slack.wait_for(lambda s: stack.sections_in(root) == ALL_TITLES[:2])
+    gate.set()
+    await stack.slack.wait_for(lambda s: "x" in s.reactions_on(stack.channel, root), timeout=30)
+    failure = next(t for t in bot_texts(stack, stack.channel, root) if "The postmortem failed" in t)
+    assert "dropped the connection after" in failure and "cannot reach" not in failure and "retry" in failure
+    stack.slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await stack.slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    assert Counter(stack.sections_in(root)) == Counter(ALL_TITLES)  # the first two were not posted again
+    assert "x" not in stack.slack.reactions_on(stack.channel, root)
+    mp3_in_thread(stack, root)

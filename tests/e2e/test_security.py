@@ -189,8 +189,8 @@ async def test_ten_thousand_message_thread_fits_the_context_and_says_what_was_le
     await wait_done(stack, root)
     assert "white_check_mark" in s.reactions_on(stack.channel, root)
     assert len(s.calls_to("conversations.replies")) >= 10_000 // 200  # every page was read
-    # Ollama's 4096-token default is assumed; the prompt plus the answer must fit in it.
-    assert prompt_tokens(stack) + stack.settings.llm_max_tokens <= 4096
+    # The prompt plus the answer must fit in the num_ctx the bot sized and sent to Ollama's native API.
+    assert prompt_tokens(stack) + stack.settings.llm_max_tokens <= stack.llm.native_chats[0]["options"]["num_ctx"]
     sent = stack.llm.chat_requests[0]["messages"][1]["content"]
     assert "Incident: checkout 5xx" in sent and "Resolved: rolled back" in sent  # first and last are kept
     report = next(f["content"].decode() for f in s.uploaded_files if f["name"] == "postmortem-report.md")
@@ -219,7 +219,7 @@ async def test_five_megabyte_log_is_read_whole_folded_and_fits(stack_factory) ->
     sent = stack.llm.chat_requests[0]["messages"][1]["content"]
     assert "circuit breaker open" in sent  # the last line of a 5 MB file: it was downloaded whole
     assert "×" in sent and sent.count("timeout acquiring connection") < 5  # 70k lines folded
-    assert prompt_tokens(stack) + stack.settings.llm_max_tokens <= 4096
+    assert prompt_tokens(stack) + stack.settings.llm_max_tokens <= stack.llm.native_chats[0]["options"]["num_ctx"]
     assert peak < 150_000_000, f"peak Python allocations {peak / 1e6:.0f} MB for a 5 MB input"
 
 

@@ -37,7 +37,7 @@ async def test_doctor_all_green_against_local_servers(monkeypatch: pytest.Monkey
         assert await doctor() == 0
     out = capsys.readouterr().out
     assert "[ok] slack auth: postmortem-bot" in out
-    assert "[ok] llm: ollama" in out and "[ok] context: 4096 tokens" in out
+    assert "[ok] llm: ollama" in out and "[ok] context: 8192 tokens" in out
     assert "[ok] tts piper" in out and "FAIL" not in out
 
 
