@@ -172,6 +172,14 @@ class StreamingSectionParser:
     def sections(self) -> list[Section]:
         return list(self._emitted)
 
+    @property
+    def open_section(self) -> tuple[SectionId | None, str]:
+        """The section being written and its text so far, the unfinished line included (for narrating a
+        section while it streams). (None, "") before the first heading and after close()."""
+        if not self._started or self._closed:
+            return None, ""
+        return self._current, "\n".join([*self._body, self._line])
+
     def missing(self) -> list[SectionId]:
         return [sid for sid in SECTION_TITLES if sid not in self._seen]
 

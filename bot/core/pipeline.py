@@ -15,6 +15,7 @@ from bot.core.incident import Incident, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
+from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare import estimate_tokens, prepare_incident
@@ -79,6 +80,8 @@ class Pipeline:
             user_prompt = await self._prompt(incident, budget, info)
         await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
         narration: asyncio.Task[Audio | None] | None = None
+        # The spoken summary is narrated while it streams; only what is left waits for the last token.
+        speech = SpeechStream(self.narrator.narrate) if narrate else None
         parser = StreamingSectionParser()
         progress = _Progress(obs, self.settings.status_interval_s)
         emitted: list[Section] = []  # scrubbed, in stream order
@@ -88,13 +91,20 @@ class Pipeline:
             for section in map(partial(_scrub, info), sections):
                 emitted.append(section)
                 await obs.on_section(section)
-                # Narrate as soon as the spoken summary is complete, while later sections still stream.
-                if narrate and narration is None and section.id is SectionId.AUDIO_SUMMARY and not needs_summary_fallback(section):
-                    narration = asyncio.create_task(self.narrate(section.body, info))
+                if speech is not None and narration is None and section.id is SectionId.AUDIO_SUMMARY:
+                    if needs_summary_fallback(section):
+                        speech.cancel()  # too thin to speak: the fallback below writes one
+                    else:
+                        speech.update(section.body, final=True)
+                        narration = asyncio.create_task(self._speak(speech, info))
 
         async def on_text(delta: str) -> None:
             await progress.add(delta)
             await emit(parser.feed(delta))
+            current, so_far = parser.open_section
+            if speech is not None and narration is None and current is SectionId.AUDIO_SUMMARY:
+                # Redacted like every section, before a word of it is spoken.
+                speech.update(redact_text(so_far), final=False)
 
         async def ask() -> StreamResult:
             async with progress.ticking():
@@ -120,6 +130,8 @@ class Pipeline:
         except BaseException:
             if narration is not None:
                 narration.cancel()
+            if speech is not None:
+                speech.cancel()
             raise
         info.prompt_tokens, info.completion_tokens = result.prompt_tokens, result.completion_tokens
         info.finish_reason, info.template_tokens = result.finish_reason, result.template_tokens
@@ -197,15 +209,26 @@ class Pipeline:
         return deterministic_summary(sections)
 
     async def narrate(self, summary_markdown: str, info: RunInfo) -> Audio | None:
-        """Narrate; a TTS failure is recorded, never fatal, because the written report stands on its own."""
+        """Narrate a whole summary (the fallback summary, a resumed run)."""
+        speech = SpeechStream(self.narrator.narrate)
+        speech.update(summary_markdown, final=True)
+        return await self._speak(speech, info)
+
+    async def _speak(self, speech: SpeechStream, info: RunInfo) -> Audio | None:
+        """Finish the narration and record it; a TTS failure is recorded, never fatal, because the written
+        report stands on its own."""
         started = time.perf_counter()
         try:
-            audio = await self.narrator.narrate(clean_for_speech(summary_markdown))
+            audio = await speech.finish()
         except PostmortemError as exc:
             info.audio_error = str(exc)
             return None
         finally:
             info.timings["narrate"] = round(time.perf_counter() - started, 3)
+            info.narrated_text = speech.text
+            if speech.cut:
+                info.fallbacks.append(f"spoken summary cut at a sentence boundary to {word_count(speech.text)} words "
+                                      f"(the model wrote {speech.written_words})")
         info.tts_engine, info.tts_voice = audio.engine, audio.voice
         if audio.fallback_reason:
             info.fallbacks.append(audio.fallback_reason)

@@ -29,6 +29,7 @@ class RunInfo:
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
+    narrated_text: str | None = None  # exactly what the MP3 says
     timings: dict[str, float] = field(default_factory=dict)
     total_s: float | None = None
     sections_found: list[str] = field(default_factory=list)

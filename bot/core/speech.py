@@ -53,6 +53,8 @@ _LEADS = (
     (None, "From the report"),
 )
 _MAX_TEST_NAMES = 5
+# The spoken summary is asked for at 150–200 words; longer model output is cut at a sentence boundary here.
+MAX_SPOKEN_WORDS = 230
 
 
 def _strip_emoji(text: str) -> str:
@@ -128,7 +130,7 @@ def needs_summary_fallback(section: Section | None, min_words: int = 60) -> bool
     return section is None or word_count(clean_for_speech(section.body)) < min_words
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", text) if s.strip()]
 
 
@@ -155,9 +157,9 @@ def _material(sections: list[Section]) -> list[list[str]]:
         bodies.setdefault(section.id, []).append(section.body)
     topics: list[list[str]] = []
     for sid, lead in _LEADS:
-        sentences = [s for body in bodies.get(sid, []) for s in _sentences(clean_for_speech(body))]
-        if sentences:
-            topics.append([f"{lead}: {sentences[0]}", *sentences[1:]])
+        found = [s for body in bodies.get(sid, []) for s in sentences(clean_for_speech(body))]
+        if found:
+            topics.append([f"{lead}: {found[0]}", *found[1:]])
     names = [n for body in bodies.get(SectionId.TEST_SUITE, []) for n in _test_names(body)]
     if names:
         topics.append([_as_sentence(f"Recommended tests: {_join_names(names[:_MAX_TEST_NAMES])}")])

@@ -39,6 +39,8 @@ async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, t
     assert len(run["sections_found"]) == 6 and run["missing_sections"] == []
     assert run["redactions"].get("url-credentials", 0) + run["redactions"].get("password", 0) >= 1
     assert {"prepare", "analyse", "narrate"} <= set(run["timings"])
+    # Exactly what the MP3 says is recorded, and it is the model's summary (piper's joined batches).
+    assert 150 <= len(run["narrated_text"].split()) <= 230 and "#" not in run["narrated_text"]
     # One progress line per stage on stderr.
     assert "[preparing]" in out.stderr and "[analysing]" in out.stderr and "[done]" in out.stderr
     # The planted password never reached the model.
