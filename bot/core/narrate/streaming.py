@@ -14,7 +14,7 @@ from bot.core.narrate.types import Audio
 from bot.core.speech import MAX_SPOKEN_WORDS, clean_for_speech, sentences, word_count
 
 # Small enough that the first batch starts early, large enough that each request's fixed cost stays small.
-BATCH_WORDS = 40
+BATCH_WORDS = 25
 
 
 class SpeechStream:
