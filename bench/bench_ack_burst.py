@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from harness import BenchStack, incident_thread, median, ms, percentile, run_main, running_stack, write_result
+
 import bot.slack.app as app_module
 from bot.slack import triggers as triggers_module
-
-from harness import (BenchStack, median, ms, percentile, run_main, running_stack, incident_thread,
-                     write_result)
 from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import sample_report
 

@@ -7,11 +7,11 @@ The module-level constants are the ground truth the checks look for in the prepa
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.core.incident import Incident, Message
 
-START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 # (weight, template). Each error template's text up to its first field is its marker.
 ERRORS: tuple[tuple[int, str], ...] = (

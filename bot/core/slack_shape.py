@@ -30,7 +30,7 @@ def parse_slack_ts(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError("not a timestamp")  # noqa: TRY004 - pydantic turns only ValueError into a field error
+        raise ValueError("not a timestamp")  # not TypeError: pydantic turns only ValueError into a field error
     try:
         seconds = float(value)
     except ValueError:

@@ -7,17 +7,16 @@ import logging
 import signal
 
 import aiohttp
-
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
 from bot.core.run import RunState
 from bot.errors import PostmortemError
+from bot.runs import RunStore
 from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
-from bot.runs import RunStore
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers

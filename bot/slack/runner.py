@@ -8,10 +8,10 @@ import logging
 from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
 from bot.core.pipeline import Pipeline, PostmortemResult
-from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunRecord, RunStore
@@ -21,12 +21,11 @@ from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.jobs import Job
-from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.mentions import neutralise_mentions
+from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
 from bot.slack.record import Recorder
 from bot.slack.thread import DONE, FAILED, WORKING, SlackThread
-from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 

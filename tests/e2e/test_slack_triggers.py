@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+
 import mutagen.mp3
 
 from bot.core.sections import SECTION_TITLES
