@@ -162,8 +162,10 @@ def _describe(error: Any) -> str:
     names = [p for p in loc if isinstance(p, str)]
     if loc and isinstance(loc[-1], int) and names:
         expected = _ITEM.get(names[-1])
+    elif names:
+        expected = _EXPECTED.get(names[-1])
     else:
-        expected = _EXPECTED.get(names[-1]) if names else "a message object"
+        expected = "a message object"
     if expected is None:
         expected = "a string" if error["type"].startswith("string") else error["msg"].lower()
     return f"expected {expected}, got {_kind(error.get('input'))}"

@@ -56,7 +56,10 @@ class BotApp:
             log.warning("could not warm up the model: %s", exc)
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
         await self.handler.connect_async()
-        log.info("connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions", auth.get("user"), "/postmortem", self.settings.postmortem_emoji)
+        log.info(
+            "connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions",
+            auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
+        )
 
     def resume_unfinished(self) -> None:
         """Runs a restart interrupted go back on the queue, in their original order, under their own ids."""
