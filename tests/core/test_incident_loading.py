@@ -58,7 +58,7 @@ def test_json_lines_logs_are_text_not_broken_json(tmp_path: Path) -> None:
 
 def test_closed_stdin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", None)
-    with pytest.raises(InputError, match="stdin is closed.* — fix: pipe the incident in"):
+    with pytest.raises(InputError, match=r"stdin is closed.* — fix: pipe the incident in"):
         load_incident("-")
 
 
