@@ -7,8 +7,9 @@ where Slack sends strings. Strict where a wrong value would crash or mislead lat
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -18,6 +19,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
 from bot.errors import InputError
 
@@ -97,6 +99,8 @@ class SlackResponse(_Lenient):
     messages: list[SlackMessage] = Field(default_factory=list)
 
 
+T = TypeVar("T")
+
 _MESSAGE_LIST: TypeAdapter[list[SlackMessage]] = TypeAdapter(list[SlackMessage])
 
 # What each field should hold, by name (last key of the error path) and for the items of a list field.
@@ -137,7 +141,7 @@ def validate_message(raw: Any, where: str = "message") -> SlackMessage:
     return _validate(lambda: SlackMessage.model_validate(raw), prefix=where)
 
 
-def _validate(check: Any, prefix: str = "") -> Any:
+def _validate(check: Callable[[], T], prefix: str = "") -> T:
     try:
         return check()
     except ValidationError as exc:
@@ -157,7 +161,7 @@ def _path(prefix: str, loc: tuple[int | str, ...]) -> str:
     return path or "the top level"
 
 
-def _describe(error: Any) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = error["loc"]
     names = [p for p in loc if isinstance(p, str)]
     if loc and isinstance(loc[-1], int) and names:

@@ -55,7 +55,7 @@ class BotApp:
         except PostmortemError as exc:
             log.warning("could not warm up the model: %s", exc)
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
-        await self.handler.connect_async()
+        await self.handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
         log.info(
             "connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions",
             auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
@@ -77,7 +77,7 @@ class BotApp:
 
     async def stop(self) -> None:
         if self.handler is not None:
-            await self.handler.close_async()
+            await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()
