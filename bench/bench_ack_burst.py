@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+
+from harness import BenchStack, incident_thread, median, ms, percentile, run_main, running_stack, write_result
 
 import bot.slack.app as app_module
 from bot.slack import triggers as triggers_module
-
-from harness import (BenchStack, median, ms, percentile, run_main, running_stack, incident_thread,
-                     write_result)
 from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import sample_report
 
@@ -101,15 +100,13 @@ async def burst() -> dict[str, Any]:
         started = time.monotonic()
         fired = [fire(stack, n, root, replies[0]) for n, (root, replies) in enumerate(threads)]  # no await between: a burst
         acks = [await stack.slack.wait_ack(eid, timeout=30) for _, eid in fired]
-        try:
+        with suppress(TimeoutError):  # unfinished threads are counted as lost below
             await stack.wait_finished([r for r, _ in threads], timeout=240)
-        except TimeoutError:
-            pass  # counted as lost below
         wall = time.monotonic() - started
 
         latencies = [a.latency for a in acks]
         by_kind: dict[str, list[float]] = {}
-        for (kind, _), a in zip(fired, acks):
+        for (kind, _), a in zip(fired, acks, strict=True):
             by_kind.setdefault(kind, []).append(a.latency)
         lost = [n for n, (root, _) in enumerate(threads) if not stack.done(root)]
         llm_order = [s.mark for s in sorted(stack.probe.spans, key=lambda s: s.start) if s.mark is not None]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import (heading_fractions, incident_thread, median, ms, run_main, running_stack, scaled_report,
-                     section_posts, write_result)
+from harness import heading_fractions, incident_thread, median, ms, run_main, running_stack, scaled_report, section_posts, write_result
+
 from tests.fakes.fake_llm import text
 
 TARGET_CHARS = 6_000  # ≈ 1,500 tokens at 4 characters a token

@@ -17,6 +17,7 @@ from aiohttp import ClientSession
 from slack_sdk.web.async_client import AsyncWebClient
 
 from harness import BenchStack, median, ms, run_main, running_stack, section_posts, write_result
+
 from tests.fakes.sample_reports import sample_report
 
 MESSAGES = 200

@@ -8,6 +8,7 @@ Prints a summary and writes bench/results/prepare.json. No network.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -100,7 +101,7 @@ def _measure(
 
 def _scaling(budget: int, sizes: Sequence[int]) -> dict[str, Any]:
     seconds = {n: _timed(log_dump(n), budget)[0] for n in sizes}
-    ratios = {f"{b}/{a}": round(seconds[b] / seconds[a], 2) for a, b in zip(sizes, sizes[1:])}
+    ratios = {f"{b}/{a}": round(seconds[b] / seconds[a], 2) for a, b in itertools.pairwise(sizes)}
     return {"sizes": list(sizes), "median_seconds": {str(n): round(s, 4) for n, s in seconds.items()}, "time_ratios": ratios}
 
 

@@ -7,11 +7,11 @@ The module-level constants are the ground truth the checks look for in the prepa
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.core.incident import Incident, Message
 
-START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 # (weight, template). Each error template's text up to its first field is its marker.
 ERRORS: tuple[tuple[int, str], ...] = (
@@ -51,7 +51,7 @@ SECRET_LINES: tuple[tuple[str, str], ...] = (
     ("INFO aws: using key AKIAIOSFODNN7EXAMPLE for s3 uploads", "AKIAIOSFODNN7EXAMPLE"),
     ("WARN auth: rejected login for jane.doe@example.com password=hunter2!", "hunter2!"),
 )
-SECRETS: tuple[str, ...] = tuple(s for _, s in SECRET_LINES) + ("jane.doe@example.com",)
+SECRETS: tuple[str, ...] = (*(s for _, s in SECRET_LINES), "jane.doe@example.com")
 
 PY_TRACE = """Traceback (most recent call last):
   File "/app/worker/main.py", line 88, in run
@@ -92,8 +92,8 @@ def log_lines(count: int = 10_000, seed: int = 7) -> list[str]:
     deploys at fixed fractions of the run, metric warnings, traces and a few planted secrets."""
     rng = random.Random(seed)
     error_weights = [w for w, _ in ERRORS]
-    specials = {int(count * f): line for f, line in zip((0.2, 0.25, 0.6, 0.65), DEPLOY_LINES)}
-    specials |= {int(count * f): line for f, (line, _) in zip((0.1, 0.3, 0.5, 0.7), SECRET_LINES)}
+    specials = {int(count * f): line for f, line in zip((0.2, 0.25, 0.6, 0.65), DEPLOY_LINES, strict=True)}
+    specials |= {int(count * f): line for f, (line, _) in zip((0.1, 0.3, 0.5, 0.7), SECRET_LINES, strict=True)}
     # Rare errors appear at least once whatever the size, placed mid-run.
     rare = {int(count * (0.4 + 0.01 * i)): t for i, (w, t) in enumerate(ERRORS) if w <= 3}
     out: list[str] = []
@@ -142,7 +142,7 @@ THREAD_LAST = "Resolved: rolled back checkout-api to v2.13.2, error rate back to
 def chat_thread(messages: int = 10_000, seed: int = 7) -> Incident:
     """An incident thread: a repeating alert bot, latency bot, chatter, discussion, deploy bot."""
     rng = random.Random(seed)
-    deploys = {int(messages * f): text for f, text in zip((0.05, 0.08, 0.5, 0.55), THREAD_DEPLOYS)}
+    deploys = {int(messages * f): text for f, text in zip((0.05, 0.08, 0.5, 0.55), THREAD_DEPLOYS, strict=True)}
     out: list[Message] = []
     for i in range(messages):
         ts = START + timedelta(seconds=2 * i)

@@ -34,7 +34,6 @@ from tests.fakes.fake_edge_tts import FakeEdgeTTS  # noqa: E402
 from tests.fakes.fake_llm import FakeLLM  # noqa: E402
 from tests.fakes.sample_reports import sample_report  # noqa: E402
 from tests.fakes.slack_emulator import SlackEmulator  # noqa: E402
-from tests.fakes.slack_emulator.server import Call  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 BENCH_DATE = "2026-11-22"
@@ -108,15 +107,6 @@ class BenchStack:
             return not pending
 
         await self.slack.wait_for(check, timeout=timeout)
-
-    def calls_in_thread(self, root: str) -> list[Call]:
-        """Web API calls that target this thread (by thread_ts, ts or timestamp)."""
-        out = []
-        for c in self.slack.calls:
-            a = c.args
-            if a.get("channel", self.channel) == self.channel and root in (a.get("thread_ts"), a.get("ts"), a.get("timestamp")):
-                out.append(c)
-        return out
 
     def done_time(self, root: str) -> float | None:
         """Arrival of the reactions.add that put ✅ on the root."""

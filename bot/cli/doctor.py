@@ -32,7 +32,7 @@ async def check_slack(settings: Settings) -> bool:
         return line(False, "slack", str(exc))
     except SlackApiError as exc:
         return line(False, "slack", f"auth.test failed ({exc.response.get('error')}) — fix: check SLACK_BOT_TOKEN")
-    except Exception as exc:  # noqa: BLE001 - unreachable API host, bad SLACK_API_URL
+    except Exception as exc:  # deliberately broad: unreachable API host, bad SLACK_API_URL
         return line(False, "slack", f"cannot reach Slack ({type(exc).__name__}) — fix: check the network or SLACK_API_URL")
     ok = line(True, "slack auth", f"{auth.get('user')} in {auth.get('team')}")
     granted = {s.strip() for s in str(auth.headers.get("x-oauth-scopes", "")).split(",") if s.strip()}

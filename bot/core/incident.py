@@ -67,16 +67,6 @@ def render_incident(incident: Incident) -> str:
     return "\n".join(render_message(m) for m in incident.messages)
 
 
-def ts_from_slack(ts: str | float | None) -> datetime | None:
-    """A Slack ``ts`` as UTC, or None when missing or not a usable timestamp ("1e400", "abc")."""
-    from bot.core.slack_shape import parse_slack_ts
-
-    try:
-        return parse_slack_ts(ts)
-    except ValueError:
-        return None
-
-
 def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
     """Plain text is one message from 'incident-notes'; timestamps stay inside the text."""
     if not text.strip():

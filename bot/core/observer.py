@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from bot.core.sections import Section
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """What the pipeline is doing, for progress lines; the run's persisted state is RunState (run.py)."""
 
     PREPARING = "preparing"

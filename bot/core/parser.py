@@ -40,7 +40,10 @@ HEADING_ALIASES: dict[SectionId, tuple[str, ...]] = {
 # Words that may decorate a heading without counting as "extra": canonical titles use some of them
 # ("Root Cause Determination"), and models add others ("Section 6", "Incident Timeline").
 _FILLER = frozenset(
-    ["a", "an", "and", "the", "of", "for", "to", "in", "on", "our", "with", "incident", "section", "part", "word", "analysis", "determination", "detail"]
+    {
+        "a", "an", "and", "the", "of", "for", "to", "in", "on", "our", "with",
+        "incident", "section", "part", "word", "analysis", "determination", "detail",
+    }
 )
 
 # How many unexplained words each heading form may carry. A markdown heading is unambiguous, so it may
@@ -289,7 +292,7 @@ class StreamingSectionParser:
 
 def _closes(fence: str, line: str) -> bool:
     """Whether ``line`` closes a fence opened with ``fence``: the same character, at least as many times."""
-    return re.fullmatch(re.escape(fence[0]) + "{%d,}" % len(fence), line) is not None
+    return re.fullmatch(re.escape(fence[0]) + f"{{{len(fence)},}}", line) is not None
 
 
 def parse_sections(text: str) -> list[Section]:

@@ -3,10 +3,10 @@ so the Slack adapter, the CLI and the run store all agree on what a run can beco
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class RunState(str, Enum):
+class RunState(StrEnum):
     QUEUED = "queued"
     COLLECTING = "collecting"
     ANALYSING = "analysing"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class SectionId(str, Enum):
+class SectionId(StrEnum):
     TIMELINE = "timeline"
     GAPS = "gaps"
     ROOT_CAUSE = "root_cause"

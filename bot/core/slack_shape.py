@@ -7,8 +7,9 @@ where Slack sends strings. Strict where a wrong value would crash or mislead lat
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -18,6 +19,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
 from bot.errors import InputError
 
@@ -30,7 +32,7 @@ def parse_slack_ts(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError("not a timestamp")  # noqa: TRY004 - pydantic turns only ValueError into a field error
+        raise ValueError("not a timestamp")  # not TypeError: pydantic turns only ValueError into a field error
     try:
         seconds = float(value)
     except ValueError:
@@ -77,7 +79,6 @@ class LegacyAttachment(_Lenient):
 
 class SlackMessage(_Lenient):
     type: str = "message"
-    subtype: str | None = None
     user: str | None = None
     bot_id: str | None = None
     username: str | None = None
@@ -96,6 +97,8 @@ class SlackResponse(_Lenient):
 
     messages: list[SlackMessage] = Field(default_factory=list)
 
+
+T = TypeVar("T")
 
 _MESSAGE_LIST: TypeAdapter[list[SlackMessage]] = TypeAdapter(list[SlackMessage])
 
@@ -137,7 +140,7 @@ def validate_message(raw: Any, where: str = "message") -> SlackMessage:
     return _validate(lambda: SlackMessage.model_validate(raw), prefix=where)
 
 
-def _validate(check: Any, prefix: str = "") -> Any:
+def _validate(check: Callable[[], T], prefix: str = "") -> T:
     try:
         return check()
     except ValidationError as exc:
@@ -157,13 +160,15 @@ def _path(prefix: str, loc: tuple[int | str, ...]) -> str:
     return path or "the top level"
 
 
-def _describe(error: Any) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = error["loc"]
     names = [p for p in loc if isinstance(p, str)]
     if loc and isinstance(loc[-1], int) and names:
         expected = _ITEM.get(names[-1])
+    elif names:
+        expected = _EXPECTED.get(names[-1])
     else:
-        expected = _EXPECTED.get(names[-1]) if names else "a message object"
+        expected = "a message object"
     if expected is None:
         expected = "a string" if error["type"].startswith("string") else error["msg"].lower()
     return f"expected {expected}, got {_kind(error.get('input'))}"

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ def _status(value: str) -> RunState:
 
 def _move_aside(path: Path) -> Path:
     """A corrupt store is kept for inspection, never deleted: runs.db → runs.db.corrupt-20261123T104500Z."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     path.rename(target)
     for suffix in ("-wal", "-shm"):

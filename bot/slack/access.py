@@ -8,7 +8,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 
-
 _DM_REFUSAL = "Postmortems are not run in direct messages. Run it in the incident channel."
 
 

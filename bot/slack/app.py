@@ -7,17 +7,16 @@ import logging
 import signal
 
 import aiohttp
-
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
 from bot.core.run import RunState
 from bot.errors import PostmortemError
+from bot.runs import RunStore
 from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
-from bot.runs import RunStore
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
@@ -56,8 +55,11 @@ class BotApp:
         except PostmortemError as exc:
             log.warning("could not warm up the model: %s", exc)
         self.handler = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
-        await self.handler.connect_async()
-        log.info("connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions", auth.get("user"), "/postmortem", self.settings.postmortem_emoji)
+        await self.handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
+        log.info(
+            "connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions",
+            auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
+        )
 
     def resume_unfinished(self) -> None:
         """Runs a restart interrupted go back on the queue, in their original order, under their own ids."""
@@ -75,7 +77,7 @@ class BotApp:
 
     async def stop(self) -> None:
         if self.handler is not None:
-            await self.handler.close_async()
+            await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()

@@ -56,13 +56,12 @@ def bolt_logger() -> logging.Logger:
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """A client that honours 429 Retry-After and retries 5xx, as slack_sdk only retries connection errors by default."""
     quiet_sdk_loggers()
-    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
     return AsyncWebClient(
         token=bot_token(settings),
+        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
-        **kwargs,
     )

@@ -128,7 +128,7 @@ class Collector:
             ids.update(mentioned_user_ids(str(m.get("text", ""))))
         missing = [uid for uid in ids if uid not in self._names]
         names = await asyncio.gather(*(self._lookup(uid) for uid in missing))
-        self._names.update(zip(missing, names))
+        self._names.update(zip(missing, names, strict=True))
 
     async def _lookup(self, user_id: str) -> str:
         try:

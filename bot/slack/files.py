@@ -14,7 +14,10 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 
-_TEXT_TYPES = {"text", "log", "txt", "json", "yaml", "yml", "csv", "xml", "md", "markdown", "shell", "python", "javascript", "go", "java", "sql", "diff"}
+_TEXT_TYPES = {
+    "text", "log", "txt", "json", "yaml", "yml", "csv", "xml", "md", "markdown",
+    "shell", "python", "javascript", "go", "java", "sql", "diff",
+}
 # Slack's `mode` for files the bot cannot have: deleted, or past a free workspace's history limit.
 _UNAVAILABLE_MODES = {"tombstone": "deleted", "hidden_by_limit": "hidden by the workspace's plan limit"}
 # Valid UTF-8 with a stray bad byte here and there (a mangled log line) is still text; more is not.
@@ -83,7 +86,7 @@ class FileReader:
         headers = {"Authorization": f"Bearer {self.token}"}
         async with aiohttp.ClientSession(headers=headers) as session:
             results = await asyncio.gather(*(self._read_one(session, f) for f in wanted), return_exceptions=True)
-        for f, result in zip(wanted, results):
+        for f, result in zip(wanted, results, strict=True):
             if isinstance(result, str):
                 out.texts[str(f["id"])] = result
             elif isinstance(result, Unreadable):

@@ -19,9 +19,9 @@ async def notify_user(client: AsyncWebClient, job: Job, text: str) -> None:
     text = neutralise_mentions(text)
     try:
         if job.response_url:
-            async with aiohttp.ClientSession() as session:
-                async with session.post(job.response_url, json={"response_type": "ephemeral", "text": text}) as resp:
-                    resp.raise_for_status()
+            payload = {"response_type": "ephemeral", "text": text}
+            async with aiohttp.ClientSession() as session, session.post(job.response_url, json=payload) as resp:
+                resp.raise_for_status()
             return
         await client.chat_postEphemeral(channel=job.channel, user=job.invoker, text=text)
     except (SlackApiError, aiohttp.ClientError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import MarkdownBlock
 
@@ -20,7 +21,7 @@ FALLBACK_CHARS = 300
 @dataclass(frozen=True)
 class SlackMessage:
     text: str
-    blocks: list[dict]
+    blocks: list[dict[str, Any]]
 
 
 def _pack(pieces: list[str], sep: str, limit: int) -> list[str]:

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
 from bot.core.pipeline import Pipeline, PostmortemResult
-from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunRecord, RunStore
@@ -21,12 +21,11 @@ from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.jobs import Job
-from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.mentions import neutralise_mentions
+from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
 from bot.slack.record import Recorder
 from bot.slack.thread import DONE, FAILED, WORKING, SlackThread
-from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +99,11 @@ class JobRunner:
             raw = await self.collector.channel_history(job.channel)
             incident = await self.collector.incident(raw, title=f"#{job.channel_name}", source="slack-channel")
             if not incident.messages:
-                await self.notify_user(job, f"#{job.channel_name} has no messages in the last {self.settings.postmortem_lookback} to analyse.")
+                lookback = self.settings.postmortem_lookback
+                await self.notify_user(job, f"#{job.channel_name} has no messages in the last {lookback} to analyse.")
                 return incident, None
-            resp = await self.client.chat_postMessage(channel=job.channel, text=neutralise_mentions(root_line(incident, job.channel_name or job.channel)))
+            root = neutralise_mentions(root_line(incident, job.channel_name or job.channel))
+            resp = await self.client.chat_postMessage(channel=job.channel, text=root)
             job.thread_ts = str(resp["ts"])
             recorder.thread_posted(job.thread_ts)
             delivery = self._delivery(job.channel, job.thread_ts, recorder)
@@ -137,7 +138,8 @@ class JobRunner:
         if result.audio is not None and not delivery.record.was_posted("audio"):
             await delivery.upload_audio(result.audio)
         elif result.info.audio_error:
-            await delivery.say_once("audio", f":mute: The audio summary could not be made: {result.info.audio_error}. The written postmortem above is complete.")
+            why = result.info.audio_error
+            await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
         await delivery.say_once("closing", closing_line(result, delivery.upload_errors))
         await delivery.status("Done")

@@ -88,7 +88,9 @@ class Triggers:
         payload = kwargs.get("command") or kwargs.get("shortcut") or {}
         event = kwargs.get("event") or {}
         user = payload.get("user_id") or (payload.get("user") or {}).get("id") or event.get("user")
-        channel = payload.get("channel_id") or (payload.get("channel") or {}).get("id") or event.get("channel") or event.get("item", {}).get("channel")
+        channel = (
+            payload.get("channel_id") or (payload.get("channel") or {}).get("id") or event.get("channel") or event.get("item", {}).get("channel")
+        )
         if "command" in kwargs:
             await kwargs["ack"](text=text, response_type="ephemeral")
         elif user and channel:

@@ -4,6 +4,7 @@ smallest incident worth analysing. (Refusals are the table in tests/e2e/test_cli
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_json_lines_logs_are_text_not_broken_json(tmp_path: Path) -> None:
 
 def test_closed_stdin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", None)
-    with pytest.raises(InputError, match="stdin is closed.* — fix: pipe the incident in"):
+    with pytest.raises(InputError, match=r"stdin is closed.* — fix: pipe the incident in"):
         load_incident("-")
 
 
@@ -94,10 +95,8 @@ def test_attachment_text_counts_as_content(tmp_path: Path) -> None:
     assert load_incident(str(tmp_path / "t.json")).messages[0].attachments[0].name == "trace.txt"
 
 
-def test_process_substitution_pipe_is_read(tmp_path: Path) -> None:
+def test_process_substitution_pipe_is_read() -> None:
     """`analyze <(kubectl logs …)` passes a pipe path, which is not a regular file."""
-    import os
-
     read, write = os.pipe()
     os.write(write, b"ERROR checkout pool exhausted at 09:00\n")
     os.close(write)

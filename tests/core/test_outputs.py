@@ -18,7 +18,7 @@ NAMES = ("report.md", "summary.mp3", "run.json")
 
 
 def test_a_second_holder_is_refused_until_the_first_leaves(tmp_path: Path) -> None:
-    with OutputDir(tmp_path, NAMES), pytest.raises(OutputError, match="another run is writing to .* — fix: wait for"):
+    with OutputDir(tmp_path, NAMES), pytest.raises(OutputError, match=r"another run is writing to .* — fix: wait for"):
         OutputDir(tmp_path, NAMES).__enter__()
     with OutputDir(tmp_path, NAMES) as again:
         again.write("run.json", "{}")

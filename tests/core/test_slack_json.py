@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.incident import ts_from_slack
 from bot.core.slack_json import incident_from_slack_json, message_from_slack
+from bot.core.slack_shape import parse_slack_ts
 from bot.errors import InputError
 
 ANA = {"type": "message", "user": "U1", "user_profile": {"display_name": "ana"}, "ts": "1700000100.000200",
@@ -64,9 +64,15 @@ def test_live_message_of_the_wrong_shape_names_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("ts", "expected"),
-    [("1700000000.000100", datetime(2023, 11, 14, 22, 13, 20, 100, tzinfo=UTC)), (1700000000, datetime(
-        2023, 11, 14, 22, 13, 20, tzinfo=UTC)), ("", None), (None, None), ("1e400", None), ("nan", None),
-     ("-1", None), ("abc", None), (True, None), ("9" * 400, None)],
+    [("1700000000.000100", datetime(2023, 11, 14, 22, 13, 20, 100, tzinfo=UTC)),
+     (1700000000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)), ("", None), (None, None)],
 )
-def test_ts_from_slack_never_raises(ts: Any, expected: datetime | None) -> None:
-    assert ts_from_slack(ts) == expected
+def test_slack_ts_parses_or_is_missing(ts: Any, expected: datetime | None) -> None:
+    assert parse_slack_ts(ts) == expected
+
+
+@pytest.mark.parametrize("ts", ["1e400", "nan", "-1", "abc", True, "9" * 400, [1]])
+def test_unusable_slack_ts_is_a_value_error(ts: Any) -> None:
+    """ValueError, not TypeError or OverflowError: pydantic turns only ValueError into a field error."""
+    with pytest.raises(ValueError, match="timestamp"):
+        parse_slack_ts(ts)

@@ -75,7 +75,6 @@ def _too_big(tmp: Path) -> Path:
     return path
 
 
-SHAPE = "unexpected shape"
 CASES = [
     # Slack JSON of the wrong shape: the message names the field.
     Case("files-string", thread({**OK, "files": "trace.png"}), "messages[1].files: expected a list of file objects", cli=True),

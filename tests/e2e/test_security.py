@@ -169,9 +169,9 @@ async def test_no_tokens_or_secrets_in_debug_logs(stack_factory, caplog: pytest.
 
 def varied_sentence(rng: random.Random) -> str:
     """Chat that does not fold into templates (different words, not just different numbers)."""
-    verbs = "checked restarted drained scaled paged rolled inspected tailed bumped pinned".split()
-    things = "ingress cache queue pool replica gateway scheduler canary sidecar resolver".split()
-    moods = "looks healthy|stays degraded|keeps flapping|seems stuck|recovered slowly|spikes again".split("|")
+    verbs = ["checked", "restarted", "drained", "scaled", "paged", "rolled", "inspected", "tailed", "bumped", "pinned"]
+    things = ["ingress", "cache", "queue", "pool", "replica", "gateway", "scheduler", "canary", "sidecar", "resolver"]
+    moods = ["looks healthy", "stays degraded", "keeps flapping", "seems stuck", "recovered slowly", "spikes again"]
     return f"{rng.choice(verbs)} the {rng.choice(things)} in {rng.choice(things)}, it {rng.choice(moods)}"
 
 

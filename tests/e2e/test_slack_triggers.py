@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+
 import mutagen.mp3
 
 from bot.core.sections import SECTION_TITLES
@@ -95,7 +96,10 @@ async def test_slash_command_without_argument_analyses_the_channel(stack: Stack)
     await stack.slack.wait_ack(eid)
     bot = stack.slack.bot_user_id
     root_msg = await stack.slack.wait_for(lambda s: next(
-        (m for m in s.workspace.channel(stack.channel).messages.values() if m.get("user") == bot and "Testing postmortem for #inc-checkout" in m.get("text", "")), None))
+        (m for m in s.workspace.channel(stack.channel).messages.values()
+         if m.get("user") == bot and "Testing postmortem for #inc-checkout" in m.get("text", "")),
+        None,
+    ))
     assert "4 messages" in root_msg["text"]
     await wait_done(stack, root_msg["ts"])
     assert stack.sections_in(root_msg["ts"]) == ALL_TITLES

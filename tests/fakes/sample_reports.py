@@ -43,9 +43,12 @@ _SUMMARY_SENTENCES = [
     "On Tuesday afternoon a routine deploy of the checkout service cut the payment gateway timeout from five seconds to half a second.",
     "Because the gateway often takes longer than that in Europe, about one checkout in five failed for thirty four minutes.",
     "Roughly three thousand four hundred orders did not go through, although nobody was charged twice and no data was lost.",
-    "Our tests missed it because they replace the gateway with a mock that answers instantly, and staging uses a sandbox that is far faster than production.",
+    "Our tests missed it because they replace the gateway with a mock that answers instantly,"
+    " and staging uses a sandbox that is far faster than production.",
     "The canary check also looked at errors for only two minutes, which is too short to notice slow responses piling up.",
-    "We are adding a fake gateway that behaves like the real one under load, a contract test that checks timeouts against the gateway's promised response times, and a longer canary that watches tail latency.",
+    "We are adding a fake gateway that behaves like the real one under load,"
+    " a contract test that checks timeouts against the gateway's promised response times,"
+    " and a longer canary that watches tail latency.",
     "Together these changes mean the same mistake would now fail the build long before it could reach customers.",
 ]
 

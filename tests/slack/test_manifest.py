@@ -63,7 +63,7 @@ def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
 
 
 def test_doctor_checks_the_same_scopes_as_the_manifest() -> None:
-    assert REQUIRED_SCOPES == set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == REQUIRED_SCOPES
 
 
 def test_every_listened_event_is_subscribed() -> None:

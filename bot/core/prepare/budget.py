@@ -148,7 +148,7 @@ class _Fitter:
         for i, (b, unit) in enumerate(self.flat):
             if self.alive[i]:
                 bodies[b].append(unit.text)
-        return "\n".join(render_block(block.head, body) for block, body in zip(self.blocks, bodies) if body)
+        return "\n".join(render_block(block.head, body) for block, body in zip(self.blocks, bodies, strict=True) if body)
 
     def omitted(self) -> list[str]:
         notes = []

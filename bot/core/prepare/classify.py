@@ -20,9 +20,12 @@ _METRIC = re.compile(
 _DIGIT = re.compile(r"\d")
 # Whole messages made only of these words (plus emoji and mentions) carry no information.
 _CHATTER_WORDS = frozenset(
-    "+1 +100 ack acked ty thx thanks thank you ta cheers looking look into it on checking check lgtm same ok okay "
-    "k kk yep yes yeah yup nope cool nice great np sure got it will do me too here 👍 👀 🙏 🙌 ✅ 💯 🔥 ^ ^^ this "
-    "agreed noted roger on it".split()
+    {
+        "+1", "+100", "ack", "acked", "ty", "thx", "thanks", "thank", "you", "ta", "cheers", "looking", "look", "into",
+        "it", "on", "checking", "check", "lgtm", "same", "ok", "okay", "k", "kk", "yep", "yes", "yeah", "yup", "nope",
+        "cool", "nice", "great", "np", "sure", "got", "will", "do", "me", "too", "here", "👍", "👀", "🙏", "🙌", "✅", "💯",
+        "🔥", "^", "^^", "this", "agreed", "noted", "roger",
+    }
 )
 _EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:")
 _MENTION = re.compile(r"@[\w.-]+")

@@ -109,7 +109,7 @@ class _Group:
             self.varies = [True] * len(self.tokens)
             self.ranges = dict.fromkeys(range(len(self.tokens)))
             return
-        for i, (first, token) in enumerate(zip(self.tokens, tokens)):
+        for i, (first, token) in enumerate(zip(self.tokens, tokens, strict=True)):
             if first != token:
                 self.varies[i] = True
                 self._widen(i, first, token)

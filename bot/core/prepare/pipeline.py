@@ -95,8 +95,10 @@ class _Builder:
             return
         if text.count("\n") + 1 >= LOG_BLOCK_LINES:
             units = self.fold(text)
+        elif text:
+            units = [Unit(text, _chat_rank(text), False, msg.iso_ts)]
         else:
-            units = [Unit(text, _chat_rank(text), False, msg.iso_ts)] if text else []
+            units = []
         for att in msg.attachments:
             units += self.attachment(att)
         if pinned and units:

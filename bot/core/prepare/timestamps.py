@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _TS = re.compile(
@@ -46,7 +46,7 @@ def clock(ts: str | None) -> str | None:
     if not ts:
         return None
     if ts.isdigit():
-        return datetime.fromtimestamp(int(ts) / 1000, tz=timezone.utc).strftime("%H:%M")
+        return datetime.fromtimestamp(int(ts) / 1000, tz=UTC).strftime("%H:%M")
     match = _HHMM.search(ts[10:] if _ISO_DAY.match(ts) else ts)
     return match.group(0) if match else None
 

@@ -113,7 +113,7 @@ async def test_wait_for_requests_sees_a_stalled_request_and_narrate_can_be_cance
 async def test_fake_rejects_unknown_mode_and_restores_url() -> None:
     before = edge_tts.communicate.WSS_URL
     async with FakeEdgeTTS() as fake:
-        assert edge_tts.communicate.WSS_URL == fake.url and fake.url.startswith("ws://127.0.0.1:")
+        assert fake.url == edge_tts.communicate.WSS_URL and fake.url.startswith("ws://127.0.0.1:")
         with pytest.raises(ValueError):
             fake.mode = "flaky"
-    assert edge_tts.communicate.WSS_URL == before
+    assert before == edge_tts.communicate.WSS_URL

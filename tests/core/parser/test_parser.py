@@ -63,7 +63,7 @@ def test_parse_sections_matches_streaming(case: Case) -> None:
 
 
 def test_each_section_is_emitted_when_the_next_heading_line_completes() -> None:
-    text = "Preamble line\n" + "".join(f"## {t}\n{BODIES[sid]}\n\n" for t, sid in zip(CANON, SECTION_TITLES))
+    text = "Preamble line\n" + "".join(f"## {t}\n{BODIES[sid]}\n\n" for t, sid in zip(CANON, SECTION_TITLES, strict=True))
     parser = StreamingSectionParser()
     emitted_at: list[tuple[str, list[SectionId | None]]] = []
     for line in text.splitlines(keepends=True):

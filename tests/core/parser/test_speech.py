@@ -31,7 +31,7 @@ Add a pool saturation alert at 80 percent. Gate deploys on a load test with retr
 ```python
 def test_pool_saturation(): ...
 ```
-"""
+"""  # noqa: E501 - one line per paragraph on purpose: clean_for_speech turns a line break into a sentence break
 
 
 def test_strips_markdown_into_sentences() -> None:

@@ -40,7 +40,10 @@ _TWILIO = "SK" + _HEX[:32]
 _SLACK_USER = "xoxp-" + "1234567890-1234567890-1234567890-" + _HEX[:32]
 _DISCORD = _HEX
 _AZURE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_SSH_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D"
+_SSH_BODY = (
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D"
+)
 
 POSITIVE: list[Secret] = [
     # key = value, the keyword glued to a prefix (the old "\b" missed these)
@@ -67,7 +70,11 @@ POSITIVE: list[Secret] = [
     _s("mysql-p-glued", "mysql -u root -pS3cretRoot db", "S3cretRoot"),
     _s("yaml-arrow", ":password => 'rubypass1'", "rubypass1"),
     _s("go-walrus", 'dbPassword := "gopass42"', "gopass42"),
-    _s("azure-account-key", f"DefaultEndpointsProtocol=https;AccountName=prod;AccountKey={_AZURE_KEY};EndpointSuffix=core.windows.net", _AZURE_KEY[:40]),
+    _s(
+        "azure-account-key",
+        f"DefaultEndpointsProtocol=https;AccountName=prod;AccountKey={_AZURE_KEY};EndpointSuffix=core.windows.net",
+        _AZURE_KEY[:40],
+    ),
     _s("aws-secret-access-key", f"aws_secret_access_key = {_AWS_SECRET}", _AWS_SECRET),
     _s("aws-secret-env-upper", f"AWS_SECRET_ACCESS_KEY={_AWS_SECRET}", _AWS_SECRET),
     # vendor tokens
@@ -126,18 +133,27 @@ POSITIVE: list[Secret] = [
     _s("password-is-prose", "the new password is Hunter2! don't share", "Hunter2"),
     _s("pwd-was-prose", "the pwd was s3cret-77.", "s3cret-77"),
     _s("azure-sas", "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2024-05-02&sig=Zm9vYmFyYmF6cXV4%2Bq%3D", "Zm9vYmFyYmF6cXV4"),
-    _s("s3-presigned", "GET /b/k?X-Amz-Credential=AKIAEXAMPLE%2F20240501&X-Amz-Signature=5d6e7f8a9b0c1d2e3f4a&X-Amz-Expires=60", "5d6e7f8a9b0c1d2e3f4a"),
+    _s(
+        "s3-presigned",
+        "GET /b/k?X-Amz-Credential=AKIAEXAMPLE%2F20240501&X-Amz-Signature=5d6e7f8a9b0c1d2e3f4a&X-Amz-Expires=60",
+        "5d6e7f8a9b0c1d2e3f4a",
+    ),
     _s("cookie-header", "Cookie: _session=eyJ1c2VyIjo0Mn0--a9f8e7; theme=dark", "a9f8e7"),
     _s("set-cookie", "< Set-Cookie: JSESSIONID=7A9B3C4D5E6F; Path=/; HttpOnly", "7A9B3C4D5E6F"),
     _s("session-id", "login ok session_id=f3a9c2d1b7e6 user=42", "f3a9c2d1b7e6"),
     _s(
         "gcp-service-account-json",
-        '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----\\n"}',
+        '{"type": "service_account", "private_key": '
+        '"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----\\n"}',
         "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
     ),
     # private keys
     _s("private-key-block", f"-----BEGIN OPENSSH PRIVATE KEY-----\n{_SSH_BODY}\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAA"),
-    _s("private-key-truncated", f"-----BEGIN RSA PRIVATE KEY-----\n{_SSH_BODY}", "QyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D"),
+    _s(
+        "private-key-truncated",
+        f"-----BEGIN RSA PRIVATE KEY-----\n{_SSH_BODY}",
+        "QyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D",
+    ),
     # personal data
     _s("email", "mail jane.doe+ops@example.co.uk about it", "jane.doe+ops@example.co.uk"),
     _s("email-in-brackets", "From: <oncall@acme.io>", "oncall@acme.io"),

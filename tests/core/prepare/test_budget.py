@@ -25,7 +25,10 @@ def _thread() -> list[Block]:
     blocks = [Block(f"[{_ts(0)}] alice:", [Unit("checkout is down, p99 latency 4.2s", Rank.PINNED, ts=_ts(0))])]
     for m in range(1, 41):
         blocks.append(Block(f"[{_ts(m)}] bob:", [Unit("+1", Rank.CHATTER, ts=_ts(m))]))
-    logs = [Unit(f"{_ts(m)} INFO api: served request number {m} for some customer in region eu-west-1", Rank.ROUTINE, True, _ts(m)) for m in range(3, 43)]
+    logs = [
+        Unit(f"{_ts(m)} INFO api: served request number {m} for some customer in region eu-west-1", Rank.ROUTINE, True, _ts(m))
+        for m in range(3, 43)
+    ]
     logs.insert(20, Unit(f"{_ts(22)} ERROR pool: connection timeout after 30s", Rank.KEY, True, _ts(22)))
     logs.insert(25, Unit(f"{_ts(27)} INFO deployer: deploy checkout v2.14.0 started", Rank.KEY, True, _ts(27)))
     logs.insert(30, Unit(f"{_ts(32)} WARN monitor: cpu 97% on checkout-api", Rank.KEY, True, _ts(32)))

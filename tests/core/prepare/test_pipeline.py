@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from bot.core.incident import Attachment, Incident, Message, render_incident
 from bot.core.prepare import prepare_incident
 from tests.core.prepare.secret_cases import POSITIVE
 
-T0 = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 _LEVEL = re.compile(r"\b(?:DEBUG|INFO|WARN|ERROR|CRITICAL|FATAL)\b")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 

@@ -75,9 +75,8 @@ def in_range(ts: str, args: Args) -> bool:
     t = float(ts)
     if args.get("oldest") and not (t >= float(args["oldest"]) if inclusive else t > float(args["oldest"])):
         return False
-    if args.get("latest") and not (t <= float(args["latest"]) if inclusive else t < float(args["latest"])):
-        return False
-    return True
+    latest = args.get("latest")
+    return not latest or (t <= float(latest) if inclusive else t < float(latest))
 
 
 def block_texts(node: Any) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
 from urllib.parse import unquote
 
 from bot.core.prepare.redact import gitleaks, local, scan
@@ -16,6 +16,11 @@ _MAX_DECODES = 3  # "%253D" is "%3D" encoded once more; deeper nesting does not 
 # Threads repeat short messages ("+1", "ack", alert lines) and log records repeat too: a bounded
 # cache of short texts takes a third off a 10k-message thread. At most ~2 MB.
 _CACHED_UP_TO = 256
+
+
+def _sub_line(pattern: re.Pattern[str], sub: Callable[[re.Match[str]], str], line: str, _rules: list[int]) -> str:
+    """One candidate line rewritten by one rule (``_rules`` is for the gitleaks pass, which shares the index)."""
+    return pattern.sub(sub, line)
 
 
 def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
@@ -35,7 +40,7 @@ def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
             return replacement
 
         if rule.hints:  # only on the lines holding a hint
-            new = scan.rewrite_lines(text, rule.index.lines(lowered), lambda line, _, rule=rule, sub=sub: rule.pattern.sub(sub, line))
+            new = scan.rewrite_lines(text, rule.index.lines(lowered), partial(_sub_line, rule.pattern, sub))
         else:
             new = rule.pattern.sub(sub, text)
         if new != text:  # offsets moved: the lower-cased copy must follow
