@@ -15,6 +15,7 @@ import asyncio
 from typing import Any
 
 from gen_incident import chat_thread
+
 from harness import run_main, write_result
 
 from bot.core.incident import render_message

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from harness import BenchStack, incident_thread, median, run_main, running_stack, write_result
+
 from bot.core.speech import clean_for_speech
 from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import sample_report

@@ -78,6 +78,7 @@ class Pipeline:
         budget = self._budget(model)
         with timer("prepare"):
             user_prompt = await self._prompt(incident, budget, info)
+            budget, user_prompt = await self._fit_to_tokenizer(incident, model, budget, user_prompt, info)
         await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
         narration: asyncio.Task[Audio | None] | None = None
         # The spoken summary is narrated while it streams; only what is left waits for the last token.
@@ -173,6 +174,21 @@ class Pipeline:
                 result.audio = await narration
         result.info.total_s = round(sum(result.info.timings.values()), 3)
         return result
+
+    async def _fit_to_tokenizer(self, incident: Incident, model: ModelInfo, budget: int, user_prompt: str,
+                                info: RunInfo) -> tuple[int, str]:
+        """Our estimate runs 4–15 % low against real tokenizers: where the server can count, trust its count and
+        shrink the incident until the prompt fits (a few rounds: folding makes the size not quite proportional)."""
+        room = model.context_tokens - self.settings.llm_max_tokens
+        for _ in range(3):
+            counted = await self.llm.count_tokens(f"{SYSTEM_PROMPT}\n{user_prompt}")
+            if counted is None or counted <= room or budget <= 256:
+                break
+            budget = max(256, int(budget * room / counted * 0.95))
+            info.fallbacks.append(f"the server's tokenizer counted {counted} prompt tokens where {room} fit: "
+                                  f"the incident was cut to {budget} tokens")
+            user_prompt = await self._prompt(incident, budget, info)
+        return budget, user_prompt
 
     async def _prompt(self, incident: Incident, budget: int, info: RunInfo) -> str:
         # Off the event loop: a 5 MB log takes ~1 s to fold, and triggers must still be acked meanwhile.

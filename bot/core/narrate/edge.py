@@ -49,7 +49,7 @@ async def _attempt(text: str, voice: str, rate: str, timeout_s: float) -> tuple[
     async with asyncio.timeout(timeout_s):
         communicate = edge_tts.Communicate(text, voice, rate=rate)
         chunks: list[bytes] = []
-        spoken_until = 0  # end of the last sentence, in 100 ns ticks
+        spoken_until: float = 0  # end of the last sentence, in 100 ns ticks
         async for chunk in communicate.stream():
             if chunk["type"] == "audio":
                 chunks.append(chunk["data"])

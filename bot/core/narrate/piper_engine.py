@@ -66,7 +66,7 @@ def load_voice(path: Path) -> PiperVoice:
             voice = PiperVoice.load(key, config_path=config)
         # onnxruntime raises its own pybind exception types (InvalidProtobuf, Fail...),
         # and a bad config raises JSON or key errors: any of them means "unusable voice".
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise EngineFailed(f"cannot load voice {key.name}: {type(exc).__name__}: {exc}") from exc
         global _loads
         _loads += 1
@@ -103,6 +103,6 @@ def synthesize(path: Path, text: str) -> tuple[bytes, float]:
         mp3 = encode_mp3(pcm, rate, channels)
     except EngineFailed:
         raise
-    except Exception as exc:  # noqa: BLE001 — same reason as in load_voice
+    except Exception as exc:  # same reason as in load_voice
         raise EngineFailed(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
     return mp3, len(pcm) / (2 * channels * rate)

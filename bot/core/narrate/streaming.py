@@ -8,7 +8,8 @@ as soon as it is written, the batches run concurrently, and their MP3s are joine
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.core.narrate.types import Audio
 from bot.core.speech import MAX_SPOKEN_WORDS, clean_for_speech, sentences, word_count
@@ -18,7 +19,7 @@ BATCH_WORDS = 25
 
 
 class SpeechStream:
-    def __init__(self, narrate: Callable[[str], Awaitable[Audio]], *, max_words: int = MAX_SPOKEN_WORDS,
+    def __init__(self, narrate: Callable[[str], Coroutine[Any, Any, Audio]], *, max_words: int = MAX_SPOKEN_WORDS,
                  batch_words: int = BATCH_WORDS) -> None:
         self._narrate = narrate
         self._max_words = max_words

@@ -51,7 +51,7 @@ async def chat(fake: FakeLLM, request: web.Request) -> web.StreamResponse:
         return web.json_response(error_body(status_message(404, model)), status=404)
     if fake.flavor == "vllm" and model not in fake.models:
         return web.json_response(error_body(f"The model `{model}` does not exist."), status=404)
-    prompt = prompt_tokens(body.get("messages"))
+    prompt = prompt_tokens(body.get("messages"), fake.chars_per_token)
     if (refusal := _over_context(fake, body, prompt)) is not None:
         return refusal
     reply = fake.next_reply()

@@ -105,13 +105,13 @@ def pieces(reply: Reply) -> list[str | None]:
     return [*chunks(reply.text[:at]), None, *chunks(reply.text[at:])]
 
 
-def count_tokens(text: str) -> int:
-    """The fake's tokenizer: about 4 characters a token, so tests can aim at a context size."""
-    return math.ceil(len(text) / 4)
+def count_tokens(text: str, chars_per_token: float = 4.0) -> int:
+    """The fake's tokenizer: about 4 characters a token by default, so tests can aim at a context size."""
+    return math.ceil(len(text) / chars_per_token)
 
 
-def prompt_tokens(messages: Any) -> int:
-    return count_tokens("".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict)))
+def prompt_tokens(messages: Any, chars_per_token: float = 4.0) -> int:
+    return count_tokens("".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict)), chars_per_token)
 
 
 def status_message(code: int, model: str) -> str:

@@ -49,6 +49,7 @@ class FakeLLM:
         thinking: bool = False,
         loaded_context: int | None = None,
         basic_auth: tuple[str, str] | None = None,
+        chars_per_token: float = 4.0,
     ) -> None:
         self.flavor: Flavor = flavor or ("ollama" if ollama else "generic")
         self.model = model
@@ -59,6 +60,8 @@ class FakeLLM:
         self.loaded_context = loaded_context  # Ollama: what /api/ps reports; set by each /api/chat's num_ctx
         self.loads = 0  # Ollama: times a request's num_ctx (re)loaded the model
         self.basic_auth = basic_auth  # when set, every request must carry these credentials
+        # The tokenizer's density (llama.cpp/vLLM /tokenize and their context checks): lower = more tokens per text.
+        self.chars_per_token = chars_per_token
         self.requests: list[RecordedRequest] = []
         self.at_gate = asyncio.Event()
         self.finished = asyncio.Event()  # set each time a chat stream ends; clear() it to await the next

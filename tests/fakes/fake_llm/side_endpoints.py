@@ -51,7 +51,7 @@ async def _tokenize(fake: FakeLLM, request: web.Request) -> web.Response:
     raw = request[BODY]
     body: dict[str, object] = raw if isinstance(raw, dict) else {}
     if fake.flavor == "llama.cpp":
-        n = count_tokens(str(body.get("content", "")))
+        n = count_tokens(str(body.get("content", "")), fake.chars_per_token)
         return web.json_response({"tokens": list(range(n))})
-    n = count_tokens(str(body.get("prompt", "")))
+    n = count_tokens(str(body.get("prompt", "")), fake.chars_per_token)
     return web.json_response({"count": n, "max_model_len": fake.context_length, "tokens": list(range(n))})
