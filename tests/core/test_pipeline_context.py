@@ -15,7 +15,7 @@ from tests.fakes.fake_llm.replies import prompt_tokens
 from tests.fakes.sample_reports import sample_report
 
 sys.path.insert(0, "bench")
-from gen_incident import chat_thread  # noqa: E402 - bench/ is not a package; its generator makes the big thread
+from gen_incident import chat_thread
 
 
 def pipeline_for(llm: FakeLLM, **overrides: object) -> Pipeline:
