@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
 
@@ -21,6 +21,10 @@ RULES_PATH = Path(__file__).with_name("rules.toml")
 
 EventKind = Literal["alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution"]
 _NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _alternation(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 
 
 class RulesError(ConfigError):
@@ -65,7 +69,17 @@ class TestSpec(_Strict):
 class FailureRule(_HasPatterns):
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
     title: _NonEmpty
+    # Lines the patterns must match: the data file tests itself, so an edited pattern cannot stop matching unnoticed.
+    examples: Annotated[list[_NonEmpty], Field(min_length=1)]
     test: TestSpec
+
+    @model_validator(mode="after")
+    def _examples_match(self) -> FailureRule:
+        regex = _alternation(self.patterns)
+        missed = next((example for example in self.examples if not regex.search(example)), None)
+        if missed is not None:
+            raise ValueError(f"example {missed!r} is matched by none of the patterns")
+        return self
 
 
 class EventRule(_HasPatterns):
@@ -94,10 +108,6 @@ class Rules:
 
     def event_kind(self, text: str) -> EventKind | None:
         return next((kind for kind, regex in self.events if regex.search(text)), None)
-
-
-def _alternation(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 
 
 def _where(path: Path, data: dict[str, object], loc: tuple[int | str, ...]) -> str:
