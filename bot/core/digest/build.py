@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import pairwise
 
 from bot.core.digest.extract import is_error, line_at, metric_jumps, one_line, services
 from bot.core.digest.model import Digest, Event, Failure, Gap, Kind, MetricJump, iso, parse_time
@@ -106,7 +107,7 @@ def _gaps(times: list[datetime | None], minutes: float, where: str) -> list[Gap]
     known = sorted(t for t in times if t)
     return [
         Gap(iso(a) or "", iso(b) or "", round((b - a).total_seconds() / 60, 1), where)
-        for a, b in zip(known, known[1:])
+        for a, b in pairwise(known)
         if (b - a).total_seconds() >= minutes * 60
     ]
 

@@ -9,17 +9,20 @@ from typing import Literal
 # A measurement: optional folded range ("5.0–29.9%"), a unit. Not part of a version or an id ("v2.31.0", "db01").
 _VAL = r"~?\d+(?:\.\d+)?(?:–\d+(?:\.\d+)?)?(?:%|ms|µs|us|s|sec|min|m|h|[KMGT]i?B|[kKM]|x|rps|qps)?"
 _NUM = rf"(?<![\w.])(?:{_VAL})(?![\w.]\d|\w)"
+# "4.8s (threshold 2s)": up to three words between a value and its reference, none of them a number.
+_REFERENCE = rf"(?P<b>{_NUM})(?:[ \t]+[^\s(\d][^\s(]*){{0,3}}[ \t]*\((?:WORDS)\s*:?\s*(?P<a>{_NUM})\)"
 _JUMPS: tuple[tuple[Literal["change", "threshold", "baseline"], re.Pattern[str]], ...] = (
     ("change", re.compile(rf"(?P<a>{_NUM})\s*(?:→|->|=>|⇒)\s*(?P<b>{_NUM})")),
     ("change", re.compile(rf"\bfrom\s+(?P<a>{_NUM})\s+to\s+(?P<b>{_NUM})", re.IGNORECASE)),
-    ("threshold", re.compile(rf"(?P<b>{_NUM})(?:[ \t]+[^\s(\d][^\s(]*){{0,3}}[ \t]*\((?:threshold|slo|target|limit)\s*:?\s*(?P<a>{_NUM})\)", re.IGNORECASE)),
-    ("baseline", re.compile(rf"(?P<b>{_NUM})(?:[ \t]+[^\s(\d][^\s(]*){{0,3}}[ \t]*\((?:baseline|normal(?:ly)?|usual(?:ly)?|was)\s*:?\s*(?P<a>{_NUM})\)", re.IGNORECASE)),
+    ("threshold", re.compile(_REFERENCE.replace("WORDS", "threshold|slo|target|limit"), re.IGNORECASE)),
+    ("baseline", re.compile(_REFERENCE.replace("WORDS", "baseline|normal(?:ly)?|usual(?:ly)?|was"), re.IGNORECASE)),
 )
 _DIGIT = re.compile(r"\d")
 _CLAUSE = re.compile(r"[.;:,(/\[\]\n!?]|\s[-—]\s")
-_FILLER = frozenset("the a an is was are were went jumped rose dropped fell grew spiked climbed at on of from".split())
+_FILLER = frozenset(["the", "a", "an", "is", "was", "are", "were", "went", "jumped", "rose", "dropped", "fell", "grew", "spiked",
+                     "climbed", "at", "on", "of", "from"])
 # A metric's name never reaches back past a conjunction: "no backoff and the pool size went from …".
-_CONJUNCTION = frozenset("and but so then with while after because".split())
+_CONJUNCTION = frozenset(["and", "but", "so", "then", "with", "while", "after", "because"])
 
 # Service-like names: "checkout-api", "db-primary", "fraud-check.internal".
 _SERVICE = re.compile(

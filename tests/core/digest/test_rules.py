@@ -26,8 +26,16 @@ def _entry(id: str = "pool", patterns: str = "['exhausted']", examples: str = "[
 
 BROKEN: list[tuple[str, str, str]] = [
     # (case, file text, what the one-line error must say)
-    ("bad regex", _entry("pool") + _entry("dns", "['ok', '(unclosed']", "['ok']"), r'\[\[failure\]\] #2 \("dns"\), field patterns: patterns\[1\] .* not a valid regex'),
-    ("criterion without number", _entry(test=_TEST.replace("p99 below 500 ms", "fast enough")), r'#1 \("pool"\), field test\.success_criterion: needs a number'),
+    (
+        "bad regex",
+        _entry("pool") + _entry("dns", "['ok', '(unclosed']", "['ok']"),
+        r'\[\[failure\]\] #2 \("dns"\), field patterns: patterns\[1\] .* not a valid regex',
+    ),
+    (
+        "criterion without number",
+        _entry(test=_TEST.replace("p99 below 500 ms", "fast enough")),
+        r'#1 \("pool"\), field test\.success_criterion: needs a number',
+    ),
     ("test missing", _entry(test=""), r'#1 \("pool"\), field test: Field required'),
     ("empty patterns", _entry(patterns="[]"), r'#1 \("pool"\), field patterns: .*at least 1'),
     ("bad id", _entry(id="Pool Exhaustion"), r'#1 \("Pool Exhaustion"\), field id'),
