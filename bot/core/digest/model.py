@@ -1,0 +1,121 @@
+"""The digest's data: what a thread shows, built without a model. Every string in it is redacted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from bot.core.digest.rules import TestSpec
+
+Kind = Literal[
+    "report", "alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution", "error_burst", "error", "metric"
+]
+
+
+def parse_time(ts: str | None) -> datetime | None:
+    """A timestamp as written → aware UTC datetime, when it carries a date (ISO, epoch ms); else None.
+
+    Syslog times have no year and are not converted: a digest never invents a date.
+    """
+    if not ts:
+        return None
+    if ts.isdigit():
+        return datetime.fromtimestamp(int(ts) / 1000, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(ts.replace(",", "."))
+    except ValueError:
+        try:  # common log format, "01/May/2024:10:02:03 +0000"
+            parsed = datetime.strptime(ts, "%d/%b/%Y:%H:%M:%S %z")
+        except ValueError:
+            return None
+    # Logs without an offset are taken as UTC, like the rest of the bot's timestamps.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timeline entry. ``time``/``last_time`` are as written in the source (ISO for Slack messages)."""
+
+    time: str | None
+    kind: Kind
+    text: str
+    author: str
+    count: int = 1  # >1 for folded repeats (an alert bot, an error template)
+    last_time: str | None = None
+    at: datetime | None = field(default=None, compare=False)  # parsed ``time``, for ordering and duration
+
+
+@dataclass(frozen=True)
+class MetricJump:
+    """'p99 latency 300ms → 2.3s'; ``basis`` says where the before value came from."""
+
+    name: str
+    before: str
+    after: str
+    basis: Literal["change", "threshold", "baseline"]
+    time: str | None
+    author: str
+    line: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A silence of at least the digest's threshold: no message (or no log line) in between."""
+
+    start: str
+    end: str
+    minutes: float
+    where: str  # "thread", or "log <name>"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A detected failure class, its first evidence line, and the test that would have caught it."""
+
+    id: str
+    title: str
+    evidence: str
+    time: str | None
+    author: str
+    hits: int  # matching lines, folded repeats counted
+    test: TestSpec
+
+
+@dataclass
+class Digest:
+    title: str
+    message_count: int
+    timeline: list[Event]
+    gaps: list[Gap]
+    metrics: list[MetricJump]
+    failures: list[Failure]
+    participants: list[tuple[str, int]]  # (name, messages), in order of first message
+    services: list[str]
+    files_read: list[str]
+    files_unread: list[str]
+    first_report: Event | None
+    started: str | None  # first signal
+    ended: str | None  # resolution, or the last timestamp when none was recognised
+    resolved: bool
+    gap_minutes: float
+    omitted_events: int = 0  # timeline entries over the cap, left out of the timeline
+
+    @property
+    def duration_minutes(self) -> float | None:
+        start, end = parse_time(self.started), parse_time(self.ended)
+        return round((end - start).total_seconds() / 60, 1) if start and end and end >= start else None
+
+    def render_markdown(self) -> str:
+        from bot.core.digest.render import render_markdown
+
+        return render_markdown(self)
+
+    def speech_text(self) -> str:
+        from bot.core.digest.speech import speech_text
+
+        return speech_text(self)

@@ -1,0 +1,93 @@
+"""Digest → Slack-friendly markdown, labelled rule-based. No mention syntax ever reaches the output."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+
+HEADING = "## What the thread shows (rule-based)"
+NOTHING_RECOGNISED = "No alerts or deploys were recognised."
+
+_LABEL = {
+    "report": "first report", "alert_fired": "alert fired", "alert_resolved": "alert resolved", "deploy": "deploy",
+    "rollback": "rollback", "mitigation": "mitigation", "resolution": "resolution", "error_burst": "error burst",
+    "error": "error", "metric": "metric",
+}
+# "<@U123>", "<!here>", "<#C1>" and bare "@here" notify people in Slack; a digest must never ping anyone.
+_MENTION = re.compile(r"<(?=[@!#])|(?<![\w.])@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
+
+
+def safe(text: str) -> str:
+    return _MENTION.sub(lambda m: "‹" if m.group(0) == "<" else "(at)", text)
+
+
+def code(text: str) -> str:
+    """Inline code: log lines keep their <*> and symbols without being read as markdown."""
+    return f"`{safe(text).replace('`', 'ʹ')}`"
+
+
+def when(time: str | None, last: str | None = None) -> str:
+    if not time:
+        return "time unknown"
+    return f"{time} … {last}" if last else time
+
+
+def _event(n: int, e: Event) -> str:
+    label = _LABEL[e.kind] + (f" ×{e.count}" if e.count > 1 else "")
+    return f"{n}. {when(e.time, e.last_time)} — **{label}** {code(e.text)} ({safe(e.author)})"
+
+
+def _gap(g: Gap) -> str:
+    what = "no messages" if g.where == "thread" else f"no lines in {safe(g.where)}"
+    return f"- {g.start} → {g.end}: {g.minutes:g} min with {what}"
+
+
+def _metric(m: MetricJump) -> str:
+    basis = "" if m.basis == "change" else f" (vs {m.basis})"
+    return f"- {safe(m.name)}: {m.before} → {m.after}{basis} — {when(m.time)}, {safe(m.author)}: {code(m.line)}"
+
+
+def _failure(f: Failure) -> list[str]:
+    t = f.test
+    hits = f", {f.hits} matching lines" if f.hits > 1 else ""
+    return [
+        f"- [ ] **{f.title}** — evidence ({when(f.time)}, {safe(f.author)}{hits}): {code(f.evidence)}",
+        f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criterion}",
+    ]
+
+
+def _summary(d: Digest) -> list[str]:
+    minutes = d.duration_minutes
+    if minutes is None:
+        duration = "unknown (the thread carries no usable timestamps)"
+    elif d.resolved:
+        duration = f"{minutes:g} min, first signal {d.started} → resolution {d.ended}"
+    else:
+        duration = f"{minutes:g} min so far, {d.started} → {d.ended} (no resolution recognised)"
+    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none"
+    lines = [f"**Duration:** {duration}"]
+    if d.first_report:
+        lines.append(f"**First report:** {when(d.first_report.time)} by {safe(d.first_report.author)} — {code(d.first_report.text)}")
+    lines.append(f"**Participants:** {people} — {d.message_count} message{'' if d.message_count == 1 else 's'}")
+    lines.append(f"**Services and components:** {', '.join(safe(s) for s in d.services) or 'none named'}")
+    if d.files_read:
+        lines.append(f"**Files read:** {', '.join(safe(f) for f in d.files_read)}")
+    if d.files_unread:
+        lines.append(f"**Files not read:** {', '.join(safe(f) for f in d.files_unread)}")
+    return lines
+
+
+def render_markdown(d: Digest) -> str:
+    out = [HEADING, "_Built from the thread alone by pattern rules, without a language model._", "", *_summary(d), "", "### Timeline"]
+    if not any(e.kind in ("alert_fired", "alert_resolved", "deploy", "rollback") for e in d.timeline):
+        out.append(NOTHING_RECOGNISED)
+    out += [_event(n, e) for n, e in enumerate(d.timeline, start=1)] or ["No events were recognised."]
+    if d.omitted_events:
+        out.append(f"_{d.omitted_events} smaller events (errors, metrics, mitigations) not shown._")
+    out += ["", f"### Silence gaps (≥ {d.gap_minutes:g} min)", *([_gap(g) for g in d.gaps] or ["- none"])]
+    if d.metrics:
+        out += ["", "### Metric jumps", *(_metric(m) for m in d.metrics)]
+    out += ["", "### Failure classes and the tests that would have caught them (rule-based checklist)"]
+    out += [line for f in d.failures for line in _failure(f)] or ["No known failure class matched; the checklist is empty."]
+    return "\n".join(out) + "\n"

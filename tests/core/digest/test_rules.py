@@ -1,0 +1,110 @@
+"""The rules file: a broken entry is named in one line; a new class needs no code; every bundled class detects."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.core.digest import RulesError, build_digest, default_rules, load_rules
+from bot.core.digest.rules import RULES_PATH
+from bot.core.incident import Incident, Message
+from bot.errors import ConfigError
+
+_TEST = """[failure.test]
+type = "load test"
+scope = "svc"
+fault_injection = "x"
+success_criterion = "p99 below 500 ms"
+"""
+
+
+def _entry(id: str = "pool", patterns: str = "['exhausted']", examples: str = "['pool exhausted']", test: str = _TEST) -> str:
+    return f'[[failure]]\nid = "{id}"\ntitle = "T"\npatterns = {patterns}\nexamples = {examples}\n{test}'
+
+
+BROKEN: list[tuple[str, str, str]] = [
+    # (case, file text, what the one-line error must say)
+    (
+        "bad regex",
+        _entry("pool") + _entry("dns", "['ok', '(unclosed']", "['ok']"),
+        r'\[\[failure\]\] #2 \("dns"\), field patterns: patterns\[1\] .* not a valid regex',
+    ),
+    (
+        "criterion without number",
+        _entry(test=_TEST.replace("p99 below 500 ms", "fast enough")),
+        r'#1 \("pool"\), field test\.success_criterion: needs a number',
+    ),
+    ("test missing", _entry(test=""), r'#1 \("pool"\), field test: Field required'),
+    ("empty patterns", _entry(patterns="[]"), r'#1 \("pool"\), field patterns: .*at least 1'),
+    ("bad id", _entry(id="Pool Exhaustion"), r'#1 \("Pool Exhaustion"\), field id'),
+    ("unknown key", _entry() + 'severity = "high"\n', r'#1 \("pool"\), field test\.severity: Extra inputs'),
+    ("example not matched", _entry(examples="['pool is fine']"), r"""#1 \("pool"\): example 'pool is fine' is matched by none"""),
+    ("duplicate id", _entry() + _entry(), r'failure id "pool" appears twice'),
+    ("bad event kind", '[[event]]\nkind = "party"\npatterns = ["x"]\n' + _entry(), r'\[\[event\]\] #1 \("party"\), field kind'),
+    ("no failures", 'components = ["redis"]\n', r"rules\.toml: failure: Field required"),
+    ("not toml", "[[failure]\nid = ", r"not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "message"), BROKEN, ids=[c for c, _, _ in BROKEN])
+def test_broken_rules_file_gives_one_clear_line(case: str, text: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rules(path)
+    line = str(err.value)
+    assert "\n" not in line and re.search(message, line), line
+    assert isinstance(err.value, ConfigError) and err.value.fix and str(path) in err.value.fix
+
+
+def test_missing_rules_file(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match="cannot read the digest rules"):
+        load_rules(tmp_path / "absent.toml")
+
+
+def test_a_new_class_needs_only_the_data_file(tmp_path: Path) -> None:
+    extra = """
+[[failure]]
+id = "feature-flag-flip"
+title = "Feature flag flipped in production"
+patterns = ['flag \\S+ (?:flipped|toggled)']
+examples = ['flag new_checkout toggled to 100%']
+[failure.test]
+type = "config validation test"
+scope = "flag changes"
+fault_injection = "toggle a flag to 100% without a ramp"
+success_criterion = "the change is refused unless ramped in steps of at most 10%"
+"""
+    path = tmp_path / "rules.toml"
+    path.write_text(RULES_PATH.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    incident = Incident([Message("ana", "someone had flag new_checkout toggled at 09:00, errors since")])
+    assert not build_digest(incident).failures
+    digest = build_digest(incident, rules=load_rules(path))
+    assert [f.id for f in digest.failures] == ["feature-flag-flip"]
+    assert "Feature flag flipped in production" in digest.render_markdown()
+
+
+_BUNDLED = default_rules().failures
+
+
+@pytest.mark.parametrize("failure", _BUNDLED, ids=[f.rule.id for f in _BUNDLED])
+def test_every_bundled_class_is_detected_from_its_examples(failure: object) -> None:
+    rule = failure.rule  # type: ignore[attr-defined]
+    for example in rule.examples:
+        digest = build_digest(Incident([Message("oncall", example)]))
+        found = {f.id: f for f in digest.failures}
+        assert rule.id in found, example
+        assert found[rule.id].evidence == example
+        test = found[rule.id].test
+        assert all((test.type, test.scope, test.fault_injection)) and re.search(r"\d", test.success_criterion)
+
+
+def test_bundled_rules_cover_the_required_classes() -> None:
+    ids = {f.rule.id for f in _BUNDLED}
+    assert len(ids) >= 18
+    required = {"connection-pool-exhaustion", "retry-storm", "cache-stampede", "oomkilled", "crashloopbackoff", "probe-failure",
+                "config-drift", "bad-rollout", "flaky-test", "timeout-chain", "certificate-expiry", "disk-full", "dns-failure",
+                "rate-limiting", "lock-contention", "queue-backlog", "dependency-outage", "schema-migration"}
+    assert required <= ids
