@@ -105,6 +105,9 @@ POSITIVE: list[Secret] = [
     _s("npm-token-bare", f"NPM {_NPM}", _NPM),
     _s("google-api-key", f"maps key {_GOOGLE}", _GOOGLE),
     _s("sendgrid-key", f"mail via {_SENDGRID}", _SENDGRID),
+    # Tokens end at punctuation and file extensions in chat and logs, not only at quotes and spaces.
+    _s("sendgrid-key-file-name", f"attached {_SENDGRID}.log", _SENDGRID),
+    _s("sendgrid-key-in-parens", f"(key {_SENDGRID}), rotated", _SENDGRID),
     _s("pypi-token", f"twine -p {_PYPI}", _PYPI),
     _s("twilio-key", f"twilio {_TWILIO}", _TWILIO),
     _s("discord-token", f"discord_token = {_DISCORD}", _DISCORD),

@@ -76,7 +76,14 @@ def _scoped_flags(pattern: str) -> str:
     return "".join(out) + ")" * len(scopes[0])
 
 
+# gitleaks ends most tokens at a delimiter of source code (quote, space, ';'). In chat and logs a token is as often
+# followed by punctuation or a file extension ("SG.….log", "(ghp_…)", "xoxb-…,"), so those end a token too.
+_CODE_END = r"""(?:[\x60'"\s;]|\\[nr]|$)"""
+_TEXT_END = r"""(?:[\x60'"\s;.,:!?)\]}>|/]|\\[nr]|$)"""
+
+
 def to_python_regex(pattern: str) -> str:
+    pattern = pattern.replace(_CODE_END, _TEXT_END)
     for posix, chars in _POSIX_CLASSES.items():
         pattern = pattern.replace(posix, chars)
     return _scoped_flags(pattern.replace(r"\z", r"\Z"))
