@@ -38,6 +38,9 @@ class RunObserver(Protocol):
     async def on_progress(self, progress: Progress) -> None:
         """Streaming progress: every ~50 tokens, and on a clock (``tick``) even when no token came."""
 
+    async def on_digest(self, markdown: str) -> None:
+        """The rule-based digest ("What the thread shows"), before the model is asked anything."""
+
     async def on_section(self, section: Section) -> None:
         """A section is complete. Called in stream order, while the model is still writing the rest."""
 
@@ -53,6 +56,9 @@ class NullObserver:
         return None
 
     async def on_progress(self, progress: Progress) -> None:
+        return None
+
+    async def on_digest(self, markdown: str) -> None:
         return None
 
     async def on_section(self, section: Section) -> None:

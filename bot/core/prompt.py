@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bot.core.sections import SECTION_TITLES, SectionId
 
-PROMPT_VERSION = "2026-11-22.1"
+PROMPT_VERSION = "2026-11-23.1"
 
 # The fence is a fixed, unusual marker; any copy of it inside the incident is defused in fence_incident
 # so thread content cannot close the data block and speak as the operator.
@@ -61,9 +61,10 @@ def fence_incident(incident_text: str) -> str:
     return f"{FENCE_OPEN}\n{safe}\n{FENCE_CLOSE}"
 
 
-def build_user_prompt(incident_text: str, *, title: str, notes: list[str] | None = None) -> str:
-    """The user turn: the incident data, what preparation left out, and the exact section layout."""
-    parts = [f"Incident: {title}", fence_incident(incident_text)]
+def build_user_prompt(incident_text: str, *, title: str, notes: list[str] | None = None, context: str = "") -> str:
+    """The user turn: the incident data (with the rule-based digest's events first, inside the fence: it is
+    derived from the same untrusted data), what preparation left out, and the exact section layout."""
+    parts = [f"Incident: {title}", fence_incident(f"{context}\n\n{incident_text}" if context else incident_text)]
     if notes:
         parts.append("Preparation notes (not part of the data): " + "; ".join(notes))
     parts.append(

@@ -115,6 +115,11 @@ class Digest:
 
         return render_markdown(self)
 
+    def context_text(self) -> str:
+        from bot.core.digest.render import render_context
+
+        return render_context(self)
+
     def speech_text(self) -> str:
         from bot.core.digest.speech import speech_text
 

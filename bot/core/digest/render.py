@@ -91,3 +91,13 @@ def render_markdown(d: Digest) -> str:
     out += ["", "### Failure classes and the tests that would have caught them (rule-based checklist)"]
     out += [line for f in d.failures for line in _failure(f)] or ["No known failure class matched; the checklist is empty."]
     return "\n".join(out) + "\n"
+
+
+def render_context(d: Digest) -> str:
+    """The digest as pre-computed context for the model (inside the data fence): the ordered events and the
+    failure classes the rules matched, so a small model gets the sequence right. Plain lines, no markup."""
+    lines = ["Pre-computed from the data by rules (a guide, not a conclusion):"]
+    lines += [f"- {when(e.time, e.last_time)}: {_LABEL[e.kind]}{f' x{e.count}' if e.count > 1 else ''}: {e.text}"
+              for e in d.timeline]
+    lines += [f"- rule match: {f.title} (evidence: {f.evidence})" for f in d.failures]
+    return "\n".join(lines) if len(lines) > 1 else ""
