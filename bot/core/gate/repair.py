@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.core.gate import facts
 from bot.core.gate.model import CHECKS, CheckId, GateResult
 from bot.core.gate.text import words
-from bot.core.prompt import fence_incident
+from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN, fence_incident
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 
 EXCERPT_CHARS = 3000  # incident lines handed back: enough for the facts a section needs, far below a full prompt
@@ -76,8 +76,11 @@ def build_repair_prompt(result: GateResult, sections: Sequence[Section], *, inci
         body = section.body if len(section.body) <= SECTION_CHARS else section.body[:SECTION_CHARS] + "\n[… cut]"
         parts.append(f"## {SECTION_TITLES[sid]}\nProblems:\n{problems}\n\nCurrent text:\n{body or '(empty)'}")
     titles = ", ".join(f'"## {SECTION_TITLES[sid]}"' for sid in targets)
-    user = (
-        f"Rewrite {len(targets)} section(s) of the postmortem: {titles}.\n\n" + "\n\n".join(parts)
-        + "\n\nIncident excerpt (the lines relevant to these sections):\n" + fence_incident(_excerpt(incident_text, keywords, timed=timed))
+    head = f"Rewrite {len(targets)} section(s) of the postmortem: {titles}.\n\n" + "\n\n".join(parts)
+    # The sections' text and the alert names quoted above are model output and incident data: a fence marker
+    # inside them would end the data block early, so they are defused like the excerpt itself.
+    head = head.replace(FENCE_OPEN, "[fence-marker]").replace(FENCE_CLOSE, "[fence-marker]")
+    user = head + "\n\nIncident excerpt (the lines relevant to these sections):\n" + fence_incident(
+        _excerpt(incident_text, keywords, timed=timed)
     )
     return REPAIR_SYSTEM, user
