@@ -41,7 +41,7 @@ SUITE_TABLE = """\
 | Retry storm | chaos | payments client | gateway returns 503 for 60 s | error rate < 5%, ≤ 1.2 attempts per request |"""
 
 SUITE_INLINE = """\
-- `test_pool_saturation` — Type: load; Scope: checkout-api at 12 pods; Fault injection: db at 100 conns; Success criteria: p99 latency < 300 ms
+- `test_pool_saturation` — Type: load; Scope: 12 pods; Fault injection: db at 100 connections; Success criteria: p99 latency < 300 ms
 - `test_retry_backoff` — Type: chaos; Scope: payments client; Fault injection: 503 from the gateway; Success criteria: error rate < 5%"""
 
 SUITE_HEADED_TYPE = """\
