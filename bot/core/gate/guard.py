@@ -18,19 +18,35 @@ class RepeatGuard:
         self._seen: set[SectionId] = set()
         self.stopped_at: SectionId | None = None
         self.dropped = 0
+        self._open_counted = False  # the repeat was counted by opened(); its emission by the parser is not new
 
     @property
     def stopped(self) -> bool:
         return self.stopped_at is not None
 
     def feed(self, section: SectionId | None) -> bool:
-        """True: keep this section. False: a heading came again (or came after one did): drop it and stop."""
+        """Call with each section the parser emits. True: keep it. False: its heading came again (or it came
+        after a repeat): drop it, and stop reading the stream."""
         if self.stopped_at is None and (section is None or section not in self._seen):
             if section is not None:
                 self._seen.add(section)
             return True
         if self.stopped_at is None:
             self.stopped_at = section
+        elif self._open_counted and section is self.stopped_at:
+            self._open_counted = False
+            return False
+        self.dropped += 1
+        return False
+
+    def opened(self, section: SectionId | None) -> bool:
+        """Optional, earlier: call when the parser opens a section (``parser.open_section``), before its body
+        streams. False: the heading repeats an emitted section: stop reading now instead of at the next heading."""
+        if self.stopped_at is not None:
+            return False
+        if section is None or section not in self._seen:
+            return True
+        self.stopped_at, self._open_counted = section, True
         self.dropped += 1
         return False
 

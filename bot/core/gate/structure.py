@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from bot.core.gate.text import normalise, without_code
 
-_PRIMARY = re.compile(r"\bprimary\s+(?:root\s+)?cause\b", re.IGNORECASE)
+# The primary cause as a label ("**Primary root cause:**", "Primary cause —", "The primary root cause was"), not a
+# passing mention ("2. Retries amplified the primary cause"), so only labels are counted.
+_PRIMARY = re.compile(
+    r"\bprimary\s+(?:root\s+)?cause(?:\s*\([^)\n]*\))?\s*(?:\*\*|__)?\s*(?:[:—–]|\bis\b|\bwas\b)", re.IGNORECASE
+)
 _SECONDARY = re.compile(r"\b(?:secondary|contributing)\s+(?:root\s+)?(?:causes?|factors?)\b", re.IGNORECASE)
 # Hedges the prompt forbids for the primary cause; "either … or" names two causes as one.
 _HEDGES = re.compile(r"\b(?:possibly|perhaps|maybe|might|may have|could have|probably|likely|either|unclear)\b", re.IGNORECASE)

@@ -15,8 +15,9 @@ import unicodedata
 from collections import Counter
 
 from bot.core.gate.text import normalise, word_count
+from bot.core.speech import MAX_SPOKEN_WORDS
 
-MIN_WORDS, MAX_WORDS = 120, 230
+MIN_WORDS, MAX_WORDS = 120, MAX_SPOKEN_WORDS  # the prompt asks for 150–200
 MIN_STOPWORDS = 5
 
 # The commonest function words of the Latin-script languages teams write incidents in. Extend freely.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.core import speech
+
 _NON_WORD = re.compile(r"[^\w]+")
 # A sentence ends at . ! ? (or the CJK full stop) followed by space, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
@@ -27,9 +29,10 @@ def sentences(text: str) -> list[str]:
 
 
 def word_count(text: str) -> int:
-    """Words as a reader counts them; Chinese and Japanese, written without spaces, count two characters a word."""
+    """Words as the narration counts them (so the gate and the 230-word speech cap agree); Chinese and Japanese,
+    written without spaces, count two characters a word."""
     cjk = len(_CJK.findall(text))
-    return len(words(_CJK.sub(" ", text))) + (cjk + 1) // 2
+    return speech.word_count(_CJK.sub(" ", text)) + (cjk + 1) // 2
 
 
 def without_code(text: str) -> str:

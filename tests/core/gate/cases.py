@@ -96,6 +96,8 @@ GOOD_VARIANTS: list[Variant] = [
     Variant("suite-type-in-heading-value-on-next-line", S, SUITE_HEADED_TYPE),
     Variant("root-plain-label-paren-numbers", R, ROOT_PLAIN),
     Variant("root-no-secondary", R, ROOT_ONLY),
+    Variant("root-as-sentence-with-mention", R, "The primary root cause was the v2.31.0 pool override (600 connections for a limit of 100)."
+            "\n\nSecondary causes (ranked):\n1. Retries without backoff amplified the primary cause."),
     Variant("timeline-12h-seconds-iso-port-version", T, TIMELINE_VARIANTS),
     Variant("summary-120-words", A, " ".join(SUMMARY.split()[:119]) + " end."),
     Variant("summary-short-lines", A, SUMMARY.replace(". ", ".\n")),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bot.core.gate import garbage
@@ -101,3 +104,11 @@ def test_language_heuristic(summary: str, incident: str, mismatch: str | None) -
 ])
 def test_legitimate_sameness_is_not_a_loop(body: str) -> None:
     assert garbage.repetition(body) is None
+
+
+def test_the_gate_is_pure() -> None:
+    """No network client, Slack or TTS module is loaded by importing the gate: it runs anywhere, offline."""
+    code = ("import sys, bot.core.gate; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'slack_sdk', 'slack_bolt', 'openai', 'aiohttp', 'httpx', 'edge_tts', 'piper', 'requests'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -28,6 +28,21 @@ def test_guard_stops_at_the_first_repeated_heading_of_a_stream() -> None:
     assert failure is not None and failure.check is CheckId.SECTIONS_ONCE and not failure.repairable
 
 
+def test_guard_stops_as_soon_as_the_repeated_heading_opens() -> None:
+    report = as_markdown(good_sections())
+    answer = report + report.replace(GOOD[T], "SECOND COPY " * 200)
+    parser, guard, kept, read = StreamingSectionParser(), RepeatGuard(), [], 0
+    for i in range(0, len(answer), 5):
+        read = i + 5
+        kept += [s for s in parser.feed(answer[i:read]) if guard.feed(s.id)]
+        if not guard.opened(parser.open_section[0]):
+            break
+    assert read < len(report) + 60  # stopped within the repeated heading line, not a section later
+    kept += [s for s in parser.close() if guard.feed(s.id)]  # the open repeat is emitted on close: not kept
+    assert [s.id for s in kept] == list(SECTION_TITLES)
+    assert (guard.stopped_at, guard.dropped) == (T, 1)  # counted once, though both opened() and feed() saw it
+
+
 def test_guard_counts_everything_fed_after_the_stop_and_passes_unplaced_text() -> None:
     guard = RepeatGuard()
     assert [guard.feed(s) for s in (None, T, G, None, G, R, A)] == [True, True, True, True, False, False, False]
