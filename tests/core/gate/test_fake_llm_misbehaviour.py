@@ -13,7 +13,7 @@ from bot.core.parser import parse_sections
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import SECTION_TITLES
 from tests.core.gate.reports import as_markdown, good_sections, incident_text, prompt_text
-from tests.fakes.fake_llm import FakeLLM, Reply, echo_prompt, looping, repeated_headings, template_spam
+from tests.fakes.fake_llm import FakeLLM, Reply, echo_prompt, gate_passing_report, looping, repeated_headings, template_spam
 
 ENDPOINTS = ["/v1/chat/completions", "/api/chat"]
 
@@ -90,3 +90,18 @@ async def test_template_spam_fails_only_the_template_check(endpoint: str) -> Non
     result = evaluate(parse_sections(answer), incident_text=incident_text(), prompt_text=prompt_text())
     assert {f.check for f in result.failures} == {CheckId.TEMPLATE_TOKENS}
     assert not result.usable
+
+
+@pytest.mark.parametrize("incident", [
+    incident_text(),
+    "[2025-11-17T09:00:00Z] PagerDuty:\n[FIRING] api error rate > 5%\n[2025-11-17T09:02:00Z] ana: cpu is flat, memory fine",
+    "[2025-11-17T09:00:00Z] ana: checkout is down",
+], ids=["bundled-sample", "alerts-and-resources", "chat-only"])
+async def test_gate_passing_report_passes_through_the_fake(incident: str) -> None:
+    async with FakeLLM(default=gate_passing_report()) as llm:
+        answer = await ask(llm, "/api/chat", llm.default)
+    sections = parse_sections(answer)
+    prompt = SYSTEM_PROMPT + "\n" + build_user_prompt(incident, title="#inc")
+    result = evaluate(sections, incident_text=incident, prompt_text=prompt)
+    assert result.passed, result.closing_line()
+    assert [s.id for s in sections] == list(SECTION_TITLES)
