@@ -28,19 +28,33 @@ REPEAT_MIN_WORDS, REPEAT_TIMES = 6, 3
 NGRAM, NGRAM_MIN_WORDS, NGRAM_SHARE = 4, 30, 0.5
 
 
+_BLOCK_START = re.compile(r"^\s*(?:#|\d{1,2}[.)]\s|[-*+]\s)")
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """Logical lines: a wrapped sentence joined back together; a blank line, a heading, a list item or the end of
+    a line ending in a colon starts anew."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if not line.strip() or _BLOCK_START.match(line):
+            blocks.append([])
+        if line.strip() and not line.lstrip().startswith("#"):  # headings are meant to be repeated
+            blocks[-1].append(line.strip())
+        if line.rstrip().endswith(":"):  # "… name the one that applies:" introduces a list: a unit of its own
+            blocks.append([])
+    return [" ".join(b) for b in blocks if b]
+
+
 @lru_cache(maxsize=8)
 def prompt_units(prompt_text: str) -> frozenset[str]:
-    """Normalised instruction sentences and lines of the prompt, incident data (inside the fence) left out."""
+    """Normalised instruction sentences of the prompt, incident data (inside the fence) left out.
+
+    Sentences, not lines: the system prompt wraps its sentences, and a wrapped fragment ("evidence about the
+    incident") is something a good answer may well say."""
     outside = re.sub(re.escape(FENCE_OPEN) + r".*?" + re.escape(FENCE_CLOSE), "\n", prompt_text, flags=re.DOTALL)
     lines = [line for line in outside.splitlines() if not _DATA_LINE.match(line)]
-    units: set[str] = set()
-    # Lines: the format hints sit one per line. Paragraph sentences: the system prompt wraps sentences across lines.
-    paragraphs = re.split(r"\n\s*\n", "\n".join(lines))
-    candidates = [*lines, *(s for p in paragraphs for s in sentences(" ".join(p.split())))]
-    for unit in map(normalise, candidates):
-        if len(unit.split()) >= MIN_ECHO_WORDS:
-            units.add(unit)
-    return frozenset(units)
+    units = {normalise(s) for block in _blocks(lines) for s in sentences(block)}
+    return frozenset(u for u in units if len(u.split()) >= MIN_ECHO_WORDS)
 
 
 def echo(body: str, prompt_text: str) -> str | None:

@@ -20,6 +20,8 @@ from tests.core.gate.reports import GOOD, SUMMARY, G, R, S, incident_text, promp
     "Type: load\nScope: checkout-api\nFault injection: kill db\nSuccess criteria: p99 < 300 ms",
     "Senior Engineer A: why? Senior Engineer B: because.",
     "unknown",
+    "There is no evidence about the incident before the deploy.",  # a fragment of a wrapped prompt line
+    "See Incident Timeline & Blast Radius above; the Recommended Test Suite covers it.",  # headings are meant to be reused
 ])
 def test_labels_the_prompt_asks_for_are_not_an_echo(body: str) -> None:
     assert garbage.echo(body, prompt_text()) is None
