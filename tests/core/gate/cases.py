@@ -51,6 +51,17 @@ SUITE_HEADED_TYPE = """\
 **Success criteria:**
 p99 latency under 300 ms and no pool timeouts at 2x peak; error rate below 1%"""
 
+SUITE_NUMBERED = """\
+1. **Connection-pool saturation — load test**
+   - Scope: checkout-api, 12 pods
+   - Fault injection: db-primary capped at 100 connections
+   - Pass criteria: p99 latency < 300 ms
+2. **Retry backoff**
+   - Kind: chaos
+   - Target: payments client
+   - Inject: gateway 503s for 60 s
+   - Acceptance criteria: error rate < 5%"""
+
 ROOT_PLAIN = """\
 Primary root cause: the v2.31.0 pool override asked for 600 connections from a database capped at 100.
 Secondary causes:
@@ -94,6 +105,7 @@ GOOD_VARIANTS: list[Variant] = [
     Variant("suite-as-table", S, SUITE_TABLE),
     Variant("suite-as-inline-bullets", S, SUITE_INLINE),
     Variant("suite-type-in-heading-value-on-next-line", S, SUITE_HEADED_TYPE),
+    Variant("suite-numbered-items-indented-fields", S, SUITE_NUMBERED),
     Variant("root-plain-label-paren-numbers", R, ROOT_PLAIN),
     Variant("root-no-secondary", R, ROOT_ONLY),
     Variant("root-as-sentence-with-mention", R, "The primary root cause was the v2.31.0 pool override (600 connections for a limit of 100)."
@@ -136,6 +148,7 @@ BAD: list[Bad] = [
                                                               "the error rate stays low"), TF),
     bad("suite-no-fault-column", S, SUITE_TABLE.replace("| Fault injection ", "| Notes ").replace("| cap db-primary at 100 connections ",
                                                                                                   "| |"), TF),
+    bad("suite-table-criterion-without-number", S, SUITE_TABLE.replace("error rate < 5%, ≤ 1.2 attempts per request", "error rate stays low"), TF),
     bad("suite-prose-only", S, "We should load test the pool and chaos test the retries, watching p99 latency and error rate.", TF),
     bad("suite-misses-latency", S, _SUITE_NO_LATENCY, SC),
     bad("timestamp-invented", T, GOOD[T].replace("**09:05**", "**14:02**"), TS),
