@@ -20,17 +20,24 @@ sends: for /v1 a role chunk, content chunks, a ``finish_reason`` chunk, a usage 
 Reply builders: ``text()``, ``cut()`` (finish "length"), ``template_spam()``, ``broken_template()`` (tiny
 prompt count), ``status()`` (optionally ``retry_after``), ``stall()``, ``reset()`` (drop mid-stream),
 ``empty()``, ``invalid_json()``.
+Small-model misbehaviour: ``echo_prompt()`` (the request's own format hints as section bodies), ``looping()``
+(one sentence over and over), ``repeated_headings()`` (the whole report several times in one answer).
+``gate_passing_report()`` is an answer the quality gate lets through (``sample_report()`` is repaired by it).
 Progressive tests: ``text(..., gate=event, gate_at="## Root Cause")`` pauses the stream just before that
 marker (or character offset) until the test sets ``event``; ``llm.at_gate`` is set while it waits.
 ``llm.finished`` / ``llm.finished_at`` (time.monotonic()) mark the moment a stream's last byte was sent.
 """
 
+from tests.fakes.fake_llm.gated_report import gate_passing_report
 from tests.fakes.fake_llm.replies import (
     Reply,
     broken_template,
     cut,
+    echo_prompt,
     empty,
     invalid_json,
+    looping,
+    repeated_headings,
     reset,
     stall,
     status,
@@ -40,6 +47,7 @@ from tests.fakes.fake_llm.replies import (
 from tests.fakes.fake_llm.server import FakeLLM, RecordedRequest, unused_base_url
 
 __all__ = [
-    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "empty", "invalid_json", "reset", "stall",
+    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "echo_prompt", "empty", "gate_passing_report", "invalid_json", "looping",
+    "repeated_headings", "reset", "stall",
     "status", "template_spam", "text", "unused_base_url",
 ]

@@ -83,7 +83,7 @@ async def chat(fake: FakeLLM, request: web.Request) -> web.StreamResponse:
         fake.loaded_context = num_ctx
     if not body.get("messages"):  # a warm-up: the model is loaded, nothing is generated
         return web.Response(body=_line(model, message={"role": "assistant", "content": ""}, done_reason="load", done=True))
-    reply = fake.next_reply()
+    reply = fake.next_reply(body)
     if reply.kind == "status":
         headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
         return web.json_response({"error": reply.message or status_message(reply.status, model)}, status=reply.status, headers=headers)

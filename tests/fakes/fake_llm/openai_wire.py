@@ -54,7 +54,7 @@ async def chat(fake: FakeLLM, request: web.Request) -> web.StreamResponse:
     prompt = prompt_tokens(body.get("messages"), fake.chars_per_token)
     if (refusal := _over_context(fake, body, prompt)) is not None:
         return refusal
-    reply = fake.next_reply()
+    reply = fake.next_reply(body)
     if reply.kind == "status":
         return status_response(reply, model)
     # llama-server answers with the model it serves, whatever the request named.

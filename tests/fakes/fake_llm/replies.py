@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.fakes.sample_reports import sample_report
 
 # The decoded request body, stashed by the recording middleware for the handlers.
 BODY = web.RequestKey("fake_llm_body", object)
@@ -29,6 +33,7 @@ class Reply:
     finish: str = "stop"  # finish_reason / done_reason: "length" = cut at max tokens
     prompt_tokens: int | None = None  # the usage figure to report; None = the fake's own count
     retry_after: str | None = None  # Retry-After header for kind="status"
+    render: Callable[[Any], str] | None = None  # builds ``text`` from the request body (a reply that quotes the prompt)
 
 
 def text(
@@ -90,6 +95,11 @@ def invalid_json(before: str = "") -> Reply:
     return Reply("invalid_json", before)
 
 
+def for_request(reply: Reply, body: Any) -> Reply:
+    """``reply`` with its text built from this request's body, when it is a rendered reply."""
+    return reply if reply.render is None else replace(reply, text=reply.render(body), render=None)
+
+
 def pieces(reply: Reply) -> list[str | None]:
     """The reply's text in chunks, with None marking where to wait for the gate."""
     if reply.kind == "empty":
@@ -122,3 +132,37 @@ def status_message(code: int, model: str) -> str:
         503: "server busy, please try again.  maximum pending requests exceeded",
     }
     return messages.get(code, f"error {code}")
+
+
+# --- Small-model misbehaviour ---------------------------------------------------------------------------------
+
+# In the bot's user prompt each requested heading is followed by a one-line hint of what the section should hold.
+_HINTED_HEADING = re.compile(r"^(## [^\n]+)\n([^\n#][^\n]*)$", re.MULTILINE)
+
+
+def _user_prompt(body: Any) -> str:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return "\n".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict) and m.get("role") == "user")
+
+
+def echo_prompt(*, times: int = 1) -> Reply:
+    """A model that answers with the request's own format hints as section bodies: every "## Heading" of the
+    prompt, followed by the hint the prompt gave for it, copied word for word."""
+
+    def render(body: Any) -> str:
+        pairs = _HINTED_HEADING.findall(_user_prompt(body))
+        if not pairs:
+            raise ValueError("echo_prompt(): the request's user prompt has no '## Heading' + hint lines to echo")
+        return "\n\n".join(f"{heading}\n\n{hint}" for heading, hint in pairs) + "\n"
+
+    return Reply("text", times=times, render=render)
+
+
+def looping(sentence: str, times: int, *, heading: str = "## Incident Timeline & Blast Radius") -> Reply:
+    """A model stuck on one sentence: a heading, then ``sentence`` ``times`` times over."""
+    return text(f"{heading}\n\n" + " ".join([sentence.strip()] * times) + "\n")
+
+
+def repeated_headings(times: int, report: str | None = None) -> Reply:
+    """A model that writes the whole report (default ``sample_report()``) ``times`` times in one answer."""
+    return text("\n".join([report or sample_report()] * times))

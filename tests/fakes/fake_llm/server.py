@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.core.llm.ollama import ollama_name
 from tests.fakes.fake_llm import ollama_wire, openai_wire, side_endpoints
-from tests.fakes.fake_llm.replies import BODY, Reply, pieces, text
+from tests.fakes.fake_llm.replies import BODY, Reply, for_request, pieces, text
 from tests.fakes.sample_reports import sample_report
 
 Flavor = Literal["ollama", "llama.cpp", "vllm", "generic"]
@@ -110,15 +110,16 @@ class FakeLLM:
         """Queue replies for the next chat requests (strings become ``text()``)."""
         self._script.extend(text(r) if isinstance(r, str) else r for r in replies)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, body: Any = None) -> Reply:
+        """The reply for the next chat request; a reply built from the request (``render``) gets ``body``."""
         if not self._script:
-            return self.default
+            return for_request(self.default, body)
         reply = self._script[0]
         self._uses += 1
         if self._uses >= reply.times:
             self._script.pop(0)
             self._uses = 0
-        return reply
+        return for_request(reply, body)
 
     async def __aenter__(self) -> FakeLLM:
         app = web.Application(middlewares=[self._record])

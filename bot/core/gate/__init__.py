@@ -1,0 +1,28 @@
+"""Quality gate on the model's answer: per section as it completes, and on the whole report. Pure: no I/O.
+
+    guard, kept = RepeatGuard(), []
+    for section in parser.feed(delta):                   # as the answer streams
+        if guard.feed(section.id):
+            kept.append(section)
+            early = check_section(section, prompt_text=prompt, incident_text=incident)
+    if not guard.opened(parser.open_section[0]):         # the answer started over: stop reading the stream
+        ...
+    result = evaluate(kept, incident_text=incident, prompt_text=prompt, guard=guard)
+    if (repair := build_repair_prompt(result, kept, incident_text=incident)) is not None:
+        system, user = repair                            # one call: the failing sections only
+        ...                                              # parse, re-check, replace those sections, evaluate again
+    info.quality = quality_record(result, after)         # run.json "quality": each check before/after
+
+``result.usable`` is False when a section is not analysis at all (echo, template tokens, loop): such output must
+not reach the report. ``prompt`` is the system and user prompts as sent, joined; ``incident`` the prepared text.
+"""
+
+from bot.core.gate.checks import SECTION_CHECKS, check_report, check_section, evaluate
+from bot.core.gate.guard import RepeatGuard
+from bot.core.gate.model import CHECKS, CheckId, Failure, GateResult, quality_record
+from bot.core.gate.repair import build_repair_prompt
+
+__all__ = [
+    "CHECKS", "SECTION_CHECKS", "CheckId", "Failure", "GateResult", "RepeatGuard", "build_repair_prompt", "check_report",
+    "check_section", "evaluate", "quality_record",
+]

@@ -1,0 +1,96 @@
+"""Checks for output that is not analysis at all: the prompt echoed back, chat-template tokens, loops."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from bot.core.gate.text import contains_phrase, normalise, sentences, without_code, words
+from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN
+
+# A prompt sentence shorter than this is a label ("Primary root cause:", "Type: load") that a good answer
+# is asked to reuse; only longer sentences and lines count as an echo when they appear whole.
+MIN_ECHO_WORDS = 4
+# Lines of the user prompt that carry incident data rather than instructions, so a report may repeat them.
+_DATA_LINE = re.compile(r"^(?:Incident: |Preparation notes \(not part of the data\): )")
+# The fence markers' core words, so a mangled copy ("<<INCIDENT_DATA_BEGIN>>") is caught too.
+_FENCE_WORDS = tuple(normalise(m) for m in (FENCE_OPEN, FENCE_CLOSE))
+
+# Tokens of the common chat templates (ChatML, Llama 2/3, Gemma, Mistral, Phi, plain </s>).
+TEMPLATE_TOKEN = re.compile(
+    r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|eos|bos)>|</s>|<s>|\[/?INST\]|<</?SYS>>",
+)
+
+# Loops: a sentence of at least this many words repeated REPEAT_TIMES times, or a section of at least
+# NGRAM_MIN_WORDS words whose most frequent NGRAM-word phrase covers NGRAM_SHARE of it.
+REPEAT_MIN_WORDS, REPEAT_TIMES = 6, 3
+NGRAM, NGRAM_MIN_WORDS, NGRAM_SHARE = 4, 30, 0.5
+
+
+_BLOCK_START = re.compile(r"^\s*(?:#|\d{1,2}[.)]\s|[-*+]\s)")
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """Logical lines: a wrapped sentence joined back together; a blank line, a heading, a list item or the end of
+    a line ending in a colon starts anew."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if not line.strip() or _BLOCK_START.match(line):
+            blocks.append([])
+        if line.strip() and not line.lstrip().startswith("#"):  # headings are meant to be repeated
+            blocks[-1].append(line.strip())
+        if line.rstrip().endswith(":"):  # "… name the one that applies:" introduces a list: a unit of its own
+            blocks.append([])
+    return [" ".join(b) for b in blocks if b]
+
+
+@lru_cache(maxsize=8)
+def prompt_units(prompt_text: str) -> frozenset[str]:
+    """Normalised instruction sentences of the prompt, incident data (inside the fence) left out.
+
+    Sentences, not lines: the system prompt wraps its sentences, and a wrapped fragment ("evidence about the
+    incident") is something a good answer may well say."""
+    outside = re.sub(re.escape(FENCE_OPEN) + r".*?" + re.escape(FENCE_CLOSE), "\n", prompt_text, flags=re.DOTALL)
+    lines = [line for line in outside.splitlines() if not _DATA_LINE.match(line)]
+    units = {normalise(s) for block in _blocks(lines) for s in sentences(block)}
+    return frozenset(u for u in units if len(u.split()) >= MIN_ECHO_WORDS)
+
+
+def echo(body: str, prompt_text: str) -> str | None:
+    """What of the prompt the body repeats, or None."""
+    norm = normalise(body)
+    for marker in _FENCE_WORDS:
+        if marker in norm:
+            return "it contains the incident data-fence marker"
+    hits = sorted((u for u in prompt_units(prompt_text) if contains_phrase(norm, u)), key=len, reverse=True)
+    if hits:
+        sample = hits[0] if len(hits[0]) <= 70 else hits[0][:67] + "…"
+        return f'it copies {len(hits)} instruction line(s) of the prompt instead of analysing (e.g. "{sample}")'
+    return None
+
+
+def template_tokens(body: str) -> str | None:
+    found = TEMPLATE_TOKEN.findall(body)
+    if not found:
+        return None
+    kinds = ", ".join(sorted(set(found))[:3])
+    return f"it contains {len(found)} chat-template token(s) ({kinds})"
+
+
+def repetition(body: str) -> str | None:
+    """A loop: one sentence or line repeated, or one short phrase filling most of the text."""
+    prose = without_code(body)
+    counts = Counter(norm for s in sentences(prose) if len((norm := normalise(s)).split()) >= REPEAT_MIN_WORDS)
+    if counts:
+        top, times = counts.most_common(1)[0]
+        if times >= REPEAT_TIMES:
+            shown = top if len(top) <= 60 else top[:57] + "…"
+            return f'one sentence is repeated {times} times ("{shown}")'
+    tokens = words(prose)
+    if len(tokens) >= NGRAM_MIN_WORDS:
+        grams = Counter(tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1))
+        gram, times = grams.most_common(1)[0]
+        if times * NGRAM / len(tokens) >= NGRAM_SHARE and times >= REPEAT_TIMES:
+            return f'{min(100, round(100 * times * NGRAM / len(tokens)))}% of it is the phrase "{" ".join(gram)}" repeated'
+    return None

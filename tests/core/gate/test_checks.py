@@ -1,0 +1,116 @@
+"""The single checks on their edges: what counts as an echo, a time, an alert, a language."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.core.gate import garbage
+from bot.core.gate.facts import incident_alerts, invented_timestamps, signal_coverage
+from bot.core.gate.summary import language_mismatch
+from tests.core.gate.cases import GERMAN_SUMMARY
+from tests.core.gate.reports import GOOD, SUMMARY, G, R, S, incident_text, prompt_text
+
+
+@pytest.mark.parametrize("body", [
+    GOOD[R], GOOD[S],  # "**Primary root cause:**", "**Type:** load", "**Success criteria:**"
+    "Primary root cause: retries. Secondary causes (ranked): 1. pool",
+    "Type: load\nScope: checkout-api\nFault injection: kill db\nSuccess criteria: p99 < 300 ms",
+    "Senior Engineer A: why? Senior Engineer B: because.",
+    "unknown",
+    "There is no evidence about the incident before the deploy.",  # a fragment of a wrapped prompt line
+    "See Incident Timeline & Blast Radius above; the Recommended Test Suite covers it.",  # headings are meant to be reused
+])
+def test_labels_the_prompt_asks_for_are_not_an_echo(body: str) -> None:
+    assert garbage.echo(body, prompt_text()) is None
+
+
+def test_an_echoed_hint_inside_real_analysis_is_still_caught() -> None:
+    body = GOOD[G] + "\nthe two-engineer review described in rule 1."
+    assert "instruction line" in (garbage.echo(body, prompt_text()) or "")
+
+
+def test_quoting_the_incident_data_or_title_is_not_an_echo() -> None:
+    # Fence content and the "Incident:" / notes lines are data: a report may repeat them word for word.
+    body = ("p99 latency 4.8s (threshold 2s) for 5m on checkout-api, error rate 12%\n"
+            "postgres active connections at max_connections for 3m\n#inc-checkout\n1 file not read")
+    assert garbage.echo(body, prompt_text()) is None
+
+
+def test_echo_units_come_from_the_prompt_given_not_a_fixed_list() -> None:
+    prompt = "Describe every mitigation with its owner and the date it shipped."
+    assert garbage.echo("Describe every mitigation with its owner and the date it shipped.", prompt)
+    assert garbage.echo("the two-engineer review described in rule 1.", prompt) is None
+
+
+@pytest.mark.parametrize(("body", "invented"), [
+    ("at 09:00 UTC", []),
+    ("at 9:00 am", []),
+    ("at 09:00:40", []),
+    ("2025-11-17T09:05:00Z", []),
+    ("rollback 09:05–09:10", []),
+    ("at 14:02 UTC", ["14:02"]),
+    ("at 2:02 PM", ["14:02"]),
+    ("on 2025-11-18", ["2025-11-18"]),
+    ("db-primary:5432, v2.31.0, 100/100, 30000ms, ratio 3:1", []),
+])
+def test_timestamps_are_normalised_before_comparing(body: str, invented: list[str]) -> None:
+    assert invented_timestamps(body, incident_text()) == invented
+
+
+def test_alert_names_are_read_from_the_common_formats() -> None:
+    text = ("[FIRING] checkout-api p99 latency > 2s\n[FIRING:2] HighErrorRate\n"
+            'labels: alertname="PaymentGatewayTimeout" severity=page\n[RESOLVED] checkout-api p99 latency > 2s')
+    assert incident_alerts(text) == ("checkout-api p99 latency > 2s", "HighErrorRate", "PaymentGatewayTimeout")
+    assert incident_alerts(incident_text()) == ("checkout-api p99 latency > 2s", "db-primary connections 100/100")
+
+
+def test_an_alert_without_a_known_metric_is_covered_by_its_words() -> None:
+    incident = 'alertname="PaymentGatewayTimeout" fired'
+    assert signal_coverage("### Gateway timeout test\nType: chaos; payment calls time out", incident) is None
+    assert signal_coverage("### Pool test\nType: load", incident) == 'no test covers alert "PaymentGatewayTimeout"'
+
+
+def test_metrics_named_only_in_chat_need_a_test_too() -> None:
+    incident = "[2025-11-17T09:00:00Z] ana: memory on the workers doubled, cpu flat"
+    assert signal_coverage("Success criteria: heap below 1 GiB, cpu under 70%", incident) is None
+    assert signal_coverage("Success criteria: p99 under 300 ms", incident) == "no test covers metric cpu, metric memory"
+
+
+GERMAN_INCIDENT = (
+    "[2025-11-17T09:00:40Z] ana: Ich schaue es mir an, das Deployment von checkout-api ist um 08:52 fertig geworden\n"
+    "[2025-11-17T09:03:20Z] kim: Die neue Version hat die Größe des Pools auf fünfzig erhöht und die Wiederholungen "
+    "haben keine Pause, das ist nicht gut für die Datenbank\n"
+    "[2025-11-17T09:05:00Z] ana: Wir machen den Rollback auf die alte Version, das war es\n"
+    "2025-11-17T08:53:00Z ERROR pool: timeout acquiring connection after 30000ms and the pool is at the limit for the db"
+)
+
+
+@pytest.mark.parametrize(("summary", "incident", "mismatch"), [
+    (SUMMARY, incident_text(), None),
+    (GERMAN_SUMMARY, GERMAN_INCIDENT, None),  # English log lines do not make a German thread English
+    (SUMMARY, GERMAN_INCIDENT, "it is written in English, the incident in German"),
+    (GERMAN_SUMMARY, incident_text(), "it is written in German, the incident in English"),
+    (SUMMARY, "[2025-11-17T09:00:00Z] ana: 502 502 502", None),  # too little text to tell: no verdict
+])
+def test_language_heuristic(summary: str, incident: str, mismatch: str | None) -> None:
+    assert language_mismatch(summary, incident) == mismatch
+
+
+@pytest.mark.parametrize("body", [
+    "```python\n" + "assert pool.size <= 100  # the same assertion in every test of the suite\n" * 4 + "```",
+    "| Test | Type |\n|---|---|\n| a | load |\n| b | load |\n| c | load |",
+    "- **Type:** load\n- **Type:** load\n- **Type:** load",
+])
+def test_legitimate_sameness_is_not_a_loop(body: str) -> None:
+    assert garbage.repetition(body) is None
+
+
+def test_the_gate_is_pure() -> None:
+    """No network client, Slack or TTS module is loaded by importing the gate: it runs anywhere, offline."""
+    code = ("import sys, bot.core.gate; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'slack_sdk', 'slack_bolt', 'openai', 'aiohttp', 'httpx', 'edge_tts', 'piper', 'requests'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
