@@ -124,7 +124,7 @@ def section_posts(stack: BenchStack, root: str) -> list[tuple[str, float]]:
         if isinstance(blocks, str):  # form-encoded calls send blocks as a JSON string
             blocks = json.loads(blocks)
         for b in blocks:
-            if b.get("type") == "markdown" and b.get("text", "").startswith("## "):
+            if b.get("type") == "markdown" and b.get("text", "").startswith("## ") and "(rule-based)" not in b["text"].splitlines()[0]:
                 out.append((b["text"].splitlines()[0][3:], c.time))
     return out
 

@@ -49,6 +49,12 @@ class FileObserver:
         if progress.tick:  # the clock's beat: a slow model still shows it is writing
             _say(f"[analysing] {progress.describe()}")
 
+    async def on_digest(self, markdown: str) -> None:
+        self.text += "\n" + markdown
+        self.out.write(REPORT, self.text)
+        self.started = True
+        _say("[digest] what the thread shows (rule-based)")
+
     async def on_section(self, section: Section) -> None:
         self.text += "\n" + section.markdown + "\n"
         self.out.write(REPORT, self.text)

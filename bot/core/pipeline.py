@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 
+from bot.core.digest import build_digest
+from bot.core.gate import RepeatGuard, evaluate, quality_record
 from bot.core.incident import Incident, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
@@ -67,6 +69,12 @@ class Pipeline:
         info.unread_files = list(incident.unread_files)
         info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
         timer = _Timer(info)
+        # What the thread shows, from rules alone: the first reply, before the model is asked anything.
+        with timer("digest"):
+            digest = await asyncio.to_thread(build_digest, incident)
+        digest_markdown = digest.render_markdown()
+        await obs.on_digest(digest_markdown)
+        context = digest.context_text()
 
         with timer("preflight"):
             model = await self.llm.preflight()
@@ -77,8 +85,8 @@ class Pipeline:
         await obs.on_stage(Stage.PREPARING, f"{len(incident.messages)} messages")
         budget = self._budget(model)
         with timer("prepare"):
-            user_prompt = await self._prompt(incident, budget, info)
-            budget, user_prompt = await self._fit_to_tokenizer(incident, model, budget, user_prompt, info)
+            user_prompt, incident_text = await self._prompt(incident, budget, info, context)
+            budget, user_prompt, incident_text = await self._fit_to_tokenizer(incident, model, budget, user_prompt, incident_text, info, context)
         await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
         narration: asyncio.Task[Audio | None] | None = None
         # The spoken summary is narrated while it streams; only what is left waits for the last token.
@@ -86,10 +94,13 @@ class Pipeline:
         parser = StreamingSectionParser()
         progress = _Progress(obs, self.settings.status_interval_s)
         emitted: list[Section] = []  # scrubbed, in stream order
+        guard = RepeatGuard()  # each section once: a repeated heading ends the answer
 
         async def emit(sections: list[Section]) -> None:
             nonlocal narration
             for section in map(partial(_scrub, info), sections):
+                if not guard.feed(section.id):
+                    continue
                 emitted.append(section)
                 await obs.on_section(section)
                 if speech is not None and narration is None and section.id is SectionId.AUDIO_SUMMARY:
@@ -103,13 +114,18 @@ class Pipeline:
             await progress.add(delta)
             await emit(parser.feed(delta))
             current, so_far = parser.open_section
+            if not guard.opened(current):
+                raise _AnswerRepeats  # the model started over: stop reading; what came before stands
             if speech is not None and narration is None and current is SectionId.AUDIO_SUMMARY:
                 # Redacted like every section, before a word of it is spoken.
                 speech.update(redact_text(so_far), final=False)
 
         async def ask() -> StreamResult:
             async with progress.ticking():
-                return await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
+                try:
+                    return await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
+                except _AnswerRepeats:
+                    return StreamResult("", None, None, None, "repeated")
 
         try:
             with timer("analyse"):
@@ -120,9 +136,10 @@ class Pipeline:
                     budget = _shrunk(budget, exc)
                     info.fallbacks.append(f"the server refused the prompt as too long ({exc.message}): "
                                           f"the incident was cut to {budget} tokens and sent again")
-                    user_prompt = await self._prompt(incident, budget, info)
+                    user_prompt, incident_text = await self._prompt(incident, budget, info, context)
                     result = await ask()
-                last = parser.close()
+                # After a repeat, the open section is the repeat itself: it is dropped, not closed and posted.
+                last = parser.close() if result.finish_reason != "repeated" else []
                 if result.finish_reason == "length" and last:
                     # The model ran out of LLM_MAX_TOKENS inside this section: say so where it stops.
                     cut = last[-1]
@@ -140,9 +157,13 @@ class Pipeline:
         info.warnings += result.warnings
 
         sections = emitted
+        quality = evaluate(sections, incident_text=incident_text, prompt_text=f"{SYSTEM_PROMPT}\n{user_prompt}", guard=guard)
+        info.quality = quality_record(quality)
+        if not quality.passed:
+            info.warnings.append(quality.closing_line())
         info.sections_found = [s.id.value for s in sections if s.id]
         info.missing_sections = [sid.value for sid in parser.missing()]
-        report = render_report(redact_text(incident.title), sections, info)
+        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
         summary: str | None = None
         if narrate:
             summary = await self._summary_text(sections, report, info)
@@ -176,7 +197,7 @@ class Pipeline:
         return result
 
     async def _fit_to_tokenizer(self, incident: Incident, model: ModelInfo, budget: int, user_prompt: str,
-                                info: RunInfo) -> tuple[int, str]:
+                                incident_text: str, info: RunInfo, context: str) -> tuple[int, str, str]:
         """Our estimate runs 4–15 % low against real tokenizers: where the server can count, trust its count and
         shrink the incident until the prompt fits (a few rounds: folding makes the size not quite proportional)."""
         room = model.context_tokens - self.settings.llm_max_tokens
@@ -187,15 +208,18 @@ class Pipeline:
             budget = max(256, int(budget * room / counted * 0.95))
             info.fallbacks.append(f"the server's tokenizer counted {counted} prompt tokens where {room} fit: "
                                   f"the incident was cut to {budget} tokens")
-            user_prompt = await self._prompt(incident, budget, info)
-        return budget, user_prompt
+            user_prompt, incident_text = await self._prompt(incident, budget, info, context)
+        return budget, user_prompt, incident_text
 
-    async def _prompt(self, incident: Incident, budget: int, info: RunInfo) -> str:
+    async def _prompt(self, incident: Incident, budget: int, info: RunInfo, context: str) -> tuple[str, str]:
+        """The user prompt, and the prepared incident text in it (what the quality gate checks facts against)."""
+        # The digest's events come out of the same budget; the incident itself always keeps at least 256 tokens.
+        incident_budget = max(256, budget - estimate_tokens(context))
         # Off the event loop: a 5 MB log takes ~1 s to fold, and triggers must still be acked meanwhile.
-        prepared = await asyncio.to_thread(prepare_incident, incident, budget)
+        prepared = await asyncio.to_thread(prepare_incident, incident, incident_budget)
         info.redactions, info.omitted = prepared.redactions, prepared.omitted
         info.token_estimate, info.token_budget = prepared.token_estimate, budget
-        return build_user_prompt(prepared.text, title=prepared.title, notes=prepared.omitted or None)
+        return build_user_prompt(prepared.text, title=prepared.title, notes=prepared.omitted or None, context=context), prepared.text
 
     def _budget(self, model: ModelInfo) -> int:
         overhead = prompt_overhead_tokens(estimate_tokens)
@@ -255,6 +279,10 @@ class Pipeline:
 
     async def aclose(self) -> None:
         await self.llm.aclose()
+
+
+class _AnswerRepeats(Exception):
+    """Raised from the stream callback to stop reading an answer that began repeating its sections."""
 
 
 def _shrunk(budget: int, exc: ContextExceeded) -> int:

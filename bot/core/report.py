@@ -26,6 +26,8 @@ class RunInfo:
     completion_tokens: int | None = None
     finish_reason: str | None = None  # "length": the answer was cut at LLM_MAX_TOKENS
     template_tokens: int = 0  # chat-template tokens stripped from the answer
+    # The quality gate's verdict on the answer: each check, what failed, sections dropped as repeats.
+    quality: dict[str, Any] = field(default_factory=dict)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -87,7 +89,7 @@ def render_notes(info: RunInfo) -> str:
     return "## Notes on this run\n\n" + "\n".join(notes) + "\n" if notes else ""
 
 
-def render_report(title: str, sections: list[Section], info: RunInfo) -> str:
+def render_report(title: str, sections: list[Section], info: RunInfo, digest: str = "") -> str:
     body = "\n\n".join(s.markdown for s in sections)
-    parts = [render_header(title, info), body, render_notes(info)]
+    parts = [render_header(title, info), digest.strip(), body, render_notes(info)]
     return "\n".join(p for p in parts if p).rstrip() + "\n"

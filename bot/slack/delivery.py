@@ -65,6 +65,15 @@ class ThreadDelivery:
             await self.status(f"Analysing with {self.model}: {progress.describe()}")
 
     # -- content ------------------------------------------------------------------------------------
+    async def on_digest(self, markdown: str) -> None:
+        """The rule-based digest: the first reply, once per run (a resumed run finds it in the thread)."""
+        heading, _, body = markdown.partition("\n")
+        digest = Section(None, heading.lstrip("# ").strip(), body.strip())
+        for part, message in enumerate(section_messages(digest)):
+            item = f"digest/{part}"
+            if not self.record.was_posted(item):
+                self.record.posted(item, await self.thread.post(message, self._tag(item)))
+
     async def on_section(self, section: Section) -> None:
         key = section.id.value if section.id else "raw"
         self._seen[key] = self._seen.get(key, 0) + 1

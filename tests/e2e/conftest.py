@@ -16,6 +16,8 @@ from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM
 from tests.fakes.slack_emulator import SlackEmulator
 
+DIGEST_TITLE = "What the thread shows"
+
 
 @dataclass
 class Stack:
@@ -28,14 +30,18 @@ class Stack:
     bob: str
     channel: str
 
-    def sections_in(self, thread_ts: str, channel: str | None = None) -> list[str]:
-        """Titles of the section replies in a thread, in posting order."""
+    def replies_in(self, thread_ts: str, channel: str | None = None) -> list[str]:
+        """Titles of every markdown reply in a thread (the digest included), in posting order."""
         titles = []
         for msg in self.slack.thread(channel or self.channel, thread_ts):
             for block in msg.get("blocks", []) or []:
                 if block.get("type") == "markdown" and block["text"].startswith("## "):
                     titles.append(block["text"].splitlines()[0][3:])
         return titles
+
+    def sections_in(self, thread_ts: str, channel: str | None = None) -> list[str]:
+        """Titles of the model's section replies in a thread, in posting order (the rule-based digest left out)."""
+        return [t for t in self.replies_in(thread_ts, channel) if not t.startswith(DIGEST_TITLE)]
 
 
 @pytest.fixture

@@ -119,7 +119,9 @@ async def test_failed_run_replaces_stale_outputs_of_an_earlier_run(tmp_path: Pat
         (tmp_path / name).write_text(content)
     out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(unused_base_url()))
     assert out.code == 3
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != LOCK_NAME) == ["run.json"]
+    # Only this run's files: its record and its report (the rule-based digest, marked incomplete); no old audio.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != LOCK_NAME) == ["report.md", "run.json"]
+    assert "# old report" not in (tmp_path / "report.md").read_text()
     run = run_record(tmp_path)
     assert run["status"] == "failed" and "ollama serve" in run["error"]
 
@@ -130,10 +132,11 @@ def _limit_file_size(limit: int) -> None:
 
 
 async def test_disk_full_mid_report_fails_clearly_without_a_truncated_file(llm: FakeLLM, tmp_path: Path) -> None:
-    # 2 KB: run.json (~1 KB) fits, report.md (~3.5 KB when whole) stops fitting part way through the stream.
+    # 6 KB: run.json (~1 KB) fits, and so do the report's header, the rule-based digest (~4.5 KB) and the first
+    # section; report.md (~8 KB when whole) stops fitting part way through the stream.
     out = await run_cli(
         str(SAMPLE), "--out", str(tmp_path), "--no-audio",
-        env=llm_env(llm.base_url), preexec_fn=lambda: _limit_file_size(2048),
+        env=llm_env(llm.base_url), preexec_fn=lambda: _limit_file_size(6000),
     )
     assert out.code == 2, out.stderr
     assert "File too large" in out.last_line and "fix: free disk space" in out.last_line

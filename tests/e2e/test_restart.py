@@ -16,6 +16,7 @@ import pytest
 
 from bot.core.sections import SECTION_TITLES
 from bot.runs import RunStore
+from tests.e2e.conftest import DIGEST_TITLE
 from tests.fakes.fake_llm import FakeLLM, text
 from tests.fakes.sample_reports import sample_report
 from tests.fakes.slack_emulator import SlackEmulator
@@ -77,7 +78,7 @@ async def restart_until_done(slack: SlackEmulator, env: dict[str, str], tmp_path
 
 def section_titles(slack: SlackEmulator, channel: str, root: str) -> list[str]:
     return [b["text"].splitlines()[0][3:] for m in slack.thread(channel, root) for b in m.get("blocks", []) or []
-            if b.get("type") == "markdown" and b["text"].startswith("## ")]
+            if b.get("type") == "markdown" and b["text"].startswith("## ") and not b["text"].startswith(f"## {DIGEST_TITLE}")]
 
 
 async def test_killed_while_the_model_streams_resumes_without_duplicates(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
