@@ -8,6 +8,7 @@ from bot.core.llm import LLMClient
 from bot.core.narrate import Narrator
 from bot.errors import PostmortemError
 from bot.settings import Settings, load_settings
+from bot.slack.errors import slack_error
 
 # Scopes the code needs; tests/slack/test_manifest.py keeps this, manifest.yaml and the code in step.
 REQUIRED_SCOPES = {
@@ -31,7 +32,7 @@ async def check_slack(settings: Settings) -> bool:
     except PostmortemError as exc:
         return line(False, "slack", str(exc))
     except SlackApiError as exc:
-        return line(False, "slack", f"auth.test failed ({exc.response.get('error')}) — fix: check SLACK_BOT_TOKEN")
+        return line(False, "slack", f"auth.test failed ({slack_error(exc)}) — fix: check SLACK_BOT_TOKEN")
     except Exception as exc:  # deliberately broad: unreachable API host, bad SLACK_API_URL
         return line(False, "slack", f"cannot reach Slack ({type(exc).__name__}) — fix: check the network or SLACK_API_URL")
     ok = line(True, "slack auth", f"{auth.get('user')} in {auth.get('team')}")

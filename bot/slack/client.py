@@ -10,6 +10,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError
@@ -53,6 +56,19 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
+# A post answered with 5xx may still have been stored by Slack: retrying blindly could show it twice. These are
+# retried by the bot itself after it looked in the thread for the post's metadata (delivery.py).
+_NOT_IDEMPOTENT = ("/chat.postMessage",)
+
+
+class _IdempotentServerErrorRetry(AsyncServerErrorRetryHandler):
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                               error: Exception | None = None) -> bool:
+        if request.url.endswith(_NOT_IDEMPOTENT):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """A client that honours 429 Retry-After and retries 5xx, as slack_sdk only retries connection errors by default."""
     quiet_sdk_loggers()
@@ -62,6 +78,6 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            _IdempotentServerErrorRetry(max_retry_count=2),
         ],
     )

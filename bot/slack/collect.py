@@ -18,6 +18,7 @@ from bot.core.incident import Incident, Message
 from bot.core.slack_json import mentioned_user_ids, message_from_slack
 from bot.errors import PostmortemError
 from bot.settings import Settings
+from bot.slack.errors import slack_error
 from bot.slack.files import FileReader
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ async def _reads() -> AsyncIterator[None]:
     try:
         yield
     except SlackApiError as exc:
-        if exc.response.status_code != 429 and exc.response.get("error") != "ratelimited":
+        if exc.response.status_code != 429 and slack_error(exc) != "ratelimited":
             raise
         retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
         raise SlackRateLimited(int(retry_after) if str(retry_after or "").isdigit() else None) from exc

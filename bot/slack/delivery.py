@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -12,8 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
+from bot.slack.errors import slack_error
 from bot.slack.record import Recorder
-from bot.slack.render import section_messages
+from bot.slack.render import SlackMessage, section_messages
 from bot.slack.thread import SlackThread, tag
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class ThreadDelivery:
     async def status(self, text: str) -> None:
         line = status_line(text)
         if self.record.status_ts is None:
-            ts = await self.thread.say(line, self._tag("status"))
+            ts = await self._once("status", lambda: self.thread.say(line, self._tag("status")))
             self.record.status_posted(ts)
         else:
             await self.thread.edit(self.record.status_ts, line)
@@ -72,7 +74,7 @@ class ThreadDelivery:
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
             if not self.record.was_posted(item):
-                self.record.posted(item, await self.thread.post(message, self._tag(item)))
+                self.record.posted(item, await self._post(message, item))
 
     async def on_section(self, section: Section) -> None:
         key = section.id.value if section.id else "raw"
@@ -83,7 +85,21 @@ class ThreadDelivery:
         for part, message in enumerate(section_messages(section)):
             part_item = f"{item}/{part}"
             if not self.record.was_posted(part_item):
-                self.record.posted(part_item, await self.thread.post(message, self._tag(part_item)))
+                self.record.posted(part_item, await self._post(message, part_item))
+
+    async def _post(self, message: SlackMessage, item: str) -> str:
+        return await self._once(item, lambda: self.thread.post(message, self._tag(item)))
+
+    async def _once(self, item: str, send: Callable[[], Awaitable[str]]) -> str:
+        """Post once. A 5xx answer does not prove the post failed: look for it in the thread before posting again."""
+        try:
+            return await send()
+        except SlackApiError as exc:
+            if getattr(exc.response, "status_code", 200) < 500 or self.record.run_id is None:
+                raise
+            log.warning("posting %s got %s; checking the thread before posting again", item, slack_error(exc))
+            found = (await self.thread.tagged(self.record.run_id)).get(item)
+            return found if found else await send()
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)
@@ -104,7 +120,7 @@ class ThreadDelivery:
         try:
             await self.thread.upload(**kwargs)
         except SlackApiError as exc:
-            error = str(exc.response.get("error"))
+            error = slack_error(exc)
             log.warning("upload of %s failed: %s", item, error)
             self.upload_errors.append(f"{what} could not be uploaded (Slack said `{error}`)")
             return
@@ -116,4 +132,4 @@ class ThreadDelivery:
     async def say_once(self, item: str, text: str) -> None:
         """A one-off line (audio note, closing line): posted once per run even across restarts."""
         if not self.record.was_posted(item):
-            self.record.posted(item, await self.thread.say(text, self._tag(item)))
+            self.record.posted(item, await self._once(item, lambda: self.thread.say(text, self._tag(item))))

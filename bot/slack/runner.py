@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
+from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
@@ -79,7 +80,7 @@ class JobRunner:
         except AccessDenied as exc:
             await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
-            error = str(exc.response.get("error"))
+            error = slack_error(exc)
             log.warning("Slack error for %s: %s", job.key, error)
             # The thread or channel is out of reach: a note posted there would go unseen, so tell the user.
             await self._fail(job, delivery, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
@@ -170,7 +171,7 @@ class JobRunner:
         try:
             await call
         except SlackApiError as exc:
-            log.info("could not close the thread of run %s: %s", recorder.run_id, exc.response.get("error"))
+            log.info("could not close the thread of run %s: %s", recorder.run_id, slack_error(exc))
             return False
         return True
 

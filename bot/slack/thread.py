@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.errors import slack_error
 from bot.slack.render import SlackMessage, neutralise_mentions, split_paragraphs
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ class SlackThread:
         try:
             await call
         except SlackApiError as exc:
-            if exc.response.get("error") not in tolerated:
-                log.warning("reaction call failed: %s", exc.response.get("error"))
+            if slack_error(exc) not in tolerated:
+                log.warning("reaction call failed: %s", slack_error(exc))
 
     # -- messages -----------------------------------------------------------------------------------
     # Every free text goes out inert: errors and file names can carry text from the thread or the model.
@@ -61,7 +62,7 @@ class SlackThread:
             resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=message.text,
                                                       blocks=message.blocks, metadata=metadata)
         except SlackApiError as exc:
-            if exc.response.get("error") not in _TOO_BIG:
+            if slack_error(exc) not in _TOO_BIG:
                 raise
             return await self._post_smaller(message, metadata)
         return str(resp["ts"])

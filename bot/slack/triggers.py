@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector, SlackRateLimited
 from bot.slack.delivery import status_line
+from bot.slack.errors import slack_error
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
@@ -46,7 +47,7 @@ def read_error_text(exc: AccessDenied | SlackRateLimited | SlackApiError) -> str
         return str(exc)
     if isinstance(exc, SlackRateLimited):
         return RATE_LIMITED
-    error = str(exc.response.get("error"))
+    error = slack_error(exc)
     return LINK_NOT_FOUND if error in _MISSING else SLACK_ERRORS.get(error, f"I cannot read that thread ({error}).")
 
 
@@ -257,7 +258,7 @@ class Triggers:
             log.error("run %s: %s", job.run_id, exc)
         except SlackApiError as exc:
             # The runner meets the same error and explains it to the user; nothing to add here.
-            log.info("could not announce run %s: %s", job.run_id, exc.response.get("error"))
+            log.info("could not announce run %s: %s", job.run_id, slack_error(exc))
 
     def _accepted_text(self, job: Job) -> str:
         ahead = self.queue.ahead(job)
@@ -274,4 +275,4 @@ class Triggers:
         try:
             await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
-            log.info("could not post an ephemeral to %s in %s: %s", user, channel, exc.response.get("error"))
+            log.info("could not post an ephemeral to %s in %s: %s", user, channel, slack_error(exc))

@@ -163,3 +163,35 @@ async def test_connection_dropped_mid_stream_then_retried_posts_each_section_onc
     assert Counter(stack.sections_in(root)) == Counter(ALL_TITLES)  # the first two were not posted again
     assert "x" not in stack.slack.reactions_on(stack.channel, root)
     mp3_in_thread(stack, root)
+
+
+@pytest.mark.parametrize("method", ["chat.update", "chat.postMessage", "reactions.add", "conversations.replies",
+                                    "files.completeUploadExternal"])
+async def test_slack_outage_pages_instead_of_json_end_with_a_clear_outcome(stack: Stack, method: str) -> None:
+    root, _ = incident_thread(stack)
+    # Past slack_sdk's retries: every answer is the edge's HTML 502 page, not Slack's JSON.
+    stack.slack.fail_next(method, "Bad Gateway", status=502, html=True, times=6)
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+
+    def settled(s) -> bool:  # type: ignore[no-untyped-def]
+        reactions, texts = s.reactions_on(stack.channel, root), bot_texts(stack, stack.channel, root)
+        return bool({"x", "white_check_mark"} & reactions) or any("Postmortem done" in t or "failed" in t for t in texts)
+
+    await stack.slack.wait_for(settled, timeout=30)
+    texts = bot_texts(stack, stack.channel, root)
+    assert all("AttributeError" not in t and "Unexpected error" not in t for t in texts)
+    if any("The postmortem failed" in t for t in texts):
+        assert any("HTTP 502" in t for t in texts)
+
+
+async def test_a_section_stored_by_slack_but_answered_with_an_error_is_not_posted_twice(stack: Stack) -> None:
+    root, _ = incident_thread(stack)
+    gate = asyncio.Event()
+    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Testing Gap"))
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.llm.at_gate.wait()
+    # The next post (the Timeline section) is stored, but Slack answers 500: the client cannot tell it worked.
+    stack.slack.fail_next("chat.postMessage", "internal_error", status=500, applied=True)
+    gate.set()
+    await wait_done(stack, root)
+    assert Counter(stack.sections_in(root)) == Counter(ALL_TITLES)

@@ -44,6 +44,8 @@ class Fault:
     error: str
     status: int
     retry_after: int | None
+    html: bool = False  # answer with an HTML page, as Slack's edge does during outages, not Slack's JSON
+    applied: bool = False  # carry the call out, then answer with the fault (the client cannot know it worked)
 
 
 class SlackEmulator:
@@ -113,16 +115,19 @@ class SlackEmulator:
             await hold.wait()
         headers: dict[str, str] = {}
         fault = self._faults[name].popleft() if self._faults[name] else None
-        if fault is not None:
-            call.status, call.response = fault.status, {"ok": False, "error": fault.error}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-        else:
+        if fault is None or fault.applied:
             try:
                 call.response = self._dispatch(name, token)(self.workspace, args)
             except SlackError as e:
                 call.response = e.body()
+        if fault is not None:
+            call.status, call.response = fault.status, {"ok": False, "error": fault.error}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
         self._signal.notify()
+        if fault is not None and fault.html:
+            page = f"<html><head><title>{fault.status}</title></head><body>{fault.error}</body></html>"
+            return web.Response(text=page, status=fault.status, content_type="text/html", headers=headers)
         return web.json_response(call.response, status=call.status, headers=headers)
 
     def _dispatch(self, name: str, token: str | None) -> web_api.Handler:
@@ -140,12 +145,13 @@ class SlackEmulator:
         return web_api.METHODS[name]
 
     def fail_next(self, method: str, error: str = "ratelimited", *, status: int | None = None,
-                  retry_after: int | None = 1, times: int = 1) -> None:
+                  retry_after: int | None = 1, times: int = 1, html: bool = False, applied: bool = False) -> None:
         """Make the next `times` calls of `method` fail. Status defaults to 429 for
-        "ratelimited" (with Retry-After) and 200 otherwise (Slack's ok=false answers)."""
+        "ratelimited" (with Retry-After) and 200 otherwise (Slack's ok=false answers). ``html``: the body is an
+        HTML error page instead of JSON. ``applied``: the call takes effect, but the answer is still the fault."""
         status = status if status is not None else (429 if error == "ratelimited" else 200)
         self._faults[method].extend(
-            Fault(error, status, retry_after if status == 429 else None) for _ in range(times))
+            Fault(error, status, retry_after if status == 429 else None, html, applied) for _ in range(times))
 
     def fail_download(self, file_id: str, fault: files.DownloadFault = 404) -> None:
         """Every url_private download of the file fails: an HTTP status (404, 403, 500…), "sign_in" (Slack's
