@@ -160,7 +160,11 @@ class CliRun:
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
     names = (REPORT, INCOMPLETE, AUDIO, RECORD)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
-    if input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}:
+    try:
+        clash = input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}
+    except (RuntimeError, OSError) as exc:  # a symlink loop, or a path the OS refuses to resolve
+        raise InputError(f"cannot resolve {input_path} or {out}: {exc}", "pass real files and folders, not a symlink loop") from None
+    if clash:
         raise InputError(
             f"the input {input_path} is one of this run's outputs and would be replaced",
             "copy it elsewhere first, or pass a different --out folder",

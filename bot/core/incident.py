@@ -56,6 +56,26 @@ class Incident:
         return next((m.ts for m in reversed(self.messages) if m.ts), None)
 
 
+def clean_text(text: str) -> str:
+    """Lone UTF-16 surrogates (an emoji a bot cut in half, a file name's undecodable bytes) cannot be encoded,
+    hashed, stored or sent: they become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def cleaned(incident: Incident) -> Incident:
+    """The incident with every string made encodable (see clean_text)."""
+    def message(m: Message) -> Message:
+        atts = tuple(Attachment(clean_text(a.name), clean_text(a.text) if a.text is not None else None) for a in m.attachments)
+        return Message(clean_text(m.author), clean_text(m.text), m.ts, atts)
+
+    return Incident([message(m) for m in incident.messages], clean_text(incident.title), incident.source,
+                    [clean_text(f) for f in incident.unread_files])
+
+
 def render_message(msg: Message) -> str:
     """One message as prompt text: ``[ISO] author: text``; the time is omitted when unknown."""
     head = f"[{msg.iso_ts}] {msg.author}:" if msg.iso_ts else f"{msg.author}:"

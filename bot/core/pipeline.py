@@ -13,7 +13,7 @@ from functools import partial
 
 from bot.core.digest import build_digest
 from bot.core.gate import RepeatGuard, evaluate, quality_record
-from bot.core.incident import Incident, render_incident
+from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
@@ -62,6 +62,7 @@ class Pipeline:
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
         info = info if info is not None else self.new_info()
+        incident = cleaned(incident)
         # A thread of emoji and links would still get a confident six-section answer: refuse it before the model.
         require_content(incident, "the incident" if incident.source.startswith("slack") else redact_text(incident.title))
         info.advance(RunState.ANALYSING)
@@ -111,6 +112,7 @@ class Pipeline:
                         narration = asyncio.create_task(self._speak(speech, info))
 
         async def on_text(delta: str) -> None:
+            delta = clean_text(delta)
             await progress.add(delta)
             await emit(parser.feed(delta))
             current, so_far = parser.open_section

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState, check_transition
 from bot.core.sections import Section
 
@@ -50,7 +51,8 @@ class RunInfo:
         check_transition(self.status, new)
         self.status = new
         if error is not None:
-            self.error = error
+            # Errors quote servers and the thread (an LLM proxy may echo the request's key): never store a secret.
+            self.error = redact_text(error)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -51,6 +51,13 @@ def neutralise_mentions(text: str, names: Mapping[str, str] | None = None) -> st
         label = (match.group("label") or "").strip().lstrip("@")
         return INERT_AT + (names.get(uid) or label or uid)
 
-    text = _SPECIAL.sub(_special, text)
-    text = _USER.sub(user, text)
-    return _BROADCAST.sub(lambda m: INERT_AT + m.group("word"), text)
+    # Until nothing changes: a mention nested in another's label (<!subteam^S1|<!channel>>) is only exposed once
+    # the inner one is made inert. Each pass removes mention syntax, so this ends; the bound is a safety net.
+    for _ in range(8):
+        before = text
+        text = _SPECIAL.sub(_special, text)
+        text = _USER.sub(user, text)
+        text = _BROADCAST.sub(lambda m: INERT_AT + m.group("word"), text)
+        if text == before:
+            break
+    return text

@@ -8,6 +8,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.prepare.redact import redact_text
 from bot.slack.jobs import Job
 from bot.slack.mentions import neutralise_mentions
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 async def notify_user(client: AsyncWebClient, job: Job, text: str) -> None:
     """Reach the invoker privately: response_url when the trigger had one, else an ephemeral, else a DM."""
-    text = neutralise_mentions(text)
+    text = neutralise_mentions(redact_text(text))
     try:
         if job.response_url:
             payload = {"response_type": "ephemeral", "text": text}

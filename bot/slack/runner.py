@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
 from bot.core.pipeline import Pipeline, PostmortemResult
+from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunRecord, RunStore
@@ -150,6 +151,7 @@ class JobRunner:
     async def _fail(self, job: Job, delivery: ThreadDelivery | None, recorder: Recorder, text: str, *, private: bool = False) -> None:
         """Record the failure, then make sure a person hears of it: in the thread when the thread is reachable and
         the cause is not private, else privately. The 👀 and status line never stay behind."""
+        text = redact_text(text)  # causes quote servers' error bodies, which may echo a key or the thread
         recorder.info.advance(RunState.FAILED, error=text)
         recorder.save()
         told = False

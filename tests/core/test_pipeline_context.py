@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from bot.core.incident import Incident, Message
 from bot.core.llm import LLMClient
 from bot.core.pipeline import Pipeline
 from bot.core.run import RunState
+from bot.errors import LLMUnavailable
 from bot.settings import load_settings
 from tests.fakes.fake_llm import FakeLLM, cut, status, text
 from tests.fakes.fake_llm.replies import prompt_tokens
@@ -59,3 +62,26 @@ async def test_an_answer_cut_at_the_token_limit_is_marked_where_it_stops() -> No
     assert result.info.finish_reason == "length"
     assert result.sections[-1].body.endswith("_(Cut here: the answer reached LLM_MAX_TOKENS.)_")
     assert any("LLM_MAX_TOKENS" in w for w in result.info.warnings)
+
+
+async def test_lone_surrogates_in_the_thread_and_the_answer_do_not_fail_the_run() -> None:
+    broken = "\ud83d"  # half an emoji, as a bot that cuts text in UTF-16 units leaves it
+    incident = Incident([Message(f"alice{broken}", f"checkout 5xx after deploy v2.31 {broken} rolled back at 14:40")],
+                        title=f"inc{broken}")
+    async with FakeLLM(model="llama3.1:8b", ollama=True) as llm:
+        llm.script(text(sample_report().replace("## Testing Gap", f"{broken}\n\n## Testing Gap")))
+        pipeline = pipeline_for(llm, llm_model="llama3.1:8b")
+        result = await pipeline.run(incident)
+        await pipeline.aclose()
+    assert len(result.sections) == 6 and result.info.input_hash
+    result.report_markdown.encode("utf-8")  # encodable: it can be stored, uploaded and written
+    assert "\ufffd" in result.report_markdown
+
+
+async def test_an_answer_line_over_the_http_client_limit_is_a_malformed_response_not_a_crash() -> None:
+    async with FakeLLM(model="llama3.1:8b", ollama=True) as llm:
+        llm.script(text("word " * 150_000, chunk_chars=750_000))  # one 750 KB NDJSON line
+        pipeline = pipeline_for(llm, llm_model="llama3.1:8b")
+        with pytest.raises(LLMUnavailable, match="malformed response"):
+            await pipeline.run(Incident([Message("alice", "checkout 5xx after the deploy of v2.31, rolled back")]))
+        await pipeline.aclose()

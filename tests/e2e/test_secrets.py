@@ -16,7 +16,7 @@ from bot.core import logfilter
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import wait_done
-from tests.fakes.fake_llm import text
+from tests.fakes.fake_llm import status, text
 from tests.fakes.sample_reports import sample_report
 
 LIVE_MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@U")
@@ -61,3 +61,16 @@ async def test_no_secret_reaches_the_model_slack_uploads_narration_or_logs(stack
     assert spoken and leaks(spoken) == [] and "REDACTED" not in spoken
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert leaks(logged) == []
+
+
+async def test_a_server_error_quoting_a_key_is_redacted_before_anyone_sees_it(stack: Stack) -> None:
+    token = next(case.secret for case in POSITIVE if case.secret.startswith("sk-proj-"))
+    s = stack.slack
+    root = s.post(stack.channel, stack.alice, "checkout 5xx since 09:02, deploy v2.31 suspected, rolling back")
+    # An LLM proxy answering 401 and echoing the key it was given, as LiteLLM-style proxies do.
+    stack.llm.script(status(401, f"Authentication Error: Received API Key = {token}"))
+    s.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await s.wait_for(lambda em: "x" in em.reactions_on(stack.channel, root))
+    written = json.dumps([c.args for c in s.calls if c.method.startswith("chat.")])
+    assert "Authentication Error" in written and token not in written
+    assert token not in (stack.bot.store.recent()[0].error or "")

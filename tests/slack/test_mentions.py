@@ -105,3 +105,10 @@ def test_section_messages_never_carry_a_live_mention(limit: int) -> None:
         texts = [message.text] + [b["text"] for b in message.blocks]
         assert [m for t in texts for m in live_mentions(t)] == []
     assert f"{A}alice" in messages[0].blocks[0]["text"] and f"{A}dba" in messages[0].blocks[0]["text"]
+
+
+@pytest.mark.parametrize("nested", ["<!subteam^S0123|<!channel>>", "<@U0999|<@U0123>>", "<!subteam^S1|<@U2|<!here>>>"])
+def test_mentions_nested_in_labels_are_made_inert_in_one_call(nested: str) -> None:
+    once = neutralise_mentions(nested)
+    assert not any(live in once for live in ("<!channel>", "<!here>", "<!subteam^", "<@U"))
+    assert neutralise_mentions(once) == once  # nothing left for a second pass

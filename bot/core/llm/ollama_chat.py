@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.core.llm.errors import (
     RETRYABLE_STATUSES,
@@ -53,17 +54,20 @@ async def stream_ollama(
                 raise await _status(resp, target)
             opened = True
             async for raw in resp.content:
-                sink.touch()
                 line = raw.strip()
-                if line:
+                if line:  # blank keep-alive lines are not progress: a server sending only those stalls
+                    sink.touch()
                     await _take_line(line, sink, result, target)
+    except (HttpProcessingError, ValueError) as exc:  # a line over aiohttp's limit, a chunk it cannot parse
+        raise malformed_stream(f"{type(exc).__name__}: {exc}") from None
     except (aiohttp.ClientError, OSError):  # aiohttp's connect timeout is a ClientError too
         if opened:
             raise dropped(sink.received, target.backend) from None
         raise unreachable(target.shown_url, target.backend) from None
 
 async def _status(resp: aiohttp.ClientResponse, target: Target) -> Exception:
-    text = await resp.text()
+    # An error page may be in any encoding, or none: never fail on decoding the reason for a failure.
+    text = (await resp.read()).decode("utf-8", "replace")
     if resp.status in RETRYABLE_STATUSES:
         return RetryableStatus(resp.status, retry_after(resp.headers))
     try:

@@ -27,7 +27,7 @@ async def get_json(session: aiohttp.ClientSession, method: str, url: str, body: 
         if resp.status != 200:
             return None
         try:
-            return json.loads(await resp.text())
+            return json.loads((await resp.read()).decode("utf-8", "replace"))
         except ValueError:
             return None
 
