@@ -1,0 +1,55 @@
+"""Trigger → rule-based digest in the thread: how long a user waits for the first useful reply.
+
+Run: .venv/bin/python bench/bench_digest.py   → bench/results/digest.json
+The real bot on loopback (Slack emulator, fake LLM, no narration). For a 200- and a 10,000-message thread (a
+repeating alert bot, latency bot, chatter and deploys, from bench/gen_incident.py), time from the reaction event
+to the chat.postMessage carrying "What the thread shows (rule-based)". The issue's goal: within 2 s for 200 messages.
+The collection of the thread (conversations.replies pages, users.info) is part of the figure, as it is for a user.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gen_incident import chat_thread
+from harness import BenchStack, median, run_main, running_stack, write_result
+
+REPEATS = 3
+SIZES = (200, 10_000)
+
+
+def thread_of(stack: BenchStack, size: int) -> str:
+    incident = chat_thread(size)
+    root = stack.slack.post(stack.channel, stack.users[0], incident.messages[0].text)
+    for i, m in enumerate(incident.messages[1:]):
+        stack.slack.post(stack.channel, stack.users[i % len(stack.users)], m.text, thread_ts=root)
+    return root
+
+
+def digest_time(stack: BenchStack, root: str) -> float | None:
+    return next((c.time for c in stack.slack.calls if c.method == "chat.postMessage" and c.args.get("thread_ts") == root
+                 and "(rule-based)" in str(c.args.get("blocks") or "")), None)
+
+
+async def main() -> None:
+    result: dict[str, Any] = {"repeats": REPEATS, "goal_200_messages_s": 2.0, "sizes": {}}
+    async with running_stack(users=3, postmortem_max_messages=20_000) as stack:
+        for size in SIZES:
+            runs = []
+            for _ in range(REPEATS):
+                root = thread_of(stack, size)
+                t0 = time.monotonic()
+                stack.slack.reaction_added(stack.users[1], stack.channel, root, "test_tube")
+                await stack.slack.wait_for(lambda s, r=root: digest_time(stack, r) is not None, timeout=120)
+                posted = digest_time(stack, root)
+                assert posted is not None
+                runs.append(round(posted - t0, 3))
+                await stack.wait_finished([root], timeout=300)
+            result["sizes"][str(size)] = {"median_s": median(runs), "runs_s": runs}
+            print(f"{size} messages: trigger → digest in the thread, median {median(runs):.2f} s ({runs})")
+    print(f"wrote {write_result('digest', result)}")
+
+
+if __name__ == "__main__":
+    run_main(main)
