@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from gen_incident import chat_thread
+
 from harness import BenchStack, median, run_main, running_stack, write_result
 
 REPEATS = 3
