@@ -31,12 +31,16 @@ class Recorder:
         self.stream_done_at_section: list[bool] = []
         self.report: str | None = None
         self.progress: list[Progress] = []
+        self.digest: str | None = None
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
         self.stages.append(stage)
 
     async def on_progress(self, progress: Progress) -> None:
         self.progress.append(progress)
+
+    async def on_digest(self, markdown: str) -> None:
+        self.digest = markdown
 
     async def on_section(self, section: Section) -> None:
         self.sections.append(section)
@@ -63,7 +67,10 @@ async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLL
     rec = Recorder(llm)
     pipeline = pipeline_for(llm, tts_engine="none")
     run = asyncio.create_task(pipeline.run(load_incident(SAMPLE), rec, narrate=False))
-    await llm.at_gate.wait()
+    gated = asyncio.create_task(llm.at_gate.wait())
+    await asyncio.wait({run, gated}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    assert gated.done(), run.exception() if run.done() else "the model was never asked"
+    assert rec.digest is not None and "(rule-based)" in rec.digest  # the digest came before the model's text
     # The stream is paused before the test suite: earlier sections must already be out.
     await asyncio.wait_for(_until(lambda: len(rec.sections) >= 3), 10)
     assert [s.id for s in rec.sections[:3]] == [SectionId.TIMELINE, SectionId.GAPS, SectionId.ROOT_CAUSE]
