@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import re2
+
 from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
 DATA_FILE = Path(__file__).with_name("gitleaks.toml")
@@ -82,6 +84,23 @@ _CODE_END = r"""(?:[\x60'"\s;]|\\[nr]|$)"""
 _TEXT_END = r"""(?:[\x60'"\s;.,:!?)\]}>|/]|\\[nr]|$)"""
 
 
+# The list is written for Go's RE2, which runs in linear time; Python's backtracking engine took seconds on
+# hostile lines ("okta1"*400, "sumoa-"*1700, a long base64 blob after "cohere:") and holds the GIL meanwhile.
+# So the rules run on RE2 itself; `re` is the fallback only for a pattern RE2 rejects.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a rejected pattern falls back quietly instead of logging to stderr
+
+Pattern = re.Pattern[str] | re2._Regexp
+
+
+def compile_rule(pattern: str) -> Pattern:
+    """A gitleaks pattern (with chat-text token ends) on RE2, or on `re` when RE2 rejects it."""
+    try:
+        return re2.compile(pattern.replace(_CODE_END, _TEXT_END), _RE2_OPTIONS)
+    except re2.error:
+        return re.compile(to_python_regex(pattern))
+
+
 def to_python_regex(pattern: str) -> str:
     pattern = pattern.replace(_CODE_END, _TEXT_END)
     for posix, chars in _POSIX_CLASSES.items():
@@ -98,7 +117,7 @@ def shannon_entropy(data: str) -> float:
 
 @dataclass(frozen=True)
 class Allowlist:
-    regexes: tuple[re.Pattern[str], ...] = ()
+    regexes: tuple[Pattern, ...] = ()
     stopwords: tuple[str, ...] = ()
     target: str = "secret"  # what the regexes test: "secret", "match" or "line"
     require_all: bool = False  # condition = "AND"
@@ -117,14 +136,14 @@ class Allowlist:
 @dataclass(frozen=True)
 class GitleaksRule:
     id: str
-    regex: re.Pattern[str]
+    regex: Pattern
     keywords: tuple[str, ...]
     entropy: float = 0.0
     secret_group: int = 0
     allowlists: tuple[Allowlist, ...] = field(default=())
     key_prefix: bool = False  # the regex was stripped of _KEY_PREFIX
 
-    def secret_span(self, m: re.Match[str]) -> tuple[int, int]:
+    def secret_span(self, m: Any) -> tuple[int, int]:
         if self.secret_group:
             return m.span(self.secret_group)
         for group in range(1, (m.re.groups or 0) + 1):
@@ -132,7 +151,7 @@ class GitleaksRule:
                 return m.span(group)
         return m.span()
 
-    def _match_text(self, m: re.Match[str], line: str) -> str:
+    def _match_text(self, m: Any, line: str) -> str:
         if not self.key_prefix:
             return m.group()
         before = _KEY_PREFIX_BEFORE.search(line, max(0, m.start() - 50), m.start())
@@ -156,7 +175,7 @@ class GitleaksRule:
 
 def _allowlist(data: dict[str, Any]) -> Allowlist:
     return Allowlist(
-        regexes=tuple(re.compile(to_python_regex(r)) for r in data.get("regexes", ())),
+        regexes=tuple(compile_rule(r) for r in data.get("regexes", ())),
         stopwords=tuple(w.lower() for w in data.get("stopwords", ())),
         target=data.get("regexTarget", "secret"),
         require_all=data.get("condition", "OR").upper() == "AND",
@@ -181,7 +200,7 @@ class RuleFileError(RuntimeError):
 def _rule(data: dict[str, Any]) -> GitleaksRule:
     return GitleaksRule(
         id=data["id"],
-        regex=re.compile(to_python_regex(_strip_key_prefix(data["regex"]))),
+        regex=compile_rule(_strip_key_prefix(data["regex"])),
         keywords=tuple(k.lower() for k in data.get("keywords", ())),
         entropy=float(data.get("entropy", 0.0)),
         secret_group=int(data.get("secretGroup", 0)),
@@ -205,7 +224,7 @@ def load(path: Path = DATA_FILE) -> Gitleaks:
             continue
         try:
             rules.append(_rule(raw))
-        except (re.error, KeyError, TypeError, ValueError) as exc:
+        except (re.error, re2.error, KeyError, TypeError, ValueError) as exc:
             raise RuleFileError(f"redaction rule {raw.get('id', '?')!r} in {path} does not load ({exc}): {fix}") from None
     # The catch-all runs last on a line, so a provider's own rule names what it finds.
     rules.sort(key=lambda rule: rule.id == "generic-api-key")
