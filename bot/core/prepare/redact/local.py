@@ -59,7 +59,9 @@ def value(kind: str, group: str = "value") -> Replace:
 
 
 # Values that name a secret rather than hold one: placeholders, variable references, empty markers.
-NOT_A_VALUE = re.compile(r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|(?i:true|false|null|none|nil|undefined)$")
+NOT_A_VALUE = re.compile(
+    r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|-+$|\(?(?i:true|false|null|none|nil|undefined|n/a)\)?$"
+)
 
 _KV_KIND = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
 
@@ -69,9 +71,10 @@ _KV_KIND = {"pass": "password", "pwd": "password", "secret": "secret", "token": 
 _PLAIN_WORDS = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{3,})(?:-[a-z]+)*")
 
 
-def key_value(m: re.Match[str]) -> tuple[str, str | None]:
+def key_value(m: re.Match[str], delimited: bool = False) -> tuple[str, str | None]:
+    """``delimited``: the value's extent is certain (a JSON string, an XML element), so any word counts."""
     found = m.group("value")
-    if NOT_A_VALUE.match(found) or (not m.groupdict().get("quote") and _PLAIN_WORDS.fullmatch(found)):
+    if NOT_A_VALUE.match(found) or (not (delimited or m.groupdict().get("quote")) and _PLAIN_WORDS.fullmatch(found)):
         return m.group(), None
     key = m.group("key").lower()
     kind = next((k for prefix, k in _KV_KIND.items() if prefix in key), "api-key" if "key" in key else "credential")
@@ -144,8 +147,16 @@ BEFORE: tuple[Rule, ...] = (
         ),
         whole("private-key"),
     ),
-    # No gitleaks rule for credentials inside URLs (DSNs, git remotes); the scheme and host stay.
-    Rule(re.compile(r"://(?P<value>[^\s/@:]+:[^\s/@]+)@"), value("url-credentials")),
+    # No gitleaks rule for credentials inside URLs (DSNs, git remotes); the scheme and host stay. The user may
+    # be empty (redis://:pw@) and the password may hold "/" or an unencoded "@": it runs to the last "@" before
+    # a host. A digits-only part after ":" is a port ("https://wiki:8443/u/a@b"), not a password.
+    Rule(
+        re.compile(
+            r"://(?P<value>[^\s/@:]*:(?!\d{1,5}(?:[/?#\s]|$))[^\s@?#]*(?:@[^\s@/?#]*)*)"
+            r"@(?=[\w.\[\]-]+(?::\d+)?(?:[/?#\s\"'`,;)]|$))"
+        ),
+        value("url-credentials"),
+    ),
     # Vendor prefixes: gitleaks wants exact lengths and skips documented example keys; a truncated or
     # example token in a chat still names an account, so any token with the prefix goes (Slack's in any case:
     # "XOXB-…" still authenticates).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import partial
 
 from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, Rule, key_value, placeholder, value, whole
 
@@ -21,12 +22,13 @@ _KIND_OF = {"pass": "password", "pwd": "password", "secret": "secret", "token": 
 # Other JSON fields that may stand between "name" and "value" (Terraform state: "sensitive": true).
 _JSON_GAP = r"""(?:\s*,\s*"[\w-]+"\s*:\s*(?:"[^"\n]*"|[\w.-]+)){0,4}\s*,\s*"""
 _JSON_STR = r'"(?P<value>[^"\n]*)"'
+_DELIMITED = partial(key_value, delimited=True)
 
 RULES: tuple[Rule, ...] = (
     # k8s/ECS env and Terraform state: {"name": "API_TOKEN", "value": "…"}, either order, maybe over lines
     # (so no line hints: the literal start keeps the whole-text search cheap).
-    Rule(re.compile(rf'"name"\s*:\s*"(?P<key>(?i:{_NAME}))"{_JSON_GAP}"value"\s*:\s*{_JSON_STR}'), key_value),
-    Rule(re.compile(rf'"value"\s*:\s*{_JSON_STR}{_JSON_GAP}"name"\s*:\s*"(?P<key>(?i:{_NAME}))"'), key_value),
+    Rule(re.compile(rf'"name"\s*:\s*"(?P<key>(?i:{_NAME}))"{_JSON_GAP}"value"\s*:\s*{_JSON_STR}'), _DELIMITED),
+    Rule(re.compile(rf'"value"\s*:\s*{_JSON_STR}{_JSON_GAP}"name"\s*:\s*"(?P<key>(?i:{_NAME}))"'), _DELIMITED),
     # Markdown table row: | DB_PASSWORD | s3cret |
     Rule(
         re.compile(rf"\|[ \t]*`?(?P<key>(?i:{_NAME}))`?[ \t]*\|[ \t]*`?(?P<value>[^|`\s][^|`\n]*?)`?[ \t]*(?=\|)"),
@@ -34,7 +36,7 @@ RULES: tuple[Rule, ...] = (
         ("|",),
     ),
     # XML/HTML config: <password>x</password>, <db:secret>x</db:secret>.
-    Rule(re.compile(rf"<(?P<key>(?i:{_NAME}))>(?P<value>[^<\n]+)</(?P=key)>"), key_value, ("<",)),
+    Rule(re.compile(rf"<(?P<key>(?i:{_NAME}))>(?P<value>[^<\n]+)</(?P=key)>"), _DELIMITED, ("<",)),
     # CLI tools whose password flag is a short letter local.py cannot know: sshpass -p, redis-cli -a / --pass.
     Rule(
         re.compile(r"(?:sshpass\b[^\n]*?\s-p|redis-cli\b[^\n]*?\s(?:-a|--pass))[ \t]*[\"']?(?P<value>[^\s\"'-][^\s\"']*)"),
@@ -62,8 +64,9 @@ _YAML_PAIR = re.compile(
     re.MULTILINE,
 )
 # YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
-_YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?P<indent>[ \t]+)(?P<value>[^\n]+(?:\n(?P=indent)[^\n]*)*)")
-_YAML_KEY_BEFORE = re.compile(rf"(?i)(?:^|[\s\"'])(?P<key>{_NAME})[\"']?[ \t]*$")
+_YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?=(?P<indent>[ \t]+)\S)")
+# The key must be the whole line before the colon, as in YAML: "error: bad password:" in a log is prose.
+_YAML_KEY_LINE = re.compile(rf"(?i)[ \t]*(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?[ \t]*$")
 _MAPPING_LINE = re.compile(r"(?:- |[\w.\"'-]+:(?:\s|$))")
 # Kubernetes Secret: every value under data:/stringData: is a secret, whatever its key is called.
 _SECRET_KIND = re.compile(r"kind:[ \t]*[\"']?Secret\b|\"kind\"\s*:\s*\"Secret\"")
@@ -93,23 +96,33 @@ def _yaml_pairs(text: str, counts: Counter[str]) -> str:
 
 
 def _yaml_next_line(text: str, counts: Counter[str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        key = _YAML_KEY_BEFORE.search(text, line_start, m.start())
-        found = m.group("value")
-        if not key or found.lstrip().startswith("[REDACTED") or NOT_A_VALUE.match(found.strip()):
-            return m.group()
-        if not m.group("block"):
-            # A nested mapping or list ("credentials:\n  user: x") is left to the key=value rules line by line.
-            if _MAPPING_LINE.match(found):
-                return m.group()
-            found = found.split("\n", 1)[0]
+    out: list[str] = []
+    last = 0
+    # The match is only the ":" and line break (the lines after it are looked at, not consumed), so an outer
+    # key that names no secret ("db:") does not hide the inner one ("  password: |").
+    for m in _YAML_NEXT.finditer(text):
+        if m.start() < last:
+            continue
+        key = _YAML_KEY_LINE.match(text, text.rfind("\n", 0, m.start()) + 1, m.start())
+        if not key:
+            continue
+        start = end = m.end() + len(m.group("indent"))
+        while True:  # a block scalar runs over every line indented at least as deep; a plain value is one line
+            newline = text.find("\n", end)
+            end = len(text) if newline == -1 else newline
+            if not m.group("block") or not text.startswith(m.group("indent"), end + 1):
+                break
+            end += 1
+        found = text[start:end]
+        if found.startswith("[REDACTED") or NOT_A_VALUE.match(found.strip()):
+            continue
+        if not m.group("block") and _MAPPING_LINE.match(found):
+            continue  # a nested mapping or list ("credentials:\n  user: x") is left to the line rules
         kind = _kind(key.group("key"))
         counts[kind] += 1
-        head = m.group()[: m.start("value") - m.start()]
-        return head + placeholder(kind) + m.group()[m.start("value") - m.start() + len(found) :]
-
-    return _YAML_NEXT.sub(sub, text)
+        out += [text[last:start], placeholder(kind)]
+        last = end
+    return "".join(out) + text[last:] if out else text
 
 
 def _k8s_secret_data(text: str, counts: Counter[str]) -> str:
@@ -164,7 +177,7 @@ def redact_blocks(text: str, counts: Counter[str]) -> str:
         text = _yaml_pairs(text, counts)
     if ":" in text and "\n" in text:
         text = _yaml_next_line(text, counts)
-    if "data:" in text and _SECRET_KIND.search(text):
+    if "ata:" in text and _SECRET_KIND.search(text):  # data: or stringData:
         text = _k8s_secret_data(text, counts)
     if "|" in text and "---" in text:
         text = _table_columns(text, counts)
