@@ -65,15 +65,16 @@ _YAML_PAIR = re.compile(
 )
 # YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
 _YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?=(?P<indent>[ \t]+)\S)")
-# The key must be the whole line before the colon, as in YAML: "error: bad password:" in a log is prose.
-_YAML_KEY_LINE = re.compile(rf"(?i)[ \t]*(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?[ \t]*$")
+# The key ends the line before the colon. It need not start it: a pasted manifest follows "found in the logs: "
+# as often as not, and a log line ending "bad password:" losing its next line is the cheaper mistake.
+_YAML_KEY_BEFORE = re.compile(rf"(?im)(?:^|[\s\"'])(?P<key>{_NAME})[\"']?[ \t]*$")
 _MAPPING_LINE = re.compile(r"(?:- |[\w.\"'-]+:(?:\s|$))")
 # Kubernetes Secret: every value under data:/stringData: is a secret, whatever its key is called.
 _SECRET_KIND = re.compile(r"kind:[ \t]*[\"']?Secret\b|\"kind\"\s*:\s*\"Secret\"")
 _DATA_BLOCK = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\r?\n")
 _DATA_ENTRY = re.compile(r"(?P<head>[ \t]+[\"']?[\w.-]+[\"']?:[ \t]*[\"']?)(?P<value>[^\s\"'][^\"'\n]*)")
-# Markdown table: header row, separator row, body rows.
-_TABLE = re.compile(r"(?m)^(?P<head>[ \t]*\|[^\n]*\|)[ \t]*\r?\n[ \t]*\|[ \t:|-]*-{3,}[ \t:|-]*\r?\n(?P<body>(?:[ \t]*\|[^\n]*(?:\n|$))+)")
+# Markdown table: header row (maybe after a chat prefix), separator row, body rows.
+_TABLE = re.compile(r"(?m)^[^\n|]*(?P<head>\|[^\n]*\|)[ \t]*\r?\n[ \t]*\|[ \t:|-]*-{3,}[ \t:|-]*\r?\n(?P<body>(?:[ \t]*\|[^\n]*(?:\n|$))+)")
 
 
 def _kind(name: str) -> str:
@@ -103,7 +104,7 @@ def _yaml_next_line(text: str, counts: Counter[str]) -> str:
     for m in _YAML_NEXT.finditer(text):
         if m.start() < last:
             continue
-        key = _YAML_KEY_LINE.match(text, text.rfind("\n", 0, m.start()) + 1, m.start())
+        key = _YAML_KEY_BEFORE.search(text, text.rfind("\n", 0, m.start()) + 1, m.start())
         if not key:
             continue
         start = end = m.end() + len(m.group("indent"))
