@@ -100,9 +100,9 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 def _redact(text: str) -> tuple[str, Counter[str]]:
     visible = _INVISIBLE.sub("", text)
     if visible != text:
-        redacted, counts = _redact(visible)
+        redacted, found = _redact(visible)
         # Nothing found: the original text is returned as it was, invisible characters and all.
-        return (redacted, counts) if counts else (text, counts)
+        return (redacted, found) if found else (text, found)
     counts: Counter[str] = Counter()
     if "%" in text:
         text = _decode_escaped(text, counts)

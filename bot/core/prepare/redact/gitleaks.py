@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import re2
+import re2  # type: ignore[import-untyped]  # no stubs; its use is typed through `re` below
 
 from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
@@ -90,13 +90,16 @@ _TEXT_END = r"""(?:[\x60'"\s;.,:!?)\]}>|/]|\\[nr]|$)"""
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a rejected pattern falls back quietly instead of logging to stderr
 
-Pattern = re.Pattern[str] | re2._Regexp
 
 
-def compile_rule(pattern: str) -> Pattern:
-    """A gitleaks pattern (with chat-text token ends) on RE2, or on `re` when RE2 rejects it."""
+def compile_rule(pattern: str) -> re.Pattern[str]:
+    """A gitleaks pattern (with chat-text token ends) on RE2, or on `re` when RE2 rejects it.
+
+    RE2's pattern and match objects offer the part of `re`'s interface used here (search, finditer, span,
+    group, start, re.groups), so they are typed as `re`'s.
+    """
     try:
-        return re2.compile(pattern.replace(_CODE_END, _TEXT_END), _RE2_OPTIONS)
+        return cast(re.Pattern[str], re2.compile(pattern.replace(_CODE_END, _TEXT_END), _RE2_OPTIONS))
     except re2.error:
         return re.compile(to_python_regex(pattern))
 
@@ -117,7 +120,7 @@ def shannon_entropy(data: str) -> float:
 
 @dataclass(frozen=True)
 class Allowlist:
-    regexes: tuple[Pattern, ...] = ()
+    regexes: tuple[re.Pattern[str], ...] = ()
     stopwords: tuple[str, ...] = ()
     target: str = "secret"  # what the regexes test: "secret", "match" or "line"
     require_all: bool = False  # condition = "AND"
@@ -136,14 +139,14 @@ class Allowlist:
 @dataclass(frozen=True)
 class GitleaksRule:
     id: str
-    regex: Pattern
+    regex: re.Pattern[str]
     keywords: tuple[str, ...]
     entropy: float = 0.0
     secret_group: int = 0
     allowlists: tuple[Allowlist, ...] = field(default=())
     key_prefix: bool = False  # the regex was stripped of _KEY_PREFIX
 
-    def secret_span(self, m: Any) -> tuple[int, int]:
+    def secret_span(self, m: re.Match[str]) -> tuple[int, int]:
         if self.secret_group:
             return m.span(self.secret_group)
         for group in range(1, (m.re.groups or 0) + 1):
@@ -151,7 +154,7 @@ class GitleaksRule:
                 return m.span(group)
         return m.span()
 
-    def _match_text(self, m: Any, line: str) -> str:
+    def _match_text(self, m: re.Match[str], line: str) -> str:
         if not self.key_prefix:
             return m.group()
         before = _KEY_PREFIX_BEFORE.search(line, max(0, m.start() - 50), m.start())
