@@ -216,6 +216,11 @@ POSITIVE: list[Secret] = [
         "aHVudGVyMg==",
     ),
     _s("k8s-secret-string-data", "kind: Secret\nstringData:\n  config.json: plainconf\n  other: val", "plainconf"),
+    _s(
+        "k8s-secret-json",
+        '{"apiVersion": "v1", "data": {"db.conf": "aHVudGVyMmpzb24=", "user": "YWRtaW4="}, "kind": "Secret"}',
+        "aHVudGVyMmpzb24=",
+    ),
     _s("pem-in-base64", f"tls.key: {_PEM_B64}", _PEM_B64),
     _s("dockerconfigjson", f"  .dockerconfigjson: {_DOCKER_CFG}", _DOCKER_CFG),
     _s("kubeconfig-client-key", "    client-key-data: QUJDREVGR0hJSktMTU5PUA==", "QUJDREVGR0hJSktMTU5PUA=="),
@@ -302,6 +307,7 @@ NEGATIVE: list[tuple[str, str]] = [
     # name/value, tables, YAML and k8s look-alikes that hold no secret
     ("k8s-env-plain", "env:\n  - name: LOG_LEVEL\n    value: debug\n  - name: REGION\n    value: eu-west-1"),
     ("json-name-value-plain", '{"name": "replicas", "value": "3"}'),
+    ("k8s-configmap-json", '{"kind": "ConfigMap", "data": {"region": "eu-west-1"}}'),
     ("k8s-configmap-data", "kind: ConfigMap\ndata:\n  LOG_LEVEL: debug\n  region: eu-west-1"),
     ("k8s-secret-key-ref", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password"),
     ("markdown-table-plain", "| service | p99 | errors |\n|---|---|---|\n| checkout | 2.3s | 4% |"),

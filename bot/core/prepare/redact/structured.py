@@ -72,6 +72,9 @@ _MAPPING_LINE = re.compile(r"(?:- |[\w.\"'-]+:(?:\s|$))")
 # Kubernetes Secret: every value under data:/stringData: is a secret, whatever its key is called.
 _SECRET_KIND = re.compile(r"kind:[ \t]*[\"']?Secret\b|\"kind\"\s*:\s*\"Secret\"")
 _DATA_BLOCK = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\r?\n")
+# kubectl get secret -o json: "data": {"key": "base64", …}
+_JSON_DATA = re.compile(r'"(?:data|stringData)"\s*:\s*\{[^{}]*\}')
+_JSON_DATA_VALUE = re.compile(r'(?P<head>"[^"\n]+"\s*:\s*")(?P<value>[^"\n]+)"')
 _DATA_ENTRY = re.compile(r"(?P<head>[ \t]+[\"']?[\w.-]+[\"']?:[ \t]*[\"']?)(?P<value>[^\s\"'][^\"'\n]*)")
 # Markdown table: header row (maybe after a chat prefix), separator row, body rows.
 _TABLE = re.compile(r"(?m)^[^\n|]*(?P<head>\|[^\n]*\|)[ \t]*\r?\n[ \t]*\|[ \t:|-]*-{3,}[ \t:|-]*\r?\n(?P<body>(?:[ \t]*\|[^\n]*(?:\n|$))+)")
@@ -149,6 +152,16 @@ def _k8s_secret_data(text: str, counts: Counter[str]) -> str:
     return "".join(out) + text[last:] if out else text
 
 
+def _k8s_secret_json(text: str, counts: Counter[str]) -> str:
+    def entry(m: re.Match[str]) -> str:
+        if m.group("value").startswith("[REDACTED"):
+            return m.group()
+        counts["k8s-secret"] += 1
+        return f'{m.group("head")}{placeholder("k8s-secret")}"'
+
+    return _JSON_DATA.sub(lambda block: _JSON_DATA_VALUE.sub(entry, block.group()), text)
+
+
 def _table_columns(text: str, counts: Counter[str]) -> str:
     def cells(row: str) -> list[str]:
         return row.strip().strip("|").split("|")
@@ -180,6 +193,7 @@ def redact_blocks(text: str, counts: Counter[str]) -> str:
         text = _yaml_next_line(text, counts)
     if "ata:" in text and _SECRET_KIND.search(text):  # data: or stringData:
         text = _k8s_secret_data(text, counts)
+        text = _k8s_secret_json(text, counts)
     if "|" in text and "---" in text:
         text = _table_columns(text, counts)
     return text
