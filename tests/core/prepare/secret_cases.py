@@ -188,6 +188,10 @@ POSITIVE: list[Secret] = [
     _s("tfstate-name-value", '{"name":"db_password","value":"x"}', '"x"'),
     _s("tfstate-sensitive-between", '{"name":"db_password","sensitive":true,"value":"Tf-pw-1"}', "Tf-pw-1"),
     _s("json-name-value-pretty", '{\n  "name": "SLACK_BOT_TOKEN",\n  "value": "plainvalue"\n}', "plainvalue"),
+    _s("ssm-parameter-json", '{"Name": "/prod/db/password", "Type": "SecureString", "Value": "ssmPw-9"}', "ssmPw-9"),
+    _s("dotnet-app-config", '<add key="DbPassword" value="netPw1"/>', "netPw1"),
+    _s("dotnet-app-config-value-first", "<add value='netPw2' key='ApiKey'/>", "netPw2"),
+    _s("yaml-key-value-pair", "- key: /prod/api/token\n  value: yamlTok3n", "yamlTok3n"),
     # URL credentials: empty user, "/" or an unencoded "@" in the password
     _s("redis-empty-user", "redis://:r3disPw@cache:6379", "r3disPw"),
     _s("dsn-password-slash", "postgres://admin:pa/ss99@db:5432/app", "pa/ss99"),
@@ -307,6 +311,9 @@ NEGATIVE: list[tuple[str, str]] = [
     # name/value, tables, YAML and k8s look-alikes that hold no secret
     ("k8s-env-plain", "env:\n  - name: LOG_LEVEL\n    value: debug\n  - name: REGION\n    value: eu-west-1"),
     ("json-name-value-plain", '{"name": "replicas", "value": "3"}'),
+    ("dotnet-app-config-plain", '<add key="LogLevel" value="Debug"/>'),
+    ("ssm-parameter-plain", '{"Key": "region", "Value": "eu-west-1"}'),
+    ("hostname-value-yaml", "hostname: db-password-rotator\nvalue: 3"),
     ("k8s-configmap-json", '{"kind": "ConfigMap", "data": {"region": "eu-west-1"}}'),
     ("k8s-configmap-data", "kind: ConfigMap\ndata:\n  LOG_LEVEL: debug\n  region: eu-west-1"),
     ("k8s-secret-key-ref", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password"),

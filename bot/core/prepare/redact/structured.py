@@ -19,16 +19,24 @@ _NAME = rf"[\w.-]{{0,40}}?(?:{KEY_NAMES})"
 _SECRET_NAME = re.compile(rf"(?i){_NAME}")
 _KIND_OF = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
 
-# Other JSON fields that may stand between "name" and "value" (Terraform state: "sensitive": true).
+# The name field may be a path (AWS SSM "/prod/db/password") and be called "Name" or "Key".
+_FIELD_NAME = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
+_NAME_FIELD = rf'"(?i:name|key)"\s*:\s*"(?P<key>(?i:{_FIELD_NAME}))"'
+_VALUE_FIELD = r'"(?i:value)"\s*:\s*"(?P<value>[^"\n]*)"'
+_NAME_ATTR = rf"""(?<![\w-])(?i:key|name)=["'](?P<key>(?i:{_FIELD_NAME}))["']"""
+_VALUE_ATTR = r"""(?<![\w-])(?i:value)=["'](?P<value>[^"'\n]*)["']"""
+# Other JSON fields that may stand between the two (Terraform state: "sensitive": true).
 _JSON_GAP = r"""(?:\s*,\s*"[\w-]+"\s*:\s*(?:"[^"\n]*"|[\w.-]+)){0,4}\s*,\s*"""
-_JSON_STR = r'"(?P<value>[^"\n]*)"'
 _DELIMITED = partial(key_value, delimited=True)
 
 RULES: tuple[Rule, ...] = (
-    # k8s/ECS env and Terraform state: {"name": "API_TOKEN", "value": "…"}, either order, maybe over lines
-    # (so no line hints: the literal start keeps the whole-text search cheap).
-    Rule(re.compile(rf'"name"\s*:\s*"(?P<key>(?i:{_NAME}))"{_JSON_GAP}"value"\s*:\s*{_JSON_STR}'), _DELIMITED),
-    Rule(re.compile(rf'"value"\s*:\s*{_JSON_STR}{_JSON_GAP}"name"\s*:\s*"(?P<key>(?i:{_NAME}))"'), _DELIMITED),
+    # k8s/ECS env, Terraform state, SSM parameters: {"name": "API_TOKEN", "value": "…"}, either order, maybe
+    # over lines (so no line hints: the literal start keeps the whole-text search cheap).
+    Rule(re.compile(rf"{_NAME_FIELD}{_JSON_GAP}{_VALUE_FIELD}"), _DELIMITED),
+    Rule(re.compile(rf"{_VALUE_FIELD}{_JSON_GAP}{_NAME_FIELD}"), _DELIMITED),
+    # .NET and Java XML config: <add key="DbPassword" value="…"/>, either order.
+    Rule(re.compile(rf"{_NAME_ATTR}\s+{_VALUE_ATTR}"), _DELIMITED, ("value=",)),
+    Rule(re.compile(rf"{_VALUE_ATTR}\s+{_NAME_ATTR}"), _DELIMITED, ("value=",)),
     # Markdown table row: | DB_PASSWORD | s3cret |
     Rule(
         re.compile(rf"\|[ \t]*`?(?P<key>(?i:{_NAME}))`?[ \t]*\|[ \t]*`?(?P<value>[^|`\s][^|`\n]*?)`?[ \t]*(?=\|)"),
@@ -59,8 +67,10 @@ RULES: tuple[Rule, ...] = (
 
 # YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it).
 _YAML_PAIR = re.compile(
-    rf"name:[ \t]*[\"']?(?P<key>(?i:{_NAME}))[\"']?[ \t]*\r?\n[ \t]*(?:-[ \t]+)?value:[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$"
-    rf"|value:[ \t]*[\"']?(?P<value2>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n[ \t]*name:[ \t]*[\"']?(?P<key2>(?i:{_NAME}))[\"']?[ \t]*$",
+    rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
+    rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$"
+    rf"|(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value2>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
+    rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key2>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
     re.MULTILINE,
 )
 # YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
@@ -187,7 +197,7 @@ def _table_columns(text: str, counts: Counter[str]) -> str:
 
 def redact_blocks(text: str, counts: Counter[str]) -> str:
     """The multi-line forms; each runs only when its literal marker is in the text."""
-    if "name:" in text and "value:" in text:
+    if ("name:" in text or "key:" in text) and "value:" in text:
         text = _yaml_pairs(text, counts)
     if ":" in text and "\n" in text:
         text = _yaml_next_line(text, counts)
