@@ -213,7 +213,17 @@ POSITIVE: list[Secret] = [
         '"private_key": "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA1x2y3z\\nQ0FGRUdISUpLTE1O\\n-----END RSA PRIVATE KEY-----\\n"',
         "Q0FGRUdISUpLTE1O",
     ),
+    _s(
+        "pem-json-double-escaped",
+        '"{\\"private_key\\": \\"-----BEGIN PRIVATE KEY-----\\\\nMIIEvQIBADANBgkqhkiG9w0B\\\\nAAOCAQ8AMIIBCgKCAQEA2d"',
+        "AAOCAQ8AMIIBCgKCAQEA2d",
+    ),
     # Kubernetes Secrets, kubeconfig, Docker logins
+    _s(
+        "k8s-secret-kubectl-order",
+        "apiVersion: v1\ndata:\n  tls.crt: Y2VydGlmaWNhdGU=\n  app.conf: c2VjcmV0Y29uZg==\nkind: Secret\nmetadata:\n  name: app",
+        "c2VjcmV0Y29uZg==",
+    ),
     _s(
         "k8s-secret-data",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: YWRtaW4=\n  db-pass: aHVudGVyMg==\ntype: Opaque",

@@ -5,6 +5,7 @@ keeps ~200 rules cheap on a 10k-line log. Its semantics are kept: the secret is 
 capture group, a rule's ``entropy`` is a floor the secret must exceed, and the global and per-rule
 allowlists (regexes on the secret, match or line; stopwords in the secret) drop findings.
 Rules restricted to file paths (``path =``) are skipped: an incident has no repository paths.
+The rules run on RE2 (``google-re2``), the engine they were written for, so no line can make them backtrack.
 """
 
 from __future__ import annotations

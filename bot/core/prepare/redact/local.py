@@ -138,11 +138,11 @@ KEY_NAMES = (
 # gitleaks' generic key=value rule.
 BEFORE: tuple[Rule, ...] = (
     # Gitleaks' private-key rule needs the END line; truncated pastes are redacted to the end of the base64 body,
-    # which inside JSON is split by literal "\n" escapes.
+    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted).
     Rule(
         re.compile(
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\[nr])*)",
+            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\+[nr])*)",
             re.DOTALL,
         ),
         whole("private-key"),
