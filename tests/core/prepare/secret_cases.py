@@ -185,7 +185,7 @@ POSITIVE: list[Secret] = [
     _s("k8s-env-value-first", "- value: Sup3rPw\n  name: ADMIN_PASSWORD", "Sup3rPw"),
     _s("ecs-env-json", '{"name": "API_TOKEN", "value": "tok_ecs_77ab"}', "tok_ecs_77ab"),
     _s("ecs-env-json-value-first", '{"value": "tok_ecs_88cd", "name": "API_TOKEN"}', "tok_ecs_88cd"),
-    _s("tfstate-name-value", '{"name":"db_password","value":"x"}', '"x"'),
+    _s("tfstate-name-value", '{"name":"db_password","value":"x"}', '"value":"x"'),
     _s("tfstate-sensitive-between", '{"name":"db_password","sensitive":true,"value":"Tf-pw-1"}', "Tf-pw-1"),
     _s("json-name-value-pretty", '{\n  "name": "SLACK_BOT_TOKEN",\n  "value": "plainvalue"\n}', "plainvalue"),
     _s("ssm-parameter-json", '{"Name": "/prod/db/password", "Type": "SecureString", "Value": "ssmPw-9"}', "ssmPw-9"),
@@ -195,8 +195,8 @@ POSITIVE: list[Secret] = [
     # URL credentials: empty user, "/" or an unencoded "@" in the password
     _s("redis-empty-user", "redis://:r3disPw@cache:6379", "r3disPw"),
     _s("dsn-password-slash", "postgres://admin:pa/ss99@db:5432/app", "pa/ss99"),
-    _s("dsn-password-at", "postgres://admin:p@ss99@db/app", "ss99"),
-    _s("dsn-password-two-ats", "mysql://root:a@b@c9@db.internal:3306/x", "c9"),
+    _s("dsn-password-at", "postgres://admin:p@ss99@db/app", "p@ss99"),
+    _s("dsn-password-two-ats", "mysql://root:a@b@c9Zq7x@db.internal:3306/x", "c9Zq7x"),
     # Markdown tables: a key cell, or a secret-named column
     _s("markdown-key-cell", "| DB_PASSWORD | s3cretTbl |", "s3cretTbl"),
     _s("markdown-key-cell-code", "| `STRIPE_SECRET_KEY` | `sk9_abcdef` | prod |", "sk9_abcdef"),
