@@ -45,6 +45,15 @@ _SSH_BODY = (
     "QyNTUxOQAAACDkq3Rn8Xq0ZJ6m7c9Zt2mFvH1aVxkS4lJ8bYwQ3nTgAAAAJgnT0MXJ09D"
 )
 
+# base64 of "-----BEGIN RSA PRIVATE KEY-----\nMIIEow…" and of '{"auths":{"registry.example.com":{"auth":…}}}'
+_PEM_B64 = "LS0tLS1CRUdJTi" + "BSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVB"
+_DOCKER_CFG = "eyJhdXRocyI6" + "eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJhdXRoIjoiZFhObGNqcHdZWE56In19fQ=="
+_SLACK_UPPER = "XOXB-" + "2489562301-4915847102355-" + _B62[:8].upper()
+_YA29 = "ya29." + "a0AfH6SMBx3k9Lq-" + _B62[:16]
+_VAULT = "hvs." + "CAESIJlU9w8pq3a7sP0q" + _B62[:12]
+_VAULT_BATCH = "hvb." + "AAAAAQJk5lZ8xMqjT3o1" + _B62[10:22]
+_PEM_JSON_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\nBKcwggSjAgEAAoIBAQC7xyz"  # literal "\n" escapes, as in JSON
+
 POSITIVE: list[Secret] = [
     # key = value, the keyword glued to a prefix (the old "\b" missed these)
     _s("db-password-env", "DB_PASSWORD=Tr0ub4dor&3 psql", "Tr0ub4dor"),
@@ -170,6 +179,84 @@ POSITIVE: list[Secret] = [
     _s("ipv4-public", "client 203.0.113.42 sent 500s", "203.0.113.42"),
     _s("ipv4-private-port", "upstream 10.12.0.7:8080 timed out", "10.12.0.7"),
     _s("ipv4-in-url", "GET http://192.168.1.20/health", "192.168.1.20"),
+    # name and value in separate fields (k8s/ECS env, Terraform state), either order, YAML over lines
+    _s("k8s-env-name-value", "env:\n  - name: DB_PASSWORD\n    value: hunter2k8s\n  - name: LOG_LEVEL\n    value: debug", "hunter2k8s"),
+    _s("k8s-env-quoted", '- name: "STRIPE_SECRET"\n  value: "whatever-77"', "whatever-77"),
+    _s("k8s-env-value-first", "- value: Sup3rPw\n  name: ADMIN_PASSWORD", "Sup3rPw"),
+    _s("ecs-env-json", '{"name": "API_TOKEN", "value": "tok_ecs_77ab"}', "tok_ecs_77ab"),
+    _s("ecs-env-json-value-first", '{"value": "tok_ecs_88cd", "name": "API_TOKEN"}', "tok_ecs_88cd"),
+    _s("tfstate-name-value", '{"name":"db_password","value":"x"}', '"value":"x"'),
+    _s("tfstate-sensitive-between", '{"name":"db_password","sensitive":true,"value":"Tf-pw-1"}', "Tf-pw-1"),
+    _s("json-name-value-pretty", '{\n  "name": "SLACK_BOT_TOKEN",\n  "value": "plainvalue"\n}', "plainvalue"),
+    _s("ssm-parameter-json", '{"Name": "/prod/db/password", "Type": "SecureString", "Value": "ssmPw-9"}', "ssmPw-9"),
+    _s("dotnet-app-config", '<add key="DbPassword" value="netPw1"/>', "netPw1"),
+    _s("dotnet-app-config-value-first", "<add value='netPw2' key='ApiKey'/>", "netPw2"),
+    _s("yaml-key-value-pair", "- key: /prod/api/token\n  value: yamlTok3n", "yamlTok3n"),
+    # URL credentials: empty user, "/" or an unencoded "@" in the password
+    _s("redis-empty-user", "redis://:r3disPw@cache:6379", "r3disPw"),
+    _s("dsn-password-slash", "postgres://admin:pa/ss99@db:5432/app", "pa/ss99"),
+    _s("dsn-password-at", "postgres://admin:p@ss99@db/app", "p@ss99"),
+    _s("dsn-password-two-ats", "mysql://root:a@b@c9Zq7x@db.internal:3306/x", "c9Zq7x"),
+    # Markdown tables: a key cell, or a secret-named column
+    _s("markdown-key-cell", "| DB_PASSWORD | s3cretTbl |", "s3cretTbl"),
+    _s("markdown-key-cell-code", "| `STRIPE_SECRET_KEY` | `sk9_abcdef` | prod |", "sk9_abcdef"),
+    _s("markdown-password-column", "| user | password | host |\n|---|---|---|\n| svc | Zq9vv!x | db1 |\n| app | hunter | db2 |", "Zq9vv!x"),
+    _s("markdown-token-column", "| service | token |\n| :--- | :--- |\n| ci | plaintokenvalue |", "plaintokenvalue"),
+    # YAML value on the next line, or a block scalar
+    _s("yaml-next-line", "password:\n  Xy7!next", "Xy7!next"),
+    _s("yaml-literal-block-nested", "db:\n  password: |\n    Xy7blockpw\n  host: db", "Xy7blockpw"),
+    _s("yaml-folded-block", "client_secret: >-\n  foldedsecret\n  morefolded\nother: 1", "morefolded"),
+    # PEM in JSON with literal \n escapes, truncated or whole
+    _s("pem-json-truncated", '{"private_key": "-----BEGIN PRIVATE KEY-----\\n' + _PEM_JSON_BODY, "BKcwggSjAgEAAoIBAQC7xyz"),
+    _s(
+        "pem-json-escaped-end",
+        '"private_key": "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA1x2y3z\\nQ0FGRUdISUpLTE1O\\n-----END RSA PRIVATE KEY-----\\n"',
+        "Q0FGRUdISUpLTE1O",
+    ),
+    _s(
+        "pem-json-double-escaped",
+        '"{\\"private_key\\": \\"-----BEGIN PRIVATE KEY-----\\\\nMIIEvQIBADANBgkqhkiG9w0B\\\\nAAOCAQ8AMIIBCgKCAQEA2d"',
+        "AAOCAQ8AMIIBCgKCAQEA2d",
+    ),
+    # Kubernetes Secrets, kubeconfig, Docker logins
+    _s(
+        "k8s-secret-kubectl-order",
+        "apiVersion: v1\ndata:\n  tls.crt: Y2VydGlmaWNhdGU=\n  app.conf: c2VjcmV0Y29uZg==\nkind: Secret\nmetadata:\n  name: app",
+        "c2VjcmV0Y29uZg==",
+    ),
+    _s(
+        "k8s-secret-data",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: YWRtaW4=\n  db-pass: aHVudGVyMg==\ntype: Opaque",
+        "aHVudGVyMg==",
+    ),
+    _s("k8s-secret-string-data", "kind: Secret\nstringData:\n  config.json: plainconf\n  other: val", "plainconf"),
+    _s(
+        "k8s-secret-json",
+        '{"apiVersion": "v1", "data": {"db.conf": "aHVudGVyMmpzb24=", "user": "YWRtaW4="}, "kind": "Secret"}',
+        "aHVudGVyMmpzb24=",
+    ),
+    _s("pem-in-base64", f"tls.key: {_PEM_B64}", _PEM_B64),
+    _s("dockerconfigjson", f"  .dockerconfigjson: {_DOCKER_CFG}", _DOCKER_CFG),
+    _s("kubeconfig-client-key", "    client-key-data: QUJDREVGR0hJSktMTU5PUA==", "QUJDREVGR0hJSktMTU5PUA=="),
+    _s("kubeconfig-client-cert", "    client-certificate-data: Q0VSVERBVEExMjM0NTY3OA==", "Q0VSVERBVEExMjM0NTY3OA=="),
+    _s("kubeconfig-user-token", "  user:\n    token: kubetok3n.abcdef0123456789", "kubetok3n.abcdef0123456789"),
+    # cheap vendor and tool forms
+    _s("google-oauth-ya29", f"token {_YA29}", _YA29),
+    _s("vault-service-token", f"VAULT {_VAULT}", _VAULT),
+    _s("vault-batch-token", f"batch {_VAULT_BATCH}", _VAULT_BATCH),
+    _s("sshpass-quoted", "sshpass -p 'S3cr3tSSH' ssh ops@host", "S3cr3tSSH"),
+    _s("sshpass-bare", "sshpass -p hunter2ssh ssh host", "hunter2ssh"),
+    _s("redis-cli-a", "redis-cli -h cache -a R3disPass ping", "R3disPass"),
+    _s("redis-cli-pass", "redis-cli --pass R3disPass2 ping", "R3disPass2"),
+    _s("xml-password", "<password>xmlPw99</password>", "xmlPw99"),
+    _s("xml-client-secret", "<clientSecret>abcxyz</clientSecret>", "abcxyz"),
+    _s("slack-upper-case", _SLACK_UPPER),
+    # zero-width and soft-hyphen characters inside keys and tokens
+    _s("zero-width-in-key", "pass\u200dword=hunter2zw", "hunter2zw"),
+    _s("zero-width-in-token", "xox\u200bb-2489562301-4915847102355-abcdefgh", "4915847102355"),
+    _s("soft-hyphen-in-key", "api\u00adkey=Zq9vvmm", "Zq9vvmm"),
+    _s("bom-and-word-joiner", "\ufeffsecret=\u2060Xq1wer", "Xq1wer"),
+    _s("phone-us-trunk-prefix", "call 1-800-555-0199 now", "555-0199"),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -226,4 +313,29 @@ NEGATIVE: list[tuple[str, str]] = [
     ("token-expired-prose", "JWT validation failed: token expired at 2024-05-01T10:00:00Z"),
     ("access-log-path", "access_log=/var/log/access.log api_version=2023-10-01"),
     ("test-results", "passed 120/120 tests in 4.2s"),
+    # ordinary words after a key name are prose, not values
+    ("token-expired-word", "token: expired"),
+    ("password-rotated-word", "password: rotated (see vault)"),
+    ("secret-mounted-word", "Secret: db-creds mounted"),
+    ("api-key-see-1password", "api-key: see 1password"),
+    # name/value, tables, YAML and k8s look-alikes that hold no secret
+    ("k8s-env-plain", "env:\n  - name: LOG_LEVEL\n    value: debug\n  - name: REGION\n    value: eu-west-1"),
+    ("json-name-value-plain", '{"name": "replicas", "value": "3"}'),
+    ("dotnet-app-config-plain", '<add key="LogLevel" value="Debug"/>'),
+    ("ssm-parameter-plain", '{"Key": "region", "Value": "eu-west-1"}'),
+    ("hostname-value-yaml", "hostname: db-password-rotator\nvalue: 3"),
+    ("k8s-configmap-json", '{"kind": "ConfigMap", "data": {"region": "eu-west-1"}}'),
+    ("k8s-configmap-data", "kind: ConfigMap\ndata:\n  LOG_LEVEL: debug\n  region: eu-west-1"),
+    ("k8s-secret-key-ref", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password"),
+    ("markdown-table-plain", "| service | p99 | errors |\n|---|---|---|\n| checkout | 2.3s | 4% |"),
+    ("markdown-token-column-empty", "| token | status |\n|---|---|\n| (none) | expired |\n| n/a | - |"),
+    ("markdown-password-policy", "| password policy | status |\n|---|---|\n| rotate every 90 days | done |"),
+    ("yaml-nested-mapping", "credentials:\n  username: svc-deploy\n  passwordFile: /etc/pw"),
+    ("url-port-path-at", "see https://wiki.internal:8443/users/ops@acme"),
+    ("redis-url-no-credentials", "connect redis://cache:6379/0 refused"),
+    ("xml-count-tag", "<token-count>3</token-count>"),
+    ("zero-width-prose", "deploy\u200b done"),
+    ("vault-word", "the hvs.legacy flag"),
+    ("yaml-next-line-prose", "error: invalid value\n  at line 3"),
+    ("phone-toll-free-words", "call 1-800-FLOWERS"),
 ]

@@ -1,7 +1,9 @@
 """Secrets and personal data → typed placeholders such as ``[REDACTED:aws-access-token]``.
 
-The gitleaks rule list (data, ``gitleaks.toml``) does most of the work; ``local.py`` holds only what it
-does not cover for chat and logs (low-entropy passwords, personal data, truncated vendor tokens).
+The gitleaks rule list (data, ``gitleaks.toml``, run on RE2) does most of the work; ``local.py`` holds only
+what it does not cover for chat and logs (low-entropy passwords, personal data, truncated vendor tokens), and
+``structured.py`` the secrets whose name stands apart from the value (name/value fields, tables, YAML blocks,
+Kubernetes Secrets).
 """
 
 from bot.core.prepare.redact.engine import redact, redact_text

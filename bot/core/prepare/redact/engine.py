@@ -1,4 +1,4 @@
-"""Run the rules: URL-encoded tokens first, then our early rules, the gitleaks list, our late rules."""
+"""Run the rules: URL-encoded tokens first, then our early rules, name/value forms, the gitleaks list, our late rules."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from urllib.parse import unquote
 
-from bot.core.prepare.redact import gitleaks, local, scan
+from bot.core.prepare.redact import gitleaks, local, scan, structured
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SPACE = re.compile(r"\s")
+# Invisible format characters split a key or token ("pass\u200dword=", "xox\u200bb-…") so that no rule sees
+# it; text holding them is redacted without them (they carry nothing a reader or the model needs).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _MAX_DECODES = 3  # "%253D" is "%3D" encoded once more; deeper nesting does not occur in real URLs
 # Threads repeat short messages ("+1", "ack", alert lines) and log records repeat too: a bounded
 # cache of short texts takes a third off a 10k-message thread. At most ~2 MB.
@@ -50,6 +53,8 @@ def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
 
 def _redact_plain(text: str, counts: Counter[str]) -> str:
     text = _apply(local.BEFORE, text, counts)
+    text = _apply(structured.RULES, text, counts)
+    text = structured.redact_blocks(text, counts)
     text = gitleaks.redact_gitleaks(text, scan.lower_same_length(text), local.placeholder, counts)
     return _apply(local.AFTER, text, counts)
 
@@ -93,6 +98,11 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
 
 def _redact(text: str) -> tuple[str, Counter[str]]:
+    visible = _INVISIBLE.sub("", text)
+    if visible != text:
+        redacted, found = _redact(visible)
+        # Nothing found: the original text is returned as it was, invisible characters and all.
+        return (redacted, found) if found else (text, found)
     counts: Counter[str] = Counter()
     if "%" in text:
         text = _decode_escaped(text, counts)

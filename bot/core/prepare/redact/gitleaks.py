@@ -5,6 +5,7 @@ keeps ~200 rules cheap on a 10k-line log. Its semantics are kept: the secret is 
 capture group, a rule's ``entropy`` is a floor the secret must exceed, and the global and per-rule
 allowlists (regexes on the secret, match or line; stopwords in the secret) drop findings.
 Rules restricted to file paths (``path =``) are skipped: an incident has no repository paths.
+The rules run on RE2 (``google-re2``), the engine they were written for, so no line can make them backtrack.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import re2  # type: ignore[import-untyped]  # no stubs; its use is typed through `re` below
 
 from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
@@ -80,6 +83,26 @@ def _scoped_flags(pattern: str) -> str:
 # followed by punctuation or a file extension ("SG.….log", "(ghp_…)", "xoxb-…,"), so those end a token too.
 _CODE_END = r"""(?:[\x60'"\s;]|\\[nr]|$)"""
 _TEXT_END = r"""(?:[\x60'"\s;.,:!?)\]}>|/]|\\[nr]|$)"""
+
+
+# The list is written for Go's RE2, which runs in linear time; Python's backtracking engine took seconds on
+# hostile lines ("okta1"*400, "sumoa-"*1700, a long base64 blob after "cohere:") and holds the GIL meanwhile.
+# So the rules run on RE2 itself; `re` is the fallback only for a pattern RE2 rejects.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a rejected pattern falls back quietly instead of logging to stderr
+
+
+
+def compile_rule(pattern: str) -> re.Pattern[str]:
+    """A gitleaks pattern (with chat-text token ends) on RE2, or on `re` when RE2 rejects it.
+
+    RE2's pattern and match objects offer the part of `re`'s interface used here (search, finditer, span,
+    group, start, re.groups), so they are typed as `re`'s.
+    """
+    try:
+        return cast(re.Pattern[str], re2.compile(pattern.replace(_CODE_END, _TEXT_END), _RE2_OPTIONS))
+    except re2.error:
+        return re.compile(to_python_regex(pattern))
 
 
 def to_python_regex(pattern: str) -> str:
@@ -156,7 +179,7 @@ class GitleaksRule:
 
 def _allowlist(data: dict[str, Any]) -> Allowlist:
     return Allowlist(
-        regexes=tuple(re.compile(to_python_regex(r)) for r in data.get("regexes", ())),
+        regexes=tuple(compile_rule(r) for r in data.get("regexes", ())),
         stopwords=tuple(w.lower() for w in data.get("stopwords", ())),
         target=data.get("regexTarget", "secret"),
         require_all=data.get("condition", "OR").upper() == "AND",
@@ -181,7 +204,7 @@ class RuleFileError(RuntimeError):
 def _rule(data: dict[str, Any]) -> GitleaksRule:
     return GitleaksRule(
         id=data["id"],
-        regex=re.compile(to_python_regex(_strip_key_prefix(data["regex"]))),
+        regex=compile_rule(_strip_key_prefix(data["regex"])),
         keywords=tuple(k.lower() for k in data.get("keywords", ())),
         entropy=float(data.get("entropy", 0.0)),
         secret_group=int(data.get("secretGroup", 0)),
@@ -205,7 +228,7 @@ def load(path: Path = DATA_FILE) -> Gitleaks:
             continue
         try:
             rules.append(_rule(raw))
-        except (re.error, KeyError, TypeError, ValueError) as exc:
+        except (re.error, re2.error, KeyError, TypeError, ValueError) as exc:
             raise RuleFileError(f"redaction rule {raw.get('id', '?')!r} in {path} does not load ({exc}): {fix}") from None
     # The catch-all runs last on a line, so a provider's own rule names what it finds.
     rules.sort(key=lambda rule: rule.id == "generic-api-key")

@@ -40,11 +40,11 @@ class Rule:
 _DONE = "[REDACTED:"
 
 
-def _whole(kind: str) -> Replace:
+def whole(kind: str) -> Replace:
     return lambda m: (m.group(), None) if _DONE in m.group() else (placeholder(kind), kind)
 
 
-def _value(kind: str, group: str = "value") -> Replace:
+def value(kind: str, group: str = "value") -> Replace:
     """Replace only the named group; the key name and separator around it stay readable."""
 
     def sub(m: re.Match[str]) -> tuple[str, str | None]:
@@ -59,17 +59,26 @@ def _value(kind: str, group: str = "value") -> Replace:
 
 
 # Values that name a secret rather than hold one: placeholders, variable references, empty markers.
-_NOT_A_VALUE = re.compile(r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|(?i:true|false|null|none|nil|undefined)$")
+NOT_A_VALUE = re.compile(
+    r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|-+$|\(?(?i:true|false|null|none|nil|undefined|n/a)\)?$"
+)
 
 _KV_KIND = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
 
 
-def _key_value(m: re.Match[str]) -> tuple[str, str | None]:
-    if _NOT_A_VALUE.match(m.group("value")):
+# An unquoted value that is an ordinary word ("token: expired", "Secret: db-creds mounted") is prose, not a
+# secret: real values carry a digit, a symbol or mixed case. Quoted values are kept as values whatever they are.
+_PLAIN_WORDS = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{3,})(?:-[a-z]+)*")
+
+
+def key_value(m: re.Match[str], delimited: bool = False) -> tuple[str, str | None]:
+    """``delimited``: the value's extent is certain (a JSON string, an XML element), so any word counts."""
+    found = m.group("value")
+    if NOT_A_VALUE.match(found) or (not (delimited or m.groupdict().get("quote")) and _PLAIN_WORDS.fullmatch(found)):
         return m.group(), None
     key = m.group("key").lower()
     kind = next((k for prefix, k in _KV_KIND.items() if prefix in key), "api-key" if "key" in key else "credential")
-    return _value(kind)(m)
+    return value(kind)(m)
 
 
 def _phone(m: re.Match[str]) -> tuple[str, str | None]:
@@ -120,7 +129,7 @@ def _card(m: re.Match[str]) -> tuple[str, str | None]:
 # "sess" alone would send every line about sessions through the rule.
 _SESSION_HINTS = ("sessid", "sess_id", "sess-id", "sessionid", "session_id", "session-id")
 _FLAGS = ("password", "passwd", "token", "secret", "api-key", "access-token", "auth-token", "client-secret")
-_KEY_NAMES = (
+KEY_NAMES = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?|sess(?:ion)?[_-]?id|jsessionid|phpsessid"
     r"|(?:api|access|account|secret|private|signing|encryption|master|client|auth|service)[_-]?key|apikey"
 )
@@ -128,39 +137,49 @@ _KEY_NAMES = (
 # Run before the gitleaks rules: multi-line blocks, and vendor tokens whose kind should not be taken by
 # gitleaks' generic key=value rule.
 BEFORE: tuple[Rule, ...] = (
-    # Gitleaks' private-key rule needs the END line; truncated pastes are redacted to the end of the base64 body.
+    # Gitleaks' private-key rule needs the END line; truncated pastes are redacted to the end of the base64 body,
+    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted).
     Rule(
         re.compile(
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]*)",
+            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\+[nr])*)",
             re.DOTALL,
         ),
-        _whole("private-key"),
+        whole("private-key"),
     ),
-    # No gitleaks rule for credentials inside URLs (DSNs, git remotes); the scheme and host stay.
-    Rule(re.compile(r"://(?P<value>[^\s/@:]+:[^\s/@]+)@"), _value("url-credentials")),
-    # Vendor prefixes: gitleaks wants exact lengths and skips documented example keys; a truncated or
-    # example token in a chat still names an account, so any token with the prefix goes.
+    # No gitleaks rule for credentials inside URLs (DSNs, git remotes); the scheme and host stay. The user may
+    # be empty (redis://:pw@) and the password may hold "/" or an unencoded "@": it runs to the last "@" before
+    # a host. A digits-only part after ":" is a port ("https://wiki:8443/u/a@b"), not a password.
     Rule(
-        re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}"),
-        _whole("slack-token"),
+        re.compile(
+            r"://(?P<value>[^\s/@:]*:(?!\d{1,5}(?:[/?#\s]|$))[^\s@?#]*(?:@[^\s@/?#]*)*)"
+            r"@(?=[\w.\[\]-]+(?::\d+)?(?:[/?#\s\"'`,;)]|$))"
+        ),
+        value("url-credentials"),
     ),
-    Rule(re.compile(r"gh(?<!\wgh)[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}"), _whole("github-token")),
-    Rule(re.compile(r"gl(?<!\wgl)(?:pat|dt|rt|ptt|cbt|imt|agent|oas|soat|ft)-[A-Za-z0-9_.-]{10,}"), _whole("gitlab-token")),
+    # Vendor prefixes: gitleaks wants exact lengths and skips documented example keys; a truncated or
+    # example token in a chat still names an account, so any token with the prefix goes (Slack's in any case:
+    # "XOXB-…" still authenticates).
+    Rule(
+        re.compile(r"xox(?<!\wxox)[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp(?<!\wxapp)-[A-Za-z0-9-]{8,}", re.IGNORECASE),
+        whole("slack-token"),
+    ),
+    Rule(re.compile(r"gh(?<!\wgh)[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}"), whole("github-token")),
+    Rule(re.compile(r"gl(?<!\wgl)(?:pat|dt|rt|ptt|cbt|imt|agent|oas|soat|ft)-[A-Za-z0-9_.-]{10,}"), whole("gitlab-token")),
     Rule(
         re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)(?<!\w....)[A-Z0-9]{16}(?![A-Za-z0-9])"),
-        _whole("aws-key"),
+        whole("aws-key"),
     ),
-    Rule(re.compile(r"sk(?<!\wsk)-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{16,}"), _whole("openai-key")),
+    Rule(re.compile(r"sk(?<!\wsk)-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{16,}"), whole("openai-key")),
     Rule(
         re.compile(r"[rsp]k(?<!\w[rsp]k)_(?:live|test|prod)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{16,}"),
-        _whole("stripe-key"),
+        whole("stripe-key"),
         ("k_live_", "k_test_", "k_prod_", "whsec_"),  # a class first: the engine cannot skip ahead alone
     ),
-    Rule(re.compile(r"npm(?<!\wnpm)_[A-Za-z0-9]{20,}"), _whole("npm-token")),
-    Rule(re.compile(r"AIza[A-Za-z0-9_-]{30,}"), _whole("google-api-key")),
-    Rule(re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+_-]{8,}"), _whole("slack-webhook")),
-    Rule(re.compile(r"eyJ(?<!\weyJ)[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _whole("jwt")),
+    Rule(re.compile(r"npm(?<!\wnpm)_[A-Za-z0-9]{20,}"), whole("npm-token")),
+    Rule(re.compile(r"AIza[A-Za-z0-9_-]{30,}"), whole("google-api-key")),
+    Rule(re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+_-]{8,}"), whole("slack-webhook")),
+    Rule(re.compile(r"eyJ(?<!\weyJ)[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), whole("jwt")),
 )
 
 # Run after the gitleaks rules: catch-alls and personal data.
@@ -173,20 +192,20 @@ AFTER: tuple[Rule, ...] = (
             r"(?i)\bAuthorization[\"']?\s*[:=]\s*[\"']?(?:(?P<scheme>Bearer|Basic|Token|Digest|Bot|Negotiate)\s+)?"
             r"(?!\[REDACTED)(?P<value>(?(scheme)[^\s\"',;]{4,}|(?=[^\s\"',;]*\d)[^\s\"',;]{8,}))"
         ),
-        _value("auth-header"),
+        value("auth-header"),
         ("authorization",),
     ),
-    Rule(re.compile(r"Bearer(?<!\wBearer)\s+(?P<value>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}=*)"), _value("bearer-token")),
+    Rule(re.compile(r"Bearer(?<!\wBearer)\s+(?P<value>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}=*)"), value("bearer-token")),
     # Session cookies are bearer credentials; gitleaks has no cookie rule.
-    Rule(re.compile(r"(?i)\b(?:set-)?cookie:[ \t]*(?P<value>(?!\[REDACTED)[^\n]+)"), _value("cookie"), ("cookie:",)),
+    Rule(re.compile(r"(?i)\b(?:set-)?cookie:[ \t]*(?P<value>(?!\[REDACTED)[^\n]+)"), value("cookie"), ("cookie:",)),
     # Gitleaks' generic rule wants 10+ characters of high entropy; "DB_PASSWORD=hunter2" must go too.
     # The key name may be glued to a prefix (PGPASSWORD, SLACK_SIGNING_SECRET) but must end the key.
     Rule(
         re.compile(
-            rf"(?i)(?P<key>{_KEY_NAMES})[\"']?\s*(?:=>|:=|[:=])\s*"
+            rf"(?i)(?P<key>{KEY_NAMES})[\"']?\s*(?:=>|:=|[:=])\s*"
             r"(?P<quote>[\"'])?(?P<value>(?(quote)[^\"'\n]+|(?:[^\s\"'&,;]|[&,;](?![\w-]+=|\s|$))+))"
         ),
-        _key_value,
+        key_value,
         ("pass", "pwd", "secret", "token", "key", "credential", *_SESSION_HINTS),
     ),
     # Prose: "the password is hunter2". Only values with a digit or symbol, so "password is wrong" stays.
@@ -195,42 +214,48 @@ AFTER: tuple[Rule, ...] = (
             r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?"
             r"(?P<value>(?=[^\s\"'`]*?[^A-Za-z\s\"'`.,;:!?])[^\s\"'`]*[^\s\"'`.,;:!?)\]])"
         ),
-        _value("password"),
+        value("password"),
         ("pass", "pwd"),
     ),
     # Signed URLs (Azure SAS, S3 and GCS presigned) carry the grant in query parameters.
     Rule(
         re.compile(r"(?i)[?&](?:sig|signature|x-(?:amz|goog)-(?:signature|credential|security-token))=(?P<value>[^&\s#\"']+)"),
-        _value("signature"),
+        value("signature"),
         ("sig=", "signature=", "-credential=", "-security-token="),
     ),
     # Command-line flags take the value after a space: --password hunter2, mysql -pHunter2.
     Rule(
         re.compile(rf"-(?<![\w-]-)-(?P<key>{'|'.join(_FLAGS)}) +(?P<value>[^\s-]\S*)"),
-        _key_value,
+        key_value,
         tuple(f"--{flag}" for flag in _FLAGS),
     ),
-    Rule(re.compile(r"mysql\b[^\n]*?\s-p(?P<value>[^\s-]\S*)"), _value("password"), ("mysql",)),
+    Rule(re.compile(r"mysql\b[^\n]*?\s-p(?P<value>[^\s-]\S*)"), value("password"), ("mysql",)),
     # Gitleaks' curl-auth-user needs "curl" on the same line; continued commands, wget and httpie do not.
     Rule(
         re.compile(
             r"-(?<![\w-]-)(?:u|-user|-http-user|-auth)[= ]+[\"']?"
             r"(?P<value>(?!\d+:\d+\b|\[REDACTED)[^\s:\"'/]+:[^\s\"']+)"  # not uid:gid (docker run -u 1000:1000)
         ),
-        _value("basic-auth"),
+        value("basic-auth"),
         ("-u", "--user", "--http-user", "--auth"),
     ),
     # Not git's SSH remotes (git@github.com:org/repo): an account of the host, not a person.
+    # RFC 5321 bounds (64-character local part, 63-character labels) keep "x@a.a.a…!" linear, not quadratic.
     Rule(
-        re.compile(r"\b(?!git@)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole("email"), ("@",)
+        re.compile(
+            r"\b(?!git@)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"
+        ),
+        whole("email"),
+        ("@",),
     ),
     # International: "+" not glued to a digit or word (ISO offsets such as +00:00 have colons).
     Rule(
         re.compile(r"\+(?<![\w+]\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w:.])"),
         _phone,
     ),
-    # US: one consistent separator (so "120 350 1200" latencies and ISO dates do not match).
-    Rule(re.compile(r"(?:\(\d{3}\)\s?|\b\d{3}([-.]))\d{3}(?(1)\1|[-.])\d{4}\b(?![.:-]\d)"), _whole("phone")),
+    # US: one consistent separator (so "120 350 1200" latencies and ISO dates do not match); a leading
+    # "1-" trunk prefix is part of the number ("1-800-555-0199" was half redacted).
+    Rule(re.compile(r"(?:\b1[-. ])?(?:\(\d{3}\)\s?|\b\d{3}([-.]))\d{3}(?(1)\1|[-.])\d{4}\b(?![.:-]\d)"), whole("phone")),
     # Addresses identify people and hosts; a "v" or a fifth part makes it a version string.
     Rule(re.compile(r"\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)"), _ipv4),
     # Cards: 13-16 digits in one run or in groups split by one kind of separator; checked by _card.

@@ -1,0 +1,209 @@
+"""Secrets whose name and value are apart: name/value fields, tables, YAML blocks, Kubernetes Secrets.
+
+The key=value rules in ``local.py`` need the key right before the value on one line. Manifests, Terraform
+state, Markdown tables and YAML block scalars put the name in another field, cell or line; these rules
+find the value from its name. Single-line forms are ``Rule``s for the engine; multi-line ones are passes
+over the whole text, each behind a cheap literal check so that ordinary logs pay almost nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import partial
+
+from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, Rule, key_value, placeholder, value, whole
+
+# A field or cell that names a secret: the key name ends it (DB_PASSWORD, stripe.secret), as in local.py.
+_NAME = rf"[\w.-]{{0,40}}?(?:{KEY_NAMES})"
+_SECRET_NAME = re.compile(rf"(?i){_NAME}")
+_KIND_OF = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
+
+# The name field may be a path (AWS SSM "/prod/db/password") and be called "Name" or "Key".
+_FIELD_NAME = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
+_NAME_FIELD = rf'"(?i:name|key)"\s*:\s*"(?P<key>(?i:{_FIELD_NAME}))"'
+_VALUE_FIELD = r'"(?i:value)"\s*:\s*"(?P<value>[^"\n]*)"'
+_NAME_ATTR = rf"""(?<![\w-])(?i:key|name)=["'](?P<key>(?i:{_FIELD_NAME}))["']"""
+_VALUE_ATTR = r"""(?<![\w-])(?i:value)=["'](?P<value>[^"'\n]*)["']"""
+# Other JSON fields that may stand between the two (Terraform state: "sensitive": true).
+_JSON_GAP = r"""(?:\s*,\s*"[\w-]+"\s*:\s*(?:"[^"\n]*"|[\w.-]+)){0,4}\s*,\s*"""
+_DELIMITED = partial(key_value, delimited=True)
+
+RULES: tuple[Rule, ...] = (
+    # k8s/ECS env, Terraform state, SSM parameters: {"name": "API_TOKEN", "value": "…"}, either order, maybe
+    # over lines (so no line hints: the literal start keeps the whole-text search cheap).
+    Rule(re.compile(rf"{_NAME_FIELD}{_JSON_GAP}{_VALUE_FIELD}"), _DELIMITED),
+    Rule(re.compile(rf"{_VALUE_FIELD}{_JSON_GAP}{_NAME_FIELD}"), _DELIMITED),
+    # .NET and Java XML config: <add key="DbPassword" value="…"/>, either order.
+    Rule(re.compile(rf"{_NAME_ATTR}\s+{_VALUE_ATTR}"), _DELIMITED, ("value=",)),
+    Rule(re.compile(rf"{_VALUE_ATTR}\s+{_NAME_ATTR}"), _DELIMITED, ("value=",)),
+    # Markdown table row: | DB_PASSWORD | s3cret |
+    Rule(
+        re.compile(rf"\|[ \t]*`?(?P<key>(?i:{_NAME}))`?[ \t]*\|[ \t]*`?(?P<value>[^|`\s][^|`\n]*?)`?[ \t]*(?=\|)"),
+        key_value,
+        ("|",),
+    ),
+    # XML/HTML config: <password>x</password>, <db:secret>x</db:secret>.
+    Rule(re.compile(rf"<(?P<key>(?i:{_NAME}))>(?P<value>[^<\n]+)</(?P=key)>"), _DELIMITED, ("<",)),
+    # CLI tools whose password flag is a short letter local.py cannot know: sshpass -p, redis-cli -a / --pass.
+    Rule(
+        re.compile(r"(?:sshpass\b[^\n]*?\s-p|redis-cli\b[^\n]*?\s(?:-a|--pass))[ \t]*[\"']?(?P<value>[^\s\"'-][^\s\"']*)"),
+        value("password"),
+        ("sshpass", "redis-cli"),
+    ),
+    # Google OAuth access tokens and Vault service/batch tokens: gitleaks wants exact lengths.
+    Rule(re.compile(r"ya29(?<!\wya29)\.[A-Za-z0-9_-]{8,}"), whole("google-oauth-token")),
+    Rule(re.compile(r"hv[sb](?<!\whv[sb])\.[A-Za-z0-9_-]{20,}"), whole("vault-token")),
+    # base64 of "-----BEGIN" (a PEM key in a Secret or kubeconfig) and of '{"auths":' (a Docker login).
+    Rule(re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), whole("pem-base64"), ("ls0tls1crudjti",)),
+    Rule(re.compile(r"eyJhdXRocyI6[A-Za-z0-9+/=]*"), whole("docker-config"), ("eyjhdxrocyi6",)),
+    # kubeconfig client credentials, whatever their encoding.
+    Rule(
+        re.compile(r"(?i)(?P<key>client-(?:key|certificate)-data|\.dockerconfigjson)[\"']?\s*:\s*[\"']?(?P<value>[A-Za-z0-9+/=]{8,})"),
+        value("kubeconfig-credential"),
+        ("-data", ".dockerconfigjson"),
+    ),
+)
+
+# YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it).
+_YAML_PAIR = re.compile(
+    rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
+    rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$"
+    rf"|(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value2>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
+    rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key2>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
+    re.MULTILINE,
+)
+# YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
+_YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?=(?P<indent>[ \t]+)\S)")
+# The key ends the line before the colon. It need not start it: a pasted manifest follows "found in the logs: "
+# as often as not, and a log line ending "bad password:" losing its next line is the cheaper mistake.
+_YAML_KEY_BEFORE = re.compile(rf"(?im)(?:^|[\s\"'])(?P<key>{_NAME})[\"']?[ \t]*$")
+_MAPPING_LINE = re.compile(r"(?:- |[\w.\"'-]+:(?:\s|$))")
+# Kubernetes Secret: every value under data:/stringData: is a secret, whatever its key is called.
+_SECRET_KIND = re.compile(r"kind:[ \t]*[\"']?Secret\b|\"kind\"\s*:\s*\"Secret\"")
+_DATA_BLOCK = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\r?\n")
+# kubectl get secret -o json: "data": {"key": "base64", …}
+_JSON_DATA = re.compile(r'"(?:data|stringData)"\s*:\s*\{[^{}]*\}')
+_JSON_DATA_VALUE = re.compile(r'(?P<head>"[^"\n]+"\s*:\s*")(?P<value>[^"\n]+)"')
+_DATA_ENTRY = re.compile(r"(?P<head>[ \t]+[\"']?[\w.-]+[\"']?:[ \t]*[\"']?)(?P<value>[^\s\"'][^\"'\n]*)")
+# Markdown table: header row (maybe after a chat prefix), separator row, body rows.
+_TABLE = re.compile(r"(?m)^[^\n|]*(?P<head>\|[^\n]*\|)[ \t]*\r?\n[ \t]*\|[ \t:|-]*-{3,}[ \t:|-]*\r?\n(?P<body>(?:[ \t]*\|[^\n]*(?:\n|$))+)")
+
+
+def _kind(name: str) -> str:
+    lowered = name.lower()
+    return next((k for prefix, k in _KIND_OF.items() if prefix in lowered), "api-key" if "key" in lowered else "credential")
+
+
+def _yaml_pairs(text: str, counts: Counter[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        group = "value" if m.group("value") is not None else "value2"
+        key = m.group("key") or m.group("key2")
+        found = m.group(group)
+        if NOT_A_VALUE.match(found):
+            return m.group()
+        counts[_kind(key)] += 1
+        start, end = m.start(group) - m.start(), m.end(group) - m.start()
+        return m.group()[:start] + placeholder(_kind(key)) + m.group()[end:]
+
+    return _YAML_PAIR.sub(sub, text)
+
+
+def _yaml_next_line(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    # The match is only the ":" and line break (the lines after it are looked at, not consumed), so an outer
+    # key that names no secret ("db:") does not hide the inner one ("  password: |").
+    for m in _YAML_NEXT.finditer(text):
+        if m.start() < last:
+            continue
+        key = _YAML_KEY_BEFORE.search(text, text.rfind("\n", 0, m.start()) + 1, m.start())
+        if not key:
+            continue
+        start = end = m.end() + len(m.group("indent"))
+        while True:  # a block scalar runs over every line indented at least as deep; a plain value is one line
+            newline = text.find("\n", end)
+            end = len(text) if newline == -1 else newline
+            if not m.group("block") or not text.startswith(m.group("indent"), end + 1):
+                break
+            end += 1
+        found = text[start:end]
+        if found.startswith("[REDACTED") or NOT_A_VALUE.match(found.strip()):
+            continue
+        if not m.group("block") and _MAPPING_LINE.match(found):
+            continue  # a nested mapping or list ("credentials:\n  user: x") is left to the line rules
+        kind = _kind(key.group("key"))
+        counts[kind] += 1
+        out += [text[last:start], placeholder(kind)]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
+def _k8s_secret_data(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for block in _DATA_BLOCK.finditer(text):
+        if block.start() < last:
+            continue
+        indent = len(block.group("indent").expandtabs())
+        pos = block.end()
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end == -1 else end
+            line = text[pos:end]
+            entry = _DATA_ENTRY.match(line)
+            if not entry or len(line) - len(line.lstrip()) <= indent:
+                break
+            if not entry.group("value").startswith("[REDACTED"):
+                out += [text[last : pos + entry.start("value")], placeholder("k8s-secret")]
+                last = pos + entry.end("value")
+                counts["k8s-secret"] += 1
+            pos = end + 1
+    return "".join(out) + text[last:] if out else text
+
+
+def _k8s_secret_json(text: str, counts: Counter[str]) -> str:
+    def entry(m: re.Match[str]) -> str:
+        if m.group("value").startswith("[REDACTED"):
+            return m.group()
+        counts["k8s-secret"] += 1
+        return f'{m.group("head")}{placeholder("k8s-secret")}"'
+
+    return _JSON_DATA.sub(lambda block: _JSON_DATA_VALUE.sub(entry, block.group()), text)
+
+
+def _table_columns(text: str, counts: Counter[str]) -> str:
+    def cells(row: str) -> list[str]:
+        return row.strip().strip("|").split("|")
+
+    def sub(m: re.Match[str]) -> str:
+        secret_cols = [i for i, cell in enumerate(cells(m.group("head"))) if _SECRET_NAME.fullmatch(cell.strip(" `*"))]
+        if not secret_cols:
+            return m.group()
+        rows = []
+        for row in m.group("body").split("\n"):
+            parts = cells(row) if row.strip() else []
+            changed = False
+            for i in secret_cols:
+                if i < len(parts) and parts[i].strip() and not NOT_A_VALUE.match(parts[i].strip()):
+                    kind = _kind(cells(m.group("head"))[i])
+                    parts[i], changed = f" {placeholder(kind)} ", True
+                    counts[kind] += 1
+            rows.append(row[: len(row) - len(row.lstrip())] + "|" + "|".join(parts) + "|" if changed else row)
+        return m.group()[: m.start("body") - m.start()] + "\n".join(rows)
+
+    return _TABLE.sub(sub, text)
+
+
+def redact_blocks(text: str, counts: Counter[str]) -> str:
+    """The multi-line forms; each runs only when its literal marker is in the text."""
+    if ("name:" in text or "key:" in text) and "value:" in text:
+        text = _yaml_pairs(text, counts)
+    if ":" in text and "\n" in text:
+        text = _yaml_next_line(text, counts)
+    if _SECRET_KIND.search(text):  # starts with a literal: cheap on any text
+        text = _k8s_secret_data(text, counts)
+        text = _k8s_secret_json(text, counts)
+    if "|" in text and "---" in text:
+        text = _table_columns(text, counts)
+    return text
