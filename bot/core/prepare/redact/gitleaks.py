@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-import re2  # type: ignore[import-untyped]  # no stubs; its use is typed through `re` below
+import re2  # no stubs (mypy override in pyproject.toml); its use is typed through `re` below
 
 from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
