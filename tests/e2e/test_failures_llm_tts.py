@@ -98,7 +98,8 @@ async def test_unstructured_output_is_posted_raw_and_still_narrated(stack: Stack
     assert stack.sections_in(root) == ["Postmortem (unstructured model output)"]
     assert "white_check_mark" in stack.slack.reactions_on(stack.channel, root)
     mp3_in_thread(stack, root)
-    assert stack.edge.requests and stack.edge.requests[0].text.startswith("On Tuesday afternoon")  # the fallback summary was spoken
+    # The fallback summary was spoken: its batches may reach the speech server in any order, so look at them all.
+    assert any(r.text.startswith("On Tuesday afternoon") for r in stack.edge.requests)
     closing = next(t for t in bot_texts(stack, stack.channel, root) if "Postmortem done" in t)
     assert "Missing sections" in closing
 
