@@ -16,7 +16,7 @@ from bot.core.digest.model import Digest, Event, Failure, Gap, Kind, MetricJump,
 from bot.core.digest.rules import Rules, default_rules
 from bot.core.incident import Incident, Message
 from bot.core.prepare.classify import is_change
-from bot.core.prepare.fold import Folded, Folder, fold_chunks, mask
+from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.pipeline import LOG_BLOCK_LINES
 from bot.core.prepare.redact import redact_text
 from bot.core.prepare.timestamps import split_ts
@@ -91,7 +91,7 @@ class _Builder:
     def log(self, idx: int, base: int, text: str, author: str, where: str) -> None:
         chunks = list(split_traces(text.splitlines()))
         self.gaps += _gaps([parse_time(c.ts) for c in chunks], self.gap_minutes, f"log {where}")
-        folded, _ = fold_chunks(chunks)
+        folded, _ = fold_log(text)  # the same folding preparation does on the same text: shared, not repeated
         self.units += [_log_unit((idx, base + f.pos), f, author) for f in folded]
 
     def finish_chat(self) -> None:

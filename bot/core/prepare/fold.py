@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from drain3 import TemplateMiner
 from drain3.template_miner_config import TemplateMinerConfig
@@ -209,5 +210,13 @@ def fold_chunks(chunks: Iterable[Chunk], min_count: int = MIN_FOLD) -> tuple[lis
 
 
 def fold_log(text: str, min_count: int = MIN_FOLD) -> tuple[list[Folded], int]:
-    """Reduce stack traces, then fold: the log-block pipeline for one message or file."""
-    return fold_chunks(split_traces(text.splitlines()), min_count)
+    """Reduce stack traces, then fold: the log-block pipeline for one message or file. Preparation and the
+    digest fold the same (redacted) file, so the last few results are kept; callers get their own list."""
+    folded, templates = _fold_log(text, min_count)
+    return list(folded), templates
+
+
+@lru_cache(maxsize=4)
+def _fold_log(text: str, min_count: int) -> tuple[tuple[Folded, ...], int]:
+    folded, templates = fold_chunks(split_traces(text.splitlines()), min_count)
+    return tuple(folded), templates

@@ -94,7 +94,21 @@ def redact(text: str) -> tuple[str, Counter[str]]:
     if len(text) <= _CACHED_UP_TO:
         redacted, counts = _redact_short(text)
         return redacted, Counter(dict(counts))
+    if len(text) >= _LARGE:
+        redacted, counts = _redact_large(text)
+        return redacted, Counter(dict(counts))
     return _redact(text)
+
+
+# A large attachment is redacted by preparation and again by the digest (and again when a run shrinks its
+# prompt): a few of them are kept, so a 5 MB log costs one pass, not three.
+_LARGE = 64 * 1024
+
+
+@lru_cache(maxsize=4)
+def _redact_large(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    redacted, counts = _redact(text)
+    return redacted, tuple(counts.items())
 
 
 def _redact(text: str) -> tuple[str, Counter[str]]:
