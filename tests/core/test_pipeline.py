@@ -32,6 +32,7 @@ class Recorder:
         self.report: str | None = None
         self.progress: list[Progress] = []
         self.digest: str | None = None
+        self.revised: list[Section] = []
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
         self.stages.append(stage)
@@ -46,6 +47,9 @@ class Recorder:
         self.sections.append(section)
         self.stream_done_at_section.append(self.llm.finished.is_set())
 
+    async def on_section_revised(self, section: Section) -> None:
+        self.revised.append(section)
+
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.report = report_markdown
 
@@ -57,7 +61,7 @@ async def llm() -> FakeLLM:
 
 
 def pipeline_for(llm: FakeLLM, **overrides: object) -> Pipeline:
-    settings = load_settings(llm_base_url=llm.base_url, llm_model="llama3.1:8b", llm_timeout_s=10, **overrides)
+    settings = load_settings(**{"llm_base_url": llm.base_url, "llm_model": "llama3.1:8b", "llm_timeout_s": 10, **overrides})
     return Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
 
 
