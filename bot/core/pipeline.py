@@ -98,7 +98,7 @@ class Pipeline:
         if not answer.usable:
             stream.cancel()
             held = ", ".join(answer.held_titles()) or "none"
-            first = str(verdict.failures[0]) if verdict.failures else "analysis sections missing"
+            first = verdict.failures[0].shown if verdict.failures else "analysis sections missing"
             return await self._degraded(incident, digest, answer, info, obs, timer, narrate,
                                         f"the model's answer failed the quality check even after one repair (held back: {held}; "
                                         f"{first}) — fix: use a larger or instruction-tuned model (LLM_MODEL)")

@@ -77,8 +77,6 @@ class JobRunner:
                     return
                 result = await self.pipeline.run(incident, delivery, info=info)
             await self._finish(delivery, result)
-            info.finish()
-            recorder.save()
         except AccessDenied as exc:
             await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
@@ -115,7 +113,9 @@ class JobRunner:
         assert delivery is not None  # __call__ makes it for a known thread
         if job.resumed:
             await delivery.reconcile()
-        await delivery.thread.unreact(FAILED)  # an earlier attempt's ❌, when this is a retry
+        # An earlier attempt's ❌ (a retry) or ⚠️ (a degraded run, now written in full) no longer tells the truth.
+        await delivery.thread.unreact(FAILED)
+        await delivery.thread.unreact(DEGRADED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.thread_ts)
@@ -147,6 +147,9 @@ class JobRunner:
         degraded = result.info.mode == "degraded"
         await delivery.say_once("closing", closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji))
         await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
+        # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
+        result.info.finish()
+        delivery.record.save()
         await delivery.thread.unreact(WORKING)
         await delivery.thread.react(DEGRADED if degraded else DONE)
 

@@ -27,8 +27,8 @@ def incident_thread(stack: Stack) -> tuple[str, str]:
 
 
 async def wait_done(stack: Stack, root: str, channel: str | None = None) -> None:
-    await stack.slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel or stack.channel, root)
-                               or "x" in s.reactions_on(channel or stack.channel, root), timeout=30)
+    """Until the run ends: ✅ done, ⚠️ degraded (the digest stood in for the model) or ❌ failed."""
+    await stack.slack.wait_for(lambda s: {"white_check_mark", "warning", "x"} & s.reactions_on(channel or stack.channel, root), timeout=30)
 
 
 def mp3_in_thread(stack: Stack, root: str, channel: str | None = None) -> bytes:

@@ -74,6 +74,12 @@ class Failure:
         where = SECTION_TITLES[self.section] if self.section else "answer"
         return f"{where}: {self.message}"
 
+    @property
+    def shown(self) -> str:
+        """For people: a garbage failure's message quotes the text held back, so only the check is named."""
+        where = SECTION_TITLES[self.section] if self.section else "answer"
+        return f"{where}: {CHECKS[self.check].title if CHECKS[self.check].garbage else self.message}"
+
 
 def is_garbage(failures: list[Failure]) -> bool:
     """Text with such a failure is not analysis: it is held back, never shown, reported or spoken."""
@@ -108,7 +114,7 @@ class GateResult:
         """One line for Slack and the CLI: "" when everything passed."""
         if self.passed:
             return ""
-        shown = "; ".join(str(f) for f in self.failures[:3])
+        shown = "; ".join(f.shown for f in self.failures[:3])
         more = f" (+{len(self.failures) - 3} more)" if len(self.failures) > 3 else ""
         return f"Quality check: {shown}{more}"
 
