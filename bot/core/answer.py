@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.core.gate import CHECKS, CheckId, Failure, GateResult, RepeatGuard, check_section, evaluate, is_garbage
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 
-# Without these two the run has no analysis to offer, whatever else the model wrote.
+# The analysis the postmortem exists for: asked for again when missing, and garbage here means a degraded run.
 REQUIRED = (SectionId.ROOT_CAUSE, SectionId.TEST_SUITE)
 # Held-back text kept in run.json for debugging; a looping model can write megabytes.
 WITHHELD_CHARS = 20_000
@@ -40,9 +40,9 @@ class Answer:
 
     @property
     def usable(self) -> bool:
-        """The analysis the postmortem exists for is there and shown; otherwise the digest stands in."""
-        shown = {s.id for s in self.shown}
-        return all(sid in shown for sid in REQUIRED)
+        """Something real was shown and no analysis section was refused as garbage; otherwise the digest stands in.
+        A section merely missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade."""
+        return bool(self.shown) and not any(sid.value in self.held for sid in REQUIRED)
 
     def evaluate(self, guard: RepeatGuard | None = None, *, expect_all: bool = True) -> GateResult:
         """Every check on the whole answer, plus a repairable failure per required section missing or held back

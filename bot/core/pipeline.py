@@ -89,8 +89,11 @@ class Pipeline:
             with timer("repair"):
                 verdict = await self._repair(answer, stream, info, obs)
         except PostmortemError as exc:
-            # The model is unreachable, missing, stalled, busy or silent: the digest is the answer.
             stream.cancel()
+            if answer.shown:
+                # Cut off after real sections were posted: a failed run, so a retry posts only what is missing.
+                raise
+            # The model is unreachable, missing, stalled, busy or silent: the digest is the answer.
             return await self._degraded(incident, digest, answer, info, obs, timer, narrate, str(exc))
         except BaseException:
             stream.cancel()

@@ -12,7 +12,7 @@ from bot.core.incident import cleaned, load_incident
 from bot.core.pipeline import Pipeline
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
-from tests.core.test_pipeline import SAMPLE, Recorder, llm, pipeline_for
+from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM, Reply, echo_prompt, empty, looping, stall, status, text, unused_base_url
 

@@ -21,8 +21,7 @@ from tests.e2e.cli_helpers import (
     run_record,
     start_cli,
 )
-from tests.fakes.fake_llm import FakeLLM, text, unused_base_url
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text, unused_base_url
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ async def test_signal_mid_stream_leaves_marked_partial_report(
     llm: FakeLLM, tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
     gate = asyncio.Event()
-    llm.script(text(sample_report(), gate=gate, gate_at="## Root Cause"))
+    llm.script(text(gate_passing_report(), gate=gate, gate_at="## Root Cause"))
     proc = await start_cli(str(SAMPLE), "--out", str(tmp_path), "--no-audio", env=llm_env(llm.base_url))
     assert proc.stderr is not None
     # The CLI prints "[section] …" after report.md holds that section: the moment to interrupt.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.answer import Answer
 from bot.core.gate import CheckId
-from bot.core.sections import Section, SectionId
+from bot.core.sections import Section
 from tests.core.gate.reports import GOOD, R, S, T, good_sections, incident_text, prompt_text, section
 
 ECHO = "One sub-heading per test with Type, Scope, Fault injection and Success criteria; each criterion needs a number."
@@ -28,7 +28,7 @@ def test_garbage_is_held_back_and_never_shown() -> None:
     for s in good_sections(root_cause=LOOP):
         a.admit(s)
     assert list(a.held) == ["root_cause"] and R not in {s.id for s in a.shown}
-    assert not a.usable  # without its root cause the run has no analysis to offer
+    assert not a.usable  # the root cause is garbage: the run has no analysis to offer
     assert a.withheld() == {"root_cause": LOOP}
     assert R in a.evaluate().repair_targets()
 

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.core.llm.ollama import ollama_name
 from tests.fakes.fake_llm import ollama_wire, openai_wire, side_endpoints
-from tests.fakes.fake_llm.replies import BODY, Reply, for_request, pieces, text
 from tests.fakes.fake_llm.gated_report import gate_passing_report
+from tests.fakes.fake_llm.replies import BODY, Reply, for_request, pieces, text
 
 Flavor = Literal["ollama", "llama.cpp", "vllm", "generic"]
 
