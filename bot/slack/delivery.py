@@ -115,7 +115,11 @@ class ThreadDelivery:
     async def on_test_plan(self, plan: TestPlan) -> None:
         """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
         if not self.record.was_posted("testplan"):
-            self.record.posted("testplan", await self._post(checklist_message(plan, self.record.run_id), "testplan"))
+            try:
+                self.record.posted("testplan", await self._post(checklist_message(plan, self.record.run_id), "testplan"))
+            except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
+                log.warning("posting the test plan failed: %s", slack_error(exc))
+                self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
         if plan.tests and not self.record.was_posted("tests-archive"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
