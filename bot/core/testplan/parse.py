@@ -121,15 +121,26 @@ class _Walker:
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
         self.titled = False  # the current draft came from a heading or title line (a group, until it gets fields)
+        self.level = 0  # the heading level of the current draft (0: not a heading)
+        self.group: tuple[int, str] | None = None  # an enclosing group heading: (level, its text)
 
-    def start(self, name: str, *, titled: bool) -> Draft:
+    def start(self, name: str, *, titled: bool, level: int = 0) -> Draft:
         self.current = named(name) or Draft(f"Test {len(self.drafts) + 1}")
+        self.current.default_type = self.group[1] if self.group else ""
         self.drafts.append(self.current)
-        self.titled = titled
+        self.titled, self.level = titled, level
         return self.current
 
     def heading(self, node: SyntaxTreeNode) -> None:
-        self.start(_inline_text(node), titled=True)
+        level = int(node.tag[1:])
+        if self.group is not None and level <= self.group[0]:
+            self.group = None
+        current = self.current
+        if current is not None and self.level and self.level < level and not current.fields:
+            # "### Load tests" over "#### Pool saturation": a group heading, not a test
+            self.drafts.remove(current)
+            self.group = (self.level, current.name)
+        self.start(_inline_text(node), titled=True, level=level)
 
     def paragraph(self, node: SyntaxTreeNode) -> None:
         if _is_title(node):

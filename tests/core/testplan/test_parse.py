@@ -56,6 +56,15 @@ def test_a_group_heading_gives_its_type_to_the_tests_listed_under_it() -> None:
     assert gaps(drafts) == [f"{n}: {f}" for n in ("test_pool", "test_headroom") for f in ("scope", "fault_injection", "success_criteria")]
 
 
+def test_a_group_heading_over_sub_headings_is_not_a_test() -> None:
+    body = ("## Load tests\n\n### Pool saturation\n- Scope: api\n\n### Headroom\n- Scope: pods\n\n"
+            "## Other\n\n### Contract check\n- Type: contract\n")
+    drafts = parse_suite(body)
+    assert [(d.name, d.default_type) for d in drafts] == [("Pool saturation", "Load tests"), ("Headroom", "Load tests"),
+                                                          ("Contract check", "Other")]
+    assert [g for g in gaps(drafts) if g.endswith(": type")] == []
+
+
 def test_code_functions_and_description_bullets_are_tests_without_fields() -> None:
     body = ("```python\ndef test_checkout_survives_slow_gateway(fake_gateway):\n    ...\n\nasync def test_timeout_meets_slo():\n"
             "    ...\n```\n- `test_canary_gates_on_p99` — a synthetic deploy with slow responses must be halted by the canary.")
