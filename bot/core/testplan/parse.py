@@ -20,7 +20,8 @@ from bot.core.testplan.vocab import clean_value, field_of, kind_of, labelled
 _TEST_LINE = re.compile(r"^\s*test\s*#?\d{1,3}\s*[:.)—–-]\s*", re.IGNORECASE)
 _CODE_TEST = re.compile(r"^\s*(?:async\s+)?def\s+(test_\w+)", re.MULTILINE)
 # "`test_pool` — what it does": the name is what precedes a dash or colon when a description follows.
-_NAME_SPLIT = re.compile(r"\s+[—–-]\s+|:\s+")
+_DASH_SPLIT = re.compile(r"\s+[—–-]\s+")
+_COLON_SPLIT = re.compile(r":\s+")
 
 
 @dataclass
@@ -73,6 +74,7 @@ def _starts_bold(paragraph: SyntaxTreeNode) -> bool:
     return bool(kids) and kids[0].type == "strong"
 
 
+_BRACKET = re.compile(r"[\s*_`]*([(\[][^()\[\]]{1,40}[)\]])")
 _TYPE_SUFFIX = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]\s*$")
 
 
@@ -90,9 +92,12 @@ def named(title: str) -> Draft | None:
 def clean_name(text: str) -> str:
     """A title as a name: "Test 1: Pool saturation" → "Pool saturation"; "`test_x` — does y" → "test_x"."""
     text = clean_value(_TEST_LINE.sub("", " ".join(text.split())))
-    head = _NAME_SPLIT.split(text, maxsplit=1)
-    if len(head) == 2 and len(head[1]) > len(head[0]):  # a short name, then a description
-        text = clean_value(head[0])
+    # A short name, then a sentence describing it: a dash separates them before a colon does.
+    for split in (_DASH_SPLIT, _COLON_SPLIT):
+        head = split.split(text, maxsplit=1)
+        if len(head) == 2 and len(head[1].split()) >= 6 and len(head[1]) > len(head[0]):
+            text = clean_value(head[0])
+            break
     return text.strip("`*_ ")[:200]
 
 
@@ -192,7 +197,7 @@ class _Walker:
         rows = [[_inline_text(cell) for cell in tr.children] for tr in _descendants(node, "tr")]
         if len(rows) < 2:
             return []
-        header = [field_of(cell) for cell in rows[0]]
+        header = [field_of(cell, header=True) for cell in rows[0]]
         if not any(h and h != "name" for h in header):
             return []
         name_col = header.index("name") if "name" in header else 0
@@ -215,9 +220,22 @@ def _descendants(node: SyntaxTreeNode, kind: str) -> list[SyntaxTreeNode]:
 
 
 def _item_first(item: SyntaxTreeNode) -> tuple[str, dict[str, str]]:
-    """The first paragraph of a list item: (its text before any label, its labelled fields)."""
+    """The first paragraph of a list item: (its name, its labelled fields). A bold or code opening is the name
+    ("**Load test: pool saturation** — simulate…"); else the text before the first label."""
     first = next((c for c in item.children if c.type == "paragraph"), None)
-    return _lines_fields(_inline_text(first)) if first is not None else ("", {})
+    if first is None:
+        return "", {}
+    lead, fields = _lines_fields(_inline_text(first))
+    inline = next((c for c in first.children if c.type == "inline"), None)
+    kids = [c for c in inline.children if not (c.type == "text" and not c.content.strip())] if inline else []
+    if lead and kids and kids[0].type in ("strong", "code_inline"):
+        opening = clean_value(plain(kids[0]))
+        if opening and not labelled(opening)[1]:
+            # "**Pool saturation** (load)": the bracketed type after the name stays with it
+            after = lead[lead.find(opening) + len(opening):]
+            bracket = _BRACKET.match(after)
+            return (f"{opening} {bracket.group(1)}" if bracket else opening), fields
+    return lead, fields
 
 
 def _item_rest(item: SyntaxTreeNode) -> dict[str, str]:

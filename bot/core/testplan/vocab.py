@@ -32,7 +32,7 @@ def kind_of(text: str) -> TestType | None:
 
 # Field labels: the gate's table (what the prompt asks for and the quality check accepts) plus the plan's own.
 LABELS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "test name", "test", "title"),
+    "name": ("name", "test name"),
     "type": GATE_FIELDS["type"],
     "scope": GATE_FIELDS["scope"],
     "fault_injection": GATE_FIELDS["fault injection"] + ("setup", "scenario", "fault injected", "injected fault"),
@@ -41,15 +41,17 @@ LABELS: dict[str, tuple[str, ...]] = {
     "priority": ("priority", "prio", "rank", "severity"),
 }
 _BY_LABEL = {label: field for field, labels in LABELS.items() for label in labels}
+# A table's first header may be a bare "Test": as an inline label it would split "Load test: pool" in two.
+_HEADERS = {**_BY_LABEL, "test": "name", "tests": "name", "title": "name"}
 # Longest first, so "fault injection method" wins over "fault"; spaces match any run of spaces, _ or -.
 _ALTERNATIVES = "|".join(re.escape(lbl).replace(r"\ ", r"[\s_-]+") for lbl in sorted(_BY_LABEL, key=len, reverse=True))
 # A label starts the text or follows a separator, and ends with ":" or "=" ("Type: load; Scope: api").
 _LABEL = re.compile(rf"(?:^|(?<=[\s;|,(—–]))(?P<label>{_ALTERNATIVES})\s*[:=]", re.IGNORECASE)
 
 
-def field_of(label: str) -> str | None:
-    """The plan field a label names ("Success criteria" → success_criteria), or None."""
-    return _BY_LABEL.get(normalise(label))
+def field_of(label: str, *, header: bool = False) -> str | None:
+    """The plan field a label (or with ``header``, a table column) names ("Success criteria" → success_criteria)."""
+    return (_HEADERS if header else _BY_LABEL).get(normalise(label))
 
 
 def labelled(text: str) -> tuple[str, dict[str, str]]:

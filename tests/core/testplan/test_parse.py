@@ -65,6 +65,18 @@ def test_a_group_heading_over_sub_headings_is_not_a_test() -> None:
     assert [g for g in gaps(drafts) if g.endswith(": type")] == []
 
 
+@pytest.mark.parametrize(("markdown", "names"), [
+    ("1. **Integration test: slow gateway** — Inject 700 ms latency; expect p99 < 2 s.\n"
+     "2. **Load Test – Connection Pool Saturation**: Simulate 2x traffic.",
+     [("Integration test: slow gateway", "integration"), ("Load Test – Connection Pool Saturation", "load")]),
+    ("- **Chaos test**: kill the primary DB, expect failover under 30 s", [("Chaos test", "chaos")]),
+    ("1. Load test: replay 2x peak traffic against checkout with the pool capped at 100", [("Load test", "load")]),
+    ("- `test_pool_timeout` — the pool raises after 2 s instead of hanging for the whole request", [("test_pool_timeout", None)]),
+])
+def test_free_form_items_give_their_names_and_named_types(markdown: str, names: list[tuple[str, str | None]]) -> None:
+    assert [(d.name, kind_of(d.name) or kind_of(d.fields.get("type", ""))) for d in parse_suite(markdown)] == names
+
+
 def test_code_functions_and_description_bullets_are_tests_without_fields() -> None:
     body = ("```python\ndef test_checkout_survives_slow_gateway(fake_gateway):\n    ...\n\nasync def test_timeout_meets_slo():\n"
             "    ...\n```\n- `test_canary_gates_on_p99` — a synthetic deploy with slow responses must be halted by the canary.")
