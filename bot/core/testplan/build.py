@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.gate.text import normalise
+from bot.core.prepare.redact import redact_text
 from bot.core.report import RunInfo
 from bot.core.sections import Section, SectionId
 from bot.core.testplan.catches import caught_by
@@ -61,13 +62,14 @@ def merge(drafts: list[Draft], items: list[AnswerItem]) -> list[Draft]:
     With nothing parsed, the model's records are the tests."""
     if not drafts:
         items = [i for i in items if clean_name(i.name or "")]
-        drafts = [Draft(clean_name(i.name or "")) for i in items]
+        drafts = [Draft(clean_name(redact_text(i.name or ""))) for i in items]
     for draft, item in zip(drafts, _match(drafts, items), strict=True):
         if item is None:
             continue
         if _draft_type(draft) is None and item.type and kind_of(item.type):
             draft.fields["type"] = item.type
-        draft.add({k: str(v) for k, v in item.model_dump(exclude={"name", "type"}).items() if v not in (None, "")})
+        # Redacted like the sections: the model may repeat a secret from the incident in its JSON too.
+        draft.add({k: redact_text(str(v)) for k, v in item.model_dump(exclude={"name", "type"}).items() if v not in (None, "")})
     return drafts
 
 

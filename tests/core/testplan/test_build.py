@@ -15,6 +15,7 @@ from bot.core.testplan import TestPlan
 from bot.core.testplan.build import build_plan, make_test_plan, plan_from_record
 from bot.core.testplan.complete import schema
 from bot.settings import load_settings
+from tests.core.prepare.secret_cases import POSITIVE
 from tests.fakes.fake_llm import FakeLLM, gate_passing_report, json_reply, status
 from tests.fakes.sample_reports import sample_report
 
@@ -94,6 +95,17 @@ async def test_a_section_with_no_parsable_test_takes_the_models_records(llm: Fak
     assert [t.name for t in plan.tests] == ["Pool saturation", "Gateway slowness"]
     assert plan.tests[1].type == "chaos"
     assert len(llm.json_requests) == 1
+
+
+async def test_secrets_in_the_structured_answer_are_redacted(llm: FakeLLM, client: LLMClient) -> None:
+    secrets = [case for case in POSITIVE if case.secret == case.text.strip()][:3]
+    leaky = {"tests": [{"name": f"Pool {secrets[0].secret}", "fault_injection": f"log in with {secrets[1].text}",
+                        "success_criteria": f"no 5xx; token {secrets[2].text}"}]}
+    llm.script(json_reply(leaky))
+    plan, _ = await build_plan("Test the pool somehow.", INCIDENT, client)
+    dumped = plan.model_dump_json()
+    assert plan.tests and [c.id for c in secrets if c.secret in dumped] == []
+    assert "[REDACTED" in plan.tests[0].name and "[REDACTED" in plan.tests[0].success_criteria
 
 
 async def test_the_pipeline_hook_records_the_plan_and_skips_a_missing_section(llm: FakeLLM, client: LLMClient) -> None:
