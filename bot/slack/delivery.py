@@ -13,9 +13,12 @@ from slack_sdk.errors import SlackApiError
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
+from bot.core.testplan import TestPlan
+from bot.core.testplan.skeletons import archive
 from bot.slack.errors import slack_error
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
+from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
 
 log = logging.getLogger(__name__)
@@ -127,6 +130,19 @@ class ThreadDelivery:
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
+        if not self.record.was_posted("testplan"):
+            try:
+                self.record.posted("testplan", await self._post(checklist_message(plan, self.record.run_id), "testplan"))
+            except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
+                log.warning("posting the test plan failed: %s", slack_error(exc))
+                self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
+        if plan.tests and not self.record.was_posted("tests-archive"):
+            self._uploads.append(asyncio.create_task(self._upload(
+                "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
+                title="Test skeletons (k6, pytest, Playwright, Toxiproxy, Argo Rollouts)")))
 
     async def upload_audio(self, audio: Audio) -> None:
         comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"
