@@ -1,0 +1,107 @@
+"""GitHub Issues and Jira Cloud against their emulators: create, dedup, refused token, unknown repository or
+project, 5xx, and an answer lost after the ticket was made. Every case runs on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tickets import Failure, TicketError, idempotency_key
+from bot.tickets.content import redacted
+from tests.tickets.conftest import CONTENT, SPEC, Backend
+
+KEY = idempotency_key("C1", "1700000000.000100", 12, 0)
+
+
+async def test_create_holds_the_spec_skeleton_link_and_run(backend: Backend) -> None:
+    client = backend.make()
+    try:
+        ticket = await client.create(CONTENT, KEY)
+    finally:
+        await client.aclose()
+    [issue] = backend.created()
+    text = backend.text_of(issue)
+    for part in (SPEC.name, SPEC.scope, SPEC.fault_injection, SPEC.success_criteria, SPEC.catches, "P1",
+                 "test_checkout_load.js", "thresholds", CONTENT.thread_link, "run 12"):
+        assert part in text, part
+    assert KEY in text  # the marker (GitHub) or the label (Jira) the dedup search looks for
+    assert ticket.url.endswith("/issues/1") if backend.kind == "github" else ticket.url.endswith("/browse/OPS-1")
+
+
+async def test_the_same_key_makes_one_ticket_and_another_key_a_second(backend: Backend) -> None:
+    client = backend.make()
+    try:
+        first = await client.create(CONTENT, KEY)
+        again = await client.create(CONTENT, KEY)
+        other = await client.create(CONTENT, idempotency_key("C1", "1700000000.000100", 12, 1))
+    finally:
+        await client.aclose()
+    assert first == again != other
+    assert len(backend.created()) == 2
+
+
+@pytest.mark.parametrize("fault, kind, words", [
+    ("token", Failure.REFUSED, "was refused"),
+    ("place", Failure.NOT_FOUND, "was not found"),
+    ("find-500", Failure.UNAVAILABLE, "HTTP 500"),
+    ("create-500", Failure.UNAVAILABLE, "HTTP 500"),
+    ("find-lost", Failure.UNAVAILABLE, "connection"),
+    ("create-lost-not-made", Failure.UNAVAILABLE, "no ticket was found"),
+    ("unreachable", Failure.UNAVAILABLE, "cannot reach"),
+])
+async def test_a_failure_is_one_clear_error_and_creates_nothing(backend: Backend, fault: str, kind: Failure,
+                                                                words: str) -> None:
+    wrong: dict[str, str] = {}
+    if fault == "token":
+        wrong["token"] = "not-the-token"
+    elif fault == "place":
+        wrong["repo" if backend.kind == "github" else "project"] = "acme/gone" if backend.kind == "github" else "GONE"
+    elif fault == "unreachable":
+        wrong["url"] = "http://127.0.0.1:9"
+    elif fault == "find-500":
+        backend.fail_next("find", 500)
+    elif fault == "create-500":
+        backend.fail_next("create", 500)
+    elif fault == "find-lost":
+        backend.fail_next("find", drop=True, times=2)  # aiohttp sends an idempotent GET again once by itself
+    elif fault == "create-lost-not-made":
+        backend.fail_next("create", drop=True)  # lost before the server acted on it
+    client = backend.make(**wrong)
+    try:
+        with pytest.raises(TicketError) as caught:
+            await client.create(CONTENT, KEY)
+    finally:
+        await client.aclose()
+    assert caught.value.kind is kind
+    assert words in str(caught.value), str(caught.value)
+    assert caught.value.fix, "every failure says how to fix it"
+    assert backend.created() == []
+    if fault == "place":
+        assert ("acme/gone" if backend.kind == "github" else "GONE") in caught.value.message
+
+
+@pytest.mark.parametrize("fault", ["drop", "applied-502"])
+async def test_an_answer_lost_after_creation_is_found_not_repeated(backend: Backend, fault: str) -> None:
+    if fault == "drop":
+        backend.fail_next("create", drop=True, applied=True)
+    else:
+        backend.fail_next("create", 502, applied=True)
+    client = backend.make()
+    try:
+        ticket = await client.create(CONTENT, KEY)
+        again = await client.create(CONTENT, KEY)  # the user clicks again: still that ticket
+    finally:
+        await client.aclose()
+    assert len(backend.created()) == 1
+    assert ticket == again
+
+
+async def test_secrets_never_reach_the_backend(backend: Backend) -> None:
+    leaky = CONTENT.spec.model_copy(update={"fault_injection": "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+    client = backend.make()
+    try:
+        await client.create(redacted(CONTENT.__class__(leaky, "12", None, None)), KEY)
+    finally:
+        await client.aclose()
+    [issue] = backend.created()
+    assert "wJalrXUtnFEMI" not in backend.text_of(issue)
+    assert "[REDACTED" in backend.text_of(issue)
