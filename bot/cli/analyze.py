@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.signals import Interrupted, SignalGuard
+from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
@@ -23,6 +24,7 @@ from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
 from bot.errors import InputError, PostmortemError
 from bot.settings import Settings, load_settings
+from bot.tickets.model import tests_of
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
 # A partial report whose closing note cannot be written (disk full) is renamed to this, which needs no room.
@@ -87,11 +89,12 @@ class CliRun:
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
         self.observer: FileObserver | None = None
 
-    def execute(self, input_path: str, *, audio: bool, model: str | None) -> int:
+    def execute(self, input_path: str, *, audio: bool, model: str | None, tickets: bool = False) -> int:
         self.info.advance(RunState.COLLECTING)
         self._write_record()  # replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
         self.info.model = settings.llm_model
+        backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
         if input_path == "-":
             _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
@@ -104,6 +107,11 @@ class CliRun:
         self._advance(RunState.DONE)
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
+            try:
+                asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+            finally:
+                self._write_record()
         return 0
 
     async def _analyse(self, settings: Settings, incident: Incident, audio: bool) -> None:
@@ -157,7 +165,7 @@ class CliRun:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
 
 
-def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
+def analyze(input_path: str, *, out: str, audio: bool, model: str | None, tickets: bool = False) -> int:
     names = (REPORT, INCOMPLETE, AUDIO, RECORD)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
     try:
@@ -174,7 +182,7 @@ def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int
         with OutputDir(Path(out), names) as folder:
             run = CliRun(folder, guard, model)
             try:
-                return run.execute(input_path, audio=audio, model=model)
+                return run.execute(input_path, audio=audio, model=model, tickets=tickets)
             except BaseException as exc:
                 run.fail(exc)
                 raise

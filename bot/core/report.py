@@ -29,6 +29,8 @@ class RunInfo:
     template_tokens: int = 0  # chat-template tokens stripped from the answer
     # The quality gate's verdict on the answer: each check, what failed, sections dropped as repeats.
     quality: dict[str, Any] = field(default_factory=dict)
+    # Tickets made from the test plan (`analyze --tickets`): {"test", "url", "key"} each, or {"test", "error"}.
+    tickets: list[dict[str, str]] = field(default_factory=list)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None

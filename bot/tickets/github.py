@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from bot.tickets.content import markdown_body, title
+from bot.tickets.content import markdown_body, redacted, title
 from bot.tickets.http import Answer, AnswerLost, Http, transient, unavailable
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
@@ -54,6 +54,7 @@ class GitHubIssues:
         return None
 
     async def create(self, content: TicketContent, idempotency_key: str) -> Ticket:
+        content = redacted(content)  # a ticket leaves the machine: no secret from the thread goes with it
         found = await self.find(idempotency_key)
         if found is not None:
             return found

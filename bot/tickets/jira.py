@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from bot.tickets.content import adf_body, title
+from bot.tickets.content import adf_body, redacted, title
 from bot.tickets.http import Answer, AnswerLost, Http, transient, unavailable
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
@@ -40,6 +40,7 @@ class JiraCloud:
         return self._ticket(str(issues[0]["key"])) if issues else None
 
     async def create(self, content: TicketContent, idempotency_key: str) -> Ticket:
+        content = redacted(content)  # a ticket leaves the machine: no secret from the thread goes with it
         found = await self.find(idempotency_key)
         if found is not None:
             return found

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from bot.core.report import RunInfo
 from bot.core.testplan import TestSpec
 from bot.errors import PostmortemError
 
@@ -73,3 +74,8 @@ def idempotency_key(*parts: object) -> str:
     """A short, label-safe key (Jira labels allow no spaces) that is the same for the same parts."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
     return f"pmb-{digest}"
+
+
+def tests_of(info: RunInfo) -> list[TestSpec]:
+    """The run's test plan as stored in its RunInfo (``tests``: one TestSpec dict each)."""
+    return [TestSpec.model_validate(test) for test in getattr(info, "tests", None) or []]
