@@ -47,6 +47,8 @@ class RunInfo:
     warnings: list[str] = field(default_factory=list)
     # Files in the thread or input that could not be read, each "name (reason)".
     unread_files: list[str] = field(default_factory=list)
+    # The structured test plan (bot/core/testplan): one TestSpec dict per recommended test.
+    tests: list[dict[str, Any]] = field(default_factory=list)
 
     def advance(self, new: RunState, error: str | None = None) -> None:
         """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""

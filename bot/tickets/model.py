@@ -78,4 +78,4 @@ def idempotency_key(*parts: object) -> str:
 
 def tests_of(info: RunInfo) -> list[TestSpec]:
     """The run's test plan as stored in its RunInfo (``tests``: one TestSpec dict each)."""
-    return [TestSpec.model_validate(test) for test in getattr(info, "tests", None) or []]
+    return [TestSpec.model_validate(test) for test in info.tests]

@@ -9,6 +9,7 @@
   repository answers 404 "Not Found", as GitHub does for one the token cannot see.
 - Faults: ``fail_next("list" | "create", status, *, applied=False, drop=False)``: answer with ``status``;
   ``applied``: carry the request out first; ``drop``: close the connection with no answer.
+  ``hold_next(operation)`` parks the next request until the test releases it (a click still in flight).
 - Inspection: ``issues[repo]`` (what was created, in order), ``requests`` ((method, path) in order).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.rest_faults import Fault, Faults
+from tests.fakes.rest_faults import Fault, Faults, Hold
 
 _MESSAGES = {401: "Bad credentials", 403: "Resource not accessible by personal access token", 404: "Not Found",
              410: "Issues are disabled for this repo", 500: "Server Error", 502: "Server Error"}
@@ -57,6 +58,10 @@ class FakeGitHub:
 
     def all_issues(self) -> list[dict[str, Any]]:
         return [issue for issues in self.issues.values() for issue in issues]
+
+    def hold_next(self, operation: str) -> Hold:
+        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
+        return self.faults.hold_next(operation)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -10,6 +10,7 @@
 - Auth: basic, the account's email and API token; else 401.
 - Faults: ``fail_next("search" | "create", status, *, applied=False, drop=False)``: answer
   with ``status``; ``applied``: carry the request out first; ``drop``: close the connection with no answer.
+  ``hold_next(operation)`` parks the next request until the test releases it (a click still in flight).
 - Inspection: ``issues`` (what was created: key, project, fields), ``requests``.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from aiohttp import BasicAuth, web
 
-from tests.fakes.rest_faults import Fault, Faults
+from tests.fakes.rest_faults import Fault, Faults, Hold
 
 _JQL = re.compile(r'^project = "([^"]+)" AND labels = "([^"]+)"(?: ORDER BY \w+ (?:ASC|DESC))?$')
 
@@ -61,6 +62,10 @@ class FakeJira:
                   times: int = 1) -> None:
         body = {"errorMessages": [f"emulated HTTP {status}"], "errors": {}}
         self.faults.add(operation, Fault(status, body, applied, drop), times)
+
+    def hold_next(self, operation: str) -> Hold:
+        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
+        return self.faults.hold_next(operation)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:

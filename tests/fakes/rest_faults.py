@@ -3,6 +3,7 @@ faults that each answer one request with a status, or carry the request out and 
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,9 +20,22 @@ class Fault:
     drop: bool = False  # close the connection without an answer (after carrying it out when ``applied``)
 
 
+@dataclass
+class Hold:
+    """Parks the next request of an operation: ``arrived`` is set when it is parked, ``release`` lets it go on."""
+
+    arrived: asyncio.Event
+    release: asyncio.Event
+
+
 class Faults:
     def __init__(self) -> None:
         self._queues: dict[str, deque[Fault]] = defaultdict(deque)
+        self._holds: dict[str, Hold] = {}
+
+    def hold_next(self, operation: str) -> Hold:
+        self._holds[operation] = Hold(asyncio.Event(), asyncio.Event())
+        return self._holds[operation]
 
     def add(self, operation: str, fault: Fault, times: int = 1) -> None:
         self._queues[operation].extend(fault for _ in range(times))
@@ -29,6 +43,10 @@ class Faults:
     async def serve(self, operation: str, request: web.Request,
                     handle: Callable[[], Awaitable[web.Response]]) -> web.Response:
         """Run ``handle`` unless the next fault for ``operation`` says otherwise."""
+        hold = self._holds.pop(operation, None)
+        if hold is not None:
+            hold.arrived.set()
+            await hold.release.wait()
         queue = self._queues[operation]
         fault = queue.popleft() if queue else None
         if fault is None:
