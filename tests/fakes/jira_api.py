@@ -27,6 +27,18 @@ from tests.fakes.rest_faults import Fault, Faults, Hold
 _JQL = re.compile(r'^project = "([^"]+)" AND labels = "([^"]+)"(?: ORDER BY \w+ (?:ASC|DESC))?$')
 
 
+_ADF_NODES = {"doc", "paragraph", "text", "bulletList", "listItem", "codeBlock", "heading"}
+
+
+def _adf_ok(node: Any) -> bool:
+    """Jira refuses unknown node types and empty text nodes anywhere in the document."""
+    if not isinstance(node, dict) or node.get("type") not in _ADF_NODES:
+        return False
+    if node["type"] == "text" and not (isinstance(node.get("text"), str) and node["text"]):
+        return False
+    return all(_adf_ok(child) for child in node.get("content") or [])
+
+
 def _bad(errors: dict[str, str] | None = None, messages: list[str] | None = None, status: int = 400) -> web.Response:
     return web.json_response({"errorMessages": messages or [], "errors": errors or {}}, status=status)
 
@@ -124,7 +136,7 @@ class FakeJira:
             problems["issuetype"] = "The issue type selected is invalid."
         description = fields.get("description")
         if description is not None and not (isinstance(description, dict) and description.get("type") == "doc"
-                                            and description.get("version") == 1):
+                                            and description.get("version") == 1 and _adf_ok(description)):
             problems["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
         if any(not isinstance(label, str) or " " in label for label in fields.get("labels") or []):
             problems["labels"] = "The label must not contain spaces."

@@ -106,3 +106,17 @@ async def test_secrets_never_reach_the_backend(backend: Backend) -> None:
     [issue] = backend.created()
     assert "wJalrXUtnFEMI" not in backend.text_of(issue)
     assert "[REDACTED" in backend.text_of(issue)
+
+
+async def test_sparse_content_is_still_a_valid_ticket(backend: Backend) -> None:
+    """No thread link, no catches, an empty skeleton, a name spread over lines: Jira refuses empty ADF text nodes
+    and multi-line summaries, so each must be left out or folded."""
+    sparse = replace(CONTENT, spec=SPEC.model_copy(update={"catches": "", "name": "Checkout\nunder   load"}),
+                     thread_link=None, skeleton=replace(CONTENT.skeleton, text=""))  # type: ignore[arg-type]
+    client = backend.make()
+    try:
+        await client.create(sparse, KEY)
+    finally:
+        await client.aclose()
+    [issue] = backend.created()
+    assert "Add load test: Checkout under load" in backend.text_of(issue)
