@@ -22,11 +22,14 @@ from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
+from bot.core.testplan import TestPlan
+from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, PostmortemError
 from bot.settings import Settings, load_settings
 from bot.tickets.model import tests_of
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
+TESTS_JSON, TESTS_DIR = "tests.json", "tests"  # the structured test plan and its skeletons
 # A partial report whose closing note cannot be written (disk full) is renamed to this, which needs no room.
 INCOMPLETE = "report.incomplete.md"
 
@@ -62,6 +65,11 @@ class FileObserver:
         self.out.write(REPORT, self.text)
         self.started = True
         _say(f"[section] {section.title}")
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        self.out.write(TESTS_JSON, plan_json(plan))
+        self.out.write_folder(TESTS_DIR, render_skeletons(plan))
+        _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
@@ -166,10 +174,11 @@ class CliRun:
 
 
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None, tickets: bool = False) -> int:
-    names = (REPORT, INCOMPLETE, AUDIO, RECORD)
+    names = (REPORT, INCOMPLETE, AUDIO, RECORD, TESTS_JSON)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
     try:
-        clash = input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}
+        clash = input_path != "-" and (Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}
+                                       or (Path(out) / TESTS_DIR).resolve() in Path(input_path).resolve().parents)
     except (RuntimeError, OSError) as exc:  # a symlink loop, or a path the OS refuses to resolve
         raise InputError(f"cannot resolve {input_path} or {out}: {exc}", "pass real files and folders, not a symlink loop") from None
     if clash:
@@ -179,7 +188,7 @@ def analyze(input_path: str, *, out: str, audio: bool, model: str | None, ticket
         )
     guard = SignalGuard()
     try:
-        with OutputDir(Path(out), names) as folder:
+        with OutputDir(Path(out), names, folders=(TESTS_DIR,)) as folder:
             run = CliRun(folder, guard, model)
             try:
                 return run.execute(input_path, audio=audio, model=model, tickets=tickets)

@@ -10,6 +10,7 @@ from bot.core.testplan import TestSpec
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.tickets import TicketBackend, TicketContent, TicketError, idempotency_key, make_backend
+from bot.tickets.content import skeletons
 from bot.tickets.model import Failure
 
 
@@ -27,12 +28,13 @@ async def file_tickets(backend: TicketBackend, info: RunInfo, tests: list[TestSp
     """One ticket per test, recorded in ``info.tickets``. Raises TicketError naming how many failed."""
     run_id = (info.input_hash or "cli")[:12]
     failures: list[TicketError] = []
+    files = skeletons(tests)
     try:
         for index, spec in enumerate(tests):
             # The same input analysed again yields the same keys: running --tickets twice makes no duplicates.
             key = idempotency_key("cli", info.input_hash, index, spec.name)
             try:
-                ticket = await backend.create(TicketContent(spec, run_id), key)
+                ticket = await backend.create(TicketContent(spec, run_id, skeleton=files[index]), key)
             except TicketError as exc:
                 failures.append(exc)
                 info.tickets.append({"test": spec.name, "error": str(exc)})

@@ -13,9 +13,12 @@ from slack_sdk.errors import SlackApiError
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
+from bot.core.testplan import TestPlan
+from bot.core.testplan.skeletons import archive
 from bot.slack.errors import slack_error
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
+from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
 
 log = logging.getLogger(__name__)
@@ -29,10 +32,11 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str) -> None:
+    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False) -> None:
         self.thread = thread
         self.record = record
         self.model = model
+        self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
         self._last_tokens = 0
         self._seen: dict[str, int] = {}
         self._uploads: list[asyncio.Task[None]] = []
@@ -108,6 +112,17 @@ class ThreadDelivery:
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
+        if not self.record.was_posted("testplan"):
+            self.record.save()  # the plan is in the store before its buttons can be clicked
+            message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
+            self.record.posted("testplan", await self._post(message, "testplan"))
+        if plan.tests and not self.record.was_posted("tests-archive"):
+            self._uploads.append(asyncio.create_task(self._upload(
+                "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
+                title="Test skeletons (k6, pytest, Playwright, Toxiproxy, Argo Rollouts)")))
 
     async def upload_audio(self, audio: Audio) -> None:
         comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"

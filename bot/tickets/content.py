@@ -9,11 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.prepare.redact import redact_text
+from bot.core.testplan import TestPlan, TestSpec
+from bot.core.testplan.skeletons import render_skeletons
 from bot.tickets.model import Skeleton, TicketContent
 
 # GitHub bodies stop at 65,536 characters and Jira descriptions at 32,767: a skeleton longer than this is cut.
 MAX_SKELETON_CHARS = 20_000
 MAX_TITLE_CHARS = 240  # Jira summaries stop at 255
+
+
+_LANGUAGES = {".py": "python", ".js": "javascript", ".yaml": "yaml"}
+
+
+def skeletons(tests: list[TestSpec]) -> list[Skeleton]:
+    """Each test's skeleton file (the same files as the archive in the thread and the CLI's tests/ folder)."""
+    files = render_skeletons(TestPlan(tests=tests))
+    return [Skeleton(path, text, next((lang for ext, lang in _LANGUAGES.items() if path.endswith(ext)), ""))
+            for path, text in files.items()]
 
 
 def redacted(content: TicketContent) -> TicketContent:

@@ -12,6 +12,7 @@ from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
+from bot.core.testplan import TestPlan
 from bot.errors import EmptyOutput
 from bot.settings import load_settings
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
@@ -32,6 +33,8 @@ class Recorder:
         self.report: str | None = None
         self.progress: list[Progress] = []
         self.digest: str | None = None
+        self.plans: list[TestPlan] = []
+        self.report_after_plan: list[bool] = []
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
         self.stages.append(stage)
@@ -48,6 +51,10 @@ class Recorder:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.report = report_markdown
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        self.plans.append(plan)
+        self.report_after_plan.append(self.report is None)
 
 
 @pytest.fixture

@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot.core.testplan import TestSpec
-from bot.slack.actions.ticket_blocks import ACTION_ID, add_ticket_buttons
+from bot.slack.actions.ticket_blocks import ACTION_ID
 from tests.e2e.conftest import Stack
+from tests.fakes.fake_llm import text
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jira_api import FakeJira
-
-TESTS = [TestSpec(name=f"Checkout test {n}", type="integration", scope="checkout-api", fault_injection="gateway p99 2 s",
-                  success_criteria="orders succeed with p99 < 2.5 s", catches="PaymentGatewayTimeout") for n in range(4)]
+from tests.fakes.sample_reports import sample_report
 
 
 @asynccontextmanager
@@ -38,20 +36,20 @@ def created(fake: FakeGitHub | FakeJira) -> list[dict[str, Any]]:
     return fake.all_issues() if isinstance(fake, FakeGitHub) else fake.issues
 
 
-def seed_plan(stack: Stack) -> tuple[int, str, str]:
-    """A finished run of an incident thread whose checklist carries the buttons: (run id, thread root, checklist ts)."""
-    root = stack.slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
-    store = stack.bot.store
-    run_id = store.create(trigger="reaction", channel=stack.channel, thread_ts=root, invoker=stack.alice)
-    info = stack.bot.pipeline.new_info()
-    info.tests = [t.model_dump() for t in TESTS]
-    store.update(run_id, info=info)
-    lines = [{"type": "section", "block_id": f"testplan.{i}", "text": {"type": "mrkdwn", "text": f"`{t.type}` *{t.name}*"}}
-             for i, t in enumerate(TESTS)]
-    blocks = add_ticket_buttons(lines, run_id, {f"testplan.{i}": i for i in range(len(TESTS))})
-    checklist = stack.slack.post(stack.channel, stack.slack.bot_user_id,
-                                 "Test plan", thread_ts=root, blocks=blocks)
-    return run_id, root, checklist
+async def run_postmortem(stack: Stack) -> tuple[int, str, str]:
+    """A real run of an incident thread (the fake model writes the sample report, whose Recommended Test Suite
+    holds three tests): (run id, thread root, checklist ts)."""
+    slack = stack.slack
+    root = slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
+    slack.post(stack.channel, stack.bob, "gateway timeouts since the 14:02 deploy", thread_ts=root)
+    stack.llm.script(text(sample_report()))
+    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    checklist = next(m for m in slack.thread(stack.channel, root)
+                     if any(b.get("block_id") == "testplan.0" for b in m.get("blocks") or []))
+    record = stack.bot.store.latest_for_thread(stack.channel, root)
+    assert record is not None
+    return record.id, root, checklist["ts"]
 
 
 def line(stack: Stack, ts: str, index: int) -> dict[str, Any]:
@@ -59,18 +57,22 @@ def line(stack: Stack, ts: str, index: int) -> dict[str, Any]:
     return next(b for b in blocks if b.get("block_id") == f"testplan.{index}")
 
 
-def outcomes(stack: Stack) -> int:
+def outcomes(stack: Stack, checklist: str) -> int:
     """Each handled click ends in exactly one of these: the checklist edited, or a note to the clicker."""
     s = stack.slack
-    return len(s.calls_to("chat.update")) + len(s.ephemerals) + len(s.responses)
+    edits = [c for c in s.calls_to("chat.update") if c.args.get("ts") == checklist]
+    return len(edits) + len(s.ephemerals) + len(s.responses)
 
 
 @pytest.mark.parametrize("kind", ["github", "jira"])
 async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -> None:
     async with backend(kind) as (fake, settings):
-        stack: Stack = await stack_factory(**settings)
+        stack: Stack = await stack_factory(tts_engine="none", **settings)
         slack = stack.slack
-        run_id, root, checklist = seed_plan(stack)
+        run_id, root, checklist = await run_postmortem(stack)
+        assert outcomes(stack, checklist) == 0
+        tests = stack.bot.store.get(run_id).info.tests  # type: ignore[union-attr]
+        assert len(tests) == 3
         done = 0
 
         async def click(index: int, user: str | None = None, *, then: int = 1) -> str:
@@ -78,22 +80,23 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
             eid = slack.click(user or stack.alice, stack.channel, checklist, ACTION_ID, f"{run_id}:{index}")
             assert (await slack.wait_ack(eid)).latency < 3
             done += then
-            await slack.wait_for(lambda s: outcomes(stack) >= done)
+            await slack.wait_for(lambda s: outcomes(stack, checklist) >= done)
             return eid
 
         # A click: one ticket, with the spec, the thread's link and the run; the line shows the link.
         first = await click(0)
         [ticket] = created(fake)
         said = str(ticket)
-        assert TESTS[0].name in said and TESTS[0].catches in said and f"run {run_id}" in said
-        assert slack.permalink(stack.channel, root) in said
+        for part in (tests[0]["name"], tests[0]["fault_injection"], f"run {run_id}", slack.permalink(stack.channel, root),
+                     "test_checkout_survives_a_slow_gateway.py", "def test_"):  # the spec, thread, run and skeleton
+            assert part in said, part
         assert "accessory" not in line(stack, checklist, 0) and ":ticket:" in line(stack, checklist, 0)["text"]["text"]
         assert line(stack, checklist, 1)["accessory"]["action_id"] == ACTION_ID
 
         # Redelivered, and double-clicked: still one ticket each.
         slack.redeliver(first)
         done += 1
-        await slack.wait_for(lambda s: outcomes(stack) >= done)
+        await slack.wait_for(lambda s: outcomes(stack, checklist) >= done)
         hold = fake.hold_next("create")
         slack.click(stack.alice, stack.channel, checklist, ACTION_ID, f"{run_id}:1")
         await hold.arrived.wait()  # the first click is making the ticket right now
@@ -101,7 +104,7 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
         assert "being created already" in slack.ephemerals[-1]["text"]
         hold.release.set()
         done += 1
-        await slack.wait_for(lambda s: outcomes(stack) >= done)
+        await slack.wait_for(lambda s: outcomes(stack, checklist) >= done)
         assert len(created(fake)) == 2
         assert "accessory" not in line(stack, checklist, 1)
 

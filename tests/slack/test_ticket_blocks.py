@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.testplan import TestPlan, TestSpec
 from bot.slack.actions.ticket_blocks import ACTION_ID, add_ticket_buttons, parse_value, with_ticket_links
+from bot.slack.testplan import checklist_message
 from bot.tickets import Ticket
 
 LINES = [{"type": "section", "block_id": "head", "text": {"type": "mrkdwn", "text": "*Test plan*"}}] + [
@@ -30,3 +32,13 @@ def test_buttons_then_links() -> None:
     assert "accessory" not in linked[2]
     assert text == "test 1  :ticket: <https://x.test/issues/1?a=1&amp;b=%3C2%3E%7C3|&lt;!here&gt;¦#1>"
     assert with_ticket_links(linked, {1: hostile}) == linked  # applying again changes nothing
+
+
+def test_the_checklist_has_buttons_only_when_tickets_are_set_up() -> None:
+    plan = TestPlan(tests=[TestSpec(name=f"t{i}", type="unit", scope="s", fault_injection="f", success_criteria="c")
+                           for i in range(2)])
+    plain = checklist_message(plan, 5).blocks
+    assert not any("accessory" in b for b in plain)
+    buttons = [b["accessory"]["value"] for b in checklist_message(plan, 5, ticket_buttons=True).blocks if "accessory" in b]
+    assert buttons == ["5:0", "5:1"]
+    assert not any("accessory" in b for b in checklist_message(plan, None, ticket_buttons=True).blocks)

@@ -23,6 +23,7 @@ from bot.slack.actions.ticket_blocks import ACTION_ID, parse_value, with_ticket_
 from bot.slack.errors import slack_error
 from bot.slack.mentions import neutralise_mentions
 from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
+from bot.tickets.content import skeletons
 from bot.tickets.model import tests_of
 from bot.tickets.service import TicketService
 
@@ -85,7 +86,7 @@ class TicketActions:
         if index >= len(tests):
             return STALE
         link = await self._thread_link(channel, record.thread_ts or message_ts)
-        content = TicketContent(tests[index], str(run_id), link, skeleton=None)
+        content = TicketContent(tests[index], str(run_id), link, skeletons(tests)[index])
         ticket = await self.service.create_once(channel, run_id, index, content)
         if ticket is None:
             return BUSY
