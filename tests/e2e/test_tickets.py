@@ -2,7 +2,7 @@
 One stack per backend walks through every case: a click makes one ticket and the checklist shows its link;
 a redelivered or double click still makes one; a non-member is refused; a refused token and a 5xx are told
 to the clicker with their fix, the button stays, and nothing half-made remains; an answer lost after creation
-finds the ticket instead of making a second."""
+finds the ticket instead of making a second; a checklist edit Slack refuses still gets the clicker the link."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def line(stack: Stack, ts: str, index: int) -> dict[str, Any]:
 def outcomes(stack: Stack, checklist: str) -> int:
     """Each handled click ends in exactly one of these: the checklist edited, or a note to the clicker."""
     s = stack.slack
-    edits = [c for c in s.calls_to("chat.update") if c.args.get("ts") == checklist]
+    edits = [c for c in s.calls_to("chat.update") if c.args.get("ts") == checklist and c.response.get("ok")]
     return len(edits) + len(s.ephemerals) + len(s.responses)
 
 
@@ -124,8 +124,13 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
         assert "HTTP 500" in slack.ephemerals[-1]["text"] and "try again" in slack.ephemerals[-1]["text"]
         assert line(stack, checklist, 2)["accessory"]["action_id"] == ACTION_ID and len(created(fake)) == 2
 
-        # The backend makes the ticket but its answer is lost: found by the dedup search, not made twice.
+        # The backend makes the ticket but its answer is lost: found by the dedup search, not made twice. Slack
+        # then refuses the edit: the clicker gets the link privately, and the next click shows it on the line.
         fake.fail_next("create", drop=True, applied=True)
+        slack.fail_next("chat.update", "internal_error")
+        await click(2)
+        assert len(created(fake)) == 3 and "Created <" in slack.ephemerals[-1]["text"]
+        assert "accessory" in line(stack, checklist, 2)
         await click(2)
         assert len(created(fake)) == 3 and "accessory" not in line(stack, checklist, 2)
         assert slack.live_mentions() == []

@@ -54,3 +54,19 @@ async def test_an_issue_type_the_project_lacks_names_the_setting() -> None:
             await backend.aclose()
     assert caught.value.kind is Failure.REJECTED and "JIRA_ISSUE_TYPE" in str(caught.value)
     assert jira.issues == []
+
+
+async def test_doctor_checks_the_backend_with_the_same_search_a_click_makes(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli.doctor import check_tickets
+
+    assert await check_tickets(load_settings()) is True
+    assert await check_tickets(load_settings(**{**GITHUB, "github_token": ""})) is False
+    async with FakeJira(projects={"OPS": ["Task"]}) as jira:
+        good = {**JIRA, "jira_url": jira.url, "jira_email": jira.email, "jira_api_token": jira.api_token}
+        assert await check_tickets(load_settings(**good)) is True
+        assert await check_tickets(load_settings(**{**good, "jira_api_token": "expired"})) is False
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "[ok] tickets: off (TICKETS=none): the checklist has no Create ticket buttons"
+    assert out[1].startswith("[FAIL] tickets: TICKETS=github needs GITHUB_TOKEN") and "fix:" in out[1]
+    assert out[2].startswith("[ok] tickets: jira OPS at http://127.0.0.1")
+    assert out[3].startswith("[FAIL] tickets: the token was refused by Jira") and "fix:" in out[3]

@@ -35,7 +35,7 @@ def add_ticket_buttons(blocks: list[dict[str, Any]], run_id: int, block_ids: dic
     return out
 
 
-def _link(ticket: Ticket) -> str:
+def link_text(ticket: Ticket) -> str:
     # URLs and keys come from the backend: escape Slack's control characters so neither can break the link.
     url = ticket.url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
     key = ticket.key.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "¦")
@@ -51,5 +51,5 @@ def with_ticket_links(blocks: list[dict[str, Any]], tickets: dict[int, Ticket]) 
         if where is None or where[1] not in tickets:
             continue
         del block["accessory"]
-        block["text"]["text"] += f"  :ticket: {_link(tickets[where[1]])}"
+        block["text"]["text"] += f"  :ticket: {link_text(tickets[where[1]])}"
     return out

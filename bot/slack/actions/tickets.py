@@ -19,7 +19,7 @@ from bot.runs import RunStore
 from bot.runs.tickets import TicketClaims
 from bot.settings import Settings
 from bot.slack.access import is_member
-from bot.slack.actions.ticket_blocks import ACTION_ID, parse_value, with_ticket_links
+from bot.slack.actions.ticket_blocks import ACTION_ID, link_text, parse_value, with_ticket_links
 from bot.slack.errors import slack_error
 from bot.slack.mentions import neutralise_mentions
 from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
@@ -66,6 +66,9 @@ class TicketActions:
             text = f":x: No ticket was created: {exc}."
         except SlackApiError as exc:
             text = f":x: The ticket step failed on Slack's side ({slack_error(exc)}). Try again in a minute."
+        except Exception:  # never a silent click: the clicker hears something whatever broke
+            log.exception("Create ticket failed for %s in %s", user, channel)
+            text = ":x: No ticket was created (unexpected error). The bot's logs have the details."
         if text:
             await self._tell(user, channel, thread_ts, response_url, text)
 
@@ -91,7 +94,10 @@ class TicketActions:
         if ticket is None:
             return BUSY
         log.info("ticket %s for test %d of run %d (clicked by %s)", ticket.key, index, run_id, user)
-        await self._show_links(channel, message_ts, run_id, body.get("message") or {})
+        try:
+            await self._show_links(channel, message_ts, run_id, body.get("message") or {})
+        except SlackApiError as exc:  # the ticket exists: the clicker gets its link another way
+            return f":ticket: Created {link_text(ticket)}, but the checklist could not be updated ({slack_error(exc)})."
         return None
 
     async def _thread_link(self, channel: str, thread_ts: str) -> str | None:
