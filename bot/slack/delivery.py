@@ -118,7 +118,11 @@ class ThreadDelivery:
         if not self.record.was_posted("testplan"):
             self.record.save()  # the plan is in the store before its buttons can be clicked
             message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
-            self.record.posted("testplan", await self._post(message, "testplan"))
+            try:
+                self.record.posted("testplan", await self._post(message, "testplan"))
+            except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
+                log.warning("posting the test plan failed: %s", slack_error(exc))
+                self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
         if plan.tests and not self.record.was_posted("tests-archive"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,

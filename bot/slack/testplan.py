@@ -3,7 +3,7 @@ skeletons as one zip archive. Everything in a TestSpec came from the model, so e
 (mentions, ``<…>`` syntax) before it is posted.
 
 ``checklist_blocks`` is the one place the message is built: each test is its own ``section`` block (block id
-``test_block_id(i)``) so a later feature can give it an accessory (the "Create ticket" button) without reflowing it.
+``line_block_id(i)``) so a later feature can give it an accessory (the "Create ticket" button) without reflowing it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _CATCHES_CHARS = 150
 _NAME_CHARS = 200
 
 
-def test_block_id(index: int) -> str:
+def line_block_id(index: int) -> str:
     """The block id of test ``index`` (0-based, plan order) in the checklist message."""
     return f"testplan.{index}"
 
@@ -56,7 +56,7 @@ def checklist_blocks(plan: TestPlan, run_id: int | None) -> list[dict[str, Any]]
          "text": {"type": "mrkdwn", "text": header}},
     ]
     for index, test in enumerate(plan.tests[:MAX_LINES]):
-        blocks.append({"type": "section", "block_id": test_block_id(index), "text": {"type": "mrkdwn", "text": checklist_line(test)}})
+        blocks.append({"type": "section", "block_id": line_block_id(index), "text": {"type": "mrkdwn", "text": checklist_line(test)}})
     notes = [f"Skeletons for each test are in `{ARCHIVE_NAME}` below."]
     if count > MAX_LINES:
         notes.insert(0, f"{count - MAX_LINES} more test(s) are in the archive's tests.json.")
@@ -72,5 +72,5 @@ def checklist_message(plan: TestPlan, run_id: int | None, *, ticket_buttons: boo
     fallback = inert(f"Test plan ({len(plan.tests)} tests): " + "; ".join(lines))
     blocks = checklist_blocks(plan, run_id)
     if ticket_buttons and run_id is not None:
-        blocks = add_ticket_buttons(blocks, run_id, {test_block_id(i): i for i in range(len(plan.tests))})
+        blocks = add_ticket_buttons(blocks, run_id, {line_block_id(i): i for i in range(len(plan.tests))})
     return SlackMessage(text=fallback[:300], blocks=blocks)

@@ -88,6 +88,9 @@ async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLL
     assert rec.stream_done_at_section[:3] == [False] * 3
     assert rec.report is not None and "## Audio Summary" in rec.report
     assert Stage.ANALYSING in rec.stages
+    # The test plan: once, after the last section and before the report, recorded in the run's info.
+    assert rec.report_after_plan == [True] and len(rec.plans[0].tests) == 3
+    assert result.info.tests == [t.model_dump() for t in rec.plans[0].tests]
 
 
 async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
@@ -143,6 +146,15 @@ async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: Fak
     await pipeline.aclose()
     assert result.audio is not None and result.audio.duration_s > 20
     assert any("built one from the sections" in f for f in result.info.fallbacks)
+
+
+async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm: FakeLLM) -> None:
+    llm.script(text(sample_report().split("## Recommended Test Suite")[0]))
+    rec = Recorder(llm)
+    pipeline = pipeline_for(llm, tts_engine="none")
+    result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False)
+    await pipeline.aclose()
+    assert rec.plans == [] and result.info.tests == [] and llm.json_requests == []
 
 
 async def test_unstructured_output_is_kept_as_one_section(llm: FakeLLM) -> None:

@@ -12,8 +12,8 @@ from bot.core.sections import Section, SectionId
 from bot.core.testplan.catches import caught_by
 from bot.core.testplan.complete import AnswerItem, JsonModel, ask
 from bot.core.testplan.model import TestPlan, TestSpec, TestType
-from bot.core.testplan.parse import Draft, parse_suite, test_name
-from bot.core.testplan.vocab import priority, test_type
+from bot.core.testplan.parse import Draft, clean_name, parse_suite
+from bot.core.testplan.vocab import kind_of, priority
 
 # What a test needs to be written; catches comes from the incident and priority has a default.
 REQUIRED = ("type", "scope", "fault_injection", "success_criteria")
@@ -25,7 +25,7 @@ def suite_section(sections: Sequence[Section]) -> Section | None:
 
 
 def _draft_type(draft: Draft) -> TestType | None:
-    return test_type(draft.fields.get("type", "")) or test_type(draft.name) or test_type(draft.default_type)
+    return kind_of(draft.fields.get("type", "")) or kind_of(draft.name) or kind_of(draft.default_type)
 
 
 def gaps(drafts: Sequence[Draft]) -> list[str]:
@@ -60,12 +60,12 @@ def merge(drafts: list[Draft], items: list[AnswerItem]) -> list[Draft]:
     """Fill the drafts' missing fields from the model's records; the markdown wins wherever it said something.
     With nothing parsed, the model's records are the tests."""
     if not drafts:
-        items = [i for i in items if test_name(i.name or "")]
-        drafts = [Draft(test_name(i.name or "")) for i in items]
+        items = [i for i in items if clean_name(i.name or "")]
+        drafts = [Draft(clean_name(i.name or "")) for i in items]
     for draft, item in zip(drafts, _match(drafts, items), strict=True):
         if item is None:
             continue
-        if _draft_type(draft) is None and item.type and test_type(item.type):
+        if _draft_type(draft) is None and item.type and kind_of(item.type):
             draft.fields["type"] = item.type
         draft.add({k: str(v) for k, v in item.model_dump(exclude={"name", "type"}).items() if v not in (None, "")})
     return drafts
@@ -75,7 +75,7 @@ def _spec(draft: Draft, incident_text: str, missing: list[str]) -> TestSpec:
     kind = _draft_type(draft)
     if kind is None:
         everything = " ".join(draft.fields.values())
-        kind = test_type(everything) or _FALLBACK_TYPE
+        kind = kind_of(everything) or _FALLBACK_TYPE
         missing.append(f"{draft.name}: type (guessed {kind})")
     missing += [f"{draft.name}: {f}" for f in REQUIRED[1:] if not draft.fields.get(f)]
     text = " ".join([draft.name, *(draft.fields.get(f, "") for f in REQUIRED[1:])])
@@ -109,7 +109,7 @@ async def build_plan(section_body: str, incident_text: str, model: JsonModel) ->
 
 async def make_test_plan(sections: Sequence[Section], incident_text: str, model: JsonModel, info: RunInfo) -> TestPlan | None:
     """The pipeline's hook: the plan of this run's Recommended Test Suite, recorded in ``info`` (``tests``,
-    fallbacks, a warning for fields still unknown). None when the answer has no test-suite section."""
+    fallbacks, a warning for fields still unknown). None when the answer has no test-suite section or no test."""
     section = suite_section(sections)
     if section is None:
         return None
@@ -120,7 +120,8 @@ async def make_test_plan(sections: Sequence[Section], incident_text: str, model:
         shown = ", ".join(plan.missing_fields[:4]) + (f" (+{len(plan.missing_fields) - 4} more)" if len(plan.missing_fields) > 4 else "")
         info.warnings.append(f"the test plan still lacks {shown}")
     if not plan.tests:
-        info.warnings.append("no test could be read from the Recommended Test Suite")
+        info.warnings.append("no test could be read from the Recommended Test Suite, so no test plan was made")
+        return None
     return plan
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from bot.core.testplan.vocab import clean_value, field_of, labelled, test_type
+from bot.core.testplan.vocab import clean_value, field_of, kind_of, labelled
 
 _TEST_LINE = re.compile(r"^\s*test\s*#?\d{1,3}\s*[:.)—–-]\s*", re.IGNORECASE)
 _CODE_TEST = re.compile(r"^\s*(?:async\s+)?def\s+(test_\w+)", re.MULTILINE)
@@ -78,16 +78,16 @@ _TYPE_SUFFIX = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]\s*$")
 
 def named(title: str) -> Draft | None:
     """A draft from a title; a type in brackets at its end becomes the type field ("Pool (load)")."""
-    name = test_name(title)
+    name = clean_name(title)
     if not name:
         return None
     draft = Draft(name)
-    if (m := _TYPE_SUFFIX.search(name)) and test_type(m.group(1)):
+    if (m := _TYPE_SUFFIX.search(name)) and kind_of(m.group(1)):
         draft.name, draft.fields["type"] = name[: m.start()].strip() or name, m.group(1)
     return draft
 
 
-def test_name(text: str) -> str:
+def clean_name(text: str) -> str:
     """A title as a name: "Test 1: Pool saturation" → "Pool saturation"; "`test_x` — does y" → "test_x"."""
     text = clean_value(_TEST_LINE.sub("", " ".join(text.split())))
     head = _NAME_SPLIT.split(text, maxsplit=1)
@@ -239,4 +239,4 @@ def parse_suite(markdown: str) -> list[Draft]:
     if tables:
         return tables
     # A title with nothing under it and no type in its name is a heading of prose, not a test.
-    return [d for d in walker.drafts if d.fields or d.default_type or test_type(d.name) or d.name.startswith("test_")]
+    return [d for d in walker.drafts if d.fields or d.default_type or kind_of(d.name) or d.name.startswith("test_")]

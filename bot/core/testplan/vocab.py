@@ -22,7 +22,7 @@ _TYPE_WORDS: tuple[tuple[TestType, str], ...] = (
 _TYPE_PATTERN = re.compile("|".join(rf"(?P<{t}>\b(?:{words})\b)" for t, words in _TYPE_WORDS), re.IGNORECASE)
 
 
-def test_type(text: str) -> TestType | None:
+def kind_of(text: str) -> TestType | None:
     """The test type ``text`` names first (a Type field's value, a name such as "Load test: pool"), or None."""
     m = _TYPE_PATTERN.search(text)
     if m is None or m.lastgroup is None:

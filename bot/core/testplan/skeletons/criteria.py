@@ -110,20 +110,24 @@ def prometheus_conditions(found: Limits) -> list[dict[str, Any]]:
 
 _LATENCY = re.compile(rf"{_NUM}\s*{_UNIT_MS}", re.IGNORECASE)
 _OUTAGE = re.compile(r"\b(?:down|unavailable|outage|refus\w*|partition\w*|blackhole\w*|drop\w*|timeouts?|hang\w*|5\d\d|kill\w*)\b", re.IGNORECASE)
+_SLOW = re.compile(r"\b(?:latenc\w*|slow\w*|delay\w*|respond\w*|lag\w*|jitter|wait\w*)\b", re.IGNORECASE)
 _BANDWIDTH = re.compile(r"\b(?:bandwidth|throttl\w*|slow network)\b", re.IGNORECASE)
 _RESET = re.compile(r"\b(?:reset|connection (?:closed|dropped)|rst)\b", re.IGNORECASE)
 
 
 def toxic(fault: str) -> dict[str, Any]:
-    """The Toxiproxy toxic closest to the fault: latency (with its number), a reset, a bandwidth cap or a
-    timeout (an outage); latency of 1 s when the text names none of them."""
+    """The Toxiproxy toxic closest to the fault: a reset, a bandwidth cap, latency (a delay word and a number), a
+    timeout (an outage), or any number of ms/s as latency; latency of 1 s when the text names none of them."""
     base: dict[str, Any] = {"name": "injected_fault", "stream": "downstream", "toxicity": 1.0}
     if _RESET.search(fault):
         return {**base, "type": "reset_peer", "attributes": {"timeout": 0}}
     if _BANDWIDTH.search(fault):
         return {**base, "type": "bandwidth", "attributes": {"rate": 64}}
-    if m := _LATENCY.search(fault):
-        return {**base, "type": "latency", "attributes": {"latency": int(_ms(m.group(1), m.group(2))), "jitter": 0}}
-    if _OUTAGE.search(fault):
+    delay = _LATENCY.search(fault)
+    if delay and _SLOW.search(fault):
+        return {**base, "type": "latency", "attributes": {"latency": int(_ms(delay.group(1), delay.group(2))), "jitter": 0}}
+    if _OUTAGE.search(fault):  # "returns 503 for 60 s" is an outage, not 60 s of latency
         return {**base, "type": "timeout", "attributes": {"timeout": 0}}
+    if delay:
+        return {**base, "type": "latency", "attributes": {"latency": int(_ms(delay.group(1), delay.group(2))), "jitter": 0}}
     return {**base, "type": "latency", "attributes": {"latency": 1000, "jitter": 0}}
