@@ -52,9 +52,9 @@ class FakeGitHub:
             await self._runner.cleanup()
 
     def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
-                  times: int = 1) -> None:
+                  times: int = 1, headers: dict[str, str] | None = None) -> None:
         body = {"message": _MESSAGES.get(status, "Error"), "documentation_url": "https://docs.github.com/rest"}
-        self.faults.add(operation, Fault(status, body, applied, drop), times)
+        self.faults.add(operation, Fault(status, body, applied, drop, headers), times)
 
     def all_issues(self) -> list[dict[str, Any]]:
         return [issue for issues in self.issues.values() for issue in issues]

@@ -71,9 +71,9 @@ class FakeJira:
             await self._runner.cleanup()
 
     def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
-                  times: int = 1) -> None:
+                  times: int = 1, headers: dict[str, str] | None = None) -> None:
         body = {"errorMessages": [f"emulated HTTP {status}"], "errors": {}}
-        self.faults.add(operation, Fault(status, body, applied, drop), times)
+        self.faults.add(operation, Fault(status, body, applied, drop, headers), times)
 
     def hold_next(self, operation: str) -> Hold:
         """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""

@@ -18,6 +18,7 @@ class Fault:
     body: Any = None
     applied: bool = False  # carry the request out first: the client cannot know it worked
     drop: bool = False  # close the connection without an answer (after carrying it out when ``applied``)
+    headers: dict[str, str] | None = None  # e.g. Retry-After, X-RateLimit-Remaining
 
 
 @dataclass
@@ -57,4 +58,4 @@ class Faults:
             assert request.transport is not None
             request.transport.close()  # the client sees the connection end with no answer
             return web.Response(status=500)  # never reaches the client
-        return web.json_response(fault.body, status=fault.status or 500)
+        return web.json_response(fault.body, status=fault.status or 500, headers=fault.headers)

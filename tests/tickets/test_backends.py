@@ -8,6 +8,10 @@ from dataclasses import replace
 import pytest
 
 from bot.tickets import Failure, TicketError, idempotency_key
+from bot.tickets.github import GitHubIssues
+from bot.tickets.jira import JiraCloud
+from tests.fakes.github_api import FakeGitHub
+from tests.fakes.jira_api import FakeJira
 from tests.tickets.conftest import CONTENT, SPEC, Backend
 
 KEY = idempotency_key("C1", "1700000000.000100", 12, 0)
@@ -120,3 +124,42 @@ async def test_sparse_content_is_still_a_valid_ticket(backend: Backend) -> None:
         await client.aclose()
     [issue] = backend.created()
     assert "Add load test: Checkout under load" in backend.text_of(issue)
+
+
+@pytest.mark.parametrize("status, headers, kind, words", [
+    (403, None, Failure.REFUSED, "token was refused"),
+    (403, {"X-RateLimit-Remaining": "0"}, Failure.UNAVAILABLE, "rate limit"),
+    (410, None, Failure.NOT_FOUND, "issues are turned off"),
+    (422, None, Failure.REJECTED, "refused the issue (HTTP 422"),
+    (429, {"Retry-After": "30"}, Failure.UNAVAILABLE, "try again in 30 s"),
+    (503, None, Failure.UNAVAILABLE, "HTTP 503"),
+])
+async def test_github_statuses(status: int, headers: dict[str, str] | None, kind: Failure, words: str) -> None:
+    async with FakeGitHub() as gh:
+        gh.fail_next("create", status, headers=headers)
+        client = GitHubIssues("acme/shop", gh.token, gh.api_url)
+        try:
+            with pytest.raises(TicketError) as caught:
+                await client.create(CONTENT, KEY)
+        finally:
+            await client.aclose()
+    assert caught.value.kind is kind and words in str(caught.value) and caught.value.fix
+    assert gh.all_issues() == []
+
+
+@pytest.mark.parametrize("status, kind, words", [
+    (403, Failure.REFUSED, "may not create issues in OPS"),
+    (404, Failure.NOT_FOUND, "project OPS was not found"),
+    (400, Failure.REJECTED, "refused the issue (HTTP 400"),
+])
+async def test_jira_statuses(status: int, kind: Failure, words: str) -> None:
+    async with FakeJira() as jira:
+        jira.fail_next("create", status)
+        client = JiraCloud(jira.url, "OPS", jira.email, jira.api_token)
+        try:
+            with pytest.raises(TicketError) as caught:
+                await client.create(CONTENT, KEY)
+        finally:
+            await client.aclose()
+    assert caught.value.kind is kind and words in str(caught.value) and caught.value.fix
+    assert jira.issues == []
