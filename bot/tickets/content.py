@@ -6,6 +6,7 @@ knows about Slack: the thread link is a plain URL.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.core.prepare.redact import redact_text
@@ -59,14 +60,26 @@ def _origin(content: TicketContent) -> str:
     return f"From postmortem run {content.run_id} by postmortem-bot (AI-generated draft: verify before acting)."
 
 
+_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
+_TILDES = re.compile(r"~{3,}")
+
+
+def _md(text: str) -> str:
+    """A model-written value as one inert Markdown line: no @mention that would notify a GitHub user or team, no
+    HTML (a comment could hide text, or pose as the dedup marker), no line break that could start a new block."""
+    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@\u2060", text)
+
+
 def markdown_body(content: TicketContent, marker: str) -> str:
     """GitHub's body. ``marker`` is an HTML comment, invisible on GitHub, that the dedup search looks for."""
-    lines = [f"**{content.spec.name}**", ""]
-    lines += [f"- **{label}:** {value}" for label, value in fields(content)]
+    lines = [f"**{_md(content.spec.name)}**", ""]
+    lines += [f"- **{label}:** {_md(value)}" for label, value in fields(content)]
     if content.thread_link:
         lines += ["", f"Incident thread: {content.thread_link}"]
     if content.skeleton is not None:
-        fence = "~~~~"  # not ``` so a skeleton holding a Markdown fence cannot end the block early
+        # Longer than any run of tildes in the file, so nothing in it can close the block (code never pings).
+        fence = "~" * max([4, *(len(m) + 1 for m in _TILDES.findall(content.skeleton.text))])
         lines += ["", f"Skeleton `{content.skeleton.filename}`:", "",
                   f"{fence}{content.skeleton.language}", content.skeleton.text.rstrip("\n"), fence]
     lines += ["", f"_{_origin(content)}_", "", marker]

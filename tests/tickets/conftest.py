@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,8 @@ class Backend:
 def _github(gh: FakeGitHub) -> Backend:
     def make(*, token: str | None = None, repo: str = "acme/shop", url: str | None = None) -> TicketBackend:
         return GitHubIssues(repo, token or gh.token, url or gh.api_url, timeout_s=5)
-    return Backend("github", gh, make, gh.all_issues, lambda issue: f"{issue['title']}\n{issue['body']}")
+    # As GitHub shows it: the entities the body escapes model text with read as the characters.
+    return Backend("github", gh, make, gh.all_issues, lambda issue: html.unescape(f"{issue['title']}\n{issue['body']}"))
 
 
 def _jira(jira: FakeJira) -> Backend:

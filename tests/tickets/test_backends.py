@@ -163,3 +163,20 @@ async def test_jira_statuses(status: int, kind: Failure, words: str) -> None:
             await client.aclose()
     assert caught.value.kind is kind and words in str(caught.value) and caught.value.fix
     assert jira.issues == []
+
+
+async def test_model_text_cannot_ping_hide_or_break_out_on_github() -> None:
+    hostile = SPEC.model_copy(update={"name": "Ping @alice and @acme/oncall", "scope": "<!-- hidden --> x\n\n# Heading",
+                                      "catches": "a@b.example"})
+    skeleton = replace(CONTENT.skeleton, text="x = 1\n~~~~~\n@alice in code\n")  # type: ignore[arg-type]
+    async with FakeGitHub() as gh:
+        client = GitHubIssues("acme/shop", gh.token, gh.api_url)
+        try:
+            await client.create(replace(CONTENT, spec=hostile, skeleton=skeleton), KEY)
+        finally:
+            await client.aclose()
+    body = gh.all_issues()[0]["body"]
+    assert "@alice and" not in body and "@acme/oncall" not in body and "@\u2060alice" in body
+    assert "<!-- hidden" not in body and "&lt;!-- hidden --&gt; x # Heading" in body
+    assert "~~~~~~javascript\nx = 1\n~~~~~\n@alice in code\n~~~~~~" in body  # code is fenced past its own tildes
+    assert body.count("<!--") == 1  # only the dedup marker
