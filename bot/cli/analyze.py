@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.signals import Interrupted, SignalGuard
+from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
@@ -25,6 +26,7 @@ from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.settings import Settings, load_settings
+from bot.tickets.model import tests_of
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
 TESTS_JSON, TESTS_DIR = "tests.json", "tests"  # the structured test plan and its skeletons
@@ -98,11 +100,12 @@ class CliRun:
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
         self.observer: FileObserver | None = None
 
-    def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False) -> int:
+    def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
         self.info.advance(RunState.COLLECTING)
         self._write_record()  # replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
         self.info.model = settings.llm_model
+        backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
         if input_path == "-":
             _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
@@ -116,6 +119,11 @@ class CliRun:
             self.info.finish()
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
+            try:
+                asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+            finally:
+                self._write_record()
         if self.info.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
             _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
@@ -173,7 +181,7 @@ class CliRun:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
 
 
-def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False) -> int:
+def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
     names = (REPORT, INCOMPLETE, AUDIO, RECORD, TESTS_JSON)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
     try:
@@ -191,7 +199,7 @@ def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict
         with OutputDir(Path(out), names, folders=(TESTS_DIR,)) as folder:
             run = CliRun(folder, guard, model)
             try:
-                return run.execute(input_path, audio=audio, model=model, strict=strict)
+                return run.execute(input_path, audio=audio, model=model, strict=strict, tickets=tickets)
             except BaseException as exc:
                 run.fail(exc)
                 raise

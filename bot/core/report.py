@@ -36,6 +36,8 @@ class RunInfo:
     quality: dict[str, Any] = field(default_factory=dict)
     # Model text the gate kept out of the thread, the report and the narration, by section: for debugging only.
     withheld: dict[str, str] = field(default_factory=dict)
+    # Tickets made from the test plan (`analyze --tickets`): {"test", "url", "key"} each, or {"test", "error"}.
+    tickets: list[dict[str, str]] = field(default_factory=list)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None

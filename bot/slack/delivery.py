@@ -32,10 +32,11 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str) -> None:
+    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False) -> None:
         self.thread = thread
         self.record = record
         self.model = model
+        self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
         self._last_tokens = 0
         self._seen: dict[str, int] = {}
         self._uploads: list[asyncio.Task[None]] = []
@@ -134,8 +135,10 @@ class ThreadDelivery:
     async def on_test_plan(self, plan: TestPlan) -> None:
         """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
         if not self.record.was_posted("testplan"):
+            self.record.save()  # the plan is in the store before its buttons can be clicked
+            message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
             try:
-                self.record.posted("testplan", await self._post(checklist_message(plan, self.record.run_id), "testplan"))
+                self.record.posted("testplan", await self._post(message, "testplan"))
             except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
                 log.warning("posting the test plan failed: %s", slack_error(exc))
                 self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
