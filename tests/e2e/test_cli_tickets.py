@@ -31,9 +31,9 @@ async def test_one_ticket_per_test_and_a_failure_exits_5(tmp_path: Path) -> None
     assert proc.returncode == 5, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: 1 of 3 tickets were not created (github: GitHub answered HTTP 500") and "— fix: try again" in last
-    assert "[tickets] Checkout survives a slow gateway: not created" in err
+    assert "[tickets] Connection-pool saturation: not created" in err
     assert out.split() == [issue["html_url"] for issue in gh.all_issues()] and len(gh.all_issues()) == 2
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["status"] == "done" and len(run["tests"]) == 3
     assert [("url" in t, "error" in t) for t in run["tickets"]] == [(False, True), (True, False), (True, False)]
-    assert "unit/" not in gh.all_issues()[0]["body"] and "contract/test_gateway_timeout_meets_the_slo.py" in gh.all_issues()[0]["body"]
+    assert "chaos/" not in gh.all_issues()[0]["body"] and "load/resource_headroom.js" in gh.all_issues()[0]["body"]
