@@ -66,6 +66,20 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path("data")
+    # Unset: SQLite in DATA_DIR (one replica). postgresql://user:password@host:5432/db: the store several replicas share.
+    database_url: SecretStr | None = None
+    # A worker holds its run for this long and renews it every third of it; a replica that dies loses its runs to
+    # another replica this long after its last renewal.
+    run_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected postgresql://user:password@host:5432/dbname (or leave it unset for SQLite in DATA_DIR)")
+        return value
 
     @field_validator("postmortem_lookback")
     @classmethod

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import edge_tts.communicate
 import pytest
 
 from bot.settings import Settings
+from tests.fakes.postgres import PostgresServer
 
-_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES")
+_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "DATABASE_URL", "RUN_")
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +27,10 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Point edge-tts at a closed local port, so a test without FakeEdgeTTS fails instead of
     reaching Microsoft's service. FakeEdgeTTS patches over this and restores it."""
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "ws://127.0.0.1:9/closed?TrustedClientToken=x")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the whole session (started on first use, about a second); tests take fresh databases."""
+    with PostgresServer() as server:
+        yield server

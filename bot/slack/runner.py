@@ -48,8 +48,6 @@ class JobRunner:
             return None
 
     async def __call__(self, job: Job) -> None:
-        if job.announced is not None:
-            await job.announced
         saved = self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the

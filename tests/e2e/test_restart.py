@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.sections import SECTION_TITLES
-from bot.runs import RunStore
+from bot.runs.sqlite import SqliteRunStore
 from tests.e2e.conftest import DIGEST_TITLE
 from tests.fakes.fake_llm import FakeLLM, text
 from tests.fakes.sample_reports import sample_report
@@ -101,7 +101,7 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     assert len(llm.chat_requests) == 2  # the interrupted request, then the resumed run's
     texts = [m.get("text", "") for m in slack.thread(channel, root)]
     assert any("Resuming after a restart" in t for t in texts) or any("Resuming" in c.args.get("text", "") for c in slack.calls_to("chat.update"))
-    store = RunStore.in_dir(Path(env["DATA_DIR"]))
+    store = SqliteRunStore.in_dir(Path(env["DATA_DIR"]))
     runs = store.recent()
     store.close()
     assert [r.status for r in runs] == ["done"]
