@@ -11,13 +11,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.pipeline import Pipeline
-from bot.core.run import RunState
 from bot.errors import PostmortemError
-from bot.runs import Claim, open_store
+from bot.runs import open_store
 from bot.settings import Settings, load_settings
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
-from bot.slack.jobs import Job
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
 from bot.slack.workers import RunQueue
@@ -46,7 +44,8 @@ class BotApp:
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
-        self.queue = RunQueue(runner, self.store, self.job_for, capacity=self.settings.llm_concurrency, lease_s=self.settings.run_lease_s)
+        self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=self.settings.llm_concurrency,
+                              lease_s=self.settings.run_lease_s)
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.store.adopt_orphans()
         self.queue.start()
@@ -62,19 +61,6 @@ class BotApp:
             "connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions",
             auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
         )
-
-    def job_for(self, claim: Claim) -> Job:
-        """The job a worker runs for a claimed run. A run a restart or a dead replica left mid-way is marked
-        interrupted, so the runner resumes it (from its saved report when there is one) under its own id."""
-        record = claim.record
-        if claim.takeover and record.status in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
-            info = record.info or self.pipeline.new_info()
-            info.advance(RunState.INTERRUPTED)
-            self.store.update(record.id, info=info)
-        if claim.takeover:
-            log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
-        return Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
-                   response_url=record.response_url, run_id=record.id, resumed=claim.takeover)
 
     async def stop(self) -> None:
         if self.handler is not None:

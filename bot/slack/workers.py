@@ -18,10 +18,15 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from bot.core.report import RunInfo
+from bot.core.run import TERMINAL, RunState
 from bot.runs import Claim, RunStore, StoreError
 from bot.slack.jobs import Job
 
 log = logging.getLogger(__name__)
+
+# Claims of one run before it is failed: a takeover after a kill is normal, a run that kills every worker is not.
+MAX_ATTEMPTS = 3
 
 
 def replica_name() -> str:
@@ -30,11 +35,11 @@ def replica_name() -> str:
 
 
 class RunQueue:
-    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], store: RunStore, prepare: Callable[[Claim], Job], *,
+    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], store: RunStore, new_info: Callable[[], RunInfo], *,
                  capacity: int, lease_s: float, owner: str | None = None) -> None:
         self._run = run
         self.store = store
-        self._prepare = prepare
+        self._new_info = new_info
         self.capacity = capacity  # runs in progress on all replicas together
         self.lease_s = lease_s
         self.owner = owner or replica_name()
@@ -84,10 +89,12 @@ class RunQueue:
             run_id = claim.record.id
             try:
                 job = self._prepare(claim)
-                self.running[run_id] = job
-                await self._run_leased(job, run_id)
-            except Exception:  # the runner reports failures in the thread; this only guards the worker
+                if job is not None:
+                    self.running[run_id] = job
+                    await self._run_leased(job, run_id)
+            except Exception as exc:  # the runner reports failures in the thread; this only guards the worker
                 log.exception("worker %d: run %d crashed", index, run_id)
+                self._crashed(run_id, exc)
             finally:
                 self.running.pop(run_id, None)
                 self._release(run_id)
@@ -111,6 +118,38 @@ class RunQueue:
             if not work.done():  # shutdown: stop the run; released below, another replica (or a restart) resumes it
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
+
+    def _prepare(self, claim: Claim) -> Job | None:
+        """The job for a claimed run. A run a restart or a dead replica left mid-way is marked interrupted, so the
+        runner resumes it (from its saved report when there is one) under its own id. A run that has taken down
+        MAX_ATTEMPTS workers is failed instead: it must not crash every replica in turn."""
+        record = claim.record
+        if record.attempts > MAX_ATTEMPTS:
+            self._give_up(record.id, f"gave up after {MAX_ATTEMPTS} attempts")
+            return None
+        if claim.takeover:
+            log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
+            if record.status in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
+                info = record.info or self._new_info()
+                info.advance(RunState.INTERRUPTED)
+                self.store.update(record.id, info=info)
+        return Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
+                   response_url=record.response_url, run_id=record.id, resumed=claim.takeover)
+
+    def _give_up(self, run_id: int, why: str) -> None:
+        """Recorded failed, so no worker takes it again; a new trigger in the thread retries it."""
+        record = self.store.get(run_id)
+        if record is None or record.status in TERMINAL or record.status is RunState.FAILED:
+            return
+        info = record.info or self._new_info()
+        info.advance(RunState.FAILED, error=f"{why}; the bot's logs have the details")
+        self.store.update(run_id, info=info)
+
+    def _crashed(self, run_id: int, exc: Exception) -> None:
+        try:
+            self._give_up(run_id, f"unexpected error ({type(exc).__name__})")
+        except Exception:  # the store is down too: the run is retried when a worker can claim it again
+            log.exception("run %d: cannot record the crash", run_id)
 
     def _renew(self, run_id: int) -> bool:
         try:
