@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     # None = what the server reports (Ollama: up to LLM_MAX_CONTEXT_TOKENS; llama.cpp /props; vLLM), else 4096.
     llm_context_tokens: int | None = Field(None, ge=1024)
     llm_timeout_s: float = Field(300.0, gt=0)
+    # Runs at once per LLM server (LLM_BASE_URL may list several), counted over every replica sharing the store.
     llm_concurrency: int = Field(1, ge=1, le=16)
+    # A server in LLM_BASE_URL that refuses, stalls, stays busy or lacks the model is left out for this long.
+    llm_bench_s: float = Field(60.0, gt=0)
     # LLM model servers (issue 12). The memory knob: Ollama's num_ctx is sized per run up to this.
     llm_max_context_tokens: int = Field(16384, ge=2048)
     # Ollama keeps the model loaded this long after a run: a Go duration ("30m", "2h"), seconds, or -1 = forever.

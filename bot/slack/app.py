@@ -10,6 +10,7 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.core.llm.pool import server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.runs import open_store
@@ -44,8 +45,8 @@ class BotApp:
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
-        self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=self.settings.llm_concurrency,
-                              lease_s=self.settings.run_lease_s)
+        capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
+        self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.store.adopt_orphans()
         self.queue.start()

@@ -1,5 +1,5 @@
-"""Three real bot processes (`python -m bot`) share one real PostgreSQL; the Slack emulator spreads Socket Mode
-envelopes over their connections in turn. 50 triggers make 50 postmortems, none twice and none lost; one replica is
+"""Three real bot processes (`python -m bot`) share one real PostgreSQL and a pool of two LLM servers; the Slack
+emulator spreads Socket Mode envelopes over their connections in turn. 50 triggers make 50 postmortems, none twice and none lost; one replica is
 SIGKILLed while the model streams one of its runs and another replica finishes that run with each section once;
 an envelope Slack delivers again lands on another replica and starts nothing."""
 
@@ -37,19 +37,19 @@ def digests_in(slack: SlackEmulator, channel: str, root: str) -> int:
 async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice(postgres: PostgresServer, tmp_path: Path) -> None:
     url = postgres.new_database()
     fast = text(sample_report(), chunk_chars=200)
-    async with SlackEmulator(round_robin=True) as slack, FakeLLM(model="llama3.1:8b", default=fast) as llm:
+    async with SlackEmulator(round_robin=True) as slack, FakeLLM(default=fast) as llm, FakeLLM(default=fast) as llm2:
         alice = slack.add_user("alice")
         channel = slack.add_channel("inc-fleet", members=[alice])
         roots = []
         for n in range(TRIGGERS):
             roots.append(slack.post(channel, alice, f"incident-{n:02d}: checkout 500s after deploy"))
             slack.post(channel, alice, f"incident-{n:02d}: rolled back", thread_ts=roots[-1])
-        gate = asyncio.Event()  # never set: the replica streaming this answer is killed
+        gate = asyncio.Event()  # never set: the replica streaming this answer is killed (each replica asks llm first)
         llm.script(text(sample_report(), chunk_chars=200, gate=gate, gate_at="## Root Cause"))
         env = {
             "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
-            "LLM_BASE_URL": llm.base_url, "LLM_MODEL": "llama3.1:8b", "TTS_ENGINE": "none", "LLM_TIMEOUT_S": "30",
-            "LLM_CONCURRENCY": "4", "DATABASE_URL": url, "RUN_LEASE_S": str(LEASE_S),
+            "LLM_BASE_URL": f"{llm.base_url},{llm2.base_url}", "LLM_MODEL": "llama3.1:8b", "TTS_ENGINE": "none",
+            "LLM_TIMEOUT_S": "30", "LLM_CONCURRENCY": "2", "DATABASE_URL": url, "RUN_LEASE_S": str(LEASE_S),
         }
         bots = [BotProcess({**env, "DATA_DIR": str(tmp_path / f"data{i}")}, tmp_path / f"bot{i}.log") for i in range(REPLICAS)]
         try:
@@ -94,6 +94,8 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
         assert next(r["attempts"] for r in runs if r["thread_ts"] == victim_thread) == 2  # taken over once
         assert retried.connection != first.connection  # the redelivery reached another replica, which ignored it
         assert {a.connection for a in slack.acks} == set(range(1, REPLICAS + 1))  # every replica took triggers
+        assert len(llm.chat_requests) + len(llm2.chat_requests) == TRIGGERS + 1  # one answer each, plus the killed one
+        assert min(len(llm.chat_requests), len(llm2.chat_requests)) >= 5  # both servers of the pool did work
         in_thread = {m["ts"] for m in slack.thread(channel, victim_thread)}
         statuses = [c.args.get("text", "") for c in slack.calls_to("chat.update") if c.args.get("ts") in in_thread]
         assert any("Resuming" in t for t in statuses)  # the taker said so in the victim's thread
