@@ -51,6 +51,10 @@ _QUEUE = [
 ]
 _ONE_PER_THREAD = f"CREATE UNIQUE INDEX one_unfinished_run_per_thread ON runs(channel, thread_key) WHERE status IN {_ACTIVE}"
 
+# Requests in progress on each LLM server, over every replica: LLM_CONCURRENCY holds per server, not per replica.
+# A row lives as long as its request, renewed with its replica's run leases, so a dead replica's rows expire.
+_LLM_CALLS = "server TEXT NOT NULL, owner TEXT NOT NULL, lease_until {real} NOT NULL"
+
 SQLITE: list[list[Step]] = [
     [
         f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {_RUN_COLUMNS.format(real='REAL')})",
@@ -69,6 +73,7 @@ SQLITE: list[list[Step]] = [
         f" WHERE status IN {_ACTIVE} AND id NOT IN (SELECT MAX(id) FROM runs WHERE status IN {_ACTIVE} GROUP BY channel, thread_key)",
         _ONE_PER_THREAD,
     ],
+    [f"CREATE TABLE llm_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, {_LLM_CALLS.format(real='REAL')})"],
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -79,4 +84,5 @@ POSTGRES: list[list[Step]] = [
         "CREATE INDEX runs_by_status ON runs(status)",
     ],
     [*(s.format(real="DOUBLE PRECISION") for s in _QUEUE), _ONE_PER_THREAD],
+    [f"CREATE TABLE llm_calls (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_LLM_CALLS.format(real='DOUBLE PRECISION')})"],
 ]

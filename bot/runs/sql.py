@@ -196,7 +196,29 @@ class SqlRunStore(ABC):
 
     def heartbeat(self, run_id: int, owner: str, lease_s: float) -> bool:
         _, changed = self._q("UPDATE runs SET lease_until = {now} + ? WHERE id = ? AND owner = ?", (lease_s, run_id, owner))
+        self._q("UPDATE llm_calls SET lease_until = {now} + ? WHERE owner = ?", (lease_s, owner))
         return changed == 1
+
+    def take_llm_slot(self, owner: str, servers: list[str], *, per_server: int, lease_s: float) -> tuple[int, str] | None:
+        try:
+            with self._transaction():
+                self._lock_queue()
+                self._q("DELETE FROM llm_calls WHERE lease_until < {now}")
+                busy = {r["server"]: int(r["n"]) for r in self._rows("SELECT server, COUNT(*) AS n FROM llm_calls GROUP BY server")}
+                free = [s for s in servers if busy.get(s, 0) < per_server]
+                if not free:
+                    return None
+                server = min(free, key=lambda s: busy.get(s, 0))  # min keeps the first of equals: the caller's preference
+                rows = self._rows("INSERT INTO llm_calls (server, owner, lease_until) VALUES (?, ?, {now} + ?) RETURNING id",
+                                  (server, owner, lease_s))
+        except Exception as exc:
+            if self._is_db_error(exc) and not isinstance(exc, StoreError):
+                raise self._error("write", exc) from None
+            raise
+        return int(rows[0]["id"]), server
+
+    def give_back_llm_slot(self, slot_id: int) -> None:
+        self._q("DELETE FROM llm_calls WHERE id = ?", (slot_id,))
 
     def release(self, run_id: int, owner: str) -> None:
         self._q("UPDATE runs SET owner = NULL, lease_until = NULL, claimed = 0 WHERE id = ? AND owner = ?", (run_id, owner))

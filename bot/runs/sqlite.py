@@ -108,3 +108,4 @@ class SqliteRunStore(SqlRunStore):
     def adopt_orphans(self) -> None:
         """One bot per DATA_DIR: at its start-up no lease in the file can belong to a live worker."""
         self._q("UPDATE runs SET owner = NULL, lease_until = NULL, claimed = 0 WHERE owner IS NOT NULL")
+        self._q("DELETE FROM llm_calls")

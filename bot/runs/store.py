@@ -89,7 +89,15 @@ class RunStore(Protocol):
         """The oldest run no live worker holds, when fewer than ``capacity`` runs are being worked on by all replicas."""
 
     def heartbeat(self, run_id: int, owner: str, lease_s: float) -> bool:
-        """Extend a lease; False when ``owner`` no longer holds it (it expired and another replica took the run)."""
+        """Extend a lease (and the owner's LLM request slots); False when ``owner`` no longer holds it (it expired and
+        another replica took the run)."""
+
+    def take_llm_slot(self, owner: str, servers: list[str], *, per_server: int, lease_s: float) -> tuple[int, str] | None:
+        """A request slot on the one of ``servers`` (healthy, in the caller's order of preference) with the fewest
+        requests in progress on all replicas, fewer than ``per_server``; None when every one is full. Renewed by
+        ``heartbeat`` with the owner's runs."""
+
+    def give_back_llm_slot(self, slot_id: int) -> None: ...
 
     def release(self, run_id: int, owner: str) -> None:
         """Give a run back: after its trigger announced it, when it ended, or at shutdown (another replica resumes it)."""

@@ -10,7 +10,7 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.llm.pool import server_urls
+from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.runs import open_store
@@ -19,7 +19,7 @@ from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
-from bot.slack.workers import RunQueue
+from bot.slack.workers import RunQueue, StoreCallSlots
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ class BotApp:
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
+        if isinstance(self.pipeline.llm, LLMPool):
+            self.pipeline.llm.slots = StoreCallSlots(self.store, self.queue.owner, per_server=self.settings.llm_concurrency,
+                                                     lease_s=self.settings.run_lease_s)
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.store.adopt_orphans()
         self.queue.start()

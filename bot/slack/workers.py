@@ -164,3 +164,25 @@ class RunQueue:
             self.store.release(run_id, self.owner)
         except StoreError as exc:
             log.error("run %d: cannot give back its lease (it expires on its own): %s", run_id, exc)
+
+
+class StoreCallSlots:
+    """The pool's request slots in the run store, so LLM_CONCURRENCY per server holds over every replica."""
+
+    def __init__(self, store: RunStore, owner: str, *, per_server: int, lease_s: float) -> None:
+        self.store, self.owner, self.per_server, self.lease_s = store, owner, per_server, lease_s
+
+    def take(self, servers: list[str]) -> tuple[int | None, str] | None:
+        try:
+            return self.store.take_llm_slot(self.owner, servers, per_server=self.per_server, lease_s=self.lease_s)
+        except StoreError as exc:
+            # The run goes on; only the count across replicas is lost while the store is down.
+            log.error("cannot count LLM requests across replicas: %s", exc)
+            return None, servers[0]
+
+    def give_back(self, slot: int) -> None:
+        try:
+            self.store.give_back_llm_slot(slot)
+        except StoreError as exc:
+            log.error("cannot give back LLM request slot %d (it expires with this replica's lease): %s", slot, exc)
+

@@ -154,3 +154,28 @@ def test_racing_triggers_get_one_run_per_thread_and_one_claim_per_delivery(open_
     for n in range(20):
         assert sum(deliveries[n] for deliveries, _ in results) == 1  # each delivery handled by one replica
     assert sum(run is not None for _, run in results) == 1
+
+
+def test_llm_request_slots_count_every_replica_per_server(open_store: OpenStore) -> None:
+    a, b, c = open_store(), open_store(), open_store()
+    servers = ["http://gpu1/v1", "http://gpu2/v1"]
+    first = a.take_llm_slot("a", servers, per_server=1, lease_s=LEASE)
+    second = b.take_llm_slot("b", servers, per_server=1, lease_s=LEASE)
+    assert first is not None and second is not None
+    assert (first[1], second[1]) == ("http://gpu1/v1", "http://gpu2/v1")  # gpu1 is busy on replica a: b gets gpu2
+    assert c.take_llm_slot("c", servers, per_server=1, lease_s=LEASE) is None  # both full, whoever holds them
+    a.give_back_llm_slot(first[0])
+    third = c.take_llm_slot("c", servers, per_server=1, lease_s=LEASE)
+    assert third is not None and third[1] == "http://gpu1/v1"
+    assert c.take_llm_slot("c", ["http://gpu3/v1"], per_server=1, lease_s=LEASE) is not None  # only the servers asked about
+
+
+def test_a_dead_replicas_llm_slots_expire_and_a_live_ones_are_renewed(open_store: OpenStore) -> None:
+    a, b = open_store(), open_store()
+    run = new_run(a, 1)
+    assert a.claim_next("a", capacity=1, lease_s=LEASE) is not None
+    assert a.take_llm_slot("a", ["http://gpu1/v1"], per_server=1, lease_s=-1) is not None  # already past its lease
+    a.heartbeat(run, "a", LEASE)  # the live replica renews its runs and, with them, its requests
+    assert b.take_llm_slot("b", ["http://gpu1/v1"], per_server=1, lease_s=LEASE) is None
+    assert b.take_llm_slot("dead", ["http://gpu2/v1"], per_server=1, lease_s=-1) is not None  # nobody renews this one
+    assert b.take_llm_slot("b", ["http://gpu2/v1"], per_server=1, lease_s=LEASE) is not None

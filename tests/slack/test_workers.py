@@ -1,5 +1,6 @@
 """The workers that take runs from the store's table: a lease another replica took stops the run here; a shutdown
-gives the run back for another replica; a run that crashes frees its worker. Real SQLite store, real asyncio."""
+gives the run back for another replica; a run that crashes frees its worker; the LLM pools of two replicas count
+each other's requests. Real SQLite store, real asyncio, real fake LLM servers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.llm.pool import LLMPool
 from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.runs.sqlite import SqliteRunStore
+from bot.settings import load_settings
 from bot.slack.jobs import Job
-from bot.slack.workers import MAX_ATTEMPTS, RunQueue
+from bot.slack.workers import MAX_ATTEMPTS, RunQueue, StoreCallSlots
+from tests.fakes.fake_llm import FakeLLM, text
 
 LEASE_S = 0.3  # renewed every 0.1 s: the lease-loss test notices within a tick
 
@@ -136,3 +140,28 @@ async def test_a_taken_over_run_resumes_as_interrupted(store: SqliteRunStore, st
     job = await asyncio.wait_for(jobs.get(), 5)
     record = store.get(run_id)
     assert job.resumed and job.run_id == run_id and record is not None and record.status is RunState.INTERRUPTED
+
+
+async def test_two_replicas_pools_share_llm_concurrency_per_server(tmp_path: Path) -> None:
+    """Replica one streams on gpu1 (LLM_CONCURRENCY=1); replica two, idle itself, must send its request to gpu2."""
+    async with FakeLLM() as gpu1, FakeLLM() as gpu2:
+        gate = asyncio.Event()
+        gpu1.script(text("## Root Cause\nfrom gpu1", gate=gate, gate_at="from"))
+        settings = load_settings(llm_base_url=f"{gpu1.base_url},{gpu2.base_url}", llm_model="llama3.1:8b", llm_concurrency=1)
+        stores = [SqliteRunStore(tmp_path / "runs.db"), SqliteRunStore(tmp_path / "runs.db")]
+        pools = [LLMPool(settings, retry_attempts=1) for _ in stores]
+        for n, (pool, store) in enumerate(zip(pools, stores, strict=True)):
+            pool.slots = StoreCallSlots(store, f"replica-{n}", per_server=1, lease_s=30)
+        try:
+            first = asyncio.create_task(pools[0].stream("system", "user"))
+            await gpu1.at_gate.wait()
+            assert "from gpu1" not in (await pools[1].stream("system", "user")).text
+            assert len(gpu2.chat_requests) == 1
+            gate.set()
+            assert "from gpu1" in (await first).text
+            assert stores[0]._rows("SELECT COUNT(*) AS n FROM llm_calls")[0]["n"] == 0  # every slot given back
+        finally:
+            for pool in pools:
+                await pool.aclose()
+            for store in stores:
+                store.close()

@@ -4,6 +4,9 @@ Each server is an LLMClient of its own (its own preflight, model list, context a
 goes to the least busy healthy server that has the model. A server that refuses, times out, stays busy or lacks the
 model is benched for LLM_BENCH_S and the request is sent to the next one, as long as no text has reached the reader
 yet (after that, another server would start the answer over: the run fails and a new trigger retries it).
+
+Replicas of the bot each hold a pool; with ``slots`` (the shared run store) "least busy" and LLM_CONCURRENCY count
+every replica's requests, not only this one's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What benches a server: it is down, refuses, stays busy, stalls, or does not have the model.
 _SERVER_FAULTS = (LLMUnavailable, LLMTimeout)
+# Every server is at LLM_CONCURRENCY (on some replica): look again this often. Runs are bounded by the same total,
+# so a slot frees as soon as another request ends.
+SLOT_WAIT_S = 0.2
+
+
+class CallSlots(Protocol):
+    """Request slots shared by every replica. ``take`` picks among ``servers`` (in order of preference) and returns
+    (slot id, server), with slot None when it could not count (the request goes ahead uncounted), or None when
+    every server is full."""
+
+    def take(self, servers: list[str]) -> tuple[int | None, str] | None: ...
+
+    def give_back(self, slot: int) -> None: ...
 
 
 class ChatModel(Protocol):
@@ -75,6 +91,7 @@ class LLMPool:
                  sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.bench_s = settings.llm_bench_s
         self._clock = clock
+        self.slots: CallSlots | None = None
         self.servers = [
             Server(LLMClient(settings.model_copy(update={"llm_base_url": url}), retry_attempts=retry_attempts,
                              retry_base_delay_s=retry_base_delay_s, sleep=sleep))
@@ -125,21 +142,31 @@ class LLMPool:
         fix = faults[0][1].fix if faults else "wait a minute, or check the servers in LLM_BASE_URL"
         return LLMUnavailable(f"no LLM server can serve the model ({detail})", fix)
 
-    def _pick(self, tried: set[Server]) -> Server | None:
+    def _healthy(self, tried: set[Server]) -> list[Server]:
+        """Servers that can take a request, least busy (here) first; sorted() keeps LLM_BASE_URL's order among equals."""
         healthy = [s for s in self.servers if s not in tried and s.info is not None and not self._benched(s)]
-        return min(healthy, key=lambda s: s.in_flight) if healthy else None
+        return sorted(healthy, key=lambda s: s.in_flight)
+
+    async def _reserve(self, healthy: list[Server]) -> tuple[Server, int | None]:
+        if self.slots is None:
+            return healthy[0], None
+        by_url = {s.url: s for s in healthy}
+        while (taken := self.slots.take(list(by_url))) is None:
+            await asyncio.sleep(SLOT_WAIT_S)
+        slot, url = taken
+        return by_url[url], slot
 
     async def _on_a_server(self, call: Callable[[LLMClient], Awaitable[T]], started: Callable[[], bool] = lambda: False) -> T:
         tried: set[Server] = set()
         faults: list[tuple[Server, PostmortemError]] = []
         while True:
-            server = self._pick(tried)
-            if server is None:
-                if not faults:  # nothing known to serve the model (first use, or every bench ran out): look again
-                    await self.preflight()
-                    server = self._pick(tried)
-                if server is None:
-                    raise self._none_usable(faults)
+            healthy = self._healthy(tried)
+            if not healthy and not faults:  # nothing known to serve the model (first use, or every bench ran out): look again
+                await self.preflight()
+                healthy = self._healthy(tried)
+            if not healthy:
+                raise self._none_usable(faults)
+            server, slot = await self._reserve(healthy)
             tried.add(server)
             server.in_flight += 1
             try:
@@ -152,6 +179,8 @@ class LLMPool:
                 log.info("retrying on another LLM server after %s failed", server.url)
             finally:
                 server.in_flight -= 1
+                if slot is not None and self.slots is not None:
+                    self.slots.give_back(slot)
 
     async def stream(self, system: str, user: str, *, on_text: OnText | None = None, temperature: float | None = None,
                      max_tokens: int | None = None, context_tokens: int | None = None) -> StreamResult:
@@ -173,8 +202,8 @@ class LLMPool:
         return await self._on_a_server(lambda client: client.complete(system, user, temperature=temperature, max_tokens=max_tokens))
 
     async def count_tokens(self, text: str) -> int | None:
-        server = self._pick(set())
-        return await server.client.count_tokens(text) if server is not None else None
+        healthy = self._healthy(set())
+        return await healthy[0].client.count_tokens(text) if healthy else None
 
     async def warm_up(self) -> None:
         """Load the model on every usable server at once; raises only when none can serve it."""
