@@ -8,6 +8,7 @@ from bot.core.llm import LLMClient
 from bot.core.llm.pool import server_urls
 from bot.core.narrate import Narrator
 from bot.errors import PostmortemError
+from bot.runs import StoreError, open_store
 from bot.settings import Settings, load_settings
 from bot.slack.errors import slack_error
 
@@ -88,7 +89,21 @@ def check_tts(settings: Settings) -> bool:
     return ok
 
 
+def check_store(settings: Settings) -> bool:
+    """The shared PostgreSQL store is opened (and migrated) as a replica would; SQLite is only named, not created."""
+    if settings.database_url is None:
+        return line(True, "run store", f"SQLite at {settings.data_dir / 'runs.db'} (one replica; set DATABASE_URL to share it)")
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        return line(False, "run store", str(exc))
+    try:
+        return line(True, "run store", f"PostgreSQL at {store.where}, shared by every replica that uses it")
+    finally:
+        store.close()
+
+
 async def doctor() -> int:
     settings = load_settings()
-    results = [await check_slack(settings), await check_llm(settings), check_tts(settings)]
+    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), check_store(settings)]
     return 0 if all(results) else 1

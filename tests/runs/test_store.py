@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.doctor import check_store
 from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.core.sections import Section, SectionId
+from bot.errors import ConfigError
 from bot.runs import StoreError, ThreadBusy
 from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.postgres import PostgresRunStore
 from bot.runs.sql import SqlRunStore
 from bot.runs.sqlite import SqliteRunStore
+from bot.settings import load_settings
 from tests.fakes.postgres import PostgresServer
 from tests.runs.conftest import OpenStore
 
@@ -142,3 +145,18 @@ def test_a_lost_postgres_connection_is_replaced_on_the_next_call(postgres: Postg
         assert store.get(run) is not None
     finally:
         store.close()
+
+
+def test_doctor_opens_the_shared_store_or_says_why_not(postgres: PostgresServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = postgres.new_database()
+    assert check_store(load_settings(database_url=url))
+    assert check_store(load_settings(database_url=f"postgresql://bot:hunter2@127.0.0.1:{postgres.port + 1}/runs")) is False
+    out = capsys.readouterr().out
+    assert f"[ok] run store: PostgreSQL at postgresql://127.0.0.1:{postgres.port}/" in out
+    assert "[FAIL] run store: cannot connect to the run store" in out and "DATABASE_URL" in out and "hunter2" not in out
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL") as err:
+        load_settings(database_url="mysql://db/runs")
+    assert "postgresql://" in err.value.message
