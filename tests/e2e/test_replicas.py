@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 
 from tests.e2e.conftest import DIGEST_TITLE
-from tests.e2e.test_restart import ALL_TITLES, BotProcess, section_titles
+from tests.e2e.test_restart import ALL_TITLES, section_titles
+from tests.fakes.bot_process import BotProcess
 from tests.fakes.fake_llm import FakeLLM, text
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.sample_reports import sample_report
