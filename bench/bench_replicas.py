@@ -30,7 +30,7 @@ from tests.fakes.slack_emulator import SlackEmulator
 
 TRIGGERS = 30
 SERVERS = 3
-TOKENS_PER_S = 400.0  # the same speed on every server: each answer streams in about 1.3 s
+TOKENS_PER_S = 400.0  # the same speed on every server: each answer streams in about 0.75 s
 LEASE_S = 5.0
 DONE = "white_check_mark"
 
