@@ -98,7 +98,7 @@ def check_store(settings: Settings) -> bool:
     except StoreError as exc:
         return line(False, "run store", str(exc))
     try:
-        return line(True, "run store", f"PostgreSQL at {store.where}, shared by every replica that uses it")
+        return line(True, "run store", f"PostgreSQL at {store.where} (schema version {store.schema_version}), shared by every replica that uses it")
     finally:
         store.close()
 

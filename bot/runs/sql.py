@@ -235,9 +235,6 @@ class SqlRunStore(ABC):
         rows = self._rows("SELECT * FROM runs WHERE channel = ? AND thread_ts = ? ORDER BY id DESC LIMIT 1", (channel, thread_ts))
         return self._record(rows[0]) if rows else None
 
-    def unfinished(self) -> list[RunRecord]:
-        return [self._record(r) for r in self._rows(f"SELECT * FROM runs WHERE status IN {_ACTIVE_SQL} ORDER BY id")]
-
     def ahead(self, run_id: int) -> int:
         rows = self._rows(f"SELECT COUNT(*) AS n FROM runs WHERE status IN {_ACTIVE_SQL} AND id < ?", (run_id,))
         return int(rows[0]["n"])

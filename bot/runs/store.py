@@ -66,6 +66,9 @@ class RunStore(Protocol):
     def where(self) -> str:
         """The store as an operator knows it: the file's path, or the database's host and name (never a password)."""
 
+    @property
+    def schema_version(self) -> int: ...
+
     def close(self) -> None: ...
 
     # -- runs --------------------------------------------------------------------------------
@@ -112,8 +115,6 @@ class RunStore(Protocol):
     def recent(self, limit: int = 20) -> list[RunRecord]: ...
 
     def latest_for_thread(self, channel: str, thread_ts: str) -> RunRecord | None: ...
-
-    def unfinished(self) -> list[RunRecord]: ...
 
     def ahead(self, run_id: int) -> int:
         """How many unfinished runs, on every replica, were accepted before this one."""
