@@ -97,7 +97,7 @@ async def takeover(pg: PostgresServer, work: Path) -> dict[str, Any]:
         try:
             await slack.wait_connected(2, timeout=60)
             slack.reaction_added(alice, channel, roots[0], "test_tube")
-            await llm.at_gate.wait()
+            await asyncio.wait_for(llm.at_gate.wait(), 60)
             await holder(url, bots).kill()  # the replica whose worker holds the run's lease
             killed = time.monotonic()
             await slack.wait_for(lambda s: len(llm.chat_requests) == 2, timeout=120)

@@ -71,7 +71,7 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
 
             # Every trigger is recorded before the kill: an envelope a replica acked and then died on is Slack's loss, not ours.
             await slack.wait_for(lambda s: len(runs_in(url)) == TRIGGERS, timeout=60)
-            await llm.at_gate.wait()
+            await asyncio.wait_for(llm.at_gate.wait(), 60)
             gated = json.dumps(llm.chat_requests[0])
             victim_thread = next(r for n, r in enumerate(roots) if f"incident-{n:02d}:" in gated)
             victim_run = next(r for r in runs_in(url) if r["thread_ts"] == victim_thread)

@@ -75,7 +75,7 @@ def make_llm(settings: Settings, **client_options: Any) -> ChatModel:
 
 @dataclass(eq=False)
 class Server:
-    client: LLMClient
+    llm: LLMClient
     in_flight: int = 0  # requests sent or waiting for one of its slots
     benched_until: float = 0.0
     fault: str | None = None  # why it was last benched, for logs and doctor
@@ -83,7 +83,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        return self.client.shown_url
+        return self.llm.shown_url
 
 
 class LLMPool:
@@ -116,7 +116,7 @@ class LLMPool:
         """Probe every server not benched (all of them when every one is); the smallest context among those that can
         serve the model is returned, so a prompt sized for it fits whichever server runs it."""
         candidates = [s for s in self.servers if not self._benched(s)] or self.servers
-        results = await asyncio.gather(*(s.client.preflight() for s in candidates), return_exceptions=True)
+        results = await asyncio.gather(*(s.llm.preflight() for s in candidates), return_exceptions=True)
         usable: list[ModelInfo] = []
         faults: list[tuple[Server, PostmortemError]] = []
         for server, result in zip(candidates, results, strict=True):
@@ -170,7 +170,7 @@ class LLMPool:
             tried.add(server)
             server.in_flight += 1
             try:
-                return await call(server.client)
+                return await call(server.llm)
             except _SERVER_FAULTS as exc:
                 self._bench(server, exc)
                 if started():
@@ -193,23 +193,23 @@ class LLMPool:
                 await on_text(delta)
 
         return await self._on_a_server(
-            lambda client: client.stream(system, user, on_text=relay, temperature=temperature, max_tokens=max_tokens,
+            lambda llm: llm.stream(system, user, on_text=relay, temperature=temperature, max_tokens=max_tokens,
                                          context_tokens=context_tokens),
             lambda: delivered,
         )
 
     async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str:
-        return await self._on_a_server(lambda client: client.complete(system, user, temperature=temperature, max_tokens=max_tokens))
+        return await self._on_a_server(lambda llm: llm.complete(system, user, temperature=temperature, max_tokens=max_tokens))
 
     async def count_tokens(self, text: str) -> int | None:
         healthy = self._healthy(set())
-        return await healthy[0].client.count_tokens(text) if healthy else None
+        return await healthy[0].llm.count_tokens(text) if healthy else None
 
     async def warm_up(self) -> None:
         """Load the model on every usable server at once; raises only when none can serve it."""
         await self.preflight()
         ready = [s for s in self.servers if s.info is not None and not self._benched(s)]
-        results = await asyncio.gather(*(s.client.warm_up() for s in ready), return_exceptions=True)
+        results = await asyncio.gather(*(s.llm.warm_up() for s in ready), return_exceptions=True)
         for server, result in zip(ready, results, strict=True):
             if isinstance(result, PostmortemError):
                 self._bench(server, result)
@@ -217,4 +217,4 @@ class LLMPool:
                 raise result
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(s.client.aclose() for s in self.servers))
+        await asyncio.gather(*(s.llm.aclose() for s in self.servers))
