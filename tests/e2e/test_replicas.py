@@ -1,7 +1,8 @@
 """Three real bot processes (`python -m bot`) share one real PostgreSQL and a pool of two LLM servers; the Slack
 emulator spreads Socket Mode envelopes over their connections in turn. 50 triggers make 50 postmortems, none twice and none lost; one replica is
 SIGKILLed while the model streams one of its runs and another replica finishes that run with each section once;
-an envelope Slack delivers again lands on another replica and starts nothing."""
+an envelope Slack delivers again lands on another replica and starts nothing; a second person's trigger for a thread
+that another replica is running is refused as busy."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
     url = postgres.new_database()
     fast = text(sample_report(), chunk_chars=200)
     async with SlackEmulator(round_robin=True) as slack, FakeLLM(default=fast) as llm, FakeLLM(default=fast) as llm2:
-        alice = slack.add_user("alice")
-        channel = slack.add_channel("inc-fleet", members=[alice])
+        alice, bob = slack.add_user("alice"), slack.add_user("bob")
+        channel = slack.add_channel("inc-fleet", members=[alice, bob])
         roots = []
         for n in range(TRIGGERS):
             roots.append(slack.post(channel, alice, f"incident-{n:02d}: checkout 500s after deploy"))
@@ -68,6 +69,9 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
             first = await slack.wait_ack(envelopes[0], timeout=30)
             slack.redeliver(envelopes[0])  # Slack retries; round robin hands it to the next replica
             retried = await slack.wait_for(lambda s: next((a for a in s.acks if a.envelope_id == envelopes[0] and a.retry_attempt), None))
+            # Bob asks for thread 1 too; his mention reaches another replica than Alice's trigger did.
+            second_ask = await slack.wait_ack(slack.app_mention(bob, channel, "<@bot> postmortem", thread_ts=roots[1]), timeout=30)
+            refused = await slack.wait_for(lambda s: next((e["text"] for e in s.ephemerals if e.get("user") == bob), None), timeout=30)
 
             # Every trigger is recorded before the kill: an envelope a replica acked and then died on is Slack's loss, not ours.
             await slack.wait_for(lambda s: len(runs_in(url)) == TRIGGERS, timeout=60)
@@ -94,8 +98,12 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
         assert reports == Counter(roots)
         assert next(r["attempts"] for r in runs if r["thread_ts"] == victim_thread) == 2  # taken over once
         assert retried.connection != first.connection  # the redelivery reached another replica, which ignored it
+        assert second_ask.connection != next(a.connection for a in slack.acks if a.envelope_id == envelopes[1])
+        assert "already queued or running" in refused or "already has a testing postmortem" in refused  # still one run
         assert {a.connection for a in slack.acks} == set(range(1, REPLICAS + 1))  # every replica took triggers
-        assert len(llm.chat_requests) + len(llm2.chat_requests) == TRIGGERS + 1  # one answer each, plus the killed one
+        # One answer per run, plus one per run the killed replica was streaming (taken over, asked again): never more.
+        retries = sum(int(str(r["attempts"])) - 1 for r in runs)
+        assert TRIGGERS + 1 <= len(llm.chat_requests) + len(llm2.chat_requests) <= TRIGGERS + retries
         assert min(len(llm.chat_requests), len(llm2.chat_requests)) >= 5  # both servers of the pool did work
         in_thread = {m["ts"] for m in slack.thread(channel, victim_thread)}
         statuses = [c.args.get("text", "") for c in slack.calls_to("chat.update") if c.args.get("ts") in in_thread]
