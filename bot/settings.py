@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
-            raise ValueError("expected postgresql://user:password@host:5432/dbname (or leave it unset for SQLite in DATA_DIR)")
+            raise ValueError("expected a postgresql:// URL such as postgresql://host:5432/dbname (or leave it unset for SQLite in DATA_DIR)")
         return value
 
     @field_validator("postmortem_lookback")

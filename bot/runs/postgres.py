@@ -45,7 +45,9 @@ def describe_url(url: str) -> str:
 class PostgresRunStore(SqlRunStore):
     NOW = "extract(epoch from clock_timestamp())::double precision"
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
-    fix = "check DATABASE_URL (postgresql://user:password@host:5432/dbname) and that the PostgreSQL server is up and reachable"
+    # No user:password@ example here: the log redaction would (rightly) mask it.
+    fix = ("check DATABASE_URL (postgresql://host:5432/dbname, with the user and password the server needs) and that the "
+           "PostgreSQL server is up and reachable")
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -155,6 +155,9 @@ class SqlRunStore(ABC):
                              (delivery_id, time.time()))
         return changed == 1
 
+    def forget_deliveries(self, older_than_s: float) -> int:
+        return self._q("DELETE FROM deliveries WHERE seen_at < ?", (time.time() - older_than_s,))[1]
+
     def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
         try:
             _, changed = self._q(

@@ -84,6 +84,9 @@ class RunStore(Protocol):
     def claim_delivery(self, delivery_id: str) -> bool:
         """True the first time a Slack delivery id is seen, by any replica; False for a re-delivery."""
 
+    def forget_deliveries(self, older_than_s: float) -> int:
+        """Drop delivery ids older than any Slack retry; how many were dropped."""
+
     def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
         """A failed run queued again under its own id, held like ``create``; False when another trigger did it first."""
 

@@ -23,6 +23,9 @@ from bot.slack.workers import RunQueue, StoreCallSlots
 
 log = logging.getLogger(__name__)
 
+# Slack retries an event for about an hour at most; a week of delivery ids is plenty, and the table stays small.
+DELIVERIES_KEPT_S = 7 * 24 * 3600.0
+
 
 class BotApp:
     """Everything the running bot holds. ``start``/``stop`` let tests and the CLI drive the same object."""
@@ -52,6 +55,7 @@ class BotApp:
                                                      lease_s=self.settings.run_lease_s)
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
         self.store.adopt_orphans()
+        self.store.forget_deliveries(DELIVERIES_KEPT_S)
         self.queue.start()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.

@@ -58,6 +58,14 @@ def test_a_delivery_is_claimed_once_across_stores(open_store: OpenStore) -> None
     assert second.claim_delivery("event:Ev2") is True
 
 
+def test_old_delivery_ids_are_forgotten_and_recent_ones_kept(store: SqlRunStore) -> None:
+    assert store.claim_delivery("event:old")
+    store._q("UPDATE deliveries SET seen_at = seen_at - 8 * 24 * 3600 WHERE delivery_id = 'event:old'")
+    assert store.claim_delivery("event:new")
+    assert store.forget_deliveries(7 * 24 * 3600) == 1
+    assert store.claim_delivery("event:new") is False  # still known: a retry is still ignored
+
+
 def test_one_unfinished_run_per_thread(open_store: OpenStore) -> None:
     first, second = open_store(), open_store()
     run = new_run(first)
