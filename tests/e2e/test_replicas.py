@@ -26,9 +26,8 @@ TRIGGERS = 50
 LEASE_S = 3  # short, so the takeover after the kill is quick; long enough that a busy 2-core CI never loses one
 
 
-def runs_in(url: str) -> list[dict[str, object]]:
-    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as db:
-        return db.execute("SELECT id, thread_ts, status, owner, attempts FROM runs ORDER BY id").fetchall()
+def runs_in(db: psycopg.Connection[dict[str, object]]) -> list[dict[str, object]]:
+    return db.execute("SELECT id, thread_ts, status, owner, attempts FROM runs ORDER BY id").fetchall()
 
 
 def digests_in(slack: SlackEmulator, channel: str, root: str) -> int:
@@ -38,6 +37,8 @@ def digests_in(slack: SlackEmulator, channel: str, root: str) -> int:
 
 async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice(postgres: PostgresServer, tmp_path: Path) -> None:
     url = postgres.new_database()
+    # The test's own connection: the waits below read the runs table on every change in the emulator.
+    db = psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row)
     fast = text(sample_report(), chunk_chars=200)
     async with SlackEmulator(round_robin=True) as slack, FakeLLM(default=fast) as llm, FakeLLM(default=fast) as llm2:
         alice, bob = slack.add_user("alice"), slack.add_user("bob")
@@ -74,11 +75,11 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
             refused = await slack.wait_for(lambda s: next((e["text"] for e in s.ephemerals if e.get("user") == bob), None), timeout=30)
 
             # Every trigger is recorded before the kill: an envelope a replica acked and then died on is Slack's loss, not ours.
-            await slack.wait_for(lambda s: len(runs_in(url)) == TRIGGERS, timeout=60)
+            await slack.wait_for(lambda s: len(runs_in(db)) == TRIGGERS, timeout=60)
             await asyncio.wait_for(llm.at_gate.wait(), 60)
             gated = json.dumps(llm.chat_requests[0])
             victim_thread = next(r for n, r in enumerate(roots) if f"incident-{n:02d}:" in gated)
-            victim_run = next(r for r in runs_in(url) if r["thread_ts"] == victim_thread)
+            victim_run = next(r for r in runs_in(db) if r["thread_ts"] == victim_thread)
             pid = int(str(victim_run["owner"]).split(":")[1])
             victim = next(b for b in bots if b.proc is not None and b.proc.pid == pid)
             await victim.kill()
@@ -86,7 +87,8 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
         finally:
             await asyncio.gather(*(bot.stop() for bot in bots))
 
-        runs = runs_in(url)
+        runs = runs_in(db)
+        db.close()
         assert len(runs) == TRIGGERS and {r["status"] for r in runs} == {"done"}  # none lost
         assert Counter(r["thread_ts"] for r in runs) == Counter(roots)  # one run per thread
         for root in roots:  # none posted twice
