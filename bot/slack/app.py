@@ -15,9 +15,12 @@ from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunStore
 from bot.settings import Settings, load_settings
+from bot.slack.actions.feedback import FeedbackActions
+from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
+from bot.slack.home import HomeTab
 from bot.slack.jobs import Job, JobQueue
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
@@ -48,8 +51,12 @@ class BotApp:
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         self.queue = JobQueue(runner, self.settings.llm_concurrency)
-        Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
+        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings)
+        triggers.register(self.app)
         self.ticket_actions.register(self.app)
+        FeedbackActions(self.client, self.store).register(self.app)
+        RegenerateAction(self.client, self.store, triggers).register(self.app)
+        HomeTab(self.client, self.store).register(self.app)
         self.queue.start()
         self.resume_unfinished()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported

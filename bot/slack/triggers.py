@@ -215,6 +215,10 @@ class Triggers:
         )
         await self._submit_and_tell(job)
 
+    def submit(self, job: Job) -> str:
+        """Queue a job started elsewhere (the Regenerate button); returns what to tell the person who asked."""
+        return self._submit(job) or self._accepted_text(job)
+
     def _submit(self, job: Job) -> str | None:
         """Queue the job and record the run; returns why it was not queued, or None."""
         if self.queue.has(job.key):
