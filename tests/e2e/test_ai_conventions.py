@@ -90,6 +90,17 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     assert "Only members" in await click_and_hear(stack, carol, closing["ts"], REGENERATE_ACTION)
     assert len(store.recent(50)) == runs_before
 
+    # The controls copied onto a message in another channel cannot reach this channel's run.
+    other = slack.add_channel("inc-other", members=[stack.alice])
+    copied = slack.post(other, slack.bot_user_id, "copied", blocks=closing["blocks"])
+    for action_id, value in ((FEEDBACK_ACTION, up), (REGENERATE_ACTION, None)):
+        since = mark(stack)
+        slack.click(stack.alice, other, copied, action_id, value)
+        await slack.wait_for(lambda s, since=since: heard_since(stack, since))
+        [(_, text)] = heard_since(stack, since)
+        assert "no longer known" in text
+    assert votes.tally(first.id) == {"up": 1, "down": 1} and len(store.recent(50)) == runs_before
+
     # A member starts a new run the `again` way: no second digest; the native status is refused this time,
     # so it is tried once and the status line alone shows progress. A redelivered click starts nothing.
     slack.fail_next("assistant.threads.setStatus", "access_denied")
