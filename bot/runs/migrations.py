@@ -59,6 +59,10 @@ _LLM_CALLS = "server TEXT NOT NULL, owner TEXT NOT NULL, lease_until {real} NOT 
 _TICKETS = ("CREATE TABLE IF NOT EXISTS tickets (run_id BIGINT NOT NULL, test_index INTEGER NOT NULL, backend TEXT NOT NULL,"
             " claimed_at {real} NOT NULL, url TEXT, key TEXT, PRIMARY KEY (run_id, test_index))")
 
+# 👍/👎 on a postmortem (issue 10): one vote per (run, person).
+_FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter TEXT NOT NULL, vote TEXT NOT NULL,"
+             " voted_at {real} NOT NULL, PRIMARY KEY (run_id, voter))")
+
 SQLITE: list[list[Step]] = [
     [
         f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {_RUN_COLUMNS.format(real='REAL')})",
@@ -79,6 +83,7 @@ SQLITE: list[list[Step]] = [
     ],
     [f"CREATE TABLE llm_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, {_LLM_CALLS.format(real='REAL')})"],
     [_TICKETS.format(real="REAL")],
+    [_FEEDBACK.format(real="REAL")],
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -91,4 +96,5 @@ POSTGRES: list[list[Step]] = [
     [*(s.format(real="DOUBLE PRECISION") for s in _QUEUE), _ONE_PER_THREAD],
     [f"CREATE TABLE llm_calls (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_LLM_CALLS.format(real='DOUBLE PRECISION')})"],
     [_TICKETS.format(real="DOUBLE PRECISION")],
+    [_FEEDBACK.format(real="DOUBLE PRECISION")],
 ]

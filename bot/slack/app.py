@@ -15,9 +15,12 @@ from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
+from bot.slack.actions.feedback import FeedbackActions
+from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
+from bot.slack.home import HomeTab
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
 from bot.slack.workers import RunQueue, StoreCallSlots
@@ -56,8 +59,12 @@ class BotApp:
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(self.store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
+        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings)
+        triggers.register(self.app)
         self.ticket_actions.register(self.app)
+        FeedbackActions(self.client, self.store).register(self.app)
+        RegenerateAction(self.client, self.store, triggers).register(self.app)
+        HomeTab(self.client, self.store).register(self.app)
         self.store.adopt_orphans()
         self.store.forget_deliveries(DELIVERIES_KEPT_S)
         self.queue.start()

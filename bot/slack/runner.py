@@ -19,6 +19,7 @@ from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
+from bot.slack.actions.closing_blocks import closing_message
 from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
@@ -152,7 +153,9 @@ class JobRunner:
             await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
         degraded = result.info.mode == "degraded"
-        await delivery.say_once("closing", closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji))
+        closing = closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji)
+        # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/actions/closing_blocks.py).
+        await delivery.post_once("closing", closing_message(closing, delivery.record.run_id, result.info))
         await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
         # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
         result.info.finish()

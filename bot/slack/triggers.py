@@ -215,6 +215,10 @@ class Triggers:
         )
         await self._submit_and_tell(job)
 
+    def submit(self, job: Job) -> str:
+        """Queue a job started elsewhere (the Regenerate button); returns what to tell the person who asked."""
+        return self._submit(job) or self._accepted_text(job)
+
     def _submit(self, job: Job) -> str | None:
         """Record the run as queued; returns why it was not queued, or None. One unfinished run per thread holds
         across replicas: the store's unique index refuses a second one (ThreadBusy)."""

@@ -59,8 +59,10 @@ async def test_reaction_on_a_reply_gives_progressive_sections_mp3_and_reactions(
     assert mutagen.mp3.MP3(io.BytesIO(audio)).info.length > 30
     names = [f["name"] for f in stack.slack.uploaded_files if f["thread_ts"] == root]
     assert "postmortem-report.md" in names
-    texts = [m.get("text", "") for m in stack.slack.thread(stack.channel, root)]
-    assert any("AI-generated draft" in t and "llama3.1:8b" in t for t in texts)
+    # The closing message carries the AI disclaimer, naming the model, in a context block.
+    contexts = [e["text"] for m in stack.slack.thread(stack.channel, root) for b in m.get("blocks", []) or []
+                if b.get("type") == "context" for e in b["elements"]]
+    assert any("AI-generated" in t and "llama3.1:8b" in t for t in contexts)
     # Names were resolved and the alert bot's root was part of the incident.
     sent = str(stack.llm.chat_requests[0]["messages"])
     assert "@Alice" in sent and "[FIRING] checkout-api" in sent and stack.alice not in sent

@@ -222,6 +222,8 @@ def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     extra = {"metadata": metadata} if metadata else {}
     ts = ws.post(ch.id, ws.bot_user_id, text, thread_ts=args.get("thread_ts") or None,
                  blocks=stored_blocks(blocks), attachments=attachments, **extra)
+    # A reply from the app clears its native "is thinking…" status in that thread.
+    ws.thread_status.pop((ch.id, str(args.get("thread_ts") or "")), None)
     return {"ok": True, "channel": ch.id, "ts": ts, "message": ws.render(ch, ch.messages[ts])}
 
 

@@ -48,6 +48,9 @@ class Workspace:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.uploaded_files: list[dict[str, Any]] = []
+        self.thread_status: dict[tuple[str, str], str] = {}  # assistant.threads.setStatus, as it stands
+        self.status_history: list[dict[str, Any]] = []  # every setStatus call that succeeded
+        self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> Home tab view
         self.downloads: list[dict[str, Any]] = []  # url_private fetches: file id and the fault served
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
