@@ -222,12 +222,16 @@ class Workspace:
                        subscribed=False)
         return out
 
-    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
-        """Root + replies for the thread containing `ts` (a reply ts finds its root)."""
-        ch = self.channel(channel)
+    def thread_messages(self, ch: Channel, ts: str) -> list[dict[str, Any]]:
+        """Root + replies as stored (not rendered) for the thread containing `ts` (a reply ts finds its root)."""
         msg = self.message(ch, ts, "thread_not_found")
         root = ch.messages.get(msg.get("thread_ts", ts), msg)
-        return [self.render(ch, m) for m in (root, *self.replies(ch, root["ts"]))]
+        return [root, *self.replies(ch, root["ts"])]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """Root + replies in Slack's response shape for the thread containing `ts`."""
+        ch = self.channel(channel)
+        return [self.render(ch, m) for m in self.thread_messages(ch, ts)]
 
     def file_obj(self, fid: str) -> dict[str, Any]:
         f = copy.deepcopy(self.files[fid])
