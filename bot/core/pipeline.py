@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 
+from bot.core.citations import CitationAudit
 from bot.core.digest import build_digest
 from bot.core.gate import RepeatGuard, evaluate, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
@@ -74,6 +75,7 @@ class Pipeline:
         with timer("digest"):
             digest = await asyncio.to_thread(build_digest, incident)
         digest_markdown = digest.render_markdown()
+        citations = CitationAudit(incident, info.citations, digest_markdown)  # evidence ids: checked per section
         await obs.on_digest(digest_markdown)
         context = digest.context_text()
 
@@ -102,6 +104,7 @@ class Pipeline:
             for section in map(partial(_scrub, info), sections):
                 if not guard.feed(section.id):
                     continue
+                section = citations.audit(section, user_prompt)
                 emitted.append(section)
                 await obs.on_section(section)
                 if speech is not None and narration is None and section.id is SectionId.AUDIO_SUMMARY:

@@ -29,6 +29,9 @@ class RunInfo:
     template_tokens: int = 0  # chat-template tokens stripped from the answer
     # The quality gate's verdict on the answer: each check, what failed, sections dropped as repeats.
     quality: dict[str, Any] = field(default_factory=dict)
+    # Evidence links (bot/core/citations.py): "cited" and "dangling_removed" counts, the dangling ids, and the
+    # "sources" (time, Slack ts) of every message cited, which is all a front end needs to render the links.
+    citations: dict[str, Any] = field(default_factory=dict)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -83,6 +86,9 @@ def render_notes(info: RunInfo) -> str:
     if info.output_redactions:
         counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.output_redactions.items()))
         notes.append(f"- Removed from the model's answer: {counts}")
+    if dangling := info.citations.get("dangling_removed"):
+        ids = ", ".join(info.citations.get("dangling") or [])
+        notes.append(f"- Citations removed: {dangling} pointed at no message the model was shown ({ids})")
     notes += [f"- Left out to fit the context: {item}" for item in info.omitted]
     notes += [f"- Could not read: {item}" for item in info.unread_files]
     if info.missing_sections:

@@ -12,8 +12,8 @@ from tests.fakes.sample_reports import summary_prose
 
 _BODIES: dict[SectionId, str] = {
     SectionId.TIMELINE: """\
-- **T+0** — a release raises the database pool size per pod; the rollout completes.
-- **T+1 min** — connection-pool timeouts start; p99 latency and the error rate climb.
+- **T+0** — a release raises the database pool size per pod; the rollout completes [m2].
+- **T+1 min** — connection-pool timeouts start; p99 latency and the error rate climb [m3].
 - **T+8 min** — the latency alert fires; on-call acknowledges and finds pool exhaustion.
 - **T+13 min** — rollback to the previous release; the alert resolves.
 
@@ -23,7 +23,7 @@ _BODIES: dict[SectionId, str] = {
 **Senior Engineer B:** And retries had no test: three attempts without backoff multiplied the pressure on the pool.
 **Senior Engineer A:** The override lived in deployment values that no test reads.""",
     SectionId.ROOT_CAUSE: """\
-**Primary root cause:** the release multiplied database connection demand past the server's limit, exhausting the pool.
+**Primary root cause:** the release multiplied database connection demand past the server's limit, exhausting the pool [m2, m3].
 
 **Secondary causes (ranked):**
 1. Retries without backoff amplified the exhausted pool.
@@ -39,6 +39,7 @@ _BODIES: dict[SectionId, str] = {
 - **Scope:** the service at full replica count against the primary database
 - **Fault injection:** cap the database connections at the production limit and replay 2x peak traffic
 - **Success criteria:** zero pool timeouts, p99 latency under 300 ms, error rate under 1%, no 5xx responses
+- **Rationale:** the pool timed out at full replica count [m3]
 
 ### Test 2: Resource headroom
 - **Type:** load
