@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
+from bot.slack.canvas import CanvasPublisher
+from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
@@ -38,6 +40,9 @@ class ThreadDelivery:
         self._uploads: list[asyncio.Task[None]] = []
         # Uploads that failed: the postmortem stands without them, so they are reported, not fatal.
         self.upload_errors: list[str] = []
+        # Evidence ids become links to the cited messages; the report also goes into a canvas.
+        self.citations = SlackCitations(thread.client, thread.channel, record.info)
+        self.canvas = CanvasPublisher(thread, record, self.say_once)
 
     def _tag(self, item: str) -> dict[str, Any] | None:
         return tag(self.record.run_id, item)
@@ -69,7 +74,7 @@ class ThreadDelivery:
     # -- content ------------------------------------------------------------------------------------
     async def on_digest(self, markdown: str) -> None:
         """The rule-based digest: the first reply, once per run (a resumed run finds it in the thread)."""
-        heading, _, body = markdown.partition("\n")
+        heading, _, body = (await self.citations.render(markdown)).partition("\n")
         digest = Section(None, heading.lstrip("# ").strip(), body.strip())
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
@@ -81,6 +86,7 @@ class ThreadDelivery:
         self._seen[key] = self._seen.get(key, 0) + 1
         item = f"section:{key}#{self._seen[key]}"
         self.record.section_ready(section)
+        section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
         for part, message in enumerate(section_messages(section)):
             part_item = f"{item}/{part}"
@@ -103,11 +109,18 @@ class ThreadDelivery:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)
+        report_markdown = await self.citations.render(report_markdown)
+        self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
         if not self.record.was_posted("report"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
+
+    async def _publish_canvas(self, report_markdown: str) -> None:
+        title = report_markdown.partition("\n")[0].lstrip("# ").strip() or "Testing postmortem"
+        if (note := await self.canvas.publish(title, report_markdown)) is not None:
+            self.upload_errors.append(note)
 
     async def upload_audio(self, audio: Audio) -> None:
         comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"

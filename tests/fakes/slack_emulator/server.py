@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import files, payloads, web_api
+from . import canvases, files, payloads, web_api  # noqa: F401  (canvases: its methods register on import)
 from .errors import SlackError
 from .mentions import live_mentions
 from .socket_mode import Ack, SocketModeHub

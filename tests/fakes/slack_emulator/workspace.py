@@ -49,12 +49,18 @@ class Workspace:
         self.responses: list[dict[str, Any]] = []
         self.uploaded_files: list[dict[str, Any]] = []
         self.downloads: list[dict[str, Any]] = []  # url_private fetches: file id and the fault served
+        self.plan = "paid"  # "free": no standalone canvases (see canvases.py)
+        self.canvases: dict[str, dict[str, Any]] = {}
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
 
     # ---- ids and timestamps -------------------------------------------------
     def _id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"
+
+    def new_file_id(self) -> str:
+        """Canvases are files to Slack: their ids start with F."""
+        return self._id("F")
 
     def next_ts(self) -> str:
         """Wall-clock based, strictly increasing, Slack formatted ('1700000000.123456')."""
