@@ -38,6 +38,7 @@ def _store(ws: Workspace, kind: str, title: str, markdown: str, channel: str | N
 
 @method("canvases.create")
 def canvases_create(ws: Workspace, args: Args) -> dict[str, Any]:
+    ws.require_scope("canvases:write")
     if ws.plan == "free":
         raise SlackError("free_teams_cannot_create_non_tabbed_canvases")
     markdown = _content(args)
@@ -47,6 +48,7 @@ def canvases_create(ws: Workspace, args: Args) -> dict[str, Any]:
 
 @method("conversations.canvases.create")
 def conversations_canvases_create(ws: Workspace, args: Args) -> dict[str, Any]:
+    ws.require_scope("canvases:write")
     ch = ws.member_channel(required(args, "channel_id"))
     markdown = _content(args)
     if any(c["kind"] == "channel" and c["channel"] == ch.id for c in ws.canvases.values()):

@@ -114,6 +114,8 @@ class SlackEmulator:
             self._signal.notify()
             await hold.wait()
         headers: dict[str, str] = {}
+        if self.workspace.scopes is not None:
+            headers["x-oauth-scopes"] = ",".join(sorted(self.workspace.scopes))
         fault = self._faults[name].popleft() if self._faults[name] else None
         if fault is None or fault.applied:
             try:
