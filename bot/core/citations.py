@@ -95,7 +95,7 @@ class CitationAudit:
         """Ids the model was shown: in the prompt (message heads, digest lines) and naming a real message. A message
         dropped to fit the budget exists, but the model never saw it, so citing it is not evidence."""
         if self._shown[0] is not prompt:
-            found = {i for i in _ID.findall(prompt) if i in self.sources}
+            found = {i for i in ids_in(prompt) if i in self.sources}  # bracketed only: "arm64" shows no m64
             self._shown = (prompt, frozenset(found))
         return self._shown[1]
 

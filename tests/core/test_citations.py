@@ -91,7 +91,7 @@ CASES = [
 @pytest.mark.parametrize(("body", "kept", "cited", "dangling"), CASES, ids=[c[0] for c in CASES])
 def test_citations_pointing_at_no_shown_message_are_removed_and_counted(body: str, kept: str, cited: int, dangling: int) -> None:
     incident = Incident([Message(f"p{i}", f"line {i}", _at(i)) for i in range(4)])
-    out, record = _audit(incident, "[m1] p0: line 0\n[m2] p1: line 1\n[m3] p2: line 2", body)
+    out, record = _audit(incident, "[m1] p0: line 0\n[m2] p1: line 1\n[m3] p2: line 2 on arm64 (m4)", body)
     assert (out, record["cited"], record["dangling_removed"]) == (kept, cited, dangling)
     assert len(record["dangling"]) == len(set(record["dangling"])) <= dangling
 
