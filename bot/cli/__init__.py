@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", default="out", help="output folder (default: out)")
     analyze.add_argument("--no-audio", action="store_true", help="skip narration")
     analyze.add_argument("--model", help="override LLM_MODEL")
+    analyze.add_argument("--strict", action="store_true",
+                         help="exit 3 when no model analysis was possible, instead of 0 with the rule-based digest")
     sub.add_parser("doctor", help="check Slack, the LLM server and the TTS engines")
     runs = sub.add_parser("runs", help="list recent runs, or `runs show ID`")
     runs.add_argument("action", nargs="?", choices=["show"], help="show one run with its report")
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 
-            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model)
+            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model, strict=args.strict)
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 

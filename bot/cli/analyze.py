@@ -22,7 +22,7 @@ from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
-from bot.errors import InputError, PostmortemError
+from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.settings import Settings, load_settings
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
@@ -63,6 +63,10 @@ class FileObserver:
         self.started = True
         _say(f"[section] {section.title}")
 
+    async def on_section_revised(self, section: Section) -> None:
+        # report.md is rewritten whole by on_report, a moment later.
+        _say(f"[repaired] {section.title}")
+
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
         self.text = render_times(report_markdown, self.info.citations)
@@ -89,7 +93,7 @@ class CliRun:
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
         self.observer: FileObserver | None = None
 
-    def execute(self, input_path: str, *, audio: bool, model: str | None) -> int:
+    def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False) -> int:
         self.info.advance(RunState.COLLECTING)
         self._write_record()  # replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
@@ -103,9 +107,14 @@ class CliRun:
         finally:
             self.guard.detach()
         self.guard.stopping = True
-        self._advance(RunState.DONE)
+        if self.info.status not in TERMINAL:
+            self.info.finish()
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if self.info.mode == "degraded":
+            # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
+            _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
+            return LLMUnavailable.exit_code if strict else 0
         return 0
 
     async def _analyse(self, settings: Settings, incident: Incident, audio: bool) -> None:
@@ -159,7 +168,7 @@ class CliRun:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
 
 
-def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int:
+def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False) -> int:
     names = (REPORT, INCOMPLETE, AUDIO, RECORD)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
     try:
@@ -176,7 +185,7 @@ def analyze(input_path: str, *, out: str, audio: bool, model: str | None) -> int
         with OutputDir(Path(out), names) as folder:
             run = CliRun(folder, guard, model)
             try:
-                return run.execute(input_path, audio=audio, model=model)
+                return run.execute(input_path, audio=audio, model=model, strict=strict)
             except BaseException as exc:
                 run.fail(exc)
                 raise

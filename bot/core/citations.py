@@ -81,7 +81,8 @@ class CitationAudit:
     """One run's citations. ``audit`` each section of the model's answer; the counts and the sources of every id
     cited (by the model or the digest) are kept in ``record``, which is ``RunInfo.citations``."""
 
-    def __init__(self, incident: Incident, record: dict[str, Any], digest_markdown: str = "") -> None:
+    def __init__(self, incident: Incident, record: dict[str, Any], digest_markdown: str = "", context: str = "") -> None:
+        """``context``: the digest's lines as the prompt carries them, always whole: the ids they cite are shown."""
         self.sources = sources_of(incident)
         self.record = record
         record.setdefault("cited", 0)
@@ -89,22 +90,23 @@ class CitationAudit:
         record.setdefault("dangling", [])
         record.setdefault("sources", {})
         self._shown: tuple[str, frozenset[str]] = ("", frozenset())
+        self._context = frozenset(ids_in(context))
         self._keep(ids_in(digest_markdown))
 
-    def shown(self, prompt: str) -> frozenset[str]:
-        """Ids the model was shown: in the prompt (message heads, digest lines) and naming a real message. A message
-        dropped to fit the budget exists, but the model never saw it, so citing it is not evidence."""
-        if self._shown[0] is not prompt:
-            found = {i for i in ids_in(prompt) if i in self.sources}  # bracketed only: "arm64" shows no m64
-            self._shown = (prompt, frozenset(found))
+    def shown(self, incident_text: str) -> frozenset[str]:
+        """Ids the model was shown: in the prepared incident's message heads or the digest's lines, and naming a real
+        message. A message dropped to fit the budget exists, but the model never saw it: citing it is no evidence."""
+        if self._shown[0] is not incident_text:
+            found = {i for i in {*ids_in(incident_text), *self._context} if i in self.sources}  # "arm64" shows no m64
+            self._shown = (incident_text, frozenset(found))
         return self._shown[1]
 
-    def audit(self, section: Section, prompt: str) -> Section:
+    def audit(self, section: Section, incident_text: str) -> Section:
         """``section`` with its dangling citations removed (and counted); a spoken summary loses all of them."""
         if section.id in _UNCITED:
             body = strip_citations(section.body)
             return section if body == section.body else Section(section.id, section.title, body)
-        shown = self.shown(prompt)
+        shown = self.shown(incident_text)
         kept: list[str] = []
         dangling: list[str] = []
 

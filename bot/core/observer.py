@@ -44,6 +44,9 @@ class RunObserver(Protocol):
     async def on_section(self, section: Section) -> None:
         """A section is complete. Called in stream order, while the model is still writing the rest."""
 
+    async def on_section_revised(self, section: Section) -> None:
+        """The one repair rewrote a section already delivered by ``on_section``: replace it where it is."""
+
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         """The written report is final, with the text to be narrated (None without narration).
         Narration may still be running."""
@@ -62,6 +65,9 @@ class NullObserver:
         return None
 
     async def on_section(self, section: Section) -> None:
+        return None
+
+    async def on_section_revised(self, section: Section) -> None:
         return None
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:

@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 
+from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
+from bot.core.answer import Answer
 from bot.core.citations import CitationAudit
-from bot.core.digest import build_digest
-from bot.core.gate import RepeatGuard, evaluate, quality_record
+from bot.core.digest import Digest, build_digest
+from bot.core.gate import GateResult, build_repair_prompt, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
@@ -22,11 +24,11 @@ from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare import estimate_tokens, prepare_incident
-from bot.core.prepare.redact import redact, redact_text
+from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
 from bot.core.report import RunInfo, render_report
 from bot.core.run import RunState
-from bot.core.sections import Section, SectionId
+from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
 from bot.errors import PostmortemError
 from bot.settings import Settings
@@ -59,7 +61,8 @@ class Pipeline:
 
     async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True,
                   info: RunInfo | None = None) -> PostmortemResult:
-        """Analyse ``incident``. A caller that passes ``info`` keeps the partial record when this raises."""
+        """Analyse ``incident``. A caller that passes ``info`` keeps the partial record when this raises.
+        Without a usable model answer the run ends degraded: the digest stands in for it (``info.mode``)."""
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
         info = info if info is not None else self.new_info()
@@ -74,11 +77,53 @@ class Pipeline:
         # What the thread shows, from rules alone: the first reply, before the model is asked anything.
         with timer("digest"):
             digest = await asyncio.to_thread(build_digest, incident)
-        digest_markdown = digest.render_markdown()
-        citations = CitationAudit(incident, info.citations, digest_markdown)  # evidence ids: checked per section
-        await obs.on_digest(digest_markdown)
-        context = digest.context_text()
+        # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
+        citations = CitationAudit(incident, info.citations, digest.render_markdown(), digest.context_text())
+        if not info.skip_digest:  # `again` in a thread that already has one
+            await obs.on_digest(digest.render_markdown())
 
+        answer = Answer(prompt_text="", incident_text="")
+        progress = _Progress(obs, self.settings.status_interval_s)
+        # The spoken summary is narrated while it streams; only what is left waits for the last token.
+        stream = AnswerStream(obs, info, answer, SpeechStream(self.narrator.narrate) if narrate else None,
+                              partial(self._speak, info=info), progress.add, citations)
+        try:
+            await self._analyse(incident, digest.context_text(), info, obs, timer, stream, progress)
+            with timer("repair"):
+                verdict = await self._repair(answer, stream, info, obs)
+        except PostmortemError as exc:
+            stream.cancel()
+            if answer.shown:
+                # Cut off after real sections were posted: a failed run, so a retry posts only what is missing.
+                raise
+            # The model is unreachable, missing, stalled, busy or silent: the digest is the answer.
+            return await self._degraded(incident, digest, answer, info, obs, timer, narrate, str(exc))
+        except BaseException:
+            stream.cancel()
+            raise
+        if not answer.usable:
+            stream.cancel()
+            held = ", ".join(answer.held_titles()) or "none"
+            first = verdict.failures[0].shown if verdict.failures else "analysis sections missing"
+            return await self._degraded(incident, digest, answer, info, obs, timer, narrate,
+                                        f"the model's answer failed the quality check even after one repair (held back: {held}; "
+                                        f"{first}) — fix: use a larger or instruction-tuned model (LLM_MODEL)")
+        sections = answer.shown
+        info.withheld = answer.withheld()
+        report = render_report(redact_text(incident.title), sections, info, digest.render_markdown())
+        summary: str | None = None
+        narration = stream.narration
+        if narrate:
+            summary = await self._summary_text(answer, report, info)
+        if narrate and narration is None and summary is not None:
+            narration = asyncio.create_task(self.narrate(summary, info))
+        info.advance(RunState.POSTING)
+        await obs.on_report(report, summary)
+        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, timer)
+
+    async def _analyse(self, incident: Incident, context: str, info: RunInfo, obs: RunObserver, timer: _Timer,
+                       stream: AnswerStream, progress: _Progress) -> None:
+        """Preflight, prepare and stream the answer into ``stream``; model-side trouble raises PostmortemError."""
         with timer("preflight"):
             model = await self.llm.preflight()
         info.context_tokens = model.context_tokens
@@ -91,89 +136,68 @@ class Pipeline:
             user_prompt, incident_text = await self._prompt(incident, budget, info, context)
             budget, user_prompt, incident_text = await self._fit_to_tokenizer(incident, model, budget, user_prompt, incident_text, info, context)
         await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
-        narration: asyncio.Task[Audio | None] | None = None
-        # The spoken summary is narrated while it streams; only what is left waits for the last token.
-        speech = SpeechStream(self.narrator.narrate) if narrate else None
-        parser = StreamingSectionParser()
-        progress = _Progress(obs, self.settings.status_interval_s)
-        emitted: list[Section] = []  # scrubbed, in stream order
-        guard = RepeatGuard()  # each section once: a repeated heading ends the answer
-
-        async def emit(sections: list[Section]) -> None:
-            nonlocal narration
-            for section in map(partial(_scrub, info), sections):
-                if not guard.feed(section.id):
-                    continue
-                section = citations.audit(section, user_prompt)
-                emitted.append(section)
-                await obs.on_section(section)
-                if speech is not None and narration is None and section.id is SectionId.AUDIO_SUMMARY:
-                    if needs_summary_fallback(section):
-                        speech.cancel()  # too thin to speak: the fallback below writes one
-                    else:
-                        speech.update(section.body, final=True)
-                        narration = asyncio.create_task(self._speak(speech, info))
-
-        async def on_text(delta: str) -> None:
-            delta = clean_text(delta)
-            await progress.add(delta)
-            await emit(parser.feed(delta))
-            current, so_far = parser.open_section
-            if not guard.opened(current):
-                raise _AnswerRepeats  # the model started over: stop reading; what came before stands
-            if speech is not None and narration is None and current is SectionId.AUDIO_SUMMARY:
-                # Redacted like every section, before a word of it is spoken.
-                speech.update(redact_text(so_far), final=False)
 
         async def ask() -> StreamResult:
+            stream.answer.prompt_text, stream.answer.incident_text = f"{SYSTEM_PROMPT}\n{user_prompt}", incident_text
             async with progress.ticking():
                 try:
-                    return await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=on_text, context_tokens=model.context_tokens)
-                except _AnswerRepeats:
+                    return await self.llm.stream(SYSTEM_PROMPT, user_prompt, on_text=stream.on_text, context_tokens=model.context_tokens)
+                except AnswerRepeats:
                     return StreamResult("", None, None, None, "repeated")
 
-        try:
-            with timer("analyse"):
-                try:
-                    result = await ask()
-                except ContextExceeded as exc:
-                    # Refused before any text: shrink the incident to what the server says fits, and ask once more.
-                    budget = _shrunk(budget, exc)
-                    info.fallbacks.append(f"the server refused the prompt as too long ({exc.message}): "
-                                          f"the incident was cut to {budget} tokens and sent again")
-                    user_prompt, incident_text = await self._prompt(incident, budget, info, context)
-                    result = await ask()
-                # After a repeat, the open section is the repeat itself: it is dropped, not closed and posted.
-                last = parser.close() if result.finish_reason != "repeated" else []
-                if result.finish_reason == "length" and last:
-                    # The model ran out of LLM_MAX_TOKENS inside this section: say so where it stops.
-                    cut = last[-1]
-                    last[-1] = Section(cut.id, cut.title, f"{cut.body}\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_")
-                await emit(last)
-        except BaseException:
-            if narration is not None:
-                narration.cancel()
-            if speech is not None:
-                speech.cancel()
-            raise
+        with timer("analyse"):
+            try:
+                result = await ask()
+            except ContextExceeded as exc:
+                # Refused before any text: shrink the incident to what the server says fits, and ask once more.
+                budget = _shrunk(budget, exc)
+                info.fallbacks.append(f"the server refused the prompt as too long ({exc.message}): "
+                                      f"the incident was cut to {budget} tokens and sent again")
+                user_prompt, incident_text = await self._prompt(incident, budget, info, context)
+                result = await ask()
+            await stream.close(result.finish_reason)
         info.prompt_tokens, info.completion_tokens = result.prompt_tokens, result.completion_tokens
         info.finish_reason, info.template_tokens = result.finish_reason, result.template_tokens
         info.model = result.server_model or info.model
         info.warnings += result.warnings
+        info.sections_found = [s.id.value for s in stream.answer.sections if s.id]
+        info.missing_sections = [sid.value for sid in stream.parser.missing()]
 
-        sections = emitted
-        quality = evaluate(sections, incident_text=incident_text, prompt_text=f"{SYSTEM_PROMPT}\n{user_prompt}", guard=guard)
-        info.quality = quality_record(quality)
-        if not quality.passed:
-            info.warnings.append(quality.closing_line())
-        info.sections_found = [s.id.value for s in sections if s.id]
-        info.missing_sections = [sid.value for sid in parser.missing()]
-        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
-        summary: str | None = None
-        if narrate:
-            summary = await self._summary_text(sections, report, info)
-        if narrate and narration is None and summary is not None:
-            narration = asyncio.create_task(self.narrate(summary, info))
+    async def _repair(self, answer: Answer, stream: AnswerStream, info: RunInfo, obs: RunObserver) -> GateResult:
+        """One targeted call for the failing sections only (none when everything passed); a shown section that
+        the repair improves is revised in place, a held-back one is shown for the first time."""
+        before = answer.evaluate(stream.guard)
+        repair = build_repair_prompt(before, answer.sections, incident_text=answer.incident_text)
+        after: GateResult | None = None
+        if repair is not None:
+            targets = before.repair_targets()
+            try:
+                text = await self.llm.complete(*repair, temperature=0.2, max_tokens=self.settings.llm_max_tokens)
+            except PostmortemError as exc:
+                text = ""
+                info.fallbacks.append(f"the repair call failed ({exc.message}): the sections stand as first written")
+            parser = StreamingSectionParser()
+            rewritten = [stream.cite(scrub(info, s)) for s in [*parser.feed(clean_text(text)), *parser.close()]]
+            for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
+                await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
+            after = answer.evaluate(stream.guard)
+        info.quality = quality_record(before, after)
+        final = after or before
+        if not final.passed:
+            info.warnings.append(final.closing_line())
+        info.missing_sections = [sid.value for sid in SECTION_TITLES if sid not in {s.id for s in answer.shown}]
+        return final
+
+    async def _degraded(self, incident: Incident, digest: Digest, answer: Answer, info: RunInfo, obs: RunObserver,
+                        timer: _Timer, narrate: bool, cause: str) -> PostmortemResult:
+        """The digest, its checklist and its narration stand in for the model's answer; what the model wrote
+        that passed the gate stays, what failed it is kept in run.json only."""
+        info.degrade(cause)
+        info.withheld = answer.withheld()
+        sections = answer.shown
+        report = render_report(redact_text(incident.title), sections, info, digest.render_markdown())
+        summary = digest.speech_text() if narrate else None
+        narration = asyncio.create_task(self.narrate(summary, info)) if summary else None
         info.advance(RunState.POSTING)
         await obs.on_report(report, summary)
         return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, timer)
@@ -237,8 +261,9 @@ class Pipeline:
             )
         return budget
 
-    async def _summary_text(self, sections: list[Section], report: str, info: RunInfo) -> str:
+    async def _summary_text(self, answer: Answer, report: str, info: RunInfo) -> str:
         """The spoken summary: the model's, else one fallback call at 0.2, else built from the sections."""
+        sections = answer.shown
         own = next((s for s in sections if s.id is SectionId.AUDIO_SUMMARY), None)
         if own is not None and not needs_summary_fallback(own):
             return own.body
@@ -246,7 +271,7 @@ class Pipeline:
         system, user = build_summary_prompt(report)
         try:
             text = clean_for_speech(await self.llm.complete(system, user, temperature=0.2, max_tokens=512))
-            if word_count(text) >= 60:
+            if word_count(text) >= 60 and not is_garbage(answer.check(Section(SectionId.AUDIO_SUMMARY, "", text))):
                 return text
             info.fallbacks.append("fallback summary too short: built one from the sections")
         except PostmortemError as exc:
@@ -257,9 +282,9 @@ class Pipeline:
         """Narrate a whole summary (the fallback summary, a resumed run)."""
         speech = SpeechStream(self.narrator.narrate)
         speech.update(summary_markdown, final=True)
-        return await self._speak(speech, info)
+        return await self._speak(speech, info=info)
 
-    async def _speak(self, speech: SpeechStream, info: RunInfo) -> Audio | None:
+    async def _speak(self, speech: SpeechStream, *, info: RunInfo) -> Audio | None:
         """Finish the narration and record it; a TTS failure is recorded, never fatal, because the written
         report stands on its own."""
         started = time.perf_counter()
@@ -286,25 +311,11 @@ class Pipeline:
         await self.llm.aclose()
 
 
-class _AnswerRepeats(Exception):
-    """Raised from the stream callback to stop reading an answer that began repeating its sections."""
-
-
 def _shrunk(budget: int, exc: ContextExceeded) -> int:
     """The incident budget that fits, from the server's own numbers when it gave them, with a 10 % margin."""
     if exc.prompt_tokens and exc.context_tokens and exc.prompt_tokens > exc.context_tokens:
         return max(256, int(budget * exc.context_tokens / exc.prompt_tokens * 0.9))
     return max(256, int(budget * 0.75))
-
-
-def _scrub(info: RunInfo, section: Section) -> Section:
-    """The model may repeat a secret the redaction missed or invent one: its answer is redacted too before anyone
-    sees it (defence in depth); counts go to ``output_redactions``."""
-    body, counts = redact(section.body)
-    title, title_counts = redact(section.title)
-    for kind, n in (counts + title_counts).items():
-        info.output_redactions[kind] = info.output_redactions.get(kind, 0) + n
-    return section if (body, title) == (section.body, section.title) else Section(section.id, title, body)
 
 
 class _Timer:

@@ -18,6 +18,11 @@ class RunInfo:
     model: str
     status: RunState = RunState.QUEUED
     error: str | None = None
+    # "degraded": no usable model answer (unreachable, stalled, garbage after the repair); ``cause`` says why.
+    mode: str = "full"
+    cause: str | None = None
+    # An earlier run already posted the digest in this thread (`again`): this one does not post it twice.
+    skip_digest: bool = False
     message_count: int = 0
     input_hash: str | None = None
     context_tokens: int | None = None
@@ -29,9 +34,12 @@ class RunInfo:
     template_tokens: int = 0  # chat-template tokens stripped from the answer
     # The quality gate's verdict on the answer: each check, what failed, sections dropped as repeats.
     quality: dict[str, Any] = field(default_factory=dict)
-    # Evidence links (bot/core/citations.py): "cited" and "dangling_removed" counts, the dangling ids, and the
-    # "sources" (time, Slack ts) of every message cited, which is all a front end needs to render the links.
+    # Evidence links (bot/core/citations.py): "cited" and "dangling_removed" counts (every citation the model wrote,
+    # its repair included), the dangling ids, and the "sources" (time, Slack ts) of every message cited: all a front
+    # end needs to render the links.
     citations: dict[str, Any] = field(default_factory=dict)
+    # Model text the gate kept out of the thread, the report and the narration, by section: for debugging only.
+    withheld: dict[str, str] = field(default_factory=dict)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -57,6 +65,14 @@ class RunInfo:
             # Errors quote servers and the thread (an LLM proxy may echo the request's key): never store a secret.
             self.error = redact_text(error)
 
+    def degrade(self, cause: str) -> None:
+        """No usable model answer: the run ends DEGRADED with the digest standing in. ``cause`` is cause and fix."""
+        self.mode, self.cause = "degraded", redact_text(cause)
+
+    def finish(self) -> None:
+        """The run's last move: DONE, or DEGRADED when the digest stood in for the model."""
+        self.advance(RunState.DEGRADED if self.mode == "degraded" else RunState.DONE)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -70,6 +86,12 @@ class RunInfo:
 
 
 def render_header(title: str, info: RunInfo) -> str:
+    if info.mode == "degraded":
+        return (
+            f"# Testing postmortem: {title}\n\n"
+            "_Rule-based digest only: the model gave no usable answer (see the notes at the end). "
+            "Built from the thread by fixed rules, not by a model._\n"
+        )
     return (
         f"# Testing postmortem: {title}\n\n"
         f"_Model `{info.model}`, prompt version `{info.prompt_version}`. "
@@ -80,6 +102,10 @@ def render_header(title: str, info: RunInfo) -> str:
 def render_notes(info: RunInfo) -> str:
     """What the reader should know about the input: redactions, omissions, missing sections."""
     notes = []
+    if info.mode == "degraded":
+        notes.append(f"- No model analysis: {info.cause}")
+    if info.withheld:
+        notes.append("- Held back by the quality check (kept in run.json only): " + ", ".join(info.withheld))
     if info.redactions:
         counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.redactions.items()))
         notes.append(f"- Redacted before analysis: {counts}")

@@ -12,12 +12,14 @@ class RunState(StrEnum):
     ANALYSING = "analysing"
     POSTING = "posting"  # the report exists: posting, uploading, narrating
     DONE = "done"
+    # Finished without a usable model answer: the rule-based digest, checklist and its narration stand in for it.
+    DEGRADED = "degraded"
     EMPTY = "empty"  # nothing to analyse; a later trigger may run again
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # stopped by a signal or restart; resumable
 
 
-TERMINAL = frozenset({RunState.DONE, RunState.EMPTY})
+TERMINAL = frozenset({RunState.DONE, RunState.DEGRADED, RunState.EMPTY})
 # Runs a restart picks up again; FAILED waits for a person to trigger it again.
 UNFINISHED = frozenset(set(RunState) - TERMINAL - {RunState.FAILED})
 
@@ -27,7 +29,7 @@ _NEXT: dict[RunState, frozenset[RunState]] = {
     RunState.QUEUED: frozenset({RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING}),
     RunState.COLLECTING: frozenset({RunState.ANALYSING, RunState.EMPTY, RunState.POSTING}),
     RunState.ANALYSING: frozenset({RunState.POSTING}),
-    RunState.POSTING: frozenset({RunState.DONE}),
+    RunState.POSTING: frozenset({RunState.DONE, RunState.DEGRADED}),
     RunState.INTERRUPTED: frozenset({RunState.QUEUED, RunState.COLLECTING, RunState.POSTING}),
     # A failed run whose report was saved is retried in place, so nothing it already posted appears twice.
     RunState.FAILED: frozenset({RunState.QUEUED}),

@@ -93,6 +93,25 @@ class ThreadDelivery:
             if not self.record.was_posted(part_item):
                 self.record.posted(part_item, await self._post(message, part_item))
 
+    async def on_section_revised(self, section: Section) -> None:
+        """The repair improved a posted section: its messages are edited in place (chat.update). A longer
+        rewrite posts its extra parts; parts the shorter rewrite no longer needs point at the revision."""
+        key = section.id.value if section.id else "raw"
+        item = f"section:{key}#{self._seen.get(key, 1)}"
+        self.record.section_revised(section)
+        messages = section_messages(await self.citations.section(section))
+        for part, message in enumerate(messages):
+            part_item = f"{item}/{part}"
+            if (ts := self.record.ts_of(part_item)) is not None:
+                await self.thread.replace(ts, message)
+            else:
+                self.record.posted(part_item, await self._post(message, part_item))
+        part = len(messages)
+        while (ts := self.record.ts_of(f"{item}/{part}")) is not None:
+            pointer = section_messages(Section(section.id, section.title, "_(Revised: see the part above.)_"))[0]
+            await self.thread.replace(ts, pointer)
+            part += 1
+
     async def _post(self, message: SlackMessage, item: str) -> str:
         return await self._once(item, lambda: self.thread.post(message, self._tag(item)))
 

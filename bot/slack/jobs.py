@@ -21,6 +21,8 @@ class Job:
     # Slash commands and shortcuts carry one; it reaches the user even where the bot cannot post.
     response_url: str | None = None
     regenerate: bool = False
+    # An earlier run of this thread posted the digest (`again`, or a retrigger after a degraded run).
+    skip_digest: bool = False
     # The run store's id; set when the job is accepted, or taken from the store when resuming.
     run_id: int | None = None
     resumed: bool = False

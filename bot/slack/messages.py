@@ -35,7 +35,7 @@ def root_line(incident: Incident, channel_name: str) -> str:
     return f":test_tube: Testing postmortem for #{channel_name}: {len(incident.messages)} messages{span}. Results follow in this thread."
 
 
-def closing_line(result: PostmortemResult, upload_errors: list[str] | None = None) -> str:
+def closing_line(result: PostmortemResult, upload_errors: list[str] | None = None, *, emoji: str = "test_tube") -> str:
     info = result.info
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
     missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
@@ -47,6 +47,14 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
     scrubbed = (f" Removed {sum(info.output_redactions.values())} secret(s) the model wrote in its answer."
                 if info.output_redactions else "")
     problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in [*(upload_errors or []), *info.warnings])
+    if info.mode == "degraded":
+        return (
+            f":warning: No model analysis this time: {info.cause}.\n"
+            "The digest and its *rule-based* checklist above stand in for it"
+            f"{', and the audio reads the digest' if info.tts_engine else ''}. Once the model is back, react with "
+            f":{emoji}: again or run `/postmortem <link to this thread> again`: the full postmortem follows without a "
+            f"second digest.{redacted}{unread}{problems}"
+        )
     return (
         f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings})."
         f"{missing}{redacted}{scrubbed}{left_out}{unread}{problems}\n"

@@ -80,5 +80,10 @@ class Recorder:
         self._sections.append(section)
         self._write(sections=self._sections, info=self.info)
 
+    def section_revised(self, section: Section) -> None:
+        """The repair replaced a section: a resumed run must post the new text, not the old."""
+        self._sections = [section if s.id is section.id else s for s in self._sections]
+        self._write(sections=self._sections, info=self.info)
+
     def report_ready(self, report: str, summary: str | None) -> None:
         self._write(report=report, summary=summary, info=self.info)

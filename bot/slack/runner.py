@@ -27,7 +27,7 @@ from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
 from bot.slack.record import Recorder
-from bot.slack.thread import DONE, FAILED, WORKING, SlackThread
+from bot.slack.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class JobRunner:
         info = saved.info if resumable and saved is not None and saved.info is not None else self.pipeline.new_info()
         if info.status in (RunState.INTERRUPTED, RunState.FAILED):
             info.advance(RunState.QUEUED)
+        info.skip_digest = info.skip_digest or job.skip_digest
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
         delivery = self._delivery(job.channel, job.thread_ts, recorder) if job.thread_ts is not None else None
@@ -76,8 +77,6 @@ class JobRunner:
                     return
                 result = await self.pipeline.run(incident, delivery, info=info)
             await self._finish(delivery, result)
-            info.advance(RunState.DONE)
-            recorder.save()
         except AccessDenied as exc:
             await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
@@ -114,7 +113,9 @@ class JobRunner:
         assert delivery is not None  # __call__ makes it for a known thread
         if job.resumed:
             await delivery.reconcile()
-        await delivery.thread.unreact(FAILED)  # an earlier attempt's ❌, when this is a retry
+        # An earlier attempt's ❌ (a retry) or ⚠️ (a degraded run, now written in full) no longer tells the truth.
+        await delivery.thread.unreact(FAILED)
+        await delivery.thread.unreact(DEGRADED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: collecting the thread again" if job.resumed else "Collecting the thread")
         raw = await self.collector.thread(job.channel, job.thread_ts)
@@ -143,10 +144,14 @@ class JobRunner:
             why = result.info.audio_error
             await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
-        await delivery.say_once("closing", closing_line(result, delivery.upload_errors))
-        await delivery.status("Done")
+        degraded = result.info.mode == "degraded"
+        await delivery.say_once("closing", closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji))
+        await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
+        # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
+        result.info.finish()
+        delivery.record.save()
         await delivery.thread.unreact(WORKING)
-        await delivery.thread.react(DONE)
+        await delivery.thread.react(DEGRADED if degraded else DONE)
 
     async def _fail(self, job: Job, delivery: ThreadDelivery | None, recorder: Recorder, text: str, *, private: bool = False) -> None:
         """Record the failure, then make sure a person hears of it: in the thread when the thread is reachable and

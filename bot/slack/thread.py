@@ -16,6 +16,8 @@ from bot.slack.render import SlackMessage, neutralise_mentions, split_paragraphs
 log = logging.getLogger(__name__)
 
 WORKING, DONE, FAILED = "eyes", "white_check_mark", "x"
+# A degraded run (no usable model answer; the digest stood in): neither done nor failed.
+DEGRADED = "warning"
 # Slack keeps message metadata (it drops the block_id of markdown blocks), so it is how a resumed run recognises
 # what it already posted. Read back with conversations.replies(include_all_metadata=True).
 EVENT_TYPE = "postmortem_item"
@@ -56,6 +58,10 @@ class SlackThread:
 
     async def edit(self, ts: str, text: str) -> None:
         await self.client.chat_update(channel=self.channel, ts=ts, text=neutralise_mentions(text))
+
+    async def replace(self, ts: str, message: SlackMessage) -> None:
+        """Edit a posted message in place, blocks and all (a repaired section)."""
+        await self.client.chat_update(channel=self.channel, ts=ts, text=message.text, blocks=message.blocks)
 
     async def post(self, message: SlackMessage, metadata: dict[str, Any] | None = None) -> str:
         try:

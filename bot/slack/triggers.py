@@ -219,12 +219,14 @@ class Triggers:
         """Queue the job and record the run; returns why it was not queued, or None."""
         if self.queue.has(job.key):
             return BUSY
-        if job.thread_ts and not job.regenerate:
-            last = self.store.latest_for_thread(job.channel, job.thread_ts)
-            if last is not None and last.status is RunState.DONE:
+        last = self.store.latest_for_thread(job.channel, job.thread_ts) if job.thread_ts else None
+        # The digest is already in the thread: a new run posts the model's sections only.
+        job.skip_digest = last is not None and last.status in (RunState.DONE, RunState.DEGRADED)
+        if last is not None and not job.regenerate:
+            if last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
-            if last is not None and last.status is RunState.FAILED and last.info is not None:
+            if last.status is RunState.FAILED and last.info is not None:
                 # Try the failed run again under its own id: nothing it already posted is posted twice, and a
                 # report it saved is delivered without asking the model again.
                 last.info.advance(RunState.QUEUED)

@@ -6,14 +6,13 @@ import asyncio
 
 from tests.e2e.conftest import DIGEST_TITLE, Stack
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, wait_done
-from tests.fakes.fake_llm import text
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import gate_passing_report, text
 
 
 async def test_digest_is_posted_first_before_the_model_writes_and_feeds_the_prompt(stack: Stack) -> None:
     root, _ = incident_thread(stack)
     gate = asyncio.Event()
-    stack.llm.script(text(sample_report(), gate=gate, gate_at=0))  # the model holds its first token
+    stack.llm.script(text(gate_passing_report(), gate=gate, gate_at=0))  # the model holds its first token
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     await stack.llm.at_gate.wait()
     await stack.slack.wait_for(lambda s: stack.replies_in(root) != [])

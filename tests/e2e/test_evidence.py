@@ -48,10 +48,11 @@ async def test_citations_link_to_their_messages_and_the_report_lands_in_one_canv
     await wait_done(stack, root)
     assert stack.sections_in(root) == ALL_TITLES
 
-    # The sample answer cites "[m2]" in the timeline and "[m2, m3]" in the root cause: each became its message's
-    # time, linked to that message.
+    # The answer cites "[m2]" in the timeline and "[m2, m3]" in the root cause: each became its message's time,
+    # linked to that message.
     timeline = block_of(stack, root, "Incident Timeline")
-    assert re.search(rf"500 ms \[\d\d:\d\d:\d\d\]\({re.escape(links['m2'])}\)\.", timeline), timeline
+    assert re.search(rf"completes \[\d\d:\d\d:\d\d\]\({re.escape(links['m2'])}\)\.", timeline), timeline
+    assert "exhaustion [" in timeline and f"]({links['m1']})." in timeline  # "[m1] [m99]": the invented one gone
     root_cause = block_of(stack, root, "Root Cause")
     assert f"]({links['m2']}) [" in root_cause and f"]({links['m3']})" in root_cause
     # The digest cites its evidence lines the same way (the first report is the root message).
@@ -62,7 +63,7 @@ async def test_citations_link_to_their_messages_and_the_report_lands_in_one_canv
     asked = [c.args["message_ts"] for c in s.calls_to("chat.getPermalink")]
     assert sorted(asked) == sorted(incident)
     citations = run_info(stack)["citations"]
-    assert citations["dangling_removed"] == 1 and citations["dangling"] == ["m99"] and citations["cited"] == 8
+    assert citations["dangling_removed"] == 1 and citations["dangling"] == ["m99"] and citations["cited"] == 7
     assert set(citations["sources"]) == set(links)
 
     report = next(f for f in s.uploaded_files if f["name"] == "postmortem-report.md")["content"].decode()

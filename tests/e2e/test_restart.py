@@ -17,8 +17,7 @@ import pytest
 from bot.core.sections import SECTION_TITLES
 from bot.runs import RunStore
 from tests.e2e.conftest import DIGEST_TITLE
-from tests.fakes.fake_llm import FakeLLM, text
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text
 from tests.fakes.slack_emulator import SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +84,7 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     slack, llm, env = world
     channel, root = thread_with_incident(slack)
     gate = asyncio.Event()  # never set: the first process dies while the model is paused
-    llm.script(text(sample_report(), gate=gate, gate_at="## Prevention"))
+    llm.script(text(gate_passing_report(), gate=gate, gate_at="## Prevention"))
     first = BotProcess(env, tmp_path / "bot1.log")
     await first.start()
     await slack.wait_connected(1, timeout=30)

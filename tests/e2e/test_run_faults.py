@@ -15,8 +15,7 @@ from bot.runs.store import StoreError
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import bot_texts, told
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, mp3_in_thread, wait_done
-from tests.fakes.fake_llm import Reply, text
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import Reply, gate_passing_report, text
 
 
 def not_stuck(stack: Stack, root: str) -> None:
@@ -33,7 +32,7 @@ def not_stuck(stack: Stack, root: str) -> None:
 async def test_run_store_failing_mid_run_still_delivers_and_warns(stack: Stack, fault: str) -> None:
     root, _ = incident_thread(stack)
     gate = asyncio.Event()
-    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Root Cause"))
+    stack.llm.script(text(gate_passing_report(), gate=gate, gate_at="## Root Cause"))
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     await stack.llm.at_gate.wait()
     stack.bot.store.db.execute(fault)
@@ -84,7 +83,7 @@ async def test_invoker_who_leaves_while_queued_gets_told_and_the_thread_is_relea
     first, _ = incident_thread(stack)
     second, _ = incident_thread(stack)
     gate = asyncio.Event()
-    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Root Cause"), text(sample_report()))
+    stack.llm.script(text(gate_passing_report(), gate=gate, gate_at="## Root Cause"), text(gate_passing_report()))
     stack.slack.reaction_added(stack.alice, stack.channel, first, "test_tube")
     await stack.llm.at_gate.wait()
     stack.slack.reaction_added(stack.bob, stack.channel, second, "test_tube")
@@ -145,7 +144,7 @@ async def test_thread_without_incident_content_is_refused_before_the_model(stack
 
 async def test_connection_dropped_mid_stream_then_retried_posts_each_section_once(stack: Stack) -> None:
     root, _ = incident_thread(stack)
-    report = sample_report()
+    report = gate_passing_report()
     before = report[: report.index("## Prevention")]
     # The drop waits at a gate until the first sections are in the thread: a reset discards what the client
     # had not read yet, and the test must not depend on how much that is.
@@ -187,7 +186,7 @@ async def test_slack_outage_pages_instead_of_json_end_with_a_clear_outcome(stack
 async def test_a_section_stored_by_slack_but_answered_with_an_error_is_not_posted_twice(stack: Stack) -> None:
     root, _ = incident_thread(stack)
     gate = asyncio.Event()
-    stack.llm.script(text(sample_report(), gate=gate, gate_at="## Testing Gap"))
+    stack.llm.script(text(gate_passing_report(), gate=gate, gate_at="## Testing Gap"))
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     await stack.llm.at_gate.wait()
     # The next post (the Timeline section) is stored, but Slack answers 500: the client cannot tell it worked.

@@ -19,10 +19,10 @@ not reach the report. ``prompt`` is the system and user prompts as sent, joined;
 
 from bot.core.gate.checks import SECTION_CHECKS, check_report, check_section, evaluate
 from bot.core.gate.guard import RepeatGuard
-from bot.core.gate.model import CHECKS, CheckId, Failure, GateResult, quality_record
+from bot.core.gate.model import CHECKS, CheckId, Failure, GateResult, is_garbage, quality_record
 from bot.core.gate.repair import build_repair_prompt
 
 __all__ = [
     "CHECKS", "SECTION_CHECKS", "CheckId", "Failure", "GateResult", "RepeatGuard", "build_repair_prompt", "check_report",
-    "check_section", "evaluate", "quality_record",
+    "check_section", "evaluate", "is_garbage", "quality_record",
 ]

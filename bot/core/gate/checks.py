@@ -35,6 +35,7 @@ SECTION_CHECKS: tuple[SectionCheck, ...] = (
     SectionCheck(CheckId.ECHO, lambda body, ctx: garbage.echo(body, ctx.prompt_text), _ALL),
     SectionCheck(CheckId.TEMPLATE_TOKENS, lambda body, ctx: garbage.template_tokens(body), _ALL),
     SectionCheck(CheckId.REPETITION, lambda body, ctx: garbage.repetition(body), _ALL),
+    SectionCheck(CheckId.SUBSTANCE, lambda body, ctx: garbage.hollow(body), _ALL),
     SectionCheck(CheckId.TIMESTAMPS, lambda body, ctx: facts.timestamps(body, ctx.incident_text), _ALL),
     SectionCheck(CheckId.ROOT_CAUSE, lambda body, ctx: structure.root_cause(body), frozenset({SectionId.ROOT_CAUSE})),
     SectionCheck(CheckId.TEST_FIELDS, lambda body, ctx: structure.test_fields(body), frozenset({SectionId.TEST_SUITE})),

@@ -70,6 +70,15 @@ def echo(body: str, prompt_text: str) -> str | None:
     return None
 
 
+# Fewer words than this is a label or a stub ("Problems:", "TBD"), not analysis of anything.
+MIN_SECTION_WORDS = 6
+
+
+def hollow(body: str) -> str | None:
+    count = len(words(without_code(body)))
+    return f"it has only {count} word(s): nothing is analysed" if count < MIN_SECTION_WORDS else None
+
+
 def template_tokens(body: str) -> str | None:
     found = TEMPLATE_TOKEN.findall(body)
     if not found:

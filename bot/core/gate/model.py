@@ -13,12 +13,14 @@ class CheckId(StrEnum):
     ECHO = "no_prompt_echo"
     TEMPLATE_TOKENS = "no_template_tokens"
     REPETITION = "no_repetition"
+    SUBSTANCE = "not_hollow"
     SECTIONS_ONCE = "sections_once"
     ROOT_CAUSE = "one_primary_root_cause"
     TEST_FIELDS = "tests_complete"
     SIGNAL_COVERAGE = "signals_mapped_to_tests"
     TIMESTAMPS = "no_invented_timestamps"
     SUMMARY = "spoken_summary_prose"
+    PRESENT = "analysis_sections_written"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ CHECKS: dict[CheckId, CheckInfo] = {
     CheckId.TEMPLATE_TOKENS: CheckInfo("no chat-template tokens", True,
                                        "Write plain Markdown only: no chat-template tokens such as <|im_end|> or [INST]."),
     CheckId.REPETITION: CheckInfo("no degenerate repetition", True, "Say each thing once; do not repeat sentences or phrases."),
+    CheckId.SUBSTANCE: CheckInfo("not a stub", True, "Write the section's analysis in full sentences about this incident."),
     CheckId.SECTIONS_ONCE: CheckInfo("each section once", False, "Write each section once."),
     CheckId.ROOT_CAUSE: CheckInfo("exactly one primary root cause, secondary causes ranked", False,
                                   "Start with '**Primary root cause:**' and exactly one sentence without hedging, then "
@@ -51,6 +54,8 @@ CHECKS: dict[CheckId, CheckInfo] = {
     CheckId.SUMMARY: CheckInfo("spoken summary: 120–230 words of prose in the incident's language", False,
                                "Write 150 to 200 words of plain spoken prose in the language of the incident: no headings, "
                                "no lists, no markdown."),
+    CheckId.PRESENT: CheckInfo("the root cause and the recommended tests are written", False,
+                               "Write this section: it is the analysis the postmortem exists for."),
 }
 
 
@@ -68,6 +73,17 @@ class Failure:
     def __str__(self) -> str:
         where = SECTION_TITLES[self.section] if self.section else "answer"
         return f"{where}: {self.message}"
+
+    @property
+    def shown(self) -> str:
+        """For people: a garbage failure's message quotes the text held back, so only the check is named."""
+        where = SECTION_TITLES[self.section] if self.section else "answer"
+        return f"{where}: {CHECKS[self.check].title if CHECKS[self.check].garbage else self.message}"
+
+
+def is_garbage(failures: list[Failure]) -> bool:
+    """Text with such a failure is not analysis: it is held back, never shown, reported or spoken."""
+    return any(CHECKS[f.check].garbage for f in failures)
 
 
 @dataclass
@@ -98,7 +114,7 @@ class GateResult:
         """One line for Slack and the CLI: "" when everything passed."""
         if self.passed:
             return ""
-        shown = "; ".join(str(f) for f in self.failures[:3])
+        shown = "; ".join(f.shown for f in self.failures[:3])
         more = f" (+{len(self.failures) - 3} more)" if len(self.failures) > 3 else ""
         return f"Quality check: {shown}{more}"
 

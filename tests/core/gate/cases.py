@@ -160,4 +160,8 @@ BAD: list[Bad] = [
     bad("summary-heading", A, "### Summary\n" + SUMMARY, SU),
     bad("summary-wrong-language", A, GERMAN_SUMMARY, SU),
     bad("summary-wrong-script", A, RUSSIAN_SUMMARY, SU),
+    # Stubs: a label or a placeholder is not analysis, whichever section it stands in.
+    bad("stub-label", T, "Problems:", CheckId.SUBSTANCE),
+    bad("stub-tbd", G, "TBD", CheckId.SUBSTANCE),
+    bad("stub-five-words", P, "Add tests for the pool.", CheckId.SUBSTANCE),
 ]

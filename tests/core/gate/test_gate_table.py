@@ -48,9 +48,10 @@ def test_section_check_agrees_with_the_report_check(case: Bad) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_parser_golden_answers_are_not_garbage(case) -> None:  # type: ignore[no-untyped-def]
-    """Every drifting-but-real answer the parser handles carries no echo, template token or loop."""
+    """Every drifting-but-real answer the parser handles carries no echo, template token or loop. (Their bodies
+    are one-line stubs by design, so the stub check is left out here; it has its own rows in the table.)"""
     failures = gate(parse_sections(case.text))
-    assert not [str(f) for f in failures if f.check in GARBAGE]
+    assert not [str(f) for f in failures if f.check in GARBAGE - {CheckId.SUBSTANCE}]
 
 
 def test_the_fakes_sample_report_is_not_garbage() -> None:
@@ -76,12 +77,12 @@ def test_unplaced_text_is_still_checked_but_not_repairable() -> None:
 
 
 def test_result_json_lists_every_check() -> None:
-    bad_summary = good_sections(audio_summary="too short")
+    bad_summary = good_sections(audio_summary="Checkout slowed down for eighteen minutes after the release.")
     result = evaluate(bad_summary, incident_text=incident_text(), prompt_text=prompt_text())
     data = json.loads(json.dumps(result.to_json()))
     assert set(data["checks"]) == {cid.value for cid in CheckId}
     assert data["checks"]["spoken_summary_prose"] is False and data["checks"]["no_prompt_echo"] is True
     assert data["failures"] == [{"check": "spoken_summary_prose", "section": "audio_summary",
-                                 "message": "it has 2 words; a spoken summary needs 120–230", "repairable": True}]
+                                 "message": "it has 9 words; a spoken summary needs 120–230", "repairable": True}]
     assert result.repair_targets() == [A]
-    assert result.closing_line() == f"Quality check: {SECTION_TITLES[A]}: it has 2 words; a spoken summary needs 120–230"
+    assert result.closing_line() == f"Quality check: {SECTION_TITLES[A]}: it has 9 words; a spoken summary needs 120–230"

@@ -1,4 +1,5 @@
-"""A model answer that passes every quality-gate check against most incidents: no clock times (nothing to
+"""A model answer that passes every quality-gate check against most incidents (and cites evidence ids like a model
+following the prompt: [m1]…[m4], the messages of a small thread, and [m99], which names none and is dropped): no clock times (nothing to
 invent), a labelled primary cause, ranked secondary causes, complete tests that name the common metric families.
 
 ``sample_report()`` predates the gate (unlabelled root cause, tests without fields, times of its own), so a run
@@ -14,8 +15,8 @@ _BODIES: dict[SectionId, str] = {
     SectionId.TIMELINE: """\
 - **T+0** — a release raises the database pool size per pod; the rollout completes [m2].
 - **T+1 min** — connection-pool timeouts start; p99 latency and the error rate climb [m3].
-- **T+8 min** — the latency alert fires; on-call acknowledges and finds pool exhaustion.
-- **T+13 min** — rollback to the previous release; the alert resolves.
+- **T+8 min** — the latency alert fires; on-call acknowledges and finds pool exhaustion [m1] [m99].
+- **T+13 min** — rollback to the previous release; the alert resolves [m4].
 
 **Blast radius:** checkout degraded for about a quarter of an hour; a share of orders failed, no data was lost.""",
     SectionId.GAPS: """\

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.core.llm.ollama import ollama_name
 from tests.fakes.fake_llm import ollama_wire, openai_wire, side_endpoints
+from tests.fakes.fake_llm.gated_report import gate_passing_report
 from tests.fakes.fake_llm.replies import BODY, Reply, for_request, pieces, text
-from tests.fakes.sample_reports import sample_report
 
 Flavor = Literal["ollama", "llama.cpp", "vllm", "generic"]
 
@@ -54,7 +54,7 @@ class FakeLLM:
         self.flavor: Flavor = flavor or ("ollama" if ollama else "generic")
         self.model = model
         self.context_length = context_length  # Ollama: the model maximum; llama.cpp: n_ctx; vLLM: max_model_len
-        self.default: Reply = text(default) if isinstance(default, str) else default or text(sample_report())
+        self.default: Reply = text(default) if isinstance(default, str) else default or text(gate_passing_report())
         self.models = [ollama_name(m) for m in (model, *other_models)] if self.flavor == "ollama" else [model, *other_models]
         self.thinking = thinking  # Ollama: the model has the "thinking" capability
         self.loaded_context = loaded_context  # Ollama: what /api/ps reports; set by each /api/chat's num_ctx

@@ -1,0 +1,106 @@
+"""One streamed answer: sections parsed as they complete, scrubbed of secrets, gated, shown when they pass, and
+the spoken summary narrated while it streams."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
+from typing import Any
+
+from bot.core.answer import Answer, key
+from bot.core.citations import CitationAudit
+from bot.core.gate import RepeatGuard
+from bot.core.incident import clean_text
+from bot.core.narrate import Audio
+from bot.core.narrate.streaming import SpeechStream
+from bot.core.observer import RunObserver
+from bot.core.parser import StreamingSectionParser
+from bot.core.prepare.redact import redact, redact_text
+from bot.core.report import RunInfo
+from bot.core.sections import Section, SectionId
+from bot.core.speech import needs_summary_fallback
+
+CUT_NOTE = "\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_"
+
+
+class AnswerRepeats(Exception):
+    """Raised from the stream callback to stop reading an answer that began repeating its sections."""
+
+
+def scrub(info: RunInfo, section: Section) -> Section:
+    """The model may repeat a secret the redaction missed or invent one: its answer is redacted too before anyone
+    sees it (defence in depth); counts go to ``output_redactions``."""
+    body, counts = redact(section.body)
+    title, title_counts = redact(section.title)
+    for kind, n in (counts + title_counts).items():
+        info.output_redactions[kind] = info.output_redactions.get(kind, 0) + n
+    return section if (body, title) == (section.body, section.title) else Section(section.id, title, body)
+
+
+class AnswerStream:
+    """Feed it the stream's text with ``on_text``; ``close`` at the end. Sections reach the observer in stream order,
+    except those the gate holds back."""
+
+    def __init__(self, obs: RunObserver, info: RunInfo, answer: Answer, speech: SpeechStream | None,
+                 speak: Callable[[SpeechStream], Coroutine[Any, Any, Audio | None]], progress: Callable[[str], Awaitable[None]],
+                 citations: CitationAudit | None = None) -> None:
+        self.obs, self.info, self.answer = obs, info, answer
+        self.citations = citations
+        self.speech, self._speak, self._progress = speech, speak, progress
+        self.parser = StreamingSectionParser()
+        self.guard = RepeatGuard()  # each section once: a repeated heading ends the answer
+        self.narration: asyncio.Task[Audio | None] | None = None
+
+    async def on_text(self, delta: str) -> None:
+        delta = clean_text(delta)
+        await self._progress(delta)
+        await self._emit(self.parser.feed(delta))
+        current, so_far = self.parser.open_section
+        if not self.guard.opened(current):
+            raise AnswerRepeats  # the model started over: stop reading; what came before stands
+        if self.speech is not None and self.narration is None and current is SectionId.AUDIO_SUMMARY:
+            # Redacted like every section, before a word of it is spoken.
+            self.speech.update(redact_text(so_far), final=False)
+
+    async def close(self, finish_reason: str | None) -> None:
+        # After a repeat, the open section is the repeat itself: it is dropped, not closed and posted.
+        last = self.parser.close() if finish_reason != "repeated" else []
+        if finish_reason == "length" and last:
+            # The model ran out of LLM_MAX_TOKENS inside this section: say so where it stops.
+            cut = last[-1]
+            last[-1] = Section(cut.id, cut.title, f"{cut.body}{CUT_NOTE}")
+        await self._emit(last)
+
+    def cite(self, section: Section) -> Section:
+        """Evidence ids checked against what the model was shown: the dangling ones removed and counted."""
+        return self.citations.audit(section, self.answer.incident_text) if self.citations is not None else section
+
+    def cancel(self) -> None:
+        """Stop narrating the model's summary (the run failed, or the digest's narration replaces it)."""
+        if self.narration is not None:
+            self.narration.cancel()
+        self._drop_speech()
+
+    async def _emit(self, sections: list[Section]) -> None:
+        for section in map(partial(scrub, self.info), sections):
+            if not self.guard.feed(section.id):
+                continue
+            section = self.cite(section)
+            failures = self.answer.admit(section)
+            held = key(section) in self.answer.held
+            if not held:
+                await self.obs.on_section(section)
+            if self.speech is None or self.narration is not None or section.id is not SectionId.AUDIO_SUMMARY:
+                continue
+            if held or failures or needs_summary_fallback(section):
+                # Not spoken as written: the repair's text or a fallback summary is narrated after the stream.
+                self._drop_speech()
+            else:
+                self.speech.update(section.body, final=True)
+                self.narration = asyncio.create_task(self._speak(self.speech))
+
+    def _drop_speech(self) -> None:
+        if self.speech is not None:
+            self.speech.cancel()
+            self.speech = None

@@ -1,0 +1,91 @@
+"""The model's answer as the quality gate sees it: sections in stream order, each shown or held back, and the
+one targeted repair. Held-back text (an echo of the prompt, a loop, template spam) is never posted, written to the
+report or spoken; it is kept for run.json only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.gate import CHECKS, CheckId, Failure, GateResult, RepeatGuard, check_section, evaluate, is_garbage
+from bot.core.sections import SECTION_TITLES, Section, SectionId
+
+# The analysis the postmortem exists for: asked for again when missing, and garbage here means a degraded run.
+REQUIRED = (SectionId.ROOT_CAUSE, SectionId.TEST_SUITE)
+# Held-back text kept in run.json for debugging; a looping model can write megabytes.
+WITHHELD_CHARS = 20_000
+
+
+def key(section: Section) -> str:
+    return section.id.value if section.id else "raw"
+
+
+@dataclass
+class Answer:
+    prompt_text: str  # the system and user prompts exactly as sent, joined
+    incident_text: str  # the prepared incident: what facts and timestamps are checked against
+    sections: list[Section] = field(default_factory=list)  # every section admitted, in stream order
+    held: dict[str, str] = field(default_factory=dict)  # section key → why it is held back
+
+    def admit(self, section: Section) -> list[Failure]:
+        """Check a completed section. With a garbage failure it is held back; the caller shows the others."""
+        self.sections.append(section)
+        failures = self.check(section)
+        if is_garbage(failures):
+            self.held[key(section)] = str(next(f for f in failures if CHECKS[f.check].garbage))
+        return failures
+
+    @property
+    def shown(self) -> list[Section]:
+        return [s for s in self.sections if key(s) not in self.held]
+
+    @property
+    def usable(self) -> bool:
+        """Something real was shown and no analysis section was refused as garbage; otherwise the digest stands in.
+        A section merely missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade."""
+        return bool(self.shown) and not any(sid.value in self.held for sid in REQUIRED)
+
+    def evaluate(self, guard: RepeatGuard | None = None, *, expect_all: bool = True) -> GateResult:
+        """Every check on the whole answer, plus a repairable failure per required section missing or held back
+        (``expect_all``: the answer was not cut short by a failure, so a missing section is the model's doing)."""
+        result = evaluate(self.sections, incident_text=self.incident_text, prompt_text=self.prompt_text, guard=guard)
+        present = {s.id for s in self.sections}
+        for sid in REQUIRED:
+            if expect_all and sid not in present:
+                result.failures.append(Failure(CheckId.PRESENT, sid, "the model did not write this section", True))
+        return result
+
+    def apply_repair(self, repaired: list[Section], targets: list[SectionId], repair_prompt: str) -> list[tuple[Section, bool]]:
+        """Take each target's rewrite when it is better: no garbage (an echo of the repair prompt included), and
+        fewer failures than a shown original. Returns (section, was_shown) per replacement: a shown one is updated
+        in place, a held one posted."""
+        changed: list[tuple[Section, bool]] = []
+        rewrites = {s.id: s for s in repaired if s.id in targets}
+        both = f"{self.prompt_text}\n{repair_prompt}"
+        for sid, new in rewrites.items():
+            if is_garbage(check_section(new, prompt_text=both, incident_text=self.incident_text)):
+                continue
+            failures = self.check(new)
+            if is_garbage(failures):
+                continue
+            index = next((i for i, s in enumerate(self.sections) if s.id is sid), None)
+            old = self.sections[index] if index is not None else None
+            was_shown = old is not None and key(old) not in self.held
+            if old is not None and was_shown and len(failures) >= len(self.check(old)):
+                continue  # no better: keep what readers already have
+            if index is None:
+                self.sections.append(new)
+            else:
+                self.sections[index] = new
+            self.held.pop(sid.value, None)
+            changed.append((new, was_shown))
+        return changed
+
+    def withheld(self) -> dict[str, str]:
+        """Held-back text by section, for run.json only."""
+        return {key(s): s.body[:WITHHELD_CHARS] for s in self.sections if key(s) in self.held}
+
+    def held_titles(self) -> list[str]:
+        return [SECTION_TITLES[s.id] if s.id else s.title for s in self.sections if key(s) in self.held]
+
+    def check(self, section: Section) -> list[Failure]:
+        return check_section(section, prompt_text=self.prompt_text, incident_text=self.incident_text)
