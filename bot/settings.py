@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     # Storage
     data_dir: Path = Path("data")
 
+    # Tickets from the test plan (issue 9): which backend the Create ticket button and `analyze --tickets` use.
+    # Combinations are checked where a backend is made (bot.tickets.factory), naming what is missing.
+    tickets: Literal["github", "jira", "none"] = "none"
+    github_repo: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    github_token: SecretStr | None = None
+    github_api_url: str = Field("https://api.github.com", pattern=r"^https?://")
+    jira_url: str | None = Field(None, pattern=r"^https?://")
+    jira_project: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]{0,9}$")
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_issue_type: str = Field("Task", min_length=1)
+
     @field_validator("postmortem_lookback")
     @classmethod
     def _check_lookback(cls, value: str) -> str:

@@ -9,7 +9,8 @@ import pytest
 
 from bot.settings import Settings
 
-_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES")
+_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "TICKETS", "GITHUB_",
+             "JIRA_")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model", help="override LLM_MODEL")
     analyze.add_argument("--strict", action="store_true",
                          help="exit 3 when no model analysis was possible, instead of 0 with the rule-based digest")
+    analyze.add_argument("--tickets", action="store_true", help="then create one ticket per test of the plan (TICKETS=github|jira)")
     sub.add_parser("doctor", help="check Slack, the LLM server and the TTS engines")
     runs = sub.add_parser("runs", help="list recent runs, or `runs show ID`")
     runs.add_argument("action", nargs="?", choices=["show"], help="show one run with its report")
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 
-            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model, strict=args.strict)
+            return analyze(args.input, out=args.out, audio=not args.no_audio, model=args.model, strict=args.strict,
+                           tickets=args.tickets)
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 

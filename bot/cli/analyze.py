@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.signals import Interrupted, SignalGuard
+from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Progress, Stage
@@ -22,10 +23,14 @@ from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
 from bot.core.sections import Section
+from bot.core.testplan import TestPlan
+from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.settings import Settings, load_settings
+from bot.tickets.model import tests_of
 
 REPORT, AUDIO, RECORD = "report.md", "summary.mp3", "run.json"
+TESTS_JSON, TESTS_DIR = "tests.json", "tests"  # the structured test plan and its skeletons
 # A partial report whose closing note cannot be written (disk full) is renamed to this, which needs no room.
 INCOMPLETE = "report.incomplete.md"
 
@@ -66,6 +71,10 @@ class FileObserver:
     async def on_section_revised(self, section: Section) -> None:
         # report.md is rewritten whole by on_report, a moment later.
         _say(f"[repaired] {section.title}")
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        self.out.write(TESTS_JSON, plan_json(plan))
+        self.out.write_folder(TESTS_DIR, render_skeletons(plan))
+        _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
@@ -93,11 +102,12 @@ class CliRun:
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
         self.observer: FileObserver | None = None
 
-    def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False) -> int:
+    def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
         self.info.advance(RunState.COLLECTING)
         self._write_record()  # replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
         self.info.model = settings.llm_model
+        backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
         if input_path == "-":
             _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
@@ -111,6 +121,11 @@ class CliRun:
             self.info.finish()
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
+            try:
+                asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+            finally:
+                self._write_record()
         if self.info.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
             _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
@@ -168,11 +183,12 @@ class CliRun:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
 
 
-def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False) -> int:
-    names = (REPORT, INCOMPLETE, AUDIO, RECORD)
+def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
+    names = (REPORT, INCOMPLETE, AUDIO, RECORD, TESTS_JSON)
     # The folder is cleared at the start; an input that is one of its outputs would be deleted before it is read.
     try:
-        clash = input_path != "-" and Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}
+        clash = input_path != "-" and (Path(input_path).resolve() in {(Path(out) / n).resolve() for n in names}
+                                       or (Path(out) / TESTS_DIR).resolve() in Path(input_path).resolve().parents)
     except (RuntimeError, OSError) as exc:  # a symlink loop, or a path the OS refuses to resolve
         raise InputError(f"cannot resolve {input_path} or {out}: {exc}", "pass real files and folders, not a symlink loop") from None
     if clash:
@@ -182,10 +198,10 @@ def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict
         )
     guard = SignalGuard()
     try:
-        with OutputDir(Path(out), names) as folder:
+        with OutputDir(Path(out), names, folders=(TESTS_DIR,)) as folder:
             run = CliRun(folder, guard, model)
             try:
-                return run.execute(input_path, audio=audio, model=model, strict=strict)
+                return run.execute(input_path, audio=audio, model=model, strict=strict, tickets=tickets)
             except BaseException as exc:
                 run.fail(exc)
                 raise

@@ -77,7 +77,28 @@ def check_tts(settings: Settings) -> bool:
     return ok
 
 
+async def check_tickets(settings: Settings) -> bool:
+    """The ticket backend's settings, and one dedup search: the same call a click makes first, so a refused
+    token or a wrong repository shows here rather than on someone's click."""
+    from bot.tickets import TicketError, make_backend
+
+    try:
+        backend = make_backend(settings)
+    except PostmortemError as exc:
+        return line(False, "tickets", str(exc))
+    if backend is None:
+        return line(True, "tickets", "off (TICKETS=none): the checklist has no Create ticket buttons")
+    where = settings.github_repo if settings.tickets == "github" else f"{settings.jira_project} at {settings.jira_url}"
+    try:
+        await backend.find("pmb-doctor-probe")
+    except TicketError as exc:
+        return line(False, "tickets", str(exc))
+    finally:
+        await backend.aclose()
+    return line(True, "tickets", f"{backend.name} {where}: the token is accepted")
+
+
 async def doctor() -> int:
     settings = load_settings()
-    results = [await check_slack(settings), await check_llm(settings), check_tts(settings)]
+    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), await check_tickets(settings)]
     return 0 if all(results) else 1

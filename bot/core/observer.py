@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.sections import Section
+from bot.core.testplan import TestPlan
 
 
 class Stage(StrEnum):
@@ -51,6 +52,9 @@ class RunObserver(Protocol):
         """The written report is final, with the text to be narrated (None without narration).
         Narration may still be running."""
 
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        """The Recommended Test Suite as records, once the sections are final and before ``on_report``."""
+
 
 class NullObserver:
     """Observer that ignores everything; the default for callers that only want the result."""
@@ -71,4 +75,7 @@ class NullObserver:
         return None
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
+        return None
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
         return None

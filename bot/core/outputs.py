@@ -8,6 +8,7 @@ import contextlib
 import errno
 import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,8 @@ import filelock
 from bot.errors import InputError
 
 LOCK_NAME = ".postmortem.lock"
+# Inside a folder the run owns: proof that the bot wrote it, so clearing it never deletes someone's own tests/.
+FOLDER_MARK = ".postmortem-bot"
 # Disk full, over quota, or over the file size limit (RLIMIT_FSIZE): the fix is room, not another folder.
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
@@ -54,9 +57,11 @@ class OutputDir:
     """``with OutputDir(path, names) as out: out.write("report.md", text)``. Entering creates the folder, takes
     the lock, checks every output name can be written and removes the previous run's files."""
 
-    def __init__(self, path: Path, names: tuple[str, ...]) -> None:
+    def __init__(self, path: Path, names: tuple[str, ...], folders: tuple[str, ...] = ()) -> None:
         self.path = path
         self.names = names
+        # Sub-folders the run owns whole (tests/): replaced each run, but only ever one the bot wrote (FOLDER_MARK).
+        self.folders = folders
         self._lock = filelock.FileLock(path / LOCK_NAME, timeout=0)
 
     def __enter__(self) -> Self:
@@ -87,6 +92,21 @@ class OutputDir:
             raise self._error(exc, path) from None
         return path
 
+    def write_folder(self, folder: str, files: dict[str, str]) -> None:
+        """Write ``folder`` (one of ``folders``) as these files (relative paths), each atomically, marked as ours."""
+        root = self.path / folder
+        try:
+            root.mkdir(exist_ok=True)
+            write_atomic(root / FOLDER_MARK, b"Written by postmortem-bot: replaced by every run into this folder.\n")
+            for relative, text in files.items():
+                target = root / relative
+                if root.resolve() not in target.resolve().parents:  # names are ASCII slugs; never write outside
+                    raise OutputError(f"refusing to write {relative} outside {root}", "report this as a bug")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(target, text.encode("utf-8"))
+        except OSError as exc:
+            raise self._error(exc, Path(exc.filename or root)) from None
+
     def rename(self, name: str, new_name: str) -> None:
         try:
             os.replace(self.path / name, self.path / new_name)
@@ -107,6 +127,13 @@ class OutputDir:
             path = self.path / name
             if path.is_dir() and not path.is_symlink():
                 raise OutputError(f"{path} is a folder, so the run could not write its {name}", f"remove or rename {path}")
+        for folder in self.folders:
+            path = self.path / folder
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise OutputError(f"{path} is not a folder, so the run could not write its {folder}/", f"remove or rename {path}")
+            if path.is_dir() and not (path / FOLDER_MARK).exists() and any(path.iterdir()):
+                raise OutputError(f"{path} holds files postmortem-bot did not write, and the run would replace it",
+                                  "pass a different --out folder, or move that folder away")
         try:
             # Proves the folder is writable before any model time is spent.
             write_atomic(self.path / ".write-test", b"")
@@ -116,6 +143,9 @@ class OutputDir:
                 # Temp files of a run that was killed (SIGKILL, power loss) before it could clean up.
                 for stale in self.path.glob(f".{name}.*.tmp"):
                     stale.unlink(missing_ok=True)
+            for folder in self.folders:
+                if (self.path / folder).is_dir():
+                    shutil.rmtree(self.path / folder)
         except OSError as exc:
             raise self._error(exc, Path(exc.filename or self.path)) from None
 

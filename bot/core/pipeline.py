@@ -30,6 +30,7 @@ from bot.core.report import RunInfo, render_report
 from bot.core.run import RunState
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
+from bot.core.testplan.build import make_test_plan, plan_from_record
 from bot.errors import PostmortemError
 from bot.settings import Settings
 
@@ -110,6 +111,9 @@ class Pipeline:
                                         f"{first}) — fix: use a larger or instruction-tuned model (LLM_MODEL)")
         sections = answer.shown
         info.withheld = answer.withheld()
+        # The Recommended Test Suite as records (issue 9): one JSON call only when the markdown lacks fields.
+        if (plan := await make_test_plan(sections, answer.incident_text, self.llm, info)) is not None:
+            await obs.on_test_plan(plan)
         report = render_report(redact_text(incident.title), sections, info, digest.render_markdown())
         summary: str | None = None
         narration = stream.narration
@@ -210,6 +214,8 @@ class Pipeline:
         info.advance(RunState.POSTING)
         for section in sections:
             await obs.on_section(section)
+        if (plan := plan_from_record(info)) is not None:  # the checklist and skeletons, if not delivered yet
+            await obs.on_test_plan(plan)
         narration = None
         if narrate and self.narrator.enabled and summary:
             narration = asyncio.create_task(self.narrate(summary, info))

@@ -40,6 +40,8 @@ class RunInfo:
     citations: dict[str, Any] = field(default_factory=dict)
     # Model text the gate kept out of the thread, the report and the narration, by section: for debugging only.
     withheld: dict[str, str] = field(default_factory=dict)
+    # Tickets made from the test plan (`analyze --tickets`): {"test", "url", "key"} each, or {"test", "error"}.
+    tickets: list[dict[str, str]] = field(default_factory=list)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -56,6 +58,8 @@ class RunInfo:
     warnings: list[str] = field(default_factory=list)
     # Files in the thread or input that could not be read, each "name (reason)".
     unread_files: list[str] = field(default_factory=list)
+    # The structured test plan (bot/core/testplan): one TestSpec dict per recommended test.
+    tests: list[dict[str, Any]] = field(default_factory=list)
 
     def advance(self, new: RunState, error: str | None = None) -> None:
         """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""

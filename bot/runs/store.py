@@ -157,6 +157,10 @@ class RunStore:
         except sqlite3.Error as exc:
             raise self._error("write" if not sql.lstrip().upper().startswith("SELECT") else "read", exc) from None
 
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """One statement for a companion table (bot/runs/tickets.py), with the store's one-line errors."""
+        return self._exec(sql, params)
+
     @classmethod
     def in_dir(cls, data_dir: Path) -> RunStore:
         return cls(data_dir / "runs.db")

@@ -15,6 +15,7 @@ from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.runs import RunStore
 from bot.settings import Settings, load_settings
+from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
 from bot.slack.jobs import Job, JobQueue
@@ -37,6 +38,8 @@ class BotApp:
         self.collector: Collector | None = None
         self.queue: JobQueue | None = None
         self.handler: AsyncSocketModeHandler | None = None
+        # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
+        self.ticket_actions = TicketActions(self.client, self.store, settings)
 
     async def start(self) -> None:
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
@@ -46,6 +49,7 @@ class BotApp:
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
         self.queue = JobQueue(runner, self.settings.llm_concurrency)
         Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
+        self.ticket_actions.register(self.app)
         self.queue.start()
         self.resume_unfinished()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
@@ -81,6 +85,7 @@ class BotApp:
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()
+        await self.ticket_actions.aclose()
         if self.client.session is not None:
             await self.client.session.close()
         self.store.close()

@@ -13,12 +13,15 @@ and the record would leave one orphan canvas: Slack offers no metadata on canvas
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.testplan import TestPlan
 from bot.slack.errors import slack_error
+from bot.slack.mentions import neutralise_mentions
 from bot.slack.record import Recorder
 from bot.slack.thread import SlackThread
 
@@ -37,6 +40,18 @@ _WHY = {
 }
 
 Say = Callable[[str, str], Awaitable[None]]
+# A canvas mentions a person with "![](@U123)": model text must not notify anyone from a canvas either.
+_CANVAS_MENTION = re.compile(r"!\[[^\]]*\]\(@")
+
+
+def canvas_markdown(report: str, plan: TestPlan | None) -> str:
+    """The report, then the test plan as a checklist canvases tick off; every mention inert."""
+    text = report.rstrip() + "\n"
+    if plan is not None and plan.tests:
+        lines = [f"- [ ] **{t.name}** ({t.type}{', add first' if t.priority == 1 else ''}): {t.scope}; "
+                 f"fault injection: {t.fault_injection}; passes when: {t.success_criteria}" for t in plan.tests]
+        text += "\n## Test plan (checklist)\n\n" + "\n".join(" ".join(line.split()) for line in lines) + "\n"
+    return _CANVAS_MENTION.sub("(at ", neutralise_mentions(text))
 
 
 def no_canvas_note(error: str) -> str:

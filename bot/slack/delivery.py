@@ -13,11 +13,14 @@ from slack_sdk.errors import SlackApiError
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
-from bot.slack.canvas import CanvasPublisher
+from bot.core.testplan import TestPlan
+from bot.core.testplan.skeletons import archive
+from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
+from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
 
 log = logging.getLogger(__name__)
@@ -31,10 +34,11 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str) -> None:
+    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False) -> None:
         self.thread = thread
         self.record = record
         self.model = model
+        self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
         self._last_tokens = 0
         self._seen: dict[str, int] = {}
         self._uploads: list[asyncio.Task[None]] = []
@@ -43,6 +47,7 @@ class ThreadDelivery:
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
         self.citations = SlackCitations(thread.client, thread.channel, record.info)
         self.canvas = CanvasPublisher(thread, record, self.say_once)
+        self._plan: TestPlan | None = None  # the canvas carries it as a checklist
 
     def _tag(self, item: str) -> dict[str, Any] | None:
         return tag(self.record.run_id, item)
@@ -138,8 +143,24 @@ class ThreadDelivery:
 
     async def _publish_canvas(self, report_markdown: str) -> None:
         title = report_markdown.partition("\n")[0].lstrip("# ").strip() or "Testing postmortem"
-        if (note := await self.canvas.publish(title, report_markdown)) is not None:
+        if (note := await self.canvas.publish(title, canvas_markdown(report_markdown, self._plan))) is not None:
             self.upload_errors.append(note)
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
+        self._plan = plan
+        if not self.record.was_posted("testplan"):
+            self.record.save()  # the plan is in the store before its buttons can be clicked
+            message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
+            try:
+                self.record.posted("testplan", await self._post(message, "testplan"))
+            except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
+                log.warning("posting the test plan failed: %s", slack_error(exc))
+                self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
+        if plan.tests and not self.record.was_posted("tests-archive"):
+            self._uploads.append(asyncio.create_task(self._upload(
+                "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
+                title="Test skeletons (k6, pytest, Playwright, Toxiproxy, Argo Rollouts)")))
 
     async def upload_audio(self, audio: Audio) -> None:
         comment = f":headphones: Narrated summary ({audio.engine}, voice {audio.voice}, {audio.duration_s:.0f} s)"

@@ -92,7 +92,8 @@ class JobRunner:
             await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
     def _delivery(self, channel: str, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
-        return ThreadDelivery(SlackThread(self.client, channel, thread_ts), recorder, self.settings.llm_model)
+        return ThreadDelivery(SlackThread(self.client, channel, thread_ts), recorder, self.settings.llm_model,
+                              ticket_buttons=self.settings.tickets != "none")
 
     async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""

@@ -17,6 +17,7 @@ from bot.core.prepare import prepare_incident
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import Section, SectionId
 from bot.core.speech import clean_for_speech
+from bot.core.testplan.parse import parse_suite
 from tests.fakes.fake_llm.gated_report import gate_passing_report
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -144,3 +145,11 @@ def test_citations_trip_neither_the_echo_nor_the_timestamp_check() -> None:
     assert sum(len(ids_in(s.body)) for s in sections) >= 4
     failures = evaluate(sections, incident_text=prepared.text, prompt_text=f"{SYSTEM_PROMPT}\n{prompt}").failures
     assert not [f for f in failures if f.check.value in ("no_prompt_echo", "no_invented_timestamps")], failures
+
+
+def test_a_tests_rationale_is_what_it_catches_without_the_evidence_ids() -> None:
+    suite = ("### Pool saturation\n- **Type:** load\n- **Scope:** db [m2]\n- **Fault injection:** cap\n"
+             "- **Success criteria:** p99 < 300 ms\n- **Rationale:** the pool timed out [m3, m4]\n")
+    drafts = parse_suite(suite)
+    assert [(d.name, d.fields.get("scope"), d.fields.get("catches")) for d in drafts] == \
+        [("Pool saturation", "db", "the pool timed out")]

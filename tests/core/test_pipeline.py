@@ -10,6 +10,7 @@ from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
+from bot.core.testplan import TestPlan
 from bot.settings import load_settings
 from tests.core.gate.reports import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
@@ -31,6 +32,8 @@ class Recorder:
         self.progress: list[Progress] = []
         self.digest: str | None = None
         self.revised: list[Section] = []
+        self.plans: list[TestPlan] = []
+        self.report_after_plan: list[bool] = []
 
     async def on_stage(self, stage: Stage, detail: str) -> None:
         self.stages.append(stage)
@@ -50,6 +53,10 @@ class Recorder:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.report = report_markdown
+
+    async def on_test_plan(self, plan: TestPlan) -> None:
+        self.plans.append(plan)
+        self.report_after_plan.append(self.report is None)
 
 
 def pipeline_for(llm: FakeLLM, **overrides: object) -> Pipeline:
@@ -77,6 +84,9 @@ async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLL
     assert rec.stream_done_at_section[:3] == [False] * 3
     assert rec.report is not None and "## Audio Summary" in rec.report
     assert Stage.ANALYSING in rec.stages
+    # The test plan: once, after the last section and before the report, recorded in the run's info.
+    assert rec.report_after_plan == [True] and len(rec.plans[0].tests) == 3
+    assert result.info.tests == [t.model_dump() for t in rec.plans[0].tests]
 
 
 async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
@@ -132,6 +142,16 @@ async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: Fak
     await pipeline.aclose()
     assert result.audio is not None and result.audio.duration_s > 20
     assert any("built one from the sections" in f for f in result.info.fallbacks)
+
+
+async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm: FakeLLM) -> None:
+    # The repair call asks for the missing suite; the model still writes none.
+    llm.script(text(gate_passing_report().split("## Recommended Test Suite")[0]), text("I cannot write tests for this."))
+    rec = Recorder(llm)
+    pipeline = pipeline_for(llm, tts_engine="none")
+    result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False)
+    await pipeline.aclose()
+    assert rec.plans == [] and result.info.tests == [] and llm.json_requests == []
 
 
 async def test_unstructured_output_is_kept_as_one_section_and_the_repair_asks_for_the_analysis(llm: FakeLLM) -> None:

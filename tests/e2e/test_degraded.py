@@ -80,7 +80,7 @@ async def test_a_failing_section_is_repaired_once_and_edited_in_place(stack: Sta
     assert await wait_reaction(stack, root, "white_check_mark", "x", "warning") == "white_check_mark"
     assert stack.sections_in(root) == ALL_TITLES and len(stack.llm.chat_requests) == 2
     [cause_msg] = [m for m in stack.slack.thread(stack.channel, root)
-                   if any(b.get("text", "").startswith("## Root Cause") for b in m.get("blocks", []) or [])]
+                   if any(b.get("type") == "markdown" and b["text"].startswith("## Root Cause") for b in m.get("blocks", []) or [])]
     assert "edited" in cause_msg and GOOD[SectionId.ROOT_CAUSE] in cause_msg["blocks"][0]["text"]
     assert all(weak not in t for t in thread_texts(stack, root))
 

@@ -15,6 +15,7 @@ from tests.e2e.test_slack_triggers import ALL_TITLES, wait_done
 from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import sample_report, summary_prose
 from tests.fakes.slack_emulator.mentions import live_mentions
+from tests.fakes.slack_emulator.web_api import block_texts
 
 MENTIONS = (
     "<!channel> <!here|here> <!everyone> <!subteam^S0ONCALL|@oncall> <!subteam^S0DBA> <@U0ALICE> <@U0BOB|bob> "
@@ -46,7 +47,7 @@ async def test_sections_full_of_mentions_ping_nobody(stack: Stack) -> None:
     # The model's answer is full of live mentions, so the check below is not vacuous.
     assert len(live_mentions(report_full_of_mentions())) > 6 * 8
     assert stack.slack.live_mentions() == []
-    posted = "\n".join(b.get("text", "") for m in stack.slack.thread(stack.channel, root) for b in m.get("blocks", []) or [])
+    posted = "\n".join(t for m in stack.slack.thread(stack.channel, root) for t in block_texts(m.get("blocks") or []))
     # Still readable: who was meant is visible as plain text.
     assert all(f"@\u2060{who}" in posted for who in ("channel", "here", "oncall", "S0DBA", "U0ALICE", "bob"))
 

@@ -12,8 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cli.doctor import REQUIRED_SCOPES, check_slack
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo
+from bot.core.testplan import TestPlan, TestSpec
 from bot.settings import load_settings
-from bot.slack.canvas import LINK_ITEM
+from bot.slack.canvas import LINK_ITEM, canvas_markdown
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.record import Recorder
 from bot.slack.thread import SlackThread
@@ -106,3 +107,13 @@ async def test_doctor_names_a_missing_canvas_scope(slack: SlackEmulator, capsys:
     out = capsys.readouterr().out
     assert "[ok] slack scopes: all granted" in out
     assert "[FAIL] slack scopes: missing canvases:write — fix: reinstall the app from manifest.yaml" in out
+
+
+def test_the_canvas_carries_the_test_plan_as_a_checklist_and_pings_nobody() -> None:
+    spec = TestSpec(name="Pool <!here> saturation", type="load", scope="db ![](@U123ABC)\nprimary", fault_injection="cap",
+                    success_criteria="p99 < 300 ms", priority=1)
+    markdown = canvas_markdown("# Testing postmortem: x\n\nbody <@U999> @channel", TestPlan(tests=[spec]))
+    assert markdown.endswith("## Test plan (checklist)\n\n- [ ] **Pool @\u2060here saturation** (load, add first): "
+                             "db (at U123ABC) primary; fault injection: cap; passes when: p99 < 300 ms\n")
+    assert "<@U999>" not in markdown and "@channel" not in markdown
+    assert canvas_markdown("# r", None) == canvas_markdown("# r", TestPlan()) == "# r\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +22,7 @@ from bot.core.llm.openai_chat import request_params, stream_openai
 from bot.core.llm.probe_http import get_json
 from bot.core.llm.retry import Sleep, with_retries
 from bot.core.llm.sink import OnText, Sink, Target
-from bot.errors import EmptyOutput
+from bot.errors import EmptyOutput, PostmortemError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class LLMClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         context_tokens: int | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> StreamResult:
         """Generate an answer, calling ``on_text(delta)`` for each piece of clean text as it arrives.
 
@@ -143,6 +145,7 @@ class LLMClient:
 
         Raises ContextExceeded when the server refuses the prompt as too long, LLMDropped when it hangs up
         mid-answer, LLMBusy after the retries, EmptyOutput for an answer with no text.
+        ``json_schema`` asks for structured output (``format`` on Ollama, ``response_format`` elsewhere).
         """
         settings = self._settings
         temperature = settings.llm_temperature if temperature is None else temperature
@@ -151,9 +154,10 @@ class LLMClient:
         info = self.model_info or await self.preflight()
         async with self._slots:
             if info.backend == "ollama":
-                result = await self._stream_native(info, system, user, on_text, temperature, max_tokens)
+                result = await self._stream_native(info, system, user, on_text, temperature, max_tokens, json_schema)
             else:
-                params = request_params(settings.llm_model, system, user, temperature=temperature, max_tokens=max_tokens)
+                params = request_params(settings.llm_model, system, user, temperature=temperature, max_tokens=max_tokens,
+                                        json_schema=json_schema)
                 target, timeout_s = self._target(), settings.llm_timeout_s
 
                 async def transport(sink: Sink, res: StreamResult) -> None:
@@ -178,7 +182,8 @@ class LLMClient:
         return result
 
     async def _stream_native(
-        self, info: ModelInfo, system: str, user: str, on_text: OnText | None, temperature: float, max_tokens: int
+        self, info: ModelInfo, system: str, user: str, on_text: OnText | None, temperature: float, max_tokens: int,
+        json_schema: dict[str, Any] | None = None,
     ) -> StreamResult:
         """Ollama's /api/chat with num_ctx sized for this request (see ``size_num_ctx``)."""
         settings = self._settings
@@ -191,6 +196,7 @@ class LLMClient:
             num_ctx=num_ctx,
             keep_alive=keep_alive_value(settings.llm_keep_alive),
             think=settings.llm_think if info.thinking else None,
+            json_schema=json_schema,
         )
         url, session, target = f"{self._endpoint.root}/api/chat", self._session(), self._target()
         log.debug(
@@ -208,6 +214,20 @@ class LLMClient:
     async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str:
         """The whole answer at once. Streams underneath so a stalled model is caught the same way."""
         return (await self.stream(system, user, temperature=temperature, max_tokens=max_tokens)).text
+
+    async def complete_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int | None = None) -> dict[str, Any]:
+        """One structured-output answer: the server is asked to follow ``schema``; the decoded object is returned
+        unvalidated (the caller validates it with its own model). Raises PostmortemError when the answer is not
+        a JSON object, besides what ``stream`` raises."""
+        text = (await self.stream(system, user, temperature=0.0, max_tokens=max_tokens, json_schema=schema)).text
+        try:
+            answer = json.loads(text)
+        except ValueError as exc:
+            raise PostmortemError(f"the model's structured answer is not JSON ({exc})", "try a model that supports structured output") from None
+        if not isinstance(answer, dict):
+            raise PostmortemError(f"the model's structured answer is a JSON {type(answer).__name__}, not an object",
+                                  "try a model that supports structured output")
+        return answer
 
     async def aclose(self) -> None:
         await self._openai.close()

@@ -32,6 +32,7 @@ def chat_body(
     keep_alive: str | int,
     think: bool | None,
     stream: bool = True,
+    json_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     options: dict[str, Any] = {"num_ctx": num_ctx}
     if temperature is not None:
@@ -41,6 +42,8 @@ def chat_body(
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream, "keep_alive": keep_alive, "options": options}
     if think is not None:  # only for thinking models: others may refuse the field
         body["think"] = think
+    if json_schema is not None:  # structured output: Ollama constrains the answer to this JSON schema
+        body["format"] = json_schema
     return body
 
 

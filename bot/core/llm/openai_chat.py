@@ -22,8 +22,10 @@ from bot.core.llm.retry import RetryableStatus, retry_after
 from bot.core.llm.sink import Sink, Target
 
 
-def request_params(model: str, system: str, user: str, *, temperature: float, max_tokens: int) -> dict[str, Any]:
-    return {
+def request_params(
+    model: str, system: str, user: str, *, temperature: float, max_tokens: int, json_schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
         # Always sent: Ollama's /v1 falls back to temperature 1.0 when it is omitted, others have their own defaults.
@@ -32,6 +34,9 @@ def request_params(model: str, system: str, user: str, *, temperature: float, ma
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if json_schema is not None:  # structured output: the server constrains the answer to this schema
+        params["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}}
+    return params
 
 
 async def stream_openai(

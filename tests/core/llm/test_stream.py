@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.llm import truncation_warning
 from bot.errors import EmptyOutput, LLMBusy, LLMTimeout, LLMUnavailable, ModelNotFound
-from tests.fakes.fake_llm import FakeLLM, cut, empty, invalid_json, stall, status, text
+from tests.fakes.fake_llm import FakeLLM, cut, empty, gate_passing_report, invalid_json, stall, status, text
 from tests.fakes.sample_reports import sample_report
 
 FLAVORS = ["ollama", "llama.cpp"]
@@ -42,7 +42,7 @@ async def test_text_arrives_in_deltas_with_usage(served, client_for):
 async def test_temperature_and_max_tokens_always_sent(served, client_for):
     client = client_for(served.base_url)
     await client.stream("system text", "user text")
-    assert await client.complete("s", "u", temperature=0.2, max_tokens=300) == sample_report()
+    assert await client.complete("s", "u", temperature=0.2, max_tokens=300) == gate_passing_report()
 
     streamed, completed = served.chat_requests
     assert streamed["temperature"] == 0.3 and streamed["max_tokens"] == 2048
@@ -129,7 +129,7 @@ async def test_wrong_base_path_is_not_blamed_on_the_model(fake_of, client_for):
 
 
 async def test_ollama_url_without_v1_still_works(fake, client_for):
-    assert (await client_for(fake.url).stream("s", "u")).text == sample_report()
+    assert (await client_for(fake.url).stream("s", "u")).text == gate_passing_report()
 
 
 async def test_busy_twice_then_ok(served, client_for):

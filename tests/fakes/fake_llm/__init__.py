@@ -19,7 +19,10 @@ sends: for /v1 a role chunk, content chunks, a ``finish_reason`` chunk, a usage 
 
 Reply builders: ``text()``, ``cut()`` (finish "length"), ``template_spam()``, ``broken_template()`` (tiny
 prompt count), ``status()`` (optionally ``retry_after``), ``stall()``, ``reset()`` (drop mid-stream),
-``empty()``, ``invalid_json()``.
+``empty()``, ``invalid_json()``, ``json_reply(obj)`` (a structured-output answer).
+Structured-output requests (``format`` on /api/chat, ``response_format`` on /v1) are listed in
+``llm.json_requests`` (``FakeLLM.schema_of(req)`` gives the schema); unscripted, they get ``llm.json_default``
+(``{"tests": []}``), not the markdown report.
 Small-model misbehaviour: ``echo_prompt()`` (the request's own format hints as section bodies), ``looping()``
 (one sentence over and over), ``repeated_headings()`` (the whole report several times in one answer).
 ``gate_passing_report()`` is an answer the quality gate lets through (``sample_report()`` is repaired by it).
@@ -36,6 +39,7 @@ from tests.fakes.fake_llm.replies import (
     echo_prompt,
     empty,
     invalid_json,
+    json_reply,
     looping,
     repeated_headings,
     reset,
@@ -47,7 +51,8 @@ from tests.fakes.fake_llm.replies import (
 from tests.fakes.fake_llm.server import FakeLLM, RecordedRequest, unused_base_url
 
 __all__ = [
-    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "echo_prompt", "empty", "gate_passing_report", "invalid_json", "looping",
+    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "echo_prompt", "empty", "gate_passing_report", "invalid_json",
+    "json_reply", "looping",
     "repeated_headings", "reset", "stall",
     "status", "template_spam", "text", "unused_base_url",
 ]

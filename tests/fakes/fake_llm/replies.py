@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 from collections.abc import Callable
@@ -51,6 +52,11 @@ def text(
         "text", content, chunk_chars, tokens_per_s, gate=gate, gate_at=gate_at, times=times, finish=finish,
         prompt_tokens=prompt_tokens,
     )
+
+
+def json_reply(answer: Any, **kwargs: Any) -> Reply:
+    """A structured-output answer: ``answer`` serialised as JSON (a string is sent as it is, valid or not)."""
+    return text(answer if isinstance(answer, str) else json.dumps(answer), **kwargs)
 
 
 def cut(content: str) -> Reply:

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.core.llm.ollama import ollama_name
 from tests.fakes.fake_llm import ollama_wire, openai_wire, side_endpoints
 from tests.fakes.fake_llm.gated_report import gate_passing_report
-from tests.fakes.fake_llm.replies import BODY, Reply, for_request, pieces, text
+from tests.fakes.fake_llm.replies import BODY, Reply, for_request, json_reply, pieces, text
 
 Flavor = Literal["ollama", "llama.cpp", "vllm", "generic"]
 
@@ -67,6 +67,8 @@ class FakeLLM:
         self.finished = asyncio.Event()  # set each time a chat stream ends; clear() it to await the next
         self.finished_at: float | None = None
         self.closing = asyncio.Event()
+        # The answer to a structured-output request (``format`` / ``response_format``) when nothing is scripted.
+        self.json_default: Reply = json_reply({"tests": []})
         self._script: list[Reply] = []
         self._uses = 0
         self._runner: web.AppRunner | None = None
@@ -97,6 +99,19 @@ class FakeLLM:
         return out
 
     @property
+    def json_requests(self) -> list[dict[str, Any]]:
+        """Generation requests that asked for structured output: the schema under ``format`` (Ollama's
+        /api/chat) or ``response_format`` (/v1), whichever endpoint took them."""
+        return [r for r in self.chat_requests if isinstance(r, dict) and (r.get("format") or r.get("response_format"))]
+
+    @staticmethod
+    def schema_of(request: dict[str, Any]) -> Any:
+        """The JSON schema a structured-output request carried, on either API."""
+        if request.get("format") is not None:
+            return request["format"]
+        return ((request.get("response_format") or {}).get("json_schema") or {}).get("schema")
+
+    @property
     def native_chats(self) -> list[dict[str, Any]]:
         """Raw /api/chat generation bodies (with ``options.num_ctx``, ``keep_alive``, ``think``)."""
         return [r.json for r in self.requests if r.path == "/api/chat" and isinstance(r.json, dict) and r.json.get("messages")]
@@ -113,7 +128,8 @@ class FakeLLM:
     def next_reply(self, body: Any = None) -> Reply:
         """The reply for the next chat request; a reply built from the request (``render``) gets ``body``."""
         if not self._script:
-            return for_request(self.default, body)
+            structured = isinstance(body, dict) and (body.get("format") or body.get("response_format"))
+            return for_request(self.json_default if structured else self.default, body)
         reply = self._script[0]
         self._uses += 1
         if self._uses >= reply.times:

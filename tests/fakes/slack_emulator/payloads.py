@@ -1,4 +1,4 @@
-"""Socket Mode payloads shaped like Slack's (slash commands, Events API, message shortcuts)."""
+"""Socket Mode payloads shaped like Slack's (slash commands, Events API, message shortcuts, button clicks)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,33 @@ def message_action(ws: Workspace, user: str, channel: str, ts: str, callback_id:
             "channel": {"id": ch.id, "name": ch.name}, "is_enterprise_install": False,
             "enterprise": None, "callback_id": callback_id, "trigger_id": trigger_id(),
             "response_url": response_url, "message_ts": ts, "message": message}
+
+
+def interactive_elements(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(block_id, element) for every element a user can click: section accessories and actions-block elements."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for block in blocks:
+        if isinstance(block.get("accessory"), dict) and block["accessory"].get("action_id"):
+            found.append((block.get("block_id", ""), block["accessory"]))
+        if block.get("type") == "actions":
+            found += [(block.get("block_id", ""), e) for e in block.get("elements", []) if e.get("action_id")]
+    return found
+
+
+def block_actions(ws: Workspace, user: str, channel: str, ts: str, block_id: str, element: dict[str, Any],
+                  response_url: str) -> dict[str, Any]:
+    """A user clicking ``element`` (a button) of the message at ``ts``, as Slack sends it over Socket Mode."""
+    u, ch = ws.user(user), ws.channel(channel)
+    message = ws.render(ch, ws.message(ch, ts))
+    container = {"type": "message", "message_ts": ts, "channel_id": ch.id, "is_ephemeral": False}
+    if message.get("thread_ts"):
+        container["thread_ts"] = message["thread_ts"]
+    action = {"type": element.get("type", "button"), "action_id": element["action_id"], "block_id": block_id,
+              "action_ts": ws.next_ts()}
+    action.update({k: element[k] for k in ("text", "value", "style", "url") if k in element})
+    return {"type": "block_actions", "token": VERIFICATION_TOKEN, "api_app_id": ws.app_id,
+            "team": {"id": ws.team["id"], "domain": ws.team["domain"]},
+            "user": {"id": u["id"], "username": u["name"], "name": u["name"], "team_id": ws.team["id"]},
+            "container": container, "trigger_id": trigger_id(), "channel": {"id": ch.id, "name": ch.name},
+            "message": message, "state": {"values": {}}, "response_url": response_url, "actions": [action],
+            "is_enterprise_install": False, "enterprise": None}

@@ -238,6 +238,18 @@ class SlackEmulator:
                                           self._new_response_url(channel, user))
         return self.socket.enqueue("interactive", payload, accepts_response_payload=False)
 
+    def click(self, user: str, channel: str, ts: str, action_id: str, value: str | None = None) -> str:
+        """``user`` clicks the button ``action_id`` (and ``value``, when several share it) on the message at ``ts``.
+        Only what the message shows can be clicked: a button that is not (or no longer) there raises LookupError."""
+        ch = self.workspace.channel(channel)
+        blocks = self.workspace.message(ch, ts).get("blocks") or []
+        hits = [(bid, e) for bid, e in payloads.interactive_elements(blocks)
+                if e["action_id"] == action_id and (value is None or e.get("value") == value)]
+        if not hits:
+            raise LookupError(f"no {action_id!r} element (value {value!r}) on message {ts} in {channel}")
+        payload = payloads.block_actions(self.workspace, user, ch.id, ts, *hits[0], self._new_response_url(ch.id, user))
+        return self.socket.enqueue("interactive", payload, accepts_response_payload=False)
+
     def redeliver(self, envelope_id: str, reason: str = "timeout") -> str:
         return self.socket.redeliver(envelope_id, reason)
 
@@ -295,6 +307,11 @@ class SlackEmulator:
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         return self.workspace.thread(channel, ts)
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """The message as it stands now (text, blocks after any chat.update), in Slack's response shape."""
+        ch = self.workspace.channel(channel)
+        return self.workspace.render(ch, self.workspace.message(ch, ts))
 
     def reactions_on(self, channel: str, ts: str) -> set[str]:
         return self.workspace.reactions_on(channel, ts)

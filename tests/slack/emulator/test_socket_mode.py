@@ -63,6 +63,15 @@ async def bot(slack: SlackEmulator) -> AsyncIterator[Bot]:
         bot.seen["shortcut"].append(shortcut)
         await respond(text="Building the postmortem")
 
+    @app.action("vote")
+    async def button(ack, body, action, respond, client) -> None:
+        await ack()
+        bot.seen["button"].append(body)
+        await respond(text=f"Thanks for {action['value']}", response_type="ephemeral", replace_original=False)
+        kept = [b for b in body["message"]["blocks"] if b.get("block_id") != action["block_id"]]
+        await client.chat_update(channel=body["container"]["channel_id"], ts=body["container"]["message_ts"],
+                                 text="voted", blocks=kept)
+
     yield bot
     await bot.handler.close_async()
 
@@ -155,3 +164,30 @@ async def test_redelivery_carries_retry_fields(slack: SlackEmulator, incident: I
     assert (envelope["retry_attempt"], envelope["retry_reason"]) == (1, "timeout")
     # the same event_id both times, so a bot can deduplicate
     assert len({body["event_id"] for body in bot.seen["reaction"]}) == 1
+
+
+async def test_button_click_on_a_thread_reply(slack: SlackEmulator, incident: Incident, bot: Bot) -> None:
+    await bot.connect(slack)
+    button = {"type": "button", "action_id": "vote", "text": {"type": "plain_text", "text": "Up"}}
+    blocks = [{"type": "section", "block_id": "line", "text": {"type": "mrkdwn", "text": "a line"},
+               "accessory": {**button, "value": "up"}},
+              {"type": "actions", "block_id": "row", "elements": [{**button, "value": "down"}]}]
+    ts = slack.post(incident.channel, slack.bot_user_id, "vote", thread_ts=incident.root, blocks=blocks)
+    with pytest.raises(LookupError):
+        slack.click(incident.bob, incident.channel, ts, "vote", "sideways")  # not on the message: cannot be clicked
+    envelope_id = slack.click(incident.bob, incident.channel, ts, "vote", "down")
+    assert (await slack.wait_ack(envelope_id)).payload is None
+    await slack.wait_for(lambda s: len(s.message(incident.channel, ts)["blocks"]) == 1)
+    body = bot.seen["button"][0]
+    assert body["type"] == "block_actions" and body["user"]["id"] == incident.bob
+    assert body["container"] == {"type": "message", "message_ts": ts, "channel_id": incident.channel,
+                                 "is_ephemeral": False, "thread_ts": incident.root}
+    assert [(a["action_id"], a["block_id"], a["value"]) for a in body["actions"]] == [("vote", "row", "down")]
+    assert body["message"]["blocks"] == blocks and body["response_url"].startswith(slack.base_url)
+    reply = await slack.wait_for(lambda s: s.responses and s.responses[-1])
+    assert (reply["text"], reply["user"], reply["response_type"]) == ("Thanks for down", incident.bob, "ephemeral")
+    with pytest.raises(LookupError):  # chat.update removed the row: the button is gone
+        slack.click(incident.bob, incident.channel, ts, "vote", "down")
+    slack.click(incident.bob, incident.channel, ts, "vote")  # the accessory is still there
+    await slack.wait_for(lambda s: len(bot.seen["button"]) == 2)
+    assert bot.seen["button"][1]["actions"][0]["block_id"] == "line"

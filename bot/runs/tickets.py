@@ -1,0 +1,77 @@
+"""Local ticket claims in the run store: one row per (run, test). A click claims the row before the backend is
+asked, so a double click or a redelivered action finds the claim and makes no second ticket; a failed creation
+releases it, so nothing half-made stays behind. The backend's own dedup search covers a bot killed mid-creation
+(its claim goes stale and the next click looks in the backend before creating)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.runs.store import RunStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    run_id INTEGER NOT NULL,
+    test_index INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    url TEXT,
+    key TEXT,
+    PRIMARY KEY (run_id, test_index)
+);
+"""
+# A claim older than this without a ticket belongs to a creation that died (a restart mid-call).
+STALE_AFTER_S = 120.0
+
+
+class ClaimState(Enum):
+    NEW = "new"  # this caller creates the ticket
+    BUSY = "busy"  # another click is creating it right now
+    DONE = "done"  # it exists: ``url`` and ``key`` are set
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: ClaimState
+    url: str | None = None
+    key: str | None = None
+
+
+class TicketClaims:
+    """Uses the run store's connection; every call is one short statement, atomic on the event loop."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        store.execute(_SCHEMA)
+
+    def claim(self, run_id: int, index: int, backend: str, *, now: float | None = None) -> Claim:
+        now = time.time() if now is None else now
+        cur = self.store.execute("INSERT OR IGNORE INTO tickets (run_id, test_index, backend, claimed_at) VALUES (?, ?, ?, ?)",
+                               (run_id, index, backend, now))
+        if cur.rowcount == 1:
+            return Claim(ClaimState.NEW)
+        row = self.store.execute("SELECT url, key, claimed_at FROM tickets WHERE run_id = ? AND test_index = ?",
+                               (run_id, index)).fetchone()
+        if row["url"]:
+            return Claim(ClaimState.DONE, row["url"], row["key"])
+        if now - row["claimed_at"] > STALE_AFTER_S:
+            self.store.execute("UPDATE tickets SET claimed_at = ?, backend = ? WHERE run_id = ? AND test_index = ?",
+                             (now, backend, run_id, index))
+            return Claim(ClaimState.NEW)
+        return Claim(ClaimState.BUSY)
+
+    def done(self, run_id: int, index: int, url: str, key: str) -> None:
+        self.store.execute("UPDATE tickets SET url = ?, key = ? WHERE run_id = ? AND test_index = ?",
+                         (url, key, run_id, index))
+
+    def release(self, run_id: int, index: int) -> None:
+        self.store.execute("DELETE FROM tickets WHERE run_id = ? AND test_index = ? AND url IS NULL",
+                         (run_id, index))
+
+    def made(self, run_id: int) -> dict[int, tuple[str, str]]:
+        """Test index → (url, key) of every ticket made for the run."""
+        rows = self.store.execute("SELECT test_index, url, key FROM tickets WHERE run_id = ? AND url IS NOT NULL",
+                                (run_id,)).fetchall()
+        return {int(r["test_index"]): (str(r["url"]), str(r["key"])) for r in rows}

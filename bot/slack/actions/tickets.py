@@ -1,0 +1,134 @@
+"""The Create ticket button: ack at once, check the clicker is in the channel, make the ticket once per (run,
+test), then edit the checklist so that line shows the link. Every refusal or failure is told to the clicker
+alone; the button stays for another try."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.prepare.redact import redact_text
+from bot.errors import PostmortemError
+from bot.runs import RunStore
+from bot.runs.tickets import TicketClaims
+from bot.settings import Settings
+from bot.slack.access import is_member
+from bot.slack.actions.ticket_blocks import ACTION_ID, link_text, parse_value, with_ticket_links
+from bot.slack.errors import slack_error
+from bot.slack.mentions import neutralise_mentions
+from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
+from bot.tickets.content import skeletons
+from bot.tickets.model import tests_of
+from bot.tickets.service import TicketService
+
+log = logging.getLogger(__name__)
+
+NOT_MEMBER = "Only members of this channel can create tickets from its postmortem. Join the channel first."
+NOT_SET_UP = "Tickets are not set up for this bot: its admin sets TICKETS=github or TICKETS=jira (see the README)."
+STALE = "That test plan is no longer known to me (its run was removed); run the postmortem again for a new one."
+BUSY = ":hourglass_flowing_sand: That ticket is being created already; its link will replace the button."
+
+
+class TicketActions:
+    def __init__(self, client: AsyncWebClient, store: RunStore, settings: Settings,
+                 backend: TicketBackend | None = None) -> None:
+        self.client = client
+        self.store = store
+        # A bad TICKETS setting stops the bot at start-up with its one-line error, not at the first click.
+        self.backend = backend or make_backend(settings)
+        self.service = TicketService(self.backend, TicketClaims(store)) if self.backend is not None else None
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(ACTION_ID)(self.on_click)
+
+    async def aclose(self) -> None:
+        if self.backend is not None:
+            await self.backend.aclose()
+
+    async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        container = body.get("container") or {}
+        channel, message_ts = container.get("channel_id", ""), container.get("message_ts", "")
+        thread_ts, response_url = container.get("thread_ts"), body.get("response_url")
+        try:
+            text = await self._handle(user, channel, message_ts, body, action)
+        except TicketError as exc:
+            text = f":x: No ticket was created: {exc.message}." + (f" Fix: {exc.fix}." if exc.fix else "")
+        except PostmortemError as exc:  # the run store could not be read or written
+            text = f":x: No ticket was created: {exc}."
+        except SlackApiError as exc:
+            text = f":x: The ticket step failed on Slack's side ({slack_error(exc)}). Try again in a minute."
+        except Exception:  # never a silent click: the clicker hears something whatever broke
+            log.exception("Create ticket failed for %s in %s", user, channel)
+            text = ":x: No ticket was created (unexpected error). The bot's logs have the details."
+        if text:
+            await self._tell(user, channel, thread_ts, response_url, text)
+
+    async def _handle(self, user: str, channel: str, message_ts: str, body: dict[str, Any],
+                      action: dict[str, Any]) -> str | None:
+        """The ticket flow; returns what to tell the clicker, or None when the message itself shows the result."""
+        if self.service is None:
+            return NOT_SET_UP
+        if not await is_member(self.client, channel, user):
+            return NOT_MEMBER
+        where = parse_value(str(action.get("value", "")))
+        record = self.store.get(where[0]) if where else None
+        # The run must be this channel's: a value copied onto another message cannot reach another run.
+        if where is None or record is None or record.channel != channel or record.info is None:
+            return STALE
+        run_id, index = where
+        tests = tests_of(record.info)
+        if index >= len(tests):
+            return STALE
+        link = await self._thread_link(channel, record.thread_ts or message_ts)
+        content = TicketContent(tests[index], str(run_id), link, skeletons(tests)[index])
+        ticket = await self.service.create_once(channel, run_id, index, content)
+        if ticket is None:
+            return BUSY
+        log.info("ticket %s for test %d of run %d (clicked by %s)", ticket.key, index, run_id, user)
+        try:
+            await self._show_links(channel, message_ts, run_id, body.get("message") or {})
+        except SlackApiError as exc:  # the ticket exists: the clicker gets its link another way
+            return f":ticket: Created {link_text(ticket)}, but the checklist could not be updated ({slack_error(exc)})."
+        return None
+
+    async def _thread_link(self, channel: str, thread_ts: str) -> str | None:
+        try:
+            return str((await self.client.chat_getPermalink(channel=channel, message_ts=thread_ts))["permalink"])
+        except SlackApiError as exc:  # the ticket is still worth making without the link
+            log.warning("no permalink for %s/%s: %s", channel, thread_ts, slack_error(exc))
+            return None
+
+    async def _show_links(self, channel: str, ts: str, run_id: int, message: dict[str, Any]) -> None:
+        """Edit the checklist: every test of the run with a ticket shows its link. One edit at a time per message,
+        each from the store's full list, so two clicks finishing together cannot undo each other's link."""
+        assert self.service is not None
+        lock = self._locks.setdefault((channel, ts), asyncio.Lock())
+        async with lock:
+            blocks = with_ticket_links(message.get("blocks") or [], self.service.made(run_id))
+            await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=message.get("text") or "Test plan")
+
+    async def _tell(self, user: str, channel: str, thread_ts: str | None, response_url: str | None, text: str) -> None:
+        """To the clicker only: an ephemeral in the thread; through the click's response_url when Slack refuses
+        that (a non-member cannot receive ephemerals in the channel)."""
+        text = neutralise_mentions(redact_text(text))  # causes quote servers, which may echo a token
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+            return
+        except SlackApiError as exc:
+            log.info("ephemeral to %s in %s refused (%s); using the response_url", user, channel, slack_error(exc))
+        if response_url:
+            payload = {"response_type": "ephemeral", "replace_original": False, "text": text}
+            try:
+                async with aiohttp.ClientSession() as session, session.post(response_url, json=payload) as resp:
+                    resp.raise_for_status()
+            except aiohttp.ClientError as exc:
+                log.error("could not tell %s: %s (%s)", user, text, exc)

@@ -1,0 +1,8 @@
+"""Tickets from the test plan: GitHub Issues and Jira Cloud behind one ``TicketBackend`` protocol, each making at
+most one ticket per idempotency key. Core code: no Slack import; the Slack button lives in bot/slack/actions/."""
+
+from bot.tickets.factory import make_backend
+from bot.tickets.model import Failure, Skeleton, Ticket, TicketBackend, TicketContent, TicketError, idempotency_key
+
+__all__ = ["Failure", "Skeleton", "Ticket", "TicketBackend", "TicketContent", "TicketError", "idempotency_key",
+           "make_backend"]

@@ -1,0 +1,112 @@
+"""A GitHub REST emulator on 127.0.0.1: exactly the calls the bot makes for tickets.
+
+    async with FakeGitHub(repos=["acme/shop"]) as gh:
+        backend = GitHubIssues("acme/shop", gh.token, gh.api_url)
+
+- ``GET /repos/{owner}/{repo}/issues`` (labels, state, sort=created, direction, per_page, page; a ``Link`` header
+  with rel="next" when more pages follow), ``POST /repos/{owner}/{repo}/issues`` (title required, else 422).
+- Auth: ``Authorization: Bearer <token>`` (or ``token <token>``), else 401 "Bad credentials". An unknown
+  repository answers 404 "Not Found", as GitHub does for one the token cannot see.
+- Faults: ``fail_next("list" | "create", status, *, applied=False, drop=False)``: answer with ``status``;
+  ``applied``: carry the request out first; ``drop``: close the connection with no answer.
+  ``hold_next(operation)`` parks the next request until the test releases it (a click still in flight).
+- Inspection: ``issues[repo]`` (what was created, in order), ``requests`` ((method, path) in order).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.rest_faults import Fault, Faults, Hold
+
+_MESSAGES = {401: "Bad credentials", 403: "Resource not accessible by personal access token", 404: "Not Found",
+             410: "Issues are disabled for this repo", 500: "Server Error", 502: "Server Error"}
+
+
+class FakeGitHub:
+    def __init__(self, repos: list[str] | tuple[str, ...] = ("acme/shop",)) -> None:
+        self.token = f"github_pat_{secrets.token_hex(20)}"
+        self.issues: dict[str, list[dict[str, Any]]] = {repo: [] for repo in repos}
+        self.requests: list[tuple[str, str]] = []
+        self.faults = Faults()
+        self._runner: web.AppRunner | None = None
+        self.api_url = ""
+
+    async def __aenter__(self) -> FakeGitHub:
+        app = web.Application(middlewares=[self._auth])
+        app.router.add_get("/repos/{owner}/{repo}/issues", self._list)
+        app.router.add_post("/repos/{owner}/{repo}/issues", self._create)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.api_url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
+                  times: int = 1, headers: dict[str, str] | None = None) -> None:
+        body = {"message": _MESSAGES.get(status, "Error"), "documentation_url": "https://docs.github.com/rest"}
+        self.faults.add(operation, Fault(status, body, applied, drop, headers), times)
+
+    def all_issues(self) -> list[dict[str, Any]]:
+        return [issue for issues in self.issues.values() for issue in issues]
+
+    def hold_next(self, operation: str) -> Hold:
+        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
+        return self.faults.hold_next(operation)
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() not in ("bearer", "token") or token != self.token:
+            return web.json_response({"message": "Bad credentials", "status": "401"}, status=401)
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if repo not in self.issues:
+            return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def _list(self, request: web.Request) -> web.Response:
+        async def handle() -> web.Response:
+            repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+            q = request.query
+            wanted = {name for name in q.get("labels", "").split(",") if name}
+            state = q.get("state", "open")
+            found = [i for i in self.issues[repo] if wanted <= {label["name"] for label in i["labels"]}
+                     and (state == "all" or i["state"] == state)]
+            if q.get("direction", "desc") == "desc":
+                found.reverse()
+            per_page, page = min(int(q.get("per_page", 30)), 100), int(q.get("page", 1))
+            chunk = found[(page - 1) * per_page: page * per_page]
+            headers = {}
+            if len(found) > page * per_page:
+                following = request.url.update_query(page=str(page + 1))
+                headers["Link"] = f'<{following}>; rel="next"'
+            return web.json_response(chunk, headers=headers)
+        return await self.faults.serve("list", request, handle)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+
+        async def handle() -> web.Response:
+            repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+            if not isinstance(body.get("title"), str) or not body["title"].strip():
+                return web.json_response({"message": "Validation Failed", "errors": [
+                    {"resource": "Issue", "code": "missing_field", "field": "title"}]}, status=422)
+            number = sum(len(i) for i in self.issues.values()) + 1
+            issue = {"number": number, "title": body["title"], "body": body.get("body") or "", "state": "open",
+                     "labels": [{"name": str(name)} for name in body.get("labels") or []],
+                     "html_url": f"https://github.com/{repo}/issues/{number}",
+                     "url": f"{self.api_url}/repos/{repo}/issues/{number}"}
+            self.issues[repo].append(issue)
+            return web.json_response(issue, status=201)
+        return await self.faults.serve("create", request, handle)

@@ -1,0 +1,38 @@
+"""The local claim in the run store: one creator per (run, test); a failure leaves no claim; a claim whose
+creator died goes stale so the next click can try (the backend's dedup search then finds any ticket it made)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.runs import RunStore
+from bot.runs.tickets import STALE_AFTER_S, ClaimState, TicketClaims
+
+
+def test_claim_lifecycle(tmp_path: Path) -> None:
+    store = RunStore.in_dir(tmp_path)
+    claims = TicketClaims(store)
+    assert claims.claim(1, 0, "github", now=100).state is ClaimState.NEW
+    assert claims.claim(1, 0, "github", now=101).state is ClaimState.BUSY  # a double click
+    assert claims.claim(1, 1, "github", now=101).state is ClaimState.NEW  # another test is its own claim
+    claims.release(1, 1)  # its creation failed: nothing stays behind
+    assert claims.claim(1, 1, "github", now=102).state is ClaimState.NEW
+    claims.done(1, 0, "https://github.com/acme/shop/issues/1", "#1")
+    claims.release(1, 0)  # releasing never removes a ticket that exists
+    done = claims.claim(1, 0, "github", now=103)
+    assert (done.state, done.url, done.key) == (ClaimState.DONE, "https://github.com/acme/shop/issues/1", "#1")
+    assert claims.made(1) == {0: ("https://github.com/acme/shop/issues/1", "#1")}
+    # The creator of test 1 died mid-call: after a while the claim can be taken over.
+    assert claims.claim(1, 1, "github", now=102 + STALE_AFTER_S / 2).state is ClaimState.BUSY
+    assert claims.claim(1, 1, "github", now=103 + STALE_AFTER_S).state is ClaimState.NEW
+    store.close()
+
+
+def test_claims_survive_a_restart(tmp_path: Path) -> None:
+    store = RunStore.in_dir(tmp_path)
+    TicketClaims(store).claim(7, 2, "jira")
+    TicketClaims(store).done(7, 2, "https://acme.atlassian.net/browse/OPS-3", "OPS-3")
+    store.close()
+    reopened = RunStore.in_dir(tmp_path)
+    assert TicketClaims(reopened).claim(7, 2, "jira").state is ClaimState.DONE
+    reopened.close()
