@@ -147,9 +147,9 @@ def test_citations_trip_neither_the_echo_nor_the_timestamp_check() -> None:
     assert not [f for f in failures if f.check.value in ("no_prompt_echo", "no_invented_timestamps")], failures
 
 
-def test_a_tests_rationale_is_what_it_catches_without_the_evidence_ids() -> None:
+def test_a_tests_rationale_is_one_of_its_fields_and_plan_fields_drop_evidence_ids() -> None:
     suite = ("### Pool saturation\n- **Type:** load\n- **Scope:** db [m2]\n- **Fault injection:** cap\n"
              "- **Success criteria:** p99 < 300 ms\n- **Rationale:** the pool timed out [m3, m4]\n")
     drafts = parse_suite(suite)
-    assert [(d.name, d.fields.get("scope"), d.fields.get("catches")) for d in drafts] == \
+    assert [(d.name, d.fields.get("scope"), d.fields.get("rationale")) for d in drafts] == \
         [("Pool saturation", "db", "the pool timed out")]

@@ -38,10 +38,11 @@ LABELS: dict[str, tuple[str, ...]] = {
     "scope": GATE_FIELDS["scope"],
     "fault_injection": GATE_FIELDS["fault injection"] + ("setup", "scenario", "fault injected", "injected fault"),
     "success_criteria": GATE_FIELDS["success criterion"] + ("threshold", "thresholds", "pass condition", "slo"),
-    # The prompt asks for each test's rationale with its evidence ids: what the test answers in this incident.
-    "catches": ("catches", "would have caught", "would catch", "caught", "detects", "alert", "signal", "metric", "metrics",
-                "rationale", "why"),
+    "catches": ("catches", "would have caught", "would catch", "caught", "detects", "alert", "signal", "metric", "metrics"),
     "priority": ("priority", "prio", "rank", "severity"),
+    # The prompt asks for each test's rationale with its evidence ids: read as a field of its test (not a test of
+    # its own), and not part of the plan's records.
+    "rationale": ("rationale", "why", "evidence"),
 }
 _BY_LABEL = {label: field for field, labels in LABELS.items() for label in labels}
 # A table's first header may be a bare "Test": as an inline label it would split "Load test: pool" in two.
