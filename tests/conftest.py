@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import edge_tts.communicate
 import pytest
@@ -11,9 +12,10 @@ import slack_sdk.http_retry.handler
 import slack_sdk.http_retry.jitter
 
 from bot.settings import Settings
+from tests.fakes.postgres import PostgresServer
 
-_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "TICKETS", "GITHUB_",
-             "JIRA_")
+_PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "DATABASE_URL", "RUN_",
+             "TICKETS", "GITHUB_", "JIRA_")
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +53,8 @@ def _fast_slack_retries(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     monkeypatch.setattr(slack_sdk.http_retry.builtin_async_handlers, "random", _NoJitter)
     monkeypatch.setattr(slack_sdk.http_retry.jitter, "random", _NoJitter)
     monkeypatch.setattr(slack_sdk.http_retry.handler.default_interval_calculator, "backoff_factor", 0.01)
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the whole session (started on first use, about a second); tests take fresh databases."""
+    with PostgresServer() as server:
+        yield server

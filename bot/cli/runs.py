@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from bot.errors import InputError
-from bot.runs import RunRecord, RunStore
+from bot.runs import RunRecord, open_store
 from bot.settings import load_settings
 
 
@@ -22,7 +22,7 @@ def _line(r: RunRecord) -> str:
 
 
 def list_runs(limit: int) -> int:
-    store = RunStore.in_dir(load_settings().data_dir)
+    store = open_store(load_settings())
     records = store.recent(limit)
     if not records:
         print("no runs recorded yet")
@@ -35,7 +35,7 @@ def list_runs(limit: int) -> int:
 
 
 def show_run(run_id: int) -> int:
-    store = RunStore.in_dir(load_settings().data_dir)
+    store = open_store(load_settings())
     record = store.get(run_id)
     store.close()
     if record is None:

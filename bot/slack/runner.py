@@ -47,9 +47,14 @@ class JobRunner:
             log.error("cannot read run %s: %s", job.run_id, exc)
             return None
 
+    def _digest_in(self, channel: str, thread_ts: str) -> bool:
+        try:
+            return self.store.digest_posted(channel, thread_ts)
+        except StoreError as exc:
+            log.error("cannot read the run store: %s", exc)
+            return False
+
     async def __call__(self, job: Job) -> None:
-        if job.announced is not None:
-            await job.announced
         saved = self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
@@ -57,7 +62,8 @@ class JobRunner:
         info = saved.info if resumable and saved is not None and saved.info is not None else self.pipeline.new_info()
         if info.status in (RunState.INTERRUPTED, RunState.FAILED):
             info.advance(RunState.QUEUED)
-        info.skip_digest = info.skip_digest or job.skip_digest
+        # One digest per thread: a run after a degraded or done one (`again`) posts the model's sections only.
+        info.skip_digest = info.skip_digest or (job.thread_ts is not None and self._digest_in(job.channel, job.thread_ts))
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
         delivery = self._delivery(job.channel, job.thread_ts, recorder) if job.thread_ts is not None else None

@@ -50,14 +50,15 @@ class Fault:
 
 class SlackEmulator:
     def __init__(self, *, team_name: str = "Acme", team_domain: str = "acme",
-                 bot_name: str = "postmortem-bot", page_cap: int | None = None) -> None:
+                 bot_name: str = "postmortem-bot", page_cap: int | None = None, round_robin: bool = False) -> None:
         """page_cap caps history/replies pages whatever `limit` asks, like the
-        15-message pages Slack now serves commercially distributed apps."""
+        15-message pages Slack now serves commercially distributed apps. round_robin
+        spreads envelopes over every live Socket Mode connection (several replicas)."""
         self._signal = ChangeSignal()
         self.workspace = Workspace(team_name=team_name, team_domain=team_domain,
                                    bot_name=bot_name, on_change=self._signal.notify)
         self.workspace.page_cap = page_cap
-        self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify)
+        self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify, round_robin=round_robin)
         self.bot_token = f"xoxb-{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
         self.app_token = f"xapp-1-{self.workspace.app_id}-{secrets.token_hex(12)}"
         self.calls: list[Call] = []
