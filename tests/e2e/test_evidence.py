@@ -8,7 +8,7 @@ import asyncio
 import re
 
 from bot.core.pipeline import Pipeline
-from bot.runs import RunStore
+from bot.runs import open_store
 from bot.slack.app import BotApp
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, wait_done
@@ -31,7 +31,7 @@ def block_of(stack: Stack, root: str, title: str) -> str:
 
 
 def run_info(stack: Stack) -> dict:  # type: ignore[type-arg]
-    store = RunStore.in_dir(stack.settings.data_dir)
+    store = open_store(stack.settings)
     try:
         info = store.recent()[0].info
     finally:
