@@ -17,11 +17,9 @@ from bot.core.observer import RunObserver
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
 from bot.core.report import RunInfo
-from bot.core.sections import Section, SectionId
+from bot.core.gate.text import visible
+from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
-
-CUT_NOTE = "\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_"
-
 
 class AnswerRepeats(Exception):
     """Raised from the stream callback to stop reading an answer that began repeating its sections."""
@@ -50,7 +48,7 @@ class AnswerStream:
         self.narration: asyncio.Task[Audio | None] | None = None
 
     async def on_text(self, delta: str) -> None:
-        delta = clean_text(delta)
+        delta = visible(clean_text(delta))
         await self._progress(delta)
         await self._emit(self.parser.feed(delta))
         current, so_far = self.parser.open_section

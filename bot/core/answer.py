@@ -59,8 +59,14 @@ class Answer:
         fewer failures than a shown original. Returns (section, was_shown) per replacement: a shown one is updated
         in place, a held one posted."""
         changed: list[tuple[Section, bool]] = []
-        rewrites = {s.id: s for s in repaired if s.id in targets}
-        both = f"{self.prompt_text}\n{repair_prompt}"
+        rewrites: dict[SectionId, Section] = {}
+        for s in repaired:  # each section once, as in the answer: a second copy never overrides the first
+            if s.id in targets:
+                rewrites.setdefault(s.id, s)
+        # The repair prompt quotes the sections' current text: keeping a line that was right is not an echo.
+        quoted = {line.strip() for s in self.sections for line in s.body.splitlines() if line.strip()}
+        instructions = "\n".join(line for line in repair_prompt.splitlines() if line.strip() not in quoted)
+        both = f"{self.prompt_text}\n{instructions}"
         for sid, new in rewrites.items():
             if is_garbage(check_section(new, prompt_text=both, incident_text=self.incident_text)):
                 continue
