@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.answer import Answer, key
 from bot.core.gate import RepeatGuard
+from bot.core.gate.text import visible
 from bot.core.incident import clean_text
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
@@ -17,9 +18,9 @@ from bot.core.observer import RunObserver
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
 from bot.core.report import RunInfo
-from bot.core.gate.text import visible
 from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
+
 
 class AnswerRepeats(Exception):
     """Raised from the stream callback to stop reading an answer that began repeating its sections."""
