@@ -268,7 +268,7 @@ class Pipeline:
         """The spoken summary: the model's, else one fallback call at 0.2, else built from the sections."""
         sections = answer.shown
         own = next((s for s in sections if s.id is SectionId.AUDIO_SUMMARY), None)
-        if own is not None and not needs_summary_fallback(own):
+        if own is not None and not needs_summary_fallback(own) and not own.cut:  # a cut one ends mid-sentence
             return own.body
         info.fallbacks.append("audio summary missing or too short: asked the model once more")
         system, user = build_summary_prompt(report)

@@ -218,6 +218,13 @@ class RunStore:
         ).fetchone()
         return self._record(row) if row else None
 
+    def digest_posted(self, channel: str, thread_ts: str) -> bool:
+        """Some run already put the rule-based digest into this thread (whatever became of that run)."""
+        return self._exec(
+            "SELECT 1 FROM posted JOIN runs ON runs.id = posted.run_id WHERE runs.channel = ? AND runs.thread_ts = ? "
+            "AND posted.item LIKE 'digest/%' LIMIT 1", (channel, thread_ts)
+        ).fetchone() is not None
+
     def unfinished(self) -> list[RunRecord]:
         states = tuple(s.value for s in UNFINISHED)
         marks = ",".join("?" * len(states))

@@ -220,8 +220,9 @@ class Triggers:
         if self.queue.has(job.key):
             return BUSY
         last = self.store.latest_for_thread(job.channel, job.thread_ts) if job.thread_ts else None
-        # The digest is already in the thread: a new run posts the model's sections only.
-        job.skip_digest = last is not None and last.status in (RunState.DONE, RunState.DEGRADED)
+        # The digest is already in the thread (posted by any earlier run, the failed ones included): a new run
+        # posts the model's sections only.
+        job.skip_digest = job.thread_ts is not None and last is not None and self.store.digest_posted(job.channel, job.thread_ts)
         if last is not None and not job.regenerate:
             if last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
