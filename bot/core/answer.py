@@ -60,6 +60,9 @@ class Answer:
         in place, a held one posted."""
         changed: list[tuple[Section, bool]] = []
         rewrites: dict[SectionId, Section] = {}
+        if len(targets) == 1 and repaired and all(s.id is None for s in repaired):
+            # One section asked for, answered without its heading (small models often do): it can only be that one.
+            repaired = [Section(targets[0], SECTION_TITLES[targets[0]], "\n\n".join(s.body for s in repaired))]
         for s in repaired:  # each section once, as in the answer: a second copy never overrides the first
             if s.id in targets:
                 rewrites.setdefault(s.id, s)

@@ -14,7 +14,7 @@ from functools import partial
 from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
 from bot.core.digest import Digest, build_digest
-from bot.core.gate import GateResult, build_repair_prompt, is_garbage, quality_record
+from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
 from bot.core.loading.substance import require_content
@@ -274,7 +274,10 @@ class Pipeline:
         system, user = build_summary_prompt(report)
         try:
             text = clean_for_speech(await self.llm.complete(system, user, temperature=0.2, max_tokens=512))
-            if word_count(text) >= 60 and not is_garbage(answer.check(Section(SectionId.AUDIO_SUMMARY, "", text))):
+            # Checked against this call's own instructions too: a small model echoes the prompt it was just given.
+            asked = f"{answer.prompt_text}\n{system}\n{user.partition(chr(10))[0]}"
+            fallback = Section(SectionId.AUDIO_SUMMARY, "", text)
+            if word_count(text) >= 60 and not is_garbage(check_section(fallback, prompt_text=asked, incident_text=answer.incident_text)):
                 return text
             info.fallbacks.append("fallback summary too short: built one from the sections")
         except PostmortemError as exc:

@@ -76,3 +76,13 @@ def test_a_repair_that_answers_a_section_twice_is_read_once() -> None:
     loop = " ".join(["The pool was exhausted by the release today."] * 12)
     [(fixed, _)] = a.apply_repair([section(R), section(S, GOOD[S]), section(R, HEDGED + " " + loop)], [R], "")
     assert fixed.body == GOOD[R]
+
+
+def test_a_repair_of_one_section_answered_without_its_heading_is_taken_for_that_section() -> None:
+    a = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+    for s in good_sections(root_cause=HEDGED + "\n" + GOOD[R].split("\n", 1)[1]):
+        a.admit(s)
+    [(fixed, was_shown)] = a.apply_repair([Section(None, "Postmortem (unstructured model output)", GOOD[R])], [R], "")
+    assert was_shown and fixed.id is R and fixed.body == GOOD[R] and a.evaluate().passed
+    # With two sections asked for, text without headings cannot be placed: nothing is guessed.
+    assert a.apply_repair([Section(None, "Postmortem", GOOD[S])], [R, S], "") == []
