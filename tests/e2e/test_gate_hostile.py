@@ -1,12 +1,17 @@
 """Through the real bot and the Slack emulator: re-triggers after a run that already posted the digest (issue 13
-review). The thread has one digest however its runs ended."""
+review): the thread has one digest however its runs ended, and a repair reaches it even when Slack refuses the
+in-place edit."""
 
 from __future__ import annotations
 
+import asyncio
+
+from bot.core.sections import SectionId
+from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
 from tests.e2e.conftest import DIGEST_TITLE, Stack
-from tests.e2e.test_degraded import wait_reaction
+from tests.e2e.test_degraded import thread_texts, wait_reaction
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread
-from tests.fakes.fake_llm import stall
+from tests.fakes.fake_llm import stall, text
 from tests.fakes.fake_llm.gated_report import gate_passing_report
 
 
@@ -25,3 +30,22 @@ async def test_again_after_a_failed_run_that_posted_the_digest_posts_no_second_d
     assert await wait_reaction(stack, root, "white_check_mark", "warning") == "white_check_mark"
     assert stack.sections_in(root)[1:] == ALL_TITLES
     assert sum(t.startswith(DIGEST_TITLE) for t in stack.replies_in(root)) == 1
+
+
+async def test_a_revision_slack_will_not_apply_in_place_is_posted_as_a_new_message(stack: Stack) -> None:
+    """Someone deleted the weak section (or Slack refuses the edit): the repair's text still reaches the thread and
+    the run ends ✅, instead of failing the whole postmortem over one chat.update."""
+    s = stack.slack
+    weak = "The pool, probably, or maybe the retries; hard to say which mattered more."
+    gate = asyncio.Event()
+    stack.llm.script(text(as_markdown(good_sections(root_cause=weak))),
+                     text(as_markdown([section(SectionId.ROOT_CAUSE)]), gate=gate, gate_at=0))
+    root, _ = incident_thread(stack)
+    s.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await stack.llm.at_gate.wait()  # the repair call is under way; the weak section is in the thread
+    s.fail_next("chat.update", "message_not_found")
+    gate.set()
+    assert await wait_reaction(stack, root, "white_check_mark", "x", "warning") == "white_check_mark"
+    texts = thread_texts(stack, root)
+    assert any(GOOD[SectionId.ROOT_CAUSE] in t for t in texts)
+    assert sum(t.startswith("## Root Cause") for t in texts) == 2  # the old message stays; the fix follows it
