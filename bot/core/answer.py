@@ -60,8 +60,10 @@ class Answer:
         in place, a held one posted."""
         changed: list[tuple[Section, bool]] = []
         rewrites: dict[SectionId, Section] = {}
-        if len(targets) == 1 and repaired and all(s.id is None for s in repaired):
-            # One section asked for, answered without its heading (small models often do): it can only be that one.
+        unplaced = len(targets) == 1 and bool(repaired) and all(s.id is None for s in repaired)
+        if unplaced:
+            # One section asked for, answered without its heading (small models often do): it can only be that
+            # one, but it is taken only when it passes every check (a refusal has no heading either).
             repaired = [Section(targets[0], SECTION_TITLES[targets[0]], "\n\n".join(s.body for s in repaired))]
         for s in repaired:  # each section once, as in the answer: a second copy never overrides the first
             if s.id in targets:
@@ -74,7 +76,7 @@ class Answer:
             if is_garbage(check_section(new, prompt_text=both, incident_text=self.incident_text)):
                 continue
             failures = self.check(new)
-            if is_garbage(failures):
+            if is_garbage(failures) or (unplaced and failures):
                 continue
             index = next((i for i, s in enumerate(self.sections) if s.id is sid), None)
             old = self.sections[index] if index is not None else None

@@ -86,3 +86,11 @@ def test_a_repair_of_one_section_answered_without_its_heading_is_taken_for_that_
     assert was_shown and fixed.id is R and fixed.body == GOOD[R] and a.evaluate().passed
     # With two sections asked for, text without headings cannot be placed: nothing is guessed.
     assert a.apply_repair([Section(None, "Postmortem", GOOD[S])], [R, S], "") == []
+    # A refusal has no heading either: text that cannot be placed is taken only when it passes every check.
+    b = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+    for s in good_sections():
+        if s.id is not S:
+            b.admit(s)
+    assert b.apply_repair([Section(None, "Postmortem", "I cannot write tests for this incident, sorry.")], [S], "") == []
+    [(placed, was_shown)] = b.apply_repair([Section(None, "Postmortem", GOOD[S])], [S], "")
+    assert placed.id is S and not was_shown and b.evaluate().passed
