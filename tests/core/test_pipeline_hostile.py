@@ -3,14 +3,27 @@ refuse or a note meant for readers. Real LLM client against the fake server, fak
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+
+from bot.core.analysis import AnswerStream
+from bot.core.answer import Answer
 from bot.core.incident import load_incident
+from bot.core.narrate import Audio
+from bot.core.narrate.streaming import SpeechStream
+from bot.core.observer import NullObserver
 from bot.core.prompt import build_summary_prompt
-from bot.core.sections import SectionId
+from bot.core.report import RunInfo
+from bot.core.sections import SECTION_TITLES, SectionId
 from bot.core.speech import deterministic_summary
-from tests.core.gate.reports import SUMMARY, as_markdown, good_sections
+from tests.core.gate.reports import GOOD, SUMMARY, as_markdown, good_sections, incident_text, prompt_text
 from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM, cut, empty, text
+
+ECHO_HINT = "One sub-heading per test with Type, Scope, Fault injection and Success criteria."
 
 
 async def test_a_summary_cut_at_the_token_limit_is_never_narrated_with_its_cut_note(llm: FakeLLM) -> None:
@@ -46,3 +59,35 @@ async def test_a_fallback_summary_that_echoes_its_own_prompt_is_not_narrated(llm
             await pipeline.aclose()
     assert len(llm.chat_requests) == 2 and result.summary == deterministic_summary(result.sections)
     assert "spoken summaries" not in (result.info.narrated_text or "")
+
+
+
+@pytest.mark.parametrize("garbage", [
+    " ".join(["The database connection pool was exhausted by the new release."] * 20),
+    "Write 150 to 200 words of plain spoken prose. " + ECHO_HINT + " " + SUMMARY,
+])
+async def test_a_garbage_summary_is_never_sent_to_the_narrator_while_it_streams(garbage: str) -> None:
+    """The summary is narrated while it streams, before the section is complete and gated: the garbage checks
+    run on what is written so far, so no batch of a loop or an echo reaches text-to-speech."""
+    launched: list[str] = []
+
+    def narrate(text_: str) -> Coroutine[Any, Any, Audio]:
+        launched.append(text_)  # recorded when the batch is launched, before any request could be made
+
+        async def audio() -> Audio:
+            return Audio(b"", "edge", "test", 0.0)
+        return audio()
+
+    answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+    stream = AnswerStream(NullObserver(), RunInfo(prompt_version="test", model="test"), answer, SpeechStream(narrate), lambda s: s.finish(), _nothing)
+    for sid in SECTION_TITLES:
+        body = garbage if sid is SectionId.AUDIO_SUMMARY else GOOD[sid]
+        markdown = f"## {SECTION_TITLES[sid]}\n\n{body}\n\n"
+        for i in range(0, len(markdown), 7):
+            await stream.on_text(markdown[i : i + 7])
+    await stream.close("stop")
+    assert launched == [] and "audio_summary" in answer.held and stream.narration is None
+
+
+async def _nothing(_: str) -> None:
+    return None
