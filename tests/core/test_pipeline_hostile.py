@@ -3,6 +3,7 @@ refuse or a note meant for readers. Real LLM client against the fake server, fak
 
 from __future__ import annotations
 
+import json
 from collections.abc import Coroutine
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot.core.speech import deterministic_summary
 from tests.core.gate.reports import GOOD, SUMMARY, as_markdown, good_sections, incident_text, prompt_text
 from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
-from tests.fakes.fake_llm import FakeLLM, cut, empty, text
+from tests.fakes.fake_llm import FakeLLM, cut, empty, status, text
 
 ECHO_HINT = "One sub-heading per test with Type, Scope, Fault injection and Success criteria."
 
@@ -91,3 +92,18 @@ async def test_a_garbage_summary_is_never_sent_to_the_narrator_while_it_streams(
 
 async def _nothing(_: str) -> None:
     return None
+
+
+async def test_a_secret_in_a_failing_repair_call_is_not_written_to_the_run_record(llm: FakeLLM) -> None:
+    """A proxy that quotes the key it refused, on the repair call: the run goes on (the sections stand as
+    written) and run.json / the run store notes why, without the key."""
+    key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+    weak = "The pool, probably, or maybe the retries; hard to say which mattered more."
+    llm.script(text(as_markdown(good_sections(root_cause=weak))), status(401, f"Incorrect API key provided: {key}", times=5))
+    pipeline = pipeline_for(llm, tts_engine="none")
+    try:
+        result = await pipeline.run(load_incident(SAMPLE), Recorder(llm), narrate=False)
+    finally:
+        await pipeline.aclose()
+    record = json.dumps(result.info.to_dict())
+    assert result.info.mode == "full" and "the repair call failed" in record and key not in record
