@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.sections import SectionId
+from bot.slack.render import MARKDOWN_LIMIT
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
 from tests.e2e.conftest import DIGEST_TITLE, Stack
 from tests.e2e.test_degraded import thread_texts, wait_reaction
@@ -49,3 +50,19 @@ async def test_a_revision_slack_will_not_apply_in_place_is_posted_as_a_new_messa
     texts = thread_texts(stack, root)
     assert any(GOOD[SectionId.ROOT_CAUSE] in t for t in texts)
     assert sum(t.startswith("## Root Cause") for t in texts) == 2  # the old message stays; the fix follows it
+
+
+async def test_a_section_of_several_parts_revised_to_one_points_its_other_messages_at_the_revision(stack: Stack) -> None:
+    """A long weak section was posted as several messages (Slack's size limit); the repair is short: the first
+    message becomes the revision and the others point at it, nothing is posted anew and no stale part remains."""
+    causes = "\n".join(f"{i}. Retry path r{i:03d} amplified load by {i} percent at stage {i * 7919:x}." for i in range(1, 260))
+    weak = f"**Primary root cause:** probably the pool, maybe the retries.\n\n**Secondary causes (ranked):**\n{causes}"
+    assert len(weak) > MARKDOWN_LIMIT
+    stack.llm.script(text(as_markdown(good_sections(root_cause=weak))), text(as_markdown([section(SectionId.ROOT_CAUSE)])))
+    root, _ = incident_thread(stack)
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    assert await wait_reaction(stack, root, "white_check_mark", "x", "warning") == "white_check_mark"
+    cause_msgs = [t for t in thread_texts(stack, root) if t.startswith("## Root Cause")]
+    assert len(cause_msgs) >= 2 and GOOD[SectionId.ROOT_CAUSE] in cause_msgs[0]
+    assert all("Revised: see the part above" in t for t in cause_msgs[1:])
+    assert all("r001" not in t for t in thread_texts(stack, root))
