@@ -40,9 +40,11 @@ class Answer:
 
     @property
     def usable(self) -> bool:
-        """Something real was shown and no analysis section was refused as garbage; otherwise the digest stands in.
-        A section merely missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade."""
-        return bool(self.shown) and not any(sid.value in self.held for sid in REQUIRED)
+        """An analysis section (root cause or tests) was shown and none was refused as garbage; otherwise the digest
+        stands in. One of them missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade;
+        both missing leaves no postmortem, however fluent the rest (a one-line preamble, a timeline alone)."""
+        shown = {s.id for s in self.shown}
+        return any(sid in shown for sid in REQUIRED) and not any(sid.value in self.held for sid in REQUIRED)
 
     def evaluate(self, guard: RepeatGuard | None = None, *, expect_all: bool = True) -> GateResult:
         """Every check on the whole answer, plus a repairable failure per required section missing or held back

@@ -94,3 +94,18 @@ def test_a_repair_of_one_section_answered_without_its_heading_is_taken_for_that_
     assert b.apply_repair([Section(None, "Postmortem", "I cannot write tests for this incident, sorry.")], [S], "") == []
     [(placed, was_shown)] = b.apply_repair([Section(None, "Postmortem", GOOD[S])], [S], "")
     assert placed.id is S and not was_shown and b.evaluate().passed
+
+
+def test_an_answer_without_root_cause_or_tests_is_not_a_postmortem() -> None:
+    """Fluent text is not enough: a preamble, or a timeline alone, leaves the digest to stand in."""
+    preamble = Section(None, "Postmortem (unstructured model output)",
+                       "Sure! Here is my detailed analysis of the checkout incident you shared with me today.")
+    for shown in ([preamble], [section(T), section(G)]):
+        a = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+        for s in shown:
+            assert a.admit(s) == []
+        assert a.shown == shown and not a.usable
+    a = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+    for s in good_sections()[:3]:  # cut after the root cause: the tests are missing, the analysis is there
+        a.admit(s)
+    assert a.usable
