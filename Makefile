@@ -3,6 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The suite runs on every core (pytest-xdist); worksteal rebalances when a few slow tests land on one worker.
+# --durations=10 lists the slowest tests, so a new slow one shows up in CI before the 3-minute budget is gone.
+# TEST_WORKERS=0 runs it in one process (a clearer traceback order when debugging).
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint demo analyze doctor bench clean
 
@@ -18,7 +22,7 @@ run: $(STAMP)  ## start the Slack bot (Socket Mode)
 test: $(STAMP)  ## lint, type-check, then the whole test suite (no network beyond 127.0.0.1)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
 lint: $(STAMP)  ## ruff and mypy only
 	$(BIN)/ruff check bot tests bench

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     # None = what the server reports (Ollama: up to LLM_MAX_CONTEXT_TOKENS; llama.cpp /props; vLLM), else 4096.
     llm_context_tokens: int | None = Field(None, ge=1024)
     llm_timeout_s: float = Field(300.0, gt=0)
+    # Runs at once per LLM server (LLM_BASE_URL may list several), counted over every replica sharing the store.
     llm_concurrency: int = Field(1, ge=1, le=16)
+    # A server in LLM_BASE_URL that refuses, stalls, stays busy or lacks the model is left out for this long.
+    llm_bench_s: float = Field(60.0, gt=0)
     # LLM model servers (issue 12). The memory knob: Ollama's num_ctx is sized per run up to this.
     llm_max_context_tokens: int = Field(16384, ge=2048)
     # Ollama keeps the model loaded this long after a run: a Go duration ("30m", "2h"), seconds, or -1 = forever.
@@ -66,6 +69,20 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path("data")
+    # Unset: SQLite in DATA_DIR (one replica). postgresql://user:password@host:5432/db: the store several replicas share.
+    database_url: SecretStr | None = None
+    # A worker holds its run for this long and renews it every third of it; a replica that dies loses its runs to
+    # another replica this long after its last renewal.
+    run_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a postgresql:// URL such as postgresql://host:5432/dbname (or leave it unset for SQLite in DATA_DIR)")
+        return value
 
     # Tickets from the test plan (issue 9): which backend the Create ticket button and `analyze --tickets` use.
     # Combinations are checked where a backend is made (bot.tickets.factory), naming what is missing.

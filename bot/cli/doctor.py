@@ -5,8 +5,10 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 
 from bot.core.llm import LLMClient
+from bot.core.llm.pool import server_urls
 from bot.core.narrate import Narrator
 from bot.errors import PostmortemError
+from bot.runs import StoreError, open_store
 from bot.settings import Settings, load_settings
 from bot.slack.errors import slack_error
 
@@ -45,18 +47,28 @@ async def check_slack(settings: Settings) -> bool:
 
 
 async def check_llm(settings: Settings) -> bool:
+    """One server, or each server of LLM_BASE_URL's list on its own lines (llm 1/3, context 1/3, …)."""
+    urls = server_urls(settings)
+    if len(urls) == 1:
+        return await _check_server(settings, "")
+    results = [await _check_server(settings.model_copy(update={"llm_base_url": url}), f" {n}/{len(urls)}")
+               for n, url in enumerate(urls, 1)]
+    return all(results)
+
+
+async def _check_server(settings: Settings, label: str) -> bool:
     llm = LLMClient(settings)
     try:
         info = await llm.preflight()
     except PostmortemError as exc:
-        return line(False, "llm", str(exc))
+        return line(False, f"llm{label}", f"{llm.shown_url}: {exc}" if label else str(exc))
     finally:
         await llm.aclose()
     served = f" (the server calls it {info.server_model})" if info.server_model and info.server_model != info.model else ""
-    ok = line(True, "llm", f"{info.backend} at {llm.shown_url}, model {info.model} available{served}")
+    ok = line(True, f"llm{label}", f"{info.backend} at {llm.shown_url}, model {info.model} available{served}")
     ok &= line(
         True,
-        "context",
+        f"context{label}",
         f"{info.context_tokens} tokens, from {info.context_source} "
         f"(LLM_MAX_TOKENS={settings.llm_max_tokens} of them for the answer)",
     )
@@ -96,9 +108,22 @@ async def check_tickets(settings: Settings) -> bool:
     finally:
         await backend.aclose()
     return line(True, "tickets", f"{backend.name} {where}: the token is accepted")
+def check_store(settings: Settings) -> bool:
+    """The shared PostgreSQL store is opened (and migrated) as a replica would; SQLite is only named, not created."""
+    if settings.database_url is None:
+        return line(True, "run store", f"SQLite at {settings.data_dir / 'runs.db'} (one replica; set DATABASE_URL to share it)")
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        return line(False, "run store", str(exc))
+    try:
+        return line(True, "run store", f"PostgreSQL at {store.where} (schema version {store.schema_version}), shared by every replica that uses it")
+    finally:
+        store.close()
 
 
 async def doctor() -> int:
     settings = load_settings()
-    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), await check_tickets(settings)]
+    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), check_store(settings),
+               await check_tickets(settings)]
     return 0 if all(results) else 1

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from bot.errors import InputError
-from bot.runs import RunRecord, RunStore
+from bot.runs import RunRecord, open_store
+from bot.runs.feedback import FeedbackVotes
 from bot.settings import load_settings
 
 
@@ -14,36 +15,39 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _line(r: RunRecord) -> str:
+def _line(r: RunRecord, votes: dict[str, int]) -> str:
     total = sum(r.info.timings.values()) if r.info else 0.0
     where = f"{r.channel}/{r.thread_ts or '-'}"
     tail = f"  error: {r.error}" if r.error else ""
-    return f"{r.id:>5}  {_when(r.created_at)}  {r.status.value:<11} {r.trigger:<12} {where:<32} {total:6.1f}s{tail}"
+    feedback = f"+{votes['up']}/-{votes['down']}"
+    return f"{r.id:>5}  {_when(r.created_at)}  {r.status.value:<11} {r.trigger:<12} {where:<32} {total:6.1f}s {feedback:>8}{tail}"
 
 
 def list_runs(limit: int) -> int:
-    store = RunStore.in_dir(load_settings().data_dir)
+    store = open_store(load_settings())
     records = store.recent(limit)
     if not records:
         print("no runs recorded yet")
     else:
-        print(f"{'id':>5}  {'created':<20}  {'status':<11} {'trigger':<12} {'channel/thread':<32} {'time':>7}")
+        votes = FeedbackVotes(store)
+        print(f"{'id':>5}  {'created':<20}  {'status':<11} {'trigger':<12} {'channel/thread':<32} {'time':>7} {'👍/👎':>8}")
         for record in records:
-            print(_line(record))
+            print(_line(record, votes.tally(record.id)))
     store.close()
     return 0
 
 
 def show_run(run_id: int) -> int:
-    store = RunStore.in_dir(load_settings().data_dir)
+    store = open_store(load_settings())
     record = store.get(run_id)
+    feedback = FeedbackVotes(store).tally(run_id)
     store.close()
     if record is None:
         raise InputError(f"no run with id {run_id}", "list the runs with `python -m bot runs`")
     fields = {
         "id": record.id, "created": _when(record.created_at), "status": record.status.value, "trigger": record.trigger,
         "channel": record.channel, "thread_ts": record.thread_ts, "invoker": record.invoker, "error": record.error,
-        "posted": sorted(record.posted), "info": record.info.to_dict() if record.info else None,
+        "posted": sorted(record.posted), "feedback": feedback, "info": record.info.to_dict() if record.info else None,
     }
     print(json.dumps(fields, indent=2))
     print("\n" + (record.report or "(no report saved)"))

@@ -16,7 +16,8 @@ from bot.core.answer import Answer
 from bot.core.digest import Digest, build_digest
 from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
-from bot.core.llm import ContextExceeded, LLMClient, ModelInfo, StreamResult
+from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
+from bot.core.llm.pool import ChatModel, make_llm
 from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
 from bot.core.narrate.streaming import SpeechStream
@@ -51,9 +52,9 @@ class PostmortemResult:
 class Pipeline:
     """Runs one incident end to end. Holds the LLM client and narrator so piper's voice loads once per process."""
 
-    def __init__(self, settings: Settings, llm: LLMClient | None = None, narrator: Narrator | None = None) -> None:
+    def __init__(self, settings: Settings, llm: ChatModel | None = None, narrator: Narrator | None = None) -> None:
         self.settings = settings
-        self.llm = llm or LLMClient(settings)
+        self.llm = llm or make_llm(settings)
         self.narrator = narrator or Narrator(settings)
 
     def new_info(self) -> RunInfo:

@@ -1,5 +1,6 @@
-"""The persistent run store (SQLite): every accepted trigger is recorded, so a restart resumes or explains."""
+"""The persistent run store: every accepted trigger is recorded, so a restart (or another replica) resumes or explains.
+SQLite in DATA_DIR by default; PostgreSQL when DATABASE_URL is set (several replicas)."""
 
-from bot.runs.store import RunRecord, RunStore
+from bot.runs.store import Claim, RunRecord, RunStore, StoreError, ThreadBusy, open_store
 
-__all__ = ["RunRecord", "RunStore"]
+__all__ = ["Claim", "RunRecord", "RunStore", "StoreError", "ThreadBusy", "open_store"]

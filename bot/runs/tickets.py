@@ -8,20 +8,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from bot.runs.store import RunStore
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    run_id INTEGER NOT NULL,
-    test_index INTEGER NOT NULL,
-    backend TEXT NOT NULL,
-    claimed_at REAL NOT NULL,
-    url TEXT,
-    key TEXT,
-    PRIMARY KEY (run_id, test_index)
-);
-"""
 # A claim older than this without a ticket belongs to a creation that died (a restart mid-call).
 STALE_AFTER_S = 120.0
 
@@ -40,26 +30,33 @@ class Claim:
 
 
 class TicketClaims:
-    """Uses the run store's connection; every call is one short statement, atomic on the event loop."""
+    """Uses the run store (its ``tickets`` table, made by the store's migrations); every call is one short statement,
+    atomic in the database, so replicas sharing a PostgreSQL store agree too."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
-        store.execute(_SCHEMA)
 
     def claim(self, run_id: int, index: int, backend: str, *, now: float | None = None) -> Claim:
         now = time.time() if now is None else now
-        cur = self.store.execute("INSERT OR IGNORE INTO tickets (run_id, test_index, backend, claimed_at) VALUES (?, ?, ?, ?)",
-                               (run_id, index, backend, now))
-        if cur.rowcount == 1:
-            return Claim(ClaimState.NEW)
-        row = self.store.execute("SELECT url, key, claimed_at FROM tickets WHERE run_id = ? AND test_index = ?",
-                               (run_id, index)).fetchone()
+        for _ in range(2):  # a claim released between our insert and our read: insert again, once
+            _, inserted = self.store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at) VALUES (?, ?, ?, ?)"
+                                             " ON CONFLICT DO NOTHING", (run_id, index, backend, now))
+            if inserted == 1:
+                return Claim(ClaimState.NEW)
+            rows, _ = self.store.execute("SELECT url, key, claimed_at FROM tickets WHERE run_id = ? AND test_index = ?",
+                                         (run_id, index))
+            if rows:
+                return self._existing(rows[0], run_id, index, backend, now)
+        return Claim(ClaimState.BUSY)
+
+    def _existing(self, row: dict[str, Any], run_id: int, index: int, backend: str, now: float) -> Claim:
         if row["url"]:
             return Claim(ClaimState.DONE, row["url"], row["key"])
         if now - row["claimed_at"] > STALE_AFTER_S:
-            self.store.execute("UPDATE tickets SET claimed_at = ?, backend = ? WHERE run_id = ? AND test_index = ?",
-                             (now, backend, run_id, index))
-            return Claim(ClaimState.NEW)
+            # Taken over only if nobody else took it over meanwhile (the same stale time in the WHERE).
+            _, taken = self.store.execute("UPDATE tickets SET claimed_at = ?, backend = ? WHERE run_id = ? AND test_index = ?"
+                                          " AND url IS NULL AND claimed_at = ?", (now, backend, run_id, index, row["claimed_at"]))
+            return Claim(ClaimState.NEW if taken == 1 else ClaimState.BUSY)
         return Claim(ClaimState.BUSY)
 
     def done(self, run_id: int, index: int, url: str, key: str) -> None:
@@ -72,6 +69,5 @@ class TicketClaims:
 
     def made(self, run_id: int) -> dict[int, tuple[str, str]]:
         """Test index → (url, key) of every ticket made for the run."""
-        rows = self.store.execute("SELECT test_index, url, key FROM tickets WHERE run_id = ? AND url IS NOT NULL",
-                                (run_id,)).fetchall()
+        rows, _ = self.store.execute("SELECT test_index, url, key FROM tickets WHERE run_id = ? AND url IS NOT NULL", (run_id,))
         return {int(r["test_index"]): (str(r["url"]), str(r["key"])) for r in rows}

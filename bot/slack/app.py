@@ -10,19 +10,25 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
-from bot.core.run import RunState
 from bot.errors import PostmortemError
-from bot.runs import RunStore
+from bot.runs import open_store
 from bot.settings import Settings, load_settings
+from bot.slack.actions.feedback import FeedbackActions
+from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
-from bot.slack.jobs import Job, JobQueue
+from bot.slack.home import HomeTab
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
+from bot.slack.workers import RunQueue, StoreCallSlots
 
 log = logging.getLogger(__name__)
+
+# Slack retries an event for about an hour at most; a week of delivery ids is plenty, and the table stays small.
+DELIVERIES_KEPT_S = 7 * 24 * 3600.0
 
 
 class BotApp:
@@ -34,9 +40,9 @@ class BotApp:
         self.app_token = app_token(settings)
         self.pipeline = pipeline or Pipeline(settings)
         self.app = AsyncApp(client=self.client, process_before_response=False, logger=bolt_logger())
-        self.store = RunStore.in_dir(settings.data_dir)
+        self.store = open_store(settings)
         self.collector: Collector | None = None
-        self.queue: JobQueue | None = None
+        self.queue: RunQueue | None = None
         self.handler: AsyncSocketModeHandler | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
         self.ticket_actions = TicketActions(self.client, self.store, settings)
@@ -47,11 +53,21 @@ class BotApp:
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
-        self.queue = JobQueue(runner, self.settings.llm_concurrency)
-        Triggers(self.queue, self.collector, self.client, self.store, self.settings).register(self.app)
+        # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
+        capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
+        self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
+        if isinstance(self.pipeline.llm, LLMPool):
+            self.pipeline.llm.slots = StoreCallSlots(self.store, self.queue.owner, per_server=self.settings.llm_concurrency,
+                                                     lease_s=self.settings.run_lease_s)
+        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings)
+        triggers.register(self.app)
         self.ticket_actions.register(self.app)
+        FeedbackActions(self.client, self.store).register(self.app)
+        RegenerateAction(self.client, self.store, triggers).register(self.app)
+        HomeTab(self.client, self.store).register(self.app)
+        self.store.adopt_orphans()
+        self.store.forget_deliveries(DELIVERIES_KEPT_S)
         self.queue.start()
-        self.resume_unfinished()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.
         try:
@@ -64,20 +80,6 @@ class BotApp:
             "connected to Slack as %s; listening for %s, :%s:, the shortcut and mentions",
             auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
         )
-
-    def resume_unfinished(self) -> None:
-        """Runs a restart interrupted go back on the queue, in their original order, under their own ids."""
-        assert self.queue is not None
-        for record in self.store.unfinished():
-            info = record.info or self.pipeline.new_info()
-            info.advance(RunState.INTERRUPTED)
-            job = Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
-                      response_url=record.response_url, run_id=record.id, resumed=True)
-            if not self.queue.submit(job):
-                info.advance(RunState.FAILED, error="superseded by another run of the same thread")
-            else:
-                log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
-            self.store.update(record.id, info=info)
 
     async def stop(self) -> None:
         if self.handler is not None:

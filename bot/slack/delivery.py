@@ -16,6 +16,7 @@ from bot.core.sections import Section
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
 from bot.slack.errors import slack_error
+from bot.slack.native_status import NativeStatus
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
 from bot.slack.testplan import ARCHIVE_NAME, checklist_message
@@ -42,6 +43,8 @@ class ThreadDelivery:
         self._uploads: list[asyncio.Task[None]] = []
         # Uploads that failed: the postmortem stands without them, so they are reported, not fatal.
         self.upload_errors: list[str] = []
+        # Slack's native "is thinking…" under the thread, beside the status line (issue 10).
+        self.native = NativeStatus(thread.client, thread.channel, thread.thread_ts)
 
     def _tag(self, item: str) -> dict[str, Any] | None:
         return tag(self.record.run_id, item)
@@ -54,6 +57,7 @@ class ThreadDelivery:
 
     # -- the status line ----------------------------------------------------------------------------
     async def status(self, text: str) -> None:
+        await self.native.show(text)
         line = status_line(text)
         if self.record.status_ts is None:
             ts = await self._once("status", lambda: self.thread.say(line, self._tag("status")))
@@ -174,6 +178,11 @@ class ThreadDelivery:
 
     async def finish_uploads(self) -> None:
         await asyncio.gather(*self._uploads)
+
+    async def post_once(self, item: str, message: SlackMessage) -> None:
+        """A one-off message with blocks (the closing message): posted once per run even across restarts."""
+        if not self.record.was_posted(item):
+            self.record.posted(item, await self._post(message, item))
 
     async def say_once(self, item: str, text: str) -> None:
         """A one-off line (audio note, closing line): posted once per run even across restarts."""

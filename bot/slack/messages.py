@@ -57,6 +57,5 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
         )
     return (
         f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings})."
-        f"{missing}{redacted}{scrubbed}{left_out}{unread}{problems}\n"
-        "_AI-generated draft: verify before acting._"
-    )
+        f"{missing}{redacted}{scrubbed}{left_out}{unread}{problems}"
+    )  # the AI disclaimer is the closing message's context block (bot/slack/actions/closing_blocks.py)

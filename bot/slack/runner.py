@@ -19,6 +19,7 @@ from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
+from bot.slack.actions.closing_blocks import closing_message
 from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
@@ -47,9 +48,14 @@ class JobRunner:
             log.error("cannot read run %s: %s", job.run_id, exc)
             return None
 
+    def _digest_in(self, channel: str, thread_ts: str) -> bool:
+        try:
+            return self.store.digest_posted(channel, thread_ts)
+        except StoreError as exc:
+            log.error("cannot read the run store: %s", exc)
+            return False
+
     async def __call__(self, job: Job) -> None:
-        if job.announced is not None:
-            await job.announced
         saved = self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
@@ -57,7 +63,8 @@ class JobRunner:
         info = saved.info if resumable and saved is not None and saved.info is not None else self.pipeline.new_info()
         if info.status in (RunState.INTERRUPTED, RunState.FAILED):
             info.advance(RunState.QUEUED)
-        info.skip_digest = info.skip_digest or job.skip_digest
+        # One digest per thread: a run after a degraded or done one (`again`) posts the model's sections only.
+        info.skip_digest = info.skip_digest or (job.thread_ts is not None and self._digest_in(job.channel, job.thread_ts))
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
         delivery = self._delivery(job.channel, job.thread_ts, recorder) if job.thread_ts is not None else None
@@ -146,7 +153,9 @@ class JobRunner:
             await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
         degraded = result.info.mode == "degraded"
-        await delivery.say_once("closing", closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji))
+        closing = closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji)
+        # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/actions/closing_blocks.py).
+        await delivery.post_once("closing", closing_message(closing, delivery.record.run_id, result.info))
         await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
         # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
         result.info.finish()

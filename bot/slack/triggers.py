@@ -1,4 +1,4 @@
-"""Trigger listeners. Each acks at once and only enqueues; the work runs in the job queue."""
+"""Trigger listeners. Each acks at once and only records a queued run; a worker on any replica runs it (workers.py)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.run import RunState
-from bot.runs import RunStore
-from bot.runs.store import StoreError
+from bot.runs import RunStore, StoreError, ThreadBusy
 from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector, SlackRateLimited
 from bot.slack.delivery import status_line
 from bot.slack.errors import slack_error
-from bot.slack.jobs import Job, JobQueue
+from bot.slack.jobs import Job
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
 from bot.slack.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
 from bot.slack.thread import WORKING, SlackThread, tag
+from bot.slack.workers import RunQueue
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def store_down_text(exc: StoreError) -> str:
 
 
 class Triggers:
-    def __init__(self, queue: JobQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
+    def __init__(self, queue: RunQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
                  settings: Settings) -> None:
         self.settings = settings
         self.model = settings.llm_model
@@ -215,38 +215,54 @@ class Triggers:
         )
         await self._submit_and_tell(job)
 
+    def submit(self, job: Job) -> str:
+        """Queue a job started elsewhere (the Regenerate button); returns what to tell the person who asked."""
+        return self._submit(job) or self._accepted_text(job)
+
     def _submit(self, job: Job) -> str | None:
-        """Queue the job and record the run; returns why it was not queued, or None."""
-        if self.queue.has(job.key):
-            return BUSY
-        last = self.store.latest_for_thread(job.channel, job.thread_ts) if job.thread_ts else None
-        # The digest is already in the thread (posted by any earlier run, the failed ones included): a new run
-        # posts the model's sections only.
-        job.skip_digest = job.thread_ts is not None and last is not None and self.store.digest_posted(job.channel, job.thread_ts)
-        if last is not None and not job.regenerate:
-            if last.status is RunState.DONE:
+        """Record the run as queued; returns why it was not queued, or None. One unfinished run per thread holds
+        across replicas: the store's unique index refuses a second one (ThreadBusy)."""
+        owner, lease = self.queue.owner, self.queue.lease_s
+        if job.thread_ts and not job.regenerate:
+            last = self.store.latest_for_thread(job.channel, job.thread_ts)
+            if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
-            if last.status is RunState.FAILED and last.info is not None:
+            if last is not None and last.status is RunState.FAILED and last.info is not None:
                 # Try the failed run again under its own id: nothing it already posted is posted twice, and a
                 # report it saved is delivered without asking the model again.
                 last.info.advance(RunState.QUEUED)
-                self.store.update(last.id, info=last.info)
+                if not self.store.requeue_failed(last.id, last.info, owner=owner, lease_s=lease):
+                    return BUSY  # another trigger (maybe on another replica) queued it first
                 job.run_id, job.resumed = last.id, True
         if job.run_id is None:
-            job.run_id = self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts,
-                                           invoker=job.invoker, response_url=job.response_url)
-        self.queue.submit(job)
-        if job.thread_ts:
-            # 👀 and a status line at once, even when the job waits behind others; the ack is not delayed.
-            job.announced = asyncio.create_task(self._announce(job))
+            try:
+                # Held by this replica until it has announced the run, so no worker posts a status line alongside.
+                job.run_id = self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts, invoker=job.invoker,
+                                               response_url=job.response_url, owner=owner, lease_s=lease)
+            except ThreadBusy:
+                return BUSY
+        self._spawn(self._announce_and_release(job))
         return None
+
+    async def _announce_and_release(self, job: Job) -> None:
+        """👀 and a status line at once, even when the run waits behind others; then any replica's worker may take it."""
+        assert job.run_id is not None
+        try:
+            if job.thread_ts:
+                await self._announce(job)
+        finally:
+            try:
+                self.store.release(job.run_id, self.queue.owner)
+            except StoreError as exc:
+                log.error("run %s: cannot hand it to the workers (it waits for its hold to expire): %s", job.run_id, exc)
+            self.queue.poke()
 
     async def _announce(self, job: Job) -> None:
         assert job.thread_ts is not None
         thread = SlackThread(self.client, job.channel, job.thread_ts)
-        ahead = self.queue.ahead(job)
         try:
+            ahead = self._ahead(job)
             # Nothing is written into a thread the invoker may not use; the runner explains refusals.
             await authorize(self.client, self.settings, job.channel, job.invoker)
             await thread.react(WORKING)
@@ -263,8 +279,12 @@ class Triggers:
             # The runner meets the same error and explains it to the user; nothing to add here.
             log.info("could not announce run %s: %s", job.run_id, slack_error(exc))
 
+    def _ahead(self, job: Job) -> int:
+        """Unfinished runs accepted before this one, on every replica."""
+        return self.store.ahead(job.run_id) if job.run_id is not None else 0
+
     def _accepted_text(self, job: Job) -> str:
-        ahead = self.queue.ahead(job)
+        ahead = self._ahead(job)
         where = "this channel's recent history" if job.thread_ts is None else "that thread"
         queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from bot.tickets.content import markdown_body, redacted, title
-from bot.tickets.http import Answer, AnswerLost, Http, transient, unavailable
+from bot.tickets.http import Answer, AnswerLost, Http, post_or_find, transient
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
 SERVICE = "GitHub"
@@ -59,18 +59,9 @@ class GitHubIssues:
         if found is not None:
             return found
         payload = {"title": title(content), "body": markdown_body(content, marker(idempotency_key)), "labels": [LABEL]}
-        try:
-            answer = await self.http.request("POST", f"/repos/{self.repo}/issues", body=payload)
-        except AnswerLost as lost:
-            # GitHub may have made the issue before the answer was lost: look before anyone clicks again.
-            again = await self.find(idempotency_key)
-            if again is None:
-                raise unavailable(SERVICE, lost) from None
-            return again
-        if answer.status >= 500:
-            again = await self.find(idempotency_key)  # a 5xx does not prove nothing was stored
-            if again is not None:
-                return again
+        answer = await post_or_find(self.http, f"/repos/{self.repo}/issues", payload, lambda: self.find(idempotency_key), SERVICE)
+        if isinstance(answer, Ticket):
+            return answer
         self._check(answer)
         if not isinstance(answer.body, dict) or "html_url" not in answer.body:
             raise TicketError(Failure.REJECTED, f"GitHub answered HTTP {answer.status} without the new issue",

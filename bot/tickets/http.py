@@ -4,12 +4,13 @@ has in common (unreachable, timed out, 429, 5xx) turned into a TicketError sayin
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.tickets.model import Failure, TicketError
+from bot.tickets.model import Failure, Ticket, TicketError
 
 DEFAULT_TIMEOUT_S = 20.0
 
@@ -93,3 +94,17 @@ def transient(service: str, answer: Answer) -> TicketError | None:
 def unavailable(service: str, lost: AnswerLost) -> TicketError:
     return TicketError(Failure.UNAVAILABLE, f"{lost.why} and no ticket was found afterwards",
                        f"try again in a minute; {service} is slow or unreachable")
+
+
+async def post_or_find(http: Http, path: str, body: Any, find: Callable[[], Awaitable[Ticket | None]], service: str) -> Answer | Ticket:
+    """POST a new ticket. A lost answer or a 5xx does not prove nothing was stored, so look for the ticket before
+    reporting a failure: the Ticket found, else the server's Answer for the caller to check."""
+    try:
+        answer = await http.request("POST", path, body=body)
+    except AnswerLost as lost:
+        if (again := await find()) is None:
+            raise unavailable(service, lost) from None
+        return again
+    if answer.status >= 500 and (again := await find()) is not None:
+        return again
+    return answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 
 from bot.tickets.content import adf_body, redacted, title
-from bot.tickets.http import Answer, AnswerLost, Http, transient, unavailable
+from bot.tickets.http import Answer, AnswerLost, Http, post_or_find, transient
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
 SERVICE = "Jira"
@@ -46,18 +46,9 @@ class JiraCloud:
             return found
         fields = {"project": {"key": self.project}, "summary": title(content), "issuetype": {"name": self.issue_type},
                   "description": adf_body(content), "labels": [LABEL, idempotency_key]}
-        try:
-            answer = await self.http.request("POST", "/rest/api/3/issue", body={"fields": fields})
-        except AnswerLost as lost:
-            # Jira may have made the issue before the answer was lost: look before anyone clicks again.
-            again = await self.find(idempotency_key)
-            if again is None:
-                raise unavailable(SERVICE, lost) from None
-            return again
-        if answer.status >= 500:
-            again = await self.find(idempotency_key)  # a 5xx does not prove nothing was stored
-            if again is not None:
-                return again
+        answer = await post_or_find(self.http, "/rest/api/3/issue", {"fields": fields}, lambda: self.find(idempotency_key), SERVICE)
+        if isinstance(answer, Ticket):
+            return answer
         self._check(answer)
         if not isinstance(answer.body, dict) or "key" not in answer.body:
             raise TicketError(Failure.REJECTED, f"Jira answered HTTP {answer.status} without the new issue",

@@ -115,6 +115,9 @@ async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
 
 
 async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> None:
+    # A summary just above the fallback threshold: piper's CPU time grows with the words, and this test is about the
+    # engine switch, not the summary's length (test_edge_tts_narrates_the_models_summary covers the full one).
+    llm.script(text(gate_passing_report(words_in_summary=120)))
     async with FakeEdgeTTS(mode="forbidden"):
         pipeline = pipeline_for(llm, tts_engine="auto")
         result = await pipeline.run(load_incident(SAMPLE))
@@ -125,21 +128,26 @@ async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> No
 
 async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm: FakeLLM) -> None:
     no_summary = gate_passing_report().split("## Audio Summary")[0]
-    llm.script(text(no_summary), text(summary_prose(120)))
-    pipeline = pipeline_for(llm, tts_engine="piper")
-    result = await pipeline.run(load_incident(SAMPLE))
-    await pipeline.aclose()
+    fallback = summary_prose(120)
+    llm.script(text(no_summary), text(fallback))
+    # The fake edge-tts rather than piper: the pipeline is the same for both engines, and the fake records the text.
+    async with FakeEdgeTTS() as edge:
+        pipeline = pipeline_for(llm, tts_engine="edge")
+        result = await pipeline.run(load_incident(SAMPLE))
+        await pipeline.aclose()
     assert len(llm.chat_requests) == 2 and llm.chat_requests[1]["temperature"] == 0.2
     assert result.info.missing_sections == ["audio_summary"]
     assert result.audio is not None and any("audio summary missing" in f for f in result.info.fallbacks)
+    assert sorted(" ".join(r.text for r in edge.requests).split()) == sorted(fallback.split())  # the fallback was spoken
 
 
 async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: FakeLLM) -> None:
     no_summary = gate_passing_report().split("## Audio Summary")[0]
     llm.script(text(no_summary), status(500, "boom"))
-    pipeline = pipeline_for(llm, tts_engine="piper")
-    result = await pipeline.run(load_incident(SAMPLE))
-    await pipeline.aclose()
+    async with FakeEdgeTTS():  # as above: the engine does not matter here, and piper's CPU time would
+        pipeline = pipeline_for(llm, tts_engine="edge")
+        result = await pipeline.run(load_incident(SAMPLE))
+        await pipeline.aclose()
     assert result.audio is not None and result.audio.duration_s > 20
     assert any("built one from the sections" in f for f in result.info.fallbacks)
 

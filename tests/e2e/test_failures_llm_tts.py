@@ -14,11 +14,11 @@ from tests.core.gate.reports import SUMMARY, as_markdown, section
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import bot_texts
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, mp3_in_thread, wait_done
-from tests.fakes.fake_llm import Reply, empty, invalid_json, stall, status, text, unused_base_url
-from tests.fakes.sample_reports import sample_report, summary_prose
+from tests.fakes.fake_llm import Reply, empty, gate_passing_report, invalid_json, stall, status, text, unused_base_url
+from tests.fakes.sample_reports import summary_prose
 
-# A short spoken summary keeps piper's CPU synthesis quick; 65 words is above the 60-word floor.
-SHORT_REPORT = sample_report(words_in_summary=65)
+# A short spoken summary keeps piper's CPU synthesis quick; 120 words is the shortest the quality gate passes.
+SHORT_REPORT = gate_passing_report(words_in_summary=120)
 
 
 async def degraded_run(stack: Stack) -> str:

@@ -5,9 +5,6 @@ The bot runs as a real `python -m bot` process against the emulator and fake LLM
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,36 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.core.sections import SECTION_TITLES
-from bot.runs import RunStore
+from bot.runs.sqlite import SqliteRunStore
 from tests.e2e.conftest import DIGEST_TITLE
+from tests.fakes.bot_process import BotProcess
 from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text
 from tests.fakes.slack_emulator import SlackEmulator
 
-ROOT = Path(__file__).resolve().parents[2]
 ALL_TITLES = list(SECTION_TITLES.values())
-
-
-class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=ROOT, env={**os.environ, **self.env},
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-            )
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await self.proc.wait()
 
 
 @pytest.fixture
@@ -100,7 +74,7 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     assert len(llm.chat_requests) == 2  # the interrupted request, then the resumed run's
     texts = [m.get("text", "") for m in slack.thread(channel, root)]
     assert any("Resuming after a restart" in t for t in texts) or any("Resuming" in c.args.get("text", "") for c in slack.calls_to("chat.update"))
-    store = RunStore.in_dir(Path(env["DATA_DIR"]))
+    store = SqliteRunStore.in_dir(Path(env["DATA_DIR"]))
     runs = store.recent()
     store.close()
     assert [r.status for r in runs] == ["done"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runs import RunStore
+from bot.runs.sqlite import SqliteRunStore
 from bot.runs.store import StoreError
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import bot_texts, told
@@ -58,7 +58,7 @@ async def test_run_store_unwritable_when_a_trigger_arrives_tells_the_user(stack:
 def test_corrupt_store_is_moved_aside_never_deleted(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     db.write_bytes(b"this is not a database, it is a half-written file" * 100)
-    store = RunStore(db)
+    store = SqliteRunStore(db)
     assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"this is not a database")
     run = store.create(trigger="reaction", channel="C1", thread_ts="1.2", invoker="U1")
     assert store.get(run) is not None
@@ -73,7 +73,7 @@ def test_unusable_store_at_start_up_names_the_file_and_the_fix(tmp_path: Path, m
     data = tmp_path / "data"
     make_bad(data)
     with pytest.raises(StoreError) as err:
-        RunStore.in_dir(data)
+        SqliteRunStore.in_dir(data)
     assert str(data / "runs.db") in str(err.value) and "DATA_DIR" in str(err.value)
     assert err.value.exit_code == 2
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import random
-import tracemalloc
 
 import pytest
 
 from bot.core.prepare import estimate_tokens
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN, SYSTEM_PROMPT
 from tests.e2e.conftest import Stack
+from tests.e2e.memory import peak_rss_growth
 from tests.e2e.test_failures_slack import told
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, wait_done
 
@@ -208,19 +208,15 @@ async def test_five_megabyte_log_is_read_whole_folded_and_fits(stack_factory) ->
     log = "\n".join(lines)[:5_000_000] + "\n2025-11-17T09:05:00Z FATAL payments: circuit breaker open\n"
     f = s.add_file("checkout.log", log.encode(), "text/plain")
     s.post(stack.channel, stack.bob, "full log attached", thread_ts=root, files=[f])
-    tracemalloc.start()
-    try:
+    with peak_rss_growth() as peak:
         s.reaction_added(stack.alice, stack.channel, root, "test_tube")
         await wait_done(stack, root)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
     assert "white_check_mark" in s.reactions_on(stack.channel, root)
     sent = stack.llm.chat_requests[0]["messages"][1]["content"]
     assert "circuit breaker open" in sent  # the last line of a 5 MB file: it was downloaded whole
     assert "×" in sent and sent.count("timeout acquiring connection") < 5  # 70k lines folded
     assert prompt_tokens(stack) + stack.settings.llm_max_tokens <= stack.llm.native_chats[0]["options"]["num_ctx"]
-    assert peak < 150_000_000, f"peak Python allocations {peak / 1e6:.0f} MB for a 5 MB input"
+    assert peak[0] < 150_000_000, f"peak memory grew by {peak[0] / 1e6:.0f} MB for a 5 MB input"
 
 
 async def test_file_over_max_file_bytes_is_cut_with_a_note(stack_factory) -> None:  # type: ignore[no-untyped-def]

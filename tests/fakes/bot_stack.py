@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.llm import LLMClient
+from bot.core.llm.pool import make_llm
 from bot.core.pipeline import Pipeline
 from bot.settings import Settings, load_settings
 from bot.slack.app import BotApp
@@ -46,7 +46,7 @@ async def bot_on_loopback(data_dir: Path, llm: FakeLLM | None = None, **override
     llm = llm or FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192)
     async with SlackEmulator() as slack, llm, FakeEdgeTTS() as edge:
         settings = bot_settings(slack, llm, data_dir, **overrides)
-        pipeline = Pipeline(settings, llm=LLMClient(settings, retry_attempts=2, retry_base_delay_s=0.001))
+        pipeline = Pipeline(settings, llm=make_llm(settings, retry_attempts=2, retry_base_delay_s=0.001))
         bot = BotApp(settings, pipeline)
         try:
             await bot.start()

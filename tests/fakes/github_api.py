@@ -20,50 +20,32 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.rest_faults import Fault, Faults, Hold
+from tests.fakes.rest_faults import LoopbackREST
 
 _MESSAGES = {401: "Bad credentials", 403: "Resource not accessible by personal access token", 404: "Not Found",
              410: "Issues are disabled for this repo", 500: "Server Error", 502: "Server Error"}
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackREST):
     def __init__(self, repos: list[str] | tuple[str, ...] = ("acme/shop",)) -> None:
+        super().__init__()
         self.token = f"github_pat_{secrets.token_hex(20)}"
         self.issues: dict[str, list[dict[str, Any]]] = {repo: [] for repo in repos}
-        self.requests: list[tuple[str, str]] = []
-        self.faults = Faults()
-        self._runner: web.AppRunner | None = None
-        self.api_url = ""
 
-    async def __aenter__(self) -> FakeGitHub:
-        app = web.Application(middlewares=[self._auth])
+    @property
+    def api_url(self) -> str:
+        return self.base_url
+
+    def _routes(self, app: web.Application) -> None:
         app.router.add_get("/repos/{owner}/{repo}/issues", self._list)
         app.router.add_post("/repos/{owner}/{repo}/issues", self._create)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.api_url = f"http://{host}:{port}"
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
-                  times: int = 1, headers: dict[str, str] | None = None) -> None:
-        body = {"message": _MESSAGES.get(status, "Error"), "documentation_url": "https://docs.github.com/rest"}
-        self.faults.add(operation, Fault(status, body, applied, drop, headers), times)
+    def _error_body(self, status: int) -> Any:
+        return {"message": _MESSAGES.get(status, "Error"), "documentation_url": "https://docs.github.com/rest"}
 
     def all_issues(self) -> list[dict[str, Any]]:
         return [issue for issues in self.issues.values() for issue in issues]
 
-    def hold_next(self, operation: str) -> Hold:
-        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
-        return self.faults.hold_next(operation)
-
-    @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

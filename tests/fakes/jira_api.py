@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import BasicAuth, web
 
-from tests.fakes.rest_faults import Fault, Faults, Hold
+from tests.fakes.rest_faults import LoopbackREST
 
 _JQL = re.compile(r'^project = "([^"]+)" AND labels = "([^"]+)"(?: ORDER BY \w+ (?:ASC|DESC))?$')
 
@@ -43,43 +43,25 @@ def _bad(errors: dict[str, str] | None = None, messages: list[str] | None = None
     return web.json_response({"errorMessages": messages or [], "errors": errors or {}}, status=status)
 
 
-class FakeJira:
+class FakeJira(LoopbackREST):
     def __init__(self, projects: dict[str, list[str]] | None = None, email: str = "bot@acme.test") -> None:
+        super().__init__()
         self.projects = projects or {"OPS": ["Task", "Bug"]}
         self.email = email
         self.api_token = f"ATATT{secrets.token_hex(16)}"
         self.issues: list[dict[str, Any]] = []
-        self.requests: list[tuple[str, str]] = []
-        self.faults = Faults()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def __aenter__(self) -> FakeJira:
-        app = web.Application(middlewares=[self._auth])
+    @property
+    def url(self) -> str:
+        return self.base_url
+
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/rest/api/3/issue", self._create)
         app.router.add_get("/rest/api/3/search/jql", self._search)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def _error_body(self, status: int) -> Any:
+        return {"errorMessages": [f"emulated HTTP {status}"], "errors": {}}
 
-    def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
-                  times: int = 1, headers: dict[str, str] | None = None) -> None:
-        body = {"errorMessages": [f"emulated HTTP {status}"], "errors": {}}
-        self.faults.add(operation, Fault(status, body, applied, drop, headers), times)
-
-    def hold_next(self, operation: str) -> Hold:
-        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
-        return self.faults.hold_next(operation)
-
-    @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
         try:

@@ -7,7 +7,7 @@ import asyncio
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -59,3 +59,51 @@ class Faults:
             request.transport.close()  # the client sees the connection end with no answer
             return web.Response(status=500)  # never reaches the client
         return web.json_response(fault.body, status=fault.status or 500, headers=fault.headers)
+
+
+class LoopbackREST:
+    """The part every ticket emulator shares: an aiohttp app on a free 127.0.0.1 port behind the subclass's
+    ``_auth`` middleware, the requests seen, faults and holds. Subclasses add routes and the error body."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.faults = Faults()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def _routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def _error_body(self, status: int) -> Any:
+        raise NotImplementedError
+
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        @web.middleware
+        async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+            return await self._auth(request, handler)
+
+        app = web.Application(middlewares=[auth])
+        self._routes(app)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, operation: str, status: int = 500, *, applied: bool = False, drop: bool = False,
+                  times: int = 1, headers: dict[str, str] | None = None) -> None:
+        """Answer the next ``operation`` with ``status``; ``applied``: carry it out first; ``drop``: no answer."""
+        self.faults.add(operation, Fault(status, self._error_body(status), applied, drop, headers), times)
+
+    def hold_next(self, operation: str) -> Hold:
+        """The next request of ``operation`` waits (``arrived`` is set) until the test sets ``release``."""
+        return self.faults.hold_next(operation)

@@ -29,8 +29,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "reactions_remove": {"reactions:write"},
     "users_info": {"users:read"},
     "files_upload_v2": {"files:write"},
+    "assistant_threads_setStatus": {"chat:write"},  # chat:write suffices since 2026-03-05
+    "views_publish": set(),
 }
-EVENT_SCOPES = {"reaction_added": {"reactions:read"}, "app_mention": {"app_mentions:read"}}
+EVENT_SCOPES = {"reaction_added": {"reactions:read"}, "app_mention": {"app_mentions:read"}, "app_home_opened": set()}
 
 
 def called_methods() -> set[str]:
@@ -77,6 +79,11 @@ def test_command_and_shortcut_match_the_code() -> None:
     shortcuts = MANIFEST["features"]["shortcuts"]
     assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", SHORTCUT_CALLBACK_ID)]
     assert all(len(s["name"]) <= 24 for s in shortcuts)
+
+
+def test_home_tab_is_enabled_for_the_event_the_code_listens_to() -> None:
+    assert "app_home_opened" in listened_events()
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_socket_mode_and_interactivity_are_on() -> None:

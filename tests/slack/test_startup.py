@@ -18,6 +18,10 @@ from tests.fakes.slack_emulator import SlackEmulator
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN is not set"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must start with xapp-"),
         ({"POSTMORTEM_LOOKBACK": "a week"}, "POSTMORTEM_LOOKBACK"),
+        ({"DATABASE_URL": "mysql://db/runs"}, "DATABASE_URL"),
+        # The shared store is down: the replica does not start (nothing could be recorded), and says where and why.
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "DATABASE_URL": "postgresql://bot:pw@127.0.0.1:9/runs"},
+         "cannot connect to the run store postgresql://127.0.0.1:9/runs"),
     ],
 )
 def test_bad_tokens_and_settings_exit_2_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

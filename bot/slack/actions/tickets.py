@@ -8,20 +8,18 @@ import asyncio
 import logging
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.prepare.redact import redact_text
 from bot.errors import PostmortemError
 from bot.runs import RunStore
 from bot.runs.tickets import TicketClaims
 from bot.settings import Settings
 from bot.slack.access import is_member
+from bot.slack.actions.reply import tell_clicker
 from bot.slack.actions.ticket_blocks import ACTION_ID, link_text, parse_value, with_ticket_links
 from bot.slack.errors import slack_error
-from bot.slack.mentions import neutralise_mentions
 from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
 from bot.tickets.content import skeletons
 from bot.tickets.model import tests_of
@@ -117,18 +115,4 @@ class TicketActions:
             await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=message.get("text") or "Test plan")
 
     async def _tell(self, user: str, channel: str, thread_ts: str | None, response_url: str | None, text: str) -> None:
-        """To the clicker only: an ephemeral in the thread; through the click's response_url when Slack refuses
-        that (a non-member cannot receive ephemerals in the channel)."""
-        text = neutralise_mentions(redact_text(text))  # causes quote servers, which may echo a token
-        try:
-            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-            return
-        except SlackApiError as exc:
-            log.info("ephemeral to %s in %s refused (%s); using the response_url", user, channel, slack_error(exc))
-        if response_url:
-            payload = {"response_type": "ephemeral", "replace_original": False, "text": text}
-            try:
-                async with aiohttp.ClientSession() as session, session.post(response_url, json=payload) as resp:
-                    resp.raise_for_status()
-            except aiohttp.ClientError as exc:
-                log.error("could not tell %s: %s (%s)", user, text, exc)
+        await tell_clicker(self.client, user, channel, thread_ts, response_url, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -16,14 +17,18 @@ from bot.errors import NarrationError
 from tests.core.narrate.conftest import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 
+# The summary's first three sentences (70 words): enough speech for a pace check; piper's CPU time grows with the words.
+SPOKEN = " ".join(re.split(r"(?<=\.) ", SUMMARY)[:3])
+
 
 async def test_piper_speaks_at_a_plausible_pace_and_loads_once(make_settings) -> None:
     narrator = Narrator(make_settings(tts_engine="piper"))
-    audio = await narrator.narrate(SUMMARY)
+    audio = await narrator.narrate(SPOKEN)
     loads = piper_engine.load_count()
-    again = await narrator.narrate(SUMMARY)
+    again = await narrator.narrate(SPOKEN)
 
-    expected = len(SUMMARY.split()) * 60 / 150  # ~150 words a minute
+    assert len(SPOKEN.split()) == 70
+    expected = len(SPOKEN.split()) * 60 / 150  # ~150 words a minute
     length = MP3(io.BytesIO(audio.mp3)).info.length
     assert expected * 0.7 <= length <= expected * 1.3
     assert audio.duration_s == pytest.approx(length, abs=0.2)

@@ -49,13 +49,22 @@ def message_action(ws: Workspace, user: str, channel: str, ts: str, callback_id:
 
 
 def interactive_elements(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(block_id, element) for every element a user can click: section accessories and actions-block elements."""
+    """(block_id, element) for every element a user can click: section accessories, actions-block elements and
+    context_actions elements (each half of a feedback_buttons element separately)."""
     found: list[tuple[str, dict[str, Any]]] = []
     for block in blocks:
         if isinstance(block.get("accessory"), dict) and block["accessory"].get("action_id"):
             found.append((block.get("block_id", ""), block["accessory"]))
         if block.get("type") == "actions":
             found += [(block.get("block_id", ""), e) for e in block.get("elements", []) if e.get("action_id")]
+        if block.get("type") == "context_actions":
+            for e in block.get("elements", []):
+                if e.get("type") == "feedback_buttons":
+                    # Each half is clicked on its own; the payload carries that half's text and value.
+                    found += [(block.get("block_id", ""), {"type": "feedback_buttons", "action_id": e.get("action_id", ""),
+                                                           **e[half]}) for half in ("positive_button", "negative_button")]
+                elif e.get("action_id"):
+                    found.append((block.get("block_id", ""), e))
     return found
 
 

@@ -18,7 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from . import files, payloads, web_api
+from . import (
+    ai_apps,  # noqa: F401  (importing it registers its Web API methods)
+    files,
+    payloads,
+    web_api,
+)
 from .errors import SlackError
 from .mentions import live_mentions
 from .socket_mode import Ack, SocketModeHub
@@ -50,14 +55,15 @@ class Fault:
 
 class SlackEmulator:
     def __init__(self, *, team_name: str = "Acme", team_domain: str = "acme",
-                 bot_name: str = "postmortem-bot", page_cap: int | None = None) -> None:
+                 bot_name: str = "postmortem-bot", page_cap: int | None = None, round_robin: bool = False) -> None:
         """page_cap caps history/replies pages whatever `limit` asks, like the
-        15-message pages Slack now serves commercially distributed apps."""
+        15-message pages Slack now serves commercially distributed apps. round_robin
+        spreads envelopes over every live Socket Mode connection (several replicas)."""
         self._signal = ChangeSignal()
         self.workspace = Workspace(team_name=team_name, team_domain=team_domain,
                                    bot_name=bot_name, on_change=self._signal.notify)
         self.workspace.page_cap = page_cap
-        self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify)
+        self.socket = SocketModeHub(self.workspace.app_id, self._signal.notify, round_robin=round_robin)
         self.bot_token = f"xoxb-{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
         self.app_token = f"xapp-1-{self.workspace.app_id}-{secrets.token_hex(12)}"
         self.calls: list[Call] = []
@@ -247,6 +253,15 @@ class SlackEmulator:
             raise LookupError(f"no {action_id!r} element (value {value!r}) on message {ts} in {channel}")
         payload = payloads.block_actions(self.workspace, user, ch.id, ts, *hits[0], self._new_response_url(ch.id, user))
         return self.socket.enqueue("interactive", payload, accepts_response_payload=False)
+
+    def app_home_opened(self, user: str, tab: str = "home") -> str:
+        """``user`` opens the app's Home tab (or its Messages tab)."""
+        ws = self.workspace
+        uid = ws.user(user)["id"]
+        event = {"type": "app_home_opened", "user": uid, "channel": f"D{uid[1:]}", "tab": tab, "event_ts": ws.next_ts()}
+        if uid in ws.home_views:
+            event["view"] = ws.home_views[uid]
+        return self.socket.enqueue("events_api", payloads.event_callback(ws, event), accepts_response_payload=False)
 
     def redeliver(self, envelope_id: str, reason: str = "timeout") -> str:
         return self.socket.redeliver(envelope_id, reason)

@@ -3,6 +3,9 @@
 Envelopes go into an outbox that only the newest live connection drains, so
 envelopes created while no client is connected (or while a client is
 reconnecting after a `disconnect`) are delivered, in order, on the next hello.
+With ``round_robin`` (several replicas of one app, as Slack allows up to 10
+connections) every live connection stays open and each envelope goes to the
+next one in turn; an envelope whose send fails goes to the next connection.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ class Ack:
 
 
 class SocketModeHub:
-    def __init__(self, app_id: str, on_change: Callable[[], None]) -> None:
+    def __init__(self, app_id: str, on_change: Callable[[], None], *, round_robin: bool = False) -> None:
         self._app_id = app_id
+        self.round_robin = round_robin
+        self._live: list[web.WebSocketResponse] = []  # round_robin: hello'd connections, in turn order
+        self._turn = 0
         self._changed = on_change
         self._tickets: set[str] = set()
         self._outbox: deque[dict[str, Any]] = deque()
@@ -86,6 +92,22 @@ class SocketModeHub:
                 self._outbox.appendleft(envelope)
                 raise
 
+    async def _fan_out(self) -> None:
+        while True:
+            while not (self._outbox and self._live):
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            ws = self._live[self._turn % len(self._live)]
+            self._turn += 1
+            envelope = self._outbox.popleft()
+            try:
+                self._sent_at[envelope["envelope_id"]] = time.monotonic()
+                await ws.send_str(json.dumps(envelope))
+            except (ConnectionError, RuntimeError):  # that replica is gone: the next one gets it
+                self._outbox.appendleft(envelope)
+                if ws in self._live:
+                    self._live.remove(ws)
+
     async def _retire_pump(self) -> None:
         if self._pump is not None:
             self._pump.cancel()
@@ -102,7 +124,8 @@ class SocketModeHub:
         ws = web.WebSocketResponse(autoping=True)  # answers slack_sdk's heartbeat pings
         await ws.prepare(request)
         self._sockets.add(ws)
-        await self._retire_pump()  # newest connection wins
+        if not self.round_robin:
+            await self._retire_pump()  # newest connection wins
         self.connections += 1
         number = self.connections
         await ws.send_str(json.dumps({
@@ -111,7 +134,12 @@ class SocketModeHub:
                            "approximate_connection_time": 18060},
             "connection_info": {"app_id": self._app_id}}))
         self._active = ws
-        self._pump = asyncio.create_task(self._drain(ws))
+        if self.round_robin:
+            self._live.append(ws)
+            self._pump = self._pump or asyncio.create_task(self._fan_out())
+            self._wakeup.set()
+        else:
+            self._pump = asyncio.create_task(self._drain(ws))
         self._changed()
         try:
             async for msg in ws:
@@ -119,7 +147,9 @@ class SocketModeHub:
                     self._on_client_frame(json.loads(msg.data), number)
         finally:
             self._sockets.discard(ws)
-            if self._active is ws:
+            if ws in self._live:
+                self._live.remove(ws)
+            if self._active is ws and not self.round_robin:
                 await self._retire_pump()
             self._changed()
         return ws

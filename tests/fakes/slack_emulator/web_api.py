@@ -173,9 +173,11 @@ def conversations_info(ws: Workspace, args: Args) -> dict[str, Any]:
 @method("conversations.replies")
 def conversations_replies(ws: Workspace, args: Args) -> dict[str, Any]:
     ch = ws.member_channel(args.get("channel"))
-    thread = ws.thread(ch.id, required(args, "ts"))
+    # Render only the page: rendering copies each message, and a 10k-message thread read in 200-message pages
+    # would otherwise copy the whole thread for every page.
+    thread = ws.thread_messages(ch, required(args, "ts"))
     page, cursor = paginate(thread, args, lambda m: m["ts"], default_limit=1000, cap=ws.page_cap)
-    return {"ok": True, "messages": with_metadata(page, args), "has_more": bool(cursor),
+    return {"ok": True, "messages": with_metadata([ws.render(ch, m) for m in page], args), "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor}}
 
 
@@ -222,6 +224,8 @@ def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     extra = {"metadata": metadata} if metadata else {}
     ts = ws.post(ch.id, ws.bot_user_id, text, thread_ts=args.get("thread_ts") or None,
                  blocks=stored_blocks(blocks), attachments=attachments, **extra)
+    # A reply from the app clears its native "is thinking…" status in that thread.
+    ws.thread_status.pop((ch.id, str(args.get("thread_ts") or "")), None)
     return {"ok": True, "channel": ch.id, "ts": ts, "message": ws.render(ch, ch.messages[ts])}
 
 

@@ -48,6 +48,9 @@ class Workspace:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.uploaded_files: list[dict[str, Any]] = []
+        self.thread_status: dict[tuple[str, str], str] = {}  # assistant.threads.setStatus, as it stands
+        self.status_history: list[dict[str, Any]] = []  # every setStatus call that succeeded
+        self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> Home tab view
         self.downloads: list[dict[str, Any]] = []  # url_private fetches: file id and the fault served
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
@@ -219,12 +222,16 @@ class Workspace:
                        subscribed=False)
         return out
 
-    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
-        """Root + replies for the thread containing `ts` (a reply ts finds its root)."""
-        ch = self.channel(channel)
+    def thread_messages(self, ch: Channel, ts: str) -> list[dict[str, Any]]:
+        """Root + replies as stored (not rendered) for the thread containing `ts` (a reply ts finds its root)."""
         msg = self.message(ch, ts, "thread_not_found")
         root = ch.messages.get(msg.get("thread_ts", ts), msg)
-        return [self.render(ch, m) for m in (root, *self.replies(ch, root["ts"]))]
+        return [root, *self.replies(ch, root["ts"])]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """Root + replies in Slack's response shape for the thread containing `ts`."""
+        ch = self.channel(channel)
+        return [self.render(ch, m) for m in self.thread_messages(ch, ts)]
 
     def file_obj(self, fid: str) -> dict[str, Any]:
         f = copy.deepcopy(self.files[fid])

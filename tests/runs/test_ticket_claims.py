@@ -1,16 +1,15 @@
 """The local claim in the run store: one creator per (run, test); a failure leaves no claim; a claim whose
-creator died goes stale so the next click can try (the backend's dedup search then finds any ticket it made)."""
+creator died goes stale so the next click can try (the backend's dedup search then finds any ticket it made).
+On both stores: replicas sharing PostgreSQL claim through the same table."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bot.runs import RunStore
 from bot.runs.tickets import STALE_AFTER_S, ClaimState, TicketClaims
+from tests.runs.conftest import OpenStore
 
 
-def test_claim_lifecycle(tmp_path: Path) -> None:
-    store = RunStore.in_dir(tmp_path)
+def test_claim_lifecycle(open_store: OpenStore) -> None:
+    store = open_store()
     claims = TicketClaims(store)
     assert claims.claim(1, 0, "github", now=100).state is ClaimState.NEW
     assert claims.claim(1, 0, "github", now=101).state is ClaimState.BUSY  # a double click
@@ -25,14 +24,12 @@ def test_claim_lifecycle(tmp_path: Path) -> None:
     # The creator of test 1 died mid-call: after a while the claim can be taken over.
     assert claims.claim(1, 1, "github", now=102 + STALE_AFTER_S / 2).state is ClaimState.BUSY
     assert claims.claim(1, 1, "github", now=103 + STALE_AFTER_S).state is ClaimState.NEW
-    store.close()
 
 
-def test_claims_survive_a_restart(tmp_path: Path) -> None:
-    store = RunStore.in_dir(tmp_path)
+def test_claims_survive_a_restart_and_are_shared_by_replicas(open_store: OpenStore) -> None:
+    store = open_store()
     TicketClaims(store).claim(7, 2, "jira")
+    other = TicketClaims(open_store())  # another replica (or this one after a restart): its own connection
+    assert other.claim(7, 2, "jira").state is ClaimState.BUSY
     TicketClaims(store).done(7, 2, "https://acme.atlassian.net/browse/OPS-3", "OPS-3")
-    store.close()
-    reopened = RunStore.in_dir(tmp_path)
-    assert TicketClaims(reopened).claim(7, 2, "jira").state is ClaimState.DONE
-    reopened.close()
+    assert other.claim(7, 2, "jira").state is ClaimState.DONE

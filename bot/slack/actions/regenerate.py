@@ -1,0 +1,65 @@
+"""The Regenerate button on the closing message: the same as `/postmortem <link> again`, for members of the channel
+only. The new run goes through the triggers' own path, so it skips the digest already in the thread and is
+refused while another run of the thread is queued or running. Refusals reach the clicker alone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runs import RunStore
+from bot.runs.store import StoreError
+from bot.slack.access import is_member
+from bot.slack.actions.closing_blocks import REGENERATE_ACTION
+from bot.slack.actions.reply import Click
+from bot.slack.errors import slack_error
+from bot.slack.jobs import Job
+from bot.slack.triggers import Triggers, store_down_text
+
+log = logging.getLogger(__name__)
+
+NOT_MEMBER = "Only members of this channel can regenerate its postmortems. Join the channel first."
+STALE = "That postmortem is no longer known to me (its run was removed); run `/postmortem <link to the thread> again`."
+
+
+class RegenerateAction:
+    def __init__(self, client: AsyncWebClient, store: RunStore, triggers: Triggers) -> None:
+        self.client = client
+        self.store = store
+        self.triggers = triggers
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(REGENERATE_ACTION)(self.on_click)
+
+    async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        click = Click.of(body)
+        try:
+            text = await self._regenerate(click, str(action.get("value", "")))
+        except StoreError as exc:
+            text = store_down_text(exc)
+        except SlackApiError as exc:
+            text = f":x: Nothing was started: Slack refused the membership check ({slack_error(exc)}). Try again in a minute."
+        except Exception:  # never a silent click
+            log.exception("regenerate click failed for %s in %s", click.user, click.channel)
+            text = ":x: Nothing was started (unexpected error). The bot's logs have the details."
+        if text:
+            await click.tell(self.client, text)
+
+    async def _regenerate(self, click: Click, value: str) -> str | None:
+        # A Socket Mode redelivery of the same click must not start a second run.
+        if not self.store.claim_delivery(f"regenerate:{click.trigger_id}"):
+            return None
+        if not await is_member(self.client, click.channel, click.user):
+            return NOT_MEMBER
+        record = self.store.get(int(value)) if value.isdigit() else None
+        if record is None or record.channel != click.channel or record.thread_ts is None:
+            return STALE
+        job = Job(trigger="regenerate", channel=record.channel, thread_ts=record.thread_ts, invoker=click.user,
+                  regenerate=True)
+        log.info("regenerate run %d for %s", record.id, click.user)
+        return self.triggers.submit(job)

@@ -1,0 +1,60 @@
+"""The Home tab end to end (issue 10 part 5): opening it publishes the recent postmortems the viewer may see, each
+with status, model, quality and a link to its thread; runs in channels the viewer is not in never show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.run import RunState
+from tests.e2e.conftest import Stack
+
+
+def home_lines(stack: Stack, user: str) -> list[str]:
+    view = stack.slack.workspace.home_views[user]
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+
+
+async def open_home(stack: Stack, user: str) -> list[str]:
+    published = len(stack.slack.calls_to("views.publish"))
+    stack.slack.app_home_opened(user)
+    await stack.slack.wait_for(lambda s: len(s.calls_to("views.publish")) > published)
+    assert stack.slack.calls_to("views.publish")[-1].response["ok"]
+    return home_lines(stack, user)
+
+
+async def test_home_tab_lists_only_what_the_viewer_may_see(stack_factory: Any) -> None:
+    stack: Stack = await stack_factory(tts_engine="none")
+    slack, store = stack.slack, stack.bot.store
+    root = slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
+    slack.post(stack.channel, stack.bob, "gateway timeouts since the 14:02 deploy", thread_ts=root)
+    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+
+    # Runs elsewhere, recorded as the bot records them: a failed one in a private channel only Bob is in, one in a
+    # private channel the bot has since left (nobody is shown it: membership cannot be checked), one with no thread.
+    secret = slack.add_channel("inc-secret", private=True, members=[stack.bob])
+    left = slack.add_channel("inc-left", private=True, members=[stack.alice, stack.bob], bot_member=False)
+    for channel in (secret, left):
+        thread = slack.post(channel, stack.bob, "db failover")
+        # Held by a made-up owner, so no worker of this bot picks the queued row up before it is marked failed.
+        run_id = store.create(trigger="reaction", channel=channel, thread_ts=thread, invoker=stack.bob, owner="test", lease_s=3600)
+        info = stack.bot.pipeline.new_info()
+        info.advance(RunState.FAILED, error="model unreachable")
+        store.update(run_id, info=info)
+    store.create(trigger="command", channel=stack.channel, thread_ts=None, invoker=stack.alice, owner="test", lease_s=3600)
+
+    [alice_line] = await open_home(stack, stack.alice)
+    for part in ("#inc-checkout", slack.permalink(stack.channel, root), "done", "llama3.1:8b", "quality checks passed"):
+        assert part in alice_line, (part, alice_line)
+    bob_lines = await open_home(stack, stack.bob)
+    assert len(bob_lines) == 2 and "#inc-secret" in bob_lines[0] and "failed" in bob_lines[0]
+    assert not any("inc-left" in line for line in bob_lines)
+    carol = slack.add_user("carol")
+    assert await open_home(stack, carol) == ["_No postmortems you can see yet._"]
+
+    # The Messages tab is not the Home tab: nothing is published for it.
+    published = len(slack.calls_to("views.publish"))
+    eid = slack.app_home_opened(stack.alice, tab="messages")
+    await slack.wait_ack(eid)
+    await open_home(stack, carol)  # handled after the Messages-tab event, so that one is done by now
+    assert len(slack.calls_to("views.publish")) == published + 1
