@@ -20,13 +20,12 @@ from harness import BenchStack, incident_thread, median, ms, percentile, run_mai
 
 import bot.slack.app as app_module
 from bot.slack import triggers as triggers_module
-from tests.fakes.fake_llm import text
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import gate_passing_report, text
 
 TRIGGERS = 50
 SOLO = 6  # triggers one at a time before the burst: the idle baseline (and a warm-up)
 CONCURRENCY = 2  # > 1 so the bound is actually exercised
-TOKENS_PER_S = 1000.0  # sample_report(60) is ~635 tokens; sleep overshoot makes it ~1 s a run
+TOKENS_PER_S = 1000.0  # gate_passing_report(120) is ~700 tokens; sleep overshoot makes it ~1 s a run
 GOAL_P99_MS = 50.0
 
 
@@ -71,7 +70,7 @@ def proposed_fix() -> Iterator[None]:
 
 
 async def burst() -> dict[str, Any]:
-    reply = text(sample_report(60), tokens_per_s=TOKENS_PER_S)
+    reply = text(gate_passing_report(120), tokens_per_s=TOKENS_PER_S)
     async with running_stack(default_reply=reply, users=4, llm_concurrency=CONCURRENCY) as stack:
         # Idle baseline: one trigger at a time, each after the previous run finished.
         solo: list[float] = []

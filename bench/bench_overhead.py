@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from harness import BenchStack, median, ms, run_main, running_stack, section_posts, write_result
 
-from tests.fakes.sample_reports import sample_report
+from tests.fakes.fake_llm import gate_passing_report
 
 MESSAGES = 200
 USERS = 12
@@ -127,7 +127,7 @@ async def call_rtt(stack: BenchStack, shared: bool, n: int = 40) -> float:
 
 async def main() -> None:
     cold, warm, lookups, rtt = [], [], [], {}
-    reply = sample_report()  # instant: no tokens_per_s
+    reply = gate_passing_report()  # instant: no tokens_per_s
     for r in range(REPEATS):
         async with running_stack(default_reply=reply, users=USERS) as stack:
             probe = LookupProbe(stack)

@@ -23,9 +23,8 @@ import psycopg
 from harness import LLMProbe, median, run_main, write_result
 
 from tests.fakes.bot_process import BotProcess
-from tests.fakes.fake_llm import FakeLLM, text
+from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text
 from tests.fakes.postgres import PostgresServer
-from tests.fakes.sample_reports import sample_report
 from tests.fakes.slack_emulator import SlackEmulator
 
 TRIGGERS = 30
@@ -54,7 +53,7 @@ def threads(slack: SlackEmulator, count: int) -> tuple[str, str, list[str]]:
 
 
 async def throughput(pg: PostgresServer, replicas: int, work: Path) -> dict[str, Any]:
-    reply = text(sample_report(), tokens_per_s=TOKENS_PER_S, chunk_chars=16)
+    reply = text(gate_passing_report(), tokens_per_s=TOKENS_PER_S, chunk_chars=16)
     async with AsyncExitStack() as stack:
         slack = await stack.enter_async_context(SlackEmulator(round_robin=True))
         llms, probes = [FakeLLM(default=reply) for _ in range(SERVERS)], [LLMProbe() for _ in range(SERVERS)]
@@ -89,7 +88,7 @@ async def throughput(pg: PostgresServer, replicas: int, work: Path) -> dict[str,
 async def takeover(pg: PostgresServer, work: Path) -> dict[str, Any]:
     gate = asyncio.Event()  # never set: the replica streaming this answer is killed
     async with SlackEmulator(round_robin=True) as slack, FakeLLM() as llm:
-        llm.script(text(sample_report(), chunk_chars=64, gate=gate, gate_at="## Root Cause"))
+        llm.script(text(gate_passing_report(), chunk_chars=64, gate=gate, gate_at="## Root Cause"))
         alice, channel, roots = threads(slack, 1)
         url = pg.new_database()
         bots = [BotProcess(env_for(slack, [llm], url, work / f"t{i}"), work / f"t{i}.log") for i in range(2)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
+from bot.core.citations import render_times
 from bot.core.incident import Incident, load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
@@ -43,6 +44,7 @@ class FileObserver:
 
     def __init__(self, out: OutputDir, title: str, info: RunInfo) -> None:
         self.out = out
+        self.info = info  # its citation record turns evidence ids into the messages' times
         self.text = render_header(title, info)
         self.started = False  # report.md exists only once the model has written a section
         self.final = False
@@ -55,13 +57,13 @@ class FileObserver:
             _say(f"[analysing] {progress.describe()}")
 
     async def on_digest(self, markdown: str) -> None:
-        self.text += "\n" + markdown
+        self.text += "\n" + render_times(markdown, self.info.citations)
         self.out.write(REPORT, self.text)
         self.started = True
         _say("[digest] what the thread shows (rule-based)")
 
     async def on_section(self, section: Section) -> None:
-        self.text += "\n" + section.markdown + "\n"
+        self.text += "\n" + render_times(section.markdown, self.info.citations) + "\n"
         self.out.write(REPORT, self.text)
         self.started = True
         _say(f"[section] {section.title}")
@@ -76,7 +78,7 @@ class FileObserver:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         # The final file adds the header details and notes on redactions and omissions.
-        self.text = report_markdown
+        self.text = render_times(report_markdown, self.info.citations)
         self.out.write(REPORT, self.text)
         self.started = self.final = True
 

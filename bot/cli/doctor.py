@@ -14,7 +14,7 @@ from bot.slack.errors import slack_error
 
 # Scopes the code needs; tests/slack/test_manifest.py keeps this, manifest.yaml and the code in step.
 REQUIRED_SCOPES = {
-    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
+    "app_mentions:read", "canvases:write", "channels:history", "channels:read", "chat:write", "commands", "files:read",
     "files:write", "groups:history", "groups:read", "reactions:read", "reactions:write", "users:read",
 }
 

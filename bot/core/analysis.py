@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from bot.core.answer import Answer, key
+from bot.core.citations import CitationAudit
 from bot.core.gate import CHECKS, CheckId, RepeatGuard
 from bot.core.gate.text import visible
 from bot.core.incident import clean_text
@@ -45,8 +46,10 @@ class AnswerStream:
     except those the gate holds back."""
 
     def __init__(self, obs: RunObserver, info: RunInfo, answer: Answer, speech: SpeechStream | None,
-                 speak: Callable[[SpeechStream], Coroutine[Any, Any, Audio | None]], progress: Callable[[str], Awaitable[None]]) -> None:
+                 speak: Callable[[SpeechStream], Coroutine[Any, Any, Audio | None]], progress: Callable[[str], Awaitable[None]],
+                 citations: CitationAudit | None = None) -> None:
         self.obs, self.info, self.answer = obs, info, answer
+        self.citations = citations
         self.speech, self._speak, self._progress = speech, speak, progress
         self.parser = StreamingSectionParser()
         self.guard = RepeatGuard()  # each section once: a repeated heading ends the answer
@@ -71,6 +74,10 @@ class AnswerStream:
             last[-1] = Section(cut.id, cut.title, f"{cut.body}{CUT_NOTE}")
         await self._emit(last)
 
+    def cite(self, section: Section) -> Section:
+        """Evidence ids checked against what the model was shown: the dangling ones removed and counted."""
+        return self.citations.audit(section, self.answer.incident_text) if self.citations is not None else section
+
     def cancel(self) -> None:
         """Stop narrating the model's summary (the run failed, or the digest's narration replaces it)."""
         if self.narration is not None:
@@ -81,6 +88,7 @@ class AnswerStream:
         for section in map(partial(scrub, self.info), sections):
             if not self.guard.feed(section.id):
                 continue
+            section = self.cite(section)
             failures = self.answer.admit(section)
             held = key(section) in self.answer.held
             if not held:

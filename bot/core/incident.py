@@ -23,6 +23,8 @@ class Message:
     # UTC, taken from the data; None when the source has no timestamp (never invented).
     ts: datetime | None = None
     attachments: tuple[Attachment, ...] = ()
+    # Where the message lives in its source (a Slack message ts), so a citation of it can link there; None for files.
+    ref: str | None = None
 
     @property
     def iso_ts(self) -> str | None:
@@ -70,21 +72,33 @@ def cleaned(incident: Incident) -> Incident:
     """The incident with every string made encodable (see clean_text)."""
     def message(m: Message) -> Message:
         atts = tuple(Attachment(clean_text(a.name), clean_text(a.text) if a.text is not None else None) for a in m.attachments)
-        return Message(clean_text(m.author), clean_text(m.text), m.ts, atts)
+        return Message(clean_text(m.author), clean_text(m.text), m.ts, atts, m.ref)
 
     return Incident([message(m) for m in incident.messages], clean_text(incident.title), incident.source,
                     [clean_text(f) for f in incident.unread_files])
 
 
-def render_message(msg: Message) -> str:
-    """One message as prompt text: ``[ISO] author: text``; the time is omitted when unknown."""
-    head = f"[{msg.iso_ts}] {msg.author}:" if msg.iso_ts else f"{msg.author}:"
+def message_id(index: int) -> str:
+    """The evidence id of the message at ``index`` (``m1`` is the first): stable for a message whatever
+    preparation later folds or drops, because it comes from the message's place in the incident."""
+    return f"m{index + 1}"
+
+
+def message_head(index: int, msg: Message, author: str) -> str:
+    """``[m3] [ISO] author:``; the time is omitted when unknown."""
+    when = f" [{msg.iso_ts}]" if msg.iso_ts else ""
+    return f"[{message_id(index)}]{when} {author}:"
+
+
+def render_message(msg: Message, index: int) -> str:
+    """One message as prompt text: ``[m3] [ISO] author: text``."""
+    head = message_head(index, msg, msg.author)
     body = msg.full_text()
     return f"{head} {body}" if "\n" not in body else f"{head}\n{body}"
 
 
 def render_incident(incident: Incident) -> str:
-    return "\n".join(render_message(m) for m in incident.messages)
+    return "\n".join(render_message(m, i) for i, m in enumerate(incident.messages))
 
 
 def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:

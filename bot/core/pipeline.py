@@ -13,6 +13,7 @@ from functools import partial
 
 from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
+from bot.core.citations import CitationAudit
 from bot.core.digest import Digest, build_digest
 from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
@@ -78,6 +79,8 @@ class Pipeline:
         # What the thread shows, from rules alone: the first reply, before the model is asked anything.
         with timer("digest"):
             digest = await asyncio.to_thread(build_digest, incident)
+        # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
+        citations = CitationAudit(incident, info.citations, digest.render_markdown(), digest.context_text())
         if not info.skip_digest:  # `again` in a thread that already has one
             await obs.on_digest(digest.render_markdown())
 
@@ -85,7 +88,7 @@ class Pipeline:
         progress = _Progress(obs, self.settings.status_interval_s)
         # The spoken summary is narrated while it streams; only what is left waits for the last token.
         stream = AnswerStream(obs, info, answer, SpeechStream(self.narrator.narrate) if narrate else None,
-                              partial(self._speak, info=info), progress.add)
+                              partial(self._speak, info=info), progress.add, citations)
         try:
             await self._analyse(incident, digest.context_text(), info, obs, timer, stream, progress)
             with timer("repair"):
@@ -179,7 +182,7 @@ class Pipeline:
                 text = ""
                 info.fallbacks.append(f"the repair call failed ({exc.message}): the sections stand as first written")
             parser = StreamingSectionParser()
-            rewritten = [scrub(info, s) for s in [*parser.feed(clean_text(text)), *parser.close()]]
+            rewritten = [stream.cite(scrub(info, s)) for s in [*parser.feed(clean_text(text)), *parser.close()]]
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
                 await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
             after = answer.evaluate(stream.guard)

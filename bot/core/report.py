@@ -34,6 +34,10 @@ class RunInfo:
     template_tokens: int = 0  # chat-template tokens stripped from the answer
     # The quality gate's verdict on the answer: each check, what failed, sections dropped as repeats.
     quality: dict[str, Any] = field(default_factory=dict)
+    # Evidence links (bot/core/citations.py): "cited" and "dangling_removed" counts (every citation the model wrote,
+    # its repair included), the dangling ids, and the "sources" (time, Slack ts) of every message cited: all a front
+    # end needs to render the links.
+    citations: dict[str, Any] = field(default_factory=dict)
     # Model text the gate kept out of the thread, the report and the narration, by section: for debugging only.
     withheld: dict[str, str] = field(default_factory=dict)
     # Tickets made from the test plan (`analyze --tickets`): {"test", "url", "key"} each, or {"test", "error"}.
@@ -118,6 +122,9 @@ def render_notes(info: RunInfo) -> str:
     if info.output_redactions:
         counts = ", ".join(f"{kind} ×{n}" for kind, n in sorted(info.output_redactions.items()))
         notes.append(f"- Removed from the model's answer: {counts}")
+    if dangling := info.citations.get("dangling_removed"):
+        ids = ", ".join(info.citations.get("dangling") or [])
+        notes.append(f"- Citations removed: {dangling} pointed at no message the model was shown ({ids})")
     notes += [f"- Left out to fit the context: {item}" for item in info.omitted]
     notes += [f"- Could not read: {item}" for item in info.unread_files]
     if info.missing_sections:

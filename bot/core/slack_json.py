@@ -103,7 +103,10 @@ def message_from_slack(
         # Exports carry a `preview` of snippets; the live collector passes downloaded text.
         content = file_texts.get(f.id, f.preview)
         attachments.append(Attachment(name=f.name or f.title or f.id or "file", text=content))
-    return Message(author=author_of(msg, name_of), text=resolve_mrkdwn(body, name_of), ts=msg.ts, attachments=tuple(attachments))
+    # The ts exactly as Slack wrote it (the parsed datetime cannot give it back): citations link to it.
+    ref = raw.get("ts") if isinstance(raw, Mapping) else None
+    return Message(author=author_of(msg, name_of), text=resolve_mrkdwn(body, name_of), ts=msg.ts, attachments=tuple(attachments),
+                   ref=ref if isinstance(ref, str) else None)
 
 
 def incident_from_slack_json(data: Any, *, title: str = "slack-thread") -> Incident:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.core.citations import strip_citations
 from bot.core.sections import Section, SectionId
 
 _FENCED_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
@@ -66,6 +67,7 @@ def _strip_emoji(text: str) -> str:
 
 
 def _clean_inline(text: str) -> str:
+    text = strip_citations(text)  # evidence ids ("[m4]") are for readers, not listeners
     text = _SLACK_LINK_RE.sub(r"\1", text)
     text = _SLACK_BARE_RE.sub("", text)
     text = _IMAGE_RE.sub("", text)

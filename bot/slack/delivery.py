@@ -15,6 +15,8 @@ from bot.core.observer import Progress, Stage
 from bot.core.sections import Section
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
+from bot.slack.canvas import CanvasPublisher, canvas_markdown
+from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.native_status import NativeStatus
 from bot.slack.record import Recorder
@@ -45,6 +47,10 @@ class ThreadDelivery:
         self.upload_errors: list[str] = []
         # Slack's native "is thinking…" under the thread, beside the status line (issue 10).
         self.native = NativeStatus(thread.client, thread.channel, thread.thread_ts)
+        # Evidence ids become links to the cited messages; the report also goes into a canvas.
+        self.citations = SlackCitations(thread.client, thread.channel, record.info)
+        self.canvas = CanvasPublisher(thread, record, self.say_once)
+        self._plan: TestPlan | None = None  # the canvas carries it as a checklist
 
     def _tag(self, item: str) -> dict[str, Any] | None:
         return tag(self.record.run_id, item)
@@ -77,7 +83,7 @@ class ThreadDelivery:
     # -- content ------------------------------------------------------------------------------------
     async def on_digest(self, markdown: str) -> None:
         """The rule-based digest: the first reply, once per run (a resumed run finds it in the thread)."""
-        heading, _, body = markdown.partition("\n")
+        heading, _, body = (await self.citations.render(markdown)).partition("\n")
         digest = Section(None, heading.lstrip("# ").strip(), body.strip())
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
@@ -89,6 +95,7 @@ class ThreadDelivery:
         self._seen[key] = self._seen.get(key, 0) + 1
         item = f"section:{key}#{self._seen[key]}"
         self.record.section_ready(section)
+        section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
         for part, message in enumerate(section_messages(section)):
             part_item = f"{item}/{part}"
@@ -101,7 +108,7 @@ class ThreadDelivery:
         key = section.id.value if section.id else "raw"
         item = f"section:{key}#{self._seen.get(key, 1)}"
         self.record.section_revised(section)
-        messages = section_messages(section)
+        messages = section_messages(await self.citations.section(section))
         for part, message in enumerate(messages):
             part_item = f"{item}/{part}"
             if (ts := self.record.ts_of(part_item)) is None or not await self._replace(ts, message, part_item):
@@ -138,14 +145,22 @@ class ThreadDelivery:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)
+        report_markdown = await self.citations.render(report_markdown)
+        self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
         if not self.record.was_posted("report"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
 
+    async def _publish_canvas(self, report_markdown: str) -> None:
+        title = report_markdown.partition("\n")[0].lstrip("# ").strip() or "Testing postmortem"
+        if (note := await self.canvas.publish(title, canvas_markdown(report_markdown, self._plan))) is not None:
+            self.upload_errors.append(note)
+
     async def on_test_plan(self, plan: TestPlan) -> None:
         """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
+        self._plan = plan
         if not self.record.was_posted("testplan"):
             self.record.save()  # the plan is in the store before its buttons can be clicked
             message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)

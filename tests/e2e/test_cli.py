@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -49,6 +50,10 @@ async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, t
     assert "[preparing]" in out.stderr and "[analysing]" in out.stderr and "[done]" in out.stderr
     # The planted password never reached the model.
     assert "hunter2" not in json.dumps(llm.chat_requests)
+    # Evidence ids became the cited messages' times; the id of no message ([m99]) was dropped and counted.
+    assert "completes [09:00:40]." in report and "pool [09:00:40] [09:01:35]." in report and not re.search(r"\[m\d+", report)
+    assert run["citations"]["dangling_removed"] == 1 and run["citations"]["dangling"] == ["m99"]
+    assert run["citations"]["cited"] == 7 and "Citations removed: 1" in report
 
 
 async def test_stdin_and_no_audio(llm: FakeLLM, tmp_path: Path) -> None:

@@ -16,9 +16,8 @@ import psycopg
 from tests.e2e.conftest import DIGEST_TITLE
 from tests.e2e.test_restart import ALL_TITLES, section_titles
 from tests.fakes.bot_process import BotProcess
-from tests.fakes.fake_llm import FakeLLM, text
+from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text
 from tests.fakes.postgres import PostgresServer
-from tests.fakes.sample_reports import sample_report
 from tests.fakes.slack_emulator import SlackEmulator
 
 REPLICAS = 3
@@ -39,7 +38,7 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
     url = postgres.new_database()
     # The test's own connection: the waits below read the runs table on every change in the emulator.
     db = psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row)
-    fast = text(sample_report(), chunk_chars=200)
+    fast = text(gate_passing_report(), chunk_chars=200)
     async with SlackEmulator(round_robin=True) as slack, FakeLLM(default=fast) as llm, FakeLLM(default=fast) as llm2:
         alice, bob = slack.add_user("alice"), slack.add_user("bob")
         channel = slack.add_channel("inc-fleet", members=[alice, bob])
@@ -48,7 +47,7 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
             roots.append(slack.post(channel, alice, f"incident-{n:02d}: checkout 500s after deploy"))
             slack.post(channel, alice, f"incident-{n:02d}: rolled back", thread_ts=roots[-1])
         gate = asyncio.Event()  # never set: the replica streaming this answer is killed (each replica asks llm first)
-        llm.script(text(sample_report(), chunk_chars=200, gate=gate, gate_at="## Root Cause"))
+        llm.script(text(gate_passing_report(), chunk_chars=200, gate=gate, gate_at="## Root Cause"))
         env = {
             "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url,
             "LLM_BASE_URL": f"{llm.base_url},{llm2.base_url}", "LLM_MODEL": "llama3.1:8b", "TTS_ENGINE": "none",

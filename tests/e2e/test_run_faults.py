@@ -116,6 +116,8 @@ async def test_failed_run_triggered_again_resumes_without_posting_sections_twice
     hold = stack.slack.hold_next("files.completeUploadExternal")
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     await stack.slack.wait_for(lambda s: len(stack.sections_in(root)) == len(ALL_TITLES))
+    # The canvas link is posted meanwhile (the held upload does not wait for it): the closing line comes after it.
+    await stack.slack.wait_for(lambda s: any("The full report is in" in t for t in bot_texts(stack, stack.channel, root)))
     stack.slack.fail_next("chat.postMessage", "fatal_error", status=200, times=2)  # closing line, then the ❌ note
     hold.set()
     await stack.slack.wait_for(lambda s: "x" in s.reactions_on(stack.channel, root), timeout=30)

@@ -1,4 +1,7 @@
-"""Realistic model output for tests: a six-section, testing-focused postmortem in Markdown."""
+"""Realistic model output for tests: a six-section, testing-focused postmortem in Markdown.
+
+It cites evidence ids like a model following the prompt: [m1]…[m4] (the messages of a small incident thread) and one
+id that points at no message, [m99], which the bot removes and counts."""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ from bot.core.sections import SECTION_TITLES, SectionId
 
 _BODIES: dict[SectionId, str] = {
     SectionId.TIMELINE: """\
-- **14:02 UTC** — deploy `checkout-api` v2.31.0 rolls out; it lowers the payment-gateway client timeout from 5 s to 500 ms.
-- **14:09 UTC** — p99 latency on `POST /orders` climbs to 4.8 s; the error rate reaches 18%.
-- **14:17 UTC** — on-call pages the payments team after `PaymentGatewayTimeout` alerts fire in eu-west-1.
-- **14:31 UTC** — rollback to v2.30.4 completes; error rate returns to baseline by 14:36.
+- **14:02 UTC** — deploy `checkout-api` v2.31.0 rolls out; it lowers the payment-gateway client timeout from 5 s to 500 ms [m2].
+- **14:09 UTC** — p99 latency on `POST /orders` climbs to 4.8 s; the error rate reaches 18% [m1, m3].
+- **14:17 UTC** — on-call pages the payments team after `PaymentGatewayTimeout` alerts fire in eu-west-1 [m1] [m99].
+- **14:31 UTC** — rollback to v2.30.4 completes; error rate returns to baseline by 14:36 [m4].
 
 **Blast radius:** about 3,400 failed checkouts over 34 minutes, EU customers only; no data loss, no double charges.""",
     SectionId.GAPS: """\
@@ -17,7 +20,7 @@ _BODIES: dict[SectionId, str] = {
 - The config change shipped without a contract test pinning timeout values to the gateway's documented SLO.
 - Canary analysis compared error rates over 2 minutes, too short to see tail-latency failures.""",
     SectionId.ROOT_CAUSE: """\
-A refactor moved the gateway timeout from `payments.yaml` into code and mistyped `5_000` as `500` milliseconds. \
+A refactor moved the gateway timeout from `payments.yaml` into code and mistyped `5_000` as `500` milliseconds [m2, m3]. \
 The gateway's p95 in eu-west-1 is 620 ms, so roughly a fifth of calls timed out. Unit tests mocked the client and \
 never saw the value; staging talks to a sandbox that answers far faster than production.""",
     SectionId.PREVENTION: """\
@@ -37,7 +40,8 @@ never saw the value; staging talks to a sandbox that answers far faster than pro
 3. **Canary gates on p99** (canary)
    - Scope: checkout-api canary analysis
    - Fault injection: a synthetic deploy that adds 1 s to every gateway call
-   - Success criteria: the rollout is halted within 15 minutes; p99 under 2000 ms on the stable version""",
+   - Success criteria: the rollout is halted within 15 minutes; p99 under 2000 ms on the stable version
+   - Rationale: the p99 alert fired only after customers failed [m1]""",
 }
 
 _SUMMARY_SENTENCES = [

@@ -24,7 +24,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
-    "chat_getPermalink": set(),
+    "chat_getPermalink": set(),  # any token may ask for a permalink
+    "canvases_create": {"canvases:write"},
+    "conversations_canvases_create": {"canvases:write"},
     "reactions_add": {"reactions:write"},
     "reactions_remove": {"reactions:write"},
     "users_info": {"users:read"},

@@ -136,7 +136,7 @@ def _display(unit: _Unit) -> str:
 def _event(unit: _Unit, kind: Kind) -> Event:
     text = _display(unit)
     last = unit.last_ts if unit.count > 1 and unit.last_ts != unit.first_ts else None
-    return Event(unit.first_ts, kind, text, unit.author, unit.count, last, parse_time(unit.first_ts))
+    return Event(unit.first_ts, kind, text, unit.author, unit.count, last, parse_time(unit.first_ts), unit.order[0])
 
 
 def _chronological(events: list[Event]) -> list[Event]:
@@ -197,7 +197,8 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
         kind = _kind(unit, rules, first=unit.order == (0, 0) and not unit.log)
         jumps = list(metric_jumps(unit.text))
         for name, before, after, basis, line in jumps:
-            metrics.setdefault((name, before, after), MetricJump(name, before, after, basis, unit.first_ts, unit.author, line))
+            metrics.setdefault((name, before, after), MetricJump(name, before, after, basis, unit.first_ts, unit.author, line,
+                                                                           unit.order[0]))
         if kind is None and jumps:
             kind = "metric"
         if kind is not None:
@@ -213,7 +214,8 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
             # The evidence is the earliest matching line: a pasted log often predates the messages around it.
             if known is None or (at and (known_at := parse_time(known.time)) and at < known_at):
                 hits = unit.count + (known.hits if known else 0)
-                found[rule.id] = Failure(rule.id, rule.title, line_at(unit.sample, hit.start()), unit.first_ts, unit.author, hits, rule.test)
+                found[rule.id] = Failure(rule.id, rule.title, line_at(unit.sample, hit.start()), unit.first_ts, unit.author, hits,
+                                         rule.test, unit.order[0])
             else:
                 found[rule.id] = replace(known, hits=known.hits + unit.count)
         for name in services(unit.text, rules.components):

@@ -48,6 +48,7 @@ class Event:
     count: int = 1  # >1 for folded repeats (an alert bot, an error template)
     last_time: str | None = None
     at: datetime | None = field(default=None, compare=False)  # parsed ``time``, for ordering and duration
+    message: int | None = field(default=None, compare=False)  # index of the message it was read from (its evidence id)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class MetricJump:
     time: str | None
     author: str
     line: str
+    message: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Failure:
     author: str
     hits: int  # matching lines, folded repeats counted
     test: TestSpec
+    message: int | None = field(default=None, compare=False)  # where the evidence line is
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.incident import message_id
 
 HEADING = "## What the thread shows (rule-based)"
 NOTHING_RECOGNISED = "No alerts or deploys were recognised."
@@ -27,6 +28,11 @@ def code(text: str) -> str:
     return f"`{safe(text).replace('`', 'ʹ')}`"
 
 
+def cite(message: int | None) -> str:
+    """`` [m4]``: the evidence id of the message a line was read from, cited like the model cites."""
+    return f" [{message_id(message)}]" if message is not None else ""
+
+
 def when(time: str | None, last: str | None = None) -> str:
     if not time:
         return "time unknown"
@@ -35,7 +41,7 @@ def when(time: str | None, last: str | None = None) -> str:
 
 def _event(n: int, e: Event) -> str:
     label = _LABEL[e.kind] + (f" ×{e.count}" if e.count > 1 else "")
-    return f"{n}. {when(e.time, e.last_time)} — **{label}** {code(e.text)} ({safe(e.author)})"
+    return f"{n}. {when(e.time, e.last_time)} — **{label}** {code(e.text)} ({safe(e.author)}){cite(e.message)}"
 
 
 def _gap(g: Gap) -> str:
@@ -45,14 +51,14 @@ def _gap(g: Gap) -> str:
 
 def _metric(m: MetricJump) -> str:
     basis = "" if m.basis == "change" else f" (vs {m.basis})"
-    return f"- {safe(m.name)}: {m.before} → {m.after}{basis} — {when(m.time)}, {safe(m.author)}: {code(m.line)}"
+    return f"- {safe(m.name)}: {m.before} → {m.after}{basis} — {when(m.time)}, {safe(m.author)}: {code(m.line)}{cite(m.message)}"
 
 
 def _failure(f: Failure) -> list[str]:
     t = f.test
     hits = f", {f.hits} matching lines" if f.hits > 1 else ""
     return [
-        f"- [ ] **{f.title}** — evidence ({when(f.time)}, {safe(f.author)}{hits}): {code(f.evidence)}",
+        f"- [ ] **{f.title}** — evidence ({when(f.time)}, {safe(f.author)}{hits}): {code(f.evidence)}{cite(f.message)}",
         f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criterion}",
     ]
 
@@ -68,7 +74,8 @@ def _summary(d: Digest) -> list[str]:
     people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none"
     lines = [f"**Duration:** {duration}"]
     if d.first_report:
-        lines.append(f"**First report:** {when(d.first_report.time)} by {safe(d.first_report.author)} — {code(d.first_report.text)}")
+        report = d.first_report
+        lines.append(f"**First report:** {when(report.time)} by {safe(report.author)} — {code(report.text)}{cite(report.message)}")
     lines.append(f"**Participants:** {people} — {d.message_count} message{'' if d.message_count == 1 else 's'}")
     lines.append(f"**Services and components:** {', '.join(safe(s) for s in d.services) or 'none named'}")
     if d.files_read:
@@ -97,7 +104,7 @@ def render_context(d: Digest) -> str:
     """The digest as pre-computed context for the model (inside the data fence): the ordered events and the
     failure classes the rules matched, so a small model gets the sequence right. Plain lines, no markup."""
     lines = ["Pre-computed from the data by rules (a guide, not a conclusion):"]
-    lines += [f"- {when(e.time, e.last_time)}: {_LABEL[e.kind]}{f' x{e.count}' if e.count > 1 else ''}: {e.text}"
+    lines += [f"- {when(e.time, e.last_time)}: {_LABEL[e.kind]}{f' x{e.count}' if e.count > 1 else ''}: {e.text}{cite(e.message)}"
               for e in d.timeline]
-    lines += [f"- rule match: {f.title} (evidence: {f.evidence})" for f in d.failures]
+    lines += [f"- rule match: {f.title} (evidence: {f.evidence}){cite(f.message)}" for f in d.failures]
     return "\n".join(lines) if len(lines) > 1 else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.core.incident import Attachment, Incident, Message, render_message
+from bot.core.incident import Attachment, Incident, Message, message_head, message_id, render_message
 from bot.core.prepare.budget import Block, Rank, Unit, estimate_tokens, fit_to_budget
 from bot.core.prepare.classify import is_change, is_chatter, is_key
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
@@ -23,7 +23,7 @@ LOG_BLOCK_LINES = 8
 
 @dataclass
 class PreparedIncident:
-    text: str  # redacted, folded, within budget; `[ISO] author: text` lines like render_message
+    text: str  # redacted, folded, within budget; `[m3] [ISO] author: text` lines like render_message
     title: str  # the incident title (channel name), redacted: the prompt uses this, not Incident.title
     message_count: int  # messages in the input
     redactions: dict[str, int]
@@ -31,10 +31,6 @@ class PreparedIncident:
     token_estimate: int
     original_chars: int
     folded_templates: int  # how many templates folding produced
-
-
-def _head(msg: Message, author: str) -> str:
-    return f"[{msg.iso_ts}] {author}:" if msg.iso_ts else f"{author}:"
 
 
 def _chat_rank(text: str) -> Rank:
@@ -103,14 +99,15 @@ class _Builder:
             units += self.attachment(att)
         if pinned and units:
             units[0].rank = units[-1].rank = Rank.PINNED
-        self.blocks[idx] = Block(_head(msg, author), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
+        self.blocks[idx] = Block(message_head(idx, msg, author), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
 
     def add_chat(self) -> None:
         self.templates += self.chat.templates
         for f in self.chat.result():
             msg = self.messages[f.pos]
             author = self.authors[msg.author]
-            head = f"{f.prefix} {author}:" if f.count > 1 else _head(msg, author)
+            # Folded repeats carry the id of their first message: the one the model can cite for all of them.
+            head = f"[{message_id(f.pos)}] {f.prefix} {author}:" if f.count > 1 else message_head(f.pos, msg, author)
             unit = Unit(f.text, _chat_rank(f.sample), False, f.first_ts, f.last_ts, f.count)
             self.blocks[f.pos] = Block(head, [unit])
 
@@ -126,7 +123,7 @@ def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident
         builder.add(idx, msg, pinned=idx in (0, last))
     builder.add_chat()
     fitted = fit_to_budget([builder.blocks[i] for i in sorted(builder.blocks)], budget_tokens)
-    original = sum(len(render_message(m)) for m in messages) + max(len(messages) - 1, 0)
+    original = sum(len(render_message(m, i)) for i, m in enumerate(messages)) + max(len(messages) - 1, 0)
     return PreparedIncident(
         text=fitted.text,
         title=title,

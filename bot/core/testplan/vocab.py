@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.citations import strip_citations
 from bot.core.gate.structure import FIELDS as GATE_FIELDS
 from bot.core.gate.text import normalise
 from bot.core.testplan.model import TestType
@@ -39,6 +40,9 @@ LABELS: dict[str, tuple[str, ...]] = {
     "success_criteria": GATE_FIELDS["success criterion"] + ("threshold", "thresholds", "pass condition", "slo"),
     "catches": ("catches", "would have caught", "would catch", "caught", "detects", "alert", "signal", "metric", "metrics"),
     "priority": ("priority", "prio", "rank", "severity"),
+    # The prompt asks for each test's rationale with its evidence ids: read as a field of its test (not a test of
+    # its own), and not part of the plan's records.
+    "rationale": ("rationale", "why", "evidence"),
 }
 _BY_LABEL = {label: field for field, labels in LABELS.items() for label in labels}
 # A table's first header may be a bare "Test": as an inline label it would split "Load test: pool" in two.
@@ -70,8 +74,9 @@ def labelled(text: str) -> tuple[str, dict[str, str]]:
 
 
 def clean_value(value: str) -> str:
-    """A value without the separators around it ("— load;" → "load")."""
-    return value.strip().strip(";,|—–-:").strip()
+    """A value without the separators around it ("— load;" → "load") or evidence ids ("[m4]": they link only in the
+    thread's own sections, and mean nothing in a checklist, a skeleton or a ticket)."""
+    return strip_citations(value).strip().strip(";,|—–-:").strip()
 
 
 _PRIORITY_WORDS = {"p0": 1, "p1": 1, "critical": 1, "highest": 1, "high": 1, "urgent": 1, "first": 1, "must": 1,

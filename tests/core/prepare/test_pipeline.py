@@ -106,7 +106,7 @@ def test_titles_file_names_display_names_and_channel_names_are_redacted() -> Non
     assert prepared.title == "#inc-[REDACTED:ipv4] [REDACTED:aws-key] thread"
     assert "[file: [REDACTED:aws-key].csv]" in prepared.text
     assert "[file: token=[REDACTED:token] (binary, not read)]" in prepared.text
-    assert prepared.text.splitlines()[0] == "[2024-05-01T10:00:00Z] [REDACTED:email]: checkout is down"
+    assert prepared.text.splitlines()[0] == "[m1] [2024-05-01T10:00:00Z] [REDACTED:email]: checkout is down"
     assert "] bot [REDACTED:aws-key]: +1" in prepared.text and "] [REDACTED:phone]: +1" in prepared.text
     # Each occurrence counts, the title and names included; a repeated author is counted once.
     assert prepared.redactions == {"aws-key": 3, "email": 1, "ipv4": 1, "phone": 1, "token": 1}
@@ -137,8 +137,8 @@ def test_tight_budget_keeps_first_last_deploy_and_alert_and_says_what_went() -> 
     prepared = prepare_incident(_alert_storm(), 150)
     assert prepared.token_estimate <= 150
     lines = prepared.text.splitlines()
-    assert lines[0] == "[2024-05-01T10:00:00Z] alice: checkout 500s, paging on-call"
-    assert lines[-1] == "[2024-05-01T10:40:00Z] alice: Resolved: error rate back to 0.1%"
+    assert lines[0] == "[m1] [2024-05-01T10:00:00Z] alice: checkout 500s, paging on-call"
+    assert lines[-1] == "[m605] [2024-05-01T10:40:00Z] alice: Resolved: error rate back to 0.1%"
     assert "Rollback started: checkout v2.14.0 → v2.13.2" in prepared.text
     assert "HighErrorRate" in prepared.text
     assert "100 chat messages (acknowledgements) from 10:00–10:33" in prepared.omitted

@@ -1,4 +1,5 @@
-"""A model answer that passes every quality-gate check against most incidents: no clock times (nothing to
+"""A model answer that passes every quality-gate check against most incidents (and cites evidence ids like a model
+following the prompt: [m1]…[m4], the messages of a small thread, and [m99], which names none and is dropped): no clock times (nothing to
 invent), a labelled primary cause, ranked secondary causes, complete tests that name the common metric families.
 
 ``sample_report()`` predates the gate (unlabelled root cause, tests without fields, times of its own), so a run
@@ -12,10 +13,10 @@ from tests.fakes.sample_reports import summary_prose
 
 _BODIES: dict[SectionId, str] = {
     SectionId.TIMELINE: """\
-- **T+0** — a release raises the database pool size per pod; the rollout completes.
-- **T+1 min** — connection-pool timeouts start; p99 latency and the error rate climb.
-- **T+8 min** — the latency alert fires; on-call acknowledges and finds pool exhaustion.
-- **T+13 min** — rollback to the previous release; the alert resolves.
+- **T+0** — a release raises the database pool size per pod; the rollout completes [m2].
+- **T+1 min** — connection-pool timeouts start; p99 latency and the error rate climb [m3].
+- **T+8 min** — the latency alert fires; on-call acknowledges and finds pool exhaustion [m1] [m99].
+- **T+13 min** — rollback to the previous release; the alert resolves [m4].
 
 **Blast radius:** checkout degraded for about a quarter of an hour; a share of orders failed, no data was lost.""",
     SectionId.GAPS: """\
@@ -23,7 +24,7 @@ _BODIES: dict[SectionId, str] = {
 **Senior Engineer B:** And retries had no test: three attempts without backoff multiplied the pressure on the pool.
 **Senior Engineer A:** The override lived in deployment values that no test reads.""",
     SectionId.ROOT_CAUSE: """\
-**Primary root cause:** the release multiplied database connection demand past the server's limit, exhausting the pool.
+**Primary root cause:** the release multiplied database connection demand past the server's limit, exhausting the pool [m2, m3].
 
 **Secondary causes (ranked):**
 1. Retries without backoff amplified the exhausted pool.
@@ -39,6 +40,7 @@ _BODIES: dict[SectionId, str] = {
 - **Scope:** the service at full replica count against the primary database
 - **Fault injection:** cap the database connections at the production limit and replay 2x peak traffic
 - **Success criteria:** zero pool timeouts, p99 latency under 300 ms, error rate under 1%, no 5xx responses
+- **Rationale:** the pool timed out at full replica count [m3]
 
 ### Test 2: Resource headroom
 - **Type:** load

@@ -18,8 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import (
-    ai_apps,  # noqa: F401  (importing it registers its Web API methods)
+from . import (  # noqa: F401  (importing ai_apps and canvases registers their Web API methods)
+    ai_apps,
+    canvases,
     files,
     payloads,
     web_api,
@@ -120,6 +121,8 @@ class SlackEmulator:
             self._signal.notify()
             await hold.wait()
         headers: dict[str, str] = {}
+        if self.workspace.scopes is not None:
+            headers["x-oauth-scopes"] = ",".join(sorted(self.workspace.scopes))
         fault = self._faults[name].popleft() if self._faults[name] else None
         if fault is None or fault.applied:
             try:

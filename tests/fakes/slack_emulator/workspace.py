@@ -52,12 +52,25 @@ class Workspace:
         self.status_history: list[dict[str, Any]] = []  # every setStatus call that succeeded
         self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> Home tab view
         self.downloads: list[dict[str, Any]] = []  # url_private fetches: file id and the fault served
+        self.plan = "paid"  # "free": no standalone canvases (see canvases.py)
+        # The bot token's scopes: None grants everything and sends no x-oauth-scopes header; a set is reported
+        # in that header on every answer, as Slack does, and the canvas methods refuse without canvases:write.
+        self.scopes: set[str] | None = None
+        self.canvases: dict[str, dict[str, Any]] = {}
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
 
     # ---- ids and timestamps -------------------------------------------------
     def _id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"
+
+    def require_scope(self, scope: str) -> None:
+        if self.scopes is not None and scope not in self.scopes:
+            raise SlackError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
+
+    def new_file_id(self) -> str:
+        """Canvases are files to Slack: their ids start with F."""
+        return self._id("F")
 
     def next_ts(self) -> str:
         """Wall-clock based, strictly increasing, Slack formatted ('1700000000.123456')."""
