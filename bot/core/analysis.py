@@ -4,13 +4,15 @@ the spoken summary narrated while it streams."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any
 
 from bot.core.answer import Answer, key
 from bot.core.citations import CitationAudit
-from bot.core.gate import RepeatGuard
+from bot.core.gate import CHECKS, CheckId, RepeatGuard
+from bot.core.gate.text import visible
 from bot.core.incident import clean_text
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
@@ -18,10 +20,11 @@ from bot.core.observer import RunObserver
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
 from bot.core.report import RunInfo
-from bot.core.sections import Section, SectionId
+from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
 
-CUT_NOTE = "\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_"
+# A delta that may finish a sentence the narration could start on.
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 class AnswerRepeats(Exception):
@@ -53,15 +56,14 @@ class AnswerStream:
         self.narration: asyncio.Task[Audio | None] | None = None
 
     async def on_text(self, delta: str) -> None:
-        delta = clean_text(delta)
+        delta = visible(clean_text(delta))
         await self._progress(delta)
         await self._emit(self.parser.feed(delta))
         current, so_far = self.parser.open_section
         if not self.guard.opened(current):
             raise AnswerRepeats  # the model started over: stop reading; what came before stands
         if self.speech is not None and self.narration is None and current is SectionId.AUDIO_SUMMARY:
-            # Redacted like every section, before a word of it is spoken.
-            self.speech.update(redact_text(so_far), final=False)
+            self._speak_so_far(so_far, delta)
 
     async def close(self, finish_reason: str | None) -> None:
         # After a repeat, the open section is the repeat itself: it is dropped, not closed and posted.
@@ -99,6 +101,20 @@ class AnswerStream:
             else:
                 self.speech.update(section.body, final=True)
                 self.narration = asyncio.create_task(self._speak(self.speech))
+
+    def _speak_so_far(self, so_far: str, delta: str) -> None:
+        """Narrate the summary's finished sentences while it streams, but only text the gate would not refuse:
+        garbage is caught as it is written (a loop at its third round, an echo at its sentence's end), never
+        after a batch of it went to text-to-speech."""
+        if not _SENTENCE_END.search(delta):
+            return  # nothing new to narrate: the checks run once per sentence, not per token
+        text = redact_text(so_far)  # redacted like every section, before a word of it is spoken
+        failures = [f for f in self.answer.check(Section(SectionId.AUDIO_SUMMARY, "", text)) if CHECKS[f.check].garbage]
+        if any(f.check is not CheckId.SUBSTANCE for f in failures):
+            self._drop_speech()  # the repair's text or a fallback summary is narrated after the stream
+        elif not failures:  # a stub so far is only too short yet
+            assert self.speech is not None
+            self.speech.update(text, final=False)
 
     def _drop_speech(self) -> None:
         if self.speech is not None:

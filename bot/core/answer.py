@@ -40,9 +40,11 @@ class Answer:
 
     @property
     def usable(self) -> bool:
-        """Something real was shown and no analysis section was refused as garbage; otherwise the digest stands in.
-        A section merely missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade."""
-        return bool(self.shown) and not any(sid.value in self.held for sid in REQUIRED)
+        """An analysis section (root cause or tests) was shown and none was refused as garbage; otherwise the digest
+        stands in. One of them missing (the answer was cut at LLM_MAX_TOKENS) is reported, not a reason to degrade;
+        both missing leaves no postmortem, however fluent the rest (a one-line preamble, a timeline alone)."""
+        shown = {s.id for s in self.shown}
+        return any(sid in shown for sid in REQUIRED) and not any(sid.value in self.held for sid in REQUIRED)
 
     def evaluate(self, guard: RepeatGuard | None = None, *, expect_all: bool = True) -> GateResult:
         """Every check on the whole answer, plus a repairable failure per required section missing or held back
@@ -59,13 +61,24 @@ class Answer:
         fewer failures than a shown original. Returns (section, was_shown) per replacement: a shown one is updated
         in place, a held one posted."""
         changed: list[tuple[Section, bool]] = []
-        rewrites = {s.id: s for s in repaired if s.id in targets}
-        both = f"{self.prompt_text}\n{repair_prompt}"
+        rewrites: dict[SectionId, Section] = {}
+        unplaced = len(targets) == 1 and bool(repaired) and all(s.id is None for s in repaired)
+        if unplaced:
+            # One section asked for, answered without its heading (small models often do): it can only be that
+            # one, but it is taken only when it passes every check (a refusal has no heading either).
+            repaired = [Section(targets[0], SECTION_TITLES[targets[0]], "\n\n".join(s.body for s in repaired))]
+        for s in repaired:  # each section once, as in the answer: a second copy never overrides the first
+            if s.id in targets:
+                rewrites.setdefault(s.id, s)
+        # The repair prompt quotes the sections' current text: keeping a line that was right is not an echo.
+        quoted = {line.strip() for s in self.sections for line in s.body.splitlines() if line.strip()}
+        instructions = "\n".join(line for line in repair_prompt.splitlines() if line.strip() not in quoted)
+        both = f"{self.prompt_text}\n{instructions}"
         for sid, new in rewrites.items():
             if is_garbage(check_section(new, prompt_text=both, incident_text=self.incident_text)):
                 continue
             failures = self.check(new)
-            if is_garbage(failures):
+            if is_garbage(failures) or (unplaced and failures):
                 continue
             index = next((i for i, s in enumerate(self.sections) if s.id is sid), None)
             old = self.sections[index] if index is not None else None

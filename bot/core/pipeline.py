@@ -15,7 +15,7 @@ from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
 from bot.core.citations import CitationAudit
 from bot.core.digest import Digest, build_digest
-from bot.core.gate import GateResult, build_repair_prompt, is_garbage, quality_record
+from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
 from bot.core.llm.pool import ChatModel, make_llm
@@ -272,13 +272,16 @@ class Pipeline:
         """The spoken summary: the model's, else one fallback call at 0.2, else built from the sections."""
         sections = answer.shown
         own = next((s for s in sections if s.id is SectionId.AUDIO_SUMMARY), None)
-        if own is not None and not needs_summary_fallback(own):
+        if own is not None and not needs_summary_fallback(own) and not own.cut:  # a cut one ends mid-sentence
             return own.body
         info.fallbacks.append("audio summary missing or too short: asked the model once more")
         system, user = build_summary_prompt(report)
         try:
             text = clean_for_speech(await self.llm.complete(system, user, temperature=0.2, max_tokens=512))
-            if word_count(text) >= 60 and not is_garbage(answer.check(Section(SectionId.AUDIO_SUMMARY, "", text))):
+            # Checked against this call's own instructions too: a small model echoes the prompt it was just given.
+            asked = f"{answer.prompt_text}\n{system}\n{user.partition(chr(10))[0]}"
+            fallback = Section(SectionId.AUDIO_SUMMARY, "", text)
+            if word_count(text) >= 60 and not is_garbage(check_section(fallback, prompt_text=asked, incident_text=answer.incident_text)):
                 return text
             info.fallbacks.append("fallback summary too short: built one from the sections")
         except PostmortemError as exc:

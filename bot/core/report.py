@@ -78,7 +78,13 @@ class RunInfo:
         self.advance(RunState.DEGRADED if self.mode == "degraded" else RunState.DONE)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Notes quote servers' error bodies (a proxy may echo the key it refused): none is written out unredacted.
+        for name in ("fallbacks", "warnings"):
+            data[name] = [redact_text(note) for note in data[name]]
+        if data["audio_error"]:
+            data["audio_error"] = redact_text(data["audio_error"])
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInfo:

@@ -25,6 +25,9 @@ SECTION_TITLES: dict[SectionId, str] = {
     SectionId.AUDIO_SUMMARY: "Audio Summary",
 }
 
+# Appended to the section the model was writing when it ran out of LLM_MAX_TOKENS.
+CUT_NOTE = "\n\n_(Cut here: the answer reached LLM_MAX_TOKENS.)_"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -37,3 +40,8 @@ class Section:
     @property
     def markdown(self) -> str:
         return f"## {self.title}\n\n{self.body}".rstrip()
+
+    @property
+    def cut(self) -> bool:
+        """The model stopped mid-section at LLM_MAX_TOKENS: its last sentence is unfinished."""
+        return self.body.endswith(CUT_NOTE)

@@ -111,15 +111,23 @@ class ThreadDelivery:
         messages = section_messages(await self.citations.section(section))
         for part, message in enumerate(messages):
             part_item = f"{item}/{part}"
-            if (ts := self.record.ts_of(part_item)) is not None:
-                await self.thread.replace(ts, message)
-            else:
+            if (ts := self.record.ts_of(part_item)) is None or not await self._replace(ts, message, part_item):
                 self.record.posted(part_item, await self._post(message, part_item))
         part = len(messages)
         while (ts := self.record.ts_of(f"{item}/{part}")) is not None:
             pointer = section_messages(Section(section.id, section.title, "_(Revised: see the part above.)_"))[0]
-            await self.thread.replace(ts, pointer)
+            await self._replace(ts, pointer, f"{item}/{part}")
             part += 1
+
+    async def _replace(self, ts: str, message: SlackMessage, item: str) -> bool:
+        """Edit in place; False when Slack refuses (the message was deleted, the edit is too big): the caller
+        posts the revision anew, because one refused edit must not fail a postmortem that is otherwise written."""
+        try:
+            await self.thread.replace(ts, message)
+        except SlackApiError as exc:
+            log.warning("editing %s in place failed (%s): posting the revision as a new message", item, slack_error(exc))
+            return False
+        return True
 
     async def _post(self, message: SlackMessage, item: str) -> str:
         return await self._once(item, lambda: self.thread.post(message, self._tag(item)))

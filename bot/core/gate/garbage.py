@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from bot.core.gate.text import contains_phrase, normalise, sentences, without_code, words
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN
+from bot.core.sections import SECTION_TITLES
 
 # A prompt sentence shorter than this is a label ("Primary root cause:", "Type: load") that a good answer
 # is asked to reuse; only longer sentences and lines count as an echo when they appear whole.
@@ -19,7 +20,7 @@ _FENCE_WORDS = tuple(normalise(m) for m in (FENCE_OPEN, FENCE_CLOSE))
 
 # Tokens of the common chat templates (ChatML, Llama 2/3, Gemma, Mistral, Phi, plain </s>).
 TEMPLATE_TOKEN = re.compile(
-    r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|eos|bos)>|</s>|<s>|\[/?INST\]|<</?SYS>>",
+    r"<\|[A-Za-z0-9_]{1,40}\|>|<｜[^｜<>\n]{1,64}｜>|</?(?:start_of_turn|end_of_turn|eos|bos)>|</s>|<s>|\[/?INST\]|<</?SYS>>",
 )
 
 # Loops: a sentence of at least this many words repeated REPEAT_TIMES times, or a section of at least
@@ -70,13 +71,23 @@ def echo(body: str, prompt_text: str) -> str | None:
     return None
 
 
-# Fewer words than this is a label or a stub ("Problems:", "TBD"), not analysis of anything.
+# Fewer distinct words than this, the section headings' words aside, is a label or a stub ("Problems:", "TBD",
+# the heading written again), not analysis of anything.
 MIN_SECTION_WORDS = 6
+_HEADING_WORDS = frozenset(w for title in SECTION_TITLES.values() for w in words(title))
+# A "word" longer than this is a runaway token (a base64 blob, one letter a thousand times), not language.
+MAX_WORD_CHARS = 60
 
 
 def hollow(body: str) -> str | None:
-    count = len(words(without_code(body)))
-    return f"it has only {count} word(s): nothing is analysed" if count < MIN_SECTION_WORDS else None
+    tokens = words(without_code(body))
+    runaway = sum(len(t) for t in tokens if len(t) > MAX_WORD_CHARS)
+    if runaway and runaway * 2 >= sum(map(len, tokens)):
+        return f"it is mostly an unbroken run of {runaway} characters: not words"
+    said = {t for t in tokens if t not in _HEADING_WORDS and len(t) <= MAX_WORD_CHARS}
+    if len(said) < MIN_SECTION_WORDS:
+        return f"it has only {len(said)} distinct word(s) besides the section headings: nothing is analysed"
+    return None
 
 
 def template_tokens(body: str) -> str | None:

@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter
 
 from bot.core.gate.text import normalise, word_count
+from bot.core.sections import CUT_NOTE
 from bot.core.speech import MAX_SPOKEN_WORDS
 
 MIN_WORDS, MAX_WORDS = 120, MAX_SPOKEN_WORDS  # the prompt asks for 150–200
@@ -81,6 +82,8 @@ def language_mismatch(body: str, incident_text: str) -> str | None:
 
 def spoken_summary(body: str, incident_text: str) -> str | None:
     """120–230 words of prose (no headings, lists, tables or code) in the incident's language."""
+    if body.endswith(CUT_NOTE):
+        return "it was cut off mid-sentence at LLM_MAX_TOKENS"
     markup = [line for line in body.splitlines() if _MARKUP.match(line)]
     if markup:
         return f"it is not plain prose ({len(markup)} heading/list/table line(s), e.g. \"{markup[0].strip()[:40]}\")"

@@ -135,7 +135,7 @@ BAD: list[Bad] = [
     bad("template-gemma", P, GOOD[P] + "\n<end_of_turn>\n<start_of_turn>model", TT),
     bad("loop-sentence", P, GOOD[P] + "\n" + "Add a pool saturation test to the suite now. " * 3, RP),
     bad("loop-lines", G, "\n".join(["- The load test never ran the real pool size."] * 4), RP),
-    bad("loop-phrase", T, "the pool is full " * 12, RP),
+    bad("loop-phrase", T, "the pool is full " * 12, RP, CheckId.SUBSTANCE),  # four distinct words: a stub too
     bad("root-no-label", R, "A refactor moved the pool size into helm values and nobody multiplied it by the replicas.", RC),
     bad("root-two-primaries", R, "**Primary root cause:** the pool override.\n**Primary root cause:** retries without backoff.", RC),
     bad("root-hedged", R, "**Primary root cause:** possibly the pool override, or maybe the retries.", RC),
