@@ -175,13 +175,19 @@ def incident_thread(stack: BenchStack, n: int, replies: int = 3) -> tuple[str, l
 
 # ---- report text -------------------------------------------------------------------------------------
 
+def _copy(body: str, n: int) -> str:
+    """The n-th copy of a section body, each sentence marked with n: the quality gate holds back a section that
+    repeats whole sentences (a looping model), and these copies only stand in for a longer answer."""
+    return body if n == 0 else re.sub(r"(^|(?<=[.!?:])\s+|\n[-*] |\n\d+\. )", lambda m: f"{m.group(0)}({n}) ", body)
+
+
 def scaled_report(target_chars: int, words_in_summary: int = 170) -> str:
-    """sample_report() with every section body repeated until the whole is ≥ target_chars (proportions kept)."""
+    """sample_report() with every section body copied until the whole is ≥ target_chars (proportions kept)."""
     base = sample_report(words_in_summary)
     parts = base.strip().split("\n\n## ")
     sections = [p.removeprefix("## ").split("\n\n", 1) for p in parts]
     for k in range(1, 50):
-        text = "\n\n".join(f"## {title}\n\n" + "\n\n".join([body] * k) for title, body in sections) + "\n"
+        text = "\n\n".join(f"## {title}\n\n" + "\n\n".join(_copy(body, n) for n in range(k)) for title, body in sections) + "\n"
         if len(text) >= target_chars:
             return text
     return text
