@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.core.incident import Incident
 from bot.core.pipeline import PostmortemResult
+from bot.core.prepare.redact import redact_text
 
 SLACK_ERRORS = {
     "not_in_channel": "I am not in that channel. Invite me with `/invite @postmortem-bot`, then try again.",
@@ -46,7 +47,8 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
     unread = f" Could not read: {'; '.join(info.unread_files)}." if info.unread_files else ""
     scrubbed = (f" Removed {sum(info.output_redactions.values())} secret(s) the model wrote in its answer."
                 if info.output_redactions else "")
-    problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in [*(upload_errors or []), *info.warnings])
+    # Warnings and upload errors quote servers (a proxy may echo a key): redacted like everything else shown.
+    problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in map(redact_text, [*(upload_errors or []), *info.warnings]))
     if info.mode == "degraded":
         return (
             f":warning: No model analysis this time: {info.cause}.\n"

@@ -6,11 +6,14 @@ import time
 
 import pytest
 
+from bot.core.pipeline import PostmortemResult
 from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.runs import RunRecord
 from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, closing_message, parse_vote
 from bot.slack.home import run_line
+from bot.slack.messages import closing_line
+from tests.core.prepare.secret_cases import POSITIVE
 
 
 @pytest.mark.parametrize(("value", "parsed"), [
@@ -60,3 +63,11 @@ def test_home_run_line(status: RunState, info: dict[str, object], shows: list[st
     assert "*#inc-db*" in line and "<https://acme.slack.com/archives/C1/p12|thread>" in line
     for part in shows:
         assert part in line, (part, line)
+
+
+def test_the_closing_line_never_shows_a_secret_quoted_in_a_warning_or_upload_error() -> None:
+    token = next(case.secret for case in POSITIVE if case.secret.startswith("sk-proj-"))
+    info = RunInfo(prompt_version="p", model="m")
+    info.warnings.append(f"the repair call failed (401: Received API Key = {token})")
+    line = closing_line(PostmortemResult([], "", None, info, None), [f"the report could not be uploaded ({token})"])
+    assert token not in line and line.count(":warning:") == 2
