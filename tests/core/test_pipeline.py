@@ -7,7 +7,7 @@ import asyncio
 from bot.core.incident import load_incident
 from bot.core.llm import LLMClient
 from bot.core.observer import Progress, Stage
-from bot.core.pipeline import Pipeline
+from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
 from bot.core.testplan import TestPlan
@@ -57,6 +57,17 @@ class Recorder:
     async def on_test_plan(self, plan: TestPlan) -> None:
         self.plans.append(plan)
         self.report_after_plan.append(self.report is None)
+
+
+async def run_narrated_by_edge(llm: FakeLLM) -> tuple[PostmortemResult, str]:
+    """Run the bundled sample with the fake edge-tts narrating; the result and every word sent to it."""
+    async with FakeEdgeTTS() as edge:
+        pipeline = pipeline_for(llm, tts_engine="edge")
+        try:
+            result = await pipeline.run(load_incident(SAMPLE), Recorder(llm))
+        finally:
+            await pipeline.aclose()
+        return result, " ".join(r.text for r in edge.requests)
 
 
 def pipeline_for(llm: FakeLLM, **overrides: object) -> Pipeline:

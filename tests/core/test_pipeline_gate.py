@@ -12,8 +12,7 @@ from bot.core.incident import cleaned, load_incident
 from bot.core.pipeline import Pipeline
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
-from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for
-from tests.fakes.fake_edge_tts import FakeEdgeTTS
+from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for, run_narrated_by_edge
 from tests.fakes.fake_llm import FakeLLM, Reply, echo_prompt, empty, looping, stall, status, text, unused_base_url
 
 DIGEST = "## What the thread shows"
@@ -107,13 +106,7 @@ async def test_the_digest_stands_in_when_the_model_cannot_help(llm: FakeLLM, beh
 
 async def test_the_degraded_run_narrates_the_digest(llm: FakeLLM) -> None:
     llm.script(empty())
-    async with FakeEdgeTTS() as edge:
-        pipeline = pipeline_for(llm, tts_engine="edge")
-        try:
-            result = await pipeline.run(load_incident(SAMPLE), Recorder(llm))
-        finally:
-            await pipeline.aclose()
-        spoken = " ".join(r.text for r in edge.requests)
+    result, spoken = await run_narrated_by_edge(llm)
     assert result.info.mode == "degraded" and result.audio is not None and result.audio.mp3
     assert result.summary == build_digest(cleaned(load_incident(SAMPLE))).speech_text()
     assert sorted(spoken.split()) == sorted(result.summary.split())

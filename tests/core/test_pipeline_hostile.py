@@ -20,7 +20,7 @@ from bot.core.report import RunInfo
 from bot.core.sections import SECTION_TITLES, SectionId
 from bot.core.speech import deterministic_summary
 from tests.core.gate.reports import GOOD, SUMMARY, as_markdown, good_sections, incident_text, prompt_text
-from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for
+from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for, run_narrated_by_edge
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM, cut, empty, status, text
 
@@ -32,13 +32,7 @@ async def test_a_summary_cut_at_the_token_limit_is_never_narrated_with_its_cut_n
     hear "Cut here: the answer reached LLM_MAX_TOKENS" or a half sentence; the summary is asked for again."""
     report = as_markdown(good_sections())
     llm.script(cut(report[:-40]), empty(), text(SUMMARY))  # the answer, the repair call, the fallback summary
-    async with FakeEdgeTTS() as edge:
-        pipeline = pipeline_for(llm, tts_engine="edge")
-        try:
-            result = await pipeline.run(load_incident(SAMPLE), Recorder(llm))
-        finally:
-            await pipeline.aclose()
-        spoken = " ".join(r.text for r in edge.requests)
+    result, spoken = await run_narrated_by_edge(llm)
     info = result.info
     assert "Cut here" not in (info.narrated_text or "") and "Cut here" not in spoken
     assert result.summary == SUMMARY and info.narrated_text and info.narrated_text.split() == SUMMARY.split()
