@@ -31,8 +31,7 @@ from bot.settings import Settings  # noqa: E402
 from bot.slack.app import BotApp  # noqa: E402
 from tests.fakes.bot_stack import bot_on_loopback  # noqa: E402
 from tests.fakes.fake_edge_tts import FakeEdgeTTS  # noqa: E402
-from tests.fakes.fake_llm import FakeLLM  # noqa: E402
-from tests.fakes.sample_reports import sample_report  # noqa: E402
+from tests.fakes.fake_llm import FakeLLM, gate_passing_report  # noqa: E402
 from tests.fakes.slack_emulator import SlackEmulator  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -182,8 +181,9 @@ def _copy(body: str, n: int) -> str:
 
 
 def scaled_report(target_chars: int, words_in_summary: int = 170) -> str:
-    """sample_report() with every section body copied until the whole is ≥ target_chars (proportions kept)."""
-    base = sample_report(words_in_summary)
+    """A gate-passing report with every section body copied until the whole is ≥ target_chars (proportions kept):
+    one model call a run, as for a good answer (a failing one would add the gate's repair call)."""
+    base = gate_passing_report(words_in_summary)
     parts = base.strip().split("\n\n## ")
     sections = [p.removeprefix("## ").split("\n\n", 1) for p in parts]
     for k in range(1, 50):
