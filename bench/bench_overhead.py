@@ -75,7 +75,8 @@ async def one_run(stack: BenchStack, n: int, reply_text: str) -> dict[str, Any]:
     def first(method: str, **match: Any) -> float:
         return next(c.time for c in calls if c.method == method and all(str(c.args.get(k)) == str(v) for k, v in match.items()))
 
-    lookup = first("conversations.replies", limit=1)
+    # The reacted message's thread is looked up with conversations.history (a root) or .replies (a reply), limit 1.
+    lookup = min(c.time for c in calls if c.method in ("conversations.history", "conversations.replies") and str(c.args.get("limit")) == "1")
     collect = first("conversations.replies", limit=200)
     users = [c.time for c in calls if c.method == "users.info"]
     last_post = section_posts(stack, root)[-1][1]
