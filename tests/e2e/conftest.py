@@ -44,6 +44,16 @@ class Stack:
         return [t for t in self.replies_in(thread_ts, channel) if not t.startswith(DIGEST_TITLE)]
 
 
+async def finished_short_thread(stack: Stack) -> str:
+    """A two-message incident thread, postmortem triggered by Bob's reaction and finished (✅); its root ts."""
+    slack = stack.slack
+    root = slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
+    slack.post(stack.channel, stack.bob, "gateway timeouts since the 14:02 deploy", thread_ts=root)
+    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    return root
+
+
 @pytest.fixture
 async def stack_factory(tmp_path: Path) -> AsyncIterator:
     """Build a running stack; settings overrides per test. Everything is torn down afterwards."""

@@ -14,7 +14,7 @@ from bot.core.run import RunState
 from bot.runs.feedback import FeedbackVotes
 from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, REGENERATE_ACTION
 from bot.slack.native_status import THINKING
-from tests.e2e.conftest import DIGEST_TITLE, Stack
+from tests.e2e.conftest import DIGEST_TITLE, Stack, finished_short_thread
 
 
 def closings(stack: Stack, root: str) -> list[dict[str, Any]]:
@@ -49,10 +49,7 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     stack: Stack = await stack_factory(tts_engine="none")
     slack, store = stack.slack, stack.bot.store
-    root = slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
-    slack.post(stack.channel, stack.bob, "gateway timeouts since the 14:02 deploy", thread_ts=root)
-    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
-    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    root = await finished_short_thread(stack)
     first = store.latest_for_thread(stack.channel, root)
     assert first is not None and first.status is RunState.DONE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.run import RunState
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, finished_short_thread
 
 
 def home_lines(stack: Stack, user: str) -> list[str]:
@@ -25,10 +25,7 @@ async def open_home(stack: Stack, user: str) -> list[str]:
 async def test_home_tab_lists_only_what_the_viewer_may_see(stack_factory: Any) -> None:
     stack: Stack = await stack_factory(tts_engine="none")
     slack, store = stack.slack, stack.bot.store
-    root = slack.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
-    slack.post(stack.channel, stack.bob, "gateway timeouts since the 14:02 deploy", thread_ts=root)
-    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
-    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
+    root = await finished_short_thread(stack)
 
     # Runs elsewhere, recorded as the bot records them: a failed one in a private channel only Bob is in, one in a
     # private channel the bot has since left (nobody is shown it: membership cannot be checked), one with no thread.
