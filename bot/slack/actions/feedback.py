@@ -15,13 +15,21 @@ from bot.runs import RunStore
 from bot.runs.feedback import FeedbackVotes
 from bot.slack.access import is_member
 from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, VOTES, parse_vote
-from bot.slack.actions.reply import Click
+from bot.slack.actions.reply import Click, answer_click
 from bot.slack.errors import slack_error
 
 log = logging.getLogger(__name__)
 
 NOT_MEMBER = "Only members of this channel can rate its postmortems. Join the channel first."
 STALE = "That postmortem is no longer known to me (its run was removed), so the vote was not recorded."
+
+
+def _explain(exc: Exception) -> str | None:
+    if isinstance(exc, PostmortemError):  # the run store could not be read or written
+        return f":x: Your vote was not recorded: {exc}."
+    if isinstance(exc, SlackApiError):
+        return f":x: Your vote was not recorded: Slack refused the membership check ({slack_error(exc)}). Try again in a minute."
+    return None
 
 
 class FeedbackActions:
@@ -34,18 +42,8 @@ class FeedbackActions:
         app.action(FEEDBACK_ACTION)(self.on_click)
 
     async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        click = Click.of(body)
-        try:
-            text = await self._vote(click, str(action.get("value", "")))
-        except PostmortemError as exc:  # the run store could not be read or written
-            text = f":x: Your vote was not recorded: {exc}."
-        except SlackApiError as exc:
-            text = f":x: Your vote was not recorded: Slack refused the membership check ({slack_error(exc)}). Try again in a minute."
-        except Exception:  # never a silent click
-            log.exception("feedback click failed for %s in %s", click.user, click.channel)
-            text = ":x: Your vote was not recorded (unexpected error). The bot's logs have the details."
-        await click.tell(self.client, text)
+        value = str(action.get("value", ""))
+        await answer_click(ack, body, self.client, lambda click: self._vote(click, value), _explain, "Your vote was not recorded")
 
     async def _vote(self, click: Click, value: str) -> str:
         if not await is_member(self.client, click.channel, click.user):

@@ -15,7 +15,7 @@ from bot.runs import RunStore
 from bot.runs.store import StoreError
 from bot.slack.access import is_member
 from bot.slack.actions.closing_blocks import REGENERATE_ACTION
-from bot.slack.actions.reply import Click
+from bot.slack.actions.reply import Click, answer_click
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.triggers import Triggers, store_down_text
@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 
 NOT_MEMBER = "Only members of this channel can regenerate its postmortems. Join the channel first."
 STALE = "That postmortem is no longer known to me (its run was removed); run `/postmortem <link to the thread> again`."
+
+
+def _explain(exc: Exception) -> str | None:
+    if isinstance(exc, StoreError):
+        return store_down_text(exc)
+    if isinstance(exc, SlackApiError):
+        return f":x: Nothing was started: Slack refused the membership check ({slack_error(exc)}). Try again in a minute."
+    return None
 
 
 class RegenerateAction:
@@ -36,19 +44,8 @@ class RegenerateAction:
         app.action(REGENERATE_ACTION)(self.on_click)
 
     async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        click = Click.of(body)
-        try:
-            text = await self._regenerate(click, str(action.get("value", "")))
-        except StoreError as exc:
-            text = store_down_text(exc)
-        except SlackApiError as exc:
-            text = f":x: Nothing was started: Slack refused the membership check ({slack_error(exc)}). Try again in a minute."
-        except Exception:  # never a silent click
-            log.exception("regenerate click failed for %s in %s", click.user, click.channel)
-            text = ":x: Nothing was started (unexpected error). The bot's logs have the details."
-        if text:
-            await click.tell(self.client, text)
+        value = str(action.get("value", ""))
+        await answer_click(ack, body, self.client, lambda click: self._regenerate(click, value), _explain, "Nothing was started")
 
     async def _regenerate(self, click: Click, value: str) -> str | None:
         # A Socket Mode redelivery of the same click must not start a second run.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -55,3 +57,21 @@ class Click:
 
     async def tell(self, client: AsyncWebClient, text: str) -> None:
         await tell_clicker(client, self.user, self.channel, self.thread_ts, self.response_url, text)
+
+
+async def answer_click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, work: Callable[[Click], Awaitable[str | None]],
+                       explain: Callable[[Exception], str | None], failed: str) -> None:
+    """Every button handler's frame: ack at once, do ``work``, and never leave a click silent. ``work`` returns what to
+    tell the clicker (None: the message itself shows the result); ``explain`` words a known failure (None: unexpected,
+    logged and told as "``failed`` (unexpected error)")."""
+    await ack()
+    click = Click.of(body)
+    try:
+        text = await work(click)
+    except Exception as exc:
+        text = explain(exc)
+        if text is None:
+            log.exception("click failed for %s in %s", click.user, click.channel)
+            text = f":x: {failed} (unexpected error). The bot's logs have the details."
+    if text:
+        await click.tell(client, text)

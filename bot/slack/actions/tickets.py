@@ -17,7 +17,7 @@ from bot.runs import RunStore
 from bot.runs.tickets import TicketClaims
 from bot.settings import Settings
 from bot.slack.access import is_member
-from bot.slack.actions.reply import tell_clicker
+from bot.slack.actions.reply import answer_click
 from bot.slack.actions.ticket_blocks import ACTION_ID, link_text, parse_value, with_ticket_links
 from bot.slack.errors import slack_error
 from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
@@ -31,6 +31,16 @@ NOT_MEMBER = "Only members of this channel can create tickets from its postmorte
 NOT_SET_UP = "Tickets are not set up for this bot: its admin sets TICKETS=github or TICKETS=jira (see the README)."
 STALE = "That test plan is no longer known to me (its run was removed); run the postmortem again for a new one."
 BUSY = ":hourglass_flowing_sand: That ticket is being created already; its link will replace the button."
+
+
+def _explain(exc: Exception) -> str | None:
+    if isinstance(exc, TicketError):
+        return f":x: No ticket was created: {exc.message}." + (f" Fix: {exc.fix}." if exc.fix else "")
+    if isinstance(exc, PostmortemError):  # the run store could not be read or written
+        return f":x: No ticket was created: {exc}."
+    if isinstance(exc, SlackApiError):
+        return f":x: The ticket step failed on Slack's side ({slack_error(exc)}). Try again in a minute."
+    return None
 
 
 class TicketActions:
@@ -51,24 +61,8 @@ class TicketActions:
             await self.backend.aclose()
 
     async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user = body["user"]["id"]
-        container = body.get("container") or {}
-        channel, message_ts = container.get("channel_id", ""), container.get("message_ts", "")
-        thread_ts, response_url = container.get("thread_ts"), body.get("response_url")
-        try:
-            text = await self._handle(user, channel, message_ts, body, action)
-        except TicketError as exc:
-            text = f":x: No ticket was created: {exc.message}." + (f" Fix: {exc.fix}." if exc.fix else "")
-        except PostmortemError as exc:  # the run store could not be read or written
-            text = f":x: No ticket was created: {exc}."
-        except SlackApiError as exc:
-            text = f":x: The ticket step failed on Slack's side ({slack_error(exc)}). Try again in a minute."
-        except Exception:  # never a silent click: the clicker hears something whatever broke
-            log.exception("Create ticket failed for %s in %s", user, channel)
-            text = ":x: No ticket was created (unexpected error). The bot's logs have the details."
-        if text:
-            await self._tell(user, channel, thread_ts, response_url, text)
+        await answer_click(ack, body, self.client, lambda click: self._handle(click.user, click.channel, click.message_ts, body, action),
+                           _explain, "No ticket was created")
 
     async def _handle(self, user: str, channel: str, message_ts: str, body: dict[str, Any],
                       action: dict[str, Any]) -> str | None:
@@ -113,6 +107,3 @@ class TicketActions:
         async with lock:
             blocks = with_ticket_links(message.get("blocks") or [], self.service.made(run_id))
             await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=message.get("text") or "Test plan")
-
-    async def _tell(self, user: str, channel: str, thread_ts: str | None, response_url: str | None, text: str) -> None:
-        await tell_clicker(self.client, user, channel, thread_ts, response_url, text)
