@@ -46,13 +46,13 @@ class Answer:
         shown = {s.id for s in self.shown}
         return any(sid in shown for sid in REQUIRED) and not any(sid.value in self.held for sid in REQUIRED)
 
-    def evaluate(self, guard: RepeatGuard | None = None, *, expect_all: bool = True) -> GateResult:
-        """Every check on the whole answer, plus a repairable failure per required section missing or held back
-        (``expect_all``: the answer was not cut short by a failure, so a missing section is the model's doing)."""
+    def evaluate(self, guard: RepeatGuard | None = None) -> GateResult:
+        """Every check on the whole answer, plus a repairable failure per required section the model did not write
+        (a held-back one already fails its garbage check)."""
         result = evaluate(self.sections, incident_text=self.incident_text, prompt_text=self.prompt_text, guard=guard)
         present = {s.id for s in self.sections}
         for sid in REQUIRED:
-            if expect_all and sid not in present:
+            if sid not in present:
                 result.failures.append(Failure(CheckId.PRESENT, sid, "the model did not write this section", True))
         return result
 

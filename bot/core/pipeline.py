@@ -23,7 +23,7 @@ from bot.core.loading.substance import require_content
 from bot.core.narrate import Audio, Narrator
 from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
-from bot.core.parser import StreamingSectionParser
+from bot.core.parser import parse_sections
 from bot.core.prepare import estimate_tokens, prepare_incident
 from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
@@ -181,8 +181,7 @@ class Pipeline:
             except PostmortemError as exc:
                 text = ""
                 info.fallbacks.append(f"the repair call failed ({exc.message}): the sections stand as first written")
-            parser = StreamingSectionParser()
-            rewritten = [stream.cite(scrub(info, s)) for s in [*parser.feed(clean_text(text)), *parser.close()]]
+            rewritten = [stream.cite(scrub(info, s)) for s in parse_sections(clean_text(text))]
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
                 await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
             after = answer.evaluate(stream.guard)
