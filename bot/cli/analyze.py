@@ -22,7 +22,7 @@ from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
-from bot.core.sections import Section
+from bot.core.sections import Section, SectionId
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
@@ -67,6 +67,12 @@ class FileObserver:
         self.out.write(REPORT, self.text)
         self.started = True
         _say(f"[section] {section.title}")
+
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        return None  # report.md holds finished sections only; the terminal shows one line per section
+
+    async def on_preview_retracted(self, section_id: SectionId) -> None:
+        return None
 
     async def on_section_revised(self, section: Section) -> None:
         # report.md is rewritten whole by on_report, a moment later.

@@ -1,5 +1,5 @@
-"""One streamed answer: sections parsed as they complete, scrubbed of secrets, gated, shown when they pass, and
-the spoken summary narrated while it streams."""
+"""One streamed answer: sections parsed as they complete, scrubbed of secrets, gated, shown when they pass; the
+open section previewed while it is typed (bot/core/preview.py); the spoken summary narrated while it streams."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import RunObserver
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
+from bot.core.preview import Retract, SectionPreview, Verdict
 from bot.core.report import RunInfo
 from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
@@ -54,6 +55,7 @@ class AnswerStream:
         self.parser = StreamingSectionParser()
         self.guard = RepeatGuard()  # each section once: a repeated heading ends the answer
         self.narration: asyncio.Task[Audio | None] | None = None
+        self.preview: SectionPreview | None = None  # of the open section
 
     async def on_text(self, delta: str) -> None:
         delta = visible(clean_text(delta))
@@ -62,6 +64,8 @@ class AnswerStream:
         current, so_far = self.parser.open_section
         if not self.guard.opened(current):
             raise AnswerRepeats  # the model started over: stop reading; what came before stands
+        if current is not None and "\n" in delta:
+            await self._preview(current, so_far)
         if self.speech is not None and self.narration is None and current is SectionId.AUDIO_SUMMARY:
             self._speak_so_far(so_far, delta)
 
@@ -73,6 +77,34 @@ class AnswerStream:
             cut = last[-1]
             last[-1] = Section(cut.id, cut.title, f"{cut.body}{CUT_NOTE}")
         await self._emit(last)
+        await self.retract_preview()  # the open section never finished (a repeat ended the answer)
+
+    async def retract_preview(self) -> None:
+        """The answer ends with a section still open: what its preview showed is taken back."""
+        if self.preview is not None and self.preview.shown and not self.preview.retracted:
+            self.preview.retracted = True
+            await self.obs.on_preview_retracted(self.preview.id)
+        self.preview = None
+
+    def verdict(self, section_id: SectionId, text: str) -> Verdict:
+        """The gate's garbage checks on a section's text so far (a preview, the summary being narrated)."""
+        failures = [f for f in self.answer.check(Section(section_id, "", text)) if CHECKS[f.check].garbage]
+        if any(f.check is not CheckId.SUBSTANCE for f in failures):
+            return Verdict.GARBAGE
+        return Verdict.STUB if failures else Verdict.CLEAN
+
+    async def _preview(self, current: SectionId, so_far: str) -> None:
+        if self.preview is None or self.preview.id is not current:
+            await self.retract_preview()  # a section left open without completing (cannot happen in stream order)
+            self.preview = SectionPreview(current, self.verdict, partial(self._cite_line, current))
+        step = self.preview.advance(so_far)
+        if isinstance(step, Retract):
+            await self.obs.on_preview_retracted(current)
+        elif step is not None:
+            await self.obs.on_section_preview(current, step.body)
+
+    def _cite_line(self, section_id: SectionId, line: str) -> str:
+        return self.citations.preview(section_id, line, self.answer.incident_text) if self.citations is not None else line
 
     def cite(self, section: Section) -> Section:
         """Evidence ids checked against what the model was shown: the dangling ones removed and counted."""
@@ -91,6 +123,10 @@ class AnswerStream:
             section = self.cite(section)
             failures = self.answer.admit(section)
             held = key(section) in self.answer.held
+            if self.preview is not None and self.preview.id is section.id:
+                if held:
+                    await self.retract_preview()
+                self.preview = None
             if not held:
                 await self.obs.on_section(section)
             if self.speech is None or self.narration is not None or section.id is not SectionId.AUDIO_SUMMARY:
@@ -109,10 +145,10 @@ class AnswerStream:
         if not _SENTENCE_END.search(delta):
             return  # nothing new to narrate: the checks run once per sentence, not per token
         text = redact_text(so_far)  # redacted like every section, before a word of it is spoken
-        failures = [f for f in self.answer.check(Section(SectionId.AUDIO_SUMMARY, "", text)) if CHECKS[f.check].garbage]
-        if any(f.check is not CheckId.SUBSTANCE for f in failures):
+        verdict = self.verdict(SectionId.AUDIO_SUMMARY, text)
+        if verdict is Verdict.GARBAGE:
             self._drop_speech()  # the repair's text or a fallback summary is narrated after the stream
-        elif not failures:  # a stub so far is only too short yet
+        elif verdict is Verdict.CLEAN:  # a stub so far is only too short yet
             assert self.speech is not None
             self.speech.update(text, final=False)
 

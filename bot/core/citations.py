@@ -106,6 +106,22 @@ class CitationAudit:
         if section.id in _UNCITED:
             body = strip_citations(section.body)
             return section if body == section.body else Section(section.id, section.title, body)
+        body, kept, dangling = self._filter(section.body, incident_text)
+        self.record["cited"] += len(kept)
+        self.record["dangling_removed"] += len(dangling)
+        listed: list[str] = self.record["dangling"]
+        listed += [i for i in dict.fromkeys(dangling) if i not in listed][: max(0, _DANGLING_KEPT - len(listed))]
+        return section if body == section.body else Section(section.id, section.title, body)
+
+    def preview(self, section_id: SectionId, text: str, incident_text: str) -> str:
+        """A streaming preview's line, cleaned like ``audit`` cleans the finished section, but not counted: the
+        finished section is audited (and counted) once."""
+        if section_id in _UNCITED:
+            return strip_citations(text)
+        return self._filter(text, incident_text)[0]
+
+    def _filter(self, text: str, incident_text: str) -> tuple[str, list[str], list[str]]:
+        """``text`` without the ids the model was not shown; the ids kept (their sources recorded) and removed."""
         shown = self.shown(incident_text)
         kept: list[str] = []
         dangling: list[str] = []
@@ -120,13 +136,9 @@ class CitationAudit:
             spaces = match.group(0)[: len(match.group(0)) - len(match.group(0).lstrip(" \t"))]
             return f"{spaces}[{', '.join(good)}]"
 
-        body = _GROUP_WITH_SPACE.sub(check, section.body)
+        body = _GROUP_WITH_SPACE.sub(check, text)
         self._keep(kept)
-        self.record["cited"] += len(kept)
-        self.record["dangling_removed"] += len(dangling)
-        listed: list[str] = self.record["dangling"]
-        listed += [i for i in dict.fromkeys(dangling) if i not in listed][: max(0, _DANGLING_KEPT - len(listed))]
-        return section if body == section.body else Section(section.id, section.title, body)
+        return body, kept, dangling
 
     def _keep(self, ids: Iterable[str]) -> None:
         sources: dict[str, Any] = self.record["sources"]

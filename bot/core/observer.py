@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.core.sections import Section
+from bot.core.sections import Section, SectionId
 from bot.core.testplan import TestPlan
 
 
@@ -45,6 +45,14 @@ class RunObserver(Protocol):
     async def on_section(self, section: Section) -> None:
         """A section is complete. Called in stream order, while the model is still writing the rest."""
 
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        """Part of the section the model is still writing, safe to show now (bot/core/preview.py: complete lines,
+        redacted, screened by the gate). Each call's ``body`` extends the last; ``on_section`` then brings it whole."""
+
+    async def on_preview_retracted(self, section_id: SectionId) -> None:
+        """Take back what ``on_section_preview`` showed: the gate holds the section back, later text changed a line
+        already shown, or the answer ended before the section did."""
+
     async def on_section_revised(self, section: Section) -> None:
         """The one repair rewrote a section already delivered by ``on_section``: replace it where it is."""
 
@@ -69,6 +77,12 @@ class NullObserver:
         return None
 
     async def on_section(self, section: Section) -> None:
+        return None
+
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        return None
+
+    async def on_preview_retracted(self, section_id: SectionId) -> None:
         return None
 
     async def on_section_revised(self, section: Section) -> None:

@@ -95,6 +95,7 @@ class Pipeline:
                 verdict = await self._repair(answer, stream, info, obs)
         except PostmortemError as exc:
             stream.cancel()
+            await stream.retract_preview()  # the section being typed when the model failed never finishes
             if answer.shown:
                 # Cut off after real sections were posted: a failed run, so a retry posts only what is missing.
                 raise

@@ -32,6 +32,8 @@ class Recorder:
         self.progress: list[Progress] = []
         self.digest: str | None = None
         self.revised: list[Section] = []
+        self.previews: list[tuple[SectionId, str]] = []
+        self.retracted: list[SectionId] = []
         self.plans: list[TestPlan] = []
         self.report_after_plan: list[bool] = []
 
@@ -47,6 +49,12 @@ class Recorder:
     async def on_section(self, section: Section) -> None:
         self.sections.append(section)
         self.stream_done_at_section.append(self.llm.finished.is_set())
+
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        self.previews.append((section_id, body))
+
+    async def on_preview_retracted(self, section_id: SectionId) -> None:
+        self.retracted.append(section_id)
 
     async def on_section_revised(self, section: Section) -> None:
         self.revised.append(section)

@@ -98,3 +98,7 @@ def good_sections(**replaced: str) -> list[Section]:
 
 def as_markdown(sections: list[Section]) -> str:
     return "\n\n".join(s.markdown for s in sections) + "\n"
+
+
+# A loop written line by line, as a streaming preview sees it.
+LOOP_LINES = "\n".join(["- The database connection pool was exhausted by the new release."] * 8)

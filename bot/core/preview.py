@@ -1,0 +1,105 @@
+"""What of a section may be shown while the model is still writing it (issue 10: streaming text).
+
+A finished section reaches people only after the output redaction and the gate have seen it whole. A preview shows
+text earlier, so it shows only what those cannot take back later:
+- whole units only (a line, or a sentence of the line being written), and the last whole unit waits for the next:
+  a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until the
+  redaction of the text so far agrees with the redaction including the next unit, nothing more is shown;
+- the text shown is the redaction of everything written so far, so a secret written whole is shown redacted;
+- when more text changes what was already shown (a k8s Secret whose ``kind`` comes after its data), the preview is
+  retracted; so is one the gate calls garbage (an echo of the prompt, template tokens, a loop), while a stub (too few
+  words yet) only waits;
+- citations the model was never shown are removed, as in the finished section;
+- at PREVIEW_LIMIT characters it stops growing.
+The finished section always replaces the preview, so a preview that stops early costs nothing but liveliness.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.core.prepare.redact import redact_text
+from bot.core.sections import SectionId
+
+# Slack takes 12,000 characters of markdown per streamed message; the heading and the finished section's own
+# split (bot/slack/render.py) stay well inside that.
+PREVIEW_LIMIT = 10_000
+# A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
+_UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
+
+
+class Verdict(Enum):
+    """The gate's view of a section's text so far."""
+
+    CLEAN = "clean"
+    STUB = "stub"  # too short yet to say anything: wait for more
+    GARBAGE = "garbage"  # the gate will hold it back
+
+
+@dataclass(frozen=True)
+class Show:
+    body: str  # the whole body to show so far; it always extends the previous one
+
+
+@dataclass(frozen=True)
+class Retract:
+    """Remove what was shown: the finished section will be held back, or later text changed what was shown."""
+
+
+class SectionPreview:
+    """Feed ``advance`` the open section's text so far (the unfinished line included) after each chunk."""
+
+    def __init__(self, section_id: SectionId, judge: Callable[[SectionId, str], Verdict], cite: Callable[[str], str]) -> None:
+        self.id = section_id
+        self._judge = judge
+        self._cite = cite
+        self._cuts = [0]  # where each whole unit of the text so far ends
+        self._ready_at = 0  # where the text last judged ends
+        self._body = ""  # what was shown
+        self.stopped = False  # no more text will be shown (it may still be retracted)
+        self.retracted = False
+
+    @property
+    def shown(self) -> bool:
+        return bool(self._body)
+
+    def advance(self, so_far: str) -> Show | Retract | None:
+        """None when nothing new can be shown."""
+        if self.retracted or self.stopped or not self._cut(so_far):
+            return None
+        ahead, ready_at = self._cuts[-1], self._cuts[-2]  # the last whole unit waits for the next
+        if ready_at <= self._ready_at:
+            return None
+        ready = redact_text(so_far[:ready_at])
+        if not redact_text(so_far[:ahead]).startswith(ready):
+            return None  # the next unit changes how this text is redacted: wait for it to settle
+        self._ready_at = ready_at
+        verdict = self._judge(self.id, ready)
+        if verdict is Verdict.GARBAGE:
+            return self._retract()
+        body = "\n".join(map(self._cite, ready.split("\n"))).strip()
+        if verdict is Verdict.STUB or not body or body == self._body:
+            return None
+        if not body.startswith(self._body):
+            return self._retract()  # more text changed what people saw: take it back
+        if len(body) > PREVIEW_LIMIT:
+            self.stopped = True
+            return None
+        self._body = body
+        return Show(body)
+
+    def _cut(self, so_far: str) -> bool:
+        """Record the unit ends new in ``so_far``; True when there are any."""
+        start = self._cuts[-1]
+        if len(so_far) < start:
+            return False
+        found = [m.end() for m in _UNIT_END.finditer(so_far, max(start - 1, 0)) if m.end() > start]
+        self._cuts += found
+        return bool(found)
+
+    def _retract(self) -> Retract | None:
+        self.retracted = self.stopped = True
+        return Retract() if self._body else None
