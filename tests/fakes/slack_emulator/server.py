@@ -18,22 +18,32 @@ from typing import Any
 
 from aiohttp import web
 
-from . import (  # noqa: F401  (importing ai_apps and canvases registers their Web API methods)
+from . import (  # noqa: F401  (importing ai_apps, canvases and streaming registers their Web API methods)
     ai_apps,
     canvases,
     files,
     payloads,
+    streaming,
     web_api,
 )
 from .errors import SlackError
 from .mentions import live_mentions
 from .socket_mode import Ack, SocketModeHub
 from .waiting import ChangeSignal
-from .workspace import Workspace
+from .workspace import Stream, Workspace
 
 APP_TOKEN_METHODS = {"apps.connections.open"}
 # Methods through which the bot puts text in front of people.
-_WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "files.completeUploadExternal"}
+_WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "files.completeUploadExternal",
+           "chat.startStream", "chat.appendStream", "chat.stopStream"}
+
+
+def _chunks(args: dict[str, Any]) -> Any:
+    """A stream call's chunks as sent (each markdown_text chunk's text is under "text"), even when malformed."""
+    try:
+        return web_api.json_arg(args, "chunks", "invalid_chunks") or []
+    except SlackError:
+        return [args.get("chunks")]
 
 
 @dataclass
@@ -175,14 +185,27 @@ class SlackEmulator:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def expire_streams(self) -> int:
+        """Slack ends a stream by itself after a few minutes: every open stream ends, so the next
+        chat.appendStream/chat.stopStream on it answers message_not_in_streaming_state. Returns how many ended."""
+        return self.workspace.expire_streams()
+
+    def streamed(self, channel: str | None = None) -> list[Stream]:
+        """chat.startStream sessions in start order (only ``channel``'s when given): ts, thread_ts, recipients,
+        ``pieces`` (each appended text, in arrival order), ``ended`` (None, "stopped", "expired", "updated",
+        "deleted"), ``open``, ``stopped``."""
+        cid = self.workspace.channel(channel).id if channel is not None else None
+        return [s for s in self.workspace.streams if cid is None or s.channel == cid]
+
     def live_mentions(self) -> list[tuple[str, str]]:
         """(method, mention) for every mention that would notify someone in what the bot sent: messages,
-        updates, ephemerals, upload comments and response_url posts."""
+        updates, ephemerals, streamed text, upload comments and response_url posts."""
         sent: list[tuple[str, str]] = []
         for call in self.calls:
             if call.method in _WRITES:
                 blocks = web_api.json_arg(call.args, "blocks", "invalid_blocks_format") or []
-                texts = [str(call.args.get(k) or "") for k in ("text", "initial_comment")] + web_api.block_texts(blocks)
+                texts = [str(call.args.get(k) or "") for k in ("text", "initial_comment", "markdown_text")]
+                texts += web_api.block_texts(blocks) + web_api.block_texts(_chunks(call.args))
                 sent += [(call.method, t) for t in texts]
         sent += [("response_url", t) for r in self.responses
                  for t in [str(r["body"].get("text") or ""), *web_api.block_texts(r["body"].get("blocks") or [])]]

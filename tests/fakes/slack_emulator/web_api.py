@@ -243,6 +243,7 @@ def chat_update(ws: Workspace, args: Args) -> dict[str, Any]:
         if value is not None:
             msg[key] = value
     msg["edited"] = {"user": ws.bot_user_id, "ts": ws.next_ts()}
+    ws.end_stream(ch.id, msg["ts"], "updated")  # the documented fallback for a stream Slack closed; it ends one
     ws.changed()  # edited in place, so waiters must be told explicitly
     return {"ok": True, "channel": ch.id, "ts": msg["ts"], "text": text, "message": ws.render(ch, msg)}
 

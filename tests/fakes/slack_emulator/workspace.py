@@ -29,6 +29,27 @@ class Channel:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass
+class Stream:
+    """One chat.startStream session (see streaming.py). ``pieces``: every text appended, in arrival order (the
+    start's own text first). ``ended``: None while open, else "stopped", "expired", "updated" or "deleted"."""
+    channel: str
+    ts: str
+    thread_ts: str
+    recipient_user_id: str | None
+    recipient_team_id: str | None
+    pieces: list[str] = field(default_factory=list)
+    ended: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.ended is None
+
+    @property
+    def stopped(self) -> bool:
+        return self.ended == "stopped"
+
+
 class Workspace:
     def __init__(self, *, team_name: str, team_domain: str, bot_name: str,
                  on_change: Callable[[], None]) -> None:
@@ -57,6 +78,7 @@ class Workspace:
         # in that header on every answer, as Slack does, and the canvas methods refuse without canvases:write.
         self.scopes: set[str] | None = None
         self.canvases: dict[str, dict[str, Any]] = {}
+        self.streams: list[Stream] = []  # chat.startStream sessions, in start order
         self.bot_user_id = self.add_user(bot_name, is_bot=True, app_id=self.app_id)
         self.bot_id: str = self.users[self.bot_user_id]["profile"]["bot_id"]
 
@@ -290,6 +312,23 @@ class Workspace:
         entry["count"] = len(entry["users"])
         msg["reactions"] = [r for r in reactions if r["count"]]
         self.changed()
+
+    def open_stream(self, channel: str, ts: str) -> Stream | None:
+        return next((s for s in self.streams if s.channel == channel and s.ts == ts and s.open), None)
+
+    def end_stream(self, channel: str, ts: str, how: str) -> None:
+        """Close the message's stream, if one is open (chat.stopStream, chat.update, chat.delete)."""
+        stream = self.open_stream(channel, ts)
+        if stream is not None:
+            stream.ended = how
+
+    def expire_streams(self) -> int:
+        """End every open stream as Slack does on its own after a few minutes; returns how many were open."""
+        open_ = [s for s in self.streams if s.open]
+        for s in open_:
+            s.ended = "expired"
+        self.changed()
+        return len(open_)
 
     def record(self, bucket: list[dict[str, Any]], item: dict[str, Any]) -> None:
         bucket.append(item)
