@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(1_000_000, ge=0)
     # While the model writes, the status line moves at least this often, so a slow model never looks frozen.
     status_interval_s: float = Field(10.0, gt=0)
+    # Each section streams into the thread as it is typed (chat.startStream); false: posted when complete.
+    slack_stream_sections: bool = True
 
     # Storage
     data_dir: Path = Path("data")

@@ -52,7 +52,7 @@ class BotApp:
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
-        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store)
+        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store, auth.get("team_id"))
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)

@@ -56,9 +56,10 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-# A post answered with 5xx may still have been stored by Slack: retrying blindly could show it twice. These are
-# retried by the bot itself after it looked in the thread for the post's metadata (delivery.py).
-_NOT_IDEMPOTENT = ("/chat.postMessage",)
+# A post answered with 5xx may still have been stored by Slack: retrying blindly could show it twice. Posts are
+# retried by the bot itself after it looked in the thread for the post's metadata (delivery.py); a stream that
+# fails is left as it is and replaced by the finished section (live.py).
+_NOT_IDEMPOTENT = ("/chat.postMessage", "/chat.startStream", "/chat.appendStream")
 
 
 class _IdempotentServerErrorRetry(AsyncServerErrorRetryHandler):

@@ -4,20 +4,23 @@ SlackThread, records each item before/after posting, and skips what an earlier a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.core.narrate import Audio
 from bot.core.observer import Progress, Stage
-from bot.core.sections import Section
+from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
 from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
+from bot.slack.live import LiveSection, Recipient
 from bot.slack.native_status import NativeStatus
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
@@ -35,7 +38,8 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False) -> None:
+    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False,
+                 stream_to: Recipient | None = None) -> None:
         self.thread = thread
         self.record = record
         self.model = model
@@ -51,6 +55,9 @@ class ThreadDelivery:
         self.citations = SlackCitations(thread.client, thread.channel, record.info)
         self.canvas = CanvasPublisher(thread, record, self.say_once)
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
+        # Sections stream in as they are typed (chat.startStream) to this person; None: each is posted whole.
+        self.stream_to = stream_to
+        self._live: tuple[str, LiveSection] | None = None  # the section item being streamed
 
     def _tag(self, item: str) -> dict[str, Any] | None:
         return tag(self.record.run_id, item)
@@ -60,6 +67,7 @@ class ThreadDelivery:
         if self.record.run_id is not None:
             self.record.found_in_thread(await self.thread.tagged(self.record.run_id))
             self.record.status_ts = self.record.status_ts or self.record.ts_of("status")
+            await self._remove_orphan_previews()
 
     # -- the status line ----------------------------------------------------------------------------
     async def status(self, text: str) -> None:
@@ -90,17 +98,95 @@ class ThreadDelivery:
             if not self.record.was_posted(item):
                 self.record.posted(item, await self._post(message, item))
 
+    def _item(self, key: str) -> str:
+        """The item name the next section ``key`` is delivered under."""
+        return f"section:{key}#{self._seen.get(key, 0) + 1}"
+
     async def on_section(self, section: Section) -> None:
         key = section.id.value if section.id else "raw"
+        item = self._item(key)
         self._seen[key] = self._seen.get(key, 0) + 1
-        item = f"section:{key}#{self._seen[key]}"
         self.record.section_ready(section)
+        live = await self._end_live(item)
         section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
         for part, message in enumerate(section_messages(section)):
             part_item = f"{item}/{part}"
-            if not self.record.was_posted(part_item):
-                self.record.posted(part_item, await self._post(message, part_item))
+            if self.record.was_posted(part_item):
+                continue
+            if part == 0 and live is not None:
+                # The streamed message becomes the section: the same blocks and metadata as a posted one.
+                if await self._replace(live, message, part_item):
+                    self.record.posted(part_item, live)
+                    continue
+                await self._take_back(live)
+            self.record.posted(part_item, await self._post(message, part_item))
+        if live is not None and not self.record.was_posted(f"{item}/0"):
+            await self._take_back(live)  # an earlier attempt had posted it already
+
+    # -- streaming the section being typed (bot/slack/live.py) ------------------------------------
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        if self.stream_to is None:
+            return
+        item = self._item(section_id.value)
+        if self._live is None or self._live[0] != item:
+            await self.drop_preview()
+            if self.record.was_posted(f"{item}/0"):
+                return  # a resumed run: this section is in the thread already
+            preview = f"preview:{item}"
+            live = LiveSection(self.thread.client, self.thread.channel, self.thread.thread_ts, self.stream_to,
+                               SECTION_TITLES[section_id], lambda ts: self.record.posted(preview, ts))
+            self._live = (item, live)
+        self._live[1].show(await self.citations.render(body))
+
+    async def on_preview_retracted(self, section_id: SectionId) -> None:
+        if self._live is not None and self._live[0] == self._item(section_id.value):
+            await self.drop_preview()
+
+    async def _end_live(self, item: str) -> str | None:
+        """Stop streaming ``item``; the streamed message's ts, None when nothing was streamed. Another item's stream
+        (left open by a section that never completed) is taken back."""
+        if self._live is None:
+            return None
+        streamed, live = self._live
+        self._live = None
+        ts = await live.stop()
+        if live.refused is not None:
+            # Streaming needs a recipient in channels and an AI-enabled workspace: without it, posts as before.
+            log.warning("streaming sections refused in %s (%s): posting each section when complete",
+                        self.thread.channel, live.refused)
+            self.stream_to = None
+        if ts is not None and streamed != item:
+            await self._take_back(ts)
+            return None
+        return ts
+
+    async def drop_preview(self) -> None:
+        """Take back a streamed section that will not complete (the gate held it, the run ended or failed)."""
+        if self._live is not None and (ts := await self._end_live("")) is not None:
+            await self._take_back(ts)
+
+    async def _take_back(self, ts: str) -> None:
+        """Delete a streamed message; where Slack refuses, blank it to a note. Never fatal: a stale preview must not
+        fail a postmortem that is otherwise written."""
+        try:
+            await self.thread.client.chat_delete(channel=self.thread.channel, ts=ts)
+            return
+        except SlackApiError as exc:
+            log.info("deleting the preview %s: %s", ts, slack_error(exc))
+            if slack_error(exc) == "message_not_found":
+                return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.info("deleting the preview %s: %s", ts, type(exc).__name__)
+        with contextlib.suppress(SlackApiError, aiohttp.ClientError, TimeoutError):
+            await self.thread.edit(ts, "_(A preview of a section that was not finished; see the sections below.)_")
+
+    async def _remove_orphan_previews(self) -> None:
+        """A restart mid-stream leaves the streamed text of a section that the resumed run delivers anew."""
+        for item, ts in self.record.items().items():
+            section = item.removeprefix("preview:")
+            if section != item and ts and self.record.ts_of(f"{section}/0") != ts:
+                await self._take_back(ts)
 
     async def on_section_revised(self, section: Section) -> None:
         """The repair improved a posted section: its messages are edited in place (chat.update). A longer
@@ -123,7 +209,7 @@ class ThreadDelivery:
         """Edit in place; False when Slack refuses (the message was deleted, the edit is too big): the caller
         posts the revision anew, because one refused edit must not fail a postmortem that is otherwise written."""
         try:
-            await self.thread.replace(ts, message)
+            await self.thread.replace(ts, message, self._tag(item))
         except SlackApiError as exc:
             log.warning("editing %s in place failed (%s): posting the revision as a new message", item, slack_error(exc))
             return False

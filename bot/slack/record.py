@@ -58,6 +58,10 @@ class Recorder:
             except StoreError as exc:
                 self._lost(exc)
 
+    def items(self) -> dict[str, str]:
+        """Every item posted so far (item → ts; "" for uploads)."""
+        return dict(self._posted)
+
     def ts_of(self, item: str) -> str | None:
         return self._posted.get(item) or None
 

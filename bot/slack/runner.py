@@ -24,6 +24,7 @@ from bot.slack.collect import Collector
 from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
+from bot.slack.live import Recipient
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
@@ -34,8 +35,10 @@ log = logging.getLogger(__name__)
 
 
 class JobRunner:
-    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore) -> None:
+    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
+                 team_id: str | None = None) -> None:
         self.client = client
+        self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
         self.settings = settings
         self.pipeline = pipeline
         self.collector = collector
@@ -67,7 +70,7 @@ class JobRunner:
         info.skip_digest = info.skip_digest or (job.thread_ts is not None and self._digest_in(job.channel, job.thread_ts))
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
-        delivery = self._delivery(job.channel, job.thread_ts, recorder) if job.thread_ts is not None else None
+        delivery = self._delivery(job, job.thread_ts, recorder) if job.thread_ts is not None else None
         try:
             channel = await authorize(self.client, self.settings, job.channel, job.invoker)
             job.channel_name = str(channel.get("name") or job.channel)
@@ -98,9 +101,11 @@ class JobRunner:
             log.exception("run for %s failed", job.key)
             await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
 
-    def _delivery(self, channel: str, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
-        return ThreadDelivery(SlackThread(self.client, channel, thread_ts), recorder, self.settings.llm_model,
-                              ticket_buttons=self.settings.tickets != "none")
+    def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
+        stream = self.settings.slack_stream_sections and self.team_id and job.invoker
+        return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), recorder, self.settings.llm_model,
+                              ticket_buttons=self.settings.tickets != "none",
+                              stream_to=Recipient(job.invoker, self.team_id) if stream and self.team_id else None)
 
     async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
@@ -115,7 +120,7 @@ class JobRunner:
             resp = await self.client.chat_postMessage(channel=job.channel, text=root)
             job.thread_ts = str(resp["ts"])
             recorder.thread_posted(job.thread_ts)
-            delivery = self._delivery(job.channel, job.thread_ts, recorder)
+            delivery = self._delivery(job, job.thread_ts, recorder)
             await delivery.status(f"Collected {len(incident.messages)} messages")
             return incident, delivery
         assert delivery is not None  # __call__ makes it for a known thread
@@ -145,6 +150,7 @@ class JobRunner:
                                           delivery, narrate=not delivery.record.was_posted("audio"))
 
     async def _finish(self, delivery: ThreadDelivery, result: PostmortemResult) -> None:
+        await delivery.drop_preview()  # a section still streaming never completed (the run ended without it)
         await delivery.status("Uploading")
         if result.audio is not None and not delivery.record.was_posted("audio"):
             await delivery.upload_audio(result.audio)
@@ -171,6 +177,8 @@ class JobRunner:
         recorder.save()
         told = False
         # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
+        if delivery is not None:
+            await delivery.drop_preview()  # what was streamed of an unfinished section is taken back
         if delivery is not None and (not private or recorder.status_ts is not None):
             # Each step on its own: one failing call must not leave the others (and the 👀) undone.
             if not private:

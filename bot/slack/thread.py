@@ -59,9 +59,10 @@ class SlackThread:
     async def edit(self, ts: str, text: str) -> None:
         await self.client.chat_update(channel=self.channel, ts=ts, text=neutralise_mentions(text))
 
-    async def replace(self, ts: str, message: SlackMessage) -> None:
-        """Edit a posted message in place, blocks and all (a repaired section)."""
-        await self.client.chat_update(channel=self.channel, ts=ts, text=message.text, blocks=message.blocks)
+    async def replace(self, ts: str, message: SlackMessage, metadata: dict[str, Any] | None = None) -> None:
+        """Edit a posted message in place, blocks and all (a repaired section, a streamed one completed)."""
+        await self.client.chat_update(channel=self.channel, ts=ts, text=message.text, blocks=message.blocks,
+                                      metadata=metadata)
 
     async def post(self, message: SlackMessage, metadata: dict[str, Any] | None = None) -> str:
         try:

@@ -23,6 +23,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations_members": {"channels:read", "groups:read"},
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
+    "chat_stream": {"chat:write"},  # chat.startStream / appendStream / stopStream
+    "chat_delete": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "chat_getPermalink": set(),  # any token may ask for a permalink
     "canvases_create": {"canvases:write"},

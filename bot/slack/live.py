@@ -1,0 +1,110 @@
+"""One section streamed into the thread while the model writes it: `chat.startStream` / `appendStream` /
+`stopStream` through slack_sdk's ``chat_stream`` helper (issue 10).
+
+What is streamed is the core's preview (bot/core/preview.py), which only ever grows. The model writes faster than
+Slack should be called (appendStream is Tier 4), so the newest preview wins: one sender task appends whatever is
+new, then waits APPEND_INTERVAL_S. When the section is complete, delivery.py stops the stream and replaces the
+message with the finished section (the same blocks and metadata as a posted one), or takes it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_chat_stream import AsyncChatStream
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.errors import slack_error
+from bot.slack.mentions import neutralise_mentions
+
+log = logging.getLogger(__name__)
+
+# appendStream is Tier 4 (100+ a minute, per workspace): one append a second per stream leaves room for a few runs.
+APPEND_INTERVAL_S = 1.0
+_FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Slack streams to one person in channels: the one who asked for the postmortem."""
+
+    user_id: str
+    team_id: str
+
+
+def _error(exc: Exception) -> str:
+    return slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+
+
+class LiveSection:
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, recipient: Recipient, heading: str,
+                 on_start: Callable[[str], None]) -> None:
+        self._open = client.chat_stream(channel=channel, thread_ts=thread_ts, buffer_size=1,
+                                        recipient_user_id=recipient.user_id, recipient_team_id=recipient.team_id)
+        self._heading = f"## {neutralise_mentions(heading)}\n\n"
+        self._on_start = on_start
+        self._stream: AsyncChatStream | None = None
+        self._target = ""
+        self._sent = ""
+        self._wake = asyncio.Event()
+        self._closing = asyncio.Event()
+        self.refused: str | None = None  # Slack would not start the stream: post sections whole instead
+        self.failed: str | None = None  # the stream broke after it started (Slack closed it): it is only updated
+        self._task = asyncio.create_task(self._send())
+
+    @property
+    def ts(self) -> str | None:
+        return self._stream.ts if self._stream is not None else None
+
+    def show(self, body: str) -> None:
+        """The newest preview of the section; text that would not extend what was sent stops the stream growing."""
+        target = self._heading + neutralise_mentions(body)
+        if target.startswith(self._target):
+            self._target = target
+            self._wake.set()
+
+    async def _send(self) -> None:
+        try:
+            self._stream = await self._open
+        except _FAILURES as exc:
+            self.refused = _error(exc)
+            return
+        while not self._closing.is_set():
+            await self._wake.wait()
+            self._wake.clear()
+            new = self._target[len(self._sent):]
+            if new:
+                started = self.ts is not None
+                try:
+                    await self._stream.append(markdown_text=new)
+                except _FAILURES as exc:
+                    if started:
+                        self.failed = _error(exc)
+                    else:
+                        self.refused = _error(exc)
+                    return
+                self._sent += new
+                if not started and self.ts is not None:
+                    self._on_start(self.ts)
+            with contextlib.suppress(TimeoutError):  # pace the appends; closing ends the wait at once
+                await asyncio.wait_for(self._closing.wait(), APPEND_INTERVAL_S)
+
+    async def stop(self) -> str | None:
+        """Stop sending and end the stream; the message's ts, None when it never started."""
+        self._closing.set()
+        self._wake.set()
+        await self._task
+        if self._stream is None or self.ts is None:
+            return None
+        if self.failed is None:
+            try:
+                await self._stream.stop()
+            except _FAILURES as exc:  # Slack already ended it: the message stays and is replaced all the same
+                log.info("stopping the stream %s: %s", self.ts, _error(exc))
+        return self.ts
