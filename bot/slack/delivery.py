@@ -143,14 +143,14 @@ class ThreadDelivery:
         if self._live is not None and self._live[0] == self._item(section_id.value):
             await self.drop_preview()
 
-    async def _end_live(self, item: str) -> str | None:
+    async def _end_live(self, item: str | None) -> str | None:
         """Stop streaming ``item``; the streamed message's ts, None when nothing was streamed. Another item's stream
-        (left open by a section that never completed) is taken back."""
+        (left open by a section that never completed; None: any) is taken back."""
         if self._live is None:
             return None
         streamed, live = self._live
         self._live = None
-        ts = await live.stop()
+        ts = await live.stop(end=streamed == item)  # a stream about to be deleted needs no end
         if live.refused is not None:
             # Streaming needs a recipient in channels and an AI-enabled workspace: without it, posts as before.
             log.warning("streaming sections refused in %s (%s): posting each section when complete",
@@ -163,7 +163,7 @@ class ThreadDelivery:
 
     async def drop_preview(self) -> None:
         """Take back a streamed section that will not complete (the gate held it, the run ended or failed)."""
-        if self._live is not None and (ts := await self._end_live("")) is not None:
+        if self._live is not None and (ts := await self._end_live(None)) is not None:
             await self._take_back(ts)
 
     async def _take_back(self, ts: str) -> None:

@@ -95,14 +95,15 @@ class LiveSection:
             with contextlib.suppress(TimeoutError):  # pace the appends; closing ends the wait at once
                 await asyncio.wait_for(self._closing.wait(), APPEND_INTERVAL_S)
 
-    async def stop(self) -> str | None:
-        """Stop sending and end the stream; the message's ts, None when it never started."""
+    async def stop(self, *, end: bool = True) -> str | None:
+        """Stop sending and (``end``) end the stream; the message's ts, None when it never started. A section that
+        completes before its first append is posted whole: nothing was streamed, nothing needs replacing."""
         self._closing.set()
         self._wake.set()
         await self._task
         if self._stream is None or self.ts is None:
             return None
-        if self.failed is None:
+        if end and self.failed is None:
             try:
                 await self._stream.stop()
             except _FAILURES as exc:  # Slack already ended it: the message stays and is replaced all the same

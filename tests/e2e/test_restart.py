@@ -49,6 +49,17 @@ async def restart_until_done(slack: SlackEmulator, env: dict[str, str], tmp_path
         await second.stop()
 
 
+async def recorded(data_dir: Path, item: str) -> None:
+    """Wait until the bot process has recorded ``item`` as posted (it writes the store, which has no change signal)."""
+    store = SqliteRunStore.in_dir(data_dir)
+    try:
+        async with asyncio.timeout(30):
+            while not any(item in run.posted for run in store.recent()):
+                await asyncio.sleep(0.02)
+    finally:
+        store.close()
+
+
 def section_titles(slack: SlackEmulator, channel: str, root: str) -> list[str]:
     return [b["text"].splitlines()[0][3:] for m in slack.thread(channel, root) for b in m.get("blocks", []) or []
             if b.get("type") == "markdown" and b["text"].startswith("## ") and not b["text"].startswith(f"## {DIGEST_TITLE}")]
@@ -65,11 +76,15 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
     await slack.wait_for(lambda s: len(section_titles(s, channel, root)) >= 2, timeout=30)
     await llm.at_gate.wait()
+    # The root cause is being streamed into the thread when the bot dies.
+    [streamed] = await slack.wait_for(lambda s: [st for st in s.streamed(channel) if "".join(st.pieces).startswith("## Root")])
+    await recorded(Path(env["DATA_DIR"]), "preview:section:root_cause#1")  # Slack answered and the bot wrote it down
     await first.kill()
 
     await restart_until_done(slack, env, tmp_path, channel, root)
     titles = section_titles(slack, channel, root)
     assert Counter(titles) == Counter(ALL_TITLES), titles  # each section exactly once
+    assert streamed.ts not in slack.workspace.channel(channel).messages  # its half-written text was taken back
     assert titles[:2] == ALL_TITLES[:2]
     assert len(llm.chat_requests) == 2  # the interrupted request, then the resumed run's
     texts = [m.get("text", "") for m in slack.thread(channel, root)]
