@@ -161,6 +161,10 @@ class ThreadDelivery:
             return None
         return ts
 
+    def cancel_preview(self) -> None:
+        if self._live is not None:
+            self._live[1].cancel()
+
     async def drop_preview(self) -> None:
         """Take back a streamed section that will not complete (the gate held it, the run ended or failed)."""
         if self._live is not None and (ts := await self._end_live(None)) is not None:

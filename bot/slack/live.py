@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # appendStream is Tier 4 (100+ a minute, per workspace): one append a second per stream leaves room for a few runs.
 APPEND_INTERVAL_S = 1.0
 _FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
+# Errors that say nothing about whether this workspace can stream: this section is posted whole, the next one tries.
+_PASSING = ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout")
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,18 @@ def _error(exc: Exception) -> str:
     return slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
 
 
+def _passing(exc: Exception) -> bool:
+    """A fault of the moment (rate limit, Slack's 5xx, the network) rather than a refusal to stream."""
+    if not isinstance(exc, SlackApiError):
+        return not isinstance(exc, SlackRequestError)
+    error = slack_error(exc)
+    return error in _PASSING or error.startswith("HTTP 5")
+
+
 class LiveSection:
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, recipient: Recipient, heading: str,
                  on_start: Callable[[str], None]) -> None:
+        self._client, self._channel = client, channel
         self._open = client.chat_stream(channel=channel, thread_ts=thread_ts, buffer_size=1,
                                         recipient_user_id=recipient.user_id, recipient_team_id=recipient.team_id)
         self._heading = f"## {neutralise_mentions(heading)}\n\n"
@@ -54,8 +65,8 @@ class LiveSection:
         self._sent = ""
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
-        self.refused: str | None = None  # Slack would not start the stream: post sections whole instead
-        self.failed: str | None = None  # the stream broke after it started (Slack closed it): it is only updated
+        self.refused: str | None = None  # Slack will not stream here: post the run's sections whole instead
+        self.failed: str | None = None  # the stream did not start this time, or broke after it started
         self._task = asyncio.create_task(self._send())
 
     @property
@@ -73,7 +84,7 @@ class LiveSection:
         try:
             self._stream = await self._open
         except _FAILURES as exc:
-            self.refused = _error(exc)
+            self._fail(exc)
             return
         while not self._closing.is_set():
             await self._wake.wait()
@@ -84,10 +95,7 @@ class LiveSection:
                 try:
                     await self._stream.append(markdown_text=new)
                 except _FAILURES as exc:
-                    if started:
-                        self.failed = _error(exc)
-                    else:
-                        self.refused = _error(exc)
+                    self._fail(exc, started)
                     return
                 self._sent += new
                 if not started and self.ts is not None:
@@ -95,17 +103,34 @@ class LiveSection:
             with contextlib.suppress(TimeoutError):  # pace the appends; closing ends the wait at once
                 await asyncio.wait_for(self._closing.wait(), APPEND_INTERVAL_S)
 
+    def cancel(self) -> None:
+        """The run is cancelled (the bot stops): the sender goes with it; a restart takes the message back."""
+        self._task.cancel()
+
+    def _fail(self, exc: Exception, started: bool = False) -> None:
+        if started or _passing(exc):
+            self.failed = _error(exc)
+        else:
+            self.refused = _error(exc)
+
     async def stop(self, *, end: bool = True) -> str | None:
         """Stop sending and (``end``) end the stream; the message's ts, None when it never started. A section that
         completes before its first append is posted whole: nothing was streamed, nothing needs replacing."""
         self._closing.set()
         self._wake.set()
-        await self._task
+        if self.ts is not None:
+            # An append held up (a rate limit's Retry-After) must not hold up the finished section, which replaces
+            # the streamed text anyway. A start in flight is waited for: its message must be known to be replaced.
+            self._task.cancel()
+        done, = await asyncio.gather(self._task, return_exceptions=True)
+        if isinstance(done, Exception):  # a preview is decoration: its bug must not fail the postmortem
+            log.error("streaming a section failed", exc_info=done)
+            self.failed = type(done).__name__
         if self._stream is None or self.ts is None:
             return None
-        if end and self.failed is None:
-            try:
-                await self._stream.stop()
+        if end:
+            try:  # not the helper's stop(): it would resend an append that failed, still in its buffer
+                await self._client.chat_stopStream(channel=self._channel, ts=self.ts)
             except _FAILURES as exc:  # Slack already ended it: the message stays and is replaced all the same
                 log.info("stopping the stream %s: %s", self.ts, _error(exc))
         return self.ts

@@ -100,6 +100,9 @@ class JobRunner:
         except Exception as exc:
             log.exception("run for %s failed", job.key)
             await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
+        finally:
+            if delivery is not None:
+                delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
 
     def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
         stream = self.settings.slack_stream_sections and self.team_id and job.invoker
