@@ -24,6 +24,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
     "chat_stream": {"chat:write"},  # chat.startStream / appendStream / stopStream
+    "chat_stopStream": {"chat:write"},
     "chat_delete": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "chat_getPermalink": set(),  # any token may ask for a permalink
