@@ -156,6 +156,9 @@ class ThreadDelivery:
             log.warning("streaming sections refused in %s (%s): posting each section when complete",
                         self.thread.channel, live.refused)
             self.stream_to = None
+            if live.maybe_started and self.record.run_id is not None:
+                for orphan in await self.thread.untagged(self.record.run_id, live.heading):
+                    await self._take_back(orphan)
         if ts is not None and streamed != item:
             await self._take_back(ts)
             return None

@@ -42,12 +42,17 @@ def _error(exc: Exception) -> str:
     return slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
 
 
+def _status(exc: SlackApiError) -> int:
+    status = getattr(exc.response, "status_code", 200)
+    return status if isinstance(status, int) else 200
+
+
 class LiveSection:
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, recipient: Recipient, heading: str,
                  on_start: Callable[[str], None]) -> None:
         self._open = client.chat_stream(channel=channel, thread_ts=thread_ts, buffer_size=1,
                                         recipient_user_id=recipient.user_id, recipient_team_id=recipient.team_id)
-        self._heading = f"## {neutralise_mentions(heading)}\n\n"
+        self.heading = f"## {neutralise_mentions(heading)}\n\n"
         self._on_start = on_start
         self._stream: AsyncChatStream | None = None
         self._target = ""
@@ -55,6 +60,8 @@ class LiveSection:
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
         self.refused: str | None = None  # Slack would not start the stream: post sections whole instead
+        # The start failed with a 5xx or on the network: Slack may have started it all the same (without a ts for us).
+        self.maybe_started = False
         self.failed: str | None = None  # the stream broke after it started (Slack closed it): it is only updated
         self._task = asyncio.create_task(self._send())
 
@@ -64,7 +71,7 @@ class LiveSection:
 
     def show(self, body: str) -> None:
         """The newest preview of the section; text that would not extend what was sent stops the stream growing."""
-        target = self._heading + neutralise_mentions(body)
+        target = self.heading + neutralise_mentions(body)
         if target.startswith(self._target):
             self._target = target
             self._wake.set()
@@ -88,6 +95,7 @@ class LiveSection:
                         self.failed = _error(exc)
                     else:
                         self.refused = _error(exc)
+                        self.maybe_started = not isinstance(exc, SlackApiError) or _status(exc) >= 500
                     return
                 self._sent += new
                 if not started and self.ts is not None:
