@@ -37,7 +37,7 @@ PREVIEW_LIMIT = 10_000
 # A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
 _GROWTH = 16
-_FENCE = re.compile(r"(?m)^ {0,3}(?:```|~~~)")
+_FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
 # Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
 _ASSUME_SECRET = "\n\nkind: Secret\n"
 

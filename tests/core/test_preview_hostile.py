@@ -3,6 +3,8 @@ redaction hangs on text further ahead than one unit, a model that writes many ti
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
 from bot.core.observer import NullObserver
@@ -50,11 +52,13 @@ def test_a_section_of_many_tiny_lines_is_judged_a_bounded_number_of_times() -> N
     assert typed("a\nb\nc\nd\n", clean)[0] == ["a", "a\nb", "a\nb\nc"]  # short texts still go line by line
 
 
-def test_a_code_block_is_shown_only_once_it_is_closed() -> None:
+@pytest.mark.parametrize("indent", ["", "    "], ids=["top", "in-a-list-item"])
+def test_a_code_block_is_shown_only_once_it_is_closed(indent: str) -> None:
     """An SSM parameter printed as JSON names its secret after the value: in a code block, nothing of it shows
     until the block is whole (and redacted whole); an open fence would also turn the rest of the preview into code."""
     ssm = '```\n{"Parameter": {\n "Value": "s3cr3t-Value-42",\n "Type": "SecureString",\n "Version": 3,\n ' \
           '"Name": "/prod/db/password"}}\n```\n'
+    ssm = ("- The parameter:\n" if indent else "") + "".join(indent + line for line in ssm.splitlines(keepends=True))
     shown, retracts = typed(BEFORE + ssm + AFTER)
     assert not [body for body in shown if "s3cr3t" in body] and retracts == 0
     assert all(body.count("```") % 2 == 0 for body in shown)
