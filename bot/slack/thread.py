@@ -95,16 +95,16 @@ class SlackThread:
             kwargs["initial_comment"] = neutralise_mentions(kwargs["initial_comment"])
         await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, **kwargs)
 
-    async def untagged(self, run_id: int, prefix: str) -> list[str]:
-        """Replies by the bot of run ``run_id`` (the author of its tagged items) that start with ``prefix`` and carry no
-        metadata: a streamed message Slack started though it answered the start with an error."""
+    async def untagged(self, run_id: int, prefixes: tuple[str, ...]) -> list[str]:
+        """Replies by the bot of run ``run_id`` (the author of its tagged items) that start with one of ``prefixes``
+        and carry no metadata: a streamed message Slack started though the bot never learned of it."""
         messages: list[dict[str, Any]] = []
         pages = await self.client.conversations_replies(channel=self.channel, ts=self.thread_ts, limit=200, include_all_metadata=True)
         async for page in pages:
             messages += page.get("messages", []) or []
         ours = {m.get("user") for m in messages if _run_of(m) == run_id} - {None}
         return [str(m["ts"]) for m in messages
-                if not m.get("metadata") and m.get("user") in ours and str(m.get("text", "")).startswith(prefix)]
+                if not m.get("metadata") and m.get("user") in ours and str(m.get("text", "")).startswith(prefixes)]
 
     async def tagged(self, run_id: int) -> dict[str, str]:
         """Items of run ``run_id`` already in the thread (item → ts), from the metadata Slack kept."""
