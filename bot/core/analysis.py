@@ -64,7 +64,7 @@ class AnswerStream:
         current, so_far = self.parser.open_section
         if not self.guard.opened(current):
             raise AnswerRepeats  # the model started over: stop reading; what came before stands
-        if current is not None and "\n" in delta:
+        if current is not None:  # every chunk: a sentence in a paragraph ends with a blank, not a line break
             await self._preview(current, so_far)
         if self.speech is not None and self.narration is None and current is SectionId.AUDIO_SUMMARY:
             self._speak_so_far(so_far, delta)

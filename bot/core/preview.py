@@ -5,12 +5,19 @@ text earlier, so it shows only what those cannot take back later:
 - whole units only (a line, or a sentence of the line being written), and the last whole unit waits for the next:
   a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until the
   redaction of the text so far agrees with the redaction including the next unit, nothing more is shown;
-- the text shown is the redaction of everything written so far, so a secret written whole is shown redacted;
-- when more text changes what was already shown (a k8s Secret whose ``kind`` comes after its data), the preview is
-  retracted; so is one the gate calls garbage (an echo of the prompt, template tokens, a loop), while a stub (too few
+- a code block is shown once it is closed: until then the markdown around it reads as code, and the structured
+  text in it (JSON, YAML) is where a secret's name can come lines after its value;
+- the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
+  redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
+  every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
+- when more text changes what was already shown (JSON outside a code block naming a secret lines after its value),
+  the preview is retracted; so is one the gate calls garbage (an echo of the prompt, template tokens, a loop), while a stub (too few
   words yet) only waits;
 - citations the model was never shown are removed, as in the finished section;
-- at PREVIEW_LIMIT characters it stops growing.
+- at PREVIEW_LIMIT characters it stops growing;
+- each step redacts and judges the whole text so far, so a step waits until the text grew by 1/_GROWTH of what was
+  judged: one step per tiny line would be quadratic (a 10,000-character list of short rows took 20 s of the event
+  loop), and Slack shows at most one append a second anyway.
 The finished section always replaces the preview, so a preview that stops early costs nothing but liveliness.
 """
 
@@ -29,6 +36,10 @@ from bot.core.sections import SectionId
 PREVIEW_LIMIT = 10_000
 # A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
+_GROWTH = 16
+_FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
+# Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
+_ASSUME_SECRET = "\n\nkind: Secret\n"
 
 
 class Verdict(Enum):
@@ -58,6 +69,7 @@ class SectionPreview:
         self._cite = cite
         self._cuts = [0]  # where each whole unit of the text so far ends
         self._ready_at = 0  # where the text last judged ends
+        self._scanned = 0  # how much of the text so far was searched for unit ends
         self._body = ""  # what was shown
         self.stopped = False  # no more text will be shown (it may still be retracted)
         self.retracted = False
@@ -71,10 +83,15 @@ class SectionPreview:
         if self.retracted or self.stopped or not self._cut(so_far):
             return None
         ahead, ready_at = self._cuts[-1], self._cuts[-2]  # the last whole unit waits for the next
-        if ready_at <= self._ready_at:
+        if ready_at - self._ready_at <= self._ready_at // _GROWTH:
             return None
-        ready = redact_text(so_far[:ready_at])
-        if not redact_text(so_far[:ahead]).startswith(ready):
+        fences = list(_FENCE.finditer(so_far, 0, ready_at))
+        if len(fences) % 2:
+            ready_at = fences[-1].start()  # a code block still open
+            if ready_at <= self._ready_at:
+                return None
+        ready = _redact(so_far[:ready_at])
+        if not _redact(so_far[:ahead]).startswith(ready):
             return None  # the next unit changes how this text is redacted: wait for it to settle
         self._ready_at = ready_at
         verdict = self._judge(self.id, ready)
@@ -96,10 +113,19 @@ class SectionPreview:
         start = self._cuts[-1]
         if len(so_far) < start:
             return False
-        found = [m.end() for m in _UNIT_END.finditer(so_far, max(start - 1, 0)) if m.end() > start]
+        # From one character back: a sentence end is known only when the blank after it arrives.
+        found = [m.end() for m in _UNIT_END.finditer(so_far, max(start, self._scanned, 1) - 1)
+                 if m.end() > start]
+        self._scanned = len(so_far)
         self._cuts += found
         return bool(found)
 
     def _retract(self) -> Retract | None:
         self.retracted = self.stopped = True
         return Retract() if self._body else None
+
+
+def _redact(text: str) -> str:
+    redacted = redact_text(text + _ASSUME_SECRET)
+    # The assumed kind line is never a secret itself; were it ever changed, nothing of this text is shown.
+    return redacted[: -len(_ASSUME_SECRET)] if redacted.endswith(_ASSUME_SECRET) else ""

@@ -21,6 +21,7 @@ from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.live import LiveSection, Recipient
+from bot.slack.mentions import neutralise_mentions
 from bot.slack.native_status import NativeStatus
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # Status edits follow token counts (chat.update is Tier 3) and the pipeline's clock ticks (every STATUS_INTERVAL_S).
 _TOKENS_PER_STATUS_EDIT = 250
+# How a streamed section begins (bot/slack/live.py): the text of a stream the bot lost track of.
+_HEADINGS = tuple(f"## {neutralise_mentions(title)}\n\n" for title in SECTION_TITLES.values())
 
 
 def status_line(text: str) -> str:
@@ -156,6 +159,9 @@ class ThreadDelivery:
             log.warning("streaming sections refused in %s (%s): posting each section when complete",
                         self.thread.channel, live.refused)
             self.stream_to = None
+        if ts is None and live.maybe_started and self.record.run_id is not None:
+            for orphan in await self.thread.untagged(self.record.run_id, (live.heading,)):
+                await self._take_back(orphan)
         if ts is not None and streamed != item:
             await self._take_back(ts)
             return None
@@ -186,11 +192,14 @@ class ThreadDelivery:
             await self.thread.edit(ts, "_(A preview of a section that was not finished; see the sections below.)_")
 
     async def _remove_orphan_previews(self) -> None:
-        """A restart mid-stream leaves the streamed text of a section that the resumed run delivers anew."""
-        for item, ts in self.record.items().items():
-            section = item.removeprefix("preview:")
-            if section != item and ts and self.record.ts_of(f"{section}/0") != ts:
-                await self._take_back(ts)
+        """A restart mid-stream leaves the streamed text of a section that the resumed run delivers anew: recorded,
+        or not when the bot died before chat.startStream answered (Slack started it all the same)."""
+        orphans = [ts for item, ts in self.record.items().items()
+                   if item.startswith("preview:") and ts and self.record.ts_of(f"{item.removeprefix('preview:')}/0") != ts]
+        if self.stream_to is not None and self.record.run_id is not None:
+            orphans += [ts for ts in await self.thread.untagged(self.record.run_id, _HEADINGS) if ts not in orphans]
+        for ts in orphans:
+            await self._take_back(ts)
 
     async def on_section_revised(self, section: Section) -> None:
         """The repair improved a posted section: its messages are edited in place (chat.update). A longer

@@ -52,13 +52,18 @@ def _passing(exc: Exception) -> bool:
     return error in _PASSING or error.startswith("HTTP 5")
 
 
+def _status(exc: SlackApiError) -> int:
+    status = getattr(exc.response, "status_code", 200)
+    return status if isinstance(status, int) else 200
+
+
 class LiveSection:
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, recipient: Recipient, heading: str,
                  on_start: Callable[[str], None]) -> None:
         self._client, self._channel = client, channel
         self._open = client.chat_stream(channel=channel, thread_ts=thread_ts, buffer_size=1,
                                         recipient_user_id=recipient.user_id, recipient_team_id=recipient.team_id)
-        self._heading = f"## {neutralise_mentions(heading)}\n\n"
+        self.heading = f"## {neutralise_mentions(heading)}\n\n"
         self._on_start = on_start
         self._stream: AsyncChatStream | None = None
         self._target = ""
@@ -67,6 +72,8 @@ class LiveSection:
         self._closing = asyncio.Event()
         self.refused: str | None = None  # Slack will not stream here: post the run's sections whole instead
         self.failed: str | None = None  # the stream did not start this time, or broke after it started
+        # The start failed with a 5xx or on the network: Slack may have started it all the same (without a ts for us).
+        self.maybe_started = False
         self._task = asyncio.create_task(self._send())
 
     @property
@@ -75,7 +82,7 @@ class LiveSection:
 
     def show(self, body: str) -> None:
         """The newest preview of the section; text that would not extend what was sent stops the stream growing."""
-        target = self._heading + neutralise_mentions(body)
+        target = self.heading + neutralise_mentions(body)
         if target.startswith(self._target):
             self._target = target
             self._wake.set()
@@ -108,6 +115,8 @@ class LiveSection:
         self._task.cancel()
 
     def _fail(self, exc: Exception, started: bool = False) -> None:
+        if not started:
+            self.maybe_started = not isinstance(exc, SlackApiError) or _status(exc) >= 500
         if started or _passing(exc):
             self.failed = _error(exc)
         else:

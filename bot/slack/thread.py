@@ -24,6 +24,12 @@ EVENT_TYPE = "postmortem_item"
 _TOO_BIG = ("msg_too_long", "msg_blocks_too_long", "invalid_blocks")
 
 
+def _run_of(message: dict[str, Any]) -> Any:
+    """The run id in a message's metadata, when the bot tagged it."""
+    meta = message.get("metadata") or {}
+    return (meta.get("event_payload") or {}).get("run_id") if meta.get("event_type") == EVENT_TYPE else None
+
+
 def tag(run_id: int | None, item: str) -> dict[str, Any] | None:
     return {"event_type": EVENT_TYPE, "event_payload": {"run_id": run_id, "item": item}} if run_id is not None else None
 
@@ -89,14 +95,24 @@ class SlackThread:
             kwargs["initial_comment"] = neutralise_mentions(kwargs["initial_comment"])
         await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, **kwargs)
 
+    async def untagged(self, run_id: int, prefixes: tuple[str, ...]) -> list[str]:
+        """Replies by the bot of run ``run_id`` (the author of its tagged items) that start with one of ``prefixes``
+        and carry no metadata: a streamed message Slack started though the bot never learned of it."""
+        messages: list[dict[str, Any]] = []
+        pages = await self.client.conversations_replies(channel=self.channel, ts=self.thread_ts, limit=200, include_all_metadata=True)
+        async for page in pages:
+            messages += page.get("messages", []) or []
+        ours = {m.get("user") for m in messages if _run_of(m) == run_id} - {None}
+        return [str(m["ts"]) for m in messages
+                if not m.get("metadata") and m.get("user") in ours and str(m.get("text", "")).startswith(prefixes)]
+
     async def tagged(self, run_id: int) -> dict[str, str]:
         """Items of run ``run_id`` already in the thread (item → ts), from the metadata Slack kept."""
         found: dict[str, str] = {}
         pages = await self.client.conversations_replies(channel=self.channel, ts=self.thread_ts, limit=200, include_all_metadata=True)
         async for page in pages:
             for message in page.get("messages", []) or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == EVENT_TYPE and payload.get("run_id") == run_id and payload.get("item"):
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if _run_of(message) == run_id and payload.get("item"):
                     found.setdefault(str(payload["item"]), str(message["ts"]))
         return found

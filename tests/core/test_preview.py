@@ -67,9 +67,11 @@ def test_a_paragraph_is_shown_sentence_by_sentence() -> None:
 
 
 def test_a_later_line_that_changes_a_shown_one_retracts_the_preview() -> None:
-    """kubectl writes a Secret's data before its kind: the data lines were shown, then turn out to be secret."""
-    manifest = "apiVersion: v1\ndata:\n  tls.crt: Y2VydGlmaWNhdGU=\n  note: plain\nkind: Secret\nmetadata:\n  name: x\n"
-    shown, retracts = typed(manifest + AFTER)
+    """An SSM parameter printed as JSON outside a code block names its secret three lines after the value: the value
+    line was shown, then turns out to be secret. (A Secret's data never shows: tests/core/test_preview_hostile.py.)"""
+    ssm = '{"Parameter": {\n "Value": "s3cr3t-Value-42",\n "Type": "SecureString",\n "Version": 3,\n ' \
+          '"Name": "/prod/db/password"}}\n'
+    shown, retracts = typed(ssm + AFTER)
     assert shown and retracts == 1
     assert typed("apiVersion: v1\n" + AFTER)[1] == 0
 

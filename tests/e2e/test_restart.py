@@ -112,3 +112,24 @@ async def test_killed_after_the_report_was_saved_reposts_without_asking_the_mode
     assert len(llm.chat_requests) == 1  # the saved report was reposted; the model was not asked again
     reports = [f for f in slack.uploaded_files if f["name"] == "postmortem-report.md"]
     assert len(reports) == 1
+
+
+async def test_killed_while_slack_starts_a_stream_leaves_no_half_section(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The bot dies while chat.startStream is on its way: Slack starts the stream, and the bot never learned its ts.
+    The resumed run must find that half-written section in the thread and take it back."""
+    slack, llm, env = world
+    channel, root = thread_with_incident(slack)
+    llm.script(text(gate_passing_report()))
+    start = slack.hold_next("chat.startStream")
+    first = BotProcess(env, tmp_path / "bot1.log")
+    await first.start()
+    await slack.wait_connected(1, timeout=30)
+    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
+    await slack.wait_for(lambda s: s.held, timeout=30)
+    await first.kill()
+    start.set()  # Slack carries the parked start out; nobody reads its answer
+    [orphan] = await slack.wait_for(lambda s: s.streamed(channel))
+
+    await restart_until_done(slack, env, tmp_path, channel, root)
+    assert Counter(section_titles(slack, channel, root)) == Counter(ALL_TITLES)
+    assert orphan.ts not in slack.workspace.channel(channel).messages

@@ -1,0 +1,92 @@
+"""Hostile text against the preview of the section being typed (review of issue 10's streaming): secrets whose
+redaction hangs on text further ahead than one unit, a model that writes many tiny lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.analysis import AnswerStream
+from bot.core.answer import Answer
+from bot.core.observer import NullObserver
+from bot.core.preview import SectionPreview, Show, Verdict
+from bot.core.report import RunInfo
+from bot.core.sections import SECTION_TITLES, SectionId
+from tests.core.gate.reports import incident_text, prompt_text
+from tests.core.test_preview import AFTER, BEFORE, clean, typed
+
+# base64 of postgres://admin:hunter2@db-primary:5432/app: a value no key=value rule knows as secret by its name.
+DB_URL = "cG9zdGdyZXM6Ly9hZG1pbjpodW50ZXIyQGRiLXByaW1hcnk6NTQzMi9hcHA="
+
+
+def test_kubectl_secret_data_is_never_shown_before_its_kind() -> None:
+    """`kubectl get secret -o yaml` sorts its keys: data comes before kind. The value must never reach a preview,
+    not even for the moment until the ``kind: Secret`` line retracts it."""
+    manifest = f"apiVersion: v1\ndata:\n  DATABASE_URL: {DB_URL}\n  region: ZXUtd2VzdC0x\nkind: Secret\nmetadata:\n  name: db\n"
+    shown, retracts = typed(BEFORE + "```\n" + manifest + "```\n" + AFTER)
+    assert shown and not [body for body in shown if DB_URL in body]
+    assert retracts == 0
+    # The JSON form (kubectl -o json) likewise.
+    as_json = f'{{"apiVersion": "v1",\n "data": {{"DATABASE_URL": "{DB_URL}"}},\n "kind": "Secret"}}\n'
+    shown, _ = typed(BEFORE + as_json + AFTER)
+    assert shown and not [body for body in shown if DB_URL in body]
+
+
+def test_a_section_of_many_tiny_lines_is_judged_a_bounded_number_of_times() -> None:
+    """Each judgement redacts and gates the whole text so far: one per tiny line (a 10,000-character table or list
+    of 4-character rows) is quadratic and blocks the bot's event loop for tens of seconds."""
+    judged: list[int] = []
+
+    def judge(section_id: SectionId, text: str) -> Verdict:
+        judged.append(len(text))
+        return Verdict.CLEAN
+
+    text = "".join(f"- {i % 10}\n" for i in range(2500))
+    preview = SectionPreview(SectionId.TIMELINE, judge, lambda line: line)
+    shown = ""
+    for end in range(4, len(text) + 1, 4):
+        step = preview.advance(text[:end])
+        if isinstance(step, Show):
+            shown = step.body
+    assert sum(judged) < 40 * len(text), "the work grows with the text, not with its square"
+    assert len(shown) > len(text) * 0.9  # and the preview still follows the text
+    assert typed("a\nb\nc\nd\n", clean)[0] == ["a", "a\nb", "a\nb\nc"]  # short texts still go line by line
+
+
+@pytest.mark.parametrize("indent", ["", "    "], ids=["top", "in-a-list-item"])
+def test_a_code_block_is_shown_only_once_it_is_closed(indent: str) -> None:
+    """An SSM parameter printed as JSON names its secret after the value: in a code block, nothing of it shows
+    until the block is whole (and redacted whole); an open fence would also turn the rest of the preview into code."""
+    ssm = '```\n{"Parameter": {\n "Value": "s3cr3t-Value-42",\n "Type": "SecureString",\n "Version": 3,\n ' \
+          '"Name": "/prod/db/password"}}\n```\n'
+    ssm = ("- The parameter:\n" if indent else "") + "".join(indent + line for line in ssm.splitlines(keepends=True))
+    shown, retracts = typed(BEFORE + ssm + AFTER)
+    assert not [body for body in shown if "s3cr3t" in body] and retracts == 0
+    assert all(body.count("```") % 2 == 0 for body in shown)
+    assert "[REDACTED" in shown[-1] and "After that the rollback" in shown[-1]
+
+
+class Previews(NullObserver):
+    def __init__(self) -> None:
+        self.previews: list[tuple[SectionId, str]] = []
+
+    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
+        self.previews.append((section_id, body))
+
+
+async def _nothing(_: str) -> None:
+    return None
+
+
+async def test_a_section_written_as_one_paragraph_is_previewed_sentence_by_sentence() -> None:
+    """Models write prose as one long line: the preview must follow its sentences, not wait for the line's end
+    (it only looked when a chunk held a line break)."""
+    paragraph = " ".join(f"At 10:4{i} the {what} of db-primary ran dry while retries tripled the load on it." for i, what in
+                         enumerate(["pool", "cache", "queue", "disk", "socket table", "thread pool"]))
+    obs = Previews()
+    answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
+    stream = AnswerStream(obs, RunInfo(prompt_version="test", model="test"), answer, None, lambda s: s.finish(), _nothing)
+    markdown = f"## {SECTION_TITLES[SectionId.ROOT_CAUSE]}\n\n{paragraph}"
+    for i in range(0, len(markdown), 4):
+        await stream.on_text(markdown[i : i + 4])
+    last = obs.previews[-1][1]
+    assert len(obs.previews) == 4 and "10:43" in last and "10:44" not in last  # the last whole sentence waits
