@@ -10,9 +10,10 @@ text earlier, so it shows only what those cannot take back later:
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
   redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
   every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
-- when more text changes what was already shown (JSON outside a code block naming a secret lines after its value),
-  the preview is retracted; so is one the gate calls garbage (an echo of the prompt, template tokens, a loop), while a stub (too few
-  words yet) only waits;
+- key/value lines outside a code block (JSON, YAML, env) are shown once their run has ended: an SSM parameter
+  names its secret (``"Name": "/prod/db/password"``) lines after its value;
+- when more text still changes what was already shown, the preview is retracted; so is one the gate calls garbage
+  (an echo of the prompt, template tokens, a loop), while a stub (too few words yet) only waits;
 - citations the model was never shown are removed, as in the finished section;
 - at PREVIEW_LIMIT characters it stops growing;
 - each step redacts and judges the whole text so far, so a step waits until the text grew by 1/_GROWTH of what was
@@ -38,6 +39,9 @@ PREVIEW_LIMIT = 10_000
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
 _GROWTH = 16
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
+# A key/value line: a JSON key, or a key without spaces (YAML, env, INI), then ":" or "="; prose ("Blast radius:"),
+# bold labels ("**Type:**") and times ("- 08:52 deploy") are not.
+_KEY_VALUE = re.compile(r'[ \t]*(?:[-*][ \t]+)?[{\[,]?[ \t]*(?:"[^"\n]{1,100}"|[A-Za-z_$@][\w.$@/-]{0,99})[ \t]*[:=]')
 # Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
 _ASSUME_SECRET = "\n\nkind: Secret\n"
 
@@ -90,6 +94,9 @@ class SectionPreview:
             ready_at = fences[-1].start()  # a code block still open
             if ready_at <= self._ready_at:
                 return None
+        ready_at = _before_key_values(so_far, ready_at)
+        if ready_at <= self._ready_at:
+            return None
         ready = _redact(so_far[:ready_at])
         if not _redact(so_far[:ahead]).startswith(ready):
             return None  # the next unit changes how this text is redacted: wait for it to settle
@@ -129,3 +136,16 @@ def _redact(text: str) -> str:
     redacted = redact_text(text + _ASSUME_SECRET)
     # The assumed kind line is never a secret itself; were it ever changed, nothing of this text is shown.
     return redacted[: -len(_ASSUME_SECRET)] if redacted.endswith(_ASSUME_SECRET) else ""
+
+
+def _before_key_values(so_far: str, ready_at: int) -> int:
+    """Where the ready text must stop: before a run of key/value lines still going on at ``ready_at``."""
+    line = so_far.rfind("\n", 0, ready_at) + 1  # the line ``ready_at`` is in, or starts
+    if not _KEY_VALUE.match(so_far, line):
+        return ready_at
+    while line > 0:
+        previous = so_far.rfind("\n", 0, line - 1) + 1
+        if not _KEY_VALUE.match(so_far, previous):
+            break
+        line = previous
+    return line

@@ -67,9 +67,10 @@ def test_a_paragraph_is_shown_sentence_by_sentence() -> None:
 
 
 def test_a_later_line_that_changes_a_shown_one_retracts_the_preview() -> None:
-    """An SSM parameter printed as JSON outside a code block names its secret three lines after the value: the value
-    line was shown, then turns out to be secret. (A Secret's data never shows: tests/core/test_preview_hostile.py.)"""
-    ssm = '{"Parameter": {\n "Value": "s3cr3t-Value-42",\n "Type": "SecureString",\n "Version": 3,\n ' \
+    """An SSM parameter printed as JSON outside a code block, broken by a blank line, names its secret lines after
+    the value: the value line was shown (its run of key/value lines had ended), then turns out to be secret. (The
+    unbroken form and a Secret's data never show: tests/core/test_preview_hostile.py.)"""
+    ssm = '{"Parameter": {\n "Value": "s3cr3t-Value-42",\n\n "Type": "SecureString",\n "Version": 3,\n ' \
           '"Name": "/prod/db/password"}}\n'
     shown, retracts = typed(ssm + AFTER)
     assert shown and retracts == 1
