@@ -49,6 +49,19 @@ async def restart_until_done(slack: SlackEmulator, env: dict[str, str], tmp_path
         await second.stop()
 
 
+async def killed_at(slack: SlackEmulator, env: dict[str, str], tmp_path: Path, channel: str, root: str, method: str) -> None:
+    """A bot process triggered in the thread dies while Slack holds its call of ``method``; Slack then carries the
+    call out (nobody reads its answer)."""
+    parked = slack.hold_next(method)
+    first = BotProcess(env, tmp_path / "bot1.log")
+    await first.start()
+    await slack.wait_connected(1, timeout=30)
+    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
+    await slack.wait_for(lambda s: s.held, timeout=30)
+    await first.kill()
+    parked.set()
+
+
 async def recorded(data_dir: Path, item: str) -> None:
     """Wait until the bot process has recorded ``item`` as posted (it writes the store, which has no change signal)."""
     store = SqliteRunStore.in_dir(data_dir)
@@ -98,14 +111,7 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
 async def test_killed_after_the_report_was_saved_reposts_without_asking_the_model(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     slack, llm, env = world
     channel, root = thread_with_incident(slack)
-    upload = slack.hold_next("files.getUploadURLExternal")  # the report upload parks; the bot dies there
-    first = BotProcess(env, tmp_path / "bot1.log")
-    await first.start()
-    await slack.wait_connected(1, timeout=30)
-    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
-    await slack.wait_for(lambda s: s.held, timeout=30)
-    await first.kill()
-    upload.set()  # let the parked call finish; the dead bot never completes that upload
+    await killed_at(slack, env, tmp_path, channel, root, "files.getUploadURLExternal")  # the report upload parks
 
     await restart_until_done(slack, env, tmp_path, channel, root)
     assert Counter(section_titles(slack, channel, root)) == Counter(ALL_TITLES)
@@ -120,14 +126,7 @@ async def test_killed_while_slack_starts_a_stream_leaves_no_half_section(world, 
     slack, llm, env = world
     channel, root = thread_with_incident(slack)
     llm.script(text(gate_passing_report()))
-    start = slack.hold_next("chat.startStream")
-    first = BotProcess(env, tmp_path / "bot1.log")
-    await first.start()
-    await slack.wait_connected(1, timeout=30)
-    slack.reaction_added(slack.workspace.user("alice")["id"], channel, root, "test_tube")
-    await slack.wait_for(lambda s: s.held, timeout=30)
-    await first.kill()
-    start.set()  # Slack carries the parked start out; nobody reads its answer
+    await killed_at(slack, env, tmp_path, channel, root, "chat.startStream")
     [orphan] = await slack.wait_for(lambda s: s.streamed(channel))
 
     await restart_until_done(slack, env, tmp_path, channel, root)

@@ -14,6 +14,7 @@ from bot.slack.thread import EVENT_TYPE
 from tests.core.gate.reports import LOOP_LINES, as_markdown, good_sections
 from tests.e2e.conftest import Stack
 from tests.fakes.fake_llm import Reply, reset, text
+from tests.fakes.slack_emulator.workspace import Stream
 
 TITLES = list(SECTION_TITLES.values())
 ROOT_CAUSE = f"## {SECTION_TITLES[SectionId.ROOT_CAUSE]}"
@@ -36,6 +37,19 @@ def message(stack: Stack, ts: str) -> dict[str, Any] | None:
     return stack.slack.workspace.channel(stack.channel).messages.get(ts)
 
 
+async def streaming_root_cause(stack: Stack, report: str | None = None) -> tuple[str, asyncio.Event, Stream]:
+    """Bob's reaction starts a run; the model pauses inside the root cause once its first lines are streamed.
+    Returns the thread root, the model's gate and the root cause's stream."""
+    gate = asyncio.Event()
+    stack.llm.script(text(report or as_markdown(good_sections()), gate=gate, gate_at="2. The pool size"))
+    root = incident(stack)
+    stack.slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await stack.llm.at_gate.wait()
+    live = await stack.slack.wait_for(lambda s: next((st for st in s.streamed(stack.channel)
+                                                      if "".join(st.pieces).startswith(ROOT_CAUSE)), None))
+    return root, gate, live
+
+
 def no_stale_stream_text(stack: Stack) -> None:
     """Every streamed message became its finished section (markdown blocks, our metadata) or was taken back."""
     for stream in stack.slack.streamed(stack.channel):
@@ -46,16 +60,10 @@ def no_stale_stream_text(stack: Stack) -> None:
 async def test_each_section_streams_while_typed_and_becomes_the_finished_section(stack_factory: Any) -> None:
     stack: Stack = await stack_factory(tts_engine="none")
     slack = stack.slack
-    gate = asyncio.Event()
-    stack.llm.script(text(as_markdown(good_sections(gaps=GAPS_WITH_PING)), gate=gate, gate_at="2. The pool size"))
-    root = incident(stack)
-    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
-    await stack.llm.at_gate.wait()
+    root, gate, live = await streaming_root_cause(stack, as_markdown(good_sections(gaps=GAPS_WITH_PING)))
 
     # The model is in the middle of the root cause: what it wrote so far is in the thread, as one streamed reply.
-    live = await slack.wait_for(lambda s: next((st for st in s.streamed(stack.channel)
-                                                if "".join(st.pieces).startswith(ROOT_CAUSE)
-                                                and "Secondary causes" in "".join(st.pieces)), None))
+    await slack.wait_for(lambda s: "Secondary causes" in "".join(live.pieces))
     assert live.open and live.thread_ts == root
     assert (live.recipient_user_id, live.recipient_team_id) == (stack.bob, slack.workspace.team["id"])
     assert "1. The new retry policy" not in "".join(live.pieces)  # the line being written waits for the next
@@ -116,13 +124,7 @@ async def test_a_held_back_section_is_taken_back_and_a_refused_stream_falls_back
 async def test_a_stream_slack_closes_is_still_finished_and_a_failed_run_takes_its_stream_back(stack_factory: Any) -> None:
     stack: Stack = await stack_factory(tts_engine="none")
     slack = stack.slack
-    gate = asyncio.Event()
-    stack.llm.script(text(as_markdown(good_sections()), gate=gate, gate_at="2. The pool size"))
-    root = incident(stack)
-    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
-    await stack.llm.at_gate.wait()
-    live = await slack.wait_for(lambda s: next((st for st in s.streamed(stack.channel)
-                                                if "".join(st.pieces).startswith(ROOT_CAUSE)), None))
+    root, gate, live = await streaming_root_cause(stack)
     assert slack.expire_streams() == 1  # Slack ends streams by itself after a few minutes
     gate.set()
     await finished(stack, root)

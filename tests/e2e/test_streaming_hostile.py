@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.core.gate.reports import as_markdown, good_sections
 from tests.e2e.conftest import Stack
-from tests.e2e.test_streaming import ROOT_CAUSE, TITLES, finished, incident, message, no_stale_stream_text, paused_at
+from tests.e2e.test_streaming import TITLES, finished, incident, message, no_stale_stream_text, paused_at, streaming_root_cause
 from tests.fakes.fake_llm import text
 
 
@@ -35,13 +35,7 @@ async def test_a_refused_edit_of_the_streamed_message_still_posts_the_section_on
     """chat.update of the streamed message is refused: the section is posted anew and the streamed text removed."""
     stack: Stack = await stack_factory(tts_engine="none")
     slack = stack.slack
-    gate = asyncio.Event()
-    stack.llm.script(text(as_markdown(good_sections()), gate=gate, gate_at="2. The pool size"))
-    root = incident(stack)
-    slack.reaction_added(stack.bob, stack.channel, root, "test_tube")
-    await stack.llm.at_gate.wait()
-    live = await slack.wait_for(lambda s: next((st for st in s.streamed(stack.channel)
-                                                if "".join(st.pieces).startswith(ROOT_CAUSE)), None))
+    root, gate, live = await streaming_root_cause(stack)
     slack.fail_next("chat.update", "msg_too_long")
     slack.fail_next("chat.appendStream", "ratelimited", status=429, retry_after=0)
     gate.set()
