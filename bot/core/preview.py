@@ -10,8 +10,8 @@ text earlier, so it shows only what those cannot take back later:
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
   redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
   every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
-- key/value lines outside a code block (JSON, YAML, env) are shown once their run has ended: an SSM parameter
-  names its secret (``"Name": "/prod/db/password"``) lines after its value;
+- key/value lines outside a code block (JSON, YAML, env) are shown once their run has ended, and a JSON object
+  once it is closed: an SSM parameter names its secret (``"Name": "/prod/db/password"``) lines after its value;
 - when more text still changes what was already shown, the preview is retracted; so is one the gate calls garbage
   (an echo of the prompt, template tokens, a loop), while a stub (too few words yet) only waits;
 - citations the model was never shown are removed, as in the finished section;
@@ -38,6 +38,7 @@ PREVIEW_LIMIT = 10_000
 # A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
 _GROWTH = 16
+_BRACE = re.compile(r"[{}]")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
 # A key/value line: a JSON key, or a key without spaces (YAML, env, INI), then ":" or "="; prose ("Blast radius:"),
 # bold labels ("**Type:**") and times ("- 08:52 deploy") are not.
@@ -94,7 +95,7 @@ class SectionPreview:
             ready_at = fences[-1].start()  # a code block still open
             if ready_at <= self._ready_at:
                 return None
-        ready_at = _before_key_values(so_far, ready_at)
+        ready_at = min(_before_key_values(so_far, ready_at), _before_open_object(so_far, ready_at))
         if ready_at <= self._ready_at:
             return None
         ready = _redact(so_far[:ready_at])
@@ -149,3 +150,14 @@ def _before_key_values(so_far: str, ready_at: int) -> int:
             break
         line = previous
     return line
+
+
+def _before_open_object(so_far: str, ready_at: int) -> int:
+    """Where the ready text must stop: at the line of the first ``{`` not yet closed."""
+    opened: list[int] = []
+    for brace in _BRACE.finditer(so_far, 0, ready_at):
+        if brace.group() == "{":
+            opened.append(brace.start())
+        elif opened:
+            opened.pop()
+    return so_far.rfind("\n", 0, opened[0]) + 1 if opened else ready_at

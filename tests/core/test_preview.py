@@ -67,11 +67,10 @@ def test_a_paragraph_is_shown_sentence_by_sentence() -> None:
 
 
 def test_a_later_line_that_changes_a_shown_one_retracts_the_preview() -> None:
-    """An SSM parameter printed as JSON outside a code block, broken by a blank line, names its secret lines after
-    the value: the value line was shown (its run of key/value lines had ended), then turns out to be secret. (The
-    unbroken form and a Secret's data never show: tests/core/test_preview_hostile.py.)"""
-    ssm = '{"Parameter": {\n "Value": "s3cr3t-Value-42",\n\n "Type": "SecureString",\n "Version": 3,\n ' \
-          '"Name": "/prod/db/password"}}\n'
+    """JSON fields without their object's braces, broken by a blank line, name the secret lines after the value: the
+    value line was shown (its run of key/value lines had ended, no object was open), then turns out to be secret.
+    (Whole objects, fenced or not, and a Secret's data never show: tests/core/test_preview_hostile.py.)"""
+    ssm = ' "Value": "s3cr3t-Value-42",\n\n "Type": "SecureString",\n "Version": 3,\n "Name": "/prod/db/password"\n'
     shown, retracts = typed(ssm + AFTER)
     assert shown and retracts == 1
     assert typed("apiVersion: v1\n" + AFTER)[1] == 0

@@ -65,13 +65,14 @@ def test_a_code_block_is_shown_only_once_it_is_closed(indent: str) -> None:
     assert "[REDACTED" in shown[-1] and "After that the rollback" in shown[-1]
 
 
-def test_key_value_lines_outside_a_code_block_are_shown_once_their_run_has_ended() -> None:
+def test_key_value_lines_and_json_objects_outside_a_code_block_are_shown_once_ended() -> None:
     """The same SSM JSON written without a fence: its value must not be shown before the line naming it a password."""
     ssm = '{"Parameter": {\n "Value": "s3cr3t-Value-42",\n "Type": "SecureString",\n "Version": 3,\n ' \
           '"Name": "/prod/db/password"}}\n'
-    shown, retracts = typed(BEFORE + ssm + AFTER)
-    assert not [body for body in shown if "s3cr3t" in body] and retracts == 0
-    assert "[REDACTED" in shown[-1] and "After that the rollback" in shown[-1]
+    for text in (ssm, ssm.replace('",\n "Type"', '",\n\n "Type"')):  # a blank line ends the run, not the object
+        shown, retracts = typed(BEFORE + text + AFTER)
+        assert not [body for body in shown if "s3cr3t" in body] and retracts == 0
+        assert "[REDACTED" in shown[-1] and "After that the rollback" in shown[-1]
     # Prose with labels still follows line by line.
     prose = "Blast radius: 18 minutes of checkout.\n**Type:** load test.\n- 08:52 deploy.\nEnd.\n"
     assert typed(prose)[0] == ["Blast radius: 18 minutes of checkout.", "Blast radius: 18 minutes of checkout.\n**Type:** "
