@@ -20,8 +20,7 @@ from bot.core.testplan.skeletons import archive
 from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
-from bot.slack.live import LiveSection, Recipient
-from bot.slack.mentions import neutralise_mentions
+from bot.slack.live import LiveSection, Recipient, stream_heading
 from bot.slack.native_status import NativeStatus
 from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 # Status edits follow token counts (chat.update is Tier 3) and the pipeline's clock ticks (every STATUS_INTERVAL_S).
 _TOKENS_PER_STATUS_EDIT = 250
 # How a streamed section begins (bot/slack/live.py): the text of a stream the bot lost track of.
-_HEADINGS = tuple(f"## {neutralise_mentions(title)}\n\n" for title in SECTION_TITLES.values())
+_HEADINGS = tuple(map(stream_heading, SECTION_TITLES.values()))
 
 
 def status_line(text: str) -> str:

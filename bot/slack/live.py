@@ -40,6 +40,11 @@ class Recipient:
     team_id: str
 
 
+def stream_heading(title: str) -> str:
+    """How a streamed section's text begins: also how a stream the bot lost track of is found in the thread."""
+    return f"## {neutralise_mentions(title)}\n\n"
+
+
 def _error(exc: Exception) -> str:
     return slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
 
@@ -63,7 +68,7 @@ class LiveSection:
         self._client, self._channel = client, channel
         self._open = client.chat_stream(channel=channel, thread_ts=thread_ts, buffer_size=1,
                                         recipient_user_id=recipient.user_id, recipient_team_id=recipient.team_id)
-        self.heading = f"## {neutralise_mentions(heading)}\n\n"
+        self.heading = stream_heading(heading)
         self._on_start = on_start
         self._stream: AsyncChatStream | None = None
         self._target = ""

@@ -126,6 +126,16 @@ async def test_sparse_content_is_still_a_valid_ticket(backend: Backend) -> None:
     assert "Add load test: Checkout under load" in backend.text_of(issue)
 
 
+async def refused(client: GitHubIssues | JiraCloud) -> TicketError:
+    """The error ``client.create`` raises; the client is closed either way."""
+    try:
+        with pytest.raises(TicketError) as caught:
+            await client.create(CONTENT, KEY)
+    finally:
+        await client.aclose()
+    return caught.value
+
+
 @pytest.mark.parametrize("status, headers, kind, words", [
     (403, None, Failure.REFUSED, "token was refused"),
     (403, {"X-RateLimit-Remaining": "0"}, Failure.UNAVAILABLE, "rate limit"),
@@ -137,13 +147,8 @@ async def test_sparse_content_is_still_a_valid_ticket(backend: Backend) -> None:
 async def test_github_statuses(status: int, headers: dict[str, str] | None, kind: Failure, words: str) -> None:
     async with FakeGitHub() as gh:
         gh.fail_next("create", status, headers=headers)
-        client = GitHubIssues("acme/shop", gh.token, gh.api_url)
-        try:
-            with pytest.raises(TicketError) as caught:
-                await client.create(CONTENT, KEY)
-        finally:
-            await client.aclose()
-    assert caught.value.kind is kind and words in str(caught.value) and caught.value.fix
+        error = await refused(GitHubIssues("acme/shop", gh.token, gh.api_url))
+    assert error.kind is kind and words in str(error) and error.fix
     assert gh.all_issues() == []
 
 
@@ -155,13 +160,8 @@ async def test_github_statuses(status: int, headers: dict[str, str] | None, kind
 async def test_jira_statuses(status: int, kind: Failure, words: str) -> None:
     async with FakeJira() as jira:
         jira.fail_next("create", status)
-        client = JiraCloud(jira.url, "OPS", jira.email, jira.api_token)
-        try:
-            with pytest.raises(TicketError) as caught:
-                await client.create(CONTENT, KEY)
-        finally:
-            await client.aclose()
-    assert caught.value.kind is kind and words in str(caught.value) and caught.value.fix
+        error = await refused(JiraCloud(jira.url, "OPS", jira.email, jira.api_token))
+    assert error.kind is kind and words in str(error) and error.fix
     assert jira.issues == []
 
 
