@@ -16,6 +16,8 @@ MAX_TITLE = 200
 class ExportError(PostmortemError):
     """The report could not be exported; ``message`` and ``fix`` are shown in the thread (or on stderr)."""
 
+    exit_code = 6  # the CLI wrote the postmortem, but the wiki did not take it
+
 
 @dataclass(frozen=True)
 class ExportedPage:
