@@ -44,6 +44,14 @@ class ConfluenceExporter:
         except AnswerLost as exc:
             raise lost(SERVICE, exc) from None
 
+    async def probe(self) -> str:
+        try:
+            await self._space()
+            await self._find_by_label("pmb-doctor-probe")
+        except AnswerLost as exc:
+            raise lost(SERVICE, exc) from None
+        return f"space {self.space_key} at {self.wiki}"
+
     async def _request(self, method: str, path: str, *, missing: str, missing_fix: str,
                        params: dict[str, str] | None = None, body: Any = None, ok: tuple[int, ...] = ()) -> Answer:
         answer = await self.http.request(method, path, params=params, body=body)

@@ -33,6 +33,10 @@ class ReportExporter(Protocol):
 
     async def publish(self, key: str, title: str, markdown: str) -> ExportedPage: ...
 
+    async def probe(self) -> str:
+        """The lookups a publish makes first, for `doctor`: where pages go; raises ExportError when refused."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

@@ -47,6 +47,14 @@ class NotionExporter:
         except AnswerLost as exc:
             raise lost(SERVICE, exc) from None
 
+    async def probe(self) -> str:
+        try:
+            source, title_property = await self._data_source()
+            await self._find(source, title_property, "pmb-doctor-probe")
+        except AnswerLost as exc:
+            raise lost(SERVICE, exc) from None
+        return f"database {self.database_id} (title property {title_property!r})"
+
     async def _request(self, method: str, path: str, body: Any = None, *, missing: str = "the database is not shared "
                        "with the integration", params: dict[str, str] | None = None) -> Answer:
         for attempt in range(RETRIES + 1):

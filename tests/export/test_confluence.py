@@ -95,3 +95,18 @@ async def test_markdown_the_model_wrote_never_breaks_the_storage_format() -> Non
         await ex.aclose()
     body = wiki.pages[page.page_id]["body"]
     assert "<ac:" not in body and "A &amp; B &lt; C" in body
+
+
+async def test_doctor_checks_the_export_with_the_lookups_a_publish_makes() -> None:
+    from bot.cli.doctor import check_export
+    from bot.settings import load_settings
+
+    async with FakeConfluence() as wiki:
+        good = {"export": "confluence", "confluence_url": wiki.url, "confluence_space": "OPS",
+                "confluence_email": wiki.email, "confluence_api_token": wiki.api_token}
+        assert await check_export(load_settings(**good)) is True
+        assert await check_export(load_settings(**{**good, "confluence_api_token": "revoked"})) is False
+        assert await check_export(load_settings(**{**good, "confluence_space": "NOPE"})) is False
+        assert await check_export(load_settings(**{**good, "confluence_url": None})) is False
+        assert wiki.pages == {}
+    assert await check_export(load_settings(export="none")) is True
