@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     jira_api_token: SecretStr | None = None
     jira_issue_type: str = Field("Task", min_length=1)
 
+    # The finished report exported to a wiki (issue 23): a page per incident thread, linked from the thread.
+    export: Literal["confluence", "notion", "none"] = "none"
+    confluence_url: str | None = Field(None, pattern=r"^https?://")  # the wiki base: https://your-site.atlassian.net/wiki
+    confluence_space: str | None = Field(None, pattern=r"^~?[A-Za-z0-9_]{1,255}$")
+    confluence_parent_id: str | None = Field(None, pattern=r"^\d+$")
+    confluence_email: str | None = None
+    confluence_api_token: SecretStr | None = None
+    notion_token: SecretStr | None = None
+    notion_database_id: str | None = Field(None, pattern=r"^[0-9a-fA-F-]{32,36}$")
+    notion_api_url: str = Field("https://api.notion.com", pattern=r"^https?://")
+
     @field_validator("postmortem_lookback")
     @classmethod
     def _check_lookback(cls, value: str) -> str:
@@ -119,6 +130,12 @@ class Settings(BaseSettings):
     @property
     def lookback(self) -> timedelta:
         return parse_duration(self.postmortem_lookback)
+
+
+def setting_text(settings: Settings, name: str) -> str:
+    """A setting by its variable name as plain text ("" when unset); secrets revealed for the client that sends them."""
+    value = getattr(settings, name.lower())
+    return (value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")).strip()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.cli.export import export_report
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
@@ -26,6 +27,7 @@ from bot.core.sections import Section, SectionId
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
+from bot.export import ExportError, make_exporter
 from bot.settings import Settings, load_settings
 from bot.tickets.model import tests_of
 
@@ -114,6 +116,7 @@ class CliRun:
         settings = load_settings(**({"llm_model": model} if model else {}))
         self.info.model = settings.llm_model
         backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
+        exporter = make_exporter(settings)  # so does a missing export setting
         if input_path == "-":
             _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
@@ -127,6 +130,12 @@ class CliRun:
             self.info.finish()
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        exported: ExportError | None = None
+        if exporter is not None and self.observer is not None and self.observer.final:
+            exported = asyncio.run(export_report(exporter, self.info, self.observer.text))
+            self._write_record()
+            if exported is not None:
+                _say(f"warning: the report was not exported to {exporter.name}: {exported}")
         if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
             try:
                 asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
@@ -135,8 +144,9 @@ class CliRun:
         if self.info.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
             _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
-            return LLMUnavailable.exit_code if strict else 0
-        return 0
+            if strict:
+                return LLMUnavailable.exit_code
+        return ExportError.exit_code if exported is not None else 0
 
     async def _analyse(self, settings: Settings, incident: Incident, audio: bool) -> None:
         # Imported here: the LLM client (openai) takes ~1-2 s to import, and bad input should fail at once.

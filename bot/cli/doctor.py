@@ -108,6 +108,27 @@ async def check_tickets(settings: Settings) -> bool:
     finally:
         await backend.aclose()
     return line(True, "tickets", f"{backend.name} {where}: the token is accepted")
+
+
+async def check_export(settings: Settings) -> bool:
+    """The wiki's settings, and the lookups an export makes first (space or database, the key search)."""
+    from bot.export import ExportError, make_exporter
+
+    try:
+        exporter = make_exporter(settings)
+    except PostmortemError as exc:
+        return line(False, "export", str(exc))
+    if exporter is None:
+        return line(True, "export", "off (EXPORT=none): the report stays in Slack (canvas and file)")
+    try:
+        where = await exporter.probe()
+    except ExportError as exc:
+        return line(False, "export", str(exc))
+    finally:
+        await exporter.aclose()
+    return line(True, "export", f"{exporter.name} {where}: the token is accepted")
+
+
 def check_store(settings: Settings) -> bool:
     """The shared PostgreSQL store is opened (and migrated) as a replica would; SQLite is only named, not created."""
     if settings.database_url is None:
@@ -125,5 +146,5 @@ def check_store(settings: Settings) -> bool:
 async def doctor() -> int:
     settings = load_settings()
     results = [await check_slack(settings), await check_llm(settings), check_tts(settings), check_store(settings),
-               await check_tickets(settings)]
+               await check_tickets(settings), await check_export(settings)]
     return 0 if all(results) else 1

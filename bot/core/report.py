@@ -42,6 +42,8 @@ class RunInfo:
     withheld: dict[str, str] = field(default_factory=dict)
     # Tickets made from the test plan (`analyze --tickets`): {"test", "url", "key"} each, or {"test", "error"}.
     tickets: list[dict[str, str]] = field(default_factory=list)
+    # The report on the team's wiki (EXPORT, CLI runs): {"service", "url"} or {"service", "error"}.
+    export: dict[str, str] = field(default_factory=dict)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None

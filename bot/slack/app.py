@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
+from bot.export import make_exporter
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
 from bot.slack.actions.feedback import FeedbackActions
@@ -46,13 +47,16 @@ class BotApp:
         self.handler: AsyncSocketModeHandler | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
         self.ticket_actions = TicketActions(self.client, self.store, settings)
+        # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
+        self.exporter = make_exporter(settings)
 
     async def start(self) -> None:
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
-        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store, auth.get("team_id"))
+        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store, auth.get("team_id"),
+                           self.exporter)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
@@ -88,6 +92,8 @@ class BotApp:
             await self.queue.stop()
         await self.pipeline.aclose()
         await self.ticket_actions.aclose()
+        if self.exporter is not None:
+            await self.exporter.aclose()
         if self.client.session is not None:
             await self.client.session.close()
         self.store.close()

@@ -17,6 +17,7 @@ from bot.core.observer import Progress, Stage
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
+from bot.export import ReportExporter
 from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
@@ -26,6 +27,7 @@ from bot.slack.record import Recorder
 from bot.slack.render import SlackMessage, section_messages
 from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
+from bot.slack.wiki import WikiPublisher
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def status_line(text: str) -> str:
 
 class ThreadDelivery:
     def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False,
-                 stream_to: Recipient | None = None) -> None:
+                 stream_to: Recipient | None = None, exporter: ReportExporter | None = None) -> None:
         self.thread = thread
         self.record = record
         self.model = model
@@ -56,6 +58,7 @@ class ThreadDelivery:
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
         self.citations = SlackCitations(thread.client, thread.channel, record.info)
         self.canvas = CanvasPublisher(thread, record, self.say_once)
+        self.wiki = WikiPublisher(exporter, thread, self.say_once) if exporter is not None else None  # EXPORT
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
         # Sections stream in as they are typed (chat.startStream) to this person; None: each is posted whole.
         self.stream_to = stream_to
@@ -253,7 +256,11 @@ class ThreadDelivery:
 
     async def _publish_canvas(self, report_markdown: str) -> None:
         title = report_markdown.partition("\n")[0].lstrip("# ").strip() or "Testing postmortem"
-        if (note := await self.canvas.publish(title, canvas_markdown(report_markdown, self._plan))) is not None:
+        markdown = canvas_markdown(report_markdown, self._plan)
+        if self.wiki is not None:  # first, so the canvas can link the page
+            markdown, note = await self.wiki.publish(title, markdown)
+            self.upload_errors += [note] if note else []
+        if (note := await self.canvas.publish(title, markdown)) is not None:
             self.upload_errors.append(note)
 
     async def on_test_plan(self, plan: TestPlan) -> None:

@@ -15,6 +15,7 @@ from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
+from bot.export import ReportExporter
 from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 
 class JobRunner:
     def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
-                 team_id: str | None = None) -> None:
+                 team_id: str | None = None, exporter: ReportExporter | None = None) -> None:
         self.client = client
+        self.exporter = exporter  # EXPORT: the finished report also goes to Confluence or Notion
         self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
         self.settings = settings
         self.pipeline = pipeline
@@ -108,7 +110,8 @@ class JobRunner:
         stream = self.settings.slack_stream_sections and self.team_id and job.invoker
         return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), recorder, self.settings.llm_model,
                               ticket_buttons=self.settings.tickets != "none",
-                              stream_to=Recipient(job.invoker, self.team_id) if stream and self.team_id else None)
+                              stream_to=Recipient(job.invoker, self.team_id) if stream and self.team_id else None,
+                              exporter=self.exporter)
 
     async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.settings import Settings, setting_text
 from bot.tickets.github import GitHubIssues
 from bot.tickets.jira import JiraCloud
 from bot.tickets.model import TicketBackend
@@ -19,21 +17,16 @@ _NEEDS = {
 }
 
 
-def _value(settings: Settings, name: str) -> str:
-    value = getattr(settings, name.lower())
-    return (value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")).strip()
-
-
 def make_backend(settings: Settings) -> TicketBackend | None:
     """None when TICKETS=none. Raises ConfigError when the chosen backend lacks a setting."""
     if settings.tickets == "none":
         return None
     for name, meaning in _NEEDS[settings.tickets]:
-        if not _value(settings, name):
+        if not setting_text(settings, name):
             raise ConfigError(f"TICKETS={settings.tickets} needs {name} ({meaning})",
                               f"set {name} in the environment or .env, or set TICKETS=none")
     s = settings
     if s.tickets == "github":
-        return GitHubIssues(_value(s, "GITHUB_REPO"), _value(s, "GITHUB_TOKEN"), _value(s, "GITHUB_API_URL"))
-    return JiraCloud(_value(s, "JIRA_URL"), _value(s, "JIRA_PROJECT"), _value(s, "JIRA_EMAIL"),
-                     _value(s, "JIRA_API_TOKEN"), _value(s, "JIRA_ISSUE_TYPE"))
+        return GitHubIssues(setting_text(s, "GITHUB_REPO"), setting_text(s, "GITHUB_TOKEN"), setting_text(s, "GITHUB_API_URL"))
+    return JiraCloud(setting_text(s, "JIRA_URL"), setting_text(s, "JIRA_PROJECT"), setting_text(s, "JIRA_EMAIL"),
+                     setting_text(s, "JIRA_API_TOKEN"), setting_text(s, "JIRA_ISSUE_TYPE"))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 
+from bot.rest import Answer, AnswerLost
 from bot.tickets.content import markdown_body, redacted, title
-from bot.tickets.http import Answer, AnswerLost, Http, post_or_find, transient
+from bot.tickets.http import post_or_find, ticket_http, transient
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
 SERVICE = "GitHub"
@@ -29,9 +30,9 @@ class GitHubIssues:
     def __init__(self, repo: str, token: str, api_url: str = "https://api.github.com", *,
                  timeout_s: float = 20.0) -> None:
         self.repo = repo
-        self.http = Http(SERVICE, api_url, {"Authorization": f"Bearer {token}",
-                                            "Accept": "application/vnd.github+json",
-                                            "X-GitHub-Api-Version": "2022-11-28"}, timeout_s=timeout_s)
+        self.http = ticket_http(SERVICE, api_url, {"Authorization": f"Bearer {token}",
+                                                   "Accept": "application/vnd.github+json",
+                                                   "X-GitHub-Api-Version": "2022-11-28"}, timeout_s=timeout_s)
 
     async def find(self, idempotency_key: str) -> Ticket | None:
         wanted = marker(idempotency_key)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import base64
 
+from bot.rest import Answer, AnswerLost
 from bot.tickets.content import adf_body, redacted, title
-from bot.tickets.http import Answer, AnswerLost, Http, post_or_find, transient
+from bot.tickets.http import post_or_find, ticket_http, transient
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
 SERVICE = "Jira"
@@ -23,7 +24,7 @@ class JiraCloud:
         self.project = project
         self.issue_type = issue_type
         basic = base64.b64encode(f"{email}:{token}".encode()).decode()
-        self.http = Http(SERVICE, self.site, {"Authorization": f"Basic {basic}"}, timeout_s=timeout_s)
+        self.http = ticket_http(SERVICE, self.site, {"Authorization": f"Basic {basic}"}, timeout_s=timeout_s)
 
     def _ticket(self, key: str) -> Ticket:
         return Ticket(f"{self.site}/browse/{key}", key)

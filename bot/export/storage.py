@@ -1,0 +1,18 @@
+"""Markdown → Confluence storage format (XHTML) with markdown-it-py.
+
+Raw HTML in a model's answer is escaped, never passed through: storage format is XML, so an unbalanced tag would
+make Confluence refuse the whole page, and a ``<ac:…>`` macro must not be injectable. Characters XML forbids
+(control characters other than tab and newlines) are dropped for the same reason."""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+_MD = MarkdownIt("commonmark", {"xhtmlOut": True, "html": False}).enable("table").enable("strikethrough")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def storage_xhtml(markdown: str) -> str:
+    return str(_MD.render(_NOT_XML.sub("", markdown)))
