@@ -40,7 +40,7 @@ import sys
 import time
 from typing import Any
 
-from real_corpus import CorpusError, Label, ThreadFixture, load_labels, load_threads, text_path, texts_dir
+from real_corpus import CorpusError, Label, ThreadFixture, load_labels, load_threads, seed_thread, text_path, texts_dir
 from real_scoring import Score, figures, row, score
 
 from harness import BenchStack, median, run_main, running_stack, write_result
@@ -86,17 +86,6 @@ def _digest_posted(stack: BenchStack, channel: str, root: str) -> float | None:
                  and c.args.get("thread_ts") == root and "(rule-based)" in str(c.args.get("blocks") or "")), None)
 
 
-def seed(stack: BenchStack, thread: ThreadFixture) -> tuple[str, str, str]:
-    """The fixture's users, a channel of its own and its messages at their real ts → (channel, root ts, a human)."""
-    ids = {name: stack.slack.add_user(name, real_name=u.get("real_name"), is_bot=bool(u.get("bot"))) for name, u in thread.users.items()}
-    channel = stack.slack.add_channel(f"{thread.channel}-{len(stack.slack.workspace.channels)}", members=ids.values())
-    root = stack.slack.post(channel, ids[thread.messages[0].user], thread.messages[0].text, ts=thread.messages[0].ts)
-    for m in thread.messages[1:]:
-        stack.slack.post(channel, ids[m.user], m.text, thread_ts=root, ts=m.ts)
-    human = next(ids[n] for n, u in thread.users.items() if not u.get("bot"))
-    return channel, root, human
-
-
 async def score_threads(threads: list[ThreadFixture], labels: dict[str, Label]) -> tuple[list[Score], list[float]]:
     built: list[tuple[Incident, Digest, float]] = []
     inner = pipeline_module.build_digest
@@ -112,7 +101,7 @@ async def score_threads(threads: list[ThreadFixture], labels: dict[str, Label]) 
     try:
         async with running_stack(users=1) as stack:
             for thread in threads:
-                channel, root, human = seed(stack, thread)
+                channel, root, human = seed_thread(stack.slack, thread)
                 before = len(built)
                 t0 = time.monotonic()
                 stack.slack.reaction_added(human, channel, root, "test_tube")

@@ -11,8 +11,11 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from tests.fakes.slack_emulator import SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "bench" / "corpus" / "real"
@@ -237,3 +240,15 @@ def load_thread(path: Path) -> ThreadFixture:
 
 def load_threads() -> list[ThreadFixture]:
     return [load_thread(p) for p in sorted(THREADS.glob("*.json"))]
+
+
+def seed_thread(slack: SlackEmulator, thread: ThreadFixture) -> tuple[str, str, str]:
+    """The fixture's users, a channel of its own (an explicit ts must be its channel's newest) and its messages at
+    their real ts → (channel id, root ts, a human's user id to trigger with)."""
+    ids = {name: slack.add_user(name, real_name=u.get("real_name"), is_bot=bool(u.get("bot"))) for name, u in thread.users.items()}
+    channel = slack.add_channel(f"{thread.channel}-{len(slack.workspace.channels)}", members=ids.values())
+    root = slack.post(channel, ids[thread.messages[0].user], thread.messages[0].text, ts=thread.messages[0].ts)
+    for m in thread.messages[1:]:
+        slack.post(channel, ids[m.user], m.text, thread_ts=root, ts=m.ts)
+    human = next(ids[n] for n, u in thread.users.items() if not u.get("bot"))
+    return channel, root, human
