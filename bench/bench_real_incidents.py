@@ -49,6 +49,7 @@ import bot.core.pipeline as pipeline_module
 from bot.core.digest import Digest
 from bot.core.incident import Incident, cleaned, incident_from_text
 from bot.core.loading import load_incident
+from bot.errors import InputError
 
 TABLE = [
     ("root cause's class in the checklist", "root_cause_in_checklist"),
@@ -77,7 +78,11 @@ def score_documents(labels: list[Label]) -> tuple[list[Score], list[str]]:
             missing.append(str(exc))
             continue
         t0 = time.perf_counter()
-        digest = pipeline_module.build_digest(cleaned(load_incident(str(path))))
+        try:
+            digest = pipeline_module.build_digest(cleaned(load_incident(str(path))))
+        except InputError as exc:  # a damaged or emptied text: name it, score the others
+            missing.append(f"{label.id}: {exc}")
+            continue
         scores.append(score(label.id, label, digest, time.perf_counter() - t0))
     return scores, missing
 
@@ -106,7 +111,11 @@ async def score_threads(threads: list[ThreadFixture], labels: dict[str, Label]) 
                 before = len(built)
                 t0 = time.monotonic()
                 stack.slack.reaction_added(human, channel, root, "test_tube")
-                await stack.slack.wait_for(lambda s, c=channel, r=root: _digest_posted(stack, c, r) is not None, timeout=60)
+                try:
+                    await stack.slack.wait_for(lambda s, c=channel, r=root: _digest_posted(stack, c, r) is not None, timeout=60)
+                except TimeoutError:
+                    raise SystemExit(f"{thread.id}: the bot posted no digest in the thread within 60 s "
+                                     f"(its replies: {stack.slack.thread(channel, root)[1:]})") from None
                 waits.append((_digest_posted(stack, channel, root) or t0) - t0)
                 await stack.slack.wait_for(lambda s, c=channel, r=root: bool({"white_check_mark", "warning", "x"} & s.reactions_on(c, r)),
                                            timeout=120)
@@ -141,14 +150,19 @@ async def main(args: argparse.Namespace) -> None:
     labels = load_labels()
     if args.only:
         wanted = set(args.only.split(","))
+        unknown = wanted - {lb.id for lb in labels}
+        if unknown:
+            raise SystemExit(f"--only: no label for {', '.join(sorted(unknown))} (ids are the file names in bench/corpus/real/labels)")
         labels = [lb for lb in labels if lb.id in wanted]
+    if not texts_dir().is_dir():
+        raise SystemExit(f"no folder {texts_dir()}: re-create the incident texts (bench/corpus/real/README.md) or set REAL_INCIDENTS_DIR")
     docs, missing = score_documents(labels)
     for problem in missing:
         print(f"warning: {problem}", file=sys.stderr)
     if not docs:
-        raise SystemExit(f"no incident text found in {texts_dir()}: re-create the texts (bench/corpus/real/README.md) "
+        raise SystemExit(f"no usable incident text in {texts_dir()}: re-create the texts (bench/corpus/real/README.md) "
                          "or point REAL_INCIDENTS_DIR at them")
-    result: dict[str, Any] = {"texts_dir": str(texts_dir()), "missing_texts": len(missing), "documents": figures(docs),
+    result: dict[str, Any] = {"texts_dir": str(texts_dir()), "texts_not_scored": missing, "documents": figures(docs),
                               "document_rows": [row(s) for s in docs]}
     print_table("Documents (load_incident → build_digest)", result["documents"])
     if args.verbose:
