@@ -333,9 +333,9 @@ class SlackEmulator:
 
     def post(self, channel: str, user_or_bot: str, text: str = "", *, thread_ts: str | None = None,
              files: Iterable[dict[str, Any] | str] = (), attachments: list[dict[str, Any]] | None = None,
-             blocks: list[dict[str, Any]] | None = None) -> str:
+             blocks: list[dict[str, Any]] | None = None, ts: str | None = None) -> str:
         return self.workspace.post(channel, user_or_bot, text, thread_ts=thread_ts, files=files,
-                                   attachments=attachments, blocks=blocks)
+                                   attachments=attachments, blocks=blocks, ts=ts)
 
     def add_file(self, name: str, content: bytes, mimetype: str | None = None,
                  *, user: str | None = None, title: str | None = None) -> dict[str, Any]:

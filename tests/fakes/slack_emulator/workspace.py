@@ -25,7 +25,7 @@ class Channel:
     is_private: bool
     members: list[str]
     created: int
-    # insertion order == ts order because ts values are generated increasing
+    # insertion order == ts order: generated ts values increase, and an explicit ts must be the channel's newest
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -153,11 +153,15 @@ class Workspace:
 
     def post(self, channel: str, user_or_bot: str, text: str = "", *, thread_ts: str | None = None,
              files: Iterable[dict[str, Any] | str] = (), attachments: list[dict[str, Any]] | None = None,
-             blocks: list[dict[str, Any]] | None = None, **extra: Any) -> str:
+             blocks: list[dict[str, Any]] | None = None, ts: str | None = None, **extra: Any) -> str:
         """Store a message as `user_or_bot` (user id/name, or a bot id for a legacy
-        integration post with subtype bot_message) and return its ts."""
+        integration post with subtype bot_message) and return its ts. An explicit ``ts`` seeds a thread at the
+        times it happened (e.g. in 2021); it must be newer than every message already in the channel."""
         ch = self.channel(channel)
-        ts = self.next_ts()
+        if ts is None:
+            ts = self.next_ts()
+        elif any(float(ts) <= float(old) for old in ch.messages):
+            raise ValueError(f"ts {ts} is not newer than the messages already in {channel}: seed each channel in time order")
         msg: dict[str, Any] = {"type": "message", "text": text, "ts": ts, "team": self.team["id"]}
         msg.update(self._author(user_or_bot))
         if thread_ts:

@@ -49,6 +49,19 @@ async def test_replies_paginate_and_resolve_reply_ts(incident: Incident, client:
     assert via_reply["messages"][0]["ts"] == incident.root and via_reply["has_more"]
 
 
+async def test_a_thread_seeded_at_past_times_reads_back_in_order(slack: SlackEmulator, client: AsyncWebClient) -> None:
+    """Real incidents replayed at the times they happened (bench_real_incidents): ts as given, in thread order."""
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("inc-2021", members=[alice])
+    root = slack.post(channel, alice, "503 on every service", ts="1625211127.000100")
+    reply = slack.post(channel, alice, "target group reattached, resolved", thread_ts=root, ts="1625211727.000200")
+    resp = await client.conversations_replies(channel=channel, ts=root)
+    assert [m["ts"] for m in resp["messages"]] == [root, reply] == ["1625211127.000100", "1625211727.000200"]
+    with pytest.raises(ValueError, match="not newer than the messages already in"):
+        slack.post(channel, alice, "out of order", thread_ts=root, ts="1625211200.000000")
+    assert float(slack.post(channel, alice, "now")) > float(reply)  # generated ts values carry on from the clock
+
+
 async def test_history_shows_roots_newest_first(slack: SlackEmulator, incident: Incident,
                                                 client: AsyncWebClient) -> None:
     later = slack.post(incident.channel, incident.bob, "unrelated")
