@@ -70,6 +70,9 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
+_STEMMED_FILLER = frozenset(_stem(w) for w in _FILLER)  # compared with stemmed words: "analysis" is "analysi"
+
+
 def _words(text: str) -> list[str]:
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "AudioSummary" -> "Audio Summary"
     return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
@@ -109,7 +112,7 @@ def _match(text: str, budget: int, table: dict[SectionId, list[tuple[str, ...]]]
     words = _words(text)
     if not words or len(words) > _MAX_HEADING_WORDS:
         return None
-    significant = [i for i, w in enumerate(words) if w not in _FILLER and not w.isdigit()]
+    significant = [i for i, w in enumerate(words) if w not in _STEMMED_FILLER and not w.isdigit()]
     best: tuple[tuple[int, int], SectionId] | None = None
     for sid, phrases in (table if table is not None else _PHRASES).items():
         covered: set[int] = set()
