@@ -11,7 +11,7 @@ import pytest
 from bot.core.gate.repair import REPAIR_SYSTEM
 from bot.core.loading import load_incident
 from bot.core.sections import SECTION_TITLES
-from tests.core.gate.accepted import Accepted, accepted
+from tests.core.gate.accepted import NOTES, Accepted, accepted
 from tests.core.test_pipeline import Recorder, pipeline_for
 from tests.fakes.fake_llm import FakeLLM, text
 
@@ -30,7 +30,7 @@ def repair_calls(llm: FakeLLM) -> int:
 async def test_an_accepted_answer_makes_zero_repair_calls(openai_llm: FakeLLM, case: Accepted) -> None:
     openai_llm.script(text(case.answer, chunk_chars=7))
     rec = Recorder(openai_llm)
-    pipeline = pipeline_for(openai_llm, tts_engine="none", llm_model=openai_llm.model)
+    pipeline = pipeline_for(openai_llm, tts_engine="none", llm_model=openai_llm.model, llm_context_tokens=16384)
     try:
         result = await pipeline.run(load_incident(str(case.incident)), rec, narrate=False)
     finally:
@@ -42,4 +42,7 @@ async def test_an_accepted_answer_makes_zero_repair_calls(openai_llm: FakeLLM, c
     quality = result.info.quality
     assert quality["passed"] and not quality["repaired"], quality["still_failing"]
     assert result.info.mode == "full" and [s.id for s in rec.sections] == list(SECTION_TITLES) and rec.revised == []
-    assert not any(w.startswith("Quality check") for w in result.info.warnings)
+    # A note is recorded and written in the report's notes, never a warning in the closing line.
+    assert quality["notes"] == NOTES.get(case.id, [])
+    assert not [w for w in result.info.warnings if w.startswith("Quality check") or "no test names" in w]
+    assert all(f"- Quality note: {note}" in result.report_markdown for note in quality["notes"])
