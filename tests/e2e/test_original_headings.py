@@ -6,6 +6,7 @@ the discussion is the Testing Gap Analysis, the root cause stays the root cause.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from bot.core.gate.repair import REPAIR_SYSTEM
@@ -24,64 +25,9 @@ THREAD = (
     ("anders", "attached the missing ACLs to the new key, every metric is back on the endpoint"),
 )
 
-# The answer, in the original tool's headings. {removed} and the like are filled with the time of the message that
-# says it, as the model would read them from the thread.
-ANSWER = """\
-**1. Incident Summary**
-
-- {alert} — `KafkaExporterDown` fires: the exporter reports up == 0.
-- {removed} — a personal Confluent Cloud user had been removed during offboarding.
-- {cause} — exporter logs show authentication failures: its API key belonged to that user.
-- {newkey} — a new key on a service account is deployed and the exporter restarted.
-- {missing} — consumer lag metrics are still missing for some topics; {acls} the missing ACLs are attached and every metric is back.
-
-Blast radius: Kafka observability only. Consumer lag dashboards and alerts were blind until the ACLs were fixed; Kafka itself was unaffected.
-
-**2. Investigation Discussion**
-
-Senior Engineer A: Deleting a user is routine offboarding. Why could it take down a production exporter?
-Senior Engineer B: Because the exporter authenticated with that user's key, and nothing checks who owns the credentials production workloads use.
-Senior Engineer A: And the second half of the outage was found by a user, not by us.
-Senior Engineer B: We only alert on the exporter being up. Nothing verifies that the metrics it exports are complete.
-
-**3. Root Cause**
-
-**Primary root cause:** the kafka-exporter authenticated with an API key owned by a personal Confluent Cloud account, so removing that user revoked its access.
-
-**Secondary causes (ranked):**
-1. The ACLs the exporter needs were undocumented, so the replacement key lacked them.
-2. Only exporter liveness was alerted on, never the completeness of its metrics.
-
-**4. Prevention Plan**
-
-1. A scheduled check that fails when a production workload uses a key owned by a personal account.
-2. A metric completeness alert next to KafkaExporterDown, firing when expected metric families are missing.
-3. The exporter's required ACLs kept in the repository, verified by the contract test below.
-
-**5. Test Cases**
-
-### Exporter survives owner removal
-- **Type:** integration
-- **Scope:** kafka-exporter with a service-account key in staging
-- **Fault injection:** remove the personal user that created the staging key
-- **Success criteria:** KafkaExporterDown stays silent and exporter up stays 1 for 30 minutes
-
-### Minimum ACL contract
-- **Type:** contract
-- **Scope:** the exporter's service-account ACL definition
-- **Fault injection:** provision the key with each required ACL removed in turn
-- **Success criteria:** the test names the missing ACL in 100% of runs
-
-### Metric completeness probe
-- **Type:** e2e
-- **Scope:** Prometheus scrape of kafka-exporter
-- **Fault injection:** restrict the key to topic metadata only
-- **Success criteria:** the completeness alert fires within 5 minutes, before anyone reports missing consumer lag
-
-**6. Audio Script**
-
-This morning our Kafka metrics went dark. During routine offboarding a colleague removed an old personal account from Confluent Cloud, and the Kafka exporter, which feeds our consumer lag dashboards and alerts, had been using an API key that belonged to that account. It lost access at once and the exporter down alert fired. A new key on a proper service account brought the exporter back, but some topics were still missing their consumer lag metrics, and it was a colleague, not an alert, who noticed. The new key lacked permissions that nobody had written down, and they had to be found and attached one by one before every metric returned. Kafka itself was never affected. The gaps were in validation. Nothing checked who owns the credentials our production services use, and our alerts only asked whether the exporter was running, never whether its output was complete. We are adding a scheduled check that rejects personal keys in production, a contract test for the exporter's permissions, and a probe that alerts when expected metrics are missing even while the exporter is up.
-"""
+# The answer, in the original tool's headings (bold and numbered, as small models write them). {removed} and the
+# like are filled with the time of the message that says it, as the model would read them from the thread.
+ANSWER = (Path(__file__).parents[1] / "fixtures" / "original_headings" / "answer.md").read_text(encoding="utf-8")
 
 # Where each section's text must land: words only its own body has.
 EXPECTED = {

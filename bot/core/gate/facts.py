@@ -23,8 +23,9 @@ _STOP = frozenset({
 })
 
 
-# "[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes": an identifier before ": " is the name, the rest its text.
-_NAMED_ALERT = re.compile(r"([\w.-]{3,80}):\s")
+# "[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes": an alert name (CamelCase or snake_case, as rule names
+# are written) before ": " is the name, the rest its text. "checkout-api: p99 > 2s" names a service: the whole title.
+_NAMED_ALERT = re.compile(r"((?=[\w.]*(?:[a-z][A-Z]|_))[A-Za-z][\w.]{2,79}):\s")
 
 
 @lru_cache(maxsize=8)

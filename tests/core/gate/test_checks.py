@@ -118,8 +118,11 @@ def test_signals_no_test_names_are_a_note_not_a_failure() -> None:
 
 
 def test_an_alert_name_before_its_description_is_the_name() -> None:
-    text = "[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes\n[FIRING] checkout-api p99 latency > 2s"
-    assert incident_alerts(text) == ("FluentdBufferLow", "checkout-api p99 latency > 2s")
+    text = ("[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes\n[FIRING] checkout-api p99 latency > 2s\n"
+            "[FIRING:1] pool_exhausted: 100/100 in use\n[FIRING] payments-api: error rate 12%\n[FIRING] Disk: 91% full")
+    # A service name before the colon is not the alert's name: the whole title stays.
+    assert incident_alerts(text) == ("FluentdBufferLow", "checkout-api p99 latency > 2s", "pool_exhausted",
+                                     "payments-api: error rate 12%", "Disk: 91% full")
 
 
 GERMAN_INCIDENT = (

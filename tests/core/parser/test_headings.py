@@ -80,6 +80,6 @@ def test_a_malformed_table_is_refused_at_read(text: str, message: str) -> None:
     (toml(test_suite=["test suite", "the analysis"]), 'the heading "the analysis" under [test_suite] reads as [no section]'),
 ])
 def test_a_table_that_would_misread_is_refused_at_load(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match="headings.toml") as err:
+    with pytest.raises(ValueError, match=r"headings\.toml") as err:
         phrase_table(read_headings(text))
     assert message in str(err.value)
