@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.gate import CHECKS, CheckId, Failure, GateResult, RepeatGuard, check_section, evaluate, is_garbage
+from bot.core.gate.checks import root_cause_of
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 
 # The analysis the postmortem exists for: asked for again when missing, and garbage here means a degraded run.
@@ -101,4 +102,6 @@ class Answer:
         return [SECTION_TITLES[s.id] if s.id else s.title for s in self.sections if key(s) in self.held]
 
     def check(self, section: Section) -> list[Failure]:
-        return check_section(section, prompt_text=self.prompt_text, incident_text=self.incident_text)
+        """The section's checks; the test suite's against the root cause written so far."""
+        return check_section(section, prompt_text=self.prompt_text, incident_text=self.incident_text,
+                             root_cause=root_cause_of(self.sections))

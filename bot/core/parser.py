@@ -9,33 +9,35 @@ model is still writing.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
+from pathlib import Path
 
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 
 RAW_TITLE = "Postmortem (unstructured model output)"
 
-# Other names models give the sections, as data: extend this table, not the matching code. The canonical title
-# always matches too. The longest match wins, so "Incident Summary" is the Timeline, a bare "Summary" the audio.
-HEADING_ALIASES: dict[SectionId, tuple[str, ...]] = {
-    SectionId.TIMELINE: ("timeline", "blast radius", "impact", "incident summary", "what happened"),
-    SectionId.GAPS: (
-        "testing gap", "test gap", "gap analysis", "gap", "what testing missed", "test coverage gap", "coverage gap",
-    ),
-    SectionId.ROOT_CAUSE: (
-        "root cause", "primary root cause", "root cause analysis", "investigation", "contributing factors",
-        "five whys", "5 whys",
-    ),
-    SectionId.PREVENTION: (
-        "prevention", "validation strategy", "prevention strategy", "prevention plan", "action items",
-        "remediation", "corrective actions", "follow up actions",
-    ),
-    SectionId.TEST_SUITE: ("recommended tests", "test suite", "tests to add", "test plan", "new tests", "test cases"),
-    SectionId.AUDIO_SUMMARY: (
-        "audio summary", "voice summary", "AudioSummary", "spoken summary", "executive summary", "tl dr", "tldr",
-        "summary", "narration", "audio script",
-    ),
-}
+# The names models give the sections, by meaning: data a reader can extend (bot/core/headings.toml), checked below.
+HEADINGS_FILE = Path(__file__).with_name("headings.toml")
+
+
+def read_headings(text: str, where: str = HEADINGS_FILE.name) -> dict[SectionId, tuple[str, ...]]:
+    """The synonym table from TOML text: ``[section_id] phrases = [...]`` for each of the six sections."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
+    want = [sid.value for sid in SECTION_TITLES]
+    if sorted(data) != sorted(want):
+        raise ValueError(f"{where}: sections {sorted(data)} should be exactly {want}")
+    table: dict[SectionId, tuple[str, ...]] = {}
+    for sid in SECTION_TITLES:
+        phrases = data[sid.value].get("phrases") if isinstance(data[sid.value], dict) else None
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise ValueError(f'{where}: [{sid.value}] needs phrases = ["…", …] (a list of strings)')
+        table[sid] = tuple(phrases)
+    return table
+
 
 # Words that may decorate a heading without counting as "extra": canonical titles use some of them
 # ("Root Cause Determination"), and models add others ("Section 6", "Incident Timeline").
@@ -68,14 +70,34 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
+_STEMMED_FILLER = frozenset(_stem(w) for w in _FILLER)  # compared with stemmed words: "analysis" is "analysi"
+
+
 def _words(text: str) -> list[str]:
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "AudioSummary" -> "Audio Summary"
     return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
 
 
-_PHRASES: dict[SectionId, list[tuple[str, ...]]] = {
-    sid: [tuple(_words(p)) for p in (SECTION_TITLES[sid], *phrases)] for sid, phrases in HEADING_ALIASES.items()
-}
+def phrase_table(aliases: dict[SectionId, tuple[str, ...]], where: str = HEADINGS_FILE.name) -> dict[SectionId, list[tuple[str, ...]]]:
+    """Each section's phrases as words, the canonical title first. Refuses a table whose phrases would misread:
+    one without words, one listed under two sections, or one that reads as another section's heading."""
+    table: dict[SectionId, list[tuple[str, ...]]] = {}
+    owner: dict[tuple[str, ...], SectionId] = {}
+    for sid, phrases in aliases.items():
+        table[sid] = []
+        for phrase in (SECTION_TITLES[sid], *phrases):
+            words = tuple(_words(phrase))
+            if not words:
+                raise ValueError(f'{where}: the phrase "{phrase}" under [{sid.value}] has no words')
+            if owner.setdefault(words, sid) is not sid:
+                raise ValueError(f'{where}: "{phrase}" is listed under both [{owner[words].value}] and [{sid.value}]; keep it in one')
+            table[sid].append(words)
+    for sid, phrases in aliases.items():
+        for phrase in (SECTION_TITLES[sid], *phrases):
+            if (read := _match(phrase, _BUDGET_PLAIN, table)) is not sid:
+                raise ValueError(f'{where}: the heading "{phrase}" under [{sid.value}] reads as '
+                                 f"[{read.value if read else 'no section'}]; reword it or move it")
+    return table
 
 
 def _strip_symbols(text: str) -> str:
@@ -85,14 +107,14 @@ def _strip_symbols(text: str) -> str:
     )
 
 
-def _match(text: str, budget: int) -> SectionId | None:
+def _match(text: str, budget: int, table: dict[SectionId, list[tuple[str, ...]]] | None = None) -> SectionId | None:
     """The section whose title words lead ``text`` with at most ``budget`` unexplained words."""
     words = _words(text)
     if not words or len(words) > _MAX_HEADING_WORDS:
         return None
-    significant = [i for i, w in enumerate(words) if w not in _FILLER and not w.isdigit()]
+    significant = [i for i, w in enumerate(words) if w not in _STEMMED_FILLER and not w.isdigit()]
     best: tuple[tuple[int, int], SectionId] | None = None
-    for sid, phrases in _PHRASES.items():
+    for sid, phrases in (table if table is not None else _PHRASES).items():
         covered: set[int] = set()
         for phrase in phrases:
             n = len(phrase)
@@ -127,6 +149,10 @@ def classify_heading(line: str) -> SectionId | None:
     if core.endswith((".", "!", "?")):
         return None
     return _match(core, _BUDGET_PLAIN)
+
+
+HEADING_ALIASES = read_headings(HEADINGS_FILE.read_text(encoding="utf-8"))
+_PHRASES = phrase_table(HEADING_ALIASES)
 
 
 def _tidy(lines: list[str]) -> str:

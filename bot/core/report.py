@@ -132,6 +132,7 @@ def render_notes(info: RunInfo) -> str:
     if info.missing_sections:
         notes.append("- The model did not write: " + ", ".join(info.missing_sections))
     notes += [f"- Warning: {w}" for w in info.warnings]
+    notes += [f"- Quality note: {n}" for n in info.quality.get("notes", [])]  # remarks, not failures: no warning
     return "## Notes on this run\n\n" + "\n".join(notes) + "\n" if notes else ""
 
 

@@ -88,7 +88,7 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
         [ticket] = created(fake)
         said = str(ticket)
         for part in (tests[0]["name"], tests[0]["fault_injection"], f"run {run_id}", slack.permalink(stack.channel, root),
-                     "connection_pool_saturation.js", "thresholds"):  # the spec, thread, run and skeleton
+                     "integration/test_checkout_survives_a_slow_gateway.py", "def test_"):  # the spec, thread, run and skeleton
             assert part in said, part
         assert "accessory" not in line(stack, checklist, 0) and ":ticket:" in line(stack, checklist, 0)["text"]["text"]
         assert line(stack, checklist, 1)["accessory"]["action_id"] == ACTION_ID

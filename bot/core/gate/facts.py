@@ -1,11 +1,13 @@
-"""Checks against the incident itself: alerts and metrics mapped to tests, no invented timestamps."""
+"""Checks against the incident itself: the alerts that fired and the signals the root cause rests on mapped to
+tests, no invented timestamps."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.core.gate.signals import SIGNALS, Signal, signals_shown
 from bot.core.gate.text import contains_phrase, normalise
 
 # Alert titles as alerting tools post them: "[FIRING] X", "[FIRING:2] X", "alertname=X", "Alert: X".
@@ -15,40 +17,15 @@ _ALERT_PATTERNS = (
 )
 
 
-@dataclass(frozen=True)
-class Signal:
-    """A metric family: how the incident names it, and the words that count as a test covering it."""
-
-    name: str
-    in_incident: re.Pattern[str]
-    in_tests: re.Pattern[str]
-
-
-def _signal(name: str, incident: str, tests: str | None = None) -> Signal:
-    return Signal(name, re.compile(incident, re.IGNORECASE), re.compile(tests or incident, re.IGNORECASE))
-
-
-# Metric families a test must cover when the incident names them. Extend the table, not the code.
-SIGNALS: tuple[Signal, ...] = (
-    _signal("latency", r"\bp(?:50|75|90|95|99|999)\b|\blatenc(?:y|ies)\b|\bresponse[ -]times?\b",
-            r"\bp(?:50|75|90|95|99|999)\b|\blatenc(?:y|ies)\b|\bresponse[ -]times?\b|\bslow"),
-    _signal("error rate", r"\berror[ -]?rates?\b|\bfailure[ -]?rates?\b",
-            r"\berror[ -]?rates?\b|\bfailure[ -]?rates?\b|\berrors?\b"),
-    _signal("5xx responses", r"\b5xx\b|\b(?:http|status|upstream|returns?|returned|got)\s+5\d\d\b|\b5\d\d\s+(?:errors?|responses?)\b",
-            r"\b5xx\b|\b5\d\d\b|\bserver errors?\b|\berror[ -]?rates?\b"),
-    _signal("cpu", r"\bcpu\b|\bthrottl(?:ed|ing)\b"),
-    _signal("memory", r"\bmemory\b|\boom(?:killed)?\b|\bheap\b|\brss\b", r"\bmemory\b|\boom(?:killed)?\b|\bheap\b|\brss\b|\bleak"),
-    _signal("connections", r"\bmax_connections\b|\bconnection[ -]?pool\b|\bconnections?\s+\d+\s*/\s*\d+|\bactive connections\b",
-            r"\bconnections?\b|\bpool\b"),
-    _signal("disk", r"\bdisk\b|\bno space left\b|\binodes?\b", r"\bdisk\b|\bspace\b|\binodes?\b"),
-    _signal("queue lag", r"\bconsumer[ -]lag\b|\bqueue[ -](?:depth|lag|length)\b|\bbacklog\b", r"\blag\b|\bqueue\b|\bbacklog\b"),
-    _signal("saturation", r"\bthroughput\b|\b[rq]ps\b|\brequests per second\b", r"\bthroughput\b|\b[rq]ps\b|\brequests per second\b|\bload\b"),
-)
-
 _STOP = frozenset({
     "a", "an", "the", "of", "on", "in", "for", "to", "is", "at", "by", "and",
     "or", "with", "from", "than", "over", "under", "per", "s", "m", "ms",
 })
+
+
+# "[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes": an alert name (CamelCase or snake_case, as rule names
+# are written) before ": " is the name, the rest its text. "checkout-api: p99 > 2s" names a service: the whole title.
+_NAMED_ALERT = re.compile(r"((?=[\w.]*(?:[a-z][A-Z]|_))[A-Za-z][\w.]{2,79}):\s")
 
 
 @lru_cache(maxsize=8)
@@ -57,13 +34,15 @@ def incident_alerts(incident_text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for pattern in _ALERT_PATTERNS:
         for m in pattern.finditer(incident_text):
-            seen.setdefault(m.group(1).strip(" .:-"), None)
+            title = m.group(1).strip(" .:-")
+            named = _NAMED_ALERT.match(title)
+            seen.setdefault(named.group(1) if named else title, None)
     return tuple(seen)
 
 
-@lru_cache(maxsize=8)
 def incident_signals(incident_text: str) -> tuple[Signal, ...]:
-    return tuple(s for s in SIGNALS if s.in_incident.search(incident_text))
+    """The metric families the incident shows (a metric that "looked fine" is not one of them)."""
+    return signals_shown(incident_text)
 
 
 def _alert_covered(alert: str, tests: str, tests_norm: str) -> bool:
@@ -78,26 +57,44 @@ def _alert_covered(alert: str, tests: str, tests_norm: str) -> bool:
     return bool(terms) and sum(contains_phrase(tests_norm, w) for w in terms) * 2 >= len(terms)
 
 
-def signal_coverage(test_suite: str, incident_text: str) -> str | None:
-    """Every alert and metric family the incident names is mentioned by the test suite."""
-    missing = uncovered(test_suite, incident_text)
+@dataclass(frozen=True)
+class Coverage:
+    """What the test suite leaves unmapped. ``required``: the alerts that fired and the metric families the primary
+    root cause rests on; a reviewer sends such a suite back. ``other``: the incident's other signals; worth a note,
+    not a rewrite (a symptom such as "db CPU 97%" need not have a test of its own)."""
+
+    required: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+
+def coverage(test_suite: str, incident_text: str, root_cause: str = "") -> Coverage:
+    """``root_cause``: the answer's primary root-cause statement (structure.primary_statement)."""
+    norm = normalise(test_suite)
+    alerts = [f'alert "{a}"' for a in incident_alerts(incident_text) if not _alert_covered(a, test_suite, norm)]
+    cause = signals_shown(root_cause) if root_cause else ()
+    missing = [s for s in SIGNALS if not s.in_tests.search(test_suite)]
+    return Coverage(alerts + [f"metric {s.name}" for s in missing if s in cause],
+                    [f"metric {s.name}" for s in missing if s not in cause and s in incident_signals(incident_text)])
+
+
+def signal_coverage(test_suite: str, incident_text: str, root_cause: str = "") -> str | None:
+    """Every alert that fired and every metric family the root cause rests on is mentioned by the test suite."""
+    missing = coverage(test_suite, incident_text, root_cause).required
     if not missing:
         return None
     return "no test covers " + ", ".join(missing[:4]) + (f" (+{len(missing) - 4} more)" if len(missing) > 4 else "")
 
 
-def uncovered(test_suite: str, incident_text: str) -> list[str]:
-    """The alert names and metric families still unmapped (for the repair prompt)."""
-    norm = normalise(test_suite)
-    return [f'alert "{a}"' for a in incident_alerts(incident_text) if not _alert_covered(a, test_suite, norm)] + [
-        f"metric {s.name}" for s in incident_signals(incident_text) if not s.in_tests.search(test_suite)
-    ]
+def uncovered(test_suite: str, incident_text: str, root_cause: str = "") -> list[str]:
+    """Every alert name and metric family still unmapped, required first (for the repair prompt and the test plan)."""
+    found = coverage(test_suite, incident_text, root_cause)
+    return found.required + found.other
 
 
 # --- Timestamps -----------------------------------------------------------------------------------------------
 
 # HH:MM with optional :SS and am/pm; not inside a longer number, a version or a host:port.
-_TIME = re.compile(r"(?<![\d:.])(\d{1,2}):([0-5]\d)(?::[0-5]\d(?:\.\d+)?)?(?![\d:])(?:\s*([ap])\.?m\b\.?)?", re.IGNORECASE)
+_TIME = re.compile(r"(?<![\d:.])(\d{1,2}):([0-5]\d)(?::[0-5]\d(?:\.\d+)?)?(?!\d|:\d)(?:\s*([ap])\.?m\b\.?)?", re.IGNORECASE)
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 

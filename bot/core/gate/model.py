@@ -47,7 +47,7 @@ CHECKS: dict[CheckId, CheckInfo] = {
     CheckId.TEST_FIELDS: CheckInfo("every test has type, scope, fault injection and a numeric success criterion", False,
                                    "Give one sub-heading per test, each with '**Type:**', '**Scope:**', '**Fault injection:**' and "
                                    "'**Success criteria:**' containing a number (for example 'p99 < 300 ms')."),
-    CheckId.SIGNAL_COVERAGE: CheckInfo("every alert and metric maps to a test", False,
+    CheckId.SIGNAL_COVERAGE: CheckInfo("every alert that fired and every signal the root cause rests on maps to a test", False,
                                        "Make sure every alert and metric listed below is named by at least one test."),
     CheckId.TIMESTAMPS: CheckInfo("no timestamps absent from the incident", False,
                                   "Use only timestamps that appear in the incident data; write 'unknown' otherwise."),
@@ -88,10 +88,12 @@ def is_garbage(failures: list[Failure]) -> bool:
 
 @dataclass
 class GateResult:
-    """Every check's verdict on one answer. ``dropped_sections``: sections cut off after a repeated heading."""
+    """Every check's verdict on one answer. ``dropped_sections``: sections cut off after a repeated heading.
+    ``notes``: what a reviewer would remark on without sending the answer back (never a repair, never a warning)."""
 
     failures: list[Failure] = field(default_factory=list)
     dropped_sections: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -124,6 +126,7 @@ class GateResult:
             "checks": {cid.value: not self.failed(cid) for cid in CHECKS},
             "failures": [f.to_json() for f in self.failures],
             "dropped_sections": self.dropped_sections,
+            "notes": self.notes,
         }
 
 
@@ -139,5 +142,6 @@ def quality_record(before: GateResult, after: GateResult | None = None) -> dict[
         },
         "still_failing": [f.to_json() for f in final.failures],
         "dropped_sections": before.dropped_sections,
+        "notes": final.notes,
         "passed": final.passed,
     }

@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 
 from bot.core.gate import facts
+from bot.core.gate.checks import root_cause_of
 from bot.core.gate.model import CHECKS, CheckId, GateResult
+from bot.core.gate.structure import primary_statement
 from bot.core.gate.text import words
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN, fence_incident
 from bot.core.sections import SECTION_TITLES, Section, SectionId
@@ -47,11 +49,9 @@ def _excerpt(incident_text: str, keywords: set[str], *, timed: bool, limit: int 
     return "\n".join(lines[i] for i in sorted(chosen))
 
 
-def _keywords(section: Section, checks: set[CheckId], incident_text: str) -> set[str]:
+def _keywords(section: Section, missing: list[str]) -> set[str]:
     found = {w for w in words(section.body) if len(w) >= 4 and w not in _COMMON}
-    if CheckId.SIGNAL_COVERAGE in checks:
-        found |= {w for name in facts.uncovered(section.body, incident_text) for w in words(name) if w not in ("alert", "metric")}
-    return found
+    return found | {w for name in missing for w in words(name) if w not in ("alert", "metric")}
 
 
 def build_repair_prompt(result: GateResult, sections: Sequence[Section], *, incident_text: str) -> tuple[str, str] | None:
@@ -60,6 +60,7 @@ def build_repair_prompt(result: GateResult, sections: Sequence[Section], *, inci
     if not targets:
         return None
     by_id = {s.id: s for s in sections if s.id is not None}
+    statement = primary_statement(root_cause_of(sections))
     parts: list[str] = []
     keywords: set[str] = set()
     timed = False
@@ -67,10 +68,10 @@ def build_repair_prompt(result: GateResult, sections: Sequence[Section], *, inci
         failures = [f for f in result.failures if f.section is sid and f.repairable]
         checks = {f.check for f in failures}
         section = by_id.get(sid, Section(sid, SECTION_TITLES[sid], ""))
-        keywords |= _keywords(section, checks, incident_text)
+        missing = facts.coverage(section.body, incident_text, statement).required if CheckId.SIGNAL_COVERAGE in checks else []
+        keywords |= _keywords(section, missing)
         timed = timed or CheckId.TIMESTAMPS in checks or sid is SectionId.TIMELINE
         problems = "\n".join(f"- {f.message}. Fix: {CHECKS[f.check].fix}" for f in failures)
-        missing = facts.uncovered(section.body, incident_text) if CheckId.SIGNAL_COVERAGE in checks else []
         if missing:
             problems += "\n- Alerts and metrics that need a test: " + "; ".join(missing)
         body = section.body if len(section.body) <= SECTION_CHARS else section.body[:SECTION_CHARS] + "\n[… cut]"

@@ -44,6 +44,12 @@ def root_cause(body: str) -> str | None:
     return None
 
 
+def primary_statement(body: str) -> str:
+    """The sentence the "Primary root cause" label introduces, "" without one (the root-cause check says so)."""
+    text = without_code(body)
+    return _sentence_after(text, _PRIMARY) if _PRIMARY.search(text) else ""
+
+
 def _sentence_after(text: str, label: re.Pattern[str]) -> str:
     """The text following ``label`` up to the end of its sentence or line (markdown markers skipped)."""
     m = label.search(text)
@@ -98,8 +104,18 @@ def _fields_in(line: str, following: str) -> dict[str, str]:
     for name, pattern in _FIELD_PATTERNS.items():
         if m := pattern.search(line):
             value = m.group(1).strip(" *_")
+            if normalise(value) in _PLACEHOLDERS and (reason := _reason_after(line[m.end():])):
+                value = f"{value}; {reason}"  # "Fault injection: none; the leak is the fault" is a decision, not a gap
             found[name] = value if normalise(value) else following.strip()
     return found
+
+
+def _reason_after(rest: str) -> str:
+    """A clause after ";" that explains a placeholder value: at least three words, and not the next field."""
+    if not rest.startswith(";"):
+        return ""
+    clause = rest[1:].split("|", 1)[0].strip()
+    return clause if len(normalise(clause).split()) >= 3 and not _starts_with_label(clause) else ""
 
 
 def _starts_with_label(line: str) -> bool:

@@ -111,6 +111,10 @@ GOOD_VARIANTS: list[Variant] = [
     Variant("root-as-sentence-with-mention", R, "The primary root cause was the v2.31.0 pool override (600 connections for a limit of 100)."
             "\n\nSecondary causes (ranked):\n1. Retries without backoff amplified the primary cause."),
     Variant("timeline-12h-seconds-iso-port-version", T, TIMELINE_VARIANTS),
+    Variant("timeline-time-then-colon", T, "- 09:05: rollback to v2.30.4 starts\n- 09:09: the latency alert resolves (p99 310 ms)"),
+    Variant("suite-fault-none-with-reason", S, GOOD[S].replace(
+        "cap the database at max_connections 100 and run 12 pods with the release's pool size",
+        "none; the test reads replicas and pool size from the rendered helm values")),
     Variant("summary-120-words", A, " ".join(SUMMARY.split()[:119]) + " end."),
     Variant("summary-short-lines", A, SUMMARY.replace(". ", ".\n")),
     # Labels the prompt asks for are short: reusing them is the point, not an echo.
@@ -149,6 +153,13 @@ BAD: list[Bad] = [
     bad("suite-no-fault-column", S, SUITE_TABLE.replace("| Fault injection ", "| Notes ").replace("| cap db-primary at 100 connections ",
                                                                                                   "| |"), TF),
     bad("suite-table-criterion-without-number", S, SUITE_TABLE.replace("error rate < 5%, ≤ 1.2 attempts per request", "error rate stays low"), TF),
+    bad("suite-fault-none", S, GOOD[S].replace("a values file with pool_size 50 and 12 replicas", "none"), TF),
+    bad("suite-fault-na-short-reason", S, GOOD[S].replace("a values file with pool_size 50 and 12 replicas", "n/a; not applicable"), TF),
+    bad("suite-fault-none-then-field", S, GOOD[S].replace("a values file with pool_size 50 and 12 replicas",
+                                                          "none; Success criteria: fails the build").replace(
+        "- **Success criteria:** the build fails when replicas × pool exceeds 80% of max_connections", ""), TF),
+    bad("suite-misses-the-connections-alert", S, GOOD[S].replace("connections", "slots").replace("Connection-pool", "Slot")
+        .replace("pool", "slot").replace("Pool", "Slot"), SC),
     bad("suite-prose-only", S, "We should load test the pool and chaos test the retries, watching p99 latency and error rate.", TF),
     bad("suite-misses-latency", S, _SUITE_NO_LATENCY, SC),
     bad("timestamp-invented", T, GOOD[T].replace("**09:05**", "**14:02**"), TS),

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from bot.core.gate import garbage
-from bot.core.gate.facts import incident_alerts, invented_timestamps, signal_coverage
+from bot.core.gate import CheckId, evaluate, garbage, quality_record
+from bot.core.gate.facts import coverage, incident_alerts, invented_timestamps, signal_coverage
 from bot.core.gate.summary import language_mismatch
 from tests.core.gate.cases import GERMAN_SUMMARY
-from tests.core.gate.reports import GOOD, SUMMARY, G, R, S, incident_text, prompt_text
+from tests.core.gate.reports import GOOD, SUMMARY, G, R, S, good_sections, incident_text, prompt_text
 
 
 @pytest.mark.parametrize("body", [
@@ -55,6 +55,8 @@ def test_echo_units_come_from_the_prompt_given_not_a_fixed_list() -> None:
     ("at 2:02 PM", ["14:02"]),
     ("on 2025-11-18", ["2025-11-18"]),
     ("db-primary:5432, v2.31.0, 100/100, 30000ms, ratio 3:1", []),
+    ("- 09:05: rollback starts", []),  # a time followed by ": text", as timelines write it
+    ("- 14:02: rollback starts", ["14:02"]),
 ])
 def test_timestamps_are_normalised_before_comparing(body: str, invented: list[str]) -> None:
     assert invented_timestamps(body, incident_text()) == invented
@@ -73,10 +75,54 @@ def test_an_alert_without_a_known_metric_is_covered_by_its_words() -> None:
     assert signal_coverage("### Pool test\nType: load", incident) == 'no test covers alert "PaymentGatewayTimeout"'
 
 
-def test_metrics_named_only_in_chat_need_a_test_too() -> None:
-    incident = "[2025-11-17T09:00:00Z] ana: memory on the workers doubled, cpu flat"
-    assert signal_coverage("Success criteria: heap below 1 GiB, cpu under 70%", incident) is None
-    assert signal_coverage("Success criteria: p99 under 300 ms", incident) == "no test covers metric cpu, metric memory"
+@pytest.mark.parametrize(("incident", "root_cause", "suite", "required", "other"), [
+    # A metric the primary root cause rests on needs a test; one the incident only shows is a note.
+    ("ana: memory on the workers doubled, cpu at 97%", "the workers ran out of memory", "p99 under 300 ms",
+     ["metric memory"], ["metric cpu"]),
+    ("ana: memory on the workers doubled, cpu at 97%", "the workers ran out of memory", "heap below 1 GiB", [], ["metric cpu"]),
+    # A metric called unremarkable is no signal of the incident at all: neither required nor noted.
+    ("ana: memory on the workers doubled, cpu flat", "", "p99 under 300 ms", [], ["metric memory"]),
+    ("CPU and memory looked fine on both nodes. Pod CPU and p99 latency look normal", "", "Type: chaos", [], []),
+    ("12:16 describe says nothing; CPU was not the problem", "", "Type: chaos", [], []),
+    # The fired alert is always required, whatever the root cause says.
+    ('[FIRING] HighErrorRate: error rate 12% on checkout', "", "Type: load", ['alert "HighErrorRate"'], ["metric error rate"]),
+    ('[FIRING] HighErrorRate: error rate 12% on checkout', "", "the error rate stays under 1%", [], []),
+    # A root cause that calls its metric unremarkable does not make it required.
+    ("disk 91% full", "CPU was normal; the disk filled with logs", "Type: load", ["metric disk"], []),
+])
+def test_fired_alerts_and_root_cause_signals_are_required_the_rest_is_a_note(
+        incident: str, root_cause: str, suite: str, required: list[str], other: list[str]) -> None:
+    found = coverage(suite, incident, root_cause)
+    assert (found.required, found.other) == (required, other)
+    assert (signal_coverage(suite, incident, root_cause) is None) == (not required)
+
+
+def test_the_answers_own_root_cause_decides_which_signals_need_a_test() -> None:
+    """Through evaluate(): the Root Cause section's primary statement is what the test suite is held to."""
+    oom = "**Primary root cause:** the checkout pods were OOMKilled after v2.31.0 doubled the heap of every worker."
+    sections = good_sections(root_cause=oom)
+    result = evaluate(sections, incident_text=incident_text(), prompt_text=prompt_text())
+    assert [(f.check, f.message) for f in result.failures] == [(CheckId.SIGNAL_COVERAGE, "no test covers metric memory")]
+    assert result.repair_targets() == [S]
+    # The good answer: its root cause rests on connections, which the suite covers; nothing is noted either.
+    good = evaluate(good_sections(), incident_text=incident_text(), prompt_text=prompt_text())
+    assert good.passed and good.notes == []
+
+
+def test_signals_no_test_names_are_a_note_not_a_failure() -> None:
+    incident = incident_text() + "\n[2025-11-17T09:02:00Z] kim: db-primary CPU 97% while the pool was full"
+    result = evaluate(good_sections(), incident_text=incident, prompt_text=prompt_text())
+    assert result.passed and result.closing_line() == ""
+    assert result.notes == ["signals in the incident that no test names (no rewrite asked): metric cpu"]
+    assert quality_record(result)["notes"] == result.notes and quality_record(result)["passed"]
+
+
+def test_an_alert_name_before_its_description_is_the_name() -> None:
+    text = ("[FIRING] FluentdBufferLow: buffer below 0.2 on 3 nodes\n[FIRING] checkout-api p99 latency > 2s\n"
+            "[FIRING:1] pool_exhausted: 100/100 in use\n[FIRING] payments-api: error rate 12%\n[FIRING] Disk: 91% full")
+    # A service name before the colon is not the alert's name: the whole title stays.
+    assert incident_alerts(text) == ("FluentdBufferLow", "checkout-api p99 latency > 2s", "pool_exhausted",
+                                     "payments-api: error rate 12%", "Disk: 91% full")
 
 
 GERMAN_INCIDENT = (

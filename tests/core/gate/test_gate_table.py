@@ -55,10 +55,11 @@ def test_parser_golden_answers_are_not_garbage(case) -> None:  # type: ignore[no
 
 
 def test_the_fakes_sample_report_is_not_garbage() -> None:
-    # sample_report() predates the gate: it lacks "Primary root cause:" and test fields, so only garbage is asked of it.
+    # sample_report() predates the gate: it lacks "Primary root cause:", so only garbage is asked of it. Its contract
+    # test's "Fault injection: none; reads the configured timeout…" is a stated decision, which a reviewer accepts.
     failures = gate(parse_sections(sample_report()))
     assert not [str(f) for f in failures if f.check in GARBAGE]
-    assert {f.check for f in failures} >= {CheckId.ROOT_CAUSE, CheckId.TEST_FIELDS}
+    assert {f.check for f in failures} >= {CheckId.ROOT_CAUSE} and CheckId.TEST_FIELDS not in {f.check for f in failures}
 
 
 def test_a_repeated_heading_is_reported_once_and_not_repaired() -> None:
