@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from bot.errors import InputError
 
@@ -16,6 +17,12 @@ class Attachment:
     text: str | None = None
 
 
+# The normalised document section a message's text came from (bot.core.structure reads the headings).
+# None for chat, Slack messages and text outside any recognised section.
+Section = Literal["summary", "timeline", "impact", "detection", "root_cause", "contributing", "resolution", "action_items",
+                  "lessons"]
+
+
 @dataclass(frozen=True)
 class Message:
     author: str
@@ -25,6 +32,8 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     # Where the message lives in its source (a Slack message ts), so a citation of it can link there; None for files.
     ref: str | None = None
+    # "root_cause" text weighs more as evidence; "action_items" and "lessons" are decisions, never events.
+    section: Section | None = None
 
     @property
     def iso_ts(self) -> str | None:
@@ -72,7 +81,7 @@ def cleaned(incident: Incident) -> Incident:
     """The incident with every string made encodable (see clean_text)."""
     def message(m: Message) -> Message:
         atts = tuple(Attachment(clean_text(a.name), clean_text(a.text) if a.text is not None else None) for a in m.attachments)
-        return Message(clean_text(m.author), clean_text(m.text), m.ts, atts, m.ref)
+        return replace(m, author=clean_text(m.author), text=clean_text(m.text), attachments=atts)
 
     return Incident([message(m) for m in incident.messages], clean_text(incident.title), incident.source,
                     [clean_text(f) for f in incident.unread_files])
