@@ -8,6 +8,11 @@ from typing import Literal
 
 from bot.errors import InputError
 
+# The author of text that names none: a document's prose, a timeline row without a "Name:".
+NOTES_AUTHOR = "incident-notes"
+# The nominal day of clock times whose date the source does not give (see Message.dated).
+UNDATED_DAY = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -34,10 +39,20 @@ class Message:
     ref: str | None = None
     # "root_cause" text weighs more as evidence; "action_items" and "lessons" are decisions, never events.
     section: Section | None = None
+    # The time as the source wrote it ("09:02", "Jan 14, 10:18 AM PST"), for a row read from a text (bot.core.structure).
+    stamp: str | None = None
+    # False when the source gives a clock time but no date: ``ts`` then sits on UNDATED_DAY (one day later per
+    # midnight the rows cross), so order and durations hold, and no date is ever shown or sent for it.
+    dated: bool = True
 
     @property
     def iso_ts(self) -> str | None:
-        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
+        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts and self.dated else None
+
+    @property
+    def time_label(self) -> str | None:
+        """The time to show: ISO UTC when the date is known, else the time as written."""
+        return self.iso_ts or self.stamp
 
     def full_text(self) -> str:
         """Message text plus attached text, as one block."""
@@ -60,11 +75,11 @@ class Incident:
 
     @property
     def first_ts(self) -> datetime | None:
-        return next((m.ts for m in self.messages if m.ts), None)
+        return next((m.ts for m in self.messages if m.ts and m.dated), None)
 
     @property
     def last_ts(self) -> datetime | None:
-        return next((m.ts for m in reversed(self.messages) if m.ts), None)
+        return next((m.ts for m in reversed(self.messages) if m.ts and m.dated), None)
 
 
 def clean_text(text: str) -> str:
@@ -94,8 +109,8 @@ def message_id(index: int) -> str:
 
 
 def message_head(index: int, msg: Message, author: str) -> str:
-    """``[m3] [ISO] author:``; the time is omitted when unknown."""
-    when = f" [{msg.iso_ts}]" if msg.iso_ts else ""
+    """``[m3] [ISO] author:`` (the time as written when it has no date); the time is omitted when unknown."""
+    when = f" [{msg.time_label}]" if msg.time_label else ""
     return f"[{message_id(index)}]{when} {author}:"
 
 
@@ -111,10 +126,14 @@ def render_incident(incident: Incident) -> str:
 
 
 def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
-    """Plain text is one message from 'incident-notes'; timestamps stay inside the text."""
+    """A transcript or a postmortem becomes its rows and sections (bot.core.structure); anything else (a log,
+    plain notes) is one message from NOTES_AUTHOR, its timestamps left inside the text."""
+    from bot.core.structure import read_text
+
     if not text.strip():
         raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
-    return Incident(messages=[Message(author="incident-notes", text=text.strip())], title=title, source=source)
+    messages = read_text(text) or [Message(author=NOTES_AUTHOR, text=text.strip())]
+    return Incident(messages=messages, title=title, source=source)
 
 
 def load_incident(path: str) -> Incident:
