@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.digest.model import Event
+from bot.core.prepare.classify import is_key
 
 # What opens an incident in a chat thread; a pasted timeline or transcript opens at its first row instead.
 _SIGNALS = frozenset({"report", "alert_fired", "error_burst", "error", "metric"})
 # How long before the thread's first signal a logged error may open the incident: errors that began just before
 # anyone noticed are its start, a stamp from hours earlier in a pasted log is not.
 _LOG_LEAD = timedelta(minutes=60)
+# Rows that set the scene before anything went wrong ("Regular maintenance node roll over", "Kubernetes upgrade
+# commenced"): a timeline opens at its first row that is not one of these.
+_ROUTINE = re.compile(r"\b(?:maintenance|scheduled|routine|regular|planned|upgrade (?:commenced|started|began)|roll ?over)\b",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,9 @@ def incident_span(events: list[Event], rows: list[Event], logged: set[int], seen
     of events read from log lines, which open the incident only when nothing else does (a stray stamp in a
     pasted log often predates it); ``seen`` the times of every message and row."""
     timed = [e for e in events if e.at is not None]
-    opening = [e for e in rows if e.at is not None] or [e for e in timed if e.kind in _SIGNALS and id(e) not in logged]
+    listed = [e for e in rows if e.at is not None]
+    scene = next((i for i, e in enumerate(listed) if not _ROUTINE.search(e.text) or is_key(e.text)), len(listed))
+    opening = listed[scene:] or listed or [e for e in timed if e.kind in _SIGNALS and id(e) not in logged]
     first = min(opening, key=_at, default=None)
     from_logs = [e for e in timed if e.kind in _SIGNALS and id(e) in logged and (first is None or _at(e) >= _at(first) - _LOG_LEAD)]
     first = min([*from_logs, *([first] if first else [])], key=_at, default=None)

@@ -37,7 +37,8 @@ _TOKEN = re.compile(
     r"[\s,]*(?:(?:[-–@:]|at|on)\s+)?(?:"
     rf"(?P<iso>{_ISO})(?!\w|:\d)"
     rf"|(?P<clock>{_CLOCK})(?!\w|:\d)"
-    r"|(?P<numdate>\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?)(?![\w:/])"
+    # 10/20/2022, 4/21/23, 07-27-2023, 4/21; never a year and month alone ("2022-02-?? ??:??" is no time)
+    r"|(?P<numdate>\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}/\d{1,2})(?![A-Za-z0-9:/-])"
     rf"|(?P<month>(?:{_MONTHS})\.?)(?![a-z])"
     rf"|(?P<weekday>(?:{_WEEKDAYS})\.?)(?![a-z])"
     rf"|(?P<zone>(?:{_ZONE})(?:[+-]\d{{1,2}}(?::?\d{{2}})?)?|[+-]\d{{2}}:?\d{{2}})(?![\w])"
@@ -66,7 +67,7 @@ class Stamp:
 
 def leading_stamp(line: str, start: int = 0) -> Stamp | None:
     """The time expression that opens ``line`` at ``start``, or None when the line does not open with one."""
-    pos, kinds, pieces, end = start, set[str](), list[str](), start
+    pos, kinds, pieces, end, clocked = start, set[str](), list[str](), start, False
     while True:
         match = _TOKEN.match(line, pos)
         if match is None or match.end() == pos:
@@ -78,11 +79,12 @@ def leading_stamp(line: str, start: int = 0) -> Stamp | None:
                 break
         elif kind == "number" and "month" not in kinds and not _month_follows(line, match.end()):
             break  # a bare number is a day or a year only beside a month name: "3 pods restarted" is no time
-        elif kind in ("clock", "iso") and ({"clock", "iso"} & kinds):
+        elif kind in ("clock", "iso") and clocked:
             break  # a second time is the row's text ("09:00 - 11:00" ranges keep their first time)
-        else:
+        elif kind != "weekday":  # a weekday adds nothing to a date, and dateutil knows no "Thur" or "Tues"
             pieces.append(match.group(kind))
         kinds.add(kind)
+        clocked = clocked or kind == "clock" or (kind == "iso" and ":" in match.group(kind))
         pos = end = match.end()
     if not ({"clock", "iso", "numdate"} & kinds or ("month" in kinds and "number" in kinds)):
         return None
