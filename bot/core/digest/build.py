@@ -82,7 +82,7 @@ class _Builder:
         rows = expand(msg)  # a pasted transcript or timeline: its rows, each cited as this message
         for k, row in enumerate(rows):
             self.add_text(idx, k, row)
-        author = self.authors.get(msg.author) or self.author(msg)
+        author = self.authors.setdefault(msg.author, redact_text(msg.author))  # counted by its text, not its files
         for n, att in enumerate(msg.attachments, start=1):
             name = redact_text(att.name)
             if att.text is None:
