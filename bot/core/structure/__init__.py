@@ -26,7 +26,7 @@ from bot.core.structure.times import Stamp
 _SPEAKER = re.compile(r"(?P<name>[A-Za-z@][\w.'’-]*(?: [A-Za-z][\w.'’-]*){0,2}|\[[^\]]{1,30}\]|<[^>]{1,30}>):\s+(?P<text>\S.*)", re.S)
 # What makes a timed line a machine's: a level, a syslog tag, a logger name.
 _LOG_LINE = re.compile(r"\[?(?:INFO|WARN(?:ING)?|ERROR|ERR|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?|NOTICE|SEVERE|[IWEDF])\]?\b"
-                       r"|[\w.-]+\[\d+\]:|[a-z_][\w.]*\.[a-z_]+:", re.IGNORECASE)
+                       r"|(?:[\w.-]+\s+)?[\w.-]+\[\d+\]:|[a-z_][\w.]*\.[a-z_]+:", re.IGNORECASE)
 _EARLIER = timedelta(hours=1)  # a listing slip within the hour is not the next day
 
 
@@ -65,13 +65,13 @@ def expand(msg: Message) -> list[Message]:
     rows = read_text(msg.text, msg.ts if msg.dated else None)
     if rows is None or not any(r.stamp for r in rows):
         return [msg]
-    return [r if r.stamp else replace(r, author=msg.author, ts=msg.ts, dated=msg.dated) for r in rows]
+    return [replace(r, ref=msg.ref) if r.stamp else replace(r, author=msg.author, ts=msg.ts, dated=msg.dated, ref=msg.ref) for r in rows]
 
 
 def _speakers(rows: list[Block]) -> bool:
-    """Rows read as "Name: text" when most of them have that form, with names that repeat: a transcript."""
+    """Rows read as "Name: text" when all of them have that form, or most with names that repeat: a transcript."""
     names = [m.group("name") for b in rows if b.name is None and (m := _SPEAKER.fullmatch(b.text))]
-    return len(names) >= 2 and len(names) * 2 >= len(rows) and len(set(names)) < len(names)
+    return len(names) >= 2 and (len(names) == len(rows) or (len(names) * 2 >= len(rows) and len(set(names)) < len(names)))
 
 
 def _times(blocks: list[Block], zone: tzinfo | None, anchor: datetime | None) -> dict[int, tuple[datetime, bool]]:

@@ -19,6 +19,7 @@ _AFTER_STAMP = re.compile(r"[\s*_\])]*(?:\s*[-–—:|>=]+\s*|\s+)?")
 # "Anna Smith  10:32 AM", "Anna — 10:32", "Anna [10:32]": a chat client's copy of a message header.
 _NAME_HEAD = re.compile(r"\s*(?P<name>[A-Za-z@][\w.'’ -]{0,40}?)\s*(?:[—–-]\s*|\[|\(|\s)\s*(?=\d)")
 _ZONE_NOTE = re.compile(r"\btimes?\b.{0,30}\b(?:in|are|is|shown|given)\b", re.IGNORECASE)
+_DATE_LABEL = re.compile(r"\s*(?:[-*]\s+)?(?:\*\*|__)?(?:[A-Za-z][\w ]{0,25}?\s)?(?:date|day|when|on)\b(?:\*\*|__)?\s*:\s*(?:\*\*|__)?", re.IGNORECASE)
 _FENCE = re.compile(r"\s*(?:```|~~~)")
 _BULLET = re.compile(r"\s*(?:[-*+•●▪◦]|\d{1,3}[.)])\s+")
 
@@ -114,8 +115,8 @@ class _Scanner:
                 self.row(stamp, "")  # a dated heading: the date of the rows under it
             else:
                 self.section = None
-            if not re.match(r"\s*(?:#|\*\*|__)", line) and named is not None:
-                self.prose(line)  # an unmarked label line may be a sentence: its words are kept
+            if named is not None and not re.match(r"\s*(?:#|\*\*|__)", line) and not line.rstrip().endswith(":"):
+                self.prose(line)  # an unmarked label line may be a sentence ("Resolved the issue"): its words are kept
             return
         if re.fullmatch(r"\s*(?:=+|-{3,}|\*{3,}|_{3,})\s*", line):
             self.close()
@@ -127,6 +128,9 @@ class _Scanner:
             self.close()
             self.section = label[0]
             self.prose(label[1])
+            return
+        if (dated := _date_line(line)) is not None:
+            self.row(dated, "")  # "Date: 2023-05-04": the date of the rows around it
             return
         start = _MARKER.match(line)
         stamp = leading_stamp(line, start.end() if start else 0)
@@ -141,6 +145,15 @@ class _Scanner:
         if _BULLET.match(line):
             self.close()  # each bullet is its own entry; other lines continue the row or paragraph above them
         self.prose(line)
+
+
+def _date_line(line: str) -> Stamp | None:
+    """The date of a "Date: 2023-05-04" or "Incident date: Jan 14, 2024" line (a short label, then only a date)."""
+    match = _DATE_LABEL.match(line)
+    if match is None:
+        return None
+    stamp = leading_stamp(line, match.end())
+    return stamp if stamp is not None and stamp.has_date and not line[stamp.end :].strip(" *_.") else None
 
 
 def _chat_header(line: str) -> tuple[str, Stamp] | None:

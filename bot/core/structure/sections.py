@@ -48,8 +48,9 @@ def heading(line: str, next_line: str = "") -> str | None:
     if match is None or len(match.group("h").split()) > 6:
         return None
     text = match.group("h").strip()
-    marked = stripped.startswith(("**", "__")) or stripped.endswith(":")
-    return text if marked or section_of(text) else None
+    # A short line ending in ":" is as often chat ("from the war room:") as a label: only a known section's name.
+    bold = stripped.startswith(("**", "__"))
+    return text if bold or section_of(text) else None
 
 
 def labelled(line: str) -> tuple[Section, str] | None:
