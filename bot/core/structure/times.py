@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -106,6 +106,11 @@ def _month_follows(line: str, pos: int) -> bool:
 
 
 def _parse(text: str) -> datetime | None:
+    # ISO forms and bare clocks, most of what timelines hold, are read by the standard library ten times faster.
+    try:
+        return datetime.fromisoformat(text) if text[:4].isdigit() else datetime.combine(_DEFAULT, time.fromisoformat(text))
+    except ValueError:
+        pass
     for candidate in (text, _AMPM.sub("", text)):  # "13:55 PM" (seen in real timelines) is 13:55
         try:
             return dateutil_parser.parse(candidate, default=_DEFAULT, tzinfos=ZONES)
