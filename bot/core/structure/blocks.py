@@ -19,7 +19,8 @@ _AFTER_STAMP = re.compile(r"[\s*_\])]*(?:\s*[-–—:|>=]+\s*|\s+)?")
 # "Anna Smith  10:32 AM", "Anna — 10:32", "Anna [10:32]": a chat client's copy of a message header.
 _NAME_HEAD = re.compile(r"\s*(?P<name>[A-Za-z@][\w.'’ -]{0,40}?)\s*(?:[—–-]\s*|\[|\(|\s)\s*(?=\d)")
 _ZONE_NOTE = re.compile(r"\btimes?\b.{0,30}\b(?:in|are|is|shown|given)\b", re.IGNORECASE)
-_DATE_LABEL = re.compile(r"\s*(?:[-*]\s+)?(?:\*\*|__)?(?:[A-Za-z][\w ]{0,25}?\s)?(?:date|day|when|on)\b(?:\*\*|__)?\s*:\s*(?:\*\*|__)?", re.IGNORECASE)
+_DATE_LABEL = re.compile(r"\s*(?:[-*]\s+)?(?:\*\*|__)?(?:[A-Za-z][\w ]{0,25}?\s)?(?:date|day|when|on)\b(?:\*\*|__)?\s*:\s*(?:\*\*|__)?",
+                         re.IGNORECASE)
 _FENCE = re.compile(r"\s*(?:```|~~~)")
 _BULLET = re.compile(r"\s*(?:[-*+•●▪◦]|\d{1,3}[.)])\s+")
 
