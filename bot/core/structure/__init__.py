@@ -32,7 +32,7 @@ _EARLIER = timedelta(hours=1)  # a listing slip within the hour is not the next 
 
 def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None:
     """The text's rows and sections as messages; None when it has neither (a log, one paragraph of notes)."""
-    scanned = scan(text)
+    scanned = scan(_unfenced(text))
     rows = [b for b in scanned.blocks if b.stamp is not None and (b.text or b.name)]
     if not rows and scanned.headings == 0:
         return None
@@ -55,6 +55,15 @@ def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None
         at, dated = times[id(block)]
         out.append(Message(author or NOTES_AUTHOR, text_, at, section=block.section, stamp=block.stamp.text, dated=dated))
     return out or None
+
+
+def _unfenced(text: str) -> str:
+    """A text wholly inside one code fence (how chat users paste a transcript) is read as the text it holds;
+    fences inside a document stay quoted evidence."""
+    stripped = text.strip()
+    if stripped.startswith("```") and stripped.endswith("```") and stripped.count("```") == 2 and len(stripped) > 6:
+        return stripped[3:-3].split("\n", 1)[-1] if "\n" in stripped[3:-3] else stripped[3:-3]
+    return text
 
 
 def expand(msg: Message) -> list[Message]:

@@ -157,10 +157,20 @@ def _date_line(line: str) -> Stamp | None:
     return stamp if stamp is not None and stamp.has_date and not line[stamp.end :].strip(" *_.") else None
 
 
+def _looks_like_name(name: str, separator: str) -> bool:
+    """"Anna Smith", "@anna", "alice" before a wide gap or a dash: not "checkout is down since" or "back at"."""
+    words = name.split()
+    if not 1 <= len(words) <= 3:
+        return False
+    if all(w[0].isupper() or w[0] == "@" for w in words):
+        return True
+    return len(words) == 1 and (len(separator) - len(separator.lstrip()) >= 2 or separator.strip()[:1] in ("—", "–", "-", "[", "("))
+
+
 def _chat_header(line: str) -> tuple[str, Stamp] | None:
     """("Anna Smith", 10:32 AM) for a header line that holds only a name and a time."""
     match = _NAME_HEAD.match(line)
-    if match is None or len(match.group("name").split()) > 4:
+    if match is None or not _looks_like_name(match.group("name"), line[match.end("name") : match.end()]):
         return None
     stamp = leading_stamp(line, match.end())
     if stamp is None or not stamp.has_clock or line[stamp.end :].strip(" ])"):

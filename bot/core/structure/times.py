@@ -47,6 +47,7 @@ _TOKEN = re.compile(
     r")",
     re.IGNORECASE,
 )
+_MAX_TOKENS = 10  # "Saturday, June 14th, 2022, 10:00:00 AM PDT" is nine: more is text that happens to look like dates
 _AMPM = re.compile(r"\s?[ap]\.?m\b\.?", re.IGNORECASE)
 _DEFAULT = datetime(2000, 1, 1)  # a leap year: "Feb 29" without a year still parses
 
@@ -68,7 +69,7 @@ class Stamp:
 def leading_stamp(line: str, start: int = 0) -> Stamp | None:
     """The time expression that opens ``line`` at ``start``, or None when the line does not open with one."""
     pos, kinds, pieces, end, clocked = start, set[str](), list[str](), start, False
-    while True:
+    while len(pieces) < _MAX_TOKENS:
         match = _TOKEN.match(line, pos)
         if match is None or match.end() == pos:
             break

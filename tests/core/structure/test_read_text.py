@@ -134,3 +134,19 @@ def test_plain_chat_messages_and_rows_are_not_expanded_again() -> None:
     assert expand(chat) == [chat]
     row = (read_text("09:02 Anna: paged\n09:03 Ben: ack") or [])[0]
     assert expand(row) == [row]
+
+
+@pytest.mark.parametrize("text", ["checkout is down since 10:32\nanyone around?", "Back at 10:30\nok", "deployed v2 at 10:32\nlooks fine"])
+def test_a_sentence_ending_in_a_time_is_no_chat_header(text: str) -> None:
+    assert read_text(text) is None
+
+
+def test_a_transcript_pasted_inside_a_code_fence_is_read_but_a_fence_inside_a_document_is_not() -> None:
+    rows = read_text("```\n09:02 Anna: paged\n09:03 Ben: ack\n```")
+    assert rows is not None and [(m.author, m.stamp) for m in rows] == [("Anna", "09:02"), ("Ben", "09:03")]
+    quoted = read_text("## Root cause\nthe chat said:\n```\n09:02 Anna: paged\n09:03 Ben: ack\n```\n")
+    assert quoted is not None and not any(m.stamp for m in quoted)
+
+
+def test_text_that_only_looks_like_dates_costs_little_and_gives_no_rows() -> None:
+    assert read_text(("Jan 1 " * 3000 + "\n") * 20) is None
