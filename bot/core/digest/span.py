@@ -14,9 +14,9 @@ _SIGNALS = frozenset({"report", "alert_fired", "error_burst", "error", "metric"}
 # How long before the thread's first signal a logged error may open the incident: errors that began just before
 # anyone noticed are its start, a stamp from hours earlier in a pasted log is not.
 _LOG_LEAD = timedelta(minutes=60)
-# Rows that set the scene before anything went wrong ("Regular maintenance node roll over", "Kubernetes upgrade
-# commenced"): a timeline opens at its first row that is not one of these.
-_ROUTINE = re.compile(r"\b(?:maintenance|scheduled|routine|regular|planned|upgrade (?:commenced|started|began)|roll ?over)\b",
+# Rows or messages that set the scene before anything went wrong ("Regular maintenance node roll over", "Kubernetes
+# upgrade commenced"): an incident opens at its first one that is not one of these.
+_ROUTINE = re.compile(r"\b(?:maintenance|scheduled|routine|regular|planned|upgrade (?:commenced|started|began)|roll(?:ing|ed)?[ -]?over)\b",
                       re.IGNORECASE)
 
 
@@ -48,12 +48,13 @@ def incident_span(events: list[Event], rows: list[Event], logged: set[int], seen
     of events read from log lines, which open the incident only when nothing else does (a stray stamp in a
     pasted log often predates it); ``seen`` the times of every message and row."""
     timed = [e for e in events if e.at is not None]
-    listed = [e for e in rows if e.at is not None]
-    scene = next((i for i, e in enumerate(listed) if not _ROUTINE.search(e.text) or is_key(e.text)), len(listed))
-    opening = listed[scene:] or listed or [e for e in timed if e.kind in _SIGNALS and id(e) not in logged]
-    first = min(opening, key=_at, default=None)
-    from_logs = [e for e in timed if e.kind in _SIGNALS and id(e) in logged and (first is None or _at(e) >= _at(first) - _LOG_LEAD)]
-    first = min([*from_logs, *([first] if first else [])], key=_at, default=None)
+    opening = sorted([e for e in rows if e.at is not None], key=_at) or \
+        sorted([e for e in timed if e.kind in _SIGNALS and id(e) not in logged], key=_at)
+    scene = next((i for i, e in enumerate(opening) if not _ROUTINE.search(e.text) or is_key(e.text)), len(opening))
+    candidates = opening[scene:] or opening
+    from_logs = [e for e in timed if e.kind in _SIGNALS and id(e) in logged
+                 and (not candidates or _at(e) >= _at(candidates[0]) - _LOG_LEAD)]
+    first = min([*from_logs, *candidates[:1]], key=_at, default=None)
     # With no signal at all, the thread's own span is the only honest duration.
     start = _moment(first) if first is not None else min(seen, key=lambda m: m.at, default=None)
     if start is None:

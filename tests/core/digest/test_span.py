@@ -23,7 +23,9 @@ def test_long_durations_read_as_days_and_hours(minutes: float, shown: str) -> No
 
 @pytest.mark.parametrize("resolution", ["service fully restored", "mitigated by failing over", "rolled back and recovered",
                                         "All healthy and issue resolved", "queue is back to a functional state",
-                                        "Manual fix applied", "nodes started shipping logs again"])
+                                        "Manual fix applied", "nodes started shipping logs again",
+                                        "Confirmed, all our metrics are back", "DaemonSets run with the correct ARN again",
+                                        "All ingress traffic works as intended again"])
 def test_duration_ends_at_the_recognised_resolution_not_at_later_rows(resolution: str) -> None:
     text = f"## Timeline\n- 2025-03-04 09:00 checkout errors reported\n- 2025-03-04 09:40 {resolution}\n" \
            "- 2025-03-04 15:00 long-term follow-up merged\n"
@@ -78,3 +80,15 @@ def test_action_items_and_lessons_are_never_events() -> None:
     d = build_digest(incident_from_text(text))
     assert [e.time for e in d.timeline] == ["2025-03-04 09:00", "2025-03-04 09:20"]
     assert d.duration_minutes == 20.0
+
+
+def test_grafana_alerting_and_ok_are_told_apart_and_a_scheduled_maintenance_message_does_not_open_the_thread() -> None:
+    incident = Incident([
+        Message("node-roller", "Scheduled maintenance: rolling over the worker nodes", T0),
+        Message("grafana", "[Alerting] Ingress availability: every service returns 404", T0 + timedelta(minutes=60)),
+        Message("emil", "rolled back the ingress controller", T0 + timedelta(minutes=100)),
+        Message("grafana", "[OK] Ingress availability", T0 + timedelta(minutes=108)),
+    ])
+    d = build_digest(incident)
+    assert [e.kind for e in d.timeline] == ["report", "alert_fired", "rollback", "alert_resolved"]
+    assert (d.started, d.ended, d.duration_minutes) == ("2025-03-04T10:00:00Z", "2025-03-04T10:48:00Z", 48.0)
