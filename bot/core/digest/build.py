@@ -17,7 +17,7 @@ from bot.core.digest.people import split_people
 from bot.core.digest.rules import Rules, default_rules
 from bot.core.digest.span import Moment, incident_span
 from bot.core.incident import Incident, Message, Section
-from bot.core.prepare.classify import is_change
+from bot.core.prepare.classify import is_change, is_chatter
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.pipeline import LOG_BLOCK_LINES
 from bot.core.prepare.redact import redact_text
@@ -215,6 +215,11 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
     builder.finish_chat()
     builder.gaps += _gaps(builder.seen, gap_minutes, "thread")
     units = sorted(builder.units, key=lambda u: u.order)
+    # A short thread is its own timeline: every message that says something is an event. A long one lists only
+    # what the rules recognise, or the timeline would be the thread again.
+    said = [u for u in units if not u.log and not u.row and u.section is None and not is_chatter(u.sample)]
+    whole_thread = len(said) <= MAX_EVENTS
+    said_set = set(map(id, said)) if whole_thread else set()
     rows: list[Event] = []
     logged: set[int] = set()
 
@@ -233,7 +238,7 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
                                                                            unit.order[0]))
         if kind is None and jumps:
             kind = "metric"
-        if kind is None and unit.row and unit.section not in _DECISIONS:
+        if kind is None and ((unit.row and unit.section not in _DECISIONS) or id(unit) in said_set):
             kind = "update"
         if kind is not None:
             events.append(_event(unit, kind, builder.labels))

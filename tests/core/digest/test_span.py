@@ -92,3 +92,17 @@ def test_grafana_alerting_and_ok_are_told_apart_and_a_scheduled_maintenance_mess
     d = build_digest(incident)
     assert [e.kind for e in d.timeline] == ["report", "alert_fired", "rollback", "alert_resolved"]
     assert (d.started, d.ended, d.duration_minutes) == ("2025-03-04T10:00:00Z", "2025-03-04T10:48:00Z", 48.0)
+
+
+def test_a_short_thread_lists_every_message_that_says_something_a_long_one_only_what_is_recognised() -> None:
+    from bot.core.digest.build import MAX_EVENTS
+
+    def thread(n: int) -> Incident:
+        words = [f"{a} {b}" for a in ("alb", "dns", "pool", "cache", "queue", "proxy", "disk", "cpu") for b in
+                 ("looks odd", "was changed", "shows waits", "is slow", "lost a node", "needs a look", "seems fine", "restarted late")]
+        return Incident([Message("ana", f"the {words[i]}", T0 + timedelta(minutes=i)) for i in range(n)]
+                        + [Message("raj", "+1", T0 + timedelta(minutes=n))])
+
+    short = build_digest(thread(5))
+    assert [e.kind for e in short.timeline] == ["report"] + ["update"] * 4  # "+1" is chatter, never an event
+    assert "update" not in {e.kind for e in build_digest(thread(MAX_EVENTS + 1)).timeline}
