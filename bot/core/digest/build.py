@@ -215,9 +215,9 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
     builder.finish_chat()
     builder.gaps += _gaps(builder.seen, gap_minutes, "thread")
     units = sorted(builder.units, key=lambda u: u.order)
-    # A short thread is its own timeline: every message that says something is an event. A long one lists only
-    # what the rules recognise, or the timeline would be the thread again.
-    said = [u for u in units if not u.log and not u.row and u.section is None and not is_chatter(u.sample)]
+    # A short thread is its own timeline: every timed message that says something is an event. A long one lists
+    # only what the rules recognise, or the timeline would be the thread again.
+    said = [u for u in units if u.first_ts and not u.log and not u.row and u.section is None and not is_chatter(u.sample)]
     whole_thread = len(said) <= MAX_EVENTS
     said_set = set(map(id, said)) if whole_thread else set()
     rows: list[Event] = []
