@@ -106,3 +106,12 @@ def test_a_short_thread_lists_every_message_that_says_something_a_long_one_only_
     short = build_digest(thread(5))
     assert [e.kind for e in short.timeline] == ["report"] + ["update"] * 4  # "+1" is chatter, never an event
     assert "update" not in {e.kind for e in build_digest(thread(MAX_EVENTS + 1)).timeline}
+
+
+@pytest.mark.parametrize(("line", "kind"), [("[FIRING:1] HighLatency; the earlier alert resolved", "alert_fired"),
+                                            ("[RESOLVED] HighLatency, was firing for 10 min", "alert_resolved"),
+                                            ("[Alerting] buffer below 20%", "alert_fired"), ("[OK] buffer", "alert_resolved")])
+def test_an_alerts_status_as_its_tool_writes_it_decides(line: str, kind: str) -> None:
+    from bot.core.digest import default_rules
+
+    assert default_rules().event_kind(line) == kind
