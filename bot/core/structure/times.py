@@ -37,8 +37,9 @@ _TOKEN = re.compile(
     r"[\s,]*(?:(?:[-–@:]|at|on)\s+)?(?:"
     rf"(?P<iso>{_ISO})(?!\w|:\d)"
     rf"|(?P<clock>{_CLOCK})(?!\w|:\d)"
-    # 10/20/2022, 4/21/23, 07-27-2023, 4/21; never a year and month alone ("2022-02-?? ??:??" is no time)
-    r"|(?P<numdate>\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}/\d{1,2})(?![A-Za-z0-9:/-])"
+    # 10/20/2022, 4/21/23, 07-27-2023, 20.10.2022, 4/21; never a year and month alone ("2022-02-?? ??:??" is no
+    # time), never a version ("1.2.10")
+    r"|(?P<numdate>\d{1,4}[/-]\d{1,2}[/-]\d{2,4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}/\d{1,2})(?![A-Za-z0-9:/.-])"
     rf"|(?P<month>(?:{_MONTHS})\.?)(?![a-z])"
     rf"|(?P<weekday>(?:{_WEEKDAYS})\.?)(?![a-z])"
     rf"|(?P<zone>(?:{_ZONE})(?:[+-]\d{{1,2}}(?::?\d{{2}})?)?|[+-]\d{{2}}:?\d{{2}})(?![\w])"
@@ -89,6 +90,9 @@ def leading_stamp(line: str, start: int = 0) -> Stamp | None:
         pos = end = match.end()
     if not ({"clock", "iso", "numdate"} & kinds or ("month" in kinds and "number" in kinds)):
         return None
+    if kinds <= {"numdate", "weekday"} and all(p.count("/") == 1 for p in pieces):
+        return None  # "3/4 pods ready": a month and day alone, with no clock and no year, is a fraction
+
     parsed = _parse(" ".join(pieces))
     if parsed is None:
         return None
