@@ -30,7 +30,8 @@ STAMPS = [
     ("4/21 10:32 paged", ("4/21 10:32", "10:32", "04-21", False, " paged")),
     ("11/03/202 - Version 1.6.1", ("11/03/202", "00:00", "11-03", False, " - Version 1.6.1")),
 ]
-NOT_STAMPS = ["3 pods restarted", "1.2.10 rolled out to prod", "3/4 pods ready", "10.0.3.17 returned 503", "May be related to the deploy", "v2.31.0 rolled back", "2022-02-?? ??:?? TBA", "404s everywhere",
+NOT_STAMPS = ["3 pods restarted", "1.2.10 rolled out to prod", "3/4 pods ready", "10.0.3.17 returned 503",
+              "May be related to the deploy", "v2.31.0 rolled back", "2022-02-?? ??:?? TBA", "404s everywhere",
               "12 pods x 50 = 600", "Anna: looking"]
 
 
