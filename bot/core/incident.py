@@ -72,6 +72,9 @@ class Incident:
     source: str = "text"
     # Files that could not be read (download failed, binary, sign-in page…), each "name (reason)".
     unread_files: list[str] = field(default_factory=list)
+    # Secrets and personal data already replaced in the messages (per kind), before preparation sees them: a text
+    # is redacted whole before it is split into rows, so a secret whose key sits on another row is still found.
+    redacted: dict[str, int] = field(default_factory=dict)
 
     @property
     def first_ts(self) -> datetime | None:
@@ -99,7 +102,7 @@ def cleaned(incident: Incident) -> Incident:
         return replace(m, author=clean_text(m.author), text=clean_text(m.text), attachments=atts)
 
     return Incident([message(m) for m in incident.messages], clean_text(incident.title), incident.source,
-                    [clean_text(f) for f in incident.unread_files])
+                    [clean_text(f) for f in incident.unread_files], incident.redacted)
 
 
 def message_id(index: int) -> str:
@@ -132,8 +135,13 @@ def incident_from_text(text: str, *, title: str = "incident", source: str = "tex
 
     if not text.strip():
         raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
-    messages = read_text(text) or [Message(author=NOTES_AUTHOR, text=text.strip())]
-    return Incident(messages=messages, title=title, source=source)
+    from bot.core.prepare.redact import redact
+
+    clean, counts = redact(text)
+    rows = read_text(clean)
+    if rows is None:  # one message, redacted by preparation as any other
+        return Incident(messages=[Message(author=NOTES_AUTHOR, text=text.strip())], title=title, source=source)
+    return Incident(messages=rows, title=title, source=source, redacted=dict(counts))
 
 
 def load_incident(path: str) -> Incident:

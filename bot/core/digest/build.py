@@ -123,7 +123,7 @@ class _Builder:
                                     row=msg.stamp is not None, section=msg.section))
 
 
-# Joins texts for one redaction pass: a call per row costs more than its text (a 100 KB postmortem is 1,200 rows).
+# Joins texts for one redaction pass: a call per message costs more than its text (a 100 KB postmortem is 1,200 rows).
 # No rule matches across it; should one ever swallow it, the texts are redacted one by one instead.
 _JOIN = "\n\u2063\u2063\n"
 
@@ -208,10 +208,11 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
     """What the thread shows, without a model; linear in the input size."""
     rules = rules or default_rules()
     builder = _Builder(rules, gap_minutes)
-    expanded = [expand(msg) for msg in incident.messages]
-    texts = iter(_redacted([row.text for message in expanded for row in message]))
-    for idx, msg in enumerate(incident.messages):
-        builder.add(idx, msg, [replace(row, text=next(texts)) for row in expanded[idx]])
+    # Each message is redacted whole before a pasted transcript in it is split into rows: a secret's key and value
+    # may sit on different lines.
+    texts = _redacted([msg.text for msg in incident.messages])
+    for idx, (msg, text) in enumerate(zip(incident.messages, texts, strict=True)):
+        builder.add(idx, msg, expand(replace(msg, text=text)))
     builder.finish_chat()
     builder.gaps += _gaps(builder.seen, gap_minutes, "thread")
     units = sorted(builder.units, key=lambda u: u.order)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.incident import NOTES_AUTHOR, Message, incident_from_text, render_message
+from bot.core.incident import NOTES_AUTHOR, Incident, Message, incident_from_text, render_message
 from bot.core.structure import expand, read_text
 
 TRANSCRIPTS = {
@@ -150,3 +150,17 @@ def test_a_transcript_pasted_inside_a_code_fence_is_read_but_a_fence_inside_a_do
 
 def test_text_that_only_looks_like_dates_costs_little_and_gives_no_rows() -> None:
     assert read_text(("Jan 1 " * 3000 + "\n") * 20) is None
+
+
+def test_a_text_is_redacted_whole_before_it_is_split_so_a_secret_keyed_on_another_row_never_survives() -> None:
+    from bot.core.digest import build_digest
+    from bot.core.prepare.pipeline import prepare_incident
+
+    table = "| service | token |\n| :--- | :--- |\n| ci | plaintokenvalue |"
+    text = f"## Timeline\n- 2025-03-04 09:00 alert fired\n- 2025-03-04 09:20 resolved\n\n## Root cause\n{table}\n"
+    incident = incident_from_text(text)
+    assert "plaintokenvalue" not in repr(incident.messages) and incident.redacted
+    prepared = prepare_incident(incident, 4000)
+    assert "plaintokenvalue" not in prepared.text and sum(prepared.redactions.values()) >= 1  # still counted
+    pasted = Message("alice", f"09:00 Anna: paged\n09:01 Ben: the env has\n{table}", datetime(2025, 3, 4, 12, tzinfo=UTC))
+    assert "plaintokenvalue" not in build_digest(Incident([pasted])).render_markdown()
