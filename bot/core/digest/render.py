@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.span import human_minutes
 from bot.core.incident import message_id
 
 HEADING = "## What the thread shows (rule-based)"
@@ -13,7 +14,7 @@ NOTHING_RECOGNISED = "No alerts or deploys were recognised."
 _LABEL = {
     "report": "first report", "alert_fired": "alert fired", "alert_resolved": "alert resolved", "deploy": "deploy",
     "rollback": "rollback", "mitigation": "mitigation", "resolution": "resolution", "error_burst": "error burst",
-    "error": "error", "metric": "metric",
+    "error": "error", "metric": "metric", "update": "update",
 }
 # "<@U123>", "<!here>", "<#C1>" and bare "@here" notify people in Slack; a digest must never ping anyone.
 _MENTION = re.compile(r"<(?=[@!#])|(?<![\w.])@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
@@ -68,10 +69,12 @@ def _summary(d: Digest) -> list[str]:
     if minutes is None:
         duration = "unknown (the thread carries no usable timestamps)"
     elif d.resolved:
-        duration = f"{minutes:g} min, first signal {d.started} → resolution {d.ended}"
+        duration = f"{human_minutes(minutes)}, first signal {d.started} → resolution {d.ended}"
     else:
-        duration = f"{minutes:g} min so far, {d.started} → {d.ended} (no resolution recognised)"
-    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none"
+        duration = f"{human_minutes(minutes)} so far, {d.started} → {d.ended} (no resolution recognised)"
+    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none named"
+    if d.bots:
+        people += "; bots: " + ", ".join(f"{safe(name)} ({count})" for name, count in d.bots)
     lines = [f"**Duration:** {duration}"]
     if d.first_report:
         report = d.first_report

@@ -48,7 +48,8 @@ def test_sample_golden_facts(sample: tuple[Incident, Digest]) -> None:
     _, d = sample
     assert [f.id for f in d.failures] == ["connection-pool-exhaustion", "retry-storm", "config-drift", "bad-rollout", "dependency-outage"]
     assert (d.started, d.ended, d.resolved, d.duration_minutes) == ("2025-11-17T08:53:00Z", "2025-11-17T09:09:00Z", True, 16.0)
-    assert [name for name, _ in d.participants] == ["PagerDuty", "ana", "Grafana", "raj", "kim"]
+    assert [name for name, _ in d.participants] == ["ana", "raj", "kim"]
+    assert [name for name, _ in d.bots] == ["PagerDuty", "Grafana"]
     assert {"checkout-api", "db-primary", "postgres"} <= set(d.services)
     assert d.files_read == ["checkout-api.log"]
     assert {(m.name, m.before, m.after) for m in d.metrics} >= {("p99 latency", "2s", "4.8s"), ("pool size", "20", "50")}
