@@ -169,16 +169,17 @@ class LLMClient:
 
                 result = await self._retrying(transport, on_text)
                 result.context_tokens = context_tokens or info.context_tokens
-        if not result.text.strip():
-            if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+        with metrics.llm_call(self.shown_url):  # an answer with no text is the server's failure too
+            if not result.text.strip():
+                if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+                    raise EmptyOutput(
+                        f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
+                        "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    )
                 raise EmptyOutput(
-                    f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
-                    "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    f"the model {settings.llm_model} answered with no text",
+                    "try again; if it persists, try the model directly on the server or change LLM_MODEL",
                 )
-            raise EmptyOutput(
-                f"the model {settings.llm_model} answered with no text",
-                "try again; if it persists, try the model directly on the server or change LLM_MODEL",
-            )
         result.truncated_warning = truncation_warning(
             result.prompt_tokens, result.context_tokens or info.context_tokens, self.backend
         )
