@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from bot.core.run import RunState
 from bot.errors import ConfigError
 from bot.ops import metrics
 from bot.runs import RunStore
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # A store that has not answered in this long is unreachable, as far as an orchestrator is concerned.
 STORE_PROBE_TIMEOUT_S = 3.0
-_QUEUED = "SELECT COUNT(*) AS n FROM runs WHERE status = 'queued'"
+_QUEUED = f"SELECT COUNT(*) AS n FROM runs WHERE status = '{RunState.QUEUED.value}'"
 
 
 class Readiness:

@@ -71,13 +71,15 @@ class RedactingJsonFormatter(JsonFormatter):
 
 
 def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_text(value)
+    """Strings redacted, containers item by item; any other object as its redacted text, since the JSON encoder
+    would otherwise write its str() after this point, unredacted."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, list | tuple):
         return [_redacted(item) for item in value]
     if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    return value
+        return {str(key): _redacted(item) for key, item in value.items()}
+    return redact_text(value if isinstance(value, str) else str(value))
 
 
 def make_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:

@@ -90,7 +90,8 @@ class BotApp:
         )
 
     async def socket_connected(self) -> bool:
-        return self.handler is not None and await self.handler.client.is_connected()
+        socket_mode = self.handler.client if self.handler is not None else None  # a websocket client, not the Web API's
+        return socket_mode is not None and await socket_mode.is_connected()
 
     async def stop(self) -> None:
         if self.health is not None:

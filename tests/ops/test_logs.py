@@ -7,8 +7,12 @@ import asyncio
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -73,9 +77,16 @@ def test_no_field_carries_a_secret(json_log: tuple[logging.Logger, io.StringIO])
     except RuntimeError:
         logger.exception("request failed")
     logger.info("stack", stack_info=True, extra={"note": SECRET})
+
+    class Carrier:  # an object the JSON encoder would write as its str()
+        def __str__(self) -> str:
+            return f"carrier of {SECRET}"
+
+    logger.info("object", extra={"obj": Carrier(), "count": 3, "ids": {SECRET}})
     written = out.getvalue()
     assert SECRET not in written
-    message, failure, stacked = lines(out)
+    message, failure, stacked, carried = lines(out)
+    assert carried["count"] == 3 and "REDACTED" in str(carried["obj"]) and "REDACTED" in str(carried["ids"])
     assert "REDACTED" in str(message["message"]) and "REDACTED" in str(message["body"]) and "REDACTED" in str(message["items"])
     assert "RuntimeError" in str(failure["exc_info"]) and "REDACTED" in str(failure["exc_info"])
     assert "_redacted" not in message and "stack_info" in stacked
@@ -95,3 +106,12 @@ def test_the_cli_keeps_handlers_someone_else_configured(monkeypatch: pytest.Monk
     assert before  # pytest's own capture handlers
     logs.configure("json")
     assert root.handlers == before
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOG_FORMAT", "xml"), ("HEALTH_PORT", "70000"), ("HEALTH_PORT", "http")])
+def test_a_bad_ops_setting_stops_the_cli_with_one_line_naming_it(name: str, value: str, tmp_path: Path) -> None:
+    env = {**os.environ, name: value, "DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bot", "runs"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: invalid value for {name}")
