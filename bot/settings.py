@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     # another replica this long after its last renewal.
     run_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
 
+    # Running as a service (bot/ops): /healthz, /readyz and /metrics on this port when set; loopback unless
+    # HEALTH_HOST says otherwise (0.0.0.0 for a Kubernetes probe from the kubelet). Logs: text, or one JSON object a line.
+    health_port: int | None = Field(None, ge=0, le=65535)  # 0: any free port (the log line names it)
+    health_host: str = Field("127.0.0.1", min_length=1)
+    log_format: Literal["text", "json"] = "text"
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:

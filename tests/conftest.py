@@ -15,7 +15,7 @@ from bot.settings import Settings
 from tests.fakes.postgres import PostgresServer
 
 _PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "DATABASE_URL", "RUN_",
-             "TICKETS", "GITHUB_", "JIRA_")
+             "TICKETS", "GITHUB_", "JIRA_", "HEALTH_", "LOG_FORMAT")
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,9 @@ import asyncio
 import logging
 import sys
 
-from bot.core import logfilter
-from bot.errors import InputError, PostmortemError
+from bot.errors import ConfigError, InputError, PostmortemError
+from bot.ops import logs
+from bot.settings import load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,16 +41,20 @@ def _one_line(text: str) -> str:
     return " ".join(redact_text(text).split())
 
 
+def _log_format() -> str:
+    """LOG_FORMAT, or text while another setting is bad: each command reports a bad setting its own way (analyze
+    records it in run.json), so it is not refused here."""
+    try:
+        return load_settings().log_format
+    except ConfigError:
+        return "text"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Thread text, model answers and library debug output all pass through logging: nothing secret is written.
-    logfilter.install()
     try:
+        # Thread text, model answers and library debug output all pass through logging, redacted (LOG_FORMAT: text or json).
+        logs.configure(_log_format(), verbose=args.verbose)
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 

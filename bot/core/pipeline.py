@@ -33,6 +33,7 @@ from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
 from bot.core.testplan.build import make_test_plan, plan_from_record
 from bot.errors import PostmortemError
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ class Pipeline:
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
                 await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
             after = answer.evaluate(stream.guard)
+            metrics.repaired(after.passed)
         info.quality = quality_record(before, after)
         final = after or before
         if not final.passed:
@@ -305,6 +307,7 @@ class Pipeline:
             return None
         finally:
             info.timings["narrate"] = round(time.perf_counter() - started, 3)
+            metrics.stage_took("narrate", info.timings["narrate"])
             info.narrated_text = speech.text
             if speech.cut:
                 info.fallbacks.append(f"spoken summary cut at a sentence boundary to {word_count(speech.text)} words "
@@ -339,6 +342,7 @@ class _Timer:
             yield
         finally:
             self.info.timings[stage] = round(time.perf_counter() - started, 3)
+            metrics.stage_took(stage, self.info.timings[stage])
 
 
 class _Progress:

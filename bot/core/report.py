@@ -8,6 +8,7 @@ from typing import Any
 from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState, check_transition
 from bot.core.sections import Section
+from bot.ops import metrics
 
 
 @dataclass
@@ -66,6 +67,8 @@ class RunInfo:
     def advance(self, new: RunState, error: str | None = None) -> None:
         """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""
         check_transition(self.status, new)
+        if new is not self.status:
+            metrics.run_ended(new)
         self.status = new
         if error is not None:
             # Errors quote servers and the thread (an LLM proxy may echo the request's key): never store a secret.

@@ -14,6 +14,7 @@ from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.export import make_exporter
+from bot.ops.health import HealthServer, serve_health
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
 from bot.slack.actions.feedback import FeedbackActions
@@ -45,12 +46,15 @@ class BotApp:
         self.collector: Collector | None = None
         self.queue: RunQueue | None = None
         self.handler: AsyncSocketModeHandler | None = None
+        self.health: HealthServer | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
         self.ticket_actions = TicketActions(self.client, self.store, settings)
         # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
         self.exporter = make_exporter(settings)
 
     async def start(self) -> None:
+        # First, so an orchestrator sees the process alive (and not ready) while it connects.
+        self.health = await serve_health(self.settings, self.socket_connected, self.store)
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
@@ -85,7 +89,13 @@ class BotApp:
             auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
         )
 
+    async def socket_connected(self) -> bool:
+        socket_mode = self.handler.client if self.handler is not None else None  # a websocket client, not the Web API's
+        return socket_mode is not None and await socket_mode.is_connected()
+
     async def stop(self) -> None:
+        if self.health is not None:
+            await self.health.stop()
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
         if self.queue is not None:

@@ -16,6 +16,7 @@ from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
+from bot.ops.logs import bind_run
 from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings
@@ -61,6 +62,8 @@ class JobRunner:
             return False
 
     async def __call__(self, job: Job) -> None:
+        bind_run(job)  # every log line of this run (this task and those it starts) carries its id, channel and thread
+        log.info("run %s started (%s by %s%s)", job.run_id, job.trigger, job.invoker, ", resumed" if job.resumed else "")
         saved = self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
@@ -105,6 +108,7 @@ class JobRunner:
         finally:
             if delivery is not None:
                 delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
+            log.info("run %s ended %s", job.run_id, info.status.value)
 
     def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
         stream = self.settings.slack_stream_sections and self.team_id and job.invoker

@@ -3,6 +3,7 @@ itself looks for a ticket carrying the key before creating one)."""
 
 from __future__ import annotations
 
+from bot.ops import metrics
 from bot.runs.tickets import ClaimState, TicketClaims
 from bot.tickets.model import Ticket, TicketBackend, TicketContent, idempotency_key
 
@@ -26,9 +27,12 @@ class TicketService:
             return None
         try:
             ticket = await self.backend.create(content, self.key(channel, run_id, index))
-        except BaseException:
+        except BaseException as exc:
             self.claims.release(run_id, index)
+            if isinstance(exc, Exception):  # not a click cancelled by shutdown
+                metrics.ticket_filed(self.backend.name, ok=False)
             raise
+        metrics.ticket_filed(self.backend.name, ok=True)
         self.claims.done(run_id, index, ticket.url, ticket.key)
         return ticket
 

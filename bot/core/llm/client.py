@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ from bot.core.llm.openai_chat import request_params, stream_openai
 from bot.core.llm.probe_http import get_json
 from bot.core.llm.retry import Sleep, with_retries
 from bot.core.llm.sink import OnText, Sink, Target
+from bot.core.prepare.budget import estimate_tokens
 from bot.errors import EmptyOutput, PostmortemError
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,8 @@ class LLMClient:
 
     async def preflight(self) -> ModelInfo:
         """Check the server and model before any work; remembers what it learnt for ``stream()``."""
-        self.model_info = await probe(self._session(), self._endpoint, self._settings)
+        with metrics.llm_call(self.shown_url):
+            self.model_info = await probe(self._session(), self._endpoint, self._settings)
         log.debug(
             "LLM preflight: %s at %s, model %s, context %d (%s)", self.model_info.backend, self._endpoint.shown,
             self.model_info.model, self.model_info.context_tokens, self.model_info.context_source,
@@ -165,16 +169,17 @@ class LLMClient:
 
                 result = await self._retrying(transport, on_text)
                 result.context_tokens = context_tokens or info.context_tokens
-        if not result.text.strip():
-            if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+        with metrics.llm_call(self.shown_url):  # an answer with no text is the server's failure too
+            if not result.text.strip():
+                if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+                    raise EmptyOutput(
+                        f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
+                        "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    )
                 raise EmptyOutput(
-                    f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
-                    "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    f"the model {settings.llm_model} answered with no text",
+                    "try again; if it persists, try the model directly on the server or change LLM_MODEL",
                 )
-            raise EmptyOutput(
-                f"the model {settings.llm_model} answered with no text",
-                "try again; if it persists, try the model directly on the server or change LLM_MODEL",
-            )
         result.truncated_warning = truncation_warning(
             result.prompt_tokens, result.context_tokens or info.context_tokens, self.backend
         )
@@ -252,16 +257,19 @@ class LLMClient:
         # An inactivity timer, not a deadline: it covers connect + first byte, then restarts on every chunk,
         # so a slow but steady model runs as long as it needs while a stalled one fails after timeout_s.
         deadline = asyncio.timeout(timeout_s)
-        try:
-            async with deadline:
-                sink = Sink(on_text, deadline, timeout_s)
-                await transport(sink, result)
-                await sink.close()
-        except TimeoutError:
-            if not deadline.expired():  # raised by on_text, not by our timer
-                raise
-            raise stalled(timeout_s) from None
+        started = time.perf_counter()
+        with metrics.llm_call(self.shown_url):
+            try:
+                async with deadline:
+                    sink = Sink(on_text, deadline, timeout_s)
+                    await transport(sink, result)
+                    await sink.close()
+            except TimeoutError:
+                if not deadline.expired():  # raised by on_text, not by our timer
+                    raise
+                raise stalled(timeout_s) from None
         result.text, result.template_tokens = sink.joined, sink.template_tokens
+        metrics.llm_generated(self.shown_url, result.completion_tokens or estimate_tokens(result.text), time.perf_counter() - started)
         return result
 
     def _session(self) -> aiohttp.ClientSession:
