@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from functools import partial
 
-from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, Rule, key_value, placeholder, value, whole
+from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, SECRET_FIELD, Rule, key_value, placeholder, value, whole
 
 # A field or cell that names a secret: the key name ends it (DB_PASSWORD, stripe.secret), as in local.py.
 _NAME = rf"[\w.-]{{0,40}}?(?:{KEY_NAMES})"
@@ -20,7 +20,7 @@ _SECRET_NAME = re.compile(rf"(?i){_NAME}")
 _KIND_OF = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
 
 # The name field may be a path (AWS SSM "/prod/db/password") and be called "Name" or "Key".
-_FIELD_NAME = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
+_FIELD_NAME = SECRET_FIELD
 _NAME_FIELD = rf'"(?i:name|key)"\s*:\s*"(?P<key>(?i:{_FIELD_NAME}))"'
 _VALUE_FIELD = r'"(?i:value)"\s*:\s*"(?P<value>[^"\n]*)"'
 _NAME_ATTR = rf"""(?<![\w-])(?i:key|name)=["'](?P<key>(?i:{_FIELD_NAME}))["']"""
@@ -139,6 +139,68 @@ def _yaml_next_line(text: str, counts: Counter[str]) -> str:
     return "".join(out) + text[last:] if out else text
 
 
+# A secret's name over a nested object: {"password": {"value": "…"}}, or YAML "password:" over indented fields.
+# Every leaf under it goes, but for fields that describe the secret rather than hold it.
+_JSON_NESTED = re.compile(rf'"(?P<key>{_NAME})"\s*:\s*\{{')
+_JSON_LEAF = re.compile(r'"(?P<field>[^"\n]{1,100})"\s*:\s*(?:"(?P<value>[^"\n]*)"|(?P<bare>[^\s,{}\[\]"]+))')
+_YAML_NESTED = re.compile(rf"(?m)^(?P<indent>[ \t]*)(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
+_YAML_LEAF = re.compile(r"(?P<indent>[ \t]+)(?:-[ \t]+)?(?:[\"']?(?P<field>[\w.-]{1,100})[\"']?:[ \t]+)?[\"']?(?P<value>[^\s\"'#][^\"'\n]*?)[\"']?[ \t]*$")
+# Fields that say about the secret (its name, type, where it is kept, when it expires), judged by how they end:
+# "passwordFile", "secretRef", "clientId" hold no secret.
+_DESCRIBES = re.compile(
+    r"(?i)(?:name|type|kind|id|description|version|algorithm|encoding|format|enabled|sensitive|length|ttl|path|file|"
+    r"ref|url|uri|host|port|region|user|login|(?:created|updated|expires|rotated)(?:_?(?:at|in|on))?)$"
+)
+_NESTED_SPAN = 4000  # how far an unclosed object is followed
+
+
+def _leaf_is_secret(field: str | None, found: str) -> bool:
+    return not (field and _DESCRIBES.search(field)) and not NOT_A_VALUE.match(found.strip())
+
+
+def _json_nested(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _JSON_NESTED.finditer(text):
+        if m.end() <= last:
+            continue
+        depth, end = 1, m.end()
+        while depth and end < min(len(text), m.end() + _NESTED_SPAN):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        kind = _kind(m.group("key"))
+        for leaf in _JSON_LEAF.finditer(text, m.end(), end):
+            group = "value" if leaf.group("value") is not None else "bare"
+            if not leaf.group(group) or not _leaf_is_secret(leaf.group("field"), leaf.group(group)):
+                continue
+            out += [text[last : leaf.start(group)], placeholder(kind)]
+            last = leaf.end(group)
+            counts[kind] += 1
+    return "".join(out) + text[last:] if out else text
+
+
+def _yaml_nested(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _YAML_NESTED.finditer(text):
+        if m.start() < last:
+            continue
+        depth, pos, kind = len(m.group("indent").expandtabs()), m.end(), _kind(m.group("key"))
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end == -1 else end
+            line = text[pos:end]
+            if line.strip() and len(line) - len(line.lstrip()) <= depth:
+                break
+            leaf = _YAML_LEAF.match(line)
+            if leaf and _leaf_is_secret(leaf.group("field"), leaf.group("value")) and not leaf.group("value").endswith(":"):
+                out += [text[last : pos + leaf.start("value")], placeholder(kind)]
+                last = pos + leaf.end("value")
+                counts[kind] += 1
+            pos = end + 1
+    return "".join(out) + text[last:] if out else text
+
+
 def _k8s_secret_data(text: str, counts: Counter[str]) -> str:
     out: list[str] = []
     last = 0
@@ -201,6 +263,9 @@ def redact_blocks(text: str, counts: Counter[str]) -> str:
         text = _yaml_pairs(text, counts)
     if ":" in text and "\n" in text:
         text = _yaml_next_line(text, counts)
+        text = _yaml_nested(text, counts)
+    if "{" in text:
+        text = _json_nested(text, counts)
     if _SECRET_KIND.search(text):  # starts with a literal: cheap on any text
         text = _k8s_secret_data(text, counts)
         text = _k8s_secret_json(text, counts)
