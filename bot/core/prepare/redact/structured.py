@@ -65,13 +65,19 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-# YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it).
-_YAML_PAIR = re.compile(
-    rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
-    rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$"
-    rf"|(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value2>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
-    rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key2>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
-    re.MULTILINE,
+# YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it). Name first is tried over the whole
+# text before value first: in a list of pairs, "value: debug" over "- name: API_TOKEN" belongs to the item above.
+_YAML_PAIRS = (
+    re.compile(
+        rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
+        rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        rf"(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
+        rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
+        re.MULTILINE,
+    ),
 )
 # YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
 _YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?=(?P<indent>[ \t]+)\S)")
@@ -97,16 +103,17 @@ def _kind(name: str) -> str:
 
 def _yaml_pairs(text: str, counts: Counter[str]) -> str:
     def sub(m: re.Match[str]) -> str:
-        group = "value" if m.group("value") is not None else "value2"
-        key = m.group("key") or m.group("key2")
-        found = m.group(group)
+        found = m.group("value")
         if NOT_A_VALUE.match(found):
             return m.group()
-        counts[_kind(key)] += 1
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m.group()[:start] + placeholder(_kind(key)) + m.group()[end:]
+        kind = _kind(m.group("key"))
+        counts[kind] += 1
+        start, end = m.start("value") - m.start(), m.end("value") - m.start()
+        return m.group()[:start] + placeholder(kind) + m.group()[end:]
 
-    return _YAML_PAIR.sub(sub, text)
+    for pattern in _YAML_PAIRS:
+        text = pattern.sub(sub, text)
+    return text
 
 
 def _yaml_next_line(text: str, counts: Counter[str]) -> str:
@@ -143,8 +150,11 @@ def _yaml_next_line(text: str, counts: Counter[str]) -> str:
 # Every leaf under it goes, but for fields that describe the secret rather than hold it.
 _JSON_NESTED = re.compile(rf'"(?P<key>{_NAME})"\s*:\s*\{{')
 _JSON_LEAF = re.compile(r'"(?P<field>[^"\n]{1,100})"\s*:\s*(?:"(?P<value>[^"\n]*)"|(?P<bare>[^\s,{}\[\]"]+))')
-_YAML_NESTED = re.compile(rf"(?m)^(?P<indent>[ \t]*)(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
-_YAML_LEAF = re.compile(r"(?P<indent>[ \t]+)(?:-[ \t]+)?(?:[\"']?(?P<field>[\w.-]{1,100})[\"']?:[ \t]+)?[\"']?(?P<value>[^\s\"'#][^\"'\n]*?)[\"']?[ \t]*$")
+# The key ends its line; as in _YAML_KEY_BEFORE it need not start it ("found in the logs: password:").
+_YAML_NESTED = re.compile(rf"(?m)^(?P<indent>[ \t]*)(?P<prefix>[^\n]*?[\s\"'])??(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
+_YAML_LEAF = re.compile(
+    r"(?P<indent>[ \t]+)(?:-[ \t]+)?(?:[\"']?(?P<field>[\w.-]{1,100})[\"']?:[ \t]+)?[\"']?(?P<value>[^\s\"'#][^\"'\n]*?)[\"']?[ \t]*$"
+)
 # Fields that say about the secret (its name, type, where it is kept, when it expires), judged by how they end:
 # "passwordFile", "secretRef", "clientId" hold no secret.
 _DESCRIBES = re.compile(
@@ -185,7 +195,9 @@ def _yaml_nested(text: str, counts: Counter[str]) -> str:
     for m in _YAML_NESTED.finditer(text):
         if m.start() < last:
             continue
-        depth, pos, kind = len(m.group("indent").expandtabs()), m.end(), _kind(m.group("key"))
+        # After other text on its line, the key's own depth is unknown: any indented line below is under it.
+        depth = 0 if m.group("prefix") else len(m.group("indent").expandtabs())
+        pos, kind = m.end(), _kind(m.group("key"))
         while pos < len(text):
             end = text.find("\n", pos)
             end = len(text) if end == -1 else end
