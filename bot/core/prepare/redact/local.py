@@ -141,11 +141,14 @@ SECRET_FIELD = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
 # gitleaks' generic key=value rule.
 BEFORE: tuple[Rule, ...] = (
     # Gitleaks' private-key rule needs the END line; truncated pastes are redacted to the end of the base64 body,
-    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted).
+    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted). The body is runs of
+    # base64 and its headers (Proc-Type, DEK-Info): a word followed by ":" or "_" is the text after it ("env:",
+    # "DB_PASSWORD"), which must stay, or the name of the next secret is lost with it.
     Rule(
         re.compile(
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\+[nr])*)",
+            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            r"|(?:(?:[ \t]*(?:\r?\n|\\+[nr])[ \t]*|[ \t]+)(?:[A-Za-z0-9+/=]{4,}(?![:\w])|(?:Proc-Type|DEK-Info|Comment):[^\n\\]*))*)",
             re.DOTALL,
         ),
         whole("private-key"),
