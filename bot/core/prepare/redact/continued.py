@@ -12,11 +12,13 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-# A line ending in "\" (shell), or in " ^" (cmd) or " `" (PowerShell): a space before those, so that a code
-# fence ("```") or a caret in prose does not join lines.
-_JOINT = re.compile(r"(?:\\|(?<=[ \t])[\^`])[ \t]*\r?\n[ \t]*")
-# A continued command: whole lines ending in a continuation, then the line that ends it.
-_COMMAND = re.compile(r"(?m)^(?:[^\n]*(?:\\|[ \t][\^`])[ \t]*\r?\n)+[^\n]*")
+# A line ending in "\" (shell), or in " ^" (cmd) or " `" (PowerShell), with nothing after it (as the shells want):
+# a space before "^" and "`", so that a code fence ("```") or a caret in prose does not join lines.
+_JOINT = re.compile(r"(?:\\|(?<=[ \t])[\^`])\r?\n[ \t]*")
+# The same, as two patterns that each start with a rare character: Python's engine then skips ahead to it.
+# (The space before "^" or "`" is checked apart: a look-behind first would stop the skipping.)
+_JOINTS_FAST = (re.compile(r"\\\r?\n[ \t]*"), re.compile(r"[\^`]\r?\n[ \t]*"))
+_JOINT_HINTS = ("\\\n", "\\\r\n", " ^\n", "\t^\n", " `\n", "\t`\n", " ^\r\n", " `\r\n")
 _PLACEHOLDER = re.compile(r"(\[REDACTED:[\w.-]+\])")
 # Longer continued commands, or ones with more secrets, are not re-aligned piece by piece (the literal match below
 # could backtrack): the joined, redacted command replaces them.
@@ -28,14 +30,37 @@ Redact = Callable[[str, Counter[str]], str]
 
 def redact_continued(text: str, counts: Counter[str], redact: Redact) -> str:
     """``text`` with the secrets of each continued command replaced; ``redact`` is the whole redaction."""
-    if not _JOINT.search(text):
+    if not any(hint in text for hint in _JOINT_HINTS):  # the common case, at the speed of str.find
         return text
     out: list[str] = []
     last = 0
-    for command in _COMMAND.finditer(text):
-        out += [text[last : command.start()], _redact_command(command.group(), counts, redact)]
-        last = command.end()
-    return "".join(out) + text[last:]
+    for start, end in _commands(text):
+        out += [text[last:start], _redact_command(text[start:end], counts, redact)]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
+def _commands(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each continued command: from the start of its first line to the end of the line that ends it."""
+    commands: list[tuple[int, int]] = []
+    start = reach = -1
+    joints = [m for p in _JOINTS_FAST for m in p.finditer(text)
+              if m.group()[0] == "\\" or text[m.start() - 1 : m.start()] in (" ", "\t")]
+    for joint in sorted(joints, key=lambda m: m.start()):
+        line = text.rfind("\n", 0, joint.start()) + 1
+        if start == -1 or line > reach:  # not on the line the previous joint continued onto: a new command
+            if start != -1:
+                commands.append((start, _line_end(text, reach)))
+            start = line
+        reach = joint.end()
+    if start != -1:
+        commands.append((start, _line_end(text, reach)))
+    return commands
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end == -1 else end
 
 
 def _redact_command(lines: str, counts: Counter[str], redact: Redact) -> str:

@@ -150,8 +150,10 @@ def _yaml_next_line(text: str, counts: Counter[str]) -> str:
 # Every leaf under it goes, but for fields that describe the secret rather than hold it.
 _JSON_NESTED = re.compile(rf'"(?P<key>{_NAME})"\s*:\s*\{{')
 _JSON_LEAF = re.compile(r'"(?P<field>[^"\n]{1,100})"\s*:\s*(?:"(?P<value>[^"\n]*)"|(?P<bare>[^\s,{}\[\]"]+))')
-# The key ends its line; as in _YAML_KEY_BEFORE it need not start it ("found in the logs: password:").
-_YAML_NESTED = re.compile(rf"(?m)^(?P<indent>[ \t]*)(?P<prefix>[^\n]*?[\s\"'])??(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
+# Lines ending in ":" (found cheaply) whose key names a secret; as in _YAML_KEY_BEFORE the key need not start its line
+# ("found in the logs: password:").
+_LINE_ENDS_IN_COLON = re.compile(r":[ \t]*\r?\n")
+_YAML_NESTED = re.compile(rf"(?P<indent>[ \t]*)(?P<prefix>[^\n]*?[\s\"'])??(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
 _YAML_LEAF = re.compile(
     r"(?P<indent>[ \t]+)(?:-[ \t]+)?(?:[\"']?(?P<field>[\w.-]{1,100})[\"']?:[ \t]+)?[\"']?(?P<value>[^\s\"'#][^\"'\n]*?)[\"']?[ \t]*$"
 )
@@ -192,8 +194,9 @@ def _json_nested(text: str, counts: Counter[str]) -> str:
 def _yaml_nested(text: str, counts: Counter[str]) -> str:
     out: list[str] = []
     last = 0
-    for m in _YAML_NESTED.finditer(text):
-        if m.start() < last:
+    for colon in _LINE_ENDS_IN_COLON.finditer(text):
+        m = _YAML_NESTED.fullmatch(text, text.rfind("\n", 0, colon.start()) + 1, colon.end())
+        if m is None or m.start() < last:
             continue
         # After other text on its line, the key's own depth is unknown: any indented line below is under it.
         depth = 0 if m.group("prefix") else len(m.group("indent").expandtabs())
