@@ -219,7 +219,7 @@ AFTER: tuple[Rule, ...] = (
     # Prose: "the password is hunter2". Only values with a digit or symbol, so "password is wrong" stays.
     Rule(
         re.compile(
-            r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?"
+            r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?(?!<<)"
             r"(?P<value>(?=[^\s\"'`]*?[^A-Za-z\s\"'`.,;:!?])[^\s\"'`]*[^\s\"'`.,;:!?)\]])"
         ),
         value("password"),

@@ -216,6 +216,44 @@ def _yaml_nested(text: str, counts: Counter[str]) -> str:
     return "".join(out) + text[last:] if out else text
 
 
+# Terraform / HCL heredocs: password = <<EOT … EOT (<<-EOT indented). The body runs to its end marker; a body not
+# ended yet (a preview of text still being typed, a truncated paste) runs to a blank line, a code fence or the end.
+_HEREDOC_HEAD = re.compile(rf"(?P<key>{_NAME})[\"']?[ \t]*[=:][ \t]*<<[-~]?[ \t]*[\"']?(?P<tag>[A-Za-z_]\w*)[\"']?[ \t]*\r?$")
+_FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)")
+
+
+def _heredocs(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    marker = text.find("<<")
+    while marker != -1:
+        line_end = text.find("\n", marker)
+        if line_end == -1:
+            break
+        # Only a line's last "<<" can open a heredoc (its tag ends the line), and the name stands just before it.
+        marker = text.rfind("<<", marker, line_end)
+        line_start = text.rfind("\n", 0, marker) + 1
+        head = _HEREDOC_HEAD.search(text, max(line_start, marker - 120), line_end)
+        if head is None or line_start < last:
+            marker = text.find("<<", line_end)
+            continue
+        start = end = line_end + 1
+        while end < len(text):
+            stop = text.find("\n", end)
+            line = text[end : len(text) if stop == -1 else stop].rstrip("\r")
+            if line.strip() in (head.group("tag"), "") or _FENCE_LINE.match(line):
+                break
+            end = len(text) if stop == -1 else stop + 1
+        body_end = end - 1 if end > start and text[end - 1] == "\n" else end
+        if body_end > start and not text.startswith("[REDACTED", start):
+            kind = _kind(head.group("key"))
+            out += [text[last:start], placeholder(kind)]
+            last = body_end
+            counts[kind] += 1
+        marker = text.find("<<", max(end, line_end))
+    return "".join(out) + text[last:] if out else text
+
+
 def _k8s_secret_data(text: str, counts: Counter[str]) -> str:
     out: list[str] = []
     last = 0
@@ -274,6 +312,8 @@ def _table_columns(text: str, counts: Counter[str]) -> str:
 
 def redact_blocks(text: str, counts: Counter[str]) -> str:
     """The multi-line forms; each runs only when its literal marker is in the text."""
+    if "<<" in text:
+        text = _heredocs(text, counts)
     if ("name:" in text or "key:" in text) and "value:" in text:
         text = _yaml_pairs(text, counts)
     if ":" in text and "\n" in text:
