@@ -105,6 +105,9 @@ class Pipeline:
         except BaseException:
             stream.cancel()
             raise
+        finally:
+            # Which server wrote it and how each stands: the closing line shows it, so a bench is visible.
+            info.llm_servers = [state.line(info.llm_server) for state in self.llm.server_states()]
         if not answer.usable:
             stream.cancel()
             held = ", ".join(answer.held_titles()) or "none"
@@ -166,6 +169,7 @@ class Pipeline:
         info.prompt_tokens, info.completion_tokens = result.prompt_tokens, result.completion_tokens
         info.finish_reason, info.template_tokens = result.finish_reason, result.template_tokens
         info.model = result.server_model or info.model
+        info.llm_server = result.server
         info.warnings += result.warnings
         info.sections_found = [s.id.value for s in stream.answer.sections if s.id]
         info.missing_sections = [sid.value for sid in stream.parser.missing()]

@@ -45,6 +45,9 @@ class RunInfo:
     tickets: list[dict[str, str]] = field(default_factory=list)
     # The report on the team's wiki (EXPORT, CLI runs): {"service", "url"} or {"service", "error"}.
     export: dict[str, str] = field(default_factory=dict)
+    # With several LLM servers: the one that wrote the answer, and each server's state when the run ended.
+    llm_server: str | None = None
+    llm_servers: list[str] = field(default_factory=list)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -85,7 +88,7 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         # Notes quote servers' error bodies (a proxy may echo the key it refused): none is written out unredacted.
-        for name in ("fallbacks", "warnings"):
+        for name in ("fallbacks", "warnings", "llm_servers"):
             data[name] = [redact_text(note) for note in data[name]]
         if data["audio_error"]:
             data["audio_error"] = redact_text(data["audio_error"])

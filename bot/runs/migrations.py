@@ -59,6 +59,12 @@ _LLM_CALLS = "server TEXT NOT NULL, owner TEXT NOT NULL, lease_until {real} NOT 
 _TICKETS = ("CREATE TABLE IF NOT EXISTS tickets (run_id BIGINT NOT NULL, test_index INTEGER NOT NULL, backend TEXT NOT NULL,"
             " claimed_at {real} NOT NULL, url TEXT, key TEXT, PRIMARY KEY (run_id, test_index))")
 
+# Ticket claims per (channel, thread, test) (issue 19): Regenerate and `again` find the ticket an earlier run of the
+# thread made. ``idem`` is the backend key it is made and found under. Rows of ``tickets`` move here on first use.
+_THREAD_TICKETS = ("CREATE TABLE IF NOT EXISTS thread_tickets (channel TEXT NOT NULL, thread TEXT NOT NULL, test TEXT NOT NULL,"
+                   " backend TEXT NOT NULL, claimed_at {real} NOT NULL, idem TEXT NOT NULL, url TEXT, key TEXT,"
+                   " PRIMARY KEY (channel, thread, test))")
+
 # 👍/👎 on a postmortem (issue 10): one vote per (run, person).
 _FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter TEXT NOT NULL, vote TEXT NOT NULL,"
              " voted_at {real} NOT NULL, PRIMARY KEY (run_id, voter))")
@@ -84,6 +90,7 @@ SQLITE: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, {_LLM_CALLS.format(real='REAL')})"],
     [_TICKETS.format(real="REAL")],
     [_FEEDBACK.format(real="REAL")],
+    [_THREAD_TICKETS.format(real="REAL")],
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -97,4 +104,5 @@ POSTGRES: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_LLM_CALLS.format(real='DOUBLE PRECISION')})"],
     [_TICKETS.format(real="DOUBLE PRECISION")],
     [_FEEDBACK.format(real="DOUBLE PRECISION")],
+    [_THREAD_TICKETS.format(real="DOUBLE PRECISION")],
 ]

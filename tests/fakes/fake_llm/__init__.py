@@ -28,7 +28,10 @@ Small-model misbehaviour: ``echo_prompt()`` (the request's own format hints as s
 ``gate_passing_report()`` is an answer the quality gate lets through (``sample_report()`` is repaired by it).
 Progressive tests: ``text(..., gate=event, gate_at="## Root Cause")`` pauses the stream just before that
 marker (or character offset) until the test sets ``event``; ``llm.at_gate`` is set while it waits.
+``status(..., gate=event)`` holds an error answer the same way.
 ``llm.finished`` / ``llm.finished_at`` (time.monotonic()) mark the moment a stream's last byte was sent.
+``await llm.go_down()`` plays a crash (new connections refused, requests on kept-alive ones cut);
+``await llm.come_back()`` listens on the same port again.
 """
 
 from tests.fakes.fake_llm.gated_report import gate_passing_report

@@ -76,9 +76,11 @@ def template_spam(content: str, tokens: tuple[str, ...] = ("<|im_end|>", "<|im_s
     return text(spammed, chunk_chars=chunk_chars)
 
 
-def status(code: int, message: str | None = None, *, times: int = 1, retry_after: str | None = None) -> Reply:
-    """An HTTP error with the server's body shape, e.g. status(404) → "model 'x' not found"."""
-    return Reply("status", status=code, message=message, times=times, retry_after=retry_after)
+def status(code: int, message: str | None = None, *, times: int = 1, retry_after: str | None = None,
+           gate: asyncio.Event | None = None) -> Reply:
+    """An HTTP error with the server's body shape, e.g. status(404) → "model 'x' not found"; with ``gate``, sent
+    only once the test sets it (``llm.at_gate`` is set meanwhile)."""
+    return Reply("status", status=code, message=message, times=times, retry_after=retry_after, gate=gate)
 
 
 def stall(before: str = "") -> Reply:
