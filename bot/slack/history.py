@@ -21,10 +21,15 @@ SCANNED, SHOWN = 50, 10
 OFF = "Memory is off on this bot (MEMORY_RETENTION_DAYS=0), so there is no history to search."
 
 
+def _text(text: str) -> str:
+    """Text another thread wrote, in mrkdwn: it cannot open or close a link (``<https://…|label>``)."""
+    return text.replace("<", "‹").replace(">", "›").replace("|", "¦")
+
+
 def history_line(past: PastIncident) -> str:
-    title = past.title.replace("|", "¦").replace(">", "›")
-    where = f"<{past.link}|{title}>" if past.link else f"{title} (imported from `{past.where}`)"
-    cause = f" — {past.primary_cause}" if past.primary_cause else ""
+    title = _text(past.title)
+    where = f"<{past.link}|{title}>" if past.link else f"{title} (imported from `{_text(past.where)}`)"
+    cause = f" — {_text(past.primary_cause)}" if past.primary_cause else ""
     return neutralise_mentions(f"• {past.day}: {where}{cause}")
 
 

@@ -12,6 +12,7 @@ HEADING = "### Seen before"
 # Marks the grounding inside the prompt's data; bot/core/prompt.py asks its recurrence question when it is there.
 GROUNDING_HEADING = "Seen before (past postmortems from the team's memory, most similar first):"
 GROUNDING_CHARS = 1600  # about 400 tokens, whatever the past postmortems hold
+TESTS_SHOWN = 6  # per past incident: a plan of twenty tests must not bury the digest
 _KIND = {"class": "failure class", "service": "service", "alert": "alert", "template": "log line"}
 
 
@@ -90,11 +91,12 @@ def render_markdown(seen: SeenBefore, titles: dict[str, str]) -> str:
         out.append(f"   Shared: {_shared(match)}")
         out.append(f"   Primary cause then: {shown(past.primary_cause) or 'not recorded'}")
         if past.tests:
-            tests = "; ".join(f"{shown(t.name)}{f' ({shown(t.type)})' if t.type else ''}: {ticket_text(t)}" for t in past.tests)
-            out.append(f"   Tests recommended then: {tests}")
+            tests = "; ".join(f"{shown(t.name)}{f' ({shown(t.type)})' if t.type else ''}: {ticket_text(t)}" for t in past.tests[:TESTS_SHOWN])
+            more = f"; and {len(past.tests) - TESTS_SHOWN} more" if len(past.tests) > TESTS_SHOWN else ""
+            out.append(f"   Tests recommended then: {tests}{more}")
         else:
             out.append("   Tests recommended then: none recorded")
-        out += [f"   - {line[0].upper()}{line[1:]}" for t in past.tests if (line := follow_up(t, past))]
+        out += [f"   - {line[0].upper()}{line[1:]}" for t in past.tests[:TESTS_SHOWN] if (line := follow_up(t, past))]
     return "\n".join(out) + "\n"
 
 

@@ -69,3 +69,8 @@ def test_past_text_cannot_dress_a_link_or_cite_this_thread() -> None:
     text = render_markdown(seen(PastTest("[Run this](https://evil.test) now [m2]"), title="INC-9 [login](https://evil.test)",
                                 cause="see [m3, m4] and [here](https://evil.test)"), TITLES)
     assert "](https://evil.test)" not in text and "[m2]" not in text and "[m3, m4]" not in text
+
+
+def test_a_long_plan_is_cut_in_the_digest() -> None:
+    text = render_markdown(seen(*(PastTest(f"Test {n}") for n in range(20))), TITLES)
+    assert "Test 5" in text and "Test 6" not in text and "and 14 more" in text
