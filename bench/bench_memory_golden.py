@@ -1,8 +1,8 @@
 """Golden recall on the real-incident corpus: `import`, then `similar` for each incident with a sibling.
 
-Run: .venv/bin/python bench/bench_memory_golden.py [CORPUS]   → bench/results/memory_golden.json
-CORPUS (default /work/corpus) holds public postmortems (texts/<id>.md, never committed here) and labels written
-before the bot ran (labels/<id>.toml: classes, primary_class). Every labelled text is imported into a fresh SQLite
+Run: .venv/bin/python bench/bench_memory_golden.py   → bench/results/memory_golden.json
+The real-incident corpus of bench/corpus/real (labels written before the bot ran: classes, primary_class; read by
+bench/real_corpus.py) with its public texts in $REAL_INCIDENTS_DIR (never committed). Every labelled text is imported into a fresh SQLite
 store, as `python -m bot import` does; then each incident whose primary class has a sibling (same primary class,
 "none" excluded) asks for its similar incidents, itself excluded: a hit when a sibling is in the top 3. The labels
 name no service, so siblings share the class only. Reported twice: as recall shows it (threshold applied) and as
@@ -13,12 +13,12 @@ of the corpus are never read. The committed, CI-run counterpart is tests/memory/
 from __future__ import annotations
 
 import re
-import sys
 import tempfile
-import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from real_corpus import CorpusError, load_labels, text_path
 
 from harness import run_main, write_result
 
@@ -52,21 +52,26 @@ def hits(index: MemoryIndex, entries: dict[str, Any], primary: dict[str, str]) -
 
 
 async def main() -> None:
-    corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/corpus")
-    if not (corpus / "labels").is_dir():
-        print(f"no labelled corpus at {corpus} (labels/ and texts/): nothing to measure; pass its folder as the argument")
+    primary, paths = {}, {}
+    for label in load_labels():
+        if _HELD_OUT.search(label.id):
+            continue
+        try:
+            paths[label.id] = text_path(label.id)
+        except CorpusError as exc:
+            print(f"skipped {label.id}: {exc}")
+            continue
+        primary[label.id] = label.primary
+    if not primary:
+        print("no corpus text found: nothing to measure (set REAL_INCIDENTS_DIR to the folder of the texts)")
         return
-    primary = {}
-    for label in sorted((corpus / "labels").glob("*.toml")):
-        if not _HELD_OUT.search(label.stem) and (corpus / "texts" / f"{label.stem}.md").exists():
-            primary[label.stem] = str(tomllib.loads(label.read_text())["primary_class"])
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteRunStore(Path(folder) / "runs.db")
         index = MemoryIndex(store)
         entries: dict[str, Any] = {}
         for name in primary:
             try:
-                entries[name] = entry_for_file(corpus / "texts" / f"{name}.md")
+                entries[name] = entry_for_file(paths[name])
             except PostmortemError as exc:
                 print(f"skipped {name}: {exc}")
                 continue
