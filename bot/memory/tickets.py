@@ -44,7 +44,8 @@ class TicketStates:
             self._cache[url] = (time.monotonic(), TicketState.UNKNOWN, "not in the ticket backend configured now")
             return
         try:
-            raw = await asyncio.wait_for(self.backend.state(key), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # not wait_for: see bot/core/memory/__init__.py
+                raw = await self.backend.state(key)
             state, note = _STATES.get(raw, TicketState.UNKNOWN), ""
         except TimeoutError:
             state, note = TicketState.UNKNOWN, f"{self.backend.name} did not answer in time"

@@ -39,7 +39,10 @@ async def recall_within(recall: Recall | None, digest: Digest, incident: Inciden
     if recall is None:
         return Recalled(SeenBefore(), "", "")
     try:
-        seen = await asyncio.wait_for(recall.seen_before(digest, incident, signals), budget_s)
+        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that arrives as the call ends,
+        # and a worker that misses its cancellation never stops.
+        async with asyncio.timeout(budget_s):
+            seen = await recall.seen_before(digest, incident, signals)
     except TimeoutError:
         seen = SeenBefore(note=f"memory did not answer within {budget_s:g} s; the digest went without 'Seen before'")
     except PostmortemError as exc:
