@@ -14,8 +14,8 @@ from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.export import make_exporter
-from bot.ops.health import HealthServer, serve_health
 from bot.memory.open import open_memory
+from bot.ops.health import HealthServer, serve_health
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
 from bot.slack.actions.feedback import FeedbackActions

@@ -17,8 +17,8 @@ from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
-from bot.ops.logs import bind_run
 from bot.memory.recall import Memory
+from bot.ops.logs import bind_run
 from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings

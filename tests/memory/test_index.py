@@ -10,8 +10,8 @@ import pytest
 from bot.core.memory import Signals
 from bot.memory.index import Entry, MemoryIndex, Scope
 from bot.runs.migrations import POSTGRES, SQLITE
-from bot.runs.tickets import spec_identity
 from bot.runs.sql import SqlRunStore
+from bot.runs.tickets import spec_identity
 from tests.runs.conftest import OpenStore
 
 POOL = Signals(("connection-pool-exhaustion",), ("payments-api",), ("PaymentsPoolExhausted",), (), "INC-1 payments pool exhausted")
