@@ -6,15 +6,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.core.digest import build_digest
-from bot.core.digest.extract import one_line
+from bot.core.digest import build_digest, default_rules
+from bot.core.digest.extract import one_line, services
 from bot.core.digest.model import parse_time
 from bot.core.incident import cleaned, load_incident, render_incident
+from bot.core.loading.decode import decode_incident
 from bot.core.memory import classes_in, signals_of
-from bot.core.memory.signals import TITLE_CHARS, incident_id
+from bot.core.memory.signals import MAX_PER_KIND, TITLE_CHARS, incident_id
 from bot.core.prepare.redact import redact_text
 from bot.errors import PostmortemError
 from bot.memory.entry import cause_of_text, plain
@@ -72,14 +73,18 @@ def title_of(text: str, fallback: str) -> str:
 
 def entry_for_file(path: Path) -> Entry:
     """One file as memory keeps it. Raises PostmortemError (InputError) for a file that is not a postmortem."""
-    incident = cleaned(load_incident(str(path)))
-    text = render_incident(incident) if incident.source.startswith("slack") else incident.messages[0].text
+    incident = cleaned(load_incident(str(path)))  # checks the file as `analyze` does: encoding, binary, no content
+    # A review's own headings (root cause, action items) are read from the file as written.
+    text = render_incident(incident) if incident.source.startswith("slack") else decode_incident(path.read_bytes(), path.name)
     digest = build_digest(incident)
     signals = signals_of(digest, path.stem)
     title = title_of(text, path.stem) if not incident.source.startswith("slack") else signals.headline
     cause_text = next((body for heading, body in sections(text) if _CAUSE.search(heading)), "")
     cause = cause_of_text(cause_text, signals)
     signals = signals.with_classes(classes_in(cause))
+    # A review names its services anywhere (its title, its headings), not only in lines the digest reads as events.
+    named = sorted({*signals.services, *(n.lower() for n in services(text, default_rules().components))})[:MAX_PER_KIND]
+    signals = replace(signals, services=tuple(named))
     at = parse_time(digest.started)
     name = incident_id(title) or incident_id(path.stem)
     return Entry(source=f"file:{path.resolve()}", title=f"{name} {title}" if name and name not in title.upper() else title,

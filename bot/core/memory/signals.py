@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.digest import Digest, default_rules
-from bot.core.digest.extract import one_line
+from bot.core.digest.extract import is_error, one_line
+from bot.core.digest.extract import services as named_services
 from bot.core.prepare.redact import redact_text
 
 KINDS = ("class", "service", "alert", "template")
@@ -106,13 +107,17 @@ def headline(digest: Digest, fallback: str) -> str:
 def signals_of(digest: Digest, fallback_title: str) -> Signals:
     """The digest's signals. Every value comes from the digest, which is already redacted."""
     alerts, templates, services = _Collect(), _Collect(), _Collect()
+    components = default_rules().components
     for event in digest.timeline:
+        # A log line's service is often its source ("orders-api ERROR …"), which the digest keeps as the author.
+        for name in named_services(f"{event.author} {event.text}", components):
+            services.add(name.lower())
         if event.kind == "alert_fired":
             names = [*_ALERTNAME.findall(event.text), *_CAMEL.findall(event.text)]
             # An alert without a rule name ("[FIRING] checkout-api p99 > 2s") is known by its wording.
             for name in names or [template_key(event.text)[:60]]:
                 alerts.add(name)
-        elif event.kind in ("error_burst", "error"):
+        elif event.kind in ("error_burst", "error") or (event.kind == "update" and is_error(event.text)):
             templates.add(template_key(event.text))
     for name in digest.services:
         services.add(name.lower())
