@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # A worker holds its run for this long and renews it every third of it; a replica that dies loses its runs to
     # another replica this long after its last renewal.
     run_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+    # Memory across incidents (issue 22): finished postmortems are remembered this many days in the run store for
+    # "Seen before", history and similar; 0 remembers nothing (and shows no "Seen before").
+    memory_retention_days: int = Field(365, ge=0, le=36500)
 
     # Running as a service (bot/ops): /healthz, /readyz and /metrics on this port when set; loopback unless
     # HEALTH_HOST says otherwise (0.0.0.0 for a Kubernetes probe from the kubelet). Logs: text, or one JSON object a line.

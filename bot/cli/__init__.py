@@ -1,4 +1,4 @@
-"""Command line: `python -m bot` runs the Slack app; subcommands analyze, doctor."""
+"""Command line: `python -m bot` runs the Slack app; subcommands analyze, doctor, runs, history, similar, import, forget."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("action", nargs="?", choices=["show"], help="show one run with its report")
     runs.add_argument("run_id", nargs="?", type=int)
     runs.add_argument("--limit", type=int, default=20)
+    history = sub.add_parser("history", help="past postmortems in memory matching WORDS (all words), newest first")
+    history.add_argument("words", nargs="*")
+    similar = sub.add_parser("similar", help="the remembered postmortems most like an incident file, best first")
+    similar.add_argument("input", help="a text, log or Slack JSON file, or - for stdin")
+    imports = sub.add_parser("import", help="read a folder of existing postmortems (markdown, text, Slack export) into memory")
+    imports.add_argument("folder")
+    forget = sub.add_parser("forget", help="forget a postmortem: its Slack thread link, or the file it was imported from")
+    forget.add_argument("target")
     return parser
 
 
@@ -72,6 +80,16 @@ def main(argv: list[str] | None = None) -> int:
                     raise InputError("`runs show` needs a run id", "e.g. `python -m bot runs show 12`")
                 return show_run(args.run_id)
             return list_runs(args.limit)
+        if args.command in ("history", "similar", "import", "forget"):
+            from bot.cli import memory
+
+            if args.command == "history":
+                return memory.history(args.words)
+            if args.command == "similar":
+                return memory.similar(args.input)
+            if args.command == "import":
+                return memory.import_folder(args.folder)
+            return memory.forget(args.target)
         from bot.slack.app import run_app
 
         return asyncio.run(run_app())

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core.memory.render import GROUNDING_HEADING
 from bot.core.sections import SECTION_TITLES, SectionId
 
-PROMPT_VERSION = "2026-11-23.2"
+PROMPT_VERSION = "2026-12-06.1"
+
+# Asked only when memory found similar past postmortems (their summary opens the data).
+RECURRENCE_QUESTION = (
+    "The data opens with similar past postmortems from the team's memory (\"Seen before\"). In Root Cause Determination, "
+    "say in one sentence whether this incident is a recurrence of one of them; in Testing Gap Analysis, say what the last "
+    "review missed: a test recommended then that is still open, or one marked done that did not catch this."
+)
 
 # The fence is a fixed, unusual marker; any copy of it inside the incident is defused in fence_incident
 # so thread content cannot close the data block and speak as the operator.
@@ -74,6 +82,8 @@ def build_user_prompt(incident_text: str, *, title: str, notes: list[str] | None
     parts = [f"Incident: {title}", fence_incident(f"{context}\n\n{incident_text}" if context else incident_text)]
     if notes:
         parts.append("Preparation notes (not part of the data): " + "; ".join(notes))
+    if context.startswith(GROUNDING_HEADING):  # the pipeline puts memory first: thread text cannot forge it
+        parts.append(RECURRENCE_QUESTION)
     parts.append(
         "Write the postmortem now with exactly these six markdown headings, in this order:\n\n" + _section_spec()
     )

@@ -66,6 +66,10 @@ class RunInfo:
     unread_files: list[str] = field(default_factory=list)
     # The structured test plan (bot/core/testplan): one TestSpec dict per recommended test.
     tests: list[dict[str, Any]] = field(default_factory=list)
+    # Memory (bot/core/memory): this incident's signals as remembered, and the past postmortems shown as
+    # "Seen before" (their links or files), or why memory could not be searched.
+    signals: dict[str, Any] = field(default_factory=dict)
+    seen_before: list[str] = field(default_factory=list)
 
     def advance(self, new: RunState, error: str | None = None) -> None:
         """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""

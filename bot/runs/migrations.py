@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
+
 # A step is one SQL statement, or a function of the store's ``execute`` for what SQL alone cannot say portably.
 Execute = Callable[[str], list[dict[str, Any]]]
 Step = str | Callable[[Execute], None]
@@ -91,6 +93,7 @@ SQLITE: list[list[Step]] = [
     [_TICKETS.format(real="REAL")],
     [_FEEDBACK.format(real="REAL")],
     [_THREAD_TICKETS.format(real="REAL")],
+    [*MEMORY_SQLITE],  # issue 22
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -105,4 +108,5 @@ POSTGRES: list[list[Step]] = [
     [_TICKETS.format(real="DOUBLE PRECISION")],
     [_FEEDBACK.format(real="DOUBLE PRECISION")],
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION")],
+    [*MEMORY_POSTGRES],  # issue 22
 ]

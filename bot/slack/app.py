@@ -14,6 +14,7 @@ from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.export import make_exporter
+from bot.memory.open import open_memory
 from bot.ops.health import HealthServer, serve_health
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
@@ -22,6 +23,7 @@ from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
+from bot.slack.history import History
 from bot.slack.home import HomeTab
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
@@ -51,6 +53,8 @@ class BotApp:
         self.ticket_actions = TicketActions(self.client, self.store, settings)
         # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
         self.exporter = make_exporter(settings)
+        # Memory across incidents (issue 22), in the same store; past tickets' states are read through the same backend.
+        self.memory = open_memory(settings, self.store, self.ticket_actions.backend)
 
     async def start(self) -> None:
         # First, so an orchestrator sees the process alive (and not ready) while it connects.
@@ -60,14 +64,14 @@ class BotApp:
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store, auth.get("team_id"),
-                           self.exporter)
+                           self.exporter, self.memory)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(self.store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings)
+        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings, History(self.client, self.memory))
         triggers.register(self.app)
         self.ticket_actions.register(self.app)
         FeedbackActions(self.client, self.store).register(self.app)
@@ -75,6 +79,7 @@ class BotApp:
         HomeTab(self.client, self.store).register(self.app)
         self.store.adopt_orphans()
         self.store.forget_deliveries(DELIVERIES_KEPT_S)
+        self.memory.prune()
         self.queue.start()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.

@@ -11,11 +11,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
+from bot.core.memory import Recall
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
+from bot.memory.recall import Memory
 from bot.ops.logs import bind_run
 from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
@@ -27,6 +29,7 @@ from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.live import Recipient
+from bot.slack.memory import remember_run, thread_source
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 
 class JobRunner:
     def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
-                 team_id: str | None = None, exporter: ReportExporter | None = None) -> None:
+                 team_id: str | None = None, exporter: ReportExporter | None = None, memory: Memory | None = None) -> None:
         self.client = client
         self.exporter = exporter  # EXPORT: the finished report also goes to Confluence or Notion
         self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
@@ -46,6 +49,13 @@ class JobRunner:
         self.pipeline = pipeline
         self.collector = collector
         self.store = store
+        self.memory = memory
+
+    def _recall(self, job: Job, private: bool) -> Recall | None:
+        """This run's view of memory: public incidents, and its own channel's private ones."""
+        if self.memory is None or job.thread_ts is None:
+            return None
+        return self.memory.for_run(thread_source(job.channel, job.thread_ts), job.channel, private=private)
 
     def _saved(self, job: Job) -> RunRecord | None:
         try:
@@ -79,6 +89,7 @@ class JobRunner:
         try:
             channel = await authorize(self.client, self.settings, job.channel, job.invoker)
             job.channel_name = str(channel.get("name") or job.channel)
+            private = bool(channel.get("is_private"))
             if delivery is not None and resumable and saved is not None:
                 result = await self._resume(delivery, saved)
             else:
@@ -90,8 +101,11 @@ class JobRunner:
                     info.advance(RunState.EMPTY, error="nothing to analyse")
                     recorder.save()
                     return
-                result = await self.pipeline.run(incident, delivery, info=info)
+                result = await self.pipeline.run(incident, delivery, info=info, recall=self._recall(job, private))
             await self._finish(delivery, result)
+            if self.memory is not None and job.thread_ts is not None:
+                await remember_run(self.client, self.memory, result, run_id=job.run_id, channel=job.channel,
+                                   thread_ts=job.thread_ts, private=private)
         except AccessDenied as exc:
             await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
