@@ -2,8 +2,8 @@
 whether it is stated as a cause. The checklist holds only classes with strong evidence, best-supported first.
 
 Weights, and why:
-- a "Root cause" section is where authors state the failure (4); "Contributing factors" and the summary, where
-  reports without a root-cause heading state it, come next (2); the timeline, impact, detection, resolution and
+- a "Root cause" section is where authors state the failure (4); "Contributing factors" (2.5), causes by
+  definition, and the summary (2), where reports without a root-cause heading state it, come next; the timeline, impact, detection, resolution and
   chat (no section) count once (1);
 - "Action items" and "Lessons learned" count nothing: they say what the authors will do ("alert on certificate
   expiry"), not what happened, so a class named only there is not evidence that it failed;
@@ -19,7 +19,7 @@ from bot.core.digest.rules import CompiledFailure, Hit
 from bot.core.incident import Section
 
 SECTION_WEIGHT: dict[Section | None, float] = {
-    "root_cause": 4.0, "contributing": 2.0, "summary": 2.0,
+    "root_cause": 4.0, "contributing": 2.5, "summary": 2.0,
     "timeline": 1.0, "impact": 1.0, "detection": 1.0, "resolution": 1.0, None: 1.0,
     "action_items": 0.0, "lessons": 0.0,
 }
@@ -51,10 +51,14 @@ class Tally:
     strongest: float = 0.0  # the weight of its best statement naming the failure
     hits: int = 0  # matching lines, folded repeats counted
     best: tuple[float, Hit, Source] | None = None
+    refuted: bool = False  # the text states that this failure did not happen
 
     def add(self, hit: Hit, source: Source, count: int) -> None:
         weight = SECTION_WEIGHT[source.section] * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
         if weight <= 0:
+            return
+        if hit.refutes:
+            self.refuted = True
             return
         self.hits += count
         # Repeats of one line (an alert bot, a folded log template) add little beyond the first.
@@ -87,6 +91,7 @@ class Weighing:
     def ranked(self) -> tuple[list[Tally], list[Tally]]:
         """(strong classes, best-supported first; the other classes that were mentioned, for the record)."""
         counted = sorted((t for t in self.tallies.values() if t.best is not None), key=lambda t: (-t.score, t.best[2].order if t.best else (0, 0)))
-        top = max((t.score for t in counted if t.strongest >= STRONG), default=0.0)
-        strong = [t for t in counted if t.strongest >= STRONG and t.score >= RELATIVE * top]
+        supported = [t for t in counted if t.strongest >= STRONG and not t.refuted]
+        top = max((t.score for t in supported), default=0.0)
+        strong = [t for t in supported if t.score >= RELATIVE * top]
         return strong, [t for t in counted if t not in strong]

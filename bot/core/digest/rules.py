@@ -77,21 +77,24 @@ class TestSpec(_Strict):
 
 class FailureRule(_HasPatterns):
     """``patterns`` name the failure ("the pool was exhausted"): one such statement is strong evidence.
-    ``symptoms`` go with it ("timed out") and only add weight: they never put a class in the checklist alone."""
+    ``symptoms`` go with it ("timed out") and only add weight: they never put a class in the checklist alone.
+    ``refuted_by``: statements that the suspected failure did not happen ("closed as a false positive"); one
+    keeps the class out of the checklist whatever else names it."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
     title: _NonEmpty
     symptoms: list[str] = []
+    refuted_by: list[str] = []
     # Lines that must be strong evidence for the class, and lines that must be no evidence at all (negated,
     # "normal" mentions, incidental words): checked at load against the scope rules a run uses.
     examples: Annotated[list[_NonEmpty], Field(min_length=1)]
     counter_examples: list[_NonEmpty] = []
     test: TestSpec
 
-    @field_validator("symptoms")
+    @field_validator("symptoms", "refuted_by")
     @classmethod
-    def _symptoms_compile(cls, patterns: list[str]) -> list[str]:
-        return _compiles("symptoms", patterns)
+    def _optional_compile(cls, patterns: list[str]) -> list[str]:
+        return _compiles("pattern", patterns)
 
 
 class EventRule(_HasPatterns):
@@ -143,6 +146,7 @@ class CompiledFailure:
     rule: FailureRule
     regex: re.Pattern[str]  # the patterns that name the failure
     symptoms: re.Pattern[str] | None
+    refutations: re.Pattern[str] | None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class Hit:
 
     failure: CompiledFailure
     strong: bool  # a pattern naming the failure, not a symptom
+    refutes: bool  # a statement that the failure did not happen (then ``strong`` is False)
     cause: bool  # the sentence names it as a cause
     line: str  # the sentence, for the evidence shown
 
@@ -182,14 +187,18 @@ class Rules:
                     hit = self._hit(failure, sentence, judged, failure.symptoms, strong=False)
                 if hit is not None:
                     yield hit
+                if failure.refutations is not None and (refuted := self._hit(failure, sentence, judged, failure.refutations,
+                                                                             strong=False, refutes=True)):
+                    yield refuted
 
-    def _hit(self, failure: CompiledFailure, sentence: str, judged: str, regex: re.Pattern[str], *, strong: bool) -> Hit | None:
+    def _hit(self, failure: CompiledFailure, sentence: str, judged: str, regex: re.Pattern[str], *, strong: bool,
+             refutes: bool = False) -> Hit | None:
         found = cause = False
         for match in regex.finditer(judged):
             verdict = self.scope.judge(judged, match.start(), match.end())
             found = found or verdict.evidence
             cause = cause or verdict.cause
-        return Hit(failure, strong, cause, sentence.strip()) if found else None
+        return Hit(failure, strong, refutes, cause, sentence.strip()) if found else None
 
 
 def _where(path: Path, data: dict[str, object], loc: tuple[int | str, ...]) -> str:
@@ -228,11 +237,11 @@ def load_rules(path: Path | str = RULES_PATH) -> Rules:
     names = sorted(parsed.components, key=len, reverse=True)
     rules = Rules(
         events=tuple((e.kind, _alternation(e.patterns)) for e in parsed.event),
-        failures=tuple(CompiledFailure(f, _alternation(f.patterns), _alternation(f.symptoms) if f.symptoms else None)
-                       for f in parsed.failure),
+        failures=tuple(CompiledFailure(f, _alternation(f.patterns), _alternation(f.symptoms) if f.symptoms else None,
+                                       _alternation(f.refuted_by) if f.refuted_by else None) for f in parsed.failure),
         components=re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE) if names else None,
         scope=parsed.scope.compile(),
-        any_failure=_alternation([p for f in parsed.failure for p in (*f.patterns, *f.symptoms)]),
+        any_failure=_alternation([p for f in parsed.failure for p in (*f.patterns, *f.symptoms, *f.refuted_by)]),
     )
     for index, failure in enumerate(rules.failures):
         if (problem := _misjudged(rules, failure)) is not None:
@@ -247,7 +256,7 @@ def _misjudged(rules: Rules, failure: CompiledFailure) -> str | None:
             why = "matched by none of the patterns" if not failure.regex.search(example) else "judged not evidence (negated?)"
             return f"example {example!r} is {why}"
     for counter in failure.rule.counter_examples:
-        if any(hit.failure is failure for hit in rules.hits(counter)):
+        if any(hit.failure is failure and not hit.refutes for hit in rules.hits(counter)):
             return f"counter-example {counter!r} is taken as evidence"
     return None
 
