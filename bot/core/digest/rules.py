@@ -224,6 +224,9 @@ def load_rules(path: Path | str = RULES_PATH) -> Rules:
         raise RulesError(f"cannot read the digest rules {path}: {err.strerror or err}", fix) from None
     except tomllib.TOMLDecodeError as err:
         raise RulesError(f"the digest rules {path} are not valid TOML: {err}", fix) from None
+    if "scope" not in data and path != RULES_PATH:
+        # A replacement file may leave the scope cues to the bundled ones: they are about English, not its classes.
+        data["scope"] = tomllib.loads(RULES_PATH.read_text(encoding="utf-8"))["scope"]
     try:
         parsed = _File.model_validate(data)
     except ValidationError as err:

@@ -67,23 +67,24 @@ def test_missing_rules_file(tmp_path: Path) -> None:
 def test_a_new_class_needs_only_the_data_file(tmp_path: Path) -> None:
     extra = """
 [[failure]]
-id = "feature-flag-flip"
-title = "Feature flag flipped in production"
-patterns = ['flag \\S+ (?:flipped|toggled)']
-examples = ['flag new_checkout toggled to 100%']
+id = "leap-second"
+title = "Leap second"
+patterns = ['leap second (?:smear|insertion|bug)']
+examples = ['the leap second smear stalled the scheduler']
+counter_examples = ['no leap second this year']
 [failure.test]
-type = "config validation test"
-scope = "flag changes"
-fault_injection = "toggle a flag to 100% without a ramp"
-success_criterion = "the change is refused unless ramped in steps of at most 10%"
+type = "clock fault test"
+scope = "time-dependent jobs"
+fault_injection = "insert a leap second on a staging node"
+success_criterion = "0 stalled jobs and clock skew below 100 ms"
 """
     path = tmp_path / "rules.toml"
     path.write_text(RULES_PATH.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    incident = Incident([Message("ana", "someone had flag new_checkout toggled at 09:00, errors since")])
-    assert not build_digest(incident).failures
+    incident = Incident([Message("ana", "the leap second smear stalled the scheduler at 00:00")])
+    assert "leap-second" not in {f.id for f in build_digest(incident).failures}
     digest = build_digest(incident, rules=load_rules(path))
-    assert [f.id for f in digest.failures] == ["feature-flag-flip"]
-    assert "Feature flag flipped in production" in digest.render_markdown()
+    assert [f.id for f in digest.failures] == ["leap-second"]
+    assert "Leap second" in digest.render_markdown()
 
 
 _BUNDLED = default_rules().failures
