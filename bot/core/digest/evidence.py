@@ -55,10 +55,12 @@ class Tally:
 
     def add(self, hit: Hit, source: Source, count: int) -> None:
         weight = SECTION_WEIGHT[source.section] * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
-        if weight <= 0:
-            return
         if hit.refutes:
-            self.refuted = True
+            self.refuted = self.refuted or weight > 0
+            return
+        if weight <= 0:
+            # Named only in action items or lessons: recorded as mentioned, never counted as evidence.
+            self.best = self.best or (weight, hit, source)
             return
         self.hits += count
         # Repeats of one line (an alert bot, a folded log template) add little beyond the first.

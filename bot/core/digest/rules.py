@@ -106,7 +106,6 @@ class ScopeRules(_Strict):
 
     window: Annotated[int, Field(ge=1, le=20)]
     clause_breaks: _Cues
-    contrast_breaks: _Cues
     negation_before: _Cues
     negation_after: _Cues
     pseudo_negations: _Cues
@@ -114,7 +113,7 @@ class ScopeRules(_Strict):
     cause_after: _Cues
     incidental: _Cues
 
-    @field_validator("clause_breaks", "contrast_breaks", "negation_before", "negation_after", "pseudo_negations", "cause_before",
+    @field_validator("clause_breaks", "negation_before", "negation_after", "pseudo_negations", "cause_before",
                      "cause_after", "incidental")
     @classmethod
     def _cues_compile(cls, patterns: list[str]) -> list[str]:
@@ -123,7 +122,6 @@ class ScopeRules(_Strict):
     def compile(self) -> Scope:
         return Scope(
             clause_breaks=_alternation(self.clause_breaks),
-            contrast_breaks=_alternation(self.contrast_breaks),
             negation_before=_alternation(self.negation_before),
             negation_after=_alternation(self.negation_after),
             pseudo_negations=_alternation(self.pseudo_negations),

@@ -1,7 +1,6 @@
 """Whether a pattern match in prose is evidence: its clause, negation, speculation and causal wording.
 
-NegEx-style scope rules (a cue before a match counts only inside its clause and within a few words; a
-"looked fine" after it, up to the next contrast such as "but"), with cues
+NegEx-style scope rules (a cue counts only inside the match's own clause and within a few words), with cues
 written for incident prose rather than clinical notes: "CPU looked fine", "DNS was not the cause", "to avoid
 a retry storm", "we suspected the pool". The cue lists are data in rules.toml ([scope]); this module is the
 small algorithm that applies them.
@@ -23,7 +22,6 @@ class Scope:
     """Compiled cue lists; see the [scope] table of rules.toml for what each holds."""
 
     clause_breaks: re.Pattern[str]
-    contrast_breaks: re.Pattern[str]  # the subset after which a following "looked fine" no longer applies
     negation_before: re.Pattern[str]
     negation_after: re.Pattern[str]
     pseudo_negations: re.Pattern[str]
@@ -42,9 +40,9 @@ class Scope:
         if sentence.rstrip().endswith("?"):
             return Verdict(False, False)
         clause_start = self._clause_start(sentence, start)
-        contrast = self.contrast_breaks.search(sentence, end)
+        clause_end = brk.start() if (brk := self.clause_breaks.search(sentence, end)) else len(sentence)
         before = _last_words(self.pseudo_negations.sub(" ", sentence[clause_start:start]), self.window)
-        after = _first_words(sentence[end : contrast.start() if contrast else len(sentence)], self.window)
+        after = _first_words(sentence[end:clause_end], self.window)
         if self.negation_before.search(before) or self.negation_after.search(after):
             return Verdict(False, False)
         cause = bool(self.cause_before.search(sentence[:start]) or self.cause_after.search(sentence[end:]))
