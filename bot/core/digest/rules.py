@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.core.digest.scope import Scope, sentences
+from bot.core.digest.screen import Screen
 from bot.errors import ConfigError
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
@@ -166,20 +167,21 @@ class Rules:
     failures: tuple[CompiledFailure, ...]
     components: re.Pattern[str] | None
     scope: Scope
-    any_failure: re.Pattern[str]  # every class's patterns and symptoms: most lines match none and are skipped at once
+    screen: Screen  # which classes a sentence may name, in one pass: most sentences name none
+
 
     def event_kind(self, text: str) -> EventKind | None:
         return next((kind for kind, regex in self.events if regex.search(text)), None)
 
     def hits(self, text: str) -> Iterator[Hit]:
         """Each class's evidence in ``text``: per sentence and class at most one hit, a strong one if any."""
-        if not self.any_failure.search(text):
+        if not self.screen.owners(text):
             return
         for sentence in sentences(text):
-            if not self.any_failure.search(sentence):
+            if not (owners := self.screen.owners(sentence)):
                 continue
             judged = self.scope.blank_incidental(sentence)
-            for failure in self.failures:
+            for failure in (self.failures[i] for i in sorted(owners)):
                 hit = self._hit(failure, sentence, judged, failure.regex, strong=True)
                 if hit is None and failure.symptoms is not None:
                     hit = self._hit(failure, sentence, judged, failure.symptoms, strong=False)
@@ -242,7 +244,7 @@ def load_rules(path: Path | str = RULES_PATH) -> Rules:
                                        _alternation(f.refuted_by) if f.refuted_by else None) for f in parsed.failure),
         components=re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE) if names else None,
         scope=parsed.scope.compile(),
-        any_failure=_alternation([p for f in parsed.failure for p in (*f.patterns, *f.symptoms, *f.refuted_by)]),
+        screen=Screen([[*f.patterns, *f.symptoms, *f.refuted_by] for f in parsed.failure]),
     )
     for index, failure in enumerate(rules.failures):
         if (problem := _misjudged(rules, failure)) is not None:
