@@ -113,3 +113,12 @@ def test_bundled_rules_cover_the_required_classes() -> None:
                 "config-drift", "bad-rollout", "flaky-test", "timeout-chain", "certificate-expiry", "disk-full", "dns-failure",
                 "rate-limiting", "lock-contention", "queue-backlog", "dependency-outage", "schema-migration"}
     assert required <= ids
+
+
+def test_a_replacement_file_without_scope_uses_the_bundled_cues(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(_entry(), encoding="utf-8")
+    rules = load_rules(path)
+    assert [f.rule.id for f in rules.failures] == ["pool"]
+    assert [h.failure.rule.id for h in rules.hits("the pool exhausted twice")] == ["pool"]
+    assert list(rules.hits("the pool looked fine, not exhausted")) == []  # the bundled negation cues
