@@ -22,8 +22,9 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from harness import run_main, write_result
 from real_corpus import CorpusError, Label, load_labels, text_path
+
+from harness import run_main, write_result
 
 from bot.core.digest import build_digest, default_rules
 from bot.core.incident import cleaned
