@@ -8,7 +8,9 @@ Weights, and why:
 - "Action items" and "Lessons learned" count nothing: they say what the authors will do ("alert on certificate
   expiry"), not what happened, so a class named only there is not evidence that it failed;
 - a sentence that names the statement as a cause ("caused by", "due to", "led to") doubles it;
-- a symptom ("timed out") counts a quarter and can never make a class strong alone.
+- a symptom ("timed out") counts a quarter and can never make a class strong alone;
+- a class marked ``consequence`` (a crash loop, failing probes, a backlog, timeouts) ranks at three quarters of its
+  score: with evidence as strong, the failure that caused it comes first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SECTION_WEIGHT: dict[Section | None, float] = {
 }
 CAUSE_FACTOR = 2.0
 SYMPTOM_FACTOR = 0.25
+CONSEQUENCE_FACTOR = 0.75
 # A class is in the checklist when one statement naming it weighs at least this much (a plain mention in chat
 # or a timeline does), and its total is not dwarfed by the best-supported class (an aside in a long report).
 STRONG = 1.0
@@ -52,6 +55,11 @@ class Tally:
     hits: int = 0  # matching lines, folded repeats counted
     best: tuple[float, Hit, Source] | None = None
     refuted: bool = False  # the text states that this failure did not happen
+
+    @property
+    def rank(self) -> float:
+        """The score the checklist is ordered by: a consequence class (a crash loop, a backlog) yields to a cause."""
+        return self.score * (CONSEQUENCE_FACTOR if self.failure.rule.consequence else 1.0)
 
     def add(self, hit: Hit, source: Source, count: int) -> None:
         weight = SECTION_WEIGHT[source.section] * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
@@ -92,7 +100,7 @@ class Weighing:
 
     def ranked(self) -> tuple[list[Tally], list[Tally]]:
         """(strong classes, best-supported first; the other classes that were mentioned, for the record)."""
-        counted = sorted((t for t in self.tallies.values() if t.best is not None), key=lambda t: (-t.score, t.best[2].order if t.best else (0, 0)))
+        counted = sorted((t for t in self.tallies.values() if t.best is not None), key=lambda t: (-t.rank, t.best[2].order if t.best else (0, 0)))
         supported = [t for t in counted if t.strongest >= STRONG and not t.refuted]
         top = max((t.score for t in supported), default=0.0)
         strong = [t for t in supported if t.score >= RELATIVE * top]

@@ -86,6 +86,7 @@ class FailureRule(_HasPatterns):
     title: _NonEmpty
     symptoms: list[str] = []
     refuted_by: list[str] = []
+    consequence: bool = False  # usually the effect of another failure: ranks after a cause with as much evidence
     # Lines that must be strong evidence for the class, and lines that must be no evidence at all (negated,
     # "normal" mentions, incidental words): checked at load against the scope rules a run uses.
     examples: Annotated[list[_NonEmpty], Field(min_length=1)]

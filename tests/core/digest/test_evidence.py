@@ -93,3 +93,8 @@ def test_negated_mentions_never_reach_the_checklist_or_the_guide() -> None:
     guide = render_context(digest)
     assert "candidate failure class (reject it if the messages do not show it): Expired or revoked credentials" in guide
     assert "DNS" not in guide.split("candidate")[1] and "Out of memory" not in guide
+
+
+def test_a_consequence_class_yields_to_the_cause_stated_with_it() -> None:
+    thread = Incident([Message("rasmus", "the webhook is stuck in CrashLoopBackOff: its certificate chain expired")])
+    assert _ids(thread) == ["certificate-expiry", "crashloopbackoff"]
