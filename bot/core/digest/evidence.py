@@ -62,7 +62,7 @@ class Tally:
         return self.score * (CONSEQUENCE_FACTOR if self.failure.rule.consequence else 1.0)
 
     def add(self, hit: Hit, source: Source, count: int) -> None:
-        weight = SECTION_WEIGHT[source.section] * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
+        weight = SECTION_WEIGHT.get(source.section, 1.0) * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
         if hit.refutes:
             self.refuted = self.refuted or weight > 0
             return

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,6 +24,7 @@ from bot.core.digest.screen import Screen
 from bot.errors import ConfigError
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
+_JUDGED = 16  # matches of one class judged per sentence
 
 EventKind = Literal["alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution"]
 _NonEmpty = Annotated[str, Field(min_length=1)]
@@ -194,12 +196,11 @@ class Rules:
 
     def _hit(self, failure: CompiledFailure, sentence: str, judged: str, regex: re.Pattern[str], *, strong: bool,
              refutes: bool = False) -> Hit | None:
-        found = cause = False
-        for match in regex.finditer(judged):
-            verdict = self.scope.judge(judged, match.start(), match.end())
-            found = found or verdict.evidence
-            cause = cause or verdict.cause
-        return Hit(failure, strong, refutes, cause, sentence.strip()) if found else None
+        # The first match that is evidence decides, among the first few: a sentence repeating a phrase (negated or
+        # not) thousands of times costs no more than a short one.
+        matches = islice(regex.finditer(judged), _JUDGED)
+        verdict = next((v for m in matches if (v := self.scope.judge(judged, m.start(), m.end())).evidence), None)
+        return Hit(failure, strong, refutes, verdict.cause, sentence.strip()) if verdict else None
 
 
 def _where(path: Path, data: dict[str, object], loc: tuple[int | str, ...]) -> str:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 # Sentences end at . ! ? followed by a space, at a table cell border and at a line break.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\s*\|\s*|\n+")
 _WORD = re.compile(r"\S+")
+# How far either side of a match a cue is looked for: `window` words never need more, and a line of 100 KB with
+# thousands of matches stays linear.
+_REACH = 400
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,19 @@ class Scope:
         if sentence.rstrip().endswith("?"):
             return Verdict(False, False)
         clause_start = self._clause_start(sentence, start)
-        clause_end = brk.start() if (brk := self.clause_breaks.search(sentence, end)) else len(sentence)
+        stop = min(len(sentence), end + _REACH)
+        clause_end = brk.start() if (brk := self.clause_breaks.search(sentence, end, stop)) else stop
         before = _last_words(self.pseudo_negations.sub(" ", sentence[clause_start:start]), self.window)
         after = _first_words(sentence[end:clause_end], self.window)
         if self.negation_before.search(before) or self.negation_after.search(after):
             return Verdict(False, False)
-        cause = bool(self.cause_before.search(sentence[:start]) or self.cause_after.search(sentence[end:]))
+        cause = bool(self.cause_before.search(sentence, max(0, start - _REACH), start)
+                     or self.cause_after.search(sentence, end, min(len(sentence), end + _REACH)))
         return Verdict(True, cause)
 
     def _clause_start(self, sentence: str, start: int) -> int:
-        clause_start = 0
-        for brk in self.clause_breaks.finditer(sentence, 0, start):
+        clause_start = max(0, start - _REACH)
+        for brk in self.clause_breaks.finditer(sentence, clause_start, start):
             clause_start = brk.end()
         return clause_start
 
