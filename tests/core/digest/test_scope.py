@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.digest import default_rules
+from bot.core.digest.scope import Scope, Verdict
 
 # One line per pattern family, in the words postmortems and chat use (not the classes' own load-time examples).
 PROSE: list[tuple[str, str]] = [
@@ -109,3 +110,16 @@ def test_a_statement_named_as_cause_is_marked(line: str, cause: bool) -> None:
 def test_one_hit_per_class_and_sentence_strong_before_symptom() -> None:
     hits = list(default_rules().hits("Requests timed out. The 30 s client timeout was longer than the gateway timeout."))
     assert [(h.failure.rule.id, h.strong) for h in hits] == [("timeout-chain", False), ("timeout-chain", True)]
+
+
+def test_a_line_repeating_a_negated_phrase_is_judged_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    judge = Scope.judge
+
+    def counting(self: Scope, sentence: str, start: int, end: int) -> Verdict:
+        calls.append(end - start)
+        return judge(self, sentence, start, end)
+
+    monkeypatch.setattr(Scope, "judge", counting)
+    assert list(default_rules().hits("no pool exhaustion, " * 5000)) == []
+    assert 0 < len(calls) <= 16 * 2  # the class's patterns, then its symptoms: the first 16 matches each
