@@ -46,19 +46,27 @@ def without_lookarounds(pattern: str) -> str:
 
 
 class Screen:
-    """``owners(text)``: the indexes of the groups (one per class) with a pattern that may match in ``text``."""
+    """``owners(text)``: the indexes of the groups (one per class) with a pattern that may match in ``text``.
+    A group with a pattern RE2 cannot read (a backreference, a possessive quantifier) is always named: Python's
+    engine then decides alone, slower but never wrong."""
 
     def __init__(self, groups: list[list[str]]) -> None:
         options = re2.Options()
         options.case_sensitive = False
         options.never_capture = True
+        options.log_errors = False
         self._set = re2.Set.SearchSet(options)
         self._owner: list[int] = []
+        self._always: set[int] = set()
         for index, patterns in enumerate(groups):
             for pattern in patterns:
-                self._set.Add(without_lookarounds(pattern))
+                try:
+                    self._set.Add(without_lookarounds(pattern))
+                except re2.error:
+                    self._always.add(index)
+                    continue
                 self._owner.append(index)
         self._set.Compile()
 
     def owners(self, text: str) -> set[int]:
-        return {self._owner[i] for i in self._set.Match(text) or ()}
+        return {self._owner[i] for i in self._set.Match(text) or ()} | self._always

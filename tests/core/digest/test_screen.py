@@ -34,3 +34,9 @@ def test_the_screen_is_case_insensitive_and_names_only_matching_groups() -> None
     assert screen.owners("p99 429 ms") == {2}  # a superset: the exact pattern then says no
     assert not re.search(r"\b429\b(?! ?ms)", "p99 429 ms")
     assert screen.owners("all quiet") == set()
+
+
+def test_a_pattern_re2_cannot_read_leaves_its_class_to_the_exact_patterns() -> None:
+    screen = Screen([[r"(ab)\1 loop"], [r"OOM[- ]?kill"]])
+    assert screen.owners("nothing here") == {0}
+    assert screen.owners("OOMKilled") == {0, 1}
