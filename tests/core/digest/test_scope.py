@@ -48,6 +48,14 @@ PROSE: list[tuple[str, str]] = [
     ("logic-bug", "Due to a bug in the Mempool code the mempool was not updated"),
     ("security-breach", "The user reported clicking a link that turned out to be phishing"),
     ("vulnerable-dependency", "Scanning all images for the Log4Shell vulnerability (CVE-2021-44228)"),
+    ("oomkilled", "the plugin server kept OOMing after the release"),
+    ("queue-backlog", "ingestion lag reached 40 minutes"),
+    ("schema-migration", "the ClickHouse migration rewrote the events table"),
+    ("config-drift", "the SENTRY_DSN environment variable was missing in prod"),
+    ("bad-rollout", "the deploy at 14:02 broke signups"),
+    ("logic-bug", "the PR introduced a regression in the billing code"),
+    ("dependency-outage", "Bad weather caused power failures throughout the region"),
+    ("security-breach", "An entity gained access to the GitHub organization"),
 ]
 
 # Lines that are no evidence for the class: negated, "normal", speculative, planned, asked, incidental.
