@@ -123,7 +123,7 @@ def _checklist(d: Digest) -> list[str]:
     if not d.mentioned:
         return [NO_CLASS]
     named = ", ".join(f"{f.title} ({code(f.evidence)}{cite(f.message)})" for f in d.mentioned[:3])
-    return [NO_STRONG_CLASS, f"Named only in passing, as a symptom or in action items: {named}."]
+    return [NO_STRONG_CLASS, f"Also named, without strong evidence (a symptom, an action item, a refuted or weak mention): {named}."]
 
 
 GUIDE_HEADING = "Pre-computed from the data by rules (a guide, not a conclusion):"
