@@ -42,7 +42,7 @@ class Source:
     author: str
     message: int | None
     section: Section | None
-    order: tuple[int, int]
+    order: tuple[int, ...]  # where the text sits in the source, for the earliest among equals
 
 
 @dataclass
@@ -100,7 +100,7 @@ class Weighing:
 
     def ranked(self) -> tuple[list[Tally], list[Tally]]:
         """(strong classes, best-supported first; the other classes that were mentioned, for the record)."""
-        counted = sorted((t for t in self.tallies.values() if t.best is not None), key=lambda t: (-t.rank, t.best[2].order if t.best else (0, 0)))
+        counted = sorted((t for t in self.tallies.values() if t.best is not None), key=lambda t: (-t.rank, t.best[2].order if t.best else ()))
         supported = [t for t in counted if t.strongest >= STRONG and not t.refuted]
         top = max((t.score for t in supported), default=0.0)
         strong = [t for t in supported if t.score >= RELATIVE * top]
