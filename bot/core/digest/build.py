@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
 
-from bot.core.digest.extract import is_error, line_at, metric_jumps, one_line, services
+from bot.core.digest.evidence import Source, Tally, Weighing
+from bot.core.digest.extract import is_error, metric_jumps, one_line, services
 from bot.core.digest.model import Digest, Event, Failure, Gap, Kind, MetricJump, iso, parse_time
 from bot.core.digest.people import split_people
 from bot.core.digest.rules import Rules, default_rules
@@ -204,6 +205,16 @@ def _cap(events: list[Event]) -> tuple[list[Event], int]:
     return [e for i, e in enumerate(events) if i in keep], len(events) - len(keep)
 
 
+def _failure(tally: Tally, labels: dict[str, str]) -> Failure:
+    """The checklist item of a weighed class; ``labels``: a row's time as written, for rows without a date."""
+    assert tally.best is not None  # ranked() returns only classes with a counted statement
+    _, hit, source = tally.best
+    rule = tally.failure.rule
+    time = labels.get(source.time, source.time) if source.time else None
+    return Failure(rule.id, rule.title, one_line(hit.line), time, source.author, tally.hits, rule.test, source.message,
+                   round(tally.score, 2), source.section)
+
+
 def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules: Rules | None = None) -> Digest:
     """What the thread shows, without a model; linear in the input size."""
     rules = rules or default_rules()
@@ -226,7 +237,7 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
 
     events: list[Event] = []
     metrics: dict[tuple[str, str, str], MetricJump] = {}
-    found: dict[str, Failure] = {}
+    weighing = Weighing()
     names: dict[str, None] = {}
     first_report: Event | None = None
     for unit in units:
@@ -249,34 +260,25 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
                 rows.append(events[-1])
             if unit.log:
                 logged.add(id(events[-1]))
-        for failure in rules.failures:
-            hit = failure.regex.search(unit.sample)
-            if hit is None:
-                continue
-            rule, known = failure.rule, found.get(failure.rule.id)
-            at = parse_time(unit.first_ts)
-            # The evidence is the earliest matching line: a pasted log often predates the messages around it.
-            if known is None or (at and (known_at := parse_time(known.time)) and at < known_at):
-                hits = unit.count + (known.hits if known else 0)
-                found[rule.id] = Failure(rule.id, rule.title, line_at(unit.sample, hit.start()), unit.first_ts, unit.author, hits,
-                                         rule.test, unit.order[0])
-            else:
-                found[rule.id] = replace(known, hits=known.hits + unit.count)
+        hits = list(rules.hits(unit.sample))
+        if hits:
+            weighing.add(hits, Source(unit.first_ts, unit.author, unit.order[0], unit.section, unit.order), unit.count)
         for name in services(unit.text, rules.components):
             names.setdefault(name, None)
 
     events = _chronological(events)
     span = incident_span(events, rows, logged, builder.seen)
     events, omitted = _cap(events)
+    strong, mentioned = weighing.ranked()
     people, bots = split_people(builder.counts)
-    order = {rule.rule.id: i for i, rule in enumerate(rules.failures)}
     return Digest(
         title=redact_text(incident.title),
         message_count=len(incident.messages),
         timeline=events,
         gaps=sorted(builder.gaps, key=lambda g: g.start),
         metrics=list(metrics.values())[:MAX_METRICS],
-        failures=[replace(f, time=builder.labels.get(f.time, f.time) if f.time else None) for f in sorted(found.values(), key=lambda f: order[f.id])],
+        failures=[_failure(t, builder.labels) for t in strong],
+        mentioned=[_failure(t, builder.labels) for t in mentioned],
         participants=people,
         bots=bots,
         services=list(names)[:MAX_SERVICES],

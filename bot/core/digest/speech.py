@@ -64,7 +64,9 @@ def _sentences(d: Digest) -> list[str]:
     if d.failures:
         titles = [f.title for f in d.failures[:5]]
         listed = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
-        out.append(f"The rules recognised {_count(len(d.failures), 'failure class')}: {listed}.")
+        out.append(f"The rules found strong evidence for {_count(len(d.failures), 'failure class')}, best supported first: {listed}.")
+    elif d.mentioned:
+        out.append("No failure class has strong evidence in the thread, so the digest does not guess one.")
     else:
         out.append("No known failure class matched the rules.")
     if d.gaps:

@@ -148,7 +148,7 @@ def status_message(code: int, model: str) -> str:
 _HINTED_HEADING = re.compile(r"^(## [^\n]+)\n([^\n#][^\n]*)$", re.MULTILINE)
 
 
-def _user_prompt(body: Any) -> str:
+def user_prompt(body: Any) -> str:
     messages = body.get("messages") if isinstance(body, dict) else None
     return "\n".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict) and m.get("role") == "user")
 
@@ -158,7 +158,7 @@ def echo_prompt(*, times: int = 1) -> Reply:
     prompt, followed by the hint the prompt gave for it, copied word for word."""
 
     def render(body: Any) -> str:
-        pairs = _HINTED_HEADING.findall(_user_prompt(body))
+        pairs = _HINTED_HEADING.findall(user_prompt(body))
         if not pairs:
             raise ValueError("echo_prompt(): the request's user prompt has no '## Heading' + hint lines to echo")
         return "\n\n".join(f"{heading}\n\n{hint}" for heading, hint in pairs) + "\n"
