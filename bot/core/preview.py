@@ -8,8 +8,10 @@ text earlier, so it shows only what those cannot take back later:
 - a code block is shown once it is closed: until then the markdown around it reads as code, and the structured
   text in it (JSON, YAML) is where a secret's name can come lines after its value;
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
-  redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
-  every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
+  redacted as if every match the redaction knows to be closed any number of units later were closed at once, right
+  after it: a ``kind: Secret`` later in the section makes every ``data:`` value before it secret (kubectl writes
+  ``data`` before ``kind``: its keys are sorted), and an ``-----END … PRIVATE KEY-----`` line ends a key begun at any
+  ``-----BEGIN`` before it, swallowing all between (the next unit cannot tell: it is whatever text comes between);
 - key/value lines outside a code block (JSON, YAML, env) are shown once their run has ended, and a JSON object
   once it is closed: an SSM parameter names its secret (``"Name": "/prod/db/password"``) lines after its value;
 - when more text still changes what was already shown, the preview is retracted; so is one the gate calls garbage
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.core.prepare.redact import redact_text
+from bot.core.prepare.redact import placeholder, redact_text
 from bot.core.sections import SectionId
 
 # Slack takes 12,000 characters of markdown per streamed message; the heading and the finished section's own
@@ -43,7 +45,9 @@ _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in 
 # A key/value line: a JSON key, or a key without spaces (YAML, env, INI), then ":" or "="; prose ("Blast radius:"),
 # bold labels ("**Type:**") and times ("- 08:52 deploy") are not.
 _KEY_VALUE = re.compile(r'[ \t]*(?:[-*][ \t]+)?[{\[,]?[ \t]*(?:"[^"\n]{1,100}"|[A-Za-z_$@][\w.$@/-]{0,99})[ \t]*[:=]')
-# Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
+# Appended before redacting a preview, and cut off after: an open private key is redacted to the end, data: values
+# whatever follows them.
+_KEY_END = "\n-----END PRIVATE KEY-----"
 _ASSUME_SECRET = "\n\nkind: Secret\n"
 
 
@@ -134,9 +138,15 @@ class SectionPreview:
 
 
 def _redact(text: str) -> str:
-    redacted = redact_text(text + _ASSUME_SECRET)
-    # The assumed kind line is never a secret itself; were it ever changed, nothing of this text is shown.
-    return redacted[: -len(_ASSUME_SECRET)] if redacted.endswith(_ASSUME_SECRET) else ""
+    redacted = redact_text(text + _KEY_END + _ASSUME_SECRET)
+    # The assumed lines are never secrets themselves, but the END line is swallowed by a key still open (then the text
+    # ends with that key's placeholder); were anything else changed, nothing of this text is shown.
+    if not redacted.endswith(_ASSUME_SECRET):
+        return ""
+    redacted = redacted[: -len(_ASSUME_SECRET)]
+    if redacted.endswith(_KEY_END):
+        return redacted[: -len(_KEY_END)]
+    return redacted if redacted.endswith(placeholder("private-key")) else ""
 
 
 def _before_key_values(so_far: str, ready_at: int) -> int:
