@@ -8,9 +8,9 @@ import pytest
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
 from bot.core.observer import NullObserver
+from bot.core.prepare.redact import redact_text
 from bot.core.preview import SectionPreview, Show, Verdict
 from bot.core.report import RunInfo
-from bot.core.prepare.redact import redact_text
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import incident_text, prompt_text
 from tests.core.prepare.secret_cases import POSITIVE
@@ -40,7 +40,7 @@ def shown_at_every_boundary(text: str) -> list[str]:
     shows. So a fresh preview fed the text up to each unit end shows all a chunked stream can (verified once against
     every character position of the planted line below: the same bodies)."""
     ends = [p for p in range(1, len(text) + 1) if text[p - 1] == "\n" or (text[p - 1] in " \t" and text[p - 2] in ".!?")]
-    steps = [SectionPreview(SectionId.TIMELINE, clean, lambda line: line).advance(text[:end]) for end in ends + [len(text)]]
+    steps = [SectionPreview(SectionId.TIMELINE, clean, lambda line: line).advance(text[:end]) for end in [*ends, len(text)]]
     return [step.body for step in steps if isinstance(step, Show)]
 
 
