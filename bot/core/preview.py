@@ -2,9 +2,11 @@
 
 A finished section reaches people only after the output redaction and the gate have seen it whole. A preview shows
 text earlier, so it shows only what those cannot take back later:
-- whole units only (a line, or a sentence of the line being written), and the last whole unit waits for the next:
-  a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until the
-  redaction of the text so far agrees with the redaction including the next unit, nothing more is shown;
+- whole units only (a line, or a sentence of a prose line being written), and the last whole unit waits for the
+  next: a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until
+  the redaction of the text so far agrees with the redaction including the next unit, nothing more is shown. A line
+  with a table cell, ``=``, ``;`` or a tag in it is not cut at its sentences: its redaction can hang on the end of the
+  line, sentences away (``| DB_PASSWORD | my s3cret. more. |`` is a secret only once its cell closes);
 - a code block is shown once it is closed: until then the markdown around it reads as code, and the structured
   text in it (JSON, YAML) is where a secret's name can come lines after its value;
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
@@ -39,6 +41,8 @@ from bot.core.sections import SectionId
 PREVIEW_LIMIT = 10_000
 # A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
+# Marks a line as structured, not prose: a table cell, key=value, a connection string's "; ", a tag.
+_STRUCTURE = re.compile(r"[|=;<]")
 _GROWTH = 16
 _BRACE = re.compile(r"[{}]")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
@@ -79,6 +83,7 @@ class SectionPreview:
         self._cuts = [0]  # where each whole unit of the text so far ends
         self._ready_at = 0  # where the text last judged ends
         self._scanned = 0  # how much of the text so far was searched for unit ends
+        self._prose_to = 0  # how much of the line being written is known to be prose; -1: it is structured
         self._body = ""  # what was shown
         self.stopped = False  # no more text will be shown (it may still be retracted)
         self.retracted = False
@@ -127,10 +132,21 @@ class SectionPreview:
             return False
         # From one character back: a sentence end is known only when the blank after it arrives.
         found = [m.end() for m in _UNIT_END.finditer(so_far, max(start, self._scanned, 1) - 1)
-                 if m.end() > start]
+                 if self._in_prose(so_far, m) and m.end() > start]
         self._scanned = len(so_far)
         self._cuts += found
         return bool(found)
+
+    def _in_prose(self, so_far: str, unit_end: re.Match[str]) -> bool:
+        """Whether the unit end is a line's, or a sentence's of a line that is prose up to it. Each character is
+        searched once: a long paragraph stays linear."""
+        if unit_end.group().endswith("\n"):
+            self._prose_to = unit_end.end()  # a new line: prose so far
+            return True
+        if self._prose_to >= 0:
+            structured = _STRUCTURE.search(so_far, self._prose_to, unit_end.start())
+            self._prose_to = -1 if structured else max(self._prose_to, unit_end.start())
+        return self._prose_to >= 0
 
     def _retract(self) -> Retract | None:
         self.retracted = self.stopped = True

@@ -72,6 +72,20 @@ def test_text_between_a_private_key_and_its_end_lines_later_is_never_shown() -> 
     assert shown[-1].startswith(BEFORE + "[REDACTED:private-key]") and "After that the rollback" in shown[-1]
 
 
+@pytest.mark.parametrize("line", [
+    "| DB_PASSWORD | my s3cret. and more. words |",  # the cell closes sentences later
+    "found <password>my s3cret. and more. words</password> in the logs",  # so does the tag
+])
+def test_a_line_whose_secret_ends_sentences_later_is_not_shown_sentence_by_sentence(line: str) -> None:
+    """A paragraph is shown sentence by sentence, but a table cell or a tag is a secret only once it closes: the
+    next sentence alone does not tell, so such a line is shown once whole."""
+    text = BEFORE + line + "\n" + AFTER
+    assert "s3cret" not in redact_text(text)
+    shown, retracts = typed(text)
+    assert not [body for body in shown if "s3cret" in body] and retracts == 0
+    assert "After that the rollback" in shown[-1]
+
+
 def test_a_section_of_many_tiny_lines_is_judged_a_bounded_number_of_times() -> None:
     """Each judgement redacts and gates the whole text so far: one per tiny line (a 10,000-character table or list
     of 4-character rows) is quadratic and blocks the bot's event loop for tens of seconds."""
