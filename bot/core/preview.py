@@ -9,11 +9,11 @@ text earlier, so it shows only what those cannot take back later:
   line, sentences away (``| DB_PASSWORD | my s3cret. more. |`` is a secret only once its cell closes);
 - a code block is shown once it is closed: until then the markdown around it reads as code, and the structured
   text in it (JSON, YAML) is where a secret's name can come lines after its value;
+- a private key is shown once its END line is written: the redaction ends a key at the first END after its BEGIN,
+  however far, and redacts all between as the key (the next unit cannot tell: it is whatever text comes between);
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
-  redacted as if every match the redaction knows to be closed any number of units later were closed at once, right
-  after it: a ``kind: Secret`` later in the section makes every ``data:`` value before it secret (kubectl writes
-  ``data`` before ``kind``: its keys are sorted), and an ``-----END … PRIVATE KEY-----`` line ends a key begun at any
-  ``-----BEGIN`` before it, swallowing all between (the next unit cannot tell: it is whatever text comes between);
+  redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
+  every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
 - key/value lines outside a code block (JSON, YAML, env) are shown once their run has ended, and a JSON object
   once it is closed: an SSM parameter names its secret (``"Name": "/prod/db/password"``) lines after its value;
 - when more text still changes what was already shown, the preview is retracted; so is one the gate calls garbage
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.core.prepare.redact import placeholder, redact_text
+from bot.core.prepare.redact import redact_text
 from bot.core.sections import SectionId
 
 # Slack takes 12,000 characters of markdown per streamed message; the heading and the finished section's own
@@ -49,10 +49,11 @@ _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in 
 # A key/value line: a JSON key, or a key without spaces (YAML, env, INI), then ":" or "="; prose ("Blast radius:"),
 # bold labels ("**Type:**") and times ("- 08:52 deploy") are not.
 _KEY_VALUE = re.compile(r'[ \t]*(?:[-*][ \t]+)?[{\[,]?[ \t]*(?:"[^"\n]{1,100}"|[A-Za-z_$@][\w.$@/-]{0,99})[ \t]*[:=]')
-# Appended before redacting a preview, and cut off after: an open private key is redacted to the end, data: values
-# whatever follows them.
-_KEY_END = "\n-----END PRIVATE KEY-----"
+# Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
 _ASSUME_SECRET = "\n\nkind: Secret\n"
+# The redaction's private key: from a BEGIN line (gitleaks' wider form) to the first END line after it (local.py's).
+_KEY_BEGIN = re.compile(r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 
 
 class Verdict(Enum):
@@ -104,7 +105,8 @@ class SectionPreview:
             ready_at = fences[-1].start()  # a code block still open
             if ready_at <= self._ready_at:
                 return None
-        ready_at = min(_before_key_values(so_far, ready_at), _before_open_object(so_far, ready_at))
+        ready_at = min(_before_key_values(so_far, ready_at), _before_open_object(so_far, ready_at),
+                       _before_open_key(so_far, ready_at))
         if ready_at <= self._ready_at:
             return None
         ready = _redact(so_far[:ready_at])
@@ -154,15 +156,20 @@ class SectionPreview:
 
 
 def _redact(text: str) -> str:
-    redacted = redact_text(text + _KEY_END + _ASSUME_SECRET)
-    # The assumed lines are never secrets themselves, but the END line is swallowed by a key still open (then the text
-    # ends with that key's placeholder); were anything else changed, nothing of this text is shown.
-    if not redacted.endswith(_ASSUME_SECRET):
-        return ""
-    redacted = redacted[: -len(_ASSUME_SECRET)]
-    if redacted.endswith(_KEY_END):
-        return redacted[: -len(_KEY_END)]
-    return redacted if redacted.endswith(placeholder("private-key")) else ""
+    redacted = redact_text(text + _ASSUME_SECRET)
+    # The assumed kind line is never a secret itself; were it ever changed, nothing of this text is shown.
+    return redacted[: -len(_ASSUME_SECRET)] if redacted.endswith(_ASSUME_SECRET) else ""
+
+
+def _before_open_key(so_far: str, ready_at: int) -> int:
+    """Where the ready text must stop: at the line of the first private key BEGIN with no END after it yet."""
+    pos = 0
+    while begin := _KEY_BEGIN.search(so_far, pos, ready_at):
+        end = _KEY_END.search(so_far, begin.end(), ready_at)
+        if end is None:
+            return so_far.rfind("\n", 0, begin.start()) + 1
+        pos = end.end()
+    return ready_at
 
 
 def _before_key_values(so_far: str, ready_at: int) -> int:
