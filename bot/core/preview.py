@@ -2,11 +2,15 @@
 
 A finished section reaches people only after the output redaction and the gate have seen it whole. A preview shows
 text earlier, so it shows only what those cannot take back later:
-- whole units only (a line, or a sentence of the line being written), and the last whole unit waits for the next:
-  a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until the
-  redaction of the text so far agrees with the redaction including the next unit, nothing more is shown;
+- whole units only (a line, or a sentence of a prose line being written), and the last whole unit waits for the
+  next: a secret's redaction can hang on what follows it (YAML ``password:`` with the value on the next line); until
+  the redaction of the text so far agrees with the redaction including the next unit, nothing more is shown. A line
+  with a table cell, ``=``, ``;`` or a tag in it is not cut at its sentences: its redaction can hang on the end of the
+  line, sentences away (``| DB_PASSWORD | my s3cret. more. |`` is a secret only once its cell closes);
 - a code block is shown once it is closed: until then the markdown around it reads as code, and the structured
   text in it (JSON, YAML) is where a secret's name can come lines after its value;
+- a private key is shown once its END line is written: the redaction ends a key at the first END after its BEGIN,
+  however far, and redacts all between as the key (the next unit cannot tell: it is whatever text comes between);
 - the text shown is the redaction of everything written so far, so a secret written whole is shown redacted; it is
   redacted as if a Kubernetes Secret's ``kind`` followed, because any ``kind: Secret`` later in the section makes
   every ``data:`` value before it secret, and kubectl writes ``data`` before ``kind`` (its keys are sorted);
@@ -37,6 +41,8 @@ from bot.core.sections import SectionId
 PREVIEW_LIMIT = 10_000
 # A unit ends at a line end, or at a sentence end followed by a blank (a paragraph is one long line).
 _UNIT_END = re.compile(r"[.!?]?\n|[.!?](?=[ \t])")
+# Marks a line as structured, not prose: a table cell, key=value, a connection string's "; ", a tag.
+_STRUCTURE = re.compile(r"[|=;<]")
 _GROWTH = 16
 _BRACE = re.compile(r"[{}]")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in a list item
@@ -45,6 +51,9 @@ _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")  # indented too: a code block in 
 _KEY_VALUE = re.compile(r'[ \t]*(?:[-*][ \t]+)?[{\[,]?[ \t]*(?:"[^"\n]{1,100}"|[A-Za-z_$@][\w.$@/-]{0,99})[ \t]*[:=]')
 # Appended before redacting a preview, and cut off after: data: values are redacted whatever follows them.
 _ASSUME_SECRET = "\n\nkind: Secret\n"
+# The redaction's private key: from a BEGIN line (gitleaks' wider form) to the first END line after it (local.py's).
+_KEY_BEGIN = re.compile(r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 
 
 class Verdict(Enum):
@@ -75,6 +84,7 @@ class SectionPreview:
         self._cuts = [0]  # where each whole unit of the text so far ends
         self._ready_at = 0  # where the text last judged ends
         self._scanned = 0  # how much of the text so far was searched for unit ends
+        self._prose_to = 0  # how much of the line being written is known to be prose; -1: it is structured
         self._body = ""  # what was shown
         self.stopped = False  # no more text will be shown (it may still be retracted)
         self.retracted = False
@@ -95,7 +105,8 @@ class SectionPreview:
             ready_at = fences[-1].start()  # a code block still open
             if ready_at <= self._ready_at:
                 return None
-        ready_at = min(_before_key_values(so_far, ready_at), _before_open_object(so_far, ready_at))
+        ready_at = min(_before_key_values(so_far, ready_at), _before_open_object(so_far, ready_at),
+                       _before_open_key(so_far, ready_at))
         if ready_at <= self._ready_at:
             return None
         ready = _redact(so_far[:ready_at])
@@ -123,10 +134,21 @@ class SectionPreview:
             return False
         # From one character back: a sentence end is known only when the blank after it arrives.
         found = [m.end() for m in _UNIT_END.finditer(so_far, max(start, self._scanned, 1) - 1)
-                 if m.end() > start]
+                 if self._in_prose(so_far, m) and m.end() > start]
         self._scanned = len(so_far)
         self._cuts += found
         return bool(found)
+
+    def _in_prose(self, so_far: str, unit_end: re.Match[str]) -> bool:
+        """Whether the unit end is a line's, or a sentence's of a line that is prose up to it. Each character is
+        searched once: a long paragraph stays linear."""
+        if unit_end.group().endswith("\n"):
+            self._prose_to = unit_end.end()  # a new line: prose so far
+            return True
+        if self._prose_to >= 0:
+            structured = _STRUCTURE.search(so_far, self._prose_to, unit_end.start())
+            self._prose_to = -1 if structured else max(self._prose_to, unit_end.start())
+        return self._prose_to >= 0
 
     def _retract(self) -> Retract | None:
         self.retracted = self.stopped = True
@@ -137,6 +159,17 @@ def _redact(text: str) -> str:
     redacted = redact_text(text + _ASSUME_SECRET)
     # The assumed kind line is never a secret itself; were it ever changed, nothing of this text is shown.
     return redacted[: -len(_ASSUME_SECRET)] if redacted.endswith(_ASSUME_SECRET) else ""
+
+
+def _before_open_key(so_far: str, ready_at: int) -> int:
+    """Where the ready text must stop: at the line of the first private key BEGIN with no END after it yet."""
+    pos = 0
+    while begin := _KEY_BEGIN.search(so_far, pos, ready_at):
+        end = _KEY_END.search(so_far, begin.end(), ready_at)
+        if end is None:
+            return so_far.rfind("\n", 0, begin.start()) + 1
+        pos = end.end()
+    return ready_at
 
 
 def _before_key_values(so_far: str, ready_at: int) -> int:

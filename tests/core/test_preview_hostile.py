@@ -8,10 +8,12 @@ import pytest
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
 from bot.core.observer import NullObserver
+from bot.core.prepare.redact import redact_text
 from bot.core.preview import SectionPreview, Show, Verdict
 from bot.core.report import RunInfo
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import incident_text, prompt_text
+from tests.core.prepare.secret_cases import POSITIVE
 from tests.core.test_preview import AFTER, BEFORE, clean, typed
 
 # base64 of postgres://admin:hunter2@db-primary:5432/app: a value no key=value rule knows as secret by its name.
@@ -29,6 +31,59 @@ def test_kubectl_secret_data_is_never_shown_before_its_kind() -> None:
     as_json = f'{{"apiVersion": "v1",\n "data": {{"DATABASE_URL": "{DB_URL}"}},\n "kind": "Secret"}}\n'
     shown, _ = typed(BEFORE + as_json + AFTER)
     assert shown and not [body for body in shown if DB_URL in body]
+
+
+def shown_at_every_boundary(text: str) -> list[str]:
+    """Every body a preview of ``text`` can show, however the stream is chunked. A step's body depends only on the
+    text up to the last unit end (a line break, or the blank after a sentence end): the unit ends found do not depend
+    on the chunks, and the earlier steps only hold a step back (growth, a body already shown), never change what it
+    shows. So a fresh preview fed the text up to each unit end shows all a chunked stream can (verified once against
+    every character position of the planted line below: the same bodies)."""
+    ends = [p for p in range(1, len(text) + 1) if text[p - 1] == "\n" or (text[p - 1] in " \t" and text[p - 2] in ".!?")]
+    steps = [SectionPreview(SectionId.TIMELINE, clean, lambda line: line).advance(text[:end]) for end in [*ends, len(text)]]
+    return [step.body for step in steps if isinstance(step, Show)]
+
+
+@pytest.mark.parametrize("joint", [" ", "\n"], ids=["one-line", "line-by-line"])
+def test_no_planted_secret_is_shown_at_any_chunk_boundary(joint: str) -> None:
+    """The end-to-end test's answer: every secret form in one prose line ("Seen: …"), streamed in chunks. Run
+    together, a truncated private key's BEGIN is ended by a later form's END line, and the finished section redacts
+    all between as the key, forms whose own rules miss them run together (a YAML pair on a line that goes on, a table
+    whose header line holds other cells) included: a preview that showed them, the next unit being no END, leaked
+    them to Slack at some chunk boundaries. Nothing the finished section removes may ever be shown."""
+    text = BEFORE + "Seen: " + joint.join(case.text for case in POSITIVE) + " <!channel>\n" + AFTER
+    final = redact_text(text)
+    removed = [case for case in POSITIVE if case.secret in text and case.secret not in final]
+    assert len(removed) == len(POSITIVE)  # every form is a secret the finished section removes
+    shown = shown_at_every_boundary(text)
+    assert shown and "Seen: DB_PASSWORD=[REDACTED:password]" in shown[-1]  # the preview follows the line
+    assert [case.id for case in removed if any(case.secret in body for body in shown)] == []
+
+
+def test_text_between_a_private_key_and_its_end_lines_later_is_never_shown() -> None:
+    """The redaction ends a key at the first END line after its BEGIN, however far: all between is the key's (a
+    paste cut mid-key, then more of the thread, then another key's end). The next unit alone cannot tell."""
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx7Zq9c3T4s8Xw1b2C3d4\n"
+    between = "".join(f"pool note {i}: the replica db-{i} lagged by {i} s.\n" for i in range(6))
+    text = BEFORE + key + between + "-----END RSA PRIVATE KEY-----\n" + AFTER
+    assert "pool note" not in redact_text(text)
+    shown, retracts = typed(text)
+    assert not [body for body in shown if "pool note" in body or "MIIE" in body] and retracts == 0
+    assert shown[-1].startswith(BEFORE + "[REDACTED:private-key]") and "After that the rollback" in shown[-1]
+
+
+@pytest.mark.parametrize("line", [
+    "| DB_PASSWORD | my s3cret. and more. words |",  # the cell closes sentences later
+    "found <password>my s3cret. and more. words</password> in the logs",  # so does the tag
+])
+def test_a_line_whose_secret_ends_sentences_later_is_not_shown_sentence_by_sentence(line: str) -> None:
+    """A paragraph is shown sentence by sentence, but a table cell or a tag is a secret only once it closes: the
+    next sentence alone does not tell, so such a line is shown once whole."""
+    text = BEFORE + line + "\n" + AFTER
+    assert "s3cret" not in redact_text(text)
+    shown, retracts = typed(text)
+    assert not [body for body in shown if "s3cret" in body] and retracts == 0
+    assert "After that the rollback" in shown[-1]
 
 
 def test_a_section_of_many_tiny_lines_is_judged_a_bounded_number_of_times() -> None:
