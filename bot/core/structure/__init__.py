@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from bot.core.gate.text import visible
 from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message
 from bot.core.structure.blocks import Block, scan
 from bot.core.structure.times import Stamp
@@ -32,7 +33,8 @@ _EARLIER = timedelta(hours=1)  # a listing slip within the hour is not the next 
 
 def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None:
     """The text's rows and sections as messages; None when it has neither (a log, one paragraph of notes)."""
-    scanned = scan(_unfenced(text))
+    # Invisible characters split a clock ("10:0\u200b5") or a name, and bidi overrides make a row read as another.
+    scanned = scan(_unfenced(visible(text)))
     rows = [b for b in scanned.blocks if b.stamp is not None and (b.text or b.name)]
     if not rows and scanned.headings == 0:
         return None
