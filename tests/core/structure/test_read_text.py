@@ -177,3 +177,15 @@ def test_invisible_and_bidi_characters_split_no_time_or_name_and_never_reach_the
 def test_joiners_inside_a_script_that_needs_them_are_kept() -> None:
     messages = read_text("10:00 Anna: 👩\u200d💻 on it\n10:05 Bob: می\u200cخواهم")
     assert messages is not None and [m.text for m in messages] == ["👩\u200d💻 on it", "می\u200cخواهم"]
+
+
+def test_a_twelve_hour_clock_without_am_or_pm_rolls_past_noon_not_to_the_next_day() -> None:
+    messages = read_text("11:50 Anna: checkout down\n12:05 Bob: looking\n1:10 Anna: rolled back\n1:30 Bob: resolved")
+    assert messages is not None
+    assert [m.ts.strftime("%d %H:%M") for m in messages if m.ts] == ["01 11:50", "01 12:05", "01 13:10", "01 13:30"]
+
+
+def test_a_twenty_four_hour_clock_still_rolls_past_midnight() -> None:
+    messages = read_text("11:50 Anna: paged\n23:50 Ben: still on it\n1:10 Anna: restarted")
+    assert messages is not None
+    assert [m.ts.strftime("%d %H:%M") for m in messages if m.ts] == ["01 11:50", "01 23:50", "02 01:10"]
