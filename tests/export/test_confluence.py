@@ -97,6 +97,15 @@ async def test_markdown_the_model_wrote_never_breaks_the_storage_format() -> Non
     assert "<ac:" not in body and "A &amp; B &lt; C" in body
 
 
+async def test_a_lone_surrogate_xml_forbids_is_dropped_not_sent() -> None:
+    # json.loads gives lone surrogates for "\ud800" in a Slack export or a model's JSON; XML 1.0 has no such character.
+    async with FakeConfluence() as wiki:
+        ex = exporter(wiki)
+        page = await ex.publish(KEY, "t", "# t\n\nbroken \ud800 pair \udfff end\n")
+        await ex.aclose()
+    assert "broken  pair  end" in wiki.pages[page.page_id]["body"]
+
+
 async def test_doctor_checks_the_export_with_the_lookups_a_publish_makes() -> None:
     from bot.cli.doctor import check_export
     from bot.settings import load_settings

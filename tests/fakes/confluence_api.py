@@ -124,7 +124,7 @@ class FakeConfluence(LoopbackREST):
             return "Title is required and must be under 255 characters"
         try:
             ET.fromstring(f"<root>{body['value']}</root>")
-        except ET.ParseError as exc:
+        except (ET.ParseError, UnicodeEncodeError) as exc:  # a lone surrogate is no XML character either
             return f"Error parsing xhtml: {exc}"
         return None
 
