@@ -39,6 +39,11 @@ _CLAUSE_END = re.compile(r"[.;:!?,\n]")
 _ASKED = re.compile(r"[^.;:!,\n]{0,40}\?")
 
 
+def _affirmed(text: str, match: re.Match[str]) -> bool:
+    clause = _CLAUSE_END.split(text[max(0, match.start() - 200): match.start()])[-1]
+    return not _NEGATION.search(" ".join(clause.split()[-3:])) and not _ASKED.match(text, match.end())
+
+
 def _alternation(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 
@@ -184,11 +189,6 @@ class Rules:
     def event_kind(self, text: str) -> EventKind | None:
         return next((kind for kind, regex in self.events
                      if any(kind not in _OUTCOMES or _affirmed(text, m) for m in regex.finditer(text))), None)
-
-
-def _affirmed(text: str, match: re.Match[str]) -> bool:
-    clause = _CLAUSE_END.split(text[max(0, match.start() - 200): match.start()])[-1]
-    return not _NEGATION.search(" ".join(clause.split()[-3:])) and not _ASKED.match(text, match.end())
 
     def hits(self, text: str) -> Iterator[Hit]:
         """Each class's evidence in ``text``: per sentence and class at most one hit, a strong one if any."""
