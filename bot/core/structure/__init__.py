@@ -23,8 +23,9 @@ from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message
 from bot.core.structure.blocks import Block, scan
 from bot.core.structure.times import Stamp
 
-# "Anna: text", "Alertmanager: [FIRING] …", "Anna Smith: text": a speaker, at most three words, no sentence.
-_SPEAKER = re.compile(r"(?P<name>[A-Za-z@][\w.'’-]*(?: [A-Za-z][\w.'’-]*){0,2}|\[[^\]]{1,30}\]|<[^>]{1,30}>):\s+(?P<text>\S.*)", re.S)
+# "Anna: text", "Alertmanager: [FIRING] …", "Anna Smith: text": a speaker, at most three words, no sentence; a
+# name starts with a letter of any script ("Émile", "Дмитрий", "דנה").
+_SPEAKER = re.compile(r"(?P<name>(?:[^\W\d_]|@)[\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2}|\[[^\]]{1,30}\]|<[^>]{1,30}>):\s+(?P<text>\S.*)", re.S)
 # What makes a timed line a machine's: a level, a syslog tag, a logger name.
 _LOG_LINE = re.compile(r"\[?(?:INFO|WARN(?:ING)?|ERROR|ERR|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?|NOTICE|SEVERE|[IWEDF])\]?\b"
                        r"|(?:[\w.-]+\s+)?[\w.-]+\[\d+\]:|[a-z_][\w.]*\.[a-z_]+:", re.IGNORECASE)

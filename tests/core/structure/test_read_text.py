@@ -189,3 +189,9 @@ def test_a_twenty_four_hour_clock_still_rolls_past_midnight() -> None:
     messages = read_text("11:50 Anna: paged\n23:50 Ben: still on it\n1:10 Anna: restarted")
     assert messages is not None
     assert [m.ts.strftime("%d %H:%M") for m in messages if m.ts] == ["01 11:50", "01 23:50", "02 01:10"]
+
+
+def test_names_in_any_script_are_speakers() -> None:
+    messages = read_text("10:00 Émile: checkout down\n10:02 Дмитрий: looking\n10:05 דנה: fixed\n10:06 王伟: ok")
+    assert messages is not None
+    assert [m.author for m in messages] == ["Émile", "Дмитрий", "דנה", "王伟"]
