@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.export.errors import check, lost
+from bot.export.errors import check, lost, reason
 from bot.export.model import ExportedPage, ExportError, page_title
 from bot.export.storage import storage_xhtml
 from bot.rest import Answer, AnswerLost, Http
@@ -92,13 +92,16 @@ class ConfluenceExporter:
             page["parentId"] = self.parent_id
         try:
             answer = await self._request("POST", "/api/v2/pages", body=page, missing=f"the parent page {self.parent_id} does not exist",
-                                         missing_fix="set CONFLUENCE_PARENT_ID to the id in the parent page's URL, or unset it")
+                                         missing_fix="set CONFLUENCE_PARENT_ID to the id in the parent page's URL, or unset it",
+                                         ok=(400,))
         except AnswerLost:
             # The page may have been made: its title is unique, so look before reporting a failure.
             if (page_id := await self._find_by_title(space_id, title)) is None:
                 raise
             await self._label(page_id, key)
             return await self._update(page_id, title, body, created=True)
+        if answer.status == 400:
+            self._title_taken(answer, title)
         page_id = str(answer.body["id"])
         try:
             await self._label(page_id, key)
@@ -107,6 +110,16 @@ class ConfluenceExporter:
             await self.http.request("DELETE", f"/api/v2/pages/{page_id}")
             raise
         return ExportedPage(self._link(answer.body, page_id), page_id, created=True)
+
+    def _title_taken(self, answer: Answer, title: str) -> None:
+        """Raise for a refused creation. Neither search finds a page in the trash or the archive, but its title stays
+        taken: a person deleted the exported page, and only a person can restore or purge it."""
+        if "already exists" in reason(answer).lower():
+            raise ExportError(f"Confluence keeps a deleted or archived page titled \"{title}\" in space {self.space_key}, "
+                              "so the report cannot be made again under that title",
+                              "restore the page from the space's trash (Space settings → Trash) or archive and press "
+                              "Regenerate to update it, or purge it from the trash to have a new page made")
+        check(SERVICE, answer, refused_fix=_REFUSED_FIX, missing="", missing_fix="")
 
     async def _label(self, page_id: str, key: str) -> None:
         await self._request("POST", f"/rest/api/content/{page_id}/label", body=[{"prefix": "global", "name": key}],

@@ -33,7 +33,6 @@ class NotionExporter:
         self.database_id = database_id
         self.http = Http(SERVICE, api_url, {"Authorization": f"Bearer {token}", "Notion-Version": VERSION},
                          timeout_s=timeout_s, unreachable=ExportError)
-        self._source: tuple[str, str] | None = None  # (data source id, its title property's name)
 
     async def publish(self, key: str, title: str, markdown: str) -> ExportedPage:
         blocks = notion_blocks(markdown)
@@ -67,19 +66,19 @@ class NotionExporter:
         return answer
 
     async def _data_source(self) -> tuple[str, str]:
-        if self._source is None:
-            database = (await self._request("GET", f"/v1/databases/{self.database_id}")).body
-            sources = database.get("data_sources") if isinstance(database, dict) else None
-            if not sources:
-                raise ExportError(f"the Notion database {self.database_id} has no data source",
-                                  "set NOTION_DATABASE_ID to a database (not a page or a linked view)")
-            source_id = str(sources[0]["id"])
-            schema = (await self._request("GET", f"/v1/data_sources/{source_id}")).body
-            titles = [name for name, prop in (schema.get("properties") or {}).items() if prop.get("type") == "title"]
-            if not titles:  # every Notion data source has one; an answer without it is not Notion
-                raise ExportError("the Notion data source has no title property", "check NOTION_API_URL")
-            self._source = (source_id, titles[0])
-        return self._source
+        """(data source id, its title property's name), read at every publish: the bot runs for weeks, and a person
+        may rename the title column or replace the data source meanwhile."""
+        database = (await self._request("GET", f"/v1/databases/{self.database_id}")).body
+        sources = database.get("data_sources") if isinstance(database, dict) else None
+        if not sources:
+            raise ExportError(f"the Notion database {self.database_id} has no data source",
+                              "set NOTION_DATABASE_ID to a database (not a page or a linked view)")
+        source_id = str(sources[0]["id"])
+        schema = (await self._request("GET", f"/v1/data_sources/{source_id}")).body
+        titles = [name for name, prop in (schema.get("properties") or {}).items() if prop.get("type") == "title"]
+        if not titles:  # every Notion data source has one; an answer without it is not Notion
+            raise ExportError("the Notion data source has no title property", "check NOTION_API_URL")
+        return source_id, titles[0]
 
     async def _find(self, source: str, title_property: str, key: str) -> str | None:
         query = {"filter": {"property": title_property, "title": {"contains": key}}, "page_size": 5}

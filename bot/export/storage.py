@@ -2,7 +2,7 @@
 
 Raw HTML in a model's answer is escaped, never passed through: storage format is XML, so an unbalanced tag would
 make Confluence refuse the whole page, and a ``<ac:…>`` macro must not be injectable. Characters XML forbids
-(control characters other than tab and newlines) are dropped for the same reason."""
+(control characters other than tab and newlines, lone surrogates from a JSON "\\ud800") are dropped for the same reason."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 from markdown_it import MarkdownIt
 
 _MD = MarkdownIt("commonmark", {"xhtmlOut": True, "html": False}).enable("table").enable("strikethrough")
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def storage_xhtml(markdown: str) -> str:

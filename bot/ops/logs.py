@@ -19,8 +19,9 @@ from bot.core import logfilter
 from bot.core.prepare.redact import redact_text
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Fields the bot itself writes: ids and the record's own level, logger and time, never thread text.
-_OWN_FIELDS = frozenset({"time", "level", "logger", "message", "run_id", "channel", "thread_ts"})
+# Fields only the formatter writes (the message was redacted by the filter). The run's ids are redacted like any
+# extra: a caller's ``extra={"channel": …}`` takes their place, and redaction leaves real ids as they are.
+_OWN_FIELDS = frozenset({"time", "level", "logger", "message"})
 
 
 class RunFields(Protocol):
@@ -78,7 +79,7 @@ def _redacted(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_redacted(item) for item in value]
     if isinstance(value, dict):
-        return {str(key): _redacted(item) for key, item in value.items()}
+        return {redact_text(str(key)): _redacted(item) for key, item in value.items()}  # a key can be the secret
     return redact_text(value if isinstance(value, str) else str(value))
 
 

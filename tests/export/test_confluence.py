@@ -97,6 +97,26 @@ async def test_markdown_the_model_wrote_never_breaks_the_storage_format() -> Non
     assert "<ac:" not in body and "A &amp; B &lt; C" in body
 
 
+async def test_a_page_a_person_deleted_says_to_restore_or_purge_it_from_the_trash() -> None:
+    async with FakeConfluence() as wiki:
+        ex = exporter(wiki)
+        first = await ex.publish(KEY, "Checkout errors", REPORT)
+        wiki.trash(first.page_id)  # deleted in Confluence between runs: its title stays taken
+        with pytest.raises(ExportError) as caught:
+            await ex.publish(KEY, "Checkout errors", REPORT)
+        await ex.aclose()
+    assert "trash" in str(caught.value) and "trash" in caught.value.fix and "bot bug" not in caught.value.fix
+
+
+async def test_a_lone_surrogate_xml_forbids_is_dropped_not_sent() -> None:
+    # json.loads gives lone surrogates for "\ud800" in a Slack export or a model's JSON; XML 1.0 has no such character.
+    async with FakeConfluence() as wiki:
+        ex = exporter(wiki)
+        page = await ex.publish(KEY, "t", "# t\n\nbroken \ud800 pair \udfff end\n")
+        await ex.aclose()
+    assert "broken  pair  end" in wiki.pages[page.page_id]["body"]
+
+
 async def test_doctor_checks_the_export_with_the_lookups_a_publish_makes() -> None:
     from bot.cli.doctor import check_export
     from bot.settings import load_settings

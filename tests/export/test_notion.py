@@ -42,6 +42,17 @@ async def test_a_long_report_is_one_page_and_regenerate_replaces_its_content() -
     assert texts(page) == "Report\nOnly this now." and "v2" in page["title"] and len(notion.pages) == 1
 
 
+async def test_a_title_property_renamed_between_runs_still_finds_and_updates_the_page() -> None:
+    async with FakeNotion() as notion:
+        ex = exporter(notion)  # one exporter for the bot's life, as in the Slack app
+        first = await ex.publish(KEY, "Checkout errors", "# Report\n\nFirst.\n")
+        notion.title_property = "Postmortem"  # a person renames the database's title column
+        second = await ex.publish(KEY, "Checkout errors v2", "# Report\n\nSecond.\n")
+        await ex.aclose()
+    assert (second.page_id, second.created) == (first.page_id, False)
+    assert "v2" in notion.pages[first.page_id]["title"] and texts(notion.pages[first.page_id]) == "Report\nSecond."
+
+
 async def test_a_failed_second_batch_trashes_the_new_page() -> None:
     async with FakeNotion() as notion:
         notion.fail_next("append", 500)

@@ -11,7 +11,9 @@ v1 labels and CQL search), with Confluence's own checks and error shapes.
   ``GET /wiki/rest/api/content/search?cql=`` understanding only the exporter's label query (else 400).
 - Auth: basic, the account's email and API token; else 401.
 - Faults: ``fail_next("create" | "update" | "label" | "search" | "spaces", status, *, applied=False, drop=False)``;
-  ``hold_next(operation)``; ``edit_meanwhile(page_id)`` bumps a page's version as a person saving would.
+  ``hold_next(operation)``; ``edit_meanwhile(page_id)`` bumps a page's version as a person saving would; ``trash(page_id)`` deletes a page as a person
+  does in Confluence: it leaves every listing and search but keeps its title taken (titles are unique in a space,
+  the trash included) until it is purged.
 - Inspection: ``pages`` (id → page), ``requests``.
 """
 
@@ -76,6 +78,12 @@ class FakeConfluence(LoopbackREST):
     def edit_meanwhile(self, page_id: str) -> None:
         self.pages[page_id]["version"]["number"] += 1
 
+    def trash(self, page_id: str) -> None:
+        self.pages[page_id]["status"] = "trashed"
+
+    def _live(self) -> list[dict[str, Any]]:
+        return [p for p in self.pages.values() if p.get("status") != "trashed"]
+
     def by_title(self, title_part: str) -> list[dict[str, Any]]:
         return [p for p in self.pages.values() if title_part in p["title"]]
 
@@ -92,7 +100,7 @@ class FakeConfluence(LoopbackREST):
 
     async def _list(self, request: web.Request) -> web.Response:
         space, title = request.query.get("space-id"), request.query.get("title")
-        found = [self._view(p) for p in self.pages.values() if p["spaceId"] == space and p["title"] == title]
+        found = [self._view(p) for p in self._live() if p["spaceId"] == space and p["title"] == title]
         return web.json_response({"results": found})
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -104,7 +112,7 @@ class FakeConfluence(LoopbackREST):
             if (problem := self._body_problem(page)) is not None:
                 return _error(400, problem)
             if any(p["spaceId"] == page["spaceId"] and p["title"] == page["title"] for p in self.pages.values()):
-                return _error(400, "A page with this title already exists")
+                return _error(400, "A page with this title already exists: A page already exists with the same TITLE in this space")
             if page.get("parentId") is not None and page["parentId"] not in self.parents:
                 return _error(404, "Parent page not found")
             page_id = str(self._next_id)
@@ -124,13 +132,13 @@ class FakeConfluence(LoopbackREST):
             return "Title is required and must be under 255 characters"
         try:
             ET.fromstring(f"<root>{body['value']}</root>")
-        except ET.ParseError as exc:
+        except (ET.ParseError, UnicodeEncodeError) as exc:  # a lone surrogate is no XML character either
             return f"Error parsing xhtml: {exc}"
         return None
 
     async def _get(self, request: web.Request) -> web.Response:
         page = self.pages.get(request.match_info["id"])
-        return web.json_response(self._view(page)) if page else _error(404, "Page not found")
+        return web.json_response(self._view(page)) if page and page.get("status") != "trashed" else _error(404, "Page not found")
 
     async def _update(self, request: web.Request) -> web.Response:
         update = await request.json()
@@ -169,7 +177,7 @@ class FakeConfluence(LoopbackREST):
             if match is None:
                 return _error(400, f"Could not parse cql: {request.query.get('cql', '')}")
             space, label = match.groups()
-            found = [self._view(p) for p in self.pages.values()
+            found = [self._view(p) for p in self._live()
                      if p["spaceId"] == self.spaces.get(space) and label in p["labels"]]
             return web.json_response({"results": found[: int(request.query.get("limit", 25))]})
         return await self.faults.serve("search", request, handle)

@@ -4,7 +4,8 @@ own limits and error shapes.
     async with FakeNotion() as notion:
         exporter = NotionExporter(notion.token, notion.database_id, notion.url)
 
-- ``GET /v1/databases/{id}`` → its data source; ``GET /v1/data_sources/{id}`` → its properties (title "Name");
+- ``GET /v1/databases/{id}`` → its data source; ``GET /v1/data_sources/{id}`` → its properties (title "Name", renamed by setting
+  ``title_property``, as a person can in Notion between runs);
   ``POST /v1/data_sources/{id}/query`` understanding only a title ``contains`` filter; ``POST /v1/pages`` (parent
   data_source_id, the title property, ≤ 100 children); ``GET``/``PATCH /v1/blocks/{id}/children`` (≤ 100 a request);
   ``DELETE /v1/blocks/{id}``; ``PATCH /v1/pages/{id}`` (title, in_trash).
@@ -77,6 +78,7 @@ class FakeNotion(LoopbackREST):
         self.token = f"ntn_{secrets.token_hex(16)}"
         self.database_id = str(uuid.uuid4())
         self.data_source_id = str(uuid.uuid4())
+        self.title_property = "Name"
         self.pages: dict[str, dict[str, Any]] = {}
         self._parent: dict[str, str] = {}  # block id → page id
 
@@ -113,7 +115,7 @@ class FakeNotion(LoopbackREST):
     def _page_view(self, page: dict[str, Any]) -> dict[str, Any]:
         return {"object": "page", "id": page["id"], "in_trash": page["in_trash"],
                 "url": f"https://www.notion.so/{page['id'].replace('-', '')}",
-                "properties": {"Name": {"type": "title", "title": [{"plain_text": page["title"]}]}}}
+                "properties": {self.title_property: {"type": "title", "title": [{"plain_text": page["title"]}]}}}
 
     async def _database(self, request: web.Request) -> web.Response:
         if request.match_info["id"] != self.database_id:
@@ -126,14 +128,14 @@ class FakeNotion(LoopbackREST):
         if request.match_info["id"] != self.data_source_id:
             return _error(404, "object_not_found", "Could not find data source.")
         return web.json_response({"object": "data_source", "id": self.data_source_id, "properties": {
-            "Name": {"id": "title", "type": "title", "title": {}}, "Status": {"id": "s1", "type": "status", "status": {}}}})
+            self.title_property: {"id": "title", "type": "title", "title": {}}, "Status": {"id": "s1", "type": "status", "status": {}}}})
 
     async def _query(self, request: web.Request) -> web.Response:
         query = await request.json()
 
         async def handle() -> web.Response:
             flt = query.get("filter") or {}
-            if flt.get("property") != "Name" or "contains" not in (flt.get("title") or {}):
+            if flt.get("property") != self.title_property or "contains" not in (flt.get("title") or {}):
                 return _error(400, "validation_error", "Could not find property with name or id: " + str(flt.get("property")))
             part = flt["title"]["contains"]
             found = [self._page_view(p) for p in self.pages.values() if part in p["title"] and not p["in_trash"]]
@@ -157,9 +159,9 @@ class FakeNotion(LoopbackREST):
             parent = page.get("parent") or {}
             if parent.get("data_source_id") != self.data_source_id:
                 return _error(404, "object_not_found", "Could not find data source. Make sure it is shared with your integration.")
-            title = ((page.get("properties") or {}).get("Name") or {}).get("title")
+            title = ((page.get("properties") or {}).get(self.title_property) or {}).get("title")
             if not title:
-                return _error(400, "validation_error", "body.properties.Name should be defined")
+                return _error(400, "validation_error", f"body.properties.{self.title_property} should be defined")
             children = page.get("children") or []
             if len(children) > 100:
                 return _error(400, "validation_error", "body.children.length should be ≤ 100")
@@ -179,9 +181,11 @@ class FakeNotion(LoopbackREST):
             page = self.pages.get(request.match_info["id"])
             if page is None:
                 return _error(404, "object_not_found", "Could not find page.")
+            if unknown := set(update.get("properties") or {}) - {self.title_property}:
+                return _error(400, "validation_error", f"{sorted(unknown)[0]} is not a property that exists.")
             if "in_trash" in update:
                 page["in_trash"] = bool(update["in_trash"])
-            if title := ((update.get("properties") or {}).get("Name") or {}).get("title"):
+            if title := ((update.get("properties") or {}).get(self.title_property) or {}).get("title"):
                 page["title"] = "".join(t["text"]["content"] for t in title)
             return web.json_response(self._page_view(page))
         return await self.faults.serve("update", request, handle)

@@ -92,6 +92,15 @@ def test_no_field_carries_a_secret(json_log: tuple[logging.Logger, io.StringIO])
     assert "_redacted" not in message and "stack_info" in stacked
 
 
+def test_no_key_and_no_extra_named_like_the_bots_own_fields_carries_a_secret(json_log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, out = json_log
+    logger.info("headers", extra={"headers": {f"Bearer {SECRET}": "sent"}})
+    logger.info("posted", extra={"channel": SECRET, "thread_ts": f"t={SECRET}"})
+    assert SECRET not in out.getvalue()
+    keyed, named = lines(out)
+    assert "REDACTED" in str(keyed["headers"]) and "REDACTED" in str(named["channel"])
+
+
 def test_text_format_is_unchanged_and_redacted() -> None:
     out = io.StringIO()
     handler = logs.make_handler("text", out)

@@ -30,6 +30,19 @@ EventKind = Literal["alert_fired", "alert_resolved", "deploy", "rollback", "miti
 _NonEmpty = Annotated[str, Field(min_length=1)]
 _Cues = Annotated[list[str], Field(min_length=1)]
 
+# Outcomes people can deny or ask about: "not resolved yet", "won't be fixed until…", "is it resolved?" are no
+# resolution. A match counts unless a negation is among the three words before it in its clause, or its clause
+# ends in a question mark.
+_OUTCOMES = frozenset({"resolution", "alert_resolved"})
+_NEGATION = re.compile(r"\b(?:not|never|no|cannot|nor)\b|n['’]t\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.;:!?,\n]")
+_ASKED = re.compile(r"[^.;:!,\n]{0,40}\?")
+
+
+def _affirmed(text: str, match: re.Match[str]) -> bool:
+    clause = _CLAUSE_END.split(text[max(0, match.start() - 200): match.start()])[-1]
+    return not _NEGATION.search(" ".join(clause.split()[-3:])) and not _ASKED.match(text, match.end())
+
 
 def _alternation(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
@@ -174,7 +187,8 @@ class Rules:
 
 
     def event_kind(self, text: str) -> EventKind | None:
-        return next((kind for kind, regex in self.events if regex.search(text)), None)
+        return next((kind for kind, regex in self.events
+                     if any(kind not in _OUTCOMES or _affirmed(text, m) for m in regex.finditer(text))), None)
 
     def hits(self, text: str) -> Iterator[Hit]:
         """Each class's evidence in ``text``: per sentence and class at most one hit, a strong one if any."""

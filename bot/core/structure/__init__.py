@@ -8,7 +8,8 @@ with the section its heading names. Logs are not structured here: they stay one 
 Dates: a row's own date, else the date of the row or heading above it, else the document's first date, else the
 date of the message the text was pasted in (``anchor``; a paste comes after what it shows, so a clock time later
 than the message means the day before). With no date anywhere, rows are undated (see ``Message.dated``). A clock
-time more than an hour earlier than the one above it, with no date of its own, is on the next day. Times without a
+time more than an hour earlier than the one above it, with no date of its own, is on the next day (or twelve hours
+later when every clock is a 12-hour one without AM/PM: "12:05" then "1:10"). Times without a
 zone are in the document's zone ("All times in CET", a "Time (PT)" column) or else UTC, like logs.
 """
 
@@ -22,17 +23,23 @@ from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message
 from bot.core.structure.blocks import Block, scan
 from bot.core.structure.times import Stamp
 
-# "Anna: text", "Alertmanager: [FIRING] …", "Anna Smith: text": a speaker, at most three words, no sentence.
-_SPEAKER = re.compile(r"(?P<name>[A-Za-z@][\w.'’-]*(?: [A-Za-z][\w.'’-]*){0,2}|\[[^\]]{1,30}\]|<[^>]{1,30}>):\s+(?P<text>\S.*)", re.S)
+# "Anna: text", "Alertmanager: [FIRING] …", "Anna Smith: text": a speaker, at most three words, no sentence; a
+# name starts with a letter of any script ("Émile", "Дмитрий", "דנה").
+_SPEAKER = re.compile(r"(?P<name>(?:[^\W\d_]|@)[\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2}|\[[^\]]{1,30}\]|<[^>]{1,30}>):\s+(?P<text>\S.*)", re.S)
 # What makes a timed line a machine's: a level, a syslog tag, a logger name.
 _LOG_LINE = re.compile(r"\[?(?:INFO|WARN(?:ING)?|ERROR|ERR|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?|NOTICE|SEVERE|[IWEDF])\]?\b"
                        r"|(?:[\w.-]+\s+)?[\w.-]+\[\d+\]:|[a-z_][\w.]*\.[a-z_]+:", re.IGNORECASE)
 _EARLIER = timedelta(hours=1)  # a listing slip within the hour is not the next day
+# What shows a clock is not a 12-hour one without AM/PM: a leading zero ("09:02") or an AM/PM of its own.
+_AMPM_OR_ZERO = re.compile(r"(?<!\d)0\d:|\d\s?[ap]\.?m\b", re.IGNORECASE)
 
 
 def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None:
     """The text's rows and sections as messages; None when it has neither (a log, one paragraph of notes)."""
-    scanned = scan(_unfenced(text))
+    from bot.core.gate.text import visible  # here: the gate's package imports the digest, which imports this
+
+    # Invisible characters split a clock ("10:0\u200b5") or a name, and bidi overrides make a row read as another.
+    scanned = scan(_unfenced(visible(text)))
     rows = [b for b in scanned.blocks if b.stamp is not None and (b.text or b.name)]
     if not rows and scanned.headings == 0:
         return None
@@ -92,6 +99,7 @@ def _times(blocks: list[Block], zone: tzinfo | None, anchor: datetime | None) ->
     pasted = first_day is None and anchor is not None
     day = anchor.astimezone(UTC).date() if pasted and anchor else first_day or UNDATED_DAY.date()
     dated = year is not None and (first_day is not None or anchor is not None)
+    twelve_hour = _twelve_hour_clock([s for _, s in stamps])
     out: dict[int, tuple[datetime, bool]] = {}
     previous: datetime | None = None
     for block, stamp in stamps:
@@ -99,12 +107,21 @@ def _times(blocks: list[Block], zone: tzinfo | None, anchor: datetime | None) ->
             day = _day(block, stamp, year)
         at = _at(stamp, day, zone)
         if not stamp.has_date and previous is not None and at < previous - _EARLIER:
-            at, day = at + timedelta(days=1), day + timedelta(days=1)  # past midnight
+            if twelve_hour and at + timedelta(hours=12) >= previous - _EARLIER:
+                at += timedelta(hours=12)  # "12:05" then "1:10" on a 12-hour clock is past noon (or midnight)
+            else:
+                at, day = at + timedelta(days=1), day + timedelta(days=1)  # past midnight
         if pasted and anchor is not None and previous is None and at > anchor:
             at, day = at - timedelta(days=1), day - timedelta(days=1)  # pasted after the fact: yesterday's clock
         out[id(block)] = (at.astimezone(UTC), dated)
         previous = at
     return out
+
+
+def _twelve_hour_clock(stamps: list[Stamp]) -> bool:
+    """Clocks written on a 12-hour clock without AM or PM: none past 12:59, none with a leading zero or an AM/PM."""
+    clocks = [s for s in stamps if s.has_clock and not s.has_date]
+    return bool(clocks) and all(s.at.hour <= 12 and not _AMPM_OR_ZERO.search(s.text) for s in clocks)
 
 
 def _day(block: Block, stamp: Stamp, year: int | None) -> date:

@@ -115,3 +115,26 @@ def test_an_alerts_status_as_its_tool_writes_it_decides(line: str, kind: str) ->
     from bot.core.digest import default_rules
 
     assert default_rules().event_kind(line) == kind
+
+
+@pytest.mark.parametrize("line", ["not resolved yet", "is it resolved? no", "this won't be resolved until the fix lands",
+                                  "the issue was never fixed", "it is not fully recovered", "still not mitigated",
+                                  "hasn't recovered", "fixed?", "no, it isn't back to normal"])
+def test_a_negated_or_asked_outcome_is_no_resolution(line: str) -> None:
+    from bot.core.digest import default_rules
+
+    assert default_rules().event_kind(line) != "resolution"
+
+
+@pytest.mark.parametrize("line", ["not the cache: resolved by restarting the db", "wasn't fixed by the restart; resolved after failover",
+                                  "no further action required", "fixed, nothing else is failing"])
+def test_an_outcome_beside_a_negation_elsewhere_is_still_a_resolution(line: str) -> None:
+    from bot.core.digest import default_rules
+
+    assert default_rules().event_kind(line) == "resolution"
+
+
+def test_a_thread_saying_it_is_not_resolved_yet_has_no_resolution() -> None:
+    text = "10:00 Anna: alert fired: checkout down\n10:10 Bob: not resolved yet\n10:40 Anna: resolved now\n"
+    d = build_digest(incident_from_text(text))
+    assert (d.resolved, d.duration_minutes) == (True, 40.0)

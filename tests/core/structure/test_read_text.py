@@ -164,3 +164,34 @@ def test_a_text_is_redacted_whole_before_it_is_split_so_a_secret_keyed_on_anothe
     assert "plaintokenvalue" not in prepared.text and sum(prepared.redactions.values()) >= 1  # still counted
     pasted = Message("alice", f"09:00 Anna: paged\n09:01 Ben: the env has\n{table}", datetime(2025, 3, 4, 12, tzinfo=UTC))
     assert "plaintokenvalue" not in build_digest(Incident([pasted])).render_markdown()
+
+
+def test_invisible_and_bidi_characters_split_no_time_or_name_and_never_reach_the_rows() -> None:
+    text = "10:00 \u202eAnna\u202c: checkout\u200b down\n10:0\u200b5 Bob\u200d: fi\u2060xed\n\ufeff10:10 Anna: ok"
+    messages = read_text(text)
+    assert messages is not None
+    assert [(m.author, m.text, m.stamp) for m in messages] == [
+        ("Anna", "checkout down", "10:00"), ("Bob", "fixed", "10:05"), ("Anna", "ok", "10:10")]
+
+
+def test_joiners_inside_a_script_that_needs_them_are_kept() -> None:
+    messages = read_text("10:00 Anna: 👩\u200d💻 on it\n10:05 Bob: می\u200cخواهم")
+    assert messages is not None and [m.text for m in messages] == ["👩\u200d💻 on it", "می\u200cخواهم"]
+
+
+def test_a_twelve_hour_clock_without_am_or_pm_rolls_past_noon_not_to_the_next_day() -> None:
+    messages = read_text("11:50 Anna: checkout down\n12:05 Bob: looking\n1:10 Anna: rolled back\n1:30 Bob: resolved")
+    assert messages is not None
+    assert [m.ts.strftime("%d %H:%M") for m in messages if m.ts] == ["01 11:50", "01 12:05", "01 13:10", "01 13:30"]
+
+
+def test_a_twenty_four_hour_clock_still_rolls_past_midnight() -> None:
+    messages = read_text("11:50 Anna: paged\n23:50 Ben: still on it\n1:10 Anna: restarted")
+    assert messages is not None
+    assert [m.ts.strftime("%d %H:%M") for m in messages if m.ts] == ["01 11:50", "01 23:50", "02 01:10"]
+
+
+def test_names_in_any_script_are_speakers() -> None:
+    messages = read_text("10:00 Émile: checkout down\n10:02 Дмитрий: looking\n10:05 דנה: fixed\n10:06 王伟: ok")
+    assert messages is not None
+    assert [m.author for m in messages] == ["Émile", "Дмитрий", "דנה", "王伟"]
