@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# A clean stop takes a few seconds (runs interrupted, the store closed); far past that the bot hangs.
+STOP_TIMEOUT_S = 60.0
 
 
 class BotProcess:
@@ -29,6 +31,12 @@ class BotProcess:
         await self.proc.wait()
 
     async def stop(self) -> None:
+        """SIGTERM, then the exit; a bot that does not exit is killed and the test fails (a hang, not a slow stop)."""
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
-            await self.proc.wait()
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await self.proc.wait()
+            except TimeoutError:
+                await self.kill()
+                raise AssertionError(f"the bot did not exit within {STOP_TIMEOUT_S:.0f} s of SIGTERM (see {self.log})") from None

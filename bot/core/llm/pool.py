@@ -242,8 +242,10 @@ class LLMPool:
         now = self._clock()
         ends = [s.benched_until - now for s in self.servers if s.benched_until > now]
         timeout = min([*ends, SLOT_WAIT_S] if self.slots is not None else ends, default=None)
+        # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation that lands as the event is set
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(freed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await freed.wait()
 
     async def _on_a_server(self, call: Callable[[LLMClient, Elsewhere], Awaitable[T]],
                            started: Callable[[], bool] = lambda: False) -> T:
