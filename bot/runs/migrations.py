@@ -1,24 +1,28 @@
 """The run store's schema, as an ordered list of migrations per backend. Each store applies the missing ones at
 start-up, in one transaction, and records the version in ``schema_version``; on PostgreSQL an advisory lock makes
-replicas that start together apply them once. Append new migrations; never edit a released one."""
+replicas that start together apply them once. Append new migrations (a new table: one list at the end of both);
+never edit a released one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-# A step is one SQL statement, or a function of the store's ``execute`` for what SQL alone cannot say portably.
-Execute = Callable[[str], list[dict[str, Any]]]
-Step = str | Callable[[Execute], None]
+if TYPE_CHECKING:  # the transaction type lives with the store's core, which imports this module
+    from bot.runs.sql import Tx
+
+# A step is one SQL statement, or a function of the migration's transaction for what SQL alone cannot say portably.
+Step = str | Callable[["Tx"], Awaitable[None]]
 
 # The states a run can be in while it still needs a worker (RunState's UNFINISHED; "narrating" was 0.1's name for posting).
 _ACTIVE = "('queued', 'collecting', 'analysing', 'posting', 'interrupted', 'narrating')"
 
 
-def _sqlite_info_column(execute: Execute) -> None:
+async def _sqlite_info_column(tx: Tx) -> None:
     """Stores written by 0.1 lack the JSON column; their old per-field columns stay but are no longer read."""
-    if "info" not in {row["name"] for row in execute("PRAGMA table_info(runs)")}:
-        execute("ALTER TABLE runs ADD COLUMN info TEXT")
+    rows, _ = await tx.execute("PRAGMA table_info(runs)")
+    if "info" not in {row["name"] for row in rows}:
+        await tx.execute("ALTER TABLE runs ADD COLUMN info TEXT")
 
 
 _RUN_COLUMNS = """
@@ -63,6 +67,10 @@ _TICKETS = ("CREATE TABLE IF NOT EXISTS tickets (run_id BIGINT NOT NULL, test_in
 _FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter TEXT NOT NULL, vote TEXT NOT NULL,"
              " voted_at {real} NOT NULL, PRIMARY KEY (run_id, voter))")
 
+# The reads that must stay one indexed query however many runs the store holds (issue 19): a thread's latest run
+# and "was the digest posted in this thread" (runs by thread, then posted by its primary key).
+_BY_THREAD = "CREATE INDEX runs_by_thread ON runs(channel, thread_ts, id)"
+
 SQLITE: list[list[Step]] = [
     [
         f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {_RUN_COLUMNS.format(real='REAL')})",
@@ -84,6 +92,7 @@ SQLITE: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, {_LLM_CALLS.format(real='REAL')})"],
     [_TICKETS.format(real="REAL")],
     [_FEEDBACK.format(real="REAL")],
+    [_BY_THREAD],
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -97,4 +106,5 @@ POSTGRES: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_LLM_CALLS.format(real='DOUBLE PRECISION')})"],
     [_TICKETS.format(real="DOUBLE PRECISION")],
     [_FEEDBACK.format(real="DOUBLE PRECISION")],
+    [_BY_THREAD],
 ]

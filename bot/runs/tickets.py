@@ -36,38 +36,38 @@ class TicketClaims:
     def __init__(self, store: RunStore) -> None:
         self.store = store
 
-    def claim(self, run_id: int, index: int, backend: str, *, now: float | None = None) -> Claim:
+    async def claim(self, run_id: int, index: int, backend: str, *, now: float | None = None) -> Claim:
         now = time.time() if now is None else now
         for _ in range(2):  # a claim released between our insert and our read: insert again, once
-            _, inserted = self.store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at) VALUES (?, ?, ?, ?)"
+            _, inserted = await self.store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at) VALUES (?, ?, ?, ?)"
                                              " ON CONFLICT DO NOTHING", (run_id, index, backend, now))
             if inserted == 1:
                 return Claim(ClaimState.NEW)
-            rows, _ = self.store.execute("SELECT url, key, claimed_at FROM tickets WHERE run_id = ? AND test_index = ?",
+            rows, _ = await self.store.execute("SELECT url, key, claimed_at FROM tickets WHERE run_id = ? AND test_index = ?",
                                          (run_id, index))
             if rows:
-                return self._existing(rows[0], run_id, index, backend, now)
+                return await self._existing(rows[0], run_id, index, backend, now)
         return Claim(ClaimState.BUSY)
 
-    def _existing(self, row: dict[str, Any], run_id: int, index: int, backend: str, now: float) -> Claim:
+    async def _existing(self, row: dict[str, Any], run_id: int, index: int, backend: str, now: float) -> Claim:
         if row["url"]:
             return Claim(ClaimState.DONE, row["url"], row["key"])
         if now - row["claimed_at"] > STALE_AFTER_S:
             # Taken over only if nobody else took it over meanwhile (the same stale time in the WHERE).
-            _, taken = self.store.execute("UPDATE tickets SET claimed_at = ?, backend = ? WHERE run_id = ? AND test_index = ?"
+            _, taken = await self.store.execute("UPDATE tickets SET claimed_at = ?, backend = ? WHERE run_id = ? AND test_index = ?"
                                           " AND url IS NULL AND claimed_at = ?", (now, backend, run_id, index, row["claimed_at"]))
             return Claim(ClaimState.NEW if taken == 1 else ClaimState.BUSY)
         return Claim(ClaimState.BUSY)
 
-    def done(self, run_id: int, index: int, url: str, key: str) -> None:
-        self.store.execute("UPDATE tickets SET url = ?, key = ? WHERE run_id = ? AND test_index = ?",
+    async def done(self, run_id: int, index: int, url: str, key: str) -> None:
+        await self.store.execute("UPDATE tickets SET url = ?, key = ? WHERE run_id = ? AND test_index = ?",
                          (url, key, run_id, index))
 
-    def release(self, run_id: int, index: int) -> None:
-        self.store.execute("DELETE FROM tickets WHERE run_id = ? AND test_index = ? AND url IS NULL",
+    async def release(self, run_id: int, index: int) -> None:
+        await self.store.execute("DELETE FROM tickets WHERE run_id = ? AND test_index = ? AND url IS NULL",
                          (run_id, index))
 
-    def made(self, run_id: int) -> dict[int, tuple[str, str]]:
+    async def made(self, run_id: int) -> dict[int, tuple[str, str]]:
         """Test index → (url, key) of every ticket made for the run."""
-        rows, _ = self.store.execute("SELECT test_index, url, key FROM tickets WHERE run_id = ? AND url IS NOT NULL", (run_id,))
+        rows, _ = await self.store.execute("SELECT test_index, url, key FROM tickets WHERE run_id = ? AND url IS NOT NULL", (run_id,))
         return {int(r["test_index"]): (str(r["url"]), str(r["key"])) for r in rows}

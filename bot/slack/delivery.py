@@ -112,6 +112,7 @@ class ThreadDelivery:
         item = self._item(key)
         self._seen[key] = self._seen.get(key, 0) + 1
         self.record.section_ready(section)
+        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         live = await self._end_live(item)
         section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
@@ -268,6 +269,7 @@ class ThreadDelivery:
         self._plan = plan
         if not self.record.was_posted("testplan"):
             self.record.save()  # the plan is in the store before its buttons can be clicked
+            await self.record.flush()
             message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
             try:
                 self.record.posted("testplan", await self._post(message, "testplan"))

@@ -19,7 +19,7 @@ class TicketService:
     async def create_once(self, channel: str, run_id: int, index: int, content: TicketContent) -> Ticket | None:
         """The ticket, made now or earlier; None while another click is still making it.
         Raises TicketError (the claim is released: the next click starts clean)."""
-        claim = self.claims.claim(run_id, index, self.backend.name)
+        claim = await self.claims.claim(run_id, index, self.backend.name)
         if claim.state is ClaimState.DONE and claim.url and claim.key:
             return Ticket(claim.url, claim.key)
         if claim.state is ClaimState.BUSY:
@@ -27,10 +27,10 @@ class TicketService:
         try:
             ticket = await self.backend.create(content, self.key(channel, run_id, index))
         except BaseException:
-            self.claims.release(run_id, index)
+            await self.claims.release(run_id, index)
             raise
-        self.claims.done(run_id, index, ticket.url, ticket.key)
+        await self.claims.done(run_id, index, ticket.url, ticket.key)
         return ticket
 
-    def made(self, run_id: int) -> dict[int, Ticket]:
-        return {index: Ticket(url, key) for index, (url, key) in self.claims.made(run_id).items()}
+    async def made(self, run_id: int) -> dict[int, Ticket]:
+        return {index: Ticket(url, key) for index, (url, key) in (await self.claims.made(run_id)).items()}

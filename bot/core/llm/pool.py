@@ -39,9 +39,9 @@ class CallSlots(Protocol):
     (slot id, server), with slot None when it could not count (the request goes ahead uncounted), or None when
     every server is full."""
 
-    def take(self, servers: list[str]) -> tuple[int | None, str] | None: ...
+    async def take(self, servers: list[str]) -> tuple[int | None, str] | None: ...
 
-    def give_back(self, slot: int) -> None: ...
+    async def give_back(self, slot: int) -> None: ...
 
 
 class ChatModel(Protocol):
@@ -153,7 +153,7 @@ class LLMPool:
         if self.slots is None:
             return healthy[0], None
         by_url = {s.url: s for s in healthy}
-        while (taken := self.slots.take(list(by_url))) is None:
+        while (taken := await self.slots.take(list(by_url))) is None:
             await asyncio.sleep(SLOT_WAIT_S)
         slot, url = taken
         return by_url[url], slot
@@ -182,7 +182,7 @@ class LLMPool:
             finally:
                 server.in_flight -= 1
                 if slot is not None and self.slots is not None:
-                    self.slots.give_back(slot)
+                    await self.slots.give_back(slot)
 
     async def stream(self, system: str, user: str, *, on_text: OnText | None = None, temperature: float | None = None,
                      max_tokens: int | None = None, context_tokens: int | None = None) -> StreamResult:
