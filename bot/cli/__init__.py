@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "show":
                 if args.run_id is None:
                     raise InputError("`runs show` needs a run id", "e.g. `python -m bot runs show 12`")
-                return show_run(args.run_id)
-            return list_runs(args.limit)
+                return asyncio.run(show_run(args.run_id))
+            return asyncio.run(list_runs(args.limit))
         from bot.slack.app import run_app
 
         return asyncio.run(run_app())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -24,11 +23,7 @@ def _line(r: RunRecord, votes: dict[str, int]) -> str:
     return f"{r.id:>5}  {_when(r.created_at)}  {r.status.value:<11} {r.trigger:<12} {where:<32} {total:6.1f}s {feedback:>8}{tail}"
 
 
-def list_runs(limit: int) -> int:
-    return asyncio.run(_list_runs(limit))
-
-
-async def _list_runs(limit: int) -> int:
+async def list_runs(limit: int) -> int:
     store = await open_store(load_settings())
     try:
         records = await store.recent(limit)
@@ -44,11 +39,7 @@ async def _list_runs(limit: int) -> int:
     return 0
 
 
-def show_run(run_id: int) -> int:
-    return asyncio.run(_show_run(run_id))
-
-
-async def _show_run(run_id: int) -> int:
+async def show_run(run_id: int) -> int:
     store = await open_store(load_settings())
     try:
         record = await store.get(run_id)

@@ -112,8 +112,8 @@ class ThreadDelivery:
         item = self._item(key)
         self._seen[key] = self._seen.get(key, 0) + 1
         self.record.section_ready(section)
-        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         live = await self._end_live(item)
+        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
         for part, message in enumerate(section_messages(section)):
