@@ -6,9 +6,9 @@ use separate connections instead of queueing behind one. Every call is bounded o
 enforces the same statement timeout. A replica that dies or stalls mid-transaction lets go: the server ends a session
 idle in a transaction after the same time, and TCP keepalives (both ends) notice a peer that vanished.
 
-After a restart or a failover, the pool's connections are dead. Each is checked when it is handed out, without a round
-trip: an idle connection has nothing to read, so a readable socket is the server's goodbye (or EOF), and the pool
-replaces it. The first call after the database is back therefore works, instead of failing once per dead connection.
+After a restart or a failover, the pool's connections are dead. Each is checked when it is taken, without a round
+trip: an idle connection has nothing to read, so a readable socket is the server's goodbye (or EOF); a dead one is
+closed (the pool replaces it) and the next taken. The first call after the database is back therefore works, instead of failing once per dead connection.
 
 Queue claims are serialised by a transaction-scoped advisory lock taken with ``pg_try_advisory_xact_lock``: a replica
 never waits for another (a claim that finds it taken is skipped and tried again at the next poke or poll); the row
@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import math
 import select
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -72,12 +73,13 @@ def connection_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def _alive(conn: Connection) -> None:
-    """The pool's check on hand-out, with no round trip: an idle connection has nothing to read, so anything readable
-    is an error the server sent before closing (restart, failover, terminated session) or the end of the stream."""
+def _dead(conn: Connection) -> bool:
+    """No round trip: an idle connection has nothing to read, so anything readable is an error the server sent before
+    closing (restart, failover, terminated session) or the end of the stream."""
+    if conn.closed or conn.broken:
+        return True
     readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    if readable or conn.closed or conn.broken:
-        raise psycopg.OperationalError("the server closed the connection")
+    return bool(readable)
 
 
 class _PgTx:
@@ -104,8 +106,8 @@ class PostgresRunStore(SqlRunStore):
         self._where = describe_url(url)
         self._kwargs = connection_kwargs(settings)
         self._connect_timeout_s = settings.database_connect_timeout_s
-        self.pool = AsyncConnectionPool(url, kwargs=self._kwargs, min_size=1, max_size=settings.database_pool_size, open=False,
-                                        check=_alive, timeout=self.timeout_s, name="run-store")
+        self.pool = AsyncConnectionPool[Connection](url, connection_class=Connection, kwargs=self._kwargs, min_size=1, max_size=settings.database_pool_size, open=False,
+                                        timeout=self.timeout_s, name="run-store")
 
     @classmethod
     async def open(cls, url: str, settings: Settings) -> PostgresRunStore:
@@ -126,12 +128,24 @@ class PostgresRunStore(SqlRunStore):
     async def close(self) -> None:
         await self.pool.close()
 
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A live connection from the pool. Dead ones (the server restarted) are closed, which makes the pool replace
+        them, and the next is taken at once: the pool's own check would back off a second per dead connection."""
+        while _dead(conn := await self.pool.getconn()):
+            await conn.close()
+            await self.pool.putconn(conn)
+        try:
+            yield conn
+        finally:
+            await self.pool.putconn(conn)  # a connection left mid-query or mid-transaction is discarded, not reused
+
     async def _run(self, sql: str, params: tuple[Any, ...]) -> Rows:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             return await _PgTx(conn).execute(sql, params)
 
     async def _run_transaction(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             return await self._transaction_on(conn, work)
 
     @staticmethod

@@ -14,8 +14,8 @@ from bot.core.run import UNFINISHED, RunState
 from bot.core.sections import Section, SectionId
 from bot.errors import ConfigError
 from bot.runs import StoreError, ThreadBusy
-from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.feedback import FeedbackVotes
+from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.postgres import PostgresRunStore
 from bot.runs.sql import SqlRunStore
 from bot.runs.sqlite import SqliteRunStore
