@@ -8,7 +8,8 @@ idle in a transaction after the same time, and TCP keepalives (both ends) notice
 
 After a restart or a failover, the pool's connections are dead. Each is checked when it is taken, without a round
 trip: an idle connection has nothing to read, so a readable socket is the server's goodbye (or EOF); a dead one is
-closed (the pool replaces it) and the next taken. The first call after the database is back therefore works, instead of failing once per dead connection.
+closed (the pool replaces it) and the next taken. The first call after the database is back therefore works,
+instead of failing once per dead connection.
 
 Queue claims are serialised by a transaction-scoped advisory lock taken with ``pg_try_advisory_xact_lock``: a replica
 never waits for another (a claim that finds it taken is skipped and tried again at the next poke or poll); the row
@@ -106,8 +107,9 @@ class PostgresRunStore(SqlRunStore):
         self._where = describe_url(url)
         self._kwargs = connection_kwargs(settings)
         self._connect_timeout_s = settings.database_connect_timeout_s
-        self.pool = AsyncConnectionPool[Connection](url, connection_class=Connection, kwargs=self._kwargs, min_size=1, max_size=settings.database_pool_size, open=False,
-                                        timeout=self.timeout_s, name="run-store")
+        self.pool = AsyncConnectionPool[Connection](url, connection_class=Connection, kwargs=self._kwargs, min_size=1,
+                                                    max_size=settings.database_pool_size, open=False, timeout=self.timeout_s,
+                                                    name="run-store")
 
     @classmethod
     async def open(cls, url: str, settings: Settings) -> PostgresRunStore:
