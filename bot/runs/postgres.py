@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # pg_advisory_xact_lock key for queue claims and migrations: "pmbot" in ASCII.
-_LOCK_KEY = 0x706D626F74
+QUEUE_LOCK_KEY = 0x706D626F74
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
 
@@ -157,9 +157,9 @@ class PostgresRunStore(SqlRunStore):
 
     async def _lock_queue(self, tx: Tx, *, wait: bool = False) -> bool:
         if wait:
-            await tx.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+            await tx.execute(f"SELECT pg_advisory_xact_lock({QUEUE_LOCK_KEY})")
             return True
-        rows, _ = await tx.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY}) AS taken")
+        rows, _ = await tx.execute(f"SELECT pg_try_advisory_xact_lock({QUEUE_LOCK_KEY}) AS taken")
         return bool(rows[0]["taken"])
 
     def _is_conflict(self, exc: BaseException) -> bool:

@@ -45,6 +45,7 @@ class BotApp:
         self.store: RunStore | None = None  # opened by start(): opening is I/O, and may wait on a remote database
         self.collector: Collector | None = None
         self.queue: RunQueue | None = None
+        self.triggers: Triggers | None = None
         self.handler: AsyncSocketModeHandler | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
         self.ticket_backend = make_backend(settings)
@@ -67,7 +68,7 @@ class BotApp:
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        triggers = Triggers(self.queue, self.collector, self.client, store, self.settings)
+        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings)
         triggers.register(self.app)
         self.ticket_actions = TicketActions(self.client, store, self.settings, self.ticket_backend)
         self.ticket_actions.register(self.app)
@@ -93,6 +94,8 @@ class BotApp:
     async def stop(self) -> None:
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
+        if self.triggers is not None:
+            await self.triggers.drain()
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()

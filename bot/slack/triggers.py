@@ -152,6 +152,10 @@ class Triggers:
         await authorize(self.client, self.settings, ref.channel, job.invoker)
         return await self.collector.thread_root(ref.channel, ref.ts)
 
+    async def drain(self) -> None:
+        """At shutdown, before the store closes: triggers in flight finish recording and handing over their runs."""
+        await asyncio.gather(*self._background, return_exceptions=True)
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)

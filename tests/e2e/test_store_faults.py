@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bot.runs.postgres import _LOCK_KEY, connection_kwargs
+from bot.runs.postgres import QUEUE_LOCK_KEY, connection_kwargs
 from bot.settings import load_settings
 from tests.e2e.conftest import DIGEST_TITLE, Stack
 from tests.e2e.test_failures_slack import told
@@ -118,7 +118,7 @@ async def test_a_replica_stalled_while_holding_the_queue_lock_holds_nobody_up(po
     settings = load_settings(database_url=url, database_statement_timeout_s=TIMEOUT_S)
     async with PgProxy(postgres.port) as link:
         stalled = await psycopg.AsyncConnection.connect(link.url_of(url), **{**connection_kwargs(settings), "autocommit": False})
-        await stalled.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+        await stalled.execute(f"SELECT pg_advisory_xact_lock({QUEUE_LOCK_KEY})")
         link.stall()
         root, _ = incident_thread(stack)
         eid = stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
