@@ -42,6 +42,7 @@ MENTION_HELP = (
     "*Testing postmortem*, or run `/postmortem <thread link>`."
 )
 _MISSING = frozenset({"thread_not_found", "message_not_found"})
+DRAIN_S = 10.0
 
 
 def read_error_text(exc: AccessDenied | SlackRateLimited | SlackApiError) -> str:
@@ -153,8 +154,10 @@ class Triggers:
         return await self.collector.thread_root(ref.channel, ref.ts)
 
     async def drain(self) -> None:
-        """At shutdown, before the store closes: triggers in flight finish recording and handing over their runs."""
-        await asyncio.gather(*self._background, return_exceptions=True)
+        """At shutdown, before the store closes: triggers in flight finish recording and handing over their runs
+        (each store call is bounded; a Slack call that hangs is not waited for past DRAIN_S)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=DRAIN_S)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -80,8 +80,11 @@ class RunQueue:
             if claim is not None:
                 self._wakeup.set()  # there may be more: let another idle worker look too
                 return claim
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that lands as the event is set
+            # (a worker released its run at shutdown), and the worker then never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
 
     async def _worker(self, index: int) -> None:
         while True:
