@@ -117,7 +117,7 @@ class PostgresRunStore(SqlRunStore):
         store = cls(url, settings)
         first = await store._bounded("connect to", psycopg.AsyncConnection.connect(url, **store._kwargs))
         try:
-            await store._bounded("prepare", store._transaction_on(first, lambda tx: store._apply_migrations(tx, POSTGRES)))
+            await store._migrate(POSTGRES, lambda work: store._transaction_on(first, work))
         finally:
             await first.close()
         await store.pool.open(wait=False)

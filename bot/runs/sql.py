@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Rows = tuple[list[dict[str, Any]], int]
+MIGRATION_S = 60.0
 
 # 0.1 recorded narration as its own status; it is part of posting now.
 _ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in sorted([*UNFINISHED, "narrating"])) + ")"
@@ -113,18 +114,20 @@ class SqlRunStore(ABC):
             reason = text.splitlines()[0] if text else type(exc).__name__
         return StoreError(f"cannot {action} the run store {self.where} ({reason})", self.fix)
 
-    async def _bounded(self, action: str, work: Coroutine[Any, Any, T]) -> T:
-        """``work`` as a task of its own: the caller has its answer or a StoreError within ``timeout_s``. A database
-        error becomes a StoreError; a unique-constraint violation is raised as is, for the caller to interpret."""
+    async def _bounded(self, action: str, work: Coroutine[Any, Any, T], *, timeout_s: float | None = None) -> T:
+        """``work`` as a task of its own: the caller has its answer or a StoreError within ``timeout_s`` (the store's
+        by default). A database error becomes a StoreError; a unique-constraint violation is raised as is, for the
+        caller to interpret."""
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
         task = asyncio.ensure_future(work)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
+            done, _ = await asyncio.wait({task}, timeout=timeout_s)
         except asyncio.CancelledError:
             self._abandon(task)
             raise
         if not done:
             self._abandon(task)
-            raise self._error(action, f"no answer within {self.timeout_s:g} s")
+            raise self._error(action, f"no answer within {timeout_s:g} s")
         exc = task.exception()
         if exc is None:
             return task.result()
@@ -154,8 +157,13 @@ class SqlRunStore(ABC):
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Rows:
         return await self._q(sql, params)
 
-    async def _migrate(self, migrations: list[list[Step]]) -> None:
-        await self._bounded("prepare", self._run_transaction(lambda tx: self._apply_migrations(tx, migrations)))
+    async def _migrate(self, migrations: list[list[Step]],
+                       run_transaction: Callable[[Callable[[Tx], Awaitable[None]]], Coroutine[Any, Any, None]] | None = None) -> None:
+        """At start-up (``run_transaction``: on a given connection), bounded by MIGRATION_S rather than the statement
+        timeout: a fresh schema is a few dozen statements, which a busy server may take longer than one statement's
+        time over (each is still bounded by the server)."""
+        run = run_transaction or self._run_transaction
+        await self._bounded("prepare", run(lambda tx: self._apply_migrations(tx, migrations)), timeout_s=max(self.timeout_s, MIGRATION_S))
 
     async def _apply_migrations(self, tx: Tx, migrations: list[list[Step]]) -> None:
         """Apply the missing migrations in ``tx``; a concurrent replica waits, then finds nothing to do."""

@@ -44,11 +44,18 @@ async def test_thirty_triggers_at_once_with_20_ms_each_way_are_all_acked_and_rec
                  else s.reaction_added(stack.bob, stack.channel, root, "test_tube") for n, (root, _) in enumerate(threads)]
         for eid in fired:
             assert (await s.wait_ack(eid, timeout=10)).latency < 3
-        # Every trigger was recorded and announced (👀 on each thread), and each command's invoker heard back.
-        await s.wait_for(lambda _: all("eyes" in s.reactions_on(stack.channel, root) or "white_check_mark" in s.reactions_on(stack.channel, root)
-                                       for root, _ in threads), timeout=30)
-        await s.wait_for(lambda _: sum("On it" in r["text"] for r in s.responses) == 15, timeout=30)
-        assert len(await stack.bot.store.recent(50)) == 30  # type: ignore[union-attr]
+        # Every trigger is answered: recorded and announced (👀), or, when a host so busy that the store cannot
+        # answer within DATABASE_STATEMENT_TIMEOUT_S, refused with that reason. None is dropped.
+        def refused() -> int:
+            return sum("cannot record runs" in m["text"] for m in [*s.ephemerals, *s.responses])
+
+        def recorded() -> int:
+            return sum(bool({"eyes", "white_check_mark"} & s.reactions_on(stack.channel, root)) for root, _ in threads)
+
+        await s.wait_for(lambda _: recorded() + refused() == 30, timeout=30)
+        told = sum("On it" in r["text"] for r in s.responses) + sum("cannot record runs" in r["text"] for r in s.responses)
+        assert told == 15  # each command's invoker heard back
+        assert len(await stack.bot.store.recent(50)) == recorded()  # type: ignore[union-attr]
 
 
 async def test_the_home_tab_over_200_runs_does_not_hold_up_a_trigger(postgres: PostgresServer, stack_factory: Any) -> None:
@@ -119,6 +126,7 @@ async def test_a_replica_stalled_while_holding_the_queue_lock_holds_nobody_up(po
     async with PgProxy(postgres.port) as link:
         stalled = await psycopg.AsyncConnection.connect(link.url_of(url), **{**connection_kwargs(settings), "autocommit": False})
         await stalled.execute(f"SELECT pg_advisory_xact_lock({QUEUE_LOCK_KEY})")
+        holder = stalled.info.backend_pid
         link.stall()
         root, _ = incident_thread(stack)
         eid = stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
@@ -126,7 +134,7 @@ async def test_a_replica_stalled_while_holding_the_queue_lock_holds_nobody_up(po
         await wait_done(stack, root)
         assert stack.sections_in(root) == ALL_TITLES
         with psycopg.connect(url, autocommit=True) as db:  # the server ended the stalled session, and its lock with it
-            assert db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone() == (0,)
+            assert db.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", (holder,)).fetchone() == (0,)
         await stalled.close()
 
 
