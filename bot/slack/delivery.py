@@ -247,6 +247,7 @@ class ThreadDelivery:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)
+        await self.record.flush()  # saved before uploaded: a restart posts it instead of asking the model again
         report_markdown = await self.citations.render(report_markdown)
         self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
@@ -289,6 +290,9 @@ class ThreadDelivery:
                            title="Postmortem summary (audio)", initial_comment=comment)
 
     async def _upload(self, item: str, what: str, **kwargs: Any) -> None:
+        # An upload starts once what was produced before it (the report, when the pipeline hands it over at once)
+        # is in the store: a restart mid-upload then posts the saved report instead of asking the model again.
+        await self.record.flush()
         try:
             await self.thread.upload(**kwargs)
         except SlackApiError as exc:
