@@ -22,7 +22,6 @@ run: $(STAMP)  ## start the Slack bot (Socket Mode)
 test: $(STAMP)  ## lint, type-check, then the whole test suite (no network beyond 127.0.0.1)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
-	bash .ci/ensure-postgres
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
 lint: $(STAMP)  ## ruff and mypy only

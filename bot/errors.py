@@ -40,7 +40,11 @@ class ModelNotFound(LLMUnavailable):
 
 
 class LLMBusy(LLMUnavailable):
-    """The server kept answering 503 after our retries."""
+    """The server kept answering 429/503 after our retries, or asked for a wait long enough to go elsewhere."""
+
+    def __init__(self, message: str, fix: str | None = None, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message, fix)
+        self.retry_after_s = retry_after_s  # how long the server asked us to stay away, when it said
 
 
 class LLMTimeout(PostmortemError):

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     # PostgreSQL connections per replica; runs and triggers in flight beyond it wait for a free one (within the timeout).
     database_pool_size: int = Field(10, ge=2, le=100)
 
+    # Memory across incidents (issue 22): finished postmortems are remembered this many days in the run store for
+    # "Seen before", history and similar; 0 remembers nothing (and shows no "Seen before").
+    memory_retention_days: int = Field(365, ge=0, le=36500)
+
+    # Running as a service (bot/ops): /healthz, /readyz and /metrics on this port when set; loopback unless
+    # HEALTH_HOST says otherwise (0.0.0.0 for a Kubernetes probe from the kubelet). Logs: text, or one JSON object a line.
+    health_port: int | None = Field(None, ge=0, le=65535)  # 0: any free port (the log line names it)
+    health_host: str = Field("127.0.0.1", min_length=1)
+    log_format: Literal["text", "json"] = "text"
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:

@@ -15,15 +15,17 @@ from bot.settings import Settings
 from tests.fakes.postgres import PostgresServer
 
 _PREFIXES = ("LLM_", "TTS_", "SLACK_", "POSTMORTEM_", "PIPER_", "DATA_DIR", "MAX_FILE_BYTES", "DATABASE_URL", "RUN_",
-             "TICKETS", "GITHUB_", "JIRA_")
+             "TICKETS", "GITHUB_", "JIRA_", "HEALTH_", "LOG_FORMAT")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for name in list(os.environ):
         if name.upper().startswith(_PREFIXES):
             monkeypatch.delenv(name)
     monkeypatch.setitem(Settings.model_config, "env_file", None)
+    # Each test's own run store (memory included): a CLI run never reads or writes another test's, or the checkout's.
+    monkeypatch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot` runs the Slack app; subcommands analyze, doctor."""
+"""Command line: `python -m bot` runs the Slack app; subcommands analyze, doctor, runs, history, similar, import, forget."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 import logging
 import sys
 
-from bot.core import logfilter
-from bot.errors import InputError, PostmortemError
+from bot.errors import ConfigError, InputError, PostmortemError
+from bot.ops import logs
+from bot.settings import load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("action", nargs="?", choices=["show"], help="show one run with its report")
     runs.add_argument("run_id", nargs="?", type=int)
     runs.add_argument("--limit", type=int, default=20)
+    history = sub.add_parser("history", help="past postmortems in memory matching WORDS (all words), newest first")
+    history.add_argument("words", nargs="*")
+    similar = sub.add_parser("similar", help="the remembered postmortems most like an incident file, best first")
+    similar.add_argument("input", help="a text, log or Slack JSON file, or - for stdin")
+    imports = sub.add_parser("import", help="read a folder of existing postmortems (markdown, text, Slack export) into memory")
+    imports.add_argument("folder")
+    forget = sub.add_parser("forget", help="forget a postmortem: its Slack thread link, or the file it was imported from")
+    forget.add_argument("target")
     return parser
 
 
@@ -40,16 +49,20 @@ def _one_line(text: str) -> str:
     return " ".join(redact_text(text).split())
 
 
+def _log_format() -> str:
+    """LOG_FORMAT, or text while another setting is bad: each command reports a bad setting its own way (analyze
+    records it in run.json), so it is not refused here."""
+    try:
+        return load_settings().log_format
+    except ConfigError:
+        return "text"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Thread text, model answers and library debug output all pass through logging: nothing secret is written.
-    logfilter.install()
     try:
+        # Thread text, model answers and library debug output all pass through logging, redacted (LOG_FORMAT: text or json).
+        logs.configure(_log_format(), verbose=args.verbose)
         if args.command == "analyze":
             from bot.cli.analyze import analyze
 
@@ -67,6 +80,16 @@ def main(argv: list[str] | None = None) -> int:
                     raise InputError("`runs show` needs a run id", "e.g. `python -m bot runs show 12`")
                 return asyncio.run(show_run(args.run_id))
             return asyncio.run(list_runs(args.limit))
+        if args.command in ("history", "similar", "import", "forget"):
+            from bot.cli import memory
+
+            if args.command == "history":
+                return asyncio.run(memory.history(args.words))
+            if args.command == "similar":
+                return asyncio.run(memory.similar(args.input))
+            if args.command == "import":
+                return asyncio.run(memory.import_folder(args.folder))
+            return asyncio.run(memory.forget(args.target))
         from bot.slack.app import run_app
 
         return asyncio.run(run_app())

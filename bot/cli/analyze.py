@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.export import export_report
+from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
@@ -109,6 +110,7 @@ class CliRun:
         # The model is refined once settings load; a bad setting still leaves a record naming what was asked for.
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
         self.observer: FileObserver | None = None
+        self.memory: CliMemory | None = None
 
     def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
         self.info.advance(RunState.COLLECTING)
@@ -121,6 +123,7 @@ class CliRun:
             _say("[loading] reading the incident from stdin (end it with Ctrl-D)")
         incident = load_incident(input_path)
         _say(f"[loaded] {len(incident.messages)} messages from {input_path}")
+        self.memory = CliMemory.open(settings, input_path, _say)
         try:
             asyncio.run(self._analyse(settings, incident, audio))
         finally:
@@ -130,17 +133,20 @@ class CliRun:
             self.info.finish()
         self._write_record()
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
-        exported: ExportError | None = None
-        if exporter is not None and self.observer is not None and self.observer.final:
-            exported = asyncio.run(export_report(exporter, self.info, self.observer.text))
-            self._write_record()
-            if exported is not None:
-                _say(f"warning: the report was not exported to {exporter.name}: {exported}")
-        if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
-            try:
-                asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
-            finally:
+        try:
+            exported: ExportError | None = None
+            if exporter is not None and self.observer is not None and self.observer.final:
+                exported = asyncio.run(export_report(exporter, self.info, self.observer.text))
                 self._write_record()
+                if exported is not None:
+                    _say(f"warning: the report was not exported to {exporter.name}: {exported}")
+            if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
+                try:
+                    asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+                finally:
+                    self._write_record()
+        finally:
+            self.memory.remember(self.info)  # with the tickets just filed
         if self.info.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
             _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
@@ -156,7 +162,10 @@ class CliRun:
         pipeline = Pipeline(settings)
         self.observer = FileObserver(self.out, redact_text(incident.title), self.info)
         try:
-            result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info)
+            if self.memory is not None:
+                await self.memory.start()
+            result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info,
+                                        recall=self.memory.recall if self.memory else None)
         except asyncio.CancelledError:
             interrupted = self.guard.interrupted()
             if interrupted is None:
@@ -164,7 +173,11 @@ class CliRun:
             raise interrupted from None
         finally:
             await pipeline.aclose()
+            if self.memory is not None:
+                await self.memory.stop()
         self._advance(RunState.POSTING)
+        if self.memory is not None:
+            self.memory.result = result
         if result.audio is not None:
             self.out.write(AUDIO, result.audio.mp3)
             _say(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s")
@@ -183,6 +196,8 @@ class CliRun:
         else:
             state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
         self._advance(state, error=cause)
+        if self.memory is not None:
+            self.memory.close()
         # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
             if self.observer is not None:

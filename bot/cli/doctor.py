@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from slack_sdk.errors import SlackApiError
 
 from bot.core.llm import LLMClient
-from bot.core.llm.pool import server_urls
+from bot.core.llm.models import ModelInfo
+from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.narrate import Narrator
 from bot.errors import PostmortemError
 from bot.runs import StoreError, open_store
@@ -47,25 +50,43 @@ async def check_slack(settings: Settings) -> bool:
 
 
 async def check_llm(settings: Settings) -> bool:
-    """One server, or each server of LLM_BASE_URL's list on its own lines (llm 1/3, context 1/3, …)."""
+    """One server, or each server of LLM_BASE_URL's list on its own lines (llm 1/3, context 1/3, …), probed by the
+    pool a run uses: a server it would leave out is shown left out, with why and the fix."""
     urls = server_urls(settings)
     if len(urls) == 1:
-        return await _check_server(settings, "")
-    results = [await _check_server(settings.model_copy(update={"llm_base_url": url}), f" {n}/{len(urls)}")
-               for n, url in enumerate(urls, 1)]
-    return all(results)
+        return await _check_server(settings)
+    pool = LLMPool(settings)
+    try:
+        with contextlib.suppress(PostmortemError):  # each server's line below says why it cannot serve
+            await pool.preflight()
+        ok = True
+        for n, (server, state) in enumerate(zip(pool.servers, pool.server_states(), strict=True), 1):
+            label = f" {n}/{len(urls)}"
+            if state.ready and server.info is not None:
+                ok &= _server_lines(settings, server.info, server.url, label)
+            else:
+                fault = server.fault.message if server.fault is not None else state.detail
+                fix = f" — fix: {state.fix}" if state.fix else ""
+                ok &= line(False, f"llm{label}", f"{state.url}: left out of the pool: {fault}{fix}")
+        return ok
+    finally:
+        await pool.aclose()
 
 
-async def _check_server(settings: Settings, label: str) -> bool:
+async def _check_server(settings: Settings) -> bool:
     llm = LLMClient(settings)
     try:
         info = await llm.preflight()
     except PostmortemError as exc:
-        return line(False, f"llm{label}", f"{llm.shown_url}: {exc}" if label else str(exc))
+        return line(False, "llm", str(exc))
     finally:
         await llm.aclose()
+    return _server_lines(settings, info, llm.shown_url, "")
+
+
+def _server_lines(settings: Settings, info: ModelInfo, url: str, label: str) -> bool:
     served = f" (the server calls it {info.server_model})" if info.server_model and info.server_model != info.model else ""
-    ok = line(True, f"llm{label}", f"{info.backend} at {llm.shown_url}, model {info.model} available{served}")
+    ok = line(True, f"llm{label}", f"{info.backend} at {url}, model {info.model} available{served}")
     ok &= line(
         True,
         f"context{label}",

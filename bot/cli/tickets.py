@@ -8,6 +8,7 @@ import sys
 from bot.core.report import RunInfo
 from bot.core.testplan import TestSpec
 from bot.errors import ConfigError
+from bot.runs.tickets import spec_identity
 from bot.settings import Settings
 from bot.tickets import TicketBackend, TicketContent, TicketError, idempotency_key, make_backend
 from bot.tickets.content import skeletons
@@ -31,10 +32,13 @@ async def file_tickets(backend: TicketBackend, info: RunInfo, tests: list[TestSp
     files = skeletons(tests)
     try:
         for index, spec in enumerate(tests):
-            # The same input analysed again yields the same keys: running --tickets twice makes no duplicates.
-            key = idempotency_key("cli", info.input_hash, index, spec.name)
+            # The same input analysed again yields the same keys, whatever order the model lists its tests in:
+            # running --tickets twice makes no duplicates. A ticket made before keys were per test (by position) is
+            # looked for under that key first.
+            key = idempotency_key("cli", info.input_hash, spec_identity(spec.name, spec.type))
             try:
-                ticket = await backend.create(TicketContent(spec, run_id, skeleton=files[index]), key)
+                ticket = (await backend.find(idempotency_key("cli", info.input_hash, index, spec.name))
+                          or await backend.create(TicketContent(spec, run_id, skeleton=files[index]), key))
             except TicketError as exc:
                 failures.append(exc)
                 info.tickets.append({"test": spec.name, "error": str(exc)})

@@ -28,19 +28,22 @@ _DANGLING_KEPT = 20  # ids listed in the record; the count is exact
 
 @dataclass(frozen=True)
 class Source:
-    """Where a cited message lives: its time (ISO, UTC) and its Slack ts, each when known."""
+    """Where a cited message lives: its time (ISO, UTC; as written for a row with no date) and its Slack ts, each
+    when known."""
 
     time: str | None
     ref: str | None
 
     @property
     def clock(self) -> str | None:
-        """HH:MM:SS of the message, the CLI's and the link's label."""
-        return self.time[11:19] if self.time and len(self.time) >= 19 else None
+        """HH:MM:SS of the message, the CLI's and the link's label ("9:02 AM" for a row with no date)."""
+        if self.time and len(self.time) >= 19 and self.time[10] == "T":
+            return self.time[11:19]
+        return self.time or None
 
 
 def sources_of(incident: Incident) -> dict[str, Source]:
-    return {message_id(i): Source(m.iso_ts, m.ref) for i, m in enumerate(incident.messages)}
+    return {message_id(i): Source(m.time_label, m.ref) for i, m in enumerate(incident.messages)}
 
 
 def ids_in(text: str) -> list[str]:

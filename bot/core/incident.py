@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from bot.errors import InputError
+
+# The author of text that names none: a document's prose, a timeline row without a "Name:".
+NOTES_AUTHOR = "incident-notes"
+# The nominal day of clock times whose date the source does not give (see Message.dated).
+UNDATED_DAY = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -14,6 +20,12 @@ class Attachment:
 
     name: str
     text: str | None = None
+
+
+# The normalised document section a message's text came from (bot.core.structure reads the headings).
+# None for chat, Slack messages and text outside any recognised section.
+Section = Literal["summary", "timeline", "impact", "detection", "root_cause", "contributing", "resolution", "action_items",
+                  "lessons"]
 
 
 @dataclass(frozen=True)
@@ -25,10 +37,22 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     # Where the message lives in its source (a Slack message ts), so a citation of it can link there; None for files.
     ref: str | None = None
+    # "root_cause" text weighs more as evidence; "action_items" and "lessons" are decisions, never events.
+    section: Section | None = None
+    # The time as the source wrote it ("09:02", "Jan 14, 10:18 AM PST"), for a row read from a text (bot.core.structure).
+    stamp: str | None = None
+    # False when the source gives a clock time but no date: ``ts`` then sits on UNDATED_DAY (one day later per
+    # midnight the rows cross), so order and durations hold, and no date is ever shown or sent for it.
+    dated: bool = True
 
     @property
     def iso_ts(self) -> str | None:
-        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts else None
+        return self.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.ts and self.dated else None
+
+    @property
+    def time_label(self) -> str | None:
+        """The time to show: ISO UTC when the date is known, else the time as written."""
+        return self.iso_ts or self.stamp
 
     def full_text(self) -> str:
         """Message text plus attached text, as one block."""
@@ -48,14 +72,17 @@ class Incident:
     source: str = "text"
     # Files that could not be read (download failed, binary, sign-in page…), each "name (reason)".
     unread_files: list[str] = field(default_factory=list)
+    # Secrets and personal data already replaced in the messages (per kind), before preparation sees them: a text
+    # is redacted whole before it is split into rows, so a secret whose key sits on another row is still found.
+    redacted: dict[str, int] = field(default_factory=dict)
 
     @property
     def first_ts(self) -> datetime | None:
-        return next((m.ts for m in self.messages if m.ts), None)
+        return next((m.ts for m in self.messages if m.ts and m.dated), None)
 
     @property
     def last_ts(self) -> datetime | None:
-        return next((m.ts for m in reversed(self.messages) if m.ts), None)
+        return next((m.ts for m in reversed(self.messages) if m.ts and m.dated), None)
 
 
 def clean_text(text: str) -> str:
@@ -72,10 +99,10 @@ def cleaned(incident: Incident) -> Incident:
     """The incident with every string made encodable (see clean_text)."""
     def message(m: Message) -> Message:
         atts = tuple(Attachment(clean_text(a.name), clean_text(a.text) if a.text is not None else None) for a in m.attachments)
-        return Message(clean_text(m.author), clean_text(m.text), m.ts, atts, m.ref)
+        return replace(m, author=clean_text(m.author), text=clean_text(m.text), attachments=atts)
 
     return Incident([message(m) for m in incident.messages], clean_text(incident.title), incident.source,
-                    [clean_text(f) for f in incident.unread_files])
+                    [clean_text(f) for f in incident.unread_files], incident.redacted)
 
 
 def message_id(index: int) -> str:
@@ -85,8 +112,8 @@ def message_id(index: int) -> str:
 
 
 def message_head(index: int, msg: Message, author: str) -> str:
-    """``[m3] [ISO] author:``; the time is omitted when unknown."""
-    when = f" [{msg.iso_ts}]" if msg.iso_ts else ""
+    """``[m3] [ISO] author:`` (the time as written when it has no date); the time is omitted when unknown."""
+    when = f" [{msg.time_label}]" if msg.time_label else ""
     return f"[{message_id(index)}]{when} {author}:"
 
 
@@ -102,10 +129,19 @@ def render_incident(incident: Incident) -> str:
 
 
 def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
-    """Plain text is one message from 'incident-notes'; timestamps stay inside the text."""
+    """A transcript or a postmortem becomes its rows and sections (bot.core.structure); anything else (a log,
+    plain notes) is one message from NOTES_AUTHOR, its timestamps left inside the text."""
+    from bot.core.structure import read_text
+
     if not text.strip():
         raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
-    return Incident(messages=[Message(author="incident-notes", text=text.strip())], title=title, source=source)
+    from bot.core.prepare.redact import redact
+
+    clean, counts = redact(text)
+    rows = read_text(clean)
+    if rows is None:  # one message, redacted by preparation as any other
+        return Incident(messages=[Message(author=NOTES_AUTHOR, text=text.strip())], title=title, source=source)
+    return Incident(messages=rows, title=title, source=source, redacted=dict(counts))
 
 
 def load_incident(path: str) -> Incident:

@@ -10,16 +10,16 @@ import logging
 
 from bot.core.prepare.redact import redact_text
 
-_DONE = "_redacted"  # set on a record once redacted, so a second handler does not pay again
+REDACTED_MARK = "_redacted"  # set on a record once redacted, so a second handler does not pay again
 
 
 class RedactingFilter(logging.Filter):
     """Rewrites the message (with its args), the traceback text and the stack text; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, _DONE, False):
+        if getattr(record, REDACTED_MARK, False):
             return True
-        setattr(record, _DONE, True)
+        setattr(record, REDACTED_MARK, True)
         rendered, formatted = _message(record)
         redacted = redact_text(rendered)
         if redacted != rendered or not formatted:

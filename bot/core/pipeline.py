@@ -20,6 +20,7 @@ from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
 from bot.core.llm.pool import ChatModel, make_llm
 from bot.core.loading.substance import require_content
+from bot.core.memory import Recall, recall_within, signals_of
 from bot.core.narrate import Audio, Narrator
 from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import NullObserver, Progress, RunObserver, Stage
@@ -33,6 +34,7 @@ from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
 from bot.core.testplan.build import make_test_plan, plan_from_record
 from bot.errors import PostmortemError
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,9 +64,10 @@ class Pipeline:
         return RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model)
 
     async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True,
-                  info: RunInfo | None = None) -> PostmortemResult:
+                  info: RunInfo | None = None, recall: Recall | None = None) -> PostmortemResult:
         """Analyse ``incident``. A caller that passes ``info`` keeps the partial record when this raises.
-        Without a usable model answer the run ends degraded: the digest stands in for it (``info.mode``)."""
+        Without a usable model answer the run ends degraded: the digest stands in for it (``info.mode``).
+        ``recall``: the team's memory as this run may see it; its "Seen before" joins the digest and the prompt."""
         obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
         info = info if info is not None else self.new_info()
@@ -79,10 +82,19 @@ class Pipeline:
         # What the thread shows, from rules alone: the first reply, before the model is asked anything.
         with timer("digest"):
             digest = await asyncio.to_thread(build_digest, incident)
+            signals = signals_of(digest, redact_text(incident.title))
+        info.signals = signals.to_dict()
+        with timer("recall"):
+            recalled = await recall_within(recall, digest, incident, signals)
+        info.seen_before = [m.past.link or m.past.where for m in recalled.seen.matches]
+        if recalled.seen.note:
+            info.fallbacks.append(recalled.seen.note)
+        digest_markdown = digest.render_markdown() + recalled.markdown
+        context = "\n\n".join(part for part in (recalled.grounding, digest.context_text()) if part)
         # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
-        citations = CitationAudit(incident, info.citations, digest.render_markdown(), digest.context_text())
+        citations = CitationAudit(incident, info.citations, digest_markdown, context)
         if not info.skip_digest:  # `again` in a thread that already has one
-            await obs.on_digest(digest.render_markdown())
+            await obs.on_digest(digest_markdown)
 
         answer = Answer(prompt_text="", incident_text="")
         progress = _Progress(obs, self.settings.status_interval_s)
@@ -90,7 +102,7 @@ class Pipeline:
         stream = AnswerStream(obs, info, answer, SpeechStream(self.narrator.narrate) if narrate else None,
                               partial(self._speak, info=info), progress.add, citations)
         try:
-            await self._analyse(incident, digest.context_text(), info, obs, timer, stream, progress)
+            await self._analyse(incident, context, info, obs, timer, stream, progress)
             with timer("repair"):
                 verdict = await self._repair(answer, stream, info, obs)
         except PostmortemError as exc:
@@ -100,15 +112,18 @@ class Pipeline:
                 # Cut off after real sections were posted: a failed run, so a retry posts only what is missing.
                 raise
             # The model is unreachable, missing, stalled, busy or silent: the digest is the answer.
-            return await self._degraded(incident, digest, answer, info, obs, timer, narrate, str(exc))
+            return await self._degraded(incident, digest, digest_markdown, answer, info, obs, timer, narrate, str(exc))
         except BaseException:
             stream.cancel()
             raise
+        finally:
+            # Which server wrote it and how each stands: the closing line shows it, so a bench is visible.
+            info.llm_servers = [state.line(info.llm_server) for state in self.llm.server_states()]
         if not answer.usable:
             stream.cancel()
             held = ", ".join(answer.held_titles()) or "none"
             first = verdict.failures[0].shown if verdict.failures else "analysis sections missing"
-            return await self._degraded(incident, digest, answer, info, obs, timer, narrate,
+            return await self._degraded(incident, digest, digest_markdown, answer, info, obs, timer, narrate,
                                         f"the model's answer failed the quality check even after one repair (held back: {held}; "
                                         f"{first}) — fix: use a larger or instruction-tuned model (LLM_MODEL)")
         sections = answer.shown
@@ -116,7 +131,7 @@ class Pipeline:
         # The Recommended Test Suite as records (issue 9): one JSON call only when the markdown lacks fields.
         if (plan := await make_test_plan(sections, answer.incident_text, self.llm, info)) is not None:
             await obs.on_test_plan(plan)
-        report = render_report(redact_text(incident.title), sections, info, digest.render_markdown())
+        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
         summary: str | None = None
         narration = stream.narration
         if narrate:
@@ -165,6 +180,7 @@ class Pipeline:
         info.prompt_tokens, info.completion_tokens = result.prompt_tokens, result.completion_tokens
         info.finish_reason, info.template_tokens = result.finish_reason, result.template_tokens
         info.model = result.server_model or info.model
+        info.llm_server = result.server
         info.warnings += result.warnings
         info.sections_found = [s.id.value for s in stream.answer.sections if s.id]
         info.missing_sections = [sid.value for sid in stream.parser.missing()]
@@ -186,6 +202,7 @@ class Pipeline:
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
                 await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
             after = answer.evaluate(stream.guard)
+            metrics.repaired(after.passed)
         info.quality = quality_record(before, after)
         final = after or before
         if not final.passed:
@@ -193,14 +210,14 @@ class Pipeline:
         info.missing_sections = [sid.value for sid in SECTION_TITLES if sid not in {s.id for s in answer.shown}]
         return final
 
-    async def _degraded(self, incident: Incident, digest: Digest, answer: Answer, info: RunInfo, obs: RunObserver,
-                        timer: _Timer, narrate: bool, cause: str) -> PostmortemResult:
+    async def _degraded(self, incident: Incident, digest: Digest, digest_markdown: str, answer: Answer, info: RunInfo,
+                        obs: RunObserver, timer: _Timer, narrate: bool, cause: str) -> PostmortemResult:
         """The digest, its checklist and its narration stand in for the model's answer; what the model wrote
         that passed the gate stays, what failed it is kept in run.json only."""
         info.degrade(cause)
         info.withheld = answer.withheld()
         sections = answer.shown
-        report = render_report(redact_text(incident.title), sections, info, digest.render_markdown())
+        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
         summary = digest.speech_text() if narrate else None
         narration = asyncio.create_task(self.narrate(summary, info)) if summary else None
         info.advance(RunState.POSTING)
@@ -305,6 +322,7 @@ class Pipeline:
             return None
         finally:
             info.timings["narrate"] = round(time.perf_counter() - started, 3)
+            metrics.stage_took("narrate", info.timings["narrate"])
             info.narrated_text = speech.text
             if speech.cut:
                 info.fallbacks.append(f"spoken summary cut at a sentence boundary to {word_count(speech.text)} words "
@@ -339,6 +357,7 @@ class _Timer:
             yield
         finally:
             self.info.timings[stage] = round(time.perf_counter() - started, 3)
+            metrics.stage_took(stage, self.info.timings[stage])
 
 
 class _Progress:

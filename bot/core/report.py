@@ -8,6 +8,7 @@ from typing import Any
 from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState, check_transition
 from bot.core.sections import Section
+from bot.ops import metrics
 
 
 @dataclass
@@ -44,6 +45,9 @@ class RunInfo:
     tickets: list[dict[str, str]] = field(default_factory=list)
     # The report on the team's wiki (EXPORT, CLI runs): {"service", "url"} or {"service", "error"}.
     export: dict[str, str] = field(default_factory=dict)
+    # With several LLM servers: the one that wrote the answer, and each server's state when the run ended.
+    llm_server: str | None = None
+    llm_servers: list[str] = field(default_factory=list)
     tts_engine: str | None = None
     tts_voice: str | None = None
     audio_error: str | None = None
@@ -62,10 +66,16 @@ class RunInfo:
     unread_files: list[str] = field(default_factory=list)
     # The structured test plan (bot/core/testplan): one TestSpec dict per recommended test.
     tests: list[dict[str, Any]] = field(default_factory=list)
+    # Memory (bot/core/memory): this incident's signals as remembered, and the past postmortems shown as
+    # "Seen before" (their links or files), or why memory could not be searched.
+    signals: dict[str, Any] = field(default_factory=dict)
+    seen_before: list[str] = field(default_factory=list)
 
     def advance(self, new: RunState, error: str | None = None) -> None:
         """The one place a run changes state; raises InvalidTransition on a move the machine does not allow."""
         check_transition(self.status, new)
+        if new is not self.status:
+            metrics.run_ended(new)
         self.status = new
         if error is not None:
             # Errors quote servers and the thread (an LLM proxy may echo the request's key): never store a secret.
@@ -82,7 +92,7 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         # Notes quote servers' error bodies (a proxy may echo the key it refused): none is written out unredacted.
-        for name in ("fallbacks", "warnings"):
+        for name in ("fallbacks", "warnings", "llm_servers"):
             data[name] = [redact_text(note) for note in data[name]]
         if data["audio_error"]:
             data["audio_error"] = redact_text(data["audio_error"])

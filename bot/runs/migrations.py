@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
+
 if TYPE_CHECKING:  # the transaction type lives with the store's core, which imports this module
     from bot.runs.sql import Tx
 
@@ -63,13 +65,21 @@ _LLM_CALLS = "server TEXT NOT NULL, owner TEXT NOT NULL, lease_until {real} NOT 
 _TICKETS = ("CREATE TABLE IF NOT EXISTS tickets (run_id BIGINT NOT NULL, test_index INTEGER NOT NULL, backend TEXT NOT NULL,"
             " claimed_at {real} NOT NULL, url TEXT, key TEXT, PRIMARY KEY (run_id, test_index))")
 
+# Ticket claims per (channel, thread, test) (issue 19): Regenerate and `again` find the ticket an earlier run of the
+# thread made. ``idem`` is the backend key it is made and found under. Rows of ``tickets`` move here on first use.
+_THREAD_TICKETS = ("CREATE TABLE IF NOT EXISTS thread_tickets (channel TEXT NOT NULL, thread TEXT NOT NULL, test TEXT NOT NULL,"
+                   " backend TEXT NOT NULL, claimed_at {real} NOT NULL, idem TEXT NOT NULL, url TEXT, key TEXT,"
+                   " PRIMARY KEY (channel, thread, test))")
+
 # 👍/👎 on a postmortem (issue 10): one vote per (run, person).
 _FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter TEXT NOT NULL, vote TEXT NOT NULL,"
              " voted_at {real} NOT NULL, PRIMARY KEY (run_id, voter))")
 
 # The reads that must stay one indexed query however many runs the store holds (issue 19): a thread's latest run
-# and "was the digest posted in this thread" (runs by thread, then posted by its primary key).
-_BY_THREAD = "CREATE INDEX runs_by_thread ON runs(channel, thread_ts, id)"
+# and "was the digest posted in this thread" (runs by thread, then posted by its primary key). Migration 8, with
+# thread_tickets again: the store branch shipped this index as its 6 while main's 6 was thread_tickets, so a store
+# migrated by either numbering ends up with both (each step is a no-op where it already applied).
+_BY_THREAD = "CREATE INDEX IF NOT EXISTS runs_by_thread ON runs(channel, thread_ts, id)"
 
 SQLITE: list[list[Step]] = [
     [
@@ -92,7 +102,9 @@ SQLITE: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, {_LLM_CALLS.format(real='REAL')})"],
     [_TICKETS.format(real="REAL")],
     [_FEEDBACK.format(real="REAL")],
-    [_BY_THREAD],
+    [_THREAD_TICKETS.format(real="REAL")],
+    [*MEMORY_SQLITE],  # issue 22
+    [_THREAD_TICKETS.format(real="REAL"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -106,5 +118,7 @@ POSTGRES: list[list[Step]] = [
     [f"CREATE TABLE llm_calls (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_LLM_CALLS.format(real='DOUBLE PRECISION')})"],
     [_TICKETS.format(real="DOUBLE PRECISION")],
     [_FEEDBACK.format(real="DOUBLE PRECISION")],
-    [_BY_THREAD],
+    [_THREAD_TICKETS.format(real="DOUBLE PRECISION")],
+    [*MEMORY_POSTGRES],  # issue 22
+    [_THREAD_TICKETS.format(real="DOUBLE PRECISION"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
 ]

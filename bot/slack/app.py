@@ -14,6 +14,9 @@ from bot.core.llm.pool import LLMPool, server_urls
 from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.export import make_exporter
+from bot.memory.open import open_memory
+from bot.memory.recall import Memory
+from bot.ops.health import HealthServer, serve_health
 from bot.runs import RunStore, open_store
 from bot.settings import Settings, load_settings
 from bot.slack.actions.feedback import FeedbackActions
@@ -21,6 +24,7 @@ from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
+from bot.slack.history import History
 from bot.slack.home import HomeTab
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
@@ -47,28 +51,34 @@ class BotApp:
         self.queue: RunQueue | None = None
         self.triggers: Triggers | None = None
         self.handler: AsyncSocketModeHandler | None = None
+        self.health: HealthServer | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
         self.ticket_backend = make_backend(settings)
         self.ticket_actions: TicketActions | None = None
         # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
         self.exporter = make_exporter(settings)
+        self.memory: Memory | None = None  # opened by start(), with the store
 
     async def start(self) -> None:
         # First: a store that cannot be opened stops the replica before it takes any trigger from Slack.
         self.store = store = await open_store(self.settings)
+        # Memory across incidents (issue 22), in the same store; past tickets' states are read through the same backend.
+        self.memory = memory = open_memory(self.settings, store, self.ticket_backend)
+        # Then the health checks, so an orchestrator sees the process alive (and not ready) while it connects to Slack.
+        self.health = await serve_health(self.settings, self.socket_connected, store)
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
         runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, store, auth.get("team_id"),
-                           self.exporter)
+                           self.exporter, memory)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings)
+        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings, History(self.client, memory))
         triggers.register(self.app)
         self.ticket_actions = TicketActions(self.client, store, self.settings, self.ticket_backend)
         self.ticket_actions.register(self.app)
@@ -77,6 +87,7 @@ class BotApp:
         HomeTab(self.client, store).register(self.app)
         await store.adopt_orphans()
         await store.forget_deliveries(DELIVERIES_KEPT_S)
+        await memory.prune()
         self.queue.start()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.
@@ -91,7 +102,13 @@ class BotApp:
             auth.get("user"), "/postmortem", self.settings.postmortem_emoji,
         )
 
+    async def socket_connected(self) -> bool:
+        socket_mode = self.handler.client if self.handler is not None else None  # a websocket client, not the Web API's
+        return socket_mode is not None and await socket_mode.is_connected()
+
     async def stop(self) -> None:
+        if self.health is not None:
+            await self.health.stop()
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
         if self.triggers is not None:

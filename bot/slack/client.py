@@ -16,6 +16,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError
+from bot.ops.slack_calls import SlackCallCounter
 from bot.settings import Settings
 
 _TOKEN_HELP = "api.slack.com/apps → your app"
@@ -73,10 +74,12 @@ class _IdempotentServerErrorRetry(AsyncServerErrorRetryHandler):
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """A client that honours 429 Retry-After and retries 5xx, as slack_sdk only retries connection errors by default."""
     quiet_sdk_loggers()
+    base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
     return AsyncWebClient(
         token=bot_token(settings),
-        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
+        base_url=base_url,
         retry_handlers=[
+            SlackCallCounter(base_url),  # first: it sees every answer, counts errors and 429s, never retries
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             _IdempotentServerErrorRetry(max_retry_count=2),

@@ -49,6 +49,8 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
                 if info.output_redactions else "")
     # Warnings and upload errors quote servers (a proxy may echo a key): redacted like everything else shown.
     problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in map(redact_text, [*(upload_errors or []), *info.warnings]))
+    # A pool's servers, each ready or left out (and why): a bench is visible where the run is read.
+    problems += f"\nLLM servers: {redact_text('; '.join(info.llm_servers))}." if info.llm_servers else ""
     if info.mode == "degraded":
         return (
             f":warning: No model analysis this time: {info.cause}.\n"

@@ -16,7 +16,8 @@ _HOSTS = (".slack.com", ".slack-gov.com")
 USAGE = (
     "Usage: `/postmortem` in an incident channel analyses its recent history; "
     "`/postmortem <link to any message of a thread>` analyses that thread "
-    "(message menu → Copy link). Add `again` after the link to regenerate a finished postmortem."
+    "(message menu → Copy link). Add `again` after the link to regenerate a finished postmortem. "
+    "`/postmortem history [words]` lists past postmortems you can see."
 )
 
 

@@ -11,11 +11,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.incident import Incident
+from bot.core.memory import Recall
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.prepare.redact import redact_text
 from bot.core.run import RunState
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
+from bot.memory.recall import Memory
+from bot.ops.logs import bind_run
 from bot.runs import RunRecord, RunStore
 from bot.runs.store import StoreError
 from bot.settings import Settings
@@ -26,6 +29,7 @@ from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.live import Recipient
+from bot.slack.memory import remember_run, thread_source
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
@@ -37,7 +41,7 @@ log = logging.getLogger(__name__)
 
 class JobRunner:
     def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
-                 team_id: str | None = None, exporter: ReportExporter | None = None) -> None:
+                 team_id: str | None = None, exporter: ReportExporter | None = None, memory: Memory | None = None) -> None:
         self.client = client
         self.exporter = exporter  # EXPORT: the finished report also goes to Confluence or Notion
         self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
@@ -45,6 +49,13 @@ class JobRunner:
         self.pipeline = pipeline
         self.collector = collector
         self.store = store
+        self.memory = memory
+
+    def _recall(self, job: Job, private: bool) -> Recall | None:
+        """This run's view of memory: public incidents, and its own channel's private ones."""
+        if self.memory is None or job.thread_ts is None:
+            return None
+        return self.memory.for_run(thread_source(job.channel, job.thread_ts), job.channel, private=private)
 
     async def _saved(self, job: Job) -> RunRecord | None:
         try:
@@ -61,6 +72,8 @@ class JobRunner:
             return False
 
     async def __call__(self, job: Job) -> None:
+        bind_run(job)  # every log line of this run (this task and those it starts) carries its id, channel and thread
+        log.info("run %s started (%s by %s%s)", job.run_id, job.trigger, job.invoker, ", resumed" if job.resumed else "")
         saved = await self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
@@ -76,6 +89,7 @@ class JobRunner:
         try:
             channel = await authorize(self.client, self.settings, job.channel, job.invoker)
             job.channel_name = str(channel.get("name") or job.channel)
+            private = bool(channel.get("is_private"))
             if delivery is not None and resumable and saved is not None:
                 result = await self._resume(delivery, saved)
             else:
@@ -87,8 +101,11 @@ class JobRunner:
                     info.advance(RunState.EMPTY, error="nothing to analyse")
                     recorder.save()
                     return
-                result = await self.pipeline.run(incident, delivery, info=info)
+                result = await self.pipeline.run(incident, delivery, info=info, recall=self._recall(job, private))
             await self._finish(delivery, result)
+            if self.memory is not None and job.thread_ts is not None:
+                await remember_run(self.client, self.memory, result, run_id=job.run_id, channel=job.channel,
+                                   thread_ts=job.thread_ts, private=private)
         except AccessDenied as exc:
             await self._fail(job, delivery, recorder, str(exc), private=True)
         except SlackApiError as exc:
@@ -106,6 +123,7 @@ class JobRunner:
             if delivery is not None:
                 delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
             await recorder.flush()  # in the store before the worker gives the run back
+            log.info("run %s ended %s", job.run_id, info.status.value)
 
     def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
         stream = self.settings.slack_stream_sections and self.team_id and job.invoker

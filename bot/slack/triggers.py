@@ -24,6 +24,7 @@ from bot.slack.access import AccessDenied, authorize
 from bot.slack.collect import Collector, SlackRateLimited
 from bot.slack.delivery import status_line
 from bot.slack.errors import slack_error
+from bot.slack.history import History
 from bot.slack.jobs import Job
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
@@ -61,7 +62,7 @@ def store_down_text(exc: StoreError) -> str:
 
 class Triggers:
     def __init__(self, queue: RunQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
-                 settings: Settings) -> None:
+                 settings: Settings, history: History | None = None) -> None:
         self.settings = settings
         self.model = settings.llm_model
         self.emoji = settings.postmortem_emoji
@@ -69,6 +70,7 @@ class Triggers:
         self.collector = collector
         self.client = client
         self.store = store
+        self.history = history
         self._background: set[asyncio.Task[None]] = set()
 
     def register(self, app: AsyncApp) -> None:
@@ -101,6 +103,12 @@ class Triggers:
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         words = str(command.get("text") or "").split()
+        if words and words[0].lower() == "history" and self.history is not None:
+            await ack()  # memberships are checked before answering, through the response_url, privately
+            job = Job(trigger="history", channel=command["channel_id"], thread_ts=None, invoker=command["user_id"],
+                      response_url=command.get("response_url"))
+            self._spawn(self._answer_history(job, words[1:]))
+            return
         regenerate = bool(words) and words[-1].lower() == "again"
         if regenerate:
             words = words[:-1]
@@ -158,6 +166,10 @@ class Triggers:
         (each store call is bounded; a Slack call that hangs is not waited for past DRAIN_S)."""
         if self._background:
             await asyncio.wait(set(self._background), timeout=DRAIN_S)
+
+    async def _answer_history(self, job: Job, words: list[str]) -> None:
+        assert self.history is not None
+        await notify_user(self.client, job, await self.history.answer(job.invoker, words))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

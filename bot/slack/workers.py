@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.core.report import RunInfo
 from bot.core.run import TERMINAL, RunState
+from bot.ops import metrics
 from bot.runs import Claim, RunStore, StoreError
 from bot.slack.jobs import Job
 
@@ -90,6 +91,7 @@ class RunQueue:
         while True:
             claim = await self._next()
             run_id = claim.record.id
+            metrics.queue_waited(claim.record.created_at, first_claim=not claim.takeover)
             try:
                 job = await self._prepare(claim)
                 if job is not None:

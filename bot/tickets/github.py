@@ -69,6 +69,28 @@ class GitHubIssues:
                               "check GITHUB_API_URL points at the GitHub API (…/api/v3 on GitHub Enterprise)")
         return Ticket(str(answer.body["html_url"]), f"#{answer.body['number']}")
 
+    def owns(self, url: str) -> bool:
+        """The ticket at ``url`` is an issue of this repository (tickets of an earlier GITHUB_REPO are not)."""
+        return re.search(rf"/{re.escape(self.repo)}/issues/\d+$", url) is not None
+
+    async def state(self, key: str) -> str:
+        """"open", "done" or "not_planned", read now (``GET /repos/{repo}/issues/{number}``); raises TicketError."""
+        number = key.lstrip("#")
+        if not number.isdigit():
+            raise TicketError(Failure.NOT_FOUND, f"{key} is not a GitHub issue number", "tickets are named #123")
+        try:
+            answer = await self.http.request("GET", f"/repos/{self.repo}/issues/{number}")
+        except AnswerLost as lost:
+            raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+        if answer.status == 404:
+            raise TicketError(Failure.NOT_FOUND, f"the GitHub issue {key} was not found in {self.repo}",
+                              "it may have been deleted or transferred, or the token cannot see it")
+        self._check(answer)
+        issue = answer.body if isinstance(answer.body, dict) else {}
+        if issue.get("state") != "closed":
+            return "open"
+        return "not_planned" if issue.get("state_reason") in ("not_planned", "duplicate") else "done"
+
     def _check(self, answer: Answer) -> None:
         if answer.status < 300:
             return

@@ -12,6 +12,8 @@ from bot.tickets.http import post_or_find, ticket_http, transient
 from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
 
 SERVICE = "Jira"
+# Resolutions that close an issue without doing it (Jira Cloud's defaults).
+NOT_DONE = frozenset({"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "obsolete"})
 _TOKEN_FIX = "create an API token at id.atlassian.com/manage-profile/security/api-tokens for JIRA_EMAIL and set JIRA_API_TOKEN"
 
 
@@ -55,6 +57,26 @@ class JiraCloud:
             raise TicketError(Failure.REJECTED, f"Jira answered HTTP {answer.status} without the new issue",
                               "check JIRA_URL is your site's address (https://your-site.atlassian.net)")
         return self._ticket(str(answer.body["key"]))
+
+    def owns(self, url: str) -> bool:
+        """The ticket at ``url`` lives on this site (tickets of an earlier JIRA_URL are not)."""
+        return url.startswith(f"{self.site}/browse/")
+
+    async def state(self, key: str) -> str:
+        """"open", "done" or "not_planned", read now (``GET /rest/api/3/issue/{key}``); raises TicketError."""
+        try:
+            answer = await self.http.request("GET", f"/rest/api/3/issue/{key}", params={"fields": "status,resolution"})
+        except AnswerLost as lost:
+            raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+        if answer.status == 404:
+            raise TicketError(Failure.NOT_FOUND, f"the Jira issue {key} was not found", "it may have been deleted or moved")
+        self._check(answer)
+        fields = answer.body.get("fields") or {} if isinstance(answer.body, dict) else {}
+        category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
+        if category != "done":
+            return "open"
+        resolution = str((fields.get("resolution") or {}).get("name") or "").lower()
+        return "not_planned" if resolution in NOT_DONE else "done"
 
     def _check(self, answer: Answer) -> None:
         if answer.status < 300:

@@ -67,6 +67,12 @@ class TicketBackend(Protocol):
 
     async def find(self, idempotency_key: str) -> Ticket | None: ...
 
+    def owns(self, url: str) -> bool:
+        """Whether the ticket at ``url`` is one this backend can read."""
+
+    async def state(self, key: str) -> str:
+        """The ticket's state read now: "open", "done" or "not_planned" (closed without doing it)."""
+
     async def aclose(self) -> None: ...
 
 

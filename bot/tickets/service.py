@@ -1,10 +1,17 @@
-"""One ticket per (run, test), whoever asks and however often: a local claim first, then the backend (which
-itself looks for a ticket carrying the key before creating one)."""
+"""One ticket per test of a thread, whoever asks, however often, and from whichever run of the thread (Regenerate,
+`again`, a retried run): a local claim first, then the backend (which itself looks for a ticket carrying the key
+before creating one)."""
 
 from __future__ import annotations
 
-from bot.runs.tickets import ClaimState, TicketClaims
+from bot.core.testplan import TestSpec
+from bot.ops import metrics
+from bot.runs.tickets import ClaimState, TicketClaims, Where, spec_identity
 from bot.tickets.model import Ticket, TicketBackend, TicketContent, idempotency_key
+
+
+def where_of(channel: str, thread: str, spec: TestSpec) -> Where:
+    return Where(channel, thread, spec_identity(spec.name, spec.type))
 
 
 class TicketService:
@@ -13,24 +20,33 @@ class TicketService:
         self.claims = claims
 
     @staticmethod
-    def key(channel: str, run_id: int, index: int) -> str:
-        return idempotency_key("slack", channel, run_id, index)
+    def key(where: Where) -> str:
+        return idempotency_key("slack-thread", where.channel, where.thread, where.test)
 
-    async def create_once(self, channel: str, run_id: int, index: int, content: TicketContent) -> Ticket | None:
+    async def create_once(self, where: Where, content: TicketContent) -> Ticket | None:
         """The ticket, made now or earlier; None while another click is still making it.
         Raises TicketError (the claim is released: the next click starts clean)."""
-        claim = await self.claims.claim(run_id, index, self.backend.name)
+        claim = await self.claims.claim(where, self.backend.name, self.key(where))
         if claim.state is ClaimState.DONE and claim.url and claim.key:
             return Ticket(claim.url, claim.key)
         if claim.state is ClaimState.BUSY:
             return None
         try:
-            ticket = await self.backend.create(content, self.key(channel, run_id, index))
-        except BaseException:
-            await self.claims.release(run_id, index)
+            ticket = await self.backend.create(content, claim.idem or self.key(where))
+        except BaseException as exc:
+            await self.claims.release(where)
+            if isinstance(exc, Exception):  # not a click cancelled by shutdown
+                metrics.ticket_filed(self.backend.name, ok=False)
             raise
-        await self.claims.done(run_id, index, ticket.url, ticket.key)
+        metrics.ticket_filed(self.backend.name, ok=True)
+        await self.claims.done(where, ticket.url, ticket.key)
         return ticket
 
-    async def made(self, run_id: int) -> dict[int, Ticket]:
-        return {index: Ticket(url, key) for index, (url, key) in (await self.claims.made(run_id)).items()}
+    async def made(self, channel: str, thread: str, tests: list[TestSpec]) -> dict[int, Ticket]:
+        """Test index (in ``tests``, one run's plan) → the thread's ticket for that test, by whichever run made it."""
+        found = await self.claims.made(channel, thread)
+        out: dict[int, Ticket] = {}
+        for index, spec in enumerate(tests):
+            if (made := found.get(where_of(channel, thread, spec).test)) is not None:
+                out[index] = Ticket(*made)
+        return out

@@ -153,3 +153,11 @@ def test_a_tests_rationale_is_one_of_its_fields_and_plan_fields_drop_evidence_id
     drafts = parse_suite(suite)
     assert [(d.name, d.fields.get("scope"), d.fields.get("rationale")) for d in drafts] == \
         [("Pool saturation", "db", "the pool timed out")]
+
+
+def test_a_row_without_a_date_is_cited_by_its_time_as_written() -> None:
+    from bot.core.citations import render, sources_of, times_label
+    from bot.core.incident import incident_from_text
+
+    incident = incident_from_text("09:02 Alertmanager: [FIRING] errors\n09:13 Alertmanager: [RESOLVED] errors")
+    assert render("fired [m1], cleared [m2].", times_label(sources_of(incident))) == "fired [09:02], cleared [09:13]."

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.core.digest.render import NO_STRONG_CLASS
 from tests.e2e.conftest import DIGEST_TITLE, Stack
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, wait_done
-from tests.fakes.fake_llm import gate_passing_report, text
+from tests.fakes.fake_llm import echo_guide, gate_passing_report, text
+from tests.fakes.fake_llm.guided import candidates
 
 
 async def test_digest_is_posted_first_before_the_model_writes_and_feeds_the_prompt(stack: Stack) -> None:
@@ -28,3 +30,48 @@ async def test_digest_is_posted_first_before_the_model_writes_and_feeds_the_prom
     assert "Pre-computed from the data by rules" in prompt  # the model gets the digest's events as context
     report = next(f["content"].decode() for f in stack.slack.uploaded_files if f["name"].endswith(".md"))
     assert DIGEST_TITLE in report
+
+
+def prose_thread(stack: Stack) -> str:
+    """An incident told in sentences, as engineers write in a thread: no log line names a class."""
+    s = stack.slack
+    root = s.post(stack.channel, stack.alice, "checkout is throwing handshake errors for everyone since about 02:10")
+    s.post(stack.channel, stack.bob, "CPU looked fine on the gateways and DNS was not the cause, I checked both", thread_ts=root)
+    s.post(stack.channel, stack.alice, "found it: the certificate for payments.example.com expired at 02:00", thread_ts=root)
+    s.post(stack.channel, stack.bob, "so the expired certificate caused every TLS handshake to fail", thread_ts=root)
+    s.post(stack.channel, stack.alice, "we should add a retry storm test some day, filed as a backlog item", thread_ts=root)
+    s.post(stack.channel, stack.bob, "renewed the cert at 02:41, checkout is back to normal", thread_ts=root)
+    return root
+
+
+async def test_a_prose_thread_gets_an_evidence_ordered_checklist_and_the_model_only_strong_candidates(stack: Stack) -> None:
+    root = prose_thread(stack)
+    stack.llm.script(echo_guide())
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    digest = next(b["text"] for m in stack.slack.thread(stack.channel, root) for b in m.get("blocks", []) or []
+                  if b.get("type") == "markdown" and b["text"].startswith(f"## {DIGEST_TITLE}"))
+    checklist = digest.split("rule-based checklist)")[1]
+    items = [line for line in checklist.splitlines() if line.startswith("- [ ] ")]
+    # Only the class the thread states; the negated CPU/DNS mentions and the backlog item's retry storm stay out.
+    assert len(items) == 1 and items[0].startswith("- [ ] **Certificate expiry**"), checklist
+    assert "certificate for payments.example.com expired" in items[0] or "expired certificate caused" in items[0]
+    prompt = stack.llm.chat_requests[0]["messages"][1]["content"]
+    assert [title for title, _ in candidates(prompt)] == ["Certificate expiry"]
+    assert "candidate, not a finding" in stack.llm.chat_requests[0]["messages"][0]["content"]  # the prompt says they may be rejected
+    report = next(f["content"].decode() for f in stack.slack.uploaded_files if f["name"].endswith(".md"))
+    assert "**Primary root cause:** Certificate expiry" in report  # the guide-trusting model took the one candidate
+
+
+async def test_a_thread_with_only_symptoms_says_so_and_hands_the_model_no_candidate(stack: Stack) -> None:
+    s = stack.slack
+    root = s.post(stack.channel, stack.alice, "requests to checkout timed out for ten minutes")
+    s.post(stack.channel, stack.bob, "timeouts stopped at 09:20, not sure why yet", thread_ts=root)
+    stack.llm.script(echo_guide())
+    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    digest = next(b["text"] for m in stack.slack.thread(stack.channel, root) for b in m.get("blocks", []) or []
+                  if b.get("type") == "markdown" and b["text"].startswith(f"## {DIGEST_TITLE}"))
+    assert NO_STRONG_CLASS in digest and "- [ ] " not in digest
+    prompt = stack.llm.chat_requests[0]["messages"][1]["content"]
+    assert candidates(prompt) == []

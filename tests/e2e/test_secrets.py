@@ -40,8 +40,10 @@ async def test_no_secret_reaches_the_model_slack_uploads_narration_or_logs(stack
     dump = "\n".join(case.text for case in POSITIVE).encode()
     named = s.add_file(f"{tokens[1]}.log", dump, "text/plain", user=leaky)
     s.post(stack.channel, leaky, "env dump attached <!channel>", thread_ts=root, files=[named["id"]])
-    # The model repeats every secret in its answer, including the spoken summary, and pings the channel.
-    planted = " ".join(case.text for case in POSITIVE)
+    # The model repeats every secret in its answer, including the spoken summary, and pings the channel. Each form on
+    # its own line, as written: run together on one line, forms whose name and value sit on separate lines would be
+    # another text (and a key: value form could run on into the next form).
+    planted = "\n".join(case.text for case in POSITIVE)
     answer = sample_report().replace("## Testing Gap Analysis", f"Seen: {planted} <!channel>\n\n## Testing Gap Analysis")
     answer = answer.rstrip() + f" Rotate {tokens[2]} now.\n"
     stack.llm.script(text(answer, chunk_chars=64))

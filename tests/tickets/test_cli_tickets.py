@@ -30,6 +30,15 @@ async def test_a_rerun_on_the_same_input_finds_its_tickets() -> None:
     assert "k6" in gh.all_issues()[0]["body"] or "thresholds" in gh.all_issues()[0]["body"]  # the load skeleton
 
 
+async def test_a_rerun_listing_the_tests_in_another_order_finds_them_by_test() -> None:
+    async with FakeGitHub() as gh:
+        first, again = info(), info()
+        await file_tickets(GitHubIssues("acme/shop", gh.token, gh.api_url), first, TESTS)
+        await file_tickets(GitHubIssues("acme/shop", gh.token, gh.api_url), again, list(reversed(TESTS)))
+    assert len(gh.all_issues()) == 2
+    assert sorted(t["key"] for t in again.tickets) == ["#1", "#2"] and again.tickets == list(reversed(first.tickets))
+
+
 async def test_a_refused_token_stops_at_the_first_test(capsys: pytest.CaptureFixture[str]) -> None:
     async with FakeGitHub() as gh:
         record = info()

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.core.digest.rules import TestSpec
+from bot.core.incident import Section
 
 Kind = Literal[
-    "report", "alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution", "error_burst", "error", "metric"
+    "report", "alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution", "error_burst", "error", "metric",
+    "update",  # a timeline or transcript row that matched no other kind: the authors listed it, so it is shown
 ]
 
 
@@ -39,7 +41,8 @@ def iso(at: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class Event:
-    """One timeline entry. ``time``/``last_time`` are as written in the source (ISO for Slack messages)."""
+    """One timeline entry. ``time``/``last_time`` are as shown: ISO UTC for messages and log lines, the time as
+    the source wrote it for timeline and transcript rows."""
 
     time: str | None
     kind: Kind
@@ -49,6 +52,7 @@ class Event:
     last_time: str | None = None
     at: datetime | None = field(default=None, compare=False)  # parsed ``time``, for ordering and duration
     message: int | None = field(default=None, compare=False)  # index of the message it was read from (its evidence id)
+    last_at: datetime | None = field(default=None, compare=False)  # parsed ``last_time``
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Gap:
 
 @dataclass(frozen=True)
 class Failure:
-    """A detected failure class, its first evidence line, and the test that would have caught it."""
+    """A failure class, its weightiest evidence line, and the test that would have caught it."""
 
     id: str
     title: str
@@ -87,6 +91,8 @@ class Failure:
     hits: int  # matching lines, folded repeats counted
     test: TestSpec
     message: int | None = field(default=None, compare=False)  # where the evidence line is
+    score: float = 0.0  # the weighed evidence (bot.core.digest.evidence): what orders the checklist
+    section: Section | None = None  # the document section of the evidence line
 
 
 @dataclass
@@ -96,22 +102,20 @@ class Digest:
     timeline: list[Event]
     gaps: list[Gap]
     metrics: list[MetricJump]
-    failures: list[Failure]
-    participants: list[tuple[str, int]]  # (name, messages), in order of first message
+    failures: list[Failure]  # the checklist: classes with strong evidence, best-supported first
+    participants: list[tuple[str, int]]  # people: (name, messages or rows), in order of first message
     services: list[str]
     files_read: list[str]
     files_unread: list[str]
     first_report: Event | None
-    started: str | None  # first signal
-    ended: str | None  # resolution, or the last timestamp when none was recognised
+    started: str | None  # first signal, as shown
+    ended: str | None  # resolution, or the last time when none was recognised, as shown
     resolved: bool
     gap_minutes: float
     omitted_events: int = 0  # timeline entries over the cap, left out of the timeline
-
-    @property
-    def duration_minutes(self) -> float | None:
-        start, end = parse_time(self.started), parse_time(self.ended)
-        return round((end - start).total_seconds() / 60, 1) if start and end and end >= start else None
+    bots: list[tuple[str, int]] = field(default_factory=list)  # alerting, deploy and CI tools, like participants
+    duration_minutes: float | None = None  # started → ended, from the parsed times (rows without a date included)
+    mentioned: list[Failure] = field(default_factory=list)  # classes named without strong evidence: never a checklist item
 
     def render_markdown(self) -> str:
         from bot.core.digest.render import render_markdown

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 
 from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.span import human_minutes
 from bot.core.incident import message_id
 
 HEADING = "## What the thread shows (rule-based)"
 NOTHING_RECOGNISED = "No alerts or deploys were recognised."
+NO_CLASS = "No known failure class matched; the checklist is empty."
+NO_STRONG_CLASS = "No failure class has strong evidence in this text, so there is no checklist rather than a guess."
+CHECKLIST_ORDER = "_Best-supported first: a statement in a root-cause section weighs most, then contributing factors and the summary._"
 
 _LABEL = {
     "report": "first report", "alert_fired": "alert fired", "alert_resolved": "alert resolved", "deploy": "deploy",
     "rollback": "rollback", "mitigation": "mitigation", "resolution": "resolution", "error_burst": "error burst",
-    "error": "error", "metric": "metric",
+    "error": "error", "metric": "metric", "update": "update",
 }
 # "<@U123>", "<!here>", "<#C1>" and bare "@here" notify people in Slack; a digest must never ping anyone.
 _MENTION = re.compile(r"<(?=[@!#])|(?<![\w.])@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
@@ -54,11 +58,23 @@ def _metric(m: MetricJump) -> str:
     return f"- {safe(m.name)}: {m.before} → {m.after}{basis} — {when(m.time)}, {safe(m.author)}: {code(m.line)}{cite(m.message)}"
 
 
+_SECTION = {
+    "summary": "summary", "timeline": "timeline", "impact": "impact", "detection": "detection", "root_cause": "root cause",
+    "contributing": "contributing factors", "resolution": "resolution", "action_items": "action items", "lessons": "lessons",
+}
+
+
+def _where(f: Failure) -> str:
+    """"root cause, 2025-11-17T08:53:00Z, ana": the evidence line's section (when it has one), time and author."""
+    parts = ([_SECTION[f.section]] if f.section else []) + ([f.time] if f.time else []) + [safe(f.author)]
+    return ", ".join(parts)
+
+
 def _failure(f: Failure) -> list[str]:
     t = f.test
     hits = f", {f.hits} matching lines" if f.hits > 1 else ""
     return [
-        f"- [ ] **{f.title}** — evidence ({when(f.time)}, {safe(f.author)}{hits}): {code(f.evidence)}{cite(f.message)}",
+        f"- [ ] **{f.title}** — evidence ({_where(f)}{hits}): {code(f.evidence)}{cite(f.message)}",
         f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criterion}",
     ]
 
@@ -68,10 +84,12 @@ def _summary(d: Digest) -> list[str]:
     if minutes is None:
         duration = "unknown (the thread carries no usable timestamps)"
     elif d.resolved:
-        duration = f"{minutes:g} min, first signal {d.started} → resolution {d.ended}"
+        duration = f"{human_minutes(minutes)}, first signal {d.started} → resolution {d.ended}"
     else:
-        duration = f"{minutes:g} min so far, {d.started} → {d.ended} (no resolution recognised)"
-    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none"
+        duration = f"{human_minutes(minutes)} so far, {d.started} → {d.ended} (no resolution recognised)"
+    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none named"
+    if d.bots:
+        people += "; bots: " + ", ".join(f"{safe(name)} ({count})" for name, count in d.bots)
     lines = [f"**Duration:** {duration}"]
     if d.first_report:
         report = d.first_report
@@ -95,16 +113,28 @@ def render_markdown(d: Digest) -> str:
     out += ["", f"### Silence gaps (≥ {d.gap_minutes:g} min)", *([_gap(g) for g in d.gaps] or ["- none"])]
     if d.metrics:
         out += ["", "### Metric jumps", *(_metric(m) for m in d.metrics)]
-    out += ["", "### Failure classes and the tests that would have caught them (rule-based checklist)"]
-    out += [line for f in d.failures for line in _failure(f)] or ["No known failure class matched; the checklist is empty."]
+    out += ["", "### Failure classes and the tests that would have caught them (rule-based checklist)", *_checklist(d)]
     return "\n".join(out) + "\n"
 
 
+def _checklist(d: Digest) -> list[str]:
+    if d.failures:
+        return [CHECKLIST_ORDER, *(line for f in d.failures for line in _failure(f))]
+    if not d.mentioned:
+        return [NO_CLASS]
+    named = ", ".join(f"{f.title} ({code(f.evidence)}{cite(f.message)})" for f in d.mentioned[:3])
+    return [NO_STRONG_CLASS, f"Also named, without strong evidence (a symptom, an action item, a refuted or weak mention): {named}."]
+
+
+GUIDE_HEADING = "Pre-computed from the data by rules (a guide, not a conclusion):"
+CANDIDATE = "candidate failure class (reject it if the messages do not show it)"
+
+
 def render_context(d: Digest) -> str:
-    """The digest as pre-computed context for the model (inside the data fence): the ordered events and the
-    failure classes the rules matched, so a small model gets the sequence right. Plain lines, no markup."""
-    lines = ["Pre-computed from the data by rules (a guide, not a conclusion):"]
+    """The digest as pre-computed context for the model (inside the data fence): the ordered events, and only the
+    failure classes with strong evidence, as candidates the model may reject. Plain lines, no markup."""
+    lines = [GUIDE_HEADING]
     lines += [f"- {when(e.time, e.last_time)}: {_LABEL[e.kind]}{f' x{e.count}' if e.count > 1 else ''}: {e.text}{cite(e.message)}"
               for e in d.timeline]
-    lines += [f"- rule match: {f.title} (evidence: {f.evidence}){cite(f.message)}" for f in d.failures]
+    lines += [f"- {CANDIDATE}: {f.title} (evidence: {f.evidence}){cite(f.message)}" for f in d.failures]
     return "\n".join(lines) if len(lines) > 1 else ""

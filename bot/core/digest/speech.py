@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from bot.core.digest.model import Digest, Event, parse_time
+from bot.core.digest.span import human_minutes
 
 MIN_WORDS = 80
 MAX_WORDS = 200
@@ -21,8 +22,14 @@ _PADDING = (
 
 
 def _clock(time: str | None) -> str | None:
+    """'09:02 UTC' for an ISO time; a time as the source wrote it ('09:02', 'Jan 14, 10:18 AM') is read as is."""
     at = parse_time(time)
-    return at.strftime("%H:%M UTC") if at else None
+    return at.strftime("%H:%M UTC") if at else time
+
+
+def _spoken(minutes: float) -> str:
+    """'18 minutes', '2 hours 5 minutes', '1 day 23 hours'."""
+    return human_minutes(minutes).replace(" min", " minutes").replace(" h", " hours").replace("1 hours", "1 hour")
 
 
 def _count(n: int, noun: str) -> str:
@@ -39,7 +46,7 @@ def _sentences(d: Digest) -> list[str]:
     start, minutes = _clock(d.started), d.duration_minutes
     if start and minutes is not None:
         end = "until it was resolved" if d.resolved else "with no resolution recognised in the thread"
-        out.append(f"The first signal came at {start}, and the incident lasted about {round(minutes)} minutes {end}.")
+        out.append(f"The first signal came at {start}, and the incident lasted about {_spoken(minutes)} {end}.")
     fired, cleared = _events(d, "alert_fired"), _events(d, "alert_resolved")
     deploys, rollbacks = _events(d, "deploy"), _events(d, "rollback")
     if fired or deploys or rollbacks:
@@ -57,14 +64,17 @@ def _sentences(d: Digest) -> list[str]:
     if d.failures:
         titles = [f.title for f in d.failures[:5]]
         listed = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
-        out.append(f"The rules recognised {_count(len(d.failures), 'failure class')}: {listed}.")
+        out.append(f"The rules found strong evidence for {_count(len(d.failures), 'failure class')}, best supported first: {listed}.")
+    elif d.mentioned:
+        out.append("No failure class has strong evidence in the thread, so the digest does not guess one.")
     else:
         out.append("No known failure class matched the rules.")
     if d.gaps:
         longest = max(d.gaps, key=lambda g: g.minutes)
         out.append(f"There {'was' if len(d.gaps) == 1 else 'were'} {_count(len(d.gaps), 'silence')}, the longest {round(longest.minutes)} minutes.")
     people = len(d.participants)
-    out.append(f"{_count(people, 'participant')} wrote {_count(d.message_count, 'message')}.")
+    bots = f", and {_count(len(d.bots), 'bot')} posted" if d.bots else ""
+    out.append(f"{_count(people, 'participant')} wrote{bots} in {_count(d.message_count, 'message')}.")
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,14 +16,16 @@ from bot.core.llm.checks import answer_warnings, truncation_warning
 from bot.core.llm.discovery import probe
 from bot.core.llm.endpoint import parse_endpoint
 from bot.core.llm.errors import stalled
-from bot.core.llm.models import ModelInfo, StreamResult
+from bot.core.llm.models import ModelInfo, ServerState, StreamResult
 from bot.core.llm.ollama import keep_alive_value, size_num_ctx
 from bot.core.llm.ollama_chat import chat_body, stream_ollama, warm_up_ollama
 from bot.core.llm.openai_chat import request_params, stream_openai
 from bot.core.llm.probe_http import get_json
-from bot.core.llm.retry import Sleep, with_retries
+from bot.core.llm.retry import Elsewhere, Sleep, with_retries
 from bot.core.llm.sink import OnText, Sink, Target
+from bot.core.prepare.budget import estimate_tokens
 from bot.errors import EmptyOutput, PostmortemError
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,8 @@ class LLMClient:
 
     async def preflight(self) -> ModelInfo:
         """Check the server and model before any work; remembers what it learnt for ``stream()``."""
-        self.model_info = await probe(self._session(), self._endpoint, self._settings)
+        with metrics.llm_call(self.shown_url):
+            self.model_info = await probe(self._session(), self._endpoint, self._settings)
         log.debug(
             "LLM preflight: %s at %s, model %s, context %d (%s)", self.model_info.backend, self._endpoint.shown,
             self.model_info.model, self.model_info.context_tokens, self.model_info.context_source,
@@ -138,6 +142,7 @@ class LLMClient:
         max_tokens: int | None = None,
         context_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
+        elsewhere: Elsewhere | None = None,
     ) -> StreamResult:
         """Generate an answer, calling ``on_text(delta)`` for each piece of clean text as it arrives.
 
@@ -146,6 +151,7 @@ class LLMClient:
         Raises ContextExceeded when the server refuses the prompt as too long, LLMDropped when it hangs up
         mid-answer, LLMBusy after the retries, EmptyOutput for an answer with no text.
         ``json_schema`` asks for structured output (``format`` on Ollama, ``response_format`` elsewhere).
+        ``elsewhere`` (from a pool) says whether another server is free: a long busy wait then raises LLMBusy at once.
         """
         settings = self._settings
         temperature = settings.llm_temperature if temperature is None else temperature
@@ -154,7 +160,7 @@ class LLMClient:
         info = self.model_info or await self.preflight()
         async with self._slots:
             if info.backend == "ollama":
-                result = await self._stream_native(info, system, user, on_text, temperature, max_tokens, json_schema)
+                result = await self._stream_native(info, system, user, on_text, temperature, max_tokens, json_schema, elsewhere)
             else:
                 params = request_params(settings.llm_model, system, user, temperature=temperature, max_tokens=max_tokens,
                                         json_schema=json_schema)
@@ -163,18 +169,19 @@ class LLMClient:
                 async def transport(sink: Sink, res: StreamResult) -> None:
                     await stream_openai(self._openai, params, sink, res, target, timeout_s)
 
-                result = await self._retrying(transport, on_text)
+                result = await self._retrying(transport, on_text, elsewhere)
                 result.context_tokens = context_tokens or info.context_tokens
-        if not result.text.strip():
-            if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+        with metrics.llm_call(self.shown_url):  # an answer with no text is the server's failure too
+            if not result.text.strip():
+                if result.finish_reason == "length":  # a thinking model can spend every token before the answer
+                    raise EmptyOutput(
+                        f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
+                        "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    )
                 raise EmptyOutput(
-                    f"the model {settings.llm_model} used all {max_tokens} answer tokens without writing any text",
-                    "raise LLM_MAX_TOKENS, or set LLM_THINK=false for a thinking model",
+                    f"the model {settings.llm_model} answered with no text",
+                    "try again; if it persists, try the model directly on the server or change LLM_MODEL",
                 )
-            raise EmptyOutput(
-                f"the model {settings.llm_model} answered with no text",
-                "try again; if it persists, try the model directly on the server or change LLM_MODEL",
-            )
         result.truncated_warning = truncation_warning(
             result.prompt_tokens, result.context_tokens or info.context_tokens, self.backend
         )
@@ -183,7 +190,7 @@ class LLMClient:
 
     async def _stream_native(
         self, info: ModelInfo, system: str, user: str, on_text: OnText | None, temperature: float, max_tokens: int,
-        json_schema: dict[str, Any] | None = None,
+        json_schema: dict[str, Any] | None = None, elsewhere: Elsewhere | None = None,
     ) -> StreamResult:
         """Ollama's /api/chat with num_ctx sized for this request (see ``size_num_ctx``)."""
         settings = self._settings
@@ -207,19 +214,22 @@ class LLMClient:
         async def transport(sink: Sink, res: StreamResult) -> None:
             await stream_ollama(session, url, body, sink, res, target)
 
-        result = await self._retrying(transport, on_text)
+        result = await self._retrying(transport, on_text, elsewhere)
         info.loaded_context = result.context_tokens = num_ctx
         return result
 
-    async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str:
+    async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int,
+                       elsewhere: Elsewhere | None = None) -> str:
         """The whole answer at once. Streams underneath so a stalled model is caught the same way."""
-        return (await self.stream(system, user, temperature=temperature, max_tokens=max_tokens)).text
+        return (await self.stream(system, user, temperature=temperature, max_tokens=max_tokens, elsewhere=elsewhere)).text
 
-    async def complete_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int | None = None) -> dict[str, Any]:
+    async def complete_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int | None = None,
+                            elsewhere: Elsewhere | None = None) -> dict[str, Any]:
         """One structured-output answer: the server is asked to follow ``schema``; the decoded object is returned
         unvalidated (the caller validates it with its own model). Raises PostmortemError when the answer is not
         a JSON object, besides what ``stream`` raises."""
-        text = (await self.stream(system, user, temperature=0.0, max_tokens=max_tokens, json_schema=schema)).text
+        text = (await self.stream(system, user, temperature=0.0, max_tokens=max_tokens, json_schema=schema,
+                                  elsewhere=elsewhere)).text
         try:
             answer = json.loads(text)
         except ValueError as exc:
@@ -229,12 +239,16 @@ class LLMClient:
                                   "try a model that supports structured output")
         return answer
 
+    def server_states(self) -> list[ServerState]:
+        """One server: its state is the run's error or success, nothing more to show."""
+        return []
+
     async def aclose(self) -> None:
         await self._openai.close()
         if self._http is not None:
             await self._http.close()
 
-    async def _retrying(self, transport: Transport, on_text: OnText | None) -> StreamResult:
+    async def _retrying(self, transport: Transport, on_text: OnText | None, elsewhere: Elsewhere | None) -> StreamResult:
         async def attempt() -> StreamResult:
             return await self._attempt(transport, on_text)
 
@@ -244,6 +258,7 @@ class LLMClient:
             base_delay_s=self._retry_base_delay_s,
             sleep=self._sleep,
             backend=self.backend,
+            elsewhere=elsewhere,
         )
 
     async def _attempt(self, transport: Transport, on_text: OnText | None) -> StreamResult:
@@ -252,16 +267,19 @@ class LLMClient:
         # An inactivity timer, not a deadline: it covers connect + first byte, then restarts on every chunk,
         # so a slow but steady model runs as long as it needs while a stalled one fails after timeout_s.
         deadline = asyncio.timeout(timeout_s)
-        try:
-            async with deadline:
-                sink = Sink(on_text, deadline, timeout_s)
-                await transport(sink, result)
-                await sink.close()
-        except TimeoutError:
-            if not deadline.expired():  # raised by on_text, not by our timer
-                raise
-            raise stalled(timeout_s) from None
+        started = time.perf_counter()
+        with metrics.llm_call(self.shown_url):
+            try:
+                async with deadline:
+                    sink = Sink(on_text, deadline, timeout_s)
+                    await transport(sink, result)
+                    await sink.close()
+            except TimeoutError:
+                if not deadline.expired():  # raised by on_text, not by our timer
+                    raise
+                raise stalled(timeout_s) from None
         result.text, result.template_tokens = sink.joined, sink.template_tokens
+        metrics.llm_generated(self.shown_url, result.completion_tokens or estimate_tokens(result.text), time.perf_counter() - started)
         return result
 
     def _session(self) -> aiohttp.ClientSession:

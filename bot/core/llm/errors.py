@@ -108,6 +108,11 @@ def busy(attempts: int, status: int, backend: str) -> LLMBusy:
     return LLMBusy(f"the LLM server was still busy ({status}) after {attempts} attempts", hints(backend).busy)
 
 
+def busy_for(status: int, wait_s: float, backend: str) -> LLMBusy:
+    """The server asked for a wait long enough that another server of the pool should take the request."""
+    return LLMBusy(f"the LLM server is busy ({status}) and asked for {wait_s:.0f} s", hints(backend).busy, retry_after_s=wait_s)
+
+
 def dropped(tokens: int, backend: str) -> LLMDropped:
     return LLMDropped(
         f"the LLM server dropped the connection after {tokens} tokens",

@@ -30,3 +30,18 @@ class StreamResult:
     template_tokens: int = 0  # chat-template tokens (<|im_end|> …) stripped from the text
     warnings: list[str] = field(default_factory=list)
     context_tokens: int | None = None  # the context this request ran with (Ollama: the num_ctx sent)
+    server: str | None = None  # which server of a pool wrote it (shown URL); None for a single server
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One server of a pool as doctor and a run's closing line show it."""
+
+    url: str  # shown form: never the password
+    ready: bool
+    detail: str  # "ollama, 1/2 requests in flight", "for 41 s more: cannot reach …"
+    fix: str | None = None  # for a server left out: what would bring it back
+
+    def line(self, answered: str | None = None) -> str:
+        wrote = ", wrote this answer" if answered == self.url else ""
+        return f"{self.url}: {'ready' if self.ready else 'left out'} ({self.detail}{wrote})"

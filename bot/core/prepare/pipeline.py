@@ -128,7 +128,7 @@ def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident
         text=fitted.text,
         title=title,
         message_count=len(messages),
-        redactions=dict(sorted(builder.redactions.items())),
+        redactions=dict(sorted((builder.redactions + Counter(incident.redacted)).items())),
         omitted=fitted.omitted,
         token_estimate=estimate_tokens(fitted.text),
         original_chars=original,

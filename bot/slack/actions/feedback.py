@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import PostmortemError
+from bot.ops import metrics
 from bot.runs import RunStore
 from bot.runs.feedback import FeedbackVotes
 from bot.slack.access import is_member
@@ -55,6 +56,8 @@ class FeedbackActions:
             return STALE
         vote, run_id = parsed
         before = await self.votes.vote(run_id, click.user, vote)
+        if before != vote:
+            metrics.voted(vote)
         log.info("feedback %s on run %d from %s (was %s)", vote, run_id, click.user, before)
         if before == vote:
             return f"Your {VOTES[vote]} on this postmortem was already recorded."

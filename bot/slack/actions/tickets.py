@@ -1,4 +1,4 @@
-"""The Create ticket button: ack at once, check the clicker is in the channel, make the ticket once per (run,
+"""The Create ticket button: ack at once, check the clicker is in the channel, make the ticket once per (thread,
 test), then edit the checklist so that line shows the link. Every refusal or failure is told to the clicker
 alone; the button stays for another try."""
 
@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.testplan import TestSpec
 from bot.errors import PostmortemError
 from bot.runs import RunStore
 from bot.runs.tickets import TicketClaims
@@ -23,7 +24,7 @@ from bot.slack.errors import slack_error
 from bot.tickets import TicketBackend, TicketContent, TicketError, make_backend
 from bot.tickets.content import skeletons
 from bot.tickets.model import tests_of
-from bot.tickets.service import TicketService
+from bot.tickets.service import TicketService, where_of
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,16 @@ class TicketActions:
         tests = tests_of(record.info)
         if index >= len(tests):
             return STALE
-        link = await self._thread_link(channel, record.thread_ts or message_ts)
+        thread = record.thread_ts or message_ts
+        link = await self._thread_link(channel, thread)
         content = TicketContent(tests[index], str(run_id), link, skeletons(tests)[index])
-        ticket = await self.service.create_once(channel, run_id, index, content)
+        # Keyed by thread and test: a regenerated run's checklist finds the ticket an earlier run of the thread made.
+        ticket = await self.service.create_once(where_of(channel, thread, tests[index]), content)
         if ticket is None:
             return BUSY
         log.info("ticket %s for test %d of run %d (clicked by %s)", ticket.key, index, run_id, user)
         try:
-            await self._show_links(channel, message_ts, run_id, body.get("message") or {})
+            await self._show_links(channel, message_ts, thread, tests, body.get("message") or {})
         except SlackApiError as exc:  # the ticket exists: the clicker gets its link another way
             return f":ticket: Created {link_text(ticket)}, but the checklist could not be updated ({slack_error(exc)})."
         return None
@@ -95,11 +98,11 @@ class TicketActions:
             log.warning("no permalink for %s/%s: %s", channel, thread_ts, slack_error(exc))
             return None
 
-    async def _show_links(self, channel: str, ts: str, run_id: int, message: dict[str, Any]) -> None:
-        """Edit the checklist: every test of the run with a ticket shows its link. One edit at a time per message,
-        each from the store's full list, so two clicks finishing together cannot undo each other's link."""
+    async def _show_links(self, channel: str, ts: str, thread: str, tests: list[TestSpec], message: dict[str, Any]) -> None:
+        """Edit the checklist: every test of the run with a ticket in the thread shows its link. One edit at a time
+        per message, each from the store's full list, so two clicks finishing together cannot undo each other's link."""
         assert self.service is not None
         lock = self._locks.setdefault((channel, ts), asyncio.Lock())
         async with lock:
-            blocks = with_ticket_links(message.get("blocks") or [], await self.service.made(run_id))
+            blocks = with_ticket_links(message.get("blocks") or [], await self.service.made(channel, thread, tests))
             await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=message.get("text") or "Test plan")

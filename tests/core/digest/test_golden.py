@@ -46,9 +46,12 @@ def test_sample_every_deploy_alert_and_rollback_time_appears(sample: tuple[Incid
 
 def test_sample_golden_facts(sample: tuple[Incident, Digest]) -> None:
     _, d = sample
-    assert [f.id for f in d.failures] == ["connection-pool-exhaustion", "retry-storm", "config-drift", "bad-rollout", "dependency-outage"]
+    # Best-supported first: 40 pool timeouts in the pasted log, then the retry policy and pool size the new helm values
+    # overrode. The rollback is a mitigation and no longer makes "bad rollout" a class of its own.
+    assert [f.id for f in d.failures] == ["connection-pool-exhaustion", "config-drift", "retry-storm", "dependency-outage"]
     assert (d.started, d.ended, d.resolved, d.duration_minutes) == ("2025-11-17T08:53:00Z", "2025-11-17T09:09:00Z", True, 16.0)
-    assert [name for name, _ in d.participants] == ["PagerDuty", "ana", "Grafana", "raj", "kim"]
+    assert [name for name, _ in d.participants] == ["ana", "raj", "kim"]
+    assert [name for name, _ in d.bots] == ["PagerDuty", "Grafana"]
     assert {"checkout-api", "db-primary", "postgres"} <= set(d.services)
     assert d.files_read == ["checkout-api.log"]
     assert {(m.name, m.before, m.after) for m in d.metrics} >= {("p99 latency", "2s", "4.8s"), ("pool size", "20", "50")}

@@ -41,6 +41,10 @@ BROKEN: list[tuple[str, str, str]] = [
     ("bad id", _entry(id="Pool Exhaustion"), r'#1 \("Pool Exhaustion"\), field id'),
     ("unknown key", _entry() + 'severity = "high"\n', r'#1 \("pool"\), field test\.severity: Extra inputs'),
     ("example not matched", _entry(examples="['pool is fine']"), r"""#1 \("pool"\): example 'pool is fine' is matched by none"""),
+    ("example negated", _entry(examples="['no pool exhausted here']"),
+     r"""#1 \("pool"\): example 'no pool exhausted here' is judged not evidence"""),
+    ("counter-example taken", _entry(examples="['pool exhausted']\ncounter_examples = ['the pool exhausted twice']"),
+     r"""#1 \("pool"\): counter-example 'the pool exhausted twice' is taken as evidence"""),
     ("duplicate id", _entry() + _entry(), r'failure id "pool" appears twice'),
     ("bad event kind", '[[event]]\nkind = "party"\npatterns = ["x"]\n' + _entry(), r'\[\[event\]\] #1 \("party"\), field kind'),
     ("no failures", 'components = ["redis"]\n', r"rules\.toml: failure: Field required"),
@@ -67,23 +71,24 @@ def test_missing_rules_file(tmp_path: Path) -> None:
 def test_a_new_class_needs_only_the_data_file(tmp_path: Path) -> None:
     extra = """
 [[failure]]
-id = "feature-flag-flip"
-title = "Feature flag flipped in production"
-patterns = ['flag \\S+ (?:flipped|toggled)']
-examples = ['flag new_checkout toggled to 100%']
+id = "leap-second"
+title = "Leap second"
+patterns = ['leap second (?:smear|insertion|bug)']
+examples = ['the leap second smear stalled the scheduler']
+counter_examples = ['no leap second this year']
 [failure.test]
-type = "config validation test"
-scope = "flag changes"
-fault_injection = "toggle a flag to 100% without a ramp"
-success_criterion = "the change is refused unless ramped in steps of at most 10%"
+type = "clock fault test"
+scope = "time-dependent jobs"
+fault_injection = "insert a leap second on a staging node"
+success_criterion = "0 stalled jobs and clock skew below 100 ms"
 """
     path = tmp_path / "rules.toml"
     path.write_text(RULES_PATH.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    incident = Incident([Message("ana", "someone had flag new_checkout toggled at 09:00, errors since")])
-    assert not build_digest(incident).failures
+    incident = Incident([Message("ana", "the leap second smear stalled the scheduler at 00:00")])
+    assert "leap-second" not in {f.id for f in build_digest(incident).failures}
     digest = build_digest(incident, rules=load_rules(path))
-    assert [f.id for f in digest.failures] == ["feature-flag-flip"]
-    assert "Feature flag flipped in production" in digest.render_markdown()
+    assert [f.id for f in digest.failures] == ["leap-second"]
+    assert "Leap second" in digest.render_markdown()
 
 
 _BUNDLED = default_rules().failures
@@ -108,3 +113,12 @@ def test_bundled_rules_cover_the_required_classes() -> None:
                 "config-drift", "bad-rollout", "flaky-test", "timeout-chain", "certificate-expiry", "disk-full", "dns-failure",
                 "rate-limiting", "lock-contention", "queue-backlog", "dependency-outage", "schema-migration"}
     assert required <= ids
+
+
+def test_a_replacement_file_without_scope_uses_the_bundled_cues(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(_entry(), encoding="utf-8")
+    rules = load_rules(path)
+    assert [f.rule.id for f in rules.failures] == ["pool"]
+    assert [h.failure.rule.id for h in rules.hits("the pool exhausted twice")] == ["pool"]
+    assert list(rules.hits("the pool looked fine, not exhausted")) == []  # the bundled negation cues

@@ -95,7 +95,8 @@ def test_duration_runs_from_first_signal_to_resolution() -> None:
         Message("raj", "writing the postmortem", _at(90)),
     ])
     d = build_digest(incident)
-    assert [e.kind for e in d.timeline] == ["report", "alert_fired", "mitigation", "alert_resolved", "resolution"]
+    # A short thread lists every message that says something: the last one as an update.
+    assert [e.kind for e in d.timeline] == ["report", "alert_fired", "mitigation", "alert_resolved", "resolution", "update"]
     assert (d.started, d.ended, d.resolved, d.duration_minutes) == ("2025-03-04T09:00:00Z", "2025-03-04T09:25:00Z", True, 25.0)
 
 
@@ -118,7 +119,7 @@ def test_events_without_time_stay_after_their_predecessor() -> None:
     ])
     d = build_digest(incident)
     assert [(e.kind, e.time) for e in d.timeline] == [
-        ("error", "2025-03-04T08:55:00Z"), ("alert_fired", "2025-03-04T09:10:00Z"), ("deploy", None),
+        ("error", "2025-03-04T08:55:00Z"), ("alert_fired", "2025-03-04T09:10:00Z"), ("deploy", None), ("update", "2025-03-04T09:11:00Z"),
     ]
 
 

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from bot.core.llm import LLMClient
+from bot.core.llm.pool import LLMPool
+from bot.core.llm.retry import Sleep
 from bot.settings import Settings, load_settings
 from tests.fakes.fake_llm import FakeLLM
 
@@ -59,3 +61,34 @@ async def client_for() -> AsyncIterator[Callable[..., LLMClient]]:
     yield build
     for client in clients:
         await client.aclose()
+
+
+BENCH_S = 60.0
+
+
+class Clock:
+    """The pool's bench clock: a number the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def pool_of() -> AsyncIterator[Callable[..., LLMPool]]:
+    """Build LLM pools over real servers; all are closed at teardown."""
+    pools: list[LLMPool] = []
+
+    def build(*urls: str, clock: Clock | None = None, sleep: Sleep | None = None, retry_attempts: int = 2,
+              **overrides: object) -> LLMPool:
+        settings = make_settings(",".join(urls), llm_bench_s=BENCH_S, **overrides)
+        pool = LLMPool(settings, retry_attempts=retry_attempts, retry_base_delay_s=0.001, clock=clock or Clock(),
+                       **({"sleep": sleep} if sleep else {}))
+        pools.append(pool)
+        return pool
+
+    yield build
+    for pool in pools:
+        await pool.aclose()

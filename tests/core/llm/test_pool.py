@@ -5,41 +5,17 @@ Real FakeLLM servers on loopback; the bench clock is a counter the test moves.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from bot.cli.doctor import check_llm
 from bot.core.llm.pool import LLMPool, make_llm
 from bot.errors import LLMUnavailable
-from tests.core.llm.conftest import make_settings
+from tests.core.llm.conftest import BENCH_S, Clock, make_settings
 from tests.fakes.fake_llm import FakeLLM, reset, stall, status, text, unused_base_url
 
 StartFake = Callable[..., Awaitable[FakeLLM]]
-BENCH_S = 60.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def pool_of() -> AsyncIterator[Callable[..., LLMPool]]:
-    pools: list[LLMPool] = []
-
-    def build(*urls: str, clock: Clock | None = None, **overrides: object) -> LLMPool:
-        settings = make_settings(",".join(urls), llm_bench_s=BENCH_S, **overrides)
-        pool = LLMPool(settings, retry_attempts=2, retry_base_delay_s=0.001, clock=clock or Clock())
-        pools.append(pool)
-        return pool
-
-    yield build
-    for pool in pools:
-        await pool.aclose()
 
 
 async def ask(pool: LLMPool) -> str:
@@ -143,4 +119,4 @@ async def test_doctor_reports_each_server(fake_of: StartFake, capsys) -> None:  
     assert not await check_llm(make_settings(f"{up.base_url},{down}"))
     out = capsys.readouterr().out
     assert f"[ok] llm 1/2: ollama at {up.base_url}" in out and "[ok] context 1/2:" in out
-    assert f"[FAIL] llm 2/2: {down}: cannot reach" in out
+    assert f"[FAIL] llm 2/2: {down}: left out of the pool: cannot reach" in out and "fix: " in out

@@ -23,15 +23,20 @@ prompt count), ``status()`` (optionally ``retry_after``), ``stall()``, ``reset()
 Structured-output requests (``format`` on /api/chat, ``response_format`` on /v1) are listed in
 ``llm.json_requests`` (``FakeLLM.schema_of(req)`` gives the schema); unscripted, they get ``llm.json_default``
 (``{"tests": []}``), not the markdown report.
+A guide-trusting model: ``echo_guide()`` names the digest guide's first candidate class as the primary root cause.
 Small-model misbehaviour: ``echo_prompt()`` (the request's own format hints as section bodies), ``looping()``
 (one sentence over and over), ``repeated_headings()`` (the whole report several times in one answer).
 ``gate_passing_report()`` is an answer the quality gate lets through (``sample_report()`` is repaired by it).
 Progressive tests: ``text(..., gate=event, gate_at="## Root Cause")`` pauses the stream just before that
 marker (or character offset) until the test sets ``event``; ``llm.at_gate`` is set while it waits.
+``status(..., gate=event)`` holds an error answer the same way.
 ``llm.finished`` / ``llm.finished_at`` (time.monotonic()) mark the moment a stream's last byte was sent.
+``await llm.go_down()`` plays a crash (new connections refused, requests on kept-alive ones cut);
+``await llm.come_back()`` listens on the same port again.
 """
 
 from tests.fakes.fake_llm.gated_report import gate_passing_report
+from tests.fakes.fake_llm.guided import echo_guide
 from tests.fakes.fake_llm.replies import (
     Reply,
     broken_template,
@@ -51,7 +56,7 @@ from tests.fakes.fake_llm.replies import (
 from tests.fakes.fake_llm.server import FakeLLM, RecordedRequest, unused_base_url
 
 __all__ = [
-    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "echo_prompt", "empty", "gate_passing_report", "invalid_json",
+    "FakeLLM", "RecordedRequest", "Reply", "broken_template", "cut", "echo_guide", "echo_prompt", "empty", "gate_passing_report", "invalid_json",
     "json_reply", "looping",
     "repeated_headings", "reset", "stall",
     "status", "template_spam", "text", "unused_base_url",

@@ -85,6 +85,7 @@ async def chat(fake: FakeLLM, request: web.Request) -> web.StreamResponse:
         return web.Response(body=_line(model, message={"role": "assistant", "content": ""}, done_reason="load", done=True))
     reply = fake.next_reply(body)
     if reply.kind == "status":
+        await fake.hold(reply)
         headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
         return web.json_response({"error": reply.message or status_message(reply.status, model)}, status=reply.status, headers=headers)
     # Ollama cuts an over-long prompt to num_ctx silently: the count is the only sign.

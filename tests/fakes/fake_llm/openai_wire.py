@@ -56,6 +56,7 @@ async def chat(fake: FakeLLM, request: web.Request) -> web.StreamResponse:
         return refusal
     reply = fake.next_reply(body)
     if reply.kind == "status":
+        await fake.hold(reply)
         return status_response(reply, model)
     # llama-server answers with the model it serves, whatever the request named.
     reported = fake.model if fake.flavor == "llama.cpp" else model

@@ -76,9 +76,11 @@ def template_spam(content: str, tokens: tuple[str, ...] = ("<|im_end|>", "<|im_s
     return text(spammed, chunk_chars=chunk_chars)
 
 
-def status(code: int, message: str | None = None, *, times: int = 1, retry_after: str | None = None) -> Reply:
-    """An HTTP error with the server's body shape, e.g. status(404) → "model 'x' not found"."""
-    return Reply("status", status=code, message=message, times=times, retry_after=retry_after)
+def status(code: int, message: str | None = None, *, times: int = 1, retry_after: str | None = None,
+           gate: asyncio.Event | None = None) -> Reply:
+    """An HTTP error with the server's body shape, e.g. status(404) → "model 'x' not found"; with ``gate``, sent
+    only once the test sets it (``llm.at_gate`` is set meanwhile)."""
+    return Reply("status", status=code, message=message, times=times, retry_after=retry_after, gate=gate)
 
 
 def stall(before: str = "") -> Reply:
@@ -146,7 +148,7 @@ def status_message(code: int, model: str) -> str:
 _HINTED_HEADING = re.compile(r"^(## [^\n]+)\n([^\n#][^\n]*)$", re.MULTILINE)
 
 
-def _user_prompt(body: Any) -> str:
+def user_prompt(body: Any) -> str:
     messages = body.get("messages") if isinstance(body, dict) else None
     return "\n".join(str(m.get("content", "")) for m in messages or [] if isinstance(m, dict) and m.get("role") == "user")
 
@@ -156,7 +158,7 @@ def echo_prompt(*, times: int = 1) -> Reply:
     prompt, followed by the hint the prompt gave for it, copied word for word."""
 
     def render(body: Any) -> str:
-        pairs = _HINTED_HEADING.findall(_user_prompt(body))
+        pairs = _HINTED_HEADING.findall(user_prompt(body))
         if not pairs:
             raise ValueError("echo_prompt(): the request's user prompt has no '## Heading' + hint lines to echo")
         return "\n\n".join(f"{heading}\n\n{hint}" for heading, hint in pairs) + "\n"

@@ -72,6 +72,9 @@ class FakeLLM:
         self._script: list[Reply] = []
         self._uses = 0
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self.port = 0
+        self.down = False  # go_down(): as if the server had crashed, until come_back()
         self.url = ""  # http://127.0.0.1:<port>, set on start
 
     @property
@@ -150,8 +153,10 @@ class FakeLLM:
             side_endpoints.add_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
+        self.port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{self.port}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -172,6 +177,10 @@ class FakeLLM:
             decoded = json.loads(body) if body else None
         except ValueError:
             decoded = None
+        if self.down:  # a request on a connection kept alive from before the crash: it is cut, unanswered
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=503)
         self.requests.append(RecordedRequest(request.method, request.path, decoded))
         request[BODY] = decoded
         if self.basic_auth is not None:
@@ -200,6 +209,26 @@ class FakeLLM:
             request.transport.close()  # no terminating chunk: the client sees the body cut short
             return False
         return True
+
+    async def hold(self, reply: Reply) -> None:
+        """Wait for a gated error reply's gate, if it has one, before it is sent."""
+        if reply.gate is not None:
+            self.at_gate.set()
+            await reply.gate.wait()
+            self.at_gate.clear()
+
+    async def go_down(self) -> None:
+        """Stop listening (new connections are refused) and drop requests on connections kept alive: a crash."""
+        self.down = True
+        assert self._site is not None
+        await self._site.stop()
+
+    async def come_back(self) -> None:
+        """Listen again on the same port."""
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await self._site.start()
+        self.down = False
 
     def mark_finished(self) -> None:
         self.finished_at = time.monotonic()

@@ -298,6 +298,13 @@ class SlackEmulator:
     async def drop_connection(self) -> None:
         await self.socket.drop()
 
+    async def outage(self) -> None:
+        """Drop every Socket Mode connection and hold reconnections until ``restore_connections``."""
+        await self.socket.outage()
+
+    def restore_connections(self) -> None:
+        self.socket.restore()
+
     # ---- waiting ----------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[SlackEmulator], Any], timeout: float = 10) -> Any:
         """Return predicate(self)'s first truthy value; re-checked on every state change."""

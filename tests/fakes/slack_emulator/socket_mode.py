@@ -49,6 +49,9 @@ class SocketModeHub:
         self.envelopes: dict[str, dict[str, Any]] = {}  # latest delivery of each envelope
         self.acks: list[Ack] = []
         self.connections = 0  # connections that got a hello, ever
+        self._open = asyncio.Event()  # cleared during an outage: new connections wait at the handshake
+        self._open.set()
+        self.waiting = 0  # connections held by an outage, right now
 
     @property
     def pending(self) -> int:
@@ -121,6 +124,13 @@ class SocketModeHub:
         if ticket not in self._tickets:
             raise web.HTTPUnauthorized(text="invalid ticket")
         self._tickets.discard(ticket)  # tickets are single use, like Slack's
+        if not self._open.is_set():
+            self.waiting += 1
+            self._changed()
+            try:
+                await self._open.wait()
+            finally:
+                self.waiting -= 1
         ws = web.WebSocketResponse(autoping=True)  # answers slack_sdk's heartbeat pings
         await ws.prepare(request)
         self._sockets.add(ws)
@@ -177,7 +187,21 @@ class SocketModeHub:
         if ws is not None:
             await ws.close(code=1011, message=b"emulator dropped the connection")
 
+    async def outage(self) -> None:
+        """Drop every live connection and hold new ones at the handshake until ``restore``, as a network outage
+        between the app and Slack would: the client stays disconnected however often it tries."""
+        self._open.clear()
+        await self._retire_pump()
+        for ws in list(self._sockets):
+            await ws.close(code=1011, message=b"emulator outage")
+        self._changed()
+
+    def restore(self) -> None:
+        """End an outage: held and new connections complete their handshake."""
+        self._open.set()
+
     async def close(self) -> None:
+        self._open.set()  # a handshake held by an outage must not outlive the emulator
         await self._retire_pump()
         for ws in list(self._sockets):
             await ws.close()

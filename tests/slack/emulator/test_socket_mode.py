@@ -191,3 +191,13 @@ async def test_button_click_on_a_thread_reply(slack: SlackEmulator, incident: In
     slack.click(incident.bob, incident.channel, ts, "vote")  # the accessory is still there
     await slack.wait_for(lambda s: len(bot.seen["button"]) == 2)
     assert bot.seen["button"][1]["actions"][0]["block_id"] == "line"
+
+
+async def test_an_outage_holds_reconnections_until_restored(slack: SlackEmulator, incident: Incident, bot: Bot) -> None:
+    await bot.connect(slack)
+    await slack.outage()
+    await slack.wait_for(lambda s: s.socket.waiting == 1)  # slack_sdk tried again, and waits
+    envelope_id = slack.slash_command(incident.alice, incident.channel)
+    assert slack.socket.connections == 1 and not slack.acks
+    slack.restore_connections()
+    assert (await slack.wait_ack(envelope_id)).connection == 2

@@ -1,4 +1,5 @@
-"""Run the rules: URL-encoded tokens first, then our early rules, name/value forms, the gitleaks list, our late rules."""
+"""Run the rules: URL-encoded tokens first, then our early rules, continued commands as one line, the spanning table
+(name and value apart), name/value forms, the gitleaks list, our late rules."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from urllib.parse import unquote
 
-from bot.core.prepare.redact import gitleaks, local, scan, structured
+from bot.core.prepare.redact import continued, gitleaks, local, scan, spanning, structured
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SPACE = re.compile(r"\s")
@@ -53,6 +54,8 @@ def _apply(rules: Sequence[local.Rule], text: str, counts: Counter[str]) -> str:
 
 def _redact_plain(text: str, counts: Counter[str]) -> str:
     text = _apply(local.BEFORE, text, counts)
+    text = continued.redact_continued(text, counts, _redact_plain)
+    text = spanning.redact_spanning(text, counts)
     text = _apply(structured.RULES, text, counts)
     text = structured.redact_blocks(text, counts)
     text = gitleaks.redact_gitleaks(text, scan.lower_same_length(text), local.placeholder, counts)

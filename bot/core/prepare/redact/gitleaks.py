@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import re2  # no stubs (mypy override in pyproject.toml); its use is typed through `re` below
 
+from bot.core.prepare.redact.local import SECRET_FIELD
 from bot.core.prepare.redact.scan import KeywordIndex, rewrite_lines
 
 DATA_FILE = Path(__file__).with_name("gitleaks.toml")
@@ -204,7 +205,8 @@ class RuleFileError(RuntimeError):
 def _rule(data: dict[str, Any]) -> GitleaksRule:
     return GitleaksRule(
         id=data["id"],
-        regex=compile_rule(_strip_key_prefix(data["regex"])),
+        # Our own tables (spanning.toml) name "a field naming a secret" once, as local.py knows it.
+        regex=compile_rule(_strip_key_prefix(data["regex"].replace("{secret_name}", f"(?:{SECRET_FIELD})"))),
         keywords=tuple(k.lower() for k in data.get("keywords", ())),
         entropy=float(data.get("entropy", 0.0)),
         secret_group=int(data.get("secretGroup", 0)),
@@ -217,7 +219,8 @@ def _rule(data: dict[str, Any]) -> GitleaksRule:
 @cache
 def load(path: Path = DATA_FILE) -> Gitleaks:
     """The rules, the global allowlists and the keyword index; built once per process (~0.2 s)."""
-    fix = f"restore {path.name} from upstream gitleaks (config/gitleaks.toml) or from git"
+    upstream = "from upstream gitleaks (config/gitleaks.toml) or " if path == DATA_FILE else ""
+    fix = f"restore {path.name} {upstream}from git"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -58,9 +58,10 @@ def value(kind: str, group: str = "value") -> Replace:
     return sub
 
 
-# Values that name a secret rather than hold one: placeholders, variable references, empty markers.
+# Values that name a secret rather than hold one: placeholders, variable references, empty markers, a lone "\"
+# (a command continued on the next line, where continued.py finds the value).
 NOT_A_VALUE = re.compile(
-    r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|-+$|\(?(?i:true|false|null|none|nil|undefined|n/a)\)?$"
+    r"\[REDACTED|\$\{?\w+\}?$|\{\{.*\}\}$|%\w+%$|<[\w -]+>$|\*+$|-+$|\\+$|\(?(?i:true|false|null|none|nil|undefined|n/a)\)?$"
 )
 
 _KV_KIND = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
@@ -133,16 +134,21 @@ KEY_NAMES = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?|sess(?:ion)?[_-]?id|jsessionid|phpsessid"
     r"|(?:api|access|account|secret|private|signing|encryption|master|client|auth|service)[_-]?key|apikey"
 )
+# A field that names a secret: a name (maybe a path, "/prod/db/password", or dotted, "db.password") ending in a key name.
+SECRET_FIELD = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
 
 # Run before the gitleaks rules: multi-line blocks, and vendor tokens whose kind should not be taken by
 # gitleaks' generic key=value rule.
 BEFORE: tuple[Rule, ...] = (
     # Gitleaks' private-key rule needs the END line; truncated pastes are redacted to the end of the base64 body,
-    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted).
+    # which inside JSON is split by literal "\n" escapes (doubled when the JSON is itself quoted). The body is runs of
+    # base64 and its headers (Proc-Type, DEK-Info): a word followed by ":" or "_" is the text after it ("env:",
+    # "DB_PASSWORD"), which must stay, or the name of the next secret is lost with it.
     Rule(
         re.compile(
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s:,-]|\\+[nr])*)",
+            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            r"|(?:(?:[ \t]*(?:\r?\n|\\+[nr])[ \t]*|[ \t]+)(?:[A-Za-z0-9+/=]{4,}(?![:\w])|(?:Proc-Type|DEK-Info|Comment):[^\n\\]*))*)",
             re.DOTALL,
         ),
         whole("private-key"),
@@ -203,7 +209,9 @@ AFTER: tuple[Rule, ...] = (
     Rule(
         re.compile(
             rf"(?i)(?P<key>{KEY_NAMES})[\"']?\s*(?:=>|:=|[:=])\s*"
-            r"(?P<quote>[\"'])?(?P<value>(?(quote)[^\"'\n]+|(?:[^\s\"'&,;]|[&,;](?![\w-]+=|\s|$))+))"
+            # A "{" or "[" opens a nested object or list (structured.py looks inside), "<<" a heredoc (spanning.toml):
+            # neither is the value.
+            r"(?P<quote>[\"'])?(?P<value>(?(quote)[^\"'\n]+|(?![{\[]|<<)(?:[^\s\"'&,;]|[&,;](?![\w-]+=|\s|$))+))"
         ),
         key_value,
         ("pass", "pwd", "secret", "token", "key", "credential", *_SESSION_HINTS),
@@ -211,7 +219,7 @@ AFTER: tuple[Rule, ...] = (
     # Prose: "the password is hunter2". Only values with a digit or symbol, so "password is wrong" stays.
     Rule(
         re.compile(
-            r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?"
+            r"(?i)(?:pass(?:word|wd|code|phrase)|pwd)s?\s+(?:is|was|=|:)\s+[\"'`]?(?!<<)"
             r"(?P<value>(?=[^\s\"'`]*?[^A-Za-z\s\"'`.,;:!?])[^\s\"'`]*[^\s\"'`.,;:!?)\]])"
         ),
         value("password"),
@@ -223,11 +231,11 @@ AFTER: tuple[Rule, ...] = (
         value("signature"),
         ("sig=", "signature=", "-credential=", "-security-token="),
     ),
-    # Command-line flags take the value after a space: --password hunter2, mysql -pHunter2.
+    # Command-line flags take the value after a space: --password hunter2, PowerShell's -Password hunter2.
     Rule(
-        re.compile(rf"-(?<![\w-]-)-(?P<key>{'|'.join(_FLAGS)}) +(?P<value>[^\s-]\S*)"),
+        re.compile(rf"-(?<![\w-]-)-?(?P<key>(?i:{'|'.join(_FLAGS)})) +(?P<value>[^\s-]\S*)"),
         key_value,
-        tuple(f"--{flag}" for flag in _FLAGS),
+        tuple(f"-{flag}" for flag in _FLAGS),
     ),
     Rule(re.compile(r"mysql\b[^\n]*?\s-p(?P<value>[^\s-]\S*)"), value("password"), ("mysql",)),
     # Gitleaks' curl-auth-user needs "curl" on the same line; continued commands, wget and httpie do not.

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from functools import partial
 
-from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, Rule, key_value, placeholder, value, whole
+from bot.core.prepare.redact.local import KEY_NAMES, NOT_A_VALUE, SECRET_FIELD, Rule, key_value, placeholder, value, whole
 
 # A field or cell that names a secret: the key name ends it (DB_PASSWORD, stripe.secret), as in local.py.
 _NAME = rf"[\w.-]{{0,40}}?(?:{KEY_NAMES})"
@@ -20,7 +20,7 @@ _SECRET_NAME = re.compile(rf"(?i){_NAME}")
 _KIND_OF = {"pass": "password", "pwd": "password", "secret": "secret", "token": "token"}
 
 # The name field may be a path (AWS SSM "/prod/db/password") and be called "Name" or "Key".
-_FIELD_NAME = rf"[\w./:-]{{0,60}}?(?:{KEY_NAMES})"
+_FIELD_NAME = SECRET_FIELD
 _NAME_FIELD = rf'"(?i:name|key)"\s*:\s*"(?P<key>(?i:{_FIELD_NAME}))"'
 _VALUE_FIELD = r'"(?i:value)"\s*:\s*"(?P<value>[^"\n]*)"'
 _NAME_ATTR = rf"""(?<![\w-])(?i:key|name)=["'](?P<key>(?i:{_FIELD_NAME}))["']"""
@@ -65,13 +65,19 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-# YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it).
-_YAML_PAIR = re.compile(
-    rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
-    rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$"
-    rf"|(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value2>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
-    rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key2>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
-    re.MULTILINE,
+# YAML: "- name: DB_PASSWORD" with "value: x" on the next line (or before it). Name first is tried over the whole
+# text before value first: in a list of pairs, "value: debug" over "- name: API_TOKEN" belongs to the item above.
+_YAML_PAIRS = (
+    re.compile(
+        rf"(?<![\w-])(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*\r?\n"
+        rf"[ \t]*(?:-[ \t]+)?(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        rf"(?<![\w-])(?i:value):[ \t]*[\"']?(?P<value>[^\s\"'][^\"'\n]*?)[\"']?[ \t]*\r?\n"
+        rf"[ \t]*(?:-[ \t]+)?(?i:name|key):[ \t]*[\"']?(?P<key>(?i:{_FIELD_NAME}))[\"']?[ \t]*$",
+        re.MULTILINE,
+    ),
 )
 # YAML value on the next, indented line(s): "password:\n  x", "password: |\n  x", "password: >-\n  x".
 _YAML_NEXT = re.compile(r":[ \t]*(?P<block>[|>][+-]?[0-9]?)?[ \t]*\r?\n(?=(?P<indent>[ \t]+)\S)")
@@ -97,16 +103,17 @@ def _kind(name: str) -> str:
 
 def _yaml_pairs(text: str, counts: Counter[str]) -> str:
     def sub(m: re.Match[str]) -> str:
-        group = "value" if m.group("value") is not None else "value2"
-        key = m.group("key") or m.group("key2")
-        found = m.group(group)
+        found = m.group("value")
         if NOT_A_VALUE.match(found):
             return m.group()
-        counts[_kind(key)] += 1
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m.group()[:start] + placeholder(_kind(key)) + m.group()[end:]
+        kind = _kind(m.group("key"))
+        counts[kind] += 1
+        start, end = m.start("value") - m.start(), m.end("value") - m.start()
+        return m.group()[:start] + placeholder(kind) + m.group()[end:]
 
-    return _YAML_PAIR.sub(sub, text)
+    for pattern in _YAML_PAIRS:
+        text = pattern.sub(sub, text)
+    return text
 
 
 def _yaml_next_line(text: str, counts: Counter[str]) -> str:
@@ -136,6 +143,114 @@ def _yaml_next_line(text: str, counts: Counter[str]) -> str:
         counts[kind] += 1
         out += [text[last:start], placeholder(kind)]
         last = end
+    return "".join(out) + text[last:] if out else text
+
+
+# A secret's name over a nested object: {"password": {"value": "…"}}, or YAML "password:" over indented fields.
+# Every leaf under it goes, but for fields that describe the secret rather than hold it.
+_JSON_NESTED = re.compile(rf'"(?P<key>{_NAME})"\s*:\s*\{{')
+_JSON_LEAF = re.compile(r'"(?P<field>[^"\n]{1,100})"\s*:\s*(?:"(?P<value>[^"\n]*)"|(?P<bare>[^\s,{}\[\]"]+))')
+# Lines ending in ":" (found cheaply) whose key names a secret; as in _YAML_KEY_BEFORE the key need not start its line
+# ("found in the logs: password:").
+_LINE_ENDS_IN_COLON = re.compile(r":[ \t]*\r?\n")
+_YAML_NESTED = re.compile(rf"(?P<indent>[ \t]*)(?P<prefix>[^\n]*?[\s\"'])??(?:-[ \t]+)?[\"']?(?P<key>{_NAME})[\"']?:[ \t]*\r?\n")
+_YAML_LEAF = re.compile(
+    r"(?P<indent>[ \t]+)(?:-[ \t]+)?(?:[\"']?(?P<field>[\w.-]{1,100})[\"']?:[ \t]+)?[\"']?(?P<value>[^\s\"'#][^\"'\n]*?)[\"']?[ \t]*$"
+)
+# Fields that say about the secret (its name, type, where it is kept, when it expires), judged by how they end:
+# "passwordFile", "secretRef", "clientId" hold no secret.
+_DESCRIBES = re.compile(
+    r"(?i)(?:name|type|kind|id|description|version|algorithm|encoding|format|enabled|sensitive|length|ttl|path|file|"
+    r"ref|url|uri|host|port|region|user|login|(?:created|updated|expires|rotated)(?:_?(?:at|in|on))?)$"
+)
+_NESTED_SPAN = 4000  # how far an unclosed object is followed
+
+
+def _leaf_is_secret(field: str | None, found: str) -> bool:
+    return not (field and _DESCRIBES.search(field)) and not NOT_A_VALUE.match(found.strip())
+
+
+def _json_nested(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _JSON_NESTED.finditer(text):
+        if m.end() <= last:
+            continue
+        depth, end = 1, m.end()
+        while depth and end < min(len(text), m.end() + _NESTED_SPAN):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        kind = _kind(m.group("key"))
+        for leaf in _JSON_LEAF.finditer(text, m.end(), end):
+            group = "value" if leaf.group("value") is not None else "bare"
+            if not leaf.group(group) or not _leaf_is_secret(leaf.group("field"), leaf.group(group)):
+                continue
+            out += [text[last : leaf.start(group)], placeholder(kind)]
+            last = leaf.end(group)
+            counts[kind] += 1
+    return "".join(out) + text[last:] if out else text
+
+
+def _yaml_nested(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for colon in _LINE_ENDS_IN_COLON.finditer(text):
+        m = _YAML_NESTED.fullmatch(text, text.rfind("\n", 0, colon.start()) + 1, colon.end())
+        if m is None or m.start() < last:
+            continue
+        # After other text on its line, the key's own depth is unknown: any indented line below is under it.
+        depth = 0 if m.group("prefix") else len(m.group("indent").expandtabs())
+        pos, kind = m.end(), _kind(m.group("key"))
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end == -1 else end
+            line = text[pos:end]
+            if line.strip() and len(line) - len(line.lstrip()) <= depth:
+                break
+            leaf = _YAML_LEAF.match(line)
+            if leaf and _leaf_is_secret(leaf.group("field"), leaf.group("value")) and not leaf.group("value").endswith(":"):
+                out += [text[last : pos + leaf.start("value")], placeholder(kind)]
+                last = pos + leaf.end("value")
+                counts[kind] += 1
+            pos = end + 1
+    return "".join(out) + text[last:] if out else text
+
+
+# Terraform / HCL heredocs: password = <<EOT … EOT (<<-EOT indented). The body runs to its end marker; a body not
+# ended yet (a preview of text still being typed, a truncated paste) runs to a blank line, a code fence or the end.
+_HEREDOC_HEAD = re.compile(rf"(?P<key>{_NAME})[\"']?[ \t]*[=:][ \t]*<<[-~]?[ \t]*[\"']?(?P<tag>[A-Za-z_]\w*)[\"']?[ \t]*\r?$")
+_FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)")
+
+
+def _heredocs(text: str, counts: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    marker = text.find("<<")
+    while marker != -1:
+        line_end = text.find("\n", marker)
+        if line_end == -1:
+            break
+        # Only a line's last "<<" can open a heredoc (its tag ends the line), and the name stands just before it.
+        marker = text.rfind("<<", marker, line_end)
+        line_start = text.rfind("\n", 0, marker) + 1
+        head = _HEREDOC_HEAD.search(text, max(line_start, marker - 120), line_end)
+        if head is None or line_start < last:
+            marker = text.find("<<", line_end)
+            continue
+        start = end = line_end + 1
+        while end < len(text):
+            stop = text.find("\n", end)
+            line = text[end : len(text) if stop == -1 else stop].rstrip("\r")
+            if line.strip() in (head.group("tag"), "") or _FENCE_LINE.match(line):
+                break
+            end = len(text) if stop == -1 else stop + 1
+        body_end = end - 1 if end > start and text[end - 1] == "\n" else end
+        if body_end > start and not text.startswith("[REDACTED", start):
+            kind = _kind(head.group("key"))
+            out += [text[last:start], placeholder(kind)]
+            last = body_end
+            counts[kind] += 1
+        marker = text.find("<<", max(end, line_end))
     return "".join(out) + text[last:] if out else text
 
 
@@ -197,10 +312,15 @@ def _table_columns(text: str, counts: Counter[str]) -> str:
 
 def redact_blocks(text: str, counts: Counter[str]) -> str:
     """The multi-line forms; each runs only when its literal marker is in the text."""
+    if "<<" in text:
+        text = _heredocs(text, counts)
     if ("name:" in text or "key:" in text) and "value:" in text:
         text = _yaml_pairs(text, counts)
     if ":" in text and "\n" in text:
         text = _yaml_next_line(text, counts)
+        text = _yaml_nested(text, counts)
+    if "{" in text:
+        text = _json_nested(text, counts)
     if _SECRET_KIND.search(text):  # starts with a literal: cheap on any text
         text = _k8s_secret_data(text, counts)
         text = _k8s_secret_json(text, counts)

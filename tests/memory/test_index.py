@@ -1,0 +1,140 @@
+"""Memory's index on SQLite and on a real PostgreSQL: ranking by shared signals with the threshold, privacy by
+channel, replacing and forgetting, retention, tickets filed later, votes, history search and recurrence counts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.core.memory import Signals
+from bot.memory.index import Entry, MemoryIndex, Scope
+from bot.runs.migrations import POSTGRES, SQLITE
+from bot.runs.sql import SqlRunStore
+from bot.runs.tickets import spec_identity
+from tests.runs.conftest import OpenStore
+
+POOL = Signals(("connection-pool-exhaustion",), ("payments-api",), ("PaymentsPoolExhausted",), (), "INC-1 payments pool exhausted")
+
+
+def entry(source: str, signals: Signals, *, channel: str | None = "C1", private: bool = False, body: str = "",
+          run_id: int | None = None, tests: list[dict[str, str]] | None = None, started_at: float | None = None) -> Entry:
+    return Entry(source=source, title=signals.headline, signals=signals, status="done", primary_cause=f"cause of {signals.headline}",
+                 tests=tests or [], body=body or signals.headline, run_id=run_id, channel=channel, thread_ts=source[-3:],
+                 private=private, link=f"https://acme.slack.com/archives/{channel}/p{source[-3:]}", started_at=started_at)
+
+
+ELSEWHERE = Scope("C9")
+
+
+def titles(index: MemoryIndex, signals: Signals, scope: Scope = ELSEWHERE) -> list[str]:
+    return [past.title for past, *_ in index.similar(signals, scope)]
+
+
+def test_shared_signals_rank_and_explain(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    index.remember(entry("slack:C1/1.1", POOL))
+    index.remember(entry("slack:C1/2.2", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "INC-2 ledger pool")))
+    index.remember(entry("slack:C1/3.3", Signals((), ("payments-api",), (), (), "INC-3 payments slow")))  # a service alone
+    index.remember(entry("slack:C1/4.4", Signals(("dns-failure",), ("edge",), (), (), "INC-4 payments pool dns")))  # words only
+    query = Signals(("connection-pool-exhaustion",), ("payments-api",), ("PaymentsPoolExhausted",), (), "payments pool exhausted")
+    found = index.similar(query, Scope("C9"))
+    assert [p.title for p, *_ in found] == ["INC-1 payments pool exhausted", "INC-2 ledger pool"]
+    past, score, shared, _ = found[0]
+    assert shared == (("class", "connection-pool-exhaustion"), ("alert", "PaymentsPoolExhausted"), ("service", "payments-api"))
+    assert score > found[1][1] and past.link and past.primary_cause == "cause of INC-1 payments pool exhausted"
+
+
+def test_at_most_three_newest_first_among_equals(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    for n in range(5):
+        index.remember(entry(f"slack:C1/{n}.{n}{n}", Signals(("disk-full",), (), (), (), f"INC-{n} disk full")))
+    assert titles(index, Signals(("disk-full",), (), (), (), "disk")) == ["INC-4 disk full", "INC-3 disk full", "INC-2 disk full"]
+
+
+def test_private_incidents_stay_in_their_channel(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    index.remember(entry("slack:G1/1.1", POOL, channel="G1", private=True))
+    assert titles(index, POOL, Scope("C2")) == []
+    assert titles(index, POOL, Scope(None)) == []  # the CLI is no channel: public incidents only
+    assert titles(index, POOL, Scope("G1")) == [POOL.headline]
+    assert titles(index, POOL, Scope("G1", exclude="slack:G1/1.1")) == []  # a run never recalls itself
+    assert index.recurrences(POOL, Scope("C2")) == [] and index.search(["pool"], Scope("C2")) == []
+    assert [p.title for p, private in index.search(["pool"], None) if private] == [POOL.headline]  # the operator's view
+
+
+def test_remember_replaces_forget_and_retention(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    index.remember(entry("slack:C1/1.1", POOL))
+    index.remember(entry("slack:C1/1.1", Signals(("disk-full",), (), (), (), "INC-1 disk full after all")))
+    assert index.count() == 1 and titles(index, POOL) == []
+    assert titles(index, Signals(("disk-full",), (), (), (), "")) == ["INC-1 disk full after all"]
+    assert index.forget_thread("C1", "1.1") == 1 and index.count() == 0
+    assert store.execute("SELECT COUNT(*) AS n FROM memory_signals")[0][0]["n"] == 0
+    index.remember(entry("slack:C1/2.2", POOL))
+    store.execute("UPDATE memory SET remembered_at = ?", (time.time() - 400 * 86400,))
+    index.remember(entry("slack:C1/3.3", POOL))
+    assert index.prune(365 * 86400) == 1 and [p.title for p, _ in index.search([], None)] == [POOL.headline]
+    assert index.search(["exhausted"], None)  # the full-text index forgot the pruned row, not the kept one
+
+
+def test_tickets_filed_later_and_votes_are_read_live(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    run = store.create(trigger="reaction", channel="C1", thread_ts="1.1", invoker="U1")
+    index.remember(entry("slack:C1/1.1", POOL, run_id=run, tests=[{"name": "Pool saturation", "type": "load"},
+                                                                   {"name": "Alert on waits", "type": "canary"}]))
+    (past, *_), = index.similar(POOL, Scope("C9"))
+    assert [t.ticket_key for t in past.tests] == [None, None]
+    store.execute("INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem, url, key)"
+                  " VALUES ('C1', '1.1', ?, 'jira', 0, 'pmb-x', ?, 'OPS-9')",
+                  (spec_identity("Alert on waits", "canary"), "https://acme.atlassian.net/browse/OPS-9"))
+    store.execute("INSERT INTO feedback (run_id, voter, vote, voted_at) VALUES (?, 'U1', 'up', 0), (?, 'U2', 'down', 0), (?, 'U3', 'up', 0)",
+                  (run, run, run))
+    (past, *_), = index.similar(POOL, Scope("C9"))
+    assert [t.ticket_key for t in past.tests] == [None, "OPS-9"] and past.votes == (2, 1)
+
+
+def test_history_search_needs_every_word(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    index.remember(entry("slack:C1/1.1", POOL, body="the payments pool was exhausted by a batch job"))
+    index.remember(entry("slack:C1/2.2", Signals(("dns-failure",), (), (), (), "INC-2 dns"), body="resolver timeouts for payments"))
+    assert [p.title for p, _ in index.search(["payments", "batch"], None)] == [POOL.headline]
+    assert [p.title for p, _ in index.search(["payments"], None)] == ["INC-2 dns", POOL.headline]
+    assert index.search(["nothing-like-it"], None) == []
+
+
+@pytest.mark.parametrize("words", [['"pool'], ["NEAR(pool"], ["pool*", "OR", "-x"], ["'; DROP TABLE memory; --"], ["ünïcode", "池"]])
+def test_hostile_words_never_break_a_query(store: SqlRunStore, words: list[str]) -> None:
+    index = MemoryIndex(store)
+    index.remember(entry("slack:C1/1.1", POOL, body="pool exhausted"))
+    index.search(words, None)
+    odd = Signals(("x'); DROP TABLE memory; --",), ('"quoted"',), (), ("% _ \\",), " ".join(words))
+    index.similar(odd, Scope("C1"))
+    assert index.count() == 1
+
+
+def test_recurrences_count_this_incident_in(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    now = time.time()
+    index.remember(entry("slack:C1/1.1", POOL, started_at=now - 10 * 86400))
+    index.remember(entry("slack:C1/2.2", POOL, started_at=now - 20 * 86400))
+    index.remember(entry("slack:C1/3.3", POOL, started_at=now - 200 * 86400))  # outside 90 days
+    index.remember(entry("slack:C1/4.4", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "x"), started_at=now))
+    (recurrence,) = index.recurrences(POOL, Scope("C9"))
+    assert (recurrence.count, recurrence.service, recurrence.days) == (3, "payments-api", 90)
+    (elsewhere,) = index.recurrences(Signals(("connection-pool-exhaustion",), ("search-api",), (), (), ""), Scope("C9"))
+    assert (elsewhere.count, elsewhere.service) == (4, None)
+
+
+def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
+    first = open_store()
+    before = len(SQLITE if first.NOW.startswith("((julianday") else POSTGRES) - 1
+    for table in ("memory_fts", "memory_signals", "memory"):
+        if first.NOW.startswith("((julianday") or table != "memory_fts":
+            first.execute(f"DROP TABLE {table}")
+    first.execute(f"UPDATE schema_version SET version = {before}")
+    first.close()
+    second = open_store()
+    assert second.schema_version == before + 1
+    MemoryIndex(second).remember(entry("slack:C1/1.1", POOL))
+    assert titles(MemoryIndex(second), POOL) == [POOL.headline]

@@ -1,0 +1,53 @@
+"""Runs counted by outcome where their state moves (each outcome once, however often it is re-recorded), and LLM
+failures labelled by their class."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import REGISTRY
+
+from bot.core.report import RunInfo
+from bot.core.run import RunState
+from bot.errors import LLMBusy, ModelNotFound
+from bot.ops import metrics
+
+
+def runs(outcome: str) -> float:
+    return REGISTRY.get_sample_value("postmortem_runs_total", {"outcome": outcome}) or 0.0
+
+
+@pytest.mark.parametrize("path", [
+    [RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING, RunState.DONE],
+    [RunState.COLLECTING, RunState.FAILED],
+    [RunState.ANALYSING, RunState.INTERRUPTED, RunState.INTERRUPTED],  # the second record of it is not a second run
+])
+def test_each_run_outcome_is_counted_once_where_the_state_moves(path: list[RunState]) -> None:
+    before = {state: runs(state.value) for state in metrics.OUTCOMES}
+    info = RunInfo(prompt_version="v", model="m")
+    for state in path:
+        info.advance(state)
+    moved = {state.value: runs(state.value) - before[state] for state in metrics.OUTCOMES}
+    assert moved == {state.value: float(state is path[-1]) for state in metrics.OUTCOMES}
+
+
+def test_a_degraded_run_counts_as_degraded_not_done() -> None:
+    before = runs("degraded"), runs("done")
+    info = RunInfo(prompt_version="v", model="m")
+    info.advance(RunState.ANALYSING)
+    info.degrade("the model is down — fix: start it")
+    info.advance(RunState.POSTING)
+    info.finish()
+    assert (runs("degraded") - before[0], runs("done") - before[1]) == (1.0, 0.0)
+
+
+def test_llm_failures_are_labelled_by_their_class_and_counted_per_server() -> None:
+    server = "http://gpu7:8000/v1"
+    assert metrics.error_kind(ModelNotFound("m", "f")) == "model_not_found"
+    for exc in (LLMBusy("busy", "wait"), LLMBusy("busy", "wait")):
+        with pytest.raises(LLMBusy), metrics.llm_call(server):
+            raise exc
+    assert REGISTRY.get_sample_value("postmortem_llm_errors_total", {"server": server, "kind": "llm_busy"}) == 2.0
+    assert metrics.LLM_STATE[server].error == "llm_busy" and not metrics.LLM_STATE[server].ok
+    with metrics.llm_call(server):
+        pass
+    assert metrics.LLM_STATE[server].ok and metrics.LLM_STATE[server].error is None
