@@ -108,6 +108,21 @@ async def test_migrations_record_the_version_and_run_once(open_store: OpenStore)
     assert (await first._rows("SELECT COUNT(*) AS n FROM schema_version"))[0]["n"] == 1
 
 
+async def test_a_store_at_either_branchs_migration_6_is_upgraded(open_store: OpenStore) -> None:
+    """Two branches each shipped a migration 6: thread_tickets, or the runs_by_thread index. A store at either
+    numbering reaches the merged schema (memory's tables, thread_tickets and the index), and claims tickets."""
+    first = await open_store()
+    await first._q("DROP TABLE thread_tickets")  # what the store branch's 6 left: the index, no thread_tickets
+    for table in ("memory_fts", "memory_signals", "memory") if first.NOW.startswith("((julianday") else ("memory_signals", "memory"):
+        await first._q(f"DROP TABLE {table}")
+    await first._q("UPDATE schema_version SET version = 6")
+    await first.close()
+    second = await open_store()
+    assert await second.schema_version() == len(SQLITE)
+    await second._q("INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem) VALUES ('C1', '1.1', 't', 'github', 0, 'k')")
+    assert (await second._rows("SELECT COUNT(*) AS n FROM memory"))[0]["n"] == 0
+
+
 async def test_a_store_newer_than_the_bot_is_refused(open_store: OpenStore) -> None:
     first = await open_store()
     await first._q("UPDATE schema_version SET version = 99")
