@@ -87,11 +87,12 @@ async def burst() -> dict[str, Any]:
 
         # Record the queue's submission order (the FIFO order runs should follow): the queue is the runs table.
         submitted: list[int] = []
+        assert stack.bot.store is not None
         inner_create = stack.bot.store.create
 
-        def create(**values: Any) -> int:
+        async def create(**values: Any) -> int:
             submitted.append(root_to_n.get(values["thread_ts"], -1))
-            return inner_create(**values)
+            return await inner_create(**values)
 
         stack.bot.store.create = create  # type: ignore[method-assign]
 

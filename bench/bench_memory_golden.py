@@ -35,7 +35,7 @@ _HELD_OUT = re.compile(
     r"|posthog|icco|chia-2021-05-26|chia-2024-06-25-(?!gui)|chia-2025-02-25", re.IGNORECASE)
 
 
-def hits(index: MemoryIndex, entries: dict[str, Any], primary: dict[str, str]) -> tuple[int, int, list[str]]:
+async def hits(index: MemoryIndex, entries: dict[str, Any], primary: dict[str, str]) -> tuple[int, int, list[str]]:
     asked = found = 0
     missed = []
     for name, entry in entries.items():
@@ -43,7 +43,7 @@ def hits(index: MemoryIndex, entries: dict[str, Any], primary: dict[str, str]) -
         if primary[name] == "none" or not siblings:
             continue
         asked += 1
-        top = [Path(p.where).stem for p, *_ in index.similar(entry.signals, Scope(None, exclude=entry.source))]
+        top = [Path(p.where).stem for p, *_ in await index.similar(entry.signals, Scope(None, exclude=entry.source))]
         if siblings & set(top):
             found += 1
         else:
@@ -66,7 +66,7 @@ async def main() -> None:
         print("no corpus text found: nothing to measure (set REAL_INCIDENTS_DIR to the folder of the texts)")
         return
     with tempfile.TemporaryDirectory() as folder:
-        store = SqliteRunStore(Path(folder) / "runs.db")
+        store = await SqliteRunStore.open(Path(folder) / "runs.db")
         index = MemoryIndex(store)
         entries: dict[str, Any] = {}
         for name in primary:
@@ -75,12 +75,12 @@ async def main() -> None:
             except PostmortemError as exc:
                 print(f"skipped {name}: {exc}")
                 continue
-            index.remember(entries[name])
-        asked, found, missed = hits(index, entries, primary)
+            await index.remember(entries[name])
+        asked, found, missed = await hits(index, entries, primary)
         rank.THRESHOLD = index_module.THRESHOLD = 0.0  # ranking alone: every incident sharing anything is a candidate
         index_module.TEXT_WEIGHT = 0.0
-        _, ranked, _ = hits(index, entries, primary)
-        store.close()
+        _, ranked, _ = await hits(index, entries, primary)
+        await store.close()
     classes = Counter(c for c in primary.values() if c != "none")
     result = {"incidents": len(entries), "with_sibling": asked, "top3_hits": found,
               "top3_rate": round(found / asked, 3) if asked else None, "top3_hits_ranking_alone": ranked,

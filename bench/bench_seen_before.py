@@ -30,15 +30,16 @@ SIZE = 200
 
 
 async def fill(stack: BenchStack, gh: FakeGitHub) -> None:
+    assert stack.bot.store is not None
     index = MemoryIndex(stack.bot.store)
     for entry in entries(10_000):
-        index.remember(entry)
+        await index.remember(entry)
     like = signals_of(build_digest(chat_thread(SIZE)), "chat-thread")
     for n in range(3):
         gh.issues["acme/shop"].append({"number": n + 1, "title": "t", "body": "", "state": "open", "state_reason": None,
                                        "labels": [], "html_url": f"https://github.com/acme/shop/issues/{n + 1}"})
         base = entries(1, seed=n)[0]
-        index.remember(replace(base, source=f"slack:C0001/{n}.1", signals=like, title=f"INC-{n} earlier {like.headline}",
+        await index.remember(replace(base, source=f"slack:C0001/{n}.1", signals=like, title=f"INC-{n} earlier {like.headline}",
                                private=False, tests=[{"name": "Error-rate canary", "type": "canary", "ticket_key": f"#{n + 1}",
                                                       "ticket_url": f"https://github.com/acme/shop/issues/{n + 1}"}]))
 

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     # A worker holds its run for this long and renews it every third of it; a replica that dies loses its runs to
     # another replica this long after its last renewal.
     run_lease_s: float = Field(30.0, ge=1.0, le=3600.0)
+    # Client-side bounds on the run store (issue 19): a stalled or failed-over database answers every call with an
+    # error within these, so no trigger, worker or recorder waits on it longer.
+    database_connect_timeout_s: float = Field(5.0, ge=1.0, le=120.0)
+    database_statement_timeout_s: float = Field(5.0, ge=0.5, le=120.0)
+    # PostgreSQL connections per replica; runs and triggers in flight beyond it wait for a free one (within the timeout).
+    database_pool_size: int = Field(10, ge=2, le=100)
+
     # Memory across incidents (issue 22): finished postmortems are remembered this many days in the run store for
     # "Seen before", history and similar; 0 remembers nothing (and shows no "Seen before").
     memory_retention_days: int = Field(365, ge=0, le=36500)

@@ -78,18 +78,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "show":
                 if args.run_id is None:
                     raise InputError("`runs show` needs a run id", "e.g. `python -m bot runs show 12`")
-                return show_run(args.run_id)
-            return list_runs(args.limit)
+                return asyncio.run(show_run(args.run_id))
+            return asyncio.run(list_runs(args.limit))
         if args.command in ("history", "similar", "import", "forget"):
             from bot.cli import memory
 
             if args.command == "history":
-                return memory.history(args.words)
+                return asyncio.run(memory.history(args.words))
             if args.command == "similar":
-                return memory.similar(args.input)
+                return asyncio.run(memory.similar(args.input))
             if args.command == "import":
-                return memory.import_folder(args.folder)
-            return memory.forget(args.target)
+                return asyncio.run(memory.import_folder(args.folder))
+            return asyncio.run(memory.forget(args.target))
         from bot.slack.app import run_app
 
         return asyncio.run(run_app())

@@ -162,6 +162,8 @@ class CliRun:
         pipeline = Pipeline(settings)
         self.observer = FileObserver(self.out, redact_text(incident.title), self.info)
         try:
+            if self.memory is not None:
+                await self.memory.start()
             result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info,
                                         recall=self.memory.recall if self.memory else None)
         except asyncio.CancelledError:
@@ -172,7 +174,7 @@ class CliRun:
         finally:
             await pipeline.aclose()
             if self.memory is not None:
-                await self.memory.aclose_backend()
+                await self.memory.stop()
         self._advance(RunState.POSTING)
         if self.memory is not None:
             self.memory.result = result

@@ -150,22 +150,25 @@ async def check_export(settings: Settings) -> bool:
     return line(True, "export", f"{exporter.name} {where}: the token is accepted")
 
 
-def check_store(settings: Settings) -> bool:
+async def check_store(settings: Settings) -> bool:
     """The shared PostgreSQL store is opened (and migrated) as a replica would; SQLite is only named, not created."""
     if settings.database_url is None:
         return line(True, "run store", f"SQLite at {settings.data_dir / 'runs.db'} (one replica; set DATABASE_URL to share it)")
     try:
-        store = open_store(settings)
+        store = await open_store(settings)
     except StoreError as exc:
         return line(False, "run store", str(exc))
     try:
-        return line(True, "run store", f"PostgreSQL at {store.where} (schema version {store.schema_version}), shared by every replica that uses it")
+        version = await store.schema_version()
+    except StoreError as exc:
+        return line(False, "run store", str(exc))
     finally:
-        store.close()
+        await store.close()
+    return line(True, "run store", f"PostgreSQL at {store.where} (schema version {version}), shared by every replica that uses it")
 
 
 async def doctor() -> int:
     settings = load_settings()
-    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), check_store(settings),
+    results = [await check_slack(settings), await check_llm(settings), check_tts(settings), await check_store(settings),
                await check_tickets(settings), await check_export(settings)]
     return 0 if all(results) else 1

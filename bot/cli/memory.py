@@ -5,7 +5,6 @@ operator's view of what is stored, private channels' incidents included and mark
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -26,12 +25,12 @@ from bot.slack.permalink import PermalinkError, parse_permalink
 from bot.tickets import make_backend
 
 
-def _memory(settings: Settings) -> Memory:
+async def _memory(settings: Settings) -> Memory:
     try:
         backend = make_backend(settings)
     except ConfigError:  # live ticket states are a bonus here; `doctor` names the missing ticket setting
         backend = None
-    return open_memory(settings, open_store(settings), backend)
+    return open_memory(settings, await open_store(settings), backend)
 
 
 def _line(past: PastIncident, private: bool = False) -> str:
@@ -39,17 +38,17 @@ def _line(past: PastIncident, private: bool = False) -> str:
     return f"{past.when.strftime('%Y-%m-%d')}  {past.title}{mark}\n    {past.where}"
 
 
-def history(words: list[str]) -> int:
-    memory = _memory(load_settings())
+async def history(words: list[str]) -> int:
+    memory = await _memory(load_settings())
     try:
-        found = memory.index.search(words, None)
+        found = await memory.index.search(words, None)
         if not found:
             print("nothing remembered matches" + (f" {' '.join(words)!r}" if words else " yet (run a postmortem, or `import DIR`)"))
         for past, private in found:
             print(_line(past, private))
             print(f"    primary cause: {past.primary_cause or 'not recorded'}")
     finally:
-        memory.index.store.close()
+        await memory.index.store.close()
     return 0
 
 
@@ -62,16 +61,16 @@ def _match(n: int, match: Match) -> list[str]:
     return lines
 
 
-def similar(input_path: str) -> int:
+async def similar(input_path: str) -> int:
     settings = load_settings()
     incident = cleaned(load_incident(input_path))
     signals = signals_of(build_digest(incident), redact_text(incident.title))
-    memory = _memory(settings)
+    memory = await _memory(settings)
     exclude = f"file:{Path(input_path).resolve()}" if input_path != "-" else None
     try:
-        seen = asyncio.run(_seen(memory, signals, Scope(None, exclude=exclude)))
+        seen = await _seen(memory, signals, Scope(None, exclude=exclude))
     finally:
-        memory.index.store.close()
+        await memory.index.store.close()
     if not seen:
         print("nothing similar remembered (a shared failure class, or an alert or log line with a service, is needed)")
         return 0
@@ -91,11 +90,11 @@ async def _seen(memory: Memory, signals: object, scope: Scope) -> list[Match]:
             await memory.tickets.backend.aclose()
 
 
-def import_folder(folder: str) -> int:
+async def import_folder(folder: str) -> int:
     path = Path(folder)
     if not path.is_dir():
         raise InputError(f"{folder} is not a folder", "pass the folder that holds your postmortems (markdown, text or Slack export JSON)")
-    memory = _memory(load_settings())
+    memory = await _memory(load_settings())
     imported = refused = 0
     try:
         for result, entry in read_folder(path):
@@ -103,23 +102,23 @@ def import_folder(folder: str) -> int:
                 refused += 1
                 print(f"skipped {result.path}: {result.error}", file=sys.stderr)
                 continue
-            memory.index.remember(entry)
+            await memory.index.remember(entry)
             imported += 1
             print(f"imported {result.path}: {result.title}")
     finally:
-        memory.index.store.close()
+        await memory.index.store.close()
     if not imported and not refused:
         raise InputError(f"{folder} holds no postmortem files", "put .md, .txt, .log or Slack export .json files in it")
     print(f"{imported} imported, {refused} skipped", file=sys.stderr)
     return 0 if imported else 2
 
 
-def forget(target: str) -> int:
+async def forget(target: str) -> int:
     """A thread link forgets that thread's postmortem; a file path forgets what was imported from it."""
-    memory = _memory(load_settings())
+    memory = await _memory(load_settings())
     try:
         if Path(target).exists():
-            forgotten = memory.index.forget_source(f"file:{Path(target).resolve()}")
+            forgotten = await memory.index.forget_source(f"file:{Path(target).resolve()}")
         else:
             try:
                 ref = parse_permalink(target, None)
@@ -127,9 +126,9 @@ def forget(target: str) -> int:
                 raise InputError(f"{target!r} is neither a Slack thread link nor an imported file ({exc})",
                                  "pass the thread's link (message menu → Copy link) or the path you imported") from None
             thread = ref.thread_ts or ref.ts
-            forgotten = memory.index.forget_source(thread_source(ref.channel, thread))
+            forgotten = await memory.index.forget_source(thread_source(ref.channel, thread))
     finally:
-        memory.index.store.close()
+        await memory.index.store.close()
     if not forgotten:
         raise InputError(f"nothing is remembered for {target}", "`python -m bot history` lists what is remembered and where")
     print(f"forgot {forgotten} postmortem{'s' if forgotten > 1 else ''} of {target}")

@@ -23,25 +23,29 @@ def _line(r: RunRecord, votes: dict[str, int]) -> str:
     return f"{r.id:>5}  {_when(r.created_at)}  {r.status.value:<11} {r.trigger:<12} {where:<32} {total:6.1f}s {feedback:>8}{tail}"
 
 
-def list_runs(limit: int) -> int:
-    store = open_store(load_settings())
-    records = store.recent(limit)
+async def list_runs(limit: int) -> int:
+    store = await open_store(load_settings())
+    try:
+        records = await store.recent(limit)
+        votes = await FeedbackVotes(store).tallies([r.id for r in records])  # one query for the whole list
+    finally:
+        await store.close()
     if not records:
         print("no runs recorded yet")
     else:
-        votes = FeedbackVotes(store)
         print(f"{'id':>5}  {'created':<20}  {'status':<11} {'trigger':<12} {'channel/thread':<32} {'time':>7} {'👍/👎':>8}")
         for record in records:
-            print(_line(record, votes.tally(record.id)))
-    store.close()
+            print(_line(record, votes[record.id]))
     return 0
 
 
-def show_run(run_id: int) -> int:
-    store = open_store(load_settings())
-    record = store.get(run_id)
-    feedback = FeedbackVotes(store).tally(run_id)
-    store.close()
+async def show_run(run_id: int) -> int:
+    store = await open_store(load_settings())
+    try:
+        record = await store.get(run_id)
+        feedback = await FeedbackVotes(store).tally(run_id)
+    finally:
+        await store.close()
     if record is None:
         raise InputError(f"no run with id {run_id}", "list the runs with `python -m bot runs`")
     fields = {

@@ -72,14 +72,14 @@ class MemoryIndex:
         self.store = store
         self.dialect = _dialect(store)
 
-    def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        return self.store.execute(sql, params)[0]
+    async def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return (await self.store.execute(sql, params))[0]
 
     # -- writes ----------------------------------------------------------------------------------
-    def remember(self, entry: Entry) -> int:
+    async def remember(self, entry: Entry) -> int:
         """Store (or replace) one postmortem; its id."""
-        self.forget_source(entry.source)
-        rows = self._q(
+        await self.forget_source(entry.source)
+        rows = await self._q(
             "INSERT INTO memory (source, run_id, channel, thread_ts, private, link, title, started_at, remembered_at, status,"
             " primary_cause, signals, tests, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (entry.source, entry.run_id, entry.channel, entry.thread_ts, int(entry.private), entry.link, entry.title,
@@ -88,29 +88,29 @@ class MemoryIndex:
         )
         memory_id = int(rows[0]["id"])
         for kind, value in sorted(set(entry.signals.pairs())):
-            self._q("INSERT INTO memory_signals (memory_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            await self._q("INSERT INTO memory_signals (memory_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     (memory_id, kind, value))
         return memory_id
 
-    def forget_source(self, source: str) -> int:
-        return self._forget("source = ?", (source,))
+    async def forget_source(self, source: str) -> int:
+        return await self._forget("source = ?", (source,))
 
-    def forget_thread(self, channel: str, thread_ts: str) -> int:
-        return self._forget("channel = ? AND thread_ts = ?", (channel, thread_ts))
+    async def forget_thread(self, channel: str, thread_ts: str) -> int:
+        return await self._forget("channel = ? AND thread_ts = ?", (channel, thread_ts))
 
-    def prune(self, older_than_s: float) -> int:
+    async def prune(self, older_than_s: float) -> int:
         """Retention: forget what was remembered more than ``older_than_s`` ago; how many were forgotten."""
-        return self._forget("remembered_at < ?", (time.time() - older_than_s,))
+        return await self._forget("remembered_at < ?", (time.time() - older_than_s,))
 
-    def _forget(self, where: str, params: tuple[Any, ...]) -> int:
-        ids = [int(r["id"]) for r in self._q(f"SELECT id FROM memory WHERE {where}", params)]
+    async def _forget(self, where: str, params: tuple[Any, ...]) -> int:
+        ids = [int(r["id"]) for r in await self._q(f"SELECT id FROM memory WHERE {where}", params)]
         for memory_id in ids:
-            self._q("DELETE FROM memory_signals WHERE memory_id = ?", (memory_id,))
-            self._q("DELETE FROM memory WHERE id = ?", (memory_id,))
+            await self._q("DELETE FROM memory_signals WHERE memory_id = ?", (memory_id,))
+            await self._q("DELETE FROM memory WHERE id = ?", (memory_id,))
         return len(ids)
 
     # -- recall ----------------------------------------------------------------------------------
-    def similar(self, signals: Signals, scope: Scope, limit: int = 3) -> list[tuple[PastIncident, float, tuple[tuple[str, str], ...], float]]:
+    async def similar(self, signals: Signals, scope: Scope, limit: int = 3) -> list[tuple[PastIncident, float, tuple[tuple[str, str], ...], float]]:
         """The past incidents most like ``signals`` that ``scope`` may see, best first, above the threshold:
         (incident, score, shared signals, text part of the score).
 
@@ -120,16 +120,16 @@ class MemoryIndex:
         pairs = signals.pairs()
         if not pairs:
             return []
-        by_signal = {i: score for i, score in self._by_signal(pairs, scope).items() if score + TEXT_WEIGHT >= THRESHOLD}
+        by_signal = {i: score for i, score in (await self._by_signal(pairs, scope)).items() if score + TEXT_WEIGHT >= THRESHOLD}
         if not by_signal:
             return []
         ids = sorted(by_signal)
-        by_text = self._by_text(query_words(signals.words()), ids)
-        shared = self._shared(ids, pairs)
+        by_text = await self._by_text(query_words(signals.words()), ids)
+        shared = await self._shared(ids, pairs)
         best_text = max(by_text.values(), default=0.0)
         scored = {i: combined(shared.get(i, ()), by_text.get(i, 0.0), best_text) for i in ids}
         top = kept([(i, s[0]) for i, s in scored.items()], limit)
-        pasts = {p.id: p for p in self.fetch(top)}
+        pasts = {p.id: p for p in await self.fetch(top)}
         return [(pasts[i], scored[i][0], tuple(shared.get(i, ())), scored[i][1]) for i in top if i in pasts]
 
     def _visible(self, scope: Scope, alias: str = "m") -> tuple[str, tuple[Any, ...]]:
@@ -146,7 +146,7 @@ class MemoryIndex:
         sql = " OR ".join(f"({alias}.kind = ? AND {alias}.value IN ({', '.join('?' * len(v))}))" for v in kinds.values())
         return f"({sql})", tuple(p for kind, values in kinds.items() for p in (kind, *values))
 
-    def _by_signal(self, pairs: list[tuple[str, str]], scope: Scope) -> dict[int, float]:
+    async def _by_signal(self, pairs: list[tuple[str, str]], scope: Scope) -> dict[int, float]:
         """Incidents sharing signals, by weighted overlap: one index lookup per kind (an OR across kinds would scan)."""
         kinds: dict[str, list[str]] = {}
         for kind, value in pairs:
@@ -155,28 +155,28 @@ class MemoryIndex:
                  for kind, v in kinds.items()]
         params = tuple(p for kind, values in kinds.items() for p in (kind, *values))
         visible, visible_params = self._visible(scope)
-        rows = self._q(
+        rows = await self._q(
             f"SELECT s.memory_id AS id, SUM(s.weight) AS score FROM ({' UNION ALL '.join(parts)}) s"
             f" JOIN memory m ON m.id = s.memory_id WHERE {visible}"
             f" GROUP BY s.memory_id ORDER BY score DESC, s.memory_id DESC LIMIT {CANDIDATES}",
             (*params, *visible_params))
         return {int(r["id"]): float(r["score"]) for r in rows}
 
-    def _by_text(self, words: list[str], ids: list[int]) -> dict[int, float]:
+    async def _by_text(self, words: list[str], ids: list[int]) -> dict[int, float]:
         """The full-text rank of each candidate: BM25 of ``words`` over its title, primary cause and signals, with
         the term statistics of the candidates themselves. Computed here rather than by FTS5 or ts_rank, because the
         engines rank every incident that shares a common word ("error", "timeout"): 0.2 s on 10,000 incidents."""
         if not words or not ids:
             return {}
-        rows = self._q(f"SELECT id, title, primary_cause, signals FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
+        rows = await self._q(f"SELECT id, title, primary_cause, signals FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
         docs = {int(r["id"]): tokens(f"{r['title']} {r['primary_cause']} {r['signals']}") for r in rows}
         return bm25(set(words), docs)
 
-    def _shared(self, ids: list[int], pairs: list[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
+    async def _shared(self, ids: list[int], pairs: list[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
         if not pairs:
             return {}
         match, params = self._pair_filter(pairs)
-        rows = self._q(f"SELECT s.memory_id AS id, s.kind AS kind, s.value AS value FROM memory_signals s"
+        rows = await self._q(f"SELECT s.memory_id AS id, s.kind AS kind, s.value AS value FROM memory_signals s"
                        f" WHERE s.memory_id IN ({', '.join('?' * len(ids))}) AND {match}", (*ids, *params))
         order = {kind: n for n, kind in enumerate(WEIGHTS)}
         shared: dict[int, list[tuple[str, str]]] = {}
@@ -184,7 +184,7 @@ class MemoryIndex:
             shared.setdefault(int(r["id"]), []).append((str(r["kind"]), str(r["value"])))
         return shared
 
-    def recurrences(self, signals: Signals, scope: Scope, days: int = 90) -> list[Recurrence]:
+    async def recurrences(self, signals: Signals, scope: Scope, days: int = 90) -> list[Recurrence]:
         """How often each failure class of this incident was seen in ``days``, this incident counted, with the
         service of this incident it was seen with most ("on payments-api"), else the class alone."""
         since = time.time() - days * 86400
@@ -193,7 +193,7 @@ class MemoryIndex:
         found: list[Recurrence] = []
         for failure_class in signals.classes:
             # One pass per class: the count per service of this incident (NULL: seen with none of them).
-            rows = self._q(
+            rows = await self._q(
                 "SELECT b.value AS service, COUNT(DISTINCT a.memory_id) AS n FROM memory_signals a JOIN memory m ON m.id = a.memory_id"
                 f" LEFT JOIN memory_signals b ON b.memory_id = a.memory_id AND b.kind = 'service' AND b.value IN ({', '.join('?' * len(services))})"
                 f" WHERE a.kind = 'class' AND a.value = ? AND COALESCE(m.started_at, m.remembered_at) >= ? AND {visible}"
@@ -206,47 +206,47 @@ class MemoryIndex:
         return found
 
     # -- reads -----------------------------------------------------------------------------------
-    def fetch(self, ids: list[int]) -> list[PastIncident]:
+    async def fetch(self, ids: list[int]) -> list[PastIncident]:
         if not ids:
             return []
-        rows = self._q(f"SELECT * FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
+        rows = await self._q(f"SELECT * FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
         runs = [int(r["run_id"]) for r in rows if r["run_id"] is not None]
-        tickets, votes = self._tickets(rows), self._votes(runs)
+        tickets, votes = await self._tickets(rows), await self._votes(runs)
         return [self._past(r, tickets, votes) for r in rows]
 
-    def search(self, words: list[str], scope: Scope | None, limit: int = 20) -> list[tuple[PastIncident, bool]]:
+    async def search(self, words: list[str], scope: Scope | None, limit: int = 20) -> list[tuple[PastIncident, bool]]:
         """History: matches of ``words`` (all of them; none: the latest), newest first, with whether each is private.
         ``scope`` None: everything (the operator's CLI); else what that channel may see."""
         terms = query_words(words)
         visible, params = self._visible(scope) if scope is not None else ("1 = 1", ())
         if not terms:
-            rows = self._q(f"SELECT m.id AS id FROM memory m WHERE {visible} ORDER BY m.remembered_at DESC LIMIT {limit}", params)
+            rows = await self._q(f"SELECT m.id AS id FROM memory m WHERE {visible} ORDER BY m.remembered_at DESC LIMIT {limit}", params)
         elif self.dialect == "sqlite":
-            rows = self._q("SELECT m.id AS id FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid WHERE memory_fts MATCH ?"
+            rows = await self._q("SELECT m.id AS id FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid WHERE memory_fts MATCH ?"
                            f" AND {visible} ORDER BY m.remembered_at DESC LIMIT {limit}",
                            (" AND ".join(f'"{w}"' for w in terms), *params))
         else:
-            rows = self._q(f"SELECT m.id AS id FROM memory m WHERE m.tsv @@ to_tsquery('english', ?) AND {visible}"
+            rows = await self._q(f"SELECT m.id AS id FROM memory m WHERE m.tsv @@ to_tsquery('english', ?) AND {visible}"
                            f" ORDER BY m.remembered_at DESC LIMIT {limit}", (" & ".join(terms), *params))
         ids = [int(r["id"]) for r in rows]
-        private = {int(r["id"]): bool(r["private"]) for r in self._q(
+        private = {int(r["id"]): bool(r["private"]) for r in await self._q(
             f"SELECT id, private FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))} if ids else {}
-        pasts = {p.id: p for p in self.fetch(ids)}
+        pasts = {p.id: p for p in await self.fetch(ids)}
         return [(pasts[i], private[i]) for i in ids if i in pasts]
 
-    def count(self) -> int:
-        return int(self._q("SELECT COUNT(*) AS n FROM memory")[0]["n"])
+    async def count(self) -> int:
+        return int((await self._q("SELECT COUNT(*) AS n FROM memory"))[0]["n"])
 
-    def _tickets(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
+    async def _tickets(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
         """Tickets made in each Slack thread (by any of its runs), read now: one filed after the run finished counts."""
         claims = TicketClaims(self.store)
         threads = {(str(r["channel"]), str(r["thread_ts"])) for r in rows if r["channel"] and r["thread_ts"] and r["run_id"] is not None}
-        return {thread: claims.made(*thread) for thread in threads}
+        return {thread: await claims.made(*thread) for thread in threads}
 
-    def _votes(self, runs: list[int]) -> dict[int, tuple[int, int]]:
+    async def _votes(self, runs: list[int]) -> dict[int, tuple[int, int]]:
         if not runs:
             return {}
-        rows = self._q(f"SELECT run_id, vote, COUNT(*) AS n FROM feedback WHERE run_id IN ({', '.join('?' * len(runs))}) GROUP BY run_id, vote",
+        rows = await self._q(f"SELECT run_id, vote, COUNT(*) AS n FROM feedback WHERE run_id IN ({', '.join('?' * len(runs))}) GROUP BY run_id, vote",
                        tuple(runs))
         votes: dict[int, list[int]] = {}
         for r in rows:

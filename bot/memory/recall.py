@@ -32,30 +32,30 @@ class Memory:
         return RunRecall(self, source, channel, private) if self.enabled else None
 
     async def seen_before(self, signals: Signals, scope: Scope) -> SeenBefore:
-        found = self.index.similar(signals, scope)
+        found = await self.index.similar(signals, scope)
         pasts = await self.tickets.read([past for past, *_ in found])
         matches = [Match(past, score, shared, text) for past, (_, score, shared, text) in zip(pasts, found, strict=True)]
-        return SeenBefore(matches, self.index.recurrences(signals, scope) if matches else [])
+        return SeenBefore(matches, await self.index.recurrences(signals, scope) if matches else [])
 
-    def remember(self, entry: Entry) -> bool:
+    async def remember(self, entry: Entry) -> bool:
         """Remember a finished postmortem, then forget what is past retention. Memory never fails a run: a store
         that refuses is logged, and False returned."""
         if not self.enabled:
             return False
         try:
-            self.index.remember(entry)
+            await self.index.remember(entry)
         except StoreError as exc:
             log.error("could not remember the postmortem %s: %s", entry.source, exc)
             return False
-        self.prune()
+        await self.prune()
         return True
 
-    def prune(self) -> int:
+    async def prune(self) -> int:
         """Forget what is past retention (after each remember, and at start-up); how many were forgotten."""
         if not self.enabled:
             return 0
         try:
-            return self.index.prune(self.retention_days * DAY_S)
+            return await self.index.prune(self.retention_days * DAY_S)
         except StoreError as exc:
             log.error("could not apply MEMORY_RETENTION_DAYS: %s", exc)
             return 0

@@ -32,8 +32,9 @@ _QUEUED = f"SELECT COUNT(*) AS n FROM runs WHERE status = '{RunState.QUEUED.valu
 
 
 class Readiness:
-    """The checks behind /readyz. The store's probe runs in a thread (a PostgreSQL that hangs must not block the loop,
-    and /healthz with it); while one is still running, the next request does not start another."""
+    """The checks behind /readyz. The store's probe is one of the store's own calls, which never block the loop (a
+    PostgreSQL that hangs must not stall /healthz with it) and end within DATABASE_STATEMENT_TIMEOUT_S; /readyz waits
+    for it at most STORE_PROBE_TIMEOUT_S, and while one is still running, the next request does not start another."""
 
     def __init__(self, socket_connected: Callable[[], Awaitable[bool]], store: RunStore) -> None:
         self.socket_connected = socket_connected
@@ -57,7 +58,7 @@ class Readiness:
 
     async def _store(self) -> dict[str, Any]:
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.ensure_future(asyncio.to_thread(self._queued))
+            self._probe = asyncio.ensure_future(self._queued())
         try:
             queued = await asyncio.wait_for(asyncio.shield(self._probe), STORE_PROBE_TIMEOUT_S)
         except TimeoutError:
@@ -71,8 +72,8 @@ class Readiness:
         metrics.STORE_REACHABLE.set(0)
         return {"ok": False, "where": self.store.where, "error": error}
 
-    def _queued(self) -> int:
-        rows, _ = self.store.execute(_QUEUED)
+    async def _queued(self) -> int:
+        rows, _ = await self.store.execute(_QUEUED)
         return int(rows[0]["n"])
 
 

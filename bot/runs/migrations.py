@@ -1,26 +1,30 @@
 """The run store's schema, as an ordered list of migrations per backend. Each store applies the missing ones at
 start-up, in one transaction, and records the version in ``schema_version``; on PostgreSQL an advisory lock makes
-replicas that start together apply them once. Append new migrations; never edit a released one."""
+replicas that start together apply them once. Append new migrations (a new table: one list at the end of both);
+never edit a released one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
 
-# A step is one SQL statement, or a function of the store's ``execute`` for what SQL alone cannot say portably.
-Execute = Callable[[str], list[dict[str, Any]]]
-Step = str | Callable[[Execute], None]
+if TYPE_CHECKING:  # the transaction type lives with the store's core, which imports this module
+    from bot.runs.sql import Tx
+
+# A step is one SQL statement, or a function of the migration's transaction for what SQL alone cannot say portably.
+Step = str | Callable[["Tx"], Awaitable[None]]
 
 # The states a run can be in while it still needs a worker (RunState's UNFINISHED; "narrating" was 0.1's name for posting).
 _ACTIVE = "('queued', 'collecting', 'analysing', 'posting', 'interrupted', 'narrating')"
 
 
-def _sqlite_info_column(execute: Execute) -> None:
+async def _sqlite_info_column(tx: Tx) -> None:
     """Stores written by 0.1 lack the JSON column; their old per-field columns stay but are no longer read."""
-    if "info" not in {row["name"] for row in execute("PRAGMA table_info(runs)")}:
-        execute("ALTER TABLE runs ADD COLUMN info TEXT")
+    rows, _ = await tx.execute("PRAGMA table_info(runs)")
+    if "info" not in {row["name"] for row in rows}:
+        await tx.execute("ALTER TABLE runs ADD COLUMN info TEXT")
 
 
 _RUN_COLUMNS = """
@@ -71,6 +75,12 @@ _THREAD_TICKETS = ("CREATE TABLE IF NOT EXISTS thread_tickets (channel TEXT NOT 
 _FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter TEXT NOT NULL, vote TEXT NOT NULL,"
              " voted_at {real} NOT NULL, PRIMARY KEY (run_id, voter))")
 
+# The reads that must stay one indexed query however many runs the store holds (issue 19): a thread's latest run
+# and "was the digest posted in this thread" (runs by thread, then posted by its primary key). Migration 8, with
+# thread_tickets again: the store branch shipped this index as its 6 while main's 6 was thread_tickets, so a store
+# migrated by either numbering ends up with both (each step is a no-op where it already applied).
+_BY_THREAD = "CREATE INDEX IF NOT EXISTS runs_by_thread ON runs(channel, thread_ts, id)"
+
 SQLITE: list[list[Step]] = [
     [
         f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {_RUN_COLUMNS.format(real='REAL')})",
@@ -94,6 +104,7 @@ SQLITE: list[list[Step]] = [
     [_FEEDBACK.format(real="REAL")],
     [_THREAD_TICKETS.format(real="REAL")],
     [*MEMORY_SQLITE],  # issue 22
+    [_THREAD_TICKETS.format(real="REAL"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -109,4 +120,5 @@ POSTGRES: list[list[Step]] = [
     [_FEEDBACK.format(real="DOUBLE PRECISION")],
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION")],
     [*MEMORY_POSTGRES],  # issue 22
+    [_THREAD_TICKETS.format(real="DOUBLE PRECISION"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
 ]

@@ -1,34 +1,46 @@
 """The shared run store: PostgreSQL (``DATABASE_URL=postgresql://…``), for several replicas of the bot.
 
-psycopg 3, synchronous, one connection per store, autocommit: every call is one statement or one short transaction,
-a round trip to a nearby server. A statement timeout bounds how long a stalled server can hold the event loop, and
-a broken connection (the server restarted) is replaced on the next call. Queue claims are serialised by a
-transaction-scoped advisory lock, so "fewer than N runs in progress" holds across replicas; the row itself is taken
-with ``FOR UPDATE SKIP LOCKED``.
+psycopg 3's async connection pool (psycopg_pool): no call blocks the event loop, and concurrent triggers and workers
+use separate connections instead of queueing behind one. Every call is bounded on the client
+(DATABASE_STATEMENT_TIMEOUT_S, see sql.py), so a stalled network cannot hold a caller longer than that; the server
+enforces the same statement timeout. A replica that dies or stalls mid-transaction lets go: the server ends a session
+idle in a transaction after the same time, and TCP keepalives (both ends) notice a peer that vanished.
+
+After a restart or a failover, the pool's connections are dead. Each is checked when it is taken, without a round
+trip: an idle connection has nothing to read, so a readable socket is the server's goodbye (or EOF); a dead one is
+closed (the pool replaces it) and the next taken. The first call after the database is back therefore works,
+instead of failing once per dead connection.
+
+Queue claims are serialised by a transaction-scoped advisory lock taken with ``pg_try_advisory_xact_lock``: a replica
+never waits for another (a claim that finds it taken is skipped and tried again at the next poke or poll); the row
+itself is taken with ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+import math
+import select
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 from bot.runs.migrations import POSTGRES
-from bot.runs.sql import SqlRunStore
+from bot.runs.sql import Rows, SqlRunStore, Tx
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # pg_advisory_xact_lock key for queue claims and migrations: "pmbot" in ASCII.
-_LOCK_KEY = 0x706D626F74
-CONNECT_TIMEOUT_S = 5
-STATEMENT_TIMEOUT_MS = 5000
+QUEUE_LOCK_KEY = 0x706D626F74
+Connection = psycopg.AsyncConnection[dict[str, Any]]
 
 
 def describe_url(url: str) -> str:
@@ -42,61 +54,113 @@ def describe_url(url: str) -> str:
     return f"postgresql://{host}{port}/{parts.get('dbname') or ''}"
 
 
+def _pg(sql: str) -> str:
+    """The store's SQL for psycopg: ``?`` placeholders become ``%s``, and a literal ``%`` (``LIKE 'a%'``) is escaped,
+    because psycopg reads every ``%`` of a query with parameters as a placeholder."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def connection_kwargs(settings: Settings) -> dict[str, Any]:
+    """Session settings for every connection: bounded statements and idle transactions, keepalives both ways."""
+    statement_ms = int(settings.database_statement_timeout_s * 1000)
+    keepalive = max(1, int(settings.database_statement_timeout_s))
+    server = (f"-c statement_timeout={statement_ms} -c idle_in_transaction_session_timeout={statement_ms}"
+              f" -c tcp_keepalives_idle={keepalive} -c tcp_keepalives_interval={keepalive} -c tcp_keepalives_count=3")
+    return {
+        "autocommit": True, "row_factory": dict_row, "application_name": "postmortem-bot", "options": server,
+        "connect_timeout": max(2, math.ceil(settings.database_connect_timeout_s)),  # libpq's minimum is 2 s
+        "keepalives": 1, "keepalives_idle": keepalive, "keepalives_interval": keepalive, "keepalives_count": 3,
+        "tcp_user_timeout": statement_ms,  # unacknowledged data for this long: the connection is dead
+    }
+
+
+def _dead(conn: Connection) -> bool:
+    """No round trip: an idle connection has nothing to read, so anything readable is an error the server sent before
+    closing (restart, failover, terminated session) or the end of the stream."""
+    if conn.closed or conn.broken:
+        return True
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
+
+
+class _PgTx:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Rows:
+        cur = await self.conn.execute(_pg(sql), params)
+        rows = await cur.fetchall() if cur.description else []
+        return rows, cur.rowcount
+
+
 class PostgresRunStore(SqlRunStore):
     NOW = "extract(epoch from clock_timestamp())::double precision"
+    POSTED = "(SELECT json_object_agg(item, ts) FROM posted WHERE posted.run_id = runs.id)"
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     # No user:password@ example here: the log redaction would (rightly) mask it.
     fix = ("check DATABASE_URL (postgresql://host:5432/dbname, with the user and password the server needs) and that the "
            "PostgreSQL server is up and reachable")
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, settings: Settings) -> None:
+        super().__init__(settings.database_statement_timeout_s)
         self.url = url
-        self.moved_aside = None
         self._where = describe_url(url)
-        # psycopg connections are not meant for concurrent use; the CLI or a to_thread caller must not interleave.
-        self._lock = threading.RLock()
-        self.db = self._connect()
+        self._kwargs = connection_kwargs(settings)
+        self._connect_timeout_s = settings.database_connect_timeout_s
+        self.pool = AsyncConnectionPool[Connection](url, connection_class=Connection, kwargs=self._kwargs, min_size=1,
+                                                    max_size=settings.database_pool_size, open=False, timeout=self.timeout_s,
+                                                    name="run-store")
+
+    @classmethod
+    async def open(cls, url: str, settings: Settings) -> PostgresRunStore:
+        """Connect once to say precisely why not (the pool would only time out), migrate, then start the pool."""
+        store = cls(url, settings)
+        first = await store._bounded("connect to", psycopg.AsyncConnection.connect(url, **store._kwargs))
         try:
-            self._migrate(POSTGRES)
-        except psycopg.Error as exc:
-            self.db.close()
-            raise self._error("prepare", exc) from None
+            await store._migrate(POSTGRES, lambda work: store._transaction_on(first, work))
+        finally:
+            await first.close()
+        await store.pool.open(wait=False)
+        return store
 
     @property
     def where(self) -> str:
         return self._where
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A live connection from the pool. Dead ones (the server restarted) are closed, which makes the pool replace
+        them, and the next is taken at once: the pool's own check would back off a second per dead connection."""
+        while _dead(conn := await self.pool.getconn()):
+            await conn.close()
+            await self.pool.putconn(conn)
         try:
-            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S,
-                                   options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}", application_name="postmortem-bot")
-        except psycopg.Error as exc:
-            raise self._error("connect to", exc) from None
+            yield conn
+        finally:
+            await self.pool.putconn(conn)  # a connection left mid-query or mid-transaction is discarded, not reused
 
-    def _ensure_connected(self) -> None:
-        if self.db.broken or self.db.closed:
-            log.warning("run store %s: connection lost; reconnecting", self._where)
-            self.db = self._connect()
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> Rows:
+        async with self._connection() as conn:
+            return await _PgTx(conn).execute(sql, params)
 
-    def close(self) -> None:
-        self.db.close()
+    async def _run_transaction(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async with self._connection() as conn:
+            return await self._transaction_on(conn, work)
 
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> tuple[list[dict[str, Any]], int]:
-        with self._lock:
-            self._ensure_connected()
-            cur = self.db.execute(sql.replace("?", "%s"), params)
-            rows = cur.fetchall() if cur.description else []
-            return rows, cur.rowcount
+    @staticmethod
+    async def _transaction_on(conn: Connection, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async with conn.transaction():
+            return await work(_PgTx(conn))
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._ensure_connected()
-            with self.db.transaction():
-                yield
-
-    def _lock_queue(self) -> None:
-        self._execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})", ())
+    async def _lock_queue(self, tx: Tx, *, wait: bool = False) -> bool:
+        if wait:
+            await tx.execute(f"SELECT pg_advisory_xact_lock({QUEUE_LOCK_KEY})")
+            return True
+        rows, _ = await tx.execute(f"SELECT pg_try_advisory_xact_lock({QUEUE_LOCK_KEY}) AS taken")
+        return bool(rows[0]["taken"])
 
     def _is_conflict(self, exc: BaseException) -> bool:
         return isinstance(exc, errors.UniqueViolation)
@@ -104,5 +168,5 @@ class PostgresRunStore(SqlRunStore):
     def _is_db_error(self, exc: BaseException) -> bool:
         return isinstance(exc, psycopg.Error)
 
-    def adopt_orphans(self) -> None:
+    async def adopt_orphans(self) -> None:
         """Other replicas may be alive and holding leases: an orphaned run is taken over when its lease expires."""

@@ -1,9 +1,14 @@
 """The run store's interface: what the Slack adapter and the CLI may ask of it, whichever database holds the runs.
 
 Two implementations share one SQL core (sql.py): SQLite in DATA_DIR (the embedded default, one replica) and PostgreSQL
-(``DATABASE_URL``, several replicas). The interface is synchronous on purpose: each call is one short transaction (a
-local file write, or one round trip to a nearby PostgreSQL bounded by a statement timeout), a run makes a few dozen of
-them, and keeping them synchronous leaves every caller (triggers, runner, recorder, CLI) unchanged.
+(``DATABASE_URL``, several replicas). Every call is a coroutine that never runs database I/O on the event loop
+(PostgreSQL: psycopg's async connection pool; SQLite: one worker thread of its own) and that ends within
+DATABASE_STATEMENT_TIMEOUT_S, with an answer or a StoreError: a slow or stalled database slows the runs that need
+it, never Slack's acks or the other runs.
+
+Building on it: a new table is a migration (migrations.py) plus a companion class that speaks through ``execute``
+(tickets.py, feedback.py); a new query of the runs is a method here and in sql.py, tested on both backends
+(tests/runs/). ``claim_next`` hands a worker its run as a ``Claim``: the one place a run changes hands.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from bot.settings import Settings
 
 
 class StoreError(PostmortemError):
-    """The run store cannot be opened or written. Says which store (file path, or database host) so the message says where."""
+    """The run store cannot be opened, written or read in time. Says which store (file path, or database host)."""
 
     exit_code = 2  # a setting or the machine needs fixing, like a ConfigError
 
@@ -66,77 +71,79 @@ class RunStore(Protocol):
     def where(self) -> str:
         """The store as an operator knows it: the file's path, or the database's host and name (never a password)."""
 
-    @property
-    def schema_version(self) -> int: ...
+    async def schema_version(self) -> int: ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
 
     # -- runs --------------------------------------------------------------------------------
-    def create(self, *, trigger: str, channel: str, thread_ts: str | None, invoker: str, response_url: str | None = None,
-               owner: str | None = None, lease_s: float = 0.0) -> int:
+    async def create(self, *, trigger: str, channel: str, thread_ts: str | None, invoker: str, response_url: str | None = None,
+                     owner: str | None = None, lease_s: float = 0.0) -> int:
         """A new queued run. With ``owner`` it is held for ``lease_s`` (while its trigger announces it) and no worker
         takes it before ``release``. Raises ThreadBusy when the thread has an unfinished run."""
 
-    def update(self, run_id: int, **values: Any) -> None: ...
+    async def update(self, run_id: int, **values: Any) -> None: ...
 
-    def mark_posted(self, run_id: int, item: str, ts: str | None) -> None: ...
+    async def mark_posted(self, run_id: int, item: str, ts: str | None) -> None: ...
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
         """One statement on a companion table (bot/runs/tickets.py), in SQL both databases speak (``?``
-        placeholders): its rows and how many rows it changed, with the store's one-line errors."""
+        placeholders; a literal ``%`` is fine): its rows and how many rows it changed, with the store's one-line errors."""
 
-    def claim_delivery(self, delivery_id: str) -> bool:
+    async def claim_delivery(self, delivery_id: str) -> bool:
         """True the first time a Slack delivery id is seen, by any replica; False for a re-delivery."""
 
-    def forget_deliveries(self, older_than_s: float) -> int:
+    async def forget_deliveries(self, older_than_s: float) -> int:
         """Drop delivery ids older than any Slack retry; how many were dropped."""
 
-    def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
+    async def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
         """A failed run queued again under its own id, held like ``create``; False when another trigger did it first."""
 
     # -- the queue ---------------------------------------------------------------------------
-    def claim_next(self, owner: str, *, capacity: int, lease_s: float) -> Claim | None:
-        """The oldest run no live worker holds, when fewer than ``capacity`` runs are being worked on by all replicas."""
+    async def claim_next(self, owner: str, *, capacity: int, lease_s: float) -> Claim | None:
+        """The oldest run no live worker holds, when fewer than ``capacity`` runs are being worked on by all replicas.
+        None also when another replica is claiming at this instant: it never waits on another replica's lock."""
 
-    def heartbeat(self, run_id: int, owner: str, lease_s: float) -> bool:
+    async def heartbeat(self, run_id: int, owner: str, lease_s: float) -> bool:
         """Extend a lease (and the owner's LLM request slots); False when ``owner`` no longer holds it (it expired and
         another replica took the run)."""
 
-    def take_llm_slot(self, owner: str, servers: list[str], *, per_server: int, lease_s: float) -> tuple[int, str] | None:
+    async def take_llm_slot(self, owner: str, servers: list[str], *, per_server: int, lease_s: float) -> tuple[int, str] | None:
         """A request slot on the one of ``servers`` (healthy, in the caller's order of preference) with the fewest
-        requests in progress on all replicas, fewer than ``per_server``; None when every one is full. Renewed by
-        ``heartbeat`` with the owner's runs."""
+        requests in progress on all replicas, fewer than ``per_server``; None when every one is full (or another
+        replica is taking one at this instant: ask again). Renewed by ``heartbeat`` with the owner's runs."""
 
-    def give_back_llm_slot(self, slot_id: int) -> None: ...
+    async def give_back_llm_slot(self, slot_id: int) -> None: ...
 
-    def release(self, run_id: int, owner: str) -> None:
+    async def release(self, run_id: int, owner: str) -> None:
         """Give a run back: after its trigger announced it, when it ended, or at shutdown (another replica resumes it)."""
 
-    def adopt_orphans(self) -> None:
+    async def adopt_orphans(self) -> None:
         """At start-up: leases no live process can hold any more are dropped (SQLite: every lease; PostgreSQL: none,
         they expire on their own because other replicas may be alive)."""
 
-    # -- reads -------------------------------------------------------------------------------
-    def get(self, run_id: int) -> RunRecord | None: ...
+    # -- reads: one query each, whatever the number of runs ----------------------------------
+    async def get(self, run_id: int) -> RunRecord | None: ...
 
-    def recent(self, limit: int = 20) -> list[RunRecord]: ...
+    async def recent(self, limit: int = 20) -> list[RunRecord]:
+        """The newest runs first, each with its posted items."""
 
-    def latest_for_thread(self, channel: str, thread_ts: str) -> RunRecord | None: ...
+    async def latest_for_thread(self, channel: str, thread_ts: str) -> RunRecord | None: ...
 
-    def digest_posted(self, channel: str, thread_ts: str) -> bool:
+    async def digest_posted(self, channel: str, thread_ts: str) -> bool:
         """Some run already put the rule-based digest into this thread, whatever became of that run."""
 
-    def ahead(self, run_id: int) -> int:
+    async def ahead(self, run_id: int) -> int:
         """How many unfinished runs, on every replica, were accepted before this one."""
 
 
-def open_store(settings: Settings) -> RunStore:
-    """``DATABASE_URL`` unset: SQLite in DATA_DIR. ``postgresql://…``: the shared PostgreSQL store."""
+async def open_store(settings: Settings) -> RunStore:
+    """``DATABASE_URL`` unset: SQLite in DATA_DIR. ``postgresql://…``: the shared PostgreSQL store. Opened and
+    migrated, or a StoreError naming the store and the fix."""
     # Imported here: each backend imports this module for the record types, and psycopg loads only when used.
     if settings.database_url is None:
         from bot.runs.sqlite import SqliteRunStore
 
-        return SqliteRunStore.in_dir(settings.data_dir)
+        return await SqliteRunStore.open(settings.data_dir / "runs.db", timeout_s=settings.database_statement_timeout_s)
     from bot.runs.postgres import PostgresRunStore
 
-    return PostgresRunStore(settings.database_url.get_secret_value())
+    return await PostgresRunStore.open(settings.database_url.get_secret_value(), settings)

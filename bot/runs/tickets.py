@@ -62,50 +62,50 @@ class TicketClaims:
     def __init__(self, store: RunStore) -> None:
         self.store = store
 
-    def claim(self, where: Where, backend: str, idem: str, *, now: float | None = None) -> Claim:
+    async def claim(self, where: Where, backend: str, idem: str, *, now: float | None = None) -> Claim:
         """``idem`` is the backend key for a ticket made now; a claim found keeps the key it was made under."""
         now = time.time() if now is None else now
-        self._adopt_legacy(where)
+        await self._adopt_legacy(where)
         for _ in range(2):  # a claim released between our insert and our read: insert again, once
-            _, inserted = self.store.execute(
+            _, inserted = await self.store.execute(
                 "INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING", (where.channel, where.thread, where.test, backend, now, idem))
             if inserted == 1:
                 return Claim(ClaimState.NEW, idem=idem)
-            rows, _ = self.store.execute("SELECT url, key, claimed_at, idem FROM thread_tickets"
+            rows, _ = await self.store.execute("SELECT url, key, claimed_at, idem FROM thread_tickets"
                                          " WHERE channel = ? AND thread = ? AND test = ?", (where.channel, where.thread, where.test))
             if rows:
-                return self._existing(rows[0], where, backend, now)
+                return await self._existing(rows[0], where, backend, now)
         return Claim(ClaimState.BUSY)
 
-    def _existing(self, row: dict[str, Any], where: Where, backend: str, now: float) -> Claim:
+    async def _existing(self, row: dict[str, Any], where: Where, backend: str, now: float) -> Claim:
         if row["url"]:
             return Claim(ClaimState.DONE, row["url"], row["key"], row["idem"])
         if now - row["claimed_at"] > STALE_AFTER_S:
             # Taken over only if nobody else took it over meanwhile (the same stale time in the WHERE).
-            _, taken = self.store.execute(
+            _, taken = await self.store.execute(
                 "UPDATE thread_tickets SET claimed_at = ?, backend = ? WHERE channel = ? AND thread = ? AND test = ?"
                 " AND url IS NULL AND claimed_at = ?", (now, backend, where.channel, where.thread, where.test, row["claimed_at"]))
             return Claim(ClaimState.NEW if taken == 1 else ClaimState.BUSY, idem=row["idem"])
         return Claim(ClaimState.BUSY)
 
-    def done(self, where: Where, url: str, key: str) -> None:
-        self.store.execute("UPDATE thread_tickets SET url = ?, key = ? WHERE channel = ? AND thread = ? AND test = ?",
+    async def done(self, where: Where, url: str, key: str) -> None:
+        await self.store.execute("UPDATE thread_tickets SET url = ?, key = ? WHERE channel = ? AND thread = ? AND test = ?",
                            (url, key, where.channel, where.thread, where.test))
 
-    def release(self, where: Where) -> None:
-        self.store.execute("DELETE FROM thread_tickets WHERE channel = ? AND thread = ? AND test = ? AND url IS NULL",
+    async def release(self, where: Where) -> None:
+        await self.store.execute("DELETE FROM thread_tickets WHERE channel = ? AND thread = ? AND test = ? AND url IS NULL",
                            (where.channel, where.thread, where.test))
 
-    def made(self, channel: str, thread: str) -> dict[str, tuple[str, str]]:
+    async def made(self, channel: str, thread: str) -> dict[str, tuple[str, str]]:
         """Test identity → (url, key) of every ticket made in the thread, by any of its runs."""
-        rows, _ = self.store.execute("SELECT test, url, key FROM thread_tickets WHERE channel = ? AND thread = ?"
+        rows, _ = await self.store.execute("SELECT test, url, key FROM thread_tickets WHERE channel = ? AND thread = ?"
                                      " AND url IS NOT NULL", (channel, thread))
         return {str(r["test"]): (str(r["url"]), str(r["key"])) for r in rows}
 
-    def _adopt_legacy(self, where: Where) -> None:
+    async def _adopt_legacy(self, where: Where) -> None:
         """Move a claim kept by (run, test index) before this table existed to its (thread, test) row, if any."""
-        rows, _ = self.store.execute(
+        rows, _ = await self.store.execute(
             "SELECT t.run_id, t.test_index, t.backend, t.claimed_at, t.url, t.key, r.info FROM tickets t"
             " JOIN runs r ON r.id = t.run_id WHERE r.channel = ? AND r.thread_ts = ? ORDER BY t.url IS NULL, t.run_id",
             (where.channel, where.thread))
@@ -114,12 +114,12 @@ class TicketClaims:
             index = int(row["test_index"])
             if index >= len(tests) or spec_identity(str(tests[index].get("name", "")), str(tests[index].get("type", ""))) != where.test:
                 continue
-            self.store.execute(
+            await self.store.execute(
                 "INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem, url, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
                 (where.channel, where.thread, where.test, row["backend"], row["claimed_at"],
                  legacy_idem(where.channel, int(row["run_id"]), index), row["url"], row["key"]))
-            self.store.execute("DELETE FROM tickets WHERE run_id = ? AND test_index = ?", (row["run_id"], index))
+            await self.store.execute("DELETE FROM tickets WHERE run_id = ? AND test_index = ?", (row["run_id"], index))
             return
 
 

@@ -15,8 +15,9 @@ from bot.core.pipeline import Pipeline
 from bot.errors import PostmortemError
 from bot.export import make_exporter
 from bot.memory.open import open_memory
+from bot.memory.recall import Memory
 from bot.ops.health import HealthServer, serve_health
-from bot.runs import open_store
+from bot.runs import RunStore, open_store
 from bot.settings import Settings, load_settings
 from bot.slack.actions.feedback import FeedbackActions
 from bot.slack.actions.regenerate import RegenerateAction
@@ -28,6 +29,7 @@ from bot.slack.home import HomeTab
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
 from bot.slack.workers import RunQueue, StoreCallSlots
+from bot.tickets import make_backend
 
 log = logging.getLogger(__name__)
 
@@ -44,42 +46,48 @@ class BotApp:
         self.app_token = app_token(settings)
         self.pipeline = pipeline or Pipeline(settings)
         self.app = AsyncApp(client=self.client, process_before_response=False, logger=bolt_logger())
-        self.store = open_store(settings)
+        self.store: RunStore | None = None  # opened by start(): opening is I/O, and may wait on a remote database
         self.collector: Collector | None = None
         self.queue: RunQueue | None = None
+        self.triggers: Triggers | None = None
         self.handler: AsyncSocketModeHandler | None = None
         self.health: HealthServer | None = None
         # The Create ticket button (issue 9); a bad TICKETS setting stops the bot here with its one-line error.
-        self.ticket_actions = TicketActions(self.client, self.store, settings)
+        self.ticket_backend = make_backend(settings)
+        self.ticket_actions: TicketActions | None = None
         # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
         self.exporter = make_exporter(settings)
-        # Memory across incidents (issue 22), in the same store; past tickets' states are read through the same backend.
-        self.memory = open_memory(settings, self.store, self.ticket_actions.backend)
+        self.memory: Memory | None = None  # opened by start(), with the store
 
     async def start(self) -> None:
-        # First, so an orchestrator sees the process alive (and not ready) while it connects.
-        self.health = await serve_health(self.settings, self.socket_connected, self.store)
+        # First: a store that cannot be opened stops the replica before it takes any trigger from Slack.
+        self.store = store = await open_store(self.settings)
+        # Memory across incidents (issue 22), in the same store; past tickets' states are read through the same backend.
+        self.memory = memory = open_memory(self.settings, store, self.ticket_backend)
+        # Then the health checks, so an orchestrator sees the process alive (and not ready) while it connects to Slack.
+        self.health = await serve_health(self.settings, self.socket_connected, store)
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
-        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, self.store, auth.get("team_id"),
-                           self.exporter, self.memory)
+        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, store, auth.get("team_id"),
+                           self.exporter, memory)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
-        self.queue = RunQueue(runner, self.store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
+        self.queue = RunQueue(runner, store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
         if isinstance(self.pipeline.llm, LLMPool):
-            self.pipeline.llm.slots = StoreCallSlots(self.store, self.queue.owner, per_server=self.settings.llm_concurrency,
+            self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        triggers = Triggers(self.queue, self.collector, self.client, self.store, self.settings, History(self.client, self.memory))
+        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings, History(self.client, memory))
         triggers.register(self.app)
+        self.ticket_actions = TicketActions(self.client, store, self.settings, self.ticket_backend)
         self.ticket_actions.register(self.app)
-        FeedbackActions(self.client, self.store).register(self.app)
-        RegenerateAction(self.client, self.store, triggers).register(self.app)
-        HomeTab(self.client, self.store).register(self.app)
-        self.store.adopt_orphans()
-        self.store.forget_deliveries(DELIVERIES_KEPT_S)
-        self.memory.prune()
+        FeedbackActions(self.client, store).register(self.app)
+        RegenerateAction(self.client, store, triggers).register(self.app)
+        HomeTab(self.client, store).register(self.app)
+        await store.adopt_orphans()
+        await store.forget_deliveries(DELIVERIES_KEPT_S)
+        await memory.prune()
         self.queue.start()
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.
@@ -103,15 +111,19 @@ class BotApp:
             await self.health.stop()
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
+        if self.triggers is not None:
+            await self.triggers.drain()
         if self.queue is not None:
             await self.queue.stop()
         await self.pipeline.aclose()
-        await self.ticket_actions.aclose()
+        if self.ticket_backend is not None:
+            await self.ticket_backend.aclose()
         if self.exporter is not None:
             await self.exporter.aclose()
         if self.client.session is not None:
             await self.client.session.close()
-        self.store.close()
+        if self.store is not None:
+            await self.store.close()
 
 
 async def run_app() -> int:
@@ -120,8 +132,8 @@ async def run_app() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await bot.start()
     try:
+        await bot.start()
         await stop.wait()
     finally:
         await bot.stop()

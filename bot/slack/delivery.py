@@ -113,6 +113,7 @@ class ThreadDelivery:
         self._seen[key] = self._seen.get(key, 0) + 1
         self.record.section_ready(section)
         live = await self._end_live(item)
+        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         section = await self.citations.section(section)
         # Each part is its own item: a resumed run posts only the parts that did not make it.
         for part, message in enumerate(section_messages(section)):
@@ -246,6 +247,7 @@ class ThreadDelivery:
 
     async def on_report(self, report_markdown: str, summary: str | None) -> None:
         self.record.report_ready(report_markdown, summary)
+        await self.record.flush()  # saved before uploaded: a restart posts it instead of asking the model again
         report_markdown = await self.citations.render(report_markdown)
         self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
@@ -268,6 +270,7 @@ class ThreadDelivery:
         self._plan = plan
         if not self.record.was_posted("testplan"):
             self.record.save()  # the plan is in the store before its buttons can be clicked
+            await self.record.flush()
             message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
             try:
                 self.record.posted("testplan", await self._post(message, "testplan"))
@@ -287,6 +290,9 @@ class ThreadDelivery:
                            title="Postmortem summary (audio)", initial_comment=comment)
 
     async def _upload(self, item: str, what: str, **kwargs: Any) -> None:
+        # An upload starts once what was produced before it (the report, when the pipeline hands it over at once)
+        # is in the store: a restart mid-upload then posts the saved report instead of asking the model again.
+        await self.record.flush()
         try:
             await self.thread.upload(**kwargs)
         except SlackApiError as exc:

@@ -43,7 +43,7 @@ class History:
         if not self.memory.enabled:
             return OFF
         try:
-            found = self.memory.index.search(words, None, limit=SCANNED)
+            found = await self.memory.index.search(words, None, limit=SCANNED)
         except StoreError as exc:
             return f":x: I cannot read the team's memory right now: {exc.message}. Tell the bot's admin: {exc.fix}."
         member: dict[str, bool] = {}

@@ -83,7 +83,7 @@ class HomeTab:
         names: dict[str, str] = {}
         seen: set[tuple[str, str]] = set()
         lines: list[str] = []
-        for record in self.store.recent(SCANNED):
+        for record in await self.store.recent(SCANNED):  # one query, posted items included
             if record.thread_ts is None or (record.channel, record.thread_ts) in seen:
                 continue
             seen.add((record.channel, record.thread_ts))

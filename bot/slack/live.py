@@ -112,8 +112,10 @@ class LiveSection:
                 self._sent += new
                 if not started and self.ts is not None:
                     self._on_start(self.ts)
-            with contextlib.suppress(TimeoutError):  # pace the appends; closing ends the wait at once
-                await asyncio.wait_for(self._closing.wait(), APPEND_INTERVAL_S)
+            # Pace the appends; closing ends the wait at once. asyncio.timeout, not wait_for (see workers.py).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(APPEND_INTERVAL_S):
+                    await self._closing.wait()
 
     def cancel(self) -> None:
         """The run is cancelled (the bot stops): the sender goes with it; a restart takes the message back."""

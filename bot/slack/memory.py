@@ -40,4 +40,4 @@ async def remember_run(client: AsyncWebClient, memory: Memory, result: Postmorte
     except Exception:
         log.exception("could not remember the postmortem of %s/%s", channel, thread_ts)
         return
-    memory.remember(entry)
+    await memory.remember(entry)

@@ -1,12 +1,19 @@
 """Bridges one Slack run to the run store: its RunInfo, what was produced and what was posted, as it happens.
 
-A store that stops accepting writes (disk full, read-only, deleted) must not strand the thread at 👀: the run
-carries on in memory, the failure is logged once, and the closing line warns that a restart could not resume it.
+The pipeline reports synchronously (RunObserver), so writes are queued here and written in order by one task per
+run, consecutive updates merged into one statement: a slow database delays the record, never the run or the event
+loop. ``flush`` waits until everything so far is written; delivery calls it where the order matters for a restart
+(a section is saved before it is posted, the test plan before its buttons can be clicked) and the runner at the end.
+
+A store that stops accepting writes (disk full, read-only, deleted, unreachable) must not strand the thread at 👀: the
+run carries on in memory, the failure is logged once, and the closing line warns that a restart could not resume it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 from bot.core.report import RunInfo
 from bot.core.sections import Section
@@ -28,14 +35,36 @@ class Recorder:
         self.status_ts = status_ts
         self._sections: list[Section] = []
         self.store_error: str | None = None
+        # ("update", {column: value}) or ("posted", (item, ts)), in the order they happened.
+        self._pending: list[tuple[str, Any]] = []
+        self._writer: asyncio.Task[None] | None = None
 
-    def _write(self, **values: object) -> None:
-        if self.store is None or self.run_id is None:
+    def _queue(self, kind: str, value: Any) -> None:
+        if self.store is None:
             return
-        try:
-            self.store.update(self.run_id, **values)
-        except StoreError as exc:
-            self._lost(exc)
+        if kind == "update" and self._pending and self._pending[-1][0] == "update":
+            self._pending[-1][1].update(value)  # the later values win, as two statements in a row would
+        else:
+            self._pending.append((kind, dict(value) if kind == "update" else value))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_all(), name=f"recorder-{self.run_id}")
+
+    async def _write_all(self) -> None:
+        assert self.store is not None and self.run_id is not None
+        while self._pending:
+            kind, value = self._pending.pop(0)
+            try:
+                if kind == "update":
+                    await self.store.update(self.run_id, **value)
+                else:
+                    await self.store.mark_posted(self.run_id, *value)
+            except StoreError as exc:
+                self._lost(exc)
+
+    async def flush(self) -> None:
+        """Wait until every write queued so far is in the store (or has failed and been noted)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
     def _lost(self, exc: StoreError) -> None:
         if self.store_error is None:
@@ -45,18 +74,14 @@ class Recorder:
 
     def save(self) -> None:
         """Persist the RunInfo whole (status, error, counts, notes, timings)."""
-        self._write(info=self.info)
+        self._queue("update", {"info": self.info})
 
     def was_posted(self, item: str) -> bool:
         return item in self._posted
 
     def posted(self, item: str, ts: str | None) -> None:
         self._posted[item] = ts or ""
-        if self.store is not None and self.run_id is not None:
-            try:
-                self.store.mark_posted(self.run_id, item, ts)
-            except StoreError as exc:
-                self._lost(exc)
+        self._queue("posted", (item, ts))
 
     def items(self) -> dict[str, str]:
         """Every item posted so far (item → ts; "" for uploads)."""
@@ -73,21 +98,21 @@ class Recorder:
 
     def status_posted(self, ts: str) -> None:
         self.status_ts = ts
-        self._write(status_ts=ts)
+        self._queue("update", {"status_ts": ts})
 
     def thread_posted(self, thread_ts: str) -> None:
         """A channel-history run posted its own root message: resume must find that thread."""
-        self._write(thread_ts=thread_ts)
+        self._queue("update", {"thread_ts": thread_ts})
 
     def section_ready(self, section: Section) -> None:
-        """Saved before it is posted, so a restart can re-post it instead of asking the model again."""
+        """Saved before it is posted (delivery flushes), so a restart can re-post it instead of asking the model again."""
         self._sections.append(section)
-        self._write(sections=self._sections, info=self.info)
+        self._queue("update", {"sections": list(self._sections), "info": self.info})
 
     def section_revised(self, section: Section) -> None:
         """The repair replaced a section: a resumed run must post the new text, not the old."""
         self._sections = [section if s.id is section.id else s for s in self._sections]
-        self._write(sections=self._sections, info=self.info)
+        self._queue("update", {"sections": list(self._sections), "info": self.info})
 
     def report_ready(self, report: str, summary: str | None) -> None:
-        self._write(report=report, summary=summary, info=self.info)
+        self._queue("update", {"report": report, "summary": summary, "info": self.info})

@@ -57,16 +57,16 @@ class JobRunner:
             return None
         return self.memory.for_run(thread_source(job.channel, job.thread_ts), job.channel, private=private)
 
-    def _saved(self, job: Job) -> RunRecord | None:
+    async def _saved(self, job: Job) -> RunRecord | None:
         try:
-            return self.store.get(job.run_id) if job.run_id else None
+            return await self.store.get(job.run_id) if job.run_id else None
         except StoreError as exc:
             log.error("cannot read run %s: %s", job.run_id, exc)
             return None
 
-    def _digest_in(self, channel: str, thread_ts: str) -> bool:
+    async def _digest_in(self, channel: str, thread_ts: str) -> bool:
         try:
-            return self.store.digest_posted(channel, thread_ts)
+            return await self.store.digest_posted(channel, thread_ts)
         except StoreError as exc:
             log.error("cannot read the run store: %s", exc)
             return False
@@ -74,7 +74,7 @@ class JobRunner:
     async def __call__(self, job: Job) -> None:
         bind_run(job)  # every log line of this run (this task and those it starts) carries its id, channel and thread
         log.info("run %s started (%s by %s%s)", job.run_id, job.trigger, job.invoker, ", resumed" if job.resumed else "")
-        saved = self._saved(job)
+        saved = await self._saved(job)
         resumable = saved is not None and saved.report is not None and saved.info is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
         # earlier attempt posted is still skipped); with one, its RunInfo carries on.
@@ -82,7 +82,7 @@ class JobRunner:
         if info.status in (RunState.INTERRUPTED, RunState.FAILED):
             info.advance(RunState.QUEUED)
         # One digest per thread: a run after a degraded or done one (`again`) posts the model's sections only.
-        info.skip_digest = info.skip_digest or (job.thread_ts is not None and self._digest_in(job.channel, job.thread_ts))
+        info.skip_digest = info.skip_digest or (job.thread_ts is not None and await self._digest_in(job.channel, job.thread_ts))
         recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
         delivery = self._delivery(job, job.thread_ts, recorder) if job.thread_ts is not None else None
@@ -122,6 +122,7 @@ class JobRunner:
         finally:
             if delivery is not None:
                 delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
+            await recorder.flush()  # in the store before the worker gives the run back
             log.info("run %s ended %s", job.run_id, info.status.value)
 
     def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
@@ -182,6 +183,7 @@ class JobRunner:
             why = result.info.audio_error
             await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
+        await delivery.record.flush()  # a write the store refused is a warning the closing line must carry
         degraded = result.info.mode == "degraded"
         closing = closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji)
         # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/actions/closing_blocks.py).
@@ -190,6 +192,7 @@ class JobRunner:
         # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
         result.info.finish()
         delivery.record.save()
+        await delivery.record.flush()
         await delivery.thread.unreact(WORKING)
         await delivery.thread.react(DEGRADED if degraded else DONE)
 

@@ -1,4 +1,9 @@
-"""Trigger listeners. Each acks at once and only records a queued run; a worker on any replica runs it (workers.py)."""
+"""Trigger listeners. Each acks at once and only records a queued run; a worker on any replica runs it (workers.py).
+
+No ack waits on the run store or on Slack: events are acked by Bolt before their listener runs, shortcuts ack first,
+and a slash command is acked as soon as its text is parsed; what the command did (queued, busy, refused, the store
+down) reaches the invoker through its response_url a moment later. A store that is slow or stalled therefore delays
+that answer, never the ack, and Slack never redelivers or shows "operation timed out"."""
 
 from __future__ import annotations
 
@@ -37,9 +42,8 @@ MENTION_HELP = (
     "Elsewhere: react to any message of the thread with :{emoji}:, use the message shortcut "
     "*Testing postmortem*, or run `/postmortem <thread link>`."
 )
-# Slack wants a command acked within 3 s; a link's thread root found later is told through the response_url.
-ACK_BUDGET_S = 2.0
 _MISSING = frozenset({"thread_not_found", "message_not_found"})
+DRAIN_S = 10.0
 
 
 def read_error_text(exc: AccessDenied | SlackRateLimited | SlackApiError) -> str:
@@ -94,15 +98,10 @@ class Triggers:
         channel = (
             payload.get("channel_id") or (payload.get("channel") or {}).get("id") or event.get("channel") or event.get("item", {}).get("channel")
         )
-        if "command" in kwargs:
-            await kwargs["ack"](text=text, response_type="ephemeral")
-        elif user and channel:
+        if user and channel:
             await self._ephemeral(channel, user, text)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        if not self.store.claim_delivery(f"command:{command.get('trigger_id')}"):
-            await ack()  # a Socket Mode re-delivery of a command already handled
-            return
         words = str(command.get("text") or "").split()
         if words and words[0].lower() == "history" and self.history is not None:
             await ack()  # memberships are checked before answering, through the response_url, privately
@@ -118,6 +117,7 @@ class Triggers:
             return
         base: dict[str, Any] = {"invoker": command["user_id"], "channel_name": command.get("channel_name"),
                                 "response_url": command.get("response_url"), "regenerate": regenerate}
+        ref: ThreadRef | None = None
         if not words:
             job = Job(trigger="command", channel=command["channel_id"], thread_ts=None, **base)
         else:
@@ -127,52 +127,45 @@ class Triggers:
                 await ack(text=str(exc), response_type="ephemeral")
                 return
             job = Job(trigger="command-link", channel=ref.channel, thread_ts=ref.thread_ts, **base)
-            if job.thread_ts is None and not await self._find_root_before_ack(job, ref):
-                await ack()
-                return
-        refusal = self._submit(job)
-        if refusal is None:
-            await ack(text=self._accepted_text(job), response_type="ephemeral")
-        elif job.trigger == "command-link":
-            # Whether a linked thread is busy or done is only told to someone allowed to read it.
-            await ack()
-            self._spawn(self._tell_member(job, refusal))
-        else:
-            await ack(text=refusal, response_type="ephemeral")
+        await ack()
+        self._spawn(self._answer_command(job, ref, f"command:{command.get('trigger_id')}"))
 
-    async def _find_root_before_ack(self, job: Job, ref: ThreadRef) -> bool:
-        """A link without thread_ts may point at a reply: its thread's root is looked up, so the run does not post
-        into a new thread under the reply. True when found within the ack budget; otherwise the lookup finishes in
-        the background and its outcome reaches the user privately."""
-        lookup = asyncio.create_task(self._link_root(job, ref))
-        done, _ = await asyncio.wait({lookup}, timeout=ACK_BUDGET_S)
-        if done and lookup.exception() is None:
-            job.thread_ts = lookup.result()
-            return True
-        self._spawn(self._finish_link(job, lookup))
-        return False
+    async def _answer_command(self, job: Job, ref: ThreadRef | None, delivery: str) -> None:
+        """Everything a command does after its ack; the outcome reaches the invoker privately, whatever it is."""
+        try:
+            if not await self.store.claim_delivery(delivery):
+                return  # a Socket Mode re-delivery of a command already handled
+            if ref is not None and job.thread_ts is None:
+                # A link without thread_ts may point at a reply: its thread's root is looked up, so the run does not
+                # post into a new thread under the reply.
+                job.thread_ts = await self._link_root(job, ref)
+            refusal = await self._submit(job)
+            if refusal is not None and job.trigger == "command-link":
+                # Whether a linked thread is busy or done is only told to someone allowed to read it.
+                await self._tell_member(job, refusal)
+                return
+            text = refusal or await self._accepted_text(job)
+        except StoreError as exc:
+            log.error("trigger refused: %s", exc)
+            text = store_down_text(exc)
+        except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
+            log.info("link to %s: cannot use it (%s)", job.channel, exc)
+            text = read_error_text(exc)
+        except Exception:  # the user must hear back whatever broke; the log has the details
+            log.exception("command for %s failed", job.channel)
+            text = "I could not start that postmortem (unexpected error). Try again in a minute."
+        await notify_user(self.client, job, text)
 
     async def _link_root(self, job: Job, ref: ThreadRef) -> str:
         # Membership first: someone outside the channel learns nothing about the linked message, not even that it exists.
         await authorize(self.client, self.settings, ref.channel, job.invoker)
         return await self.collector.thread_root(ref.channel, ref.ts)
 
-    async def _finish_link(self, job: Job, lookup: asyncio.Task[str]) -> None:
-        try:
-            job.thread_ts = await lookup
-        except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
-            log.info("link to %s: cannot use it (%s)", job.channel, exc)
-            await notify_user(self.client, job, read_error_text(exc))
-            return
-        except Exception:  # the user must hear back whatever broke; the log has the details
-            log.exception("looking up the linked message in %s failed", job.channel)
-            await notify_user(self.client, job, "I could not look up that link (unexpected error). Try again in a minute.")
-            return
-        try:
-            text = self._submit(job) or self._accepted_text(job)
-        except StoreError as exc:
-            text = store_down_text(exc)
-        await notify_user(self.client, job, text)
+    async def drain(self) -> None:
+        """At shutdown, before the store closes: triggers in flight finish recording and handing over their runs
+        (each store call is bounded; a Slack call that hangs is not waited for past DRAIN_S)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=DRAIN_S)
 
     async def _answer_history(self, job: Job, words: list[str]) -> None:
         assert self.history is not None
@@ -194,7 +187,7 @@ class Triggers:
         item = event.get("item", {})
         if event.get("reaction") != self.emoji or item.get("type") != "message":
             return
-        if not self.store.claim_delivery(f"event:{body.get('event_id')}"):
+        if not await self.store.claim_delivery(f"event:{body.get('event_id')}"):
             return
         # Events are acked by Bolt before this runs, so one lookup here costs the user nothing.
         try:
@@ -207,7 +200,7 @@ class Triggers:
         await self._submit_and_tell(job)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if not self.store.claim_delivery(f"event:{body.get('event_id')}"):
+        if not await self.store.claim_delivery(f"event:{body.get('event_id')}"):
             return
         thread_ts = event.get("thread_ts")
         if not thread_ts:
@@ -217,7 +210,7 @@ class Triggers:
 
     async def on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
-        if not self.store.claim_delivery(f"shortcut:{shortcut.get('trigger_id')}"):
+        if not await self.store.claim_delivery(f"shortcut:{shortcut.get('trigger_id')}"):
             return
         message = shortcut.get("message", {})
         channel = shortcut.get("channel", {})
@@ -227,16 +220,16 @@ class Triggers:
         )
         await self._submit_and_tell(job)
 
-    def submit(self, job: Job) -> str:
+    async def submit(self, job: Job) -> str:
         """Queue a job started elsewhere (the Regenerate button); returns what to tell the person who asked."""
-        return self._submit(job) or self._accepted_text(job)
+        return await self._submit(job) or await self._accepted_text(job)
 
-    def _submit(self, job: Job) -> str | None:
+    async def _submit(self, job: Job) -> str | None:
         """Record the run as queued; returns why it was not queued, or None. One unfinished run per thread holds
         across replicas: the store's unique index refuses a second one (ThreadBusy)."""
         owner, lease = self.queue.owner, self.queue.lease_s
         if job.thread_ts and not job.regenerate:
-            last = self.store.latest_for_thread(job.channel, job.thread_ts)
+            last = await self.store.latest_for_thread(job.channel, job.thread_ts)
             if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
@@ -244,14 +237,14 @@ class Triggers:
                 # Try the failed run again under its own id: nothing it already posted is posted twice, and a
                 # report it saved is delivered without asking the model again.
                 last.info.advance(RunState.QUEUED)
-                if not self.store.requeue_failed(last.id, last.info, owner=owner, lease_s=lease):
+                if not await self.store.requeue_failed(last.id, last.info, owner=owner, lease_s=lease):
                     return BUSY  # another trigger (maybe on another replica) queued it first
                 job.run_id, job.resumed = last.id, True
         if job.run_id is None:
             try:
                 # Held by this replica until it has announced the run, so no worker posts a status line alongside.
-                job.run_id = self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts, invoker=job.invoker,
-                                               response_url=job.response_url, owner=owner, lease_s=lease)
+                job.run_id = await self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts, invoker=job.invoker,
+                                                     response_url=job.response_url, owner=owner, lease_s=lease)
             except ThreadBusy:
                 return BUSY
         self._spawn(self._announce_and_release(job))
@@ -265,7 +258,7 @@ class Triggers:
                 await self._announce(job)
         finally:
             try:
-                self.store.release(job.run_id, self.queue.owner)
+                await self.store.release(job.run_id, self.queue.owner)
             except StoreError as exc:
                 log.error("run %s: cannot hand it to the workers (it waits for its hold to expire): %s", job.run_id, exc)
             self.queue.poke()
@@ -274,14 +267,14 @@ class Triggers:
         assert job.thread_ts is not None
         thread = SlackThread(self.client, job.channel, job.thread_ts)
         try:
-            ahead = self._ahead(job)
+            ahead = await self._ahead(job)
             # Nothing is written into a thread the invoker may not use; the runner explains refusals.
             await authorize(self.client, self.settings, job.channel, job.invoker)
             await thread.react(WORKING)
             text = f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued"
             ts = await thread.say(status_line(text), tag(job.run_id, "status"))
             if job.run_id is not None:
-                self.store.update(job.run_id, status_ts=ts)
+                await self.store.update(job.run_id, status_ts=ts)
         except AccessDenied:
             return
         except StoreError as exc:
@@ -291,18 +284,18 @@ class Triggers:
             # The runner meets the same error and explains it to the user; nothing to add here.
             log.info("could not announce run %s: %s", job.run_id, slack_error(exc))
 
-    def _ahead(self, job: Job) -> int:
+    async def _ahead(self, job: Job) -> int:
         """Unfinished runs accepted before this one, on every replica."""
-        return self.store.ahead(job.run_id) if job.run_id is not None else 0
+        return await self.store.ahead(job.run_id) if job.run_id is not None else 0
 
-    def _accepted_text(self, job: Job) -> str:
-        ahead = self._ahead(job)
+    async def _accepted_text(self, job: Job) -> str:
+        ahead = await self._ahead(job)
         where = "this channel's recent history" if job.thread_ts is None else "that thread"
         queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
 
     async def _submit_and_tell(self, job: Job) -> None:
-        refusal = self._submit(job)
+        refusal = await self._submit(job)
         if refusal:
             await self._ephemeral(job.channel, job.invoker, refusal)
 

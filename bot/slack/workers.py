@@ -63,9 +63,9 @@ class RunQueue:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
 
-    def _claim(self) -> Claim | None:
+    async def _claim(self) -> Claim | None:
         try:
-            claim = self.store.claim_next(self.owner, capacity=self.capacity, lease_s=self.lease_s)
+            claim = await self.store.claim_next(self.owner, capacity=self.capacity, lease_s=self.lease_s)
         except StoreError as exc:
             if not self._store_down:  # once per outage, not once per poll
                 log.error("cannot take runs from the queue: %s", exc)
@@ -77,12 +77,15 @@ class RunQueue:
     async def _next(self) -> Claim:
         while True:
             self._wakeup.clear()
-            claim = self._claim()
+            claim = await self._claim()
             if claim is not None:
                 self._wakeup.set()  # there may be more: let another idle worker look too
                 return claim
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that lands as the event is set
+            # (a worker released its run at shutdown), and the worker then never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
 
     async def _worker(self, index: int) -> None:
         while True:
@@ -90,16 +93,16 @@ class RunQueue:
             run_id = claim.record.id
             metrics.queue_waited(claim.record.created_at, first_claim=not claim.takeover)
             try:
-                job = self._prepare(claim)
+                job = await self._prepare(claim)
                 if job is not None:
                     self.running[run_id] = job
                     await self._run_leased(job, run_id)
             except Exception as exc:  # the runner reports failures in the thread; this only guards the worker
                 log.exception("worker %d: run %d crashed", index, run_id)
-                self._crashed(run_id, exc)
+                await self._crashed(run_id, exc)
             finally:
                 self.running.pop(run_id, None)
-                self._release(run_id)
+                await self._release(run_id)
                 self.poke()  # capacity was freed: a queued run may start
 
     async def _run_leased(self, job: Job, run_id: int) -> None:
@@ -111,7 +114,7 @@ class RunQueue:
                 if done:
                     work.result()
                     return
-                if not self._renew(run_id):
+                if not await self._renew(run_id):
                     log.warning("run %d: lease lost to another replica; stopping here, it carries on there", run_id)
                     work.cancel()
                     await asyncio.gather(work, return_exceptions=True)
@@ -121,49 +124,49 @@ class RunQueue:
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
 
-    def _prepare(self, claim: Claim) -> Job | None:
+    async def _prepare(self, claim: Claim) -> Job | None:
         """The job for a claimed run. A run a restart or a dead replica left mid-way is marked interrupted, so the
         runner resumes it (from its saved report when there is one) under its own id. A run that has taken down
         MAX_ATTEMPTS workers is failed instead: it must not crash every replica in turn."""
         record = claim.record
         if record.attempts > MAX_ATTEMPTS:
-            self._give_up(record.id, f"gave up after {MAX_ATTEMPTS} attempts")
+            await self._give_up(record.id, f"gave up after {MAX_ATTEMPTS} attempts")
             return None
         if claim.takeover:
             log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
             if record.status in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
                 info = record.info or self._new_info()
                 info.advance(RunState.INTERRUPTED)
-                self.store.update(record.id, info=info)
+                await self.store.update(record.id, info=info)
         return Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
                    response_url=record.response_url, run_id=record.id, resumed=claim.takeover)
 
-    def _give_up(self, run_id: int, why: str) -> None:
+    async def _give_up(self, run_id: int, why: str) -> None:
         """Recorded failed, so no worker takes it again; a new trigger in the thread retries it."""
-        record = self.store.get(run_id)
+        record = await self.store.get(run_id)
         if record is None or record.status in TERMINAL or record.status is RunState.FAILED:
             return
         info = record.info or self._new_info()
         info.advance(RunState.FAILED, error=f"{why}; the bot's logs have the details")
-        self.store.update(run_id, info=info)
+        await self.store.update(run_id, info=info)
 
-    def _crashed(self, run_id: int, exc: Exception) -> None:
+    async def _crashed(self, run_id: int, exc: Exception) -> None:
         try:
-            self._give_up(run_id, f"unexpected error ({type(exc).__name__})")
+            await self._give_up(run_id, f"unexpected error ({type(exc).__name__})")
         except Exception:  # the store is down too: the run is retried when a worker can claim it again
             log.exception("run %d: cannot record the crash", run_id)
 
-    def _renew(self, run_id: int) -> bool:
+    async def _renew(self, run_id: int) -> bool:
         try:
-            return self.store.heartbeat(run_id, self.owner, self.lease_s)
+            return await self.store.heartbeat(run_id, self.owner, self.lease_s)
         except StoreError as exc:
             # The store is down for everyone: keep working; if the lease expires meanwhile, the next renewal says so.
             log.error("run %d: cannot renew its lease: %s", run_id, exc)
             return True
 
-    def _release(self, run_id: int) -> None:
+    async def _release(self, run_id: int) -> None:
         try:
-            self.store.release(run_id, self.owner)
+            await self.store.release(run_id, self.owner)
         except StoreError as exc:
             log.error("run %d: cannot give back its lease (it expires on its own): %s", run_id, exc)
 
@@ -174,17 +177,17 @@ class StoreCallSlots:
     def __init__(self, store: RunStore, owner: str, *, per_server: int, lease_s: float) -> None:
         self.store, self.owner, self.per_server, self.lease_s = store, owner, per_server, lease_s
 
-    def take(self, servers: list[str]) -> tuple[int | None, str] | None:
+    async def take(self, servers: list[str]) -> tuple[int | None, str] | None:
         try:
-            return self.store.take_llm_slot(self.owner, servers, per_server=self.per_server, lease_s=self.lease_s)
+            return await self.store.take_llm_slot(self.owner, servers, per_server=self.per_server, lease_s=self.lease_s)
         except StoreError as exc:
             # The run goes on; only the count across replicas is lost while the store is down.
             log.error("cannot count LLM requests across replicas: %s", exc)
             return None, servers[0]
 
-    def give_back(self, slot: int) -> None:
+    async def give_back(self, slot: int) -> None:
         try:
-            self.store.give_back_llm_slot(slot)
+            await self.store.give_back_llm_slot(slot)
         except StoreError as exc:
             log.error("cannot give back LLM request slot %d (it expires with this replica's lease): %s", slot, exc)
 

@@ -26,7 +26,7 @@ class TicketService:
     async def create_once(self, where: Where, content: TicketContent) -> Ticket | None:
         """The ticket, made now or earlier; None while another click is still making it.
         Raises TicketError (the claim is released: the next click starts clean)."""
-        claim = self.claims.claim(where, self.backend.name, self.key(where))
+        claim = await self.claims.claim(where, self.backend.name, self.key(where))
         if claim.state is ClaimState.DONE and claim.url and claim.key:
             return Ticket(claim.url, claim.key)
         if claim.state is ClaimState.BUSY:
@@ -34,17 +34,17 @@ class TicketService:
         try:
             ticket = await self.backend.create(content, claim.idem or self.key(where))
         except BaseException as exc:
-            self.claims.release(where)
+            await self.claims.release(where)
             if isinstance(exc, Exception):  # not a click cancelled by shutdown
                 metrics.ticket_filed(self.backend.name, ok=False)
             raise
         metrics.ticket_filed(self.backend.name, ok=True)
-        self.claims.done(where, ticket.url, ticket.key)
+        await self.claims.done(where, ticket.url, ticket.key)
         return ticket
 
-    def made(self, channel: str, thread: str, tests: list[TestSpec]) -> dict[int, Ticket]:
+    async def made(self, channel: str, thread: str, tests: list[TestSpec]) -> dict[int, Ticket]:
         """Test index (in ``tests``, one run's plan) → the thread's ticket for that test, by whichever run made it."""
-        found = self.claims.made(channel, thread)
+        found = await self.claims.made(channel, thread)
         out: dict[int, Ticket] = {}
         for index, spec in enumerate(tests):
             if (made := found.get(where_of(channel, thread, spec).test)) is not None:

@@ -50,7 +50,7 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     stack: Stack = await stack_factory(tts_engine="none")
     slack, store = stack.slack, stack.bot.store
     root = await finished_short_thread(stack)
-    first = store.latest_for_thread(stack.channel, root)
+    first = await store.latest_for_thread(stack.channel, root)
     assert first is not None and first.status is RunState.DONE
 
     # The closing message: its line as the notification text, the disclaimer naming the model, then the controls.
@@ -76,16 +76,16 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     await click_and_hear(stack, stack.bob, closing["ts"], FEEDBACK_ACTION, up)
     carol = slack.add_user("carol")
     assert "Only members" in await click_and_hear(stack, carol, closing["ts"], FEEDBACK_ACTION, up)
-    assert votes.tally(first.id) == {"up": 1, "down": 1}
+    assert await votes.tally(first.id) == {"up": 1, "down": 1}
     monkeypatch.setenv("DATA_DIR", str(stack.settings.data_dir))
-    list_runs(10)
+    await list_runs(10)
     [row] = [line for line in capsys.readouterr().out.splitlines() if line.split()[0] == str(first.id)]
     assert "+1/-1" in row
 
     # Regenerate: a non-member is refused privately and nothing starts.
-    runs_before = len(store.recent(50))
+    runs_before = len(await store.recent(50))
     assert "Only members" in await click_and_hear(stack, carol, closing["ts"], REGENERATE_ACTION)
-    assert len(store.recent(50)) == runs_before
+    assert len(await store.recent(50)) == runs_before
 
     # The controls copied onto a message in another channel cannot reach this channel's run.
     other = slack.add_channel("inc-other", members=[stack.alice])
@@ -96,7 +96,7 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
         await slack.wait_for(lambda s, since=since: heard_since(stack, since))
         [(_, text)] = heard_since(stack, since)
         assert "no longer known" in text
-    assert votes.tally(first.id) == {"up": 1, "down": 1} and len(store.recent(50)) == runs_before
+    assert await votes.tally(first.id) == {"up": 1, "down": 1} and len(await store.recent(50)) == runs_before
 
     # A member starts a new run the `again` way: no second digest; the native status is refused this time,
     # so it is tried once and the status line alone shows progress. A redelivered click starts nothing.
@@ -105,15 +105,13 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     since = mark(stack)
     eid = slack.click(stack.alice, stack.channel, closing["ts"], REGENERATE_ACTION)
 
-    def second_done(_: object) -> bool:
-        latest = store.latest_for_thread(stack.channel, root)
-        return latest is not None and latest.id != first.id and latest.status is RunState.DONE
-
-    await slack.wait_for(second_done, timeout=30)
+    # The run is recorded done before its 👀 goes: a second closing line and no 👀 mean the store says done.
+    await slack.wait_for(lambda s: len(closings(stack, root)) == 2 and "eyes" not in s.reactions_on(stack.channel, root), timeout=30)
     [(to, text)] = heard_since(stack, since)
     assert to == stack.alice and text.startswith(":test_tube: On it")
-    second = store.latest_for_thread(stack.channel, root)
-    assert second is not None and second.trigger == "regenerate" and second.invoker == stack.alice
+    second = await store.latest_for_thread(stack.channel, root)
+    assert second is not None and second.id != first.id and second.status is RunState.DONE
+    assert second.trigger == "regenerate" and second.invoker == stack.alice
     assert second.info is not None and second.info.skip_digest
     titles = stack.replies_in(root)
     assert sum(t.startswith(DIGEST_TITLE) for t in titles) == 1
@@ -123,4 +121,4 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     await slack.wait_ack(eid)
     # The redelivery was handled (claimed and dropped): the next click is answered, and no run was added.
     assert "recorded" in await click_and_hear(stack, stack.bob, closing["ts"], FEEDBACK_ACTION, down)
-    assert len(store.recent(50)) == runs_before + 1
+    assert len(await store.recent(50)) == runs_before + 1

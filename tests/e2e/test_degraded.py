@@ -66,7 +66,7 @@ async def test_a_model_that_cannot_help_ends_degraded_with_digest_checklist_and_
         assert LOOP not in shown and "asdf qwer" not in shown and "<|im_end|>" not in shown
     mp3 = mp3_in_thread(stack, root)
     assert mp3[:3] == b"ID3" or mp3[:2] in (b"\xff\xfb", b"\xff\xf3")
-    [run] = stack.bot.store.recent(1)
+    [run] = await stack.bot.store.recent(1)
     assert run.status is RunState.DEGRADED and run.info is not None and run.info.mode == "degraded"
     assert run.info.narrated_text and "Rollback" not in (run.info.cause or "")
 

@@ -30,12 +30,12 @@ def block_of(stack: Stack, root: str, title: str) -> str:
     return next(t for t in bot_texts(stack, root) if t.startswith(f"## {title}"))
 
 
-def run_info(stack: Stack) -> dict:  # type: ignore[type-arg]
-    store = open_store(stack.settings)
+async def run_info(stack: Stack) -> dict:  # type: ignore[type-arg]
+    store = await open_store(stack.settings)
     try:
-        info = store.recent()[0].info
+        info = (await store.recent())[0].info
     finally:
-        store.close()
+        await store.close()
     assert info is not None
     return info.to_dict()
 
@@ -63,7 +63,7 @@ async def test_citations_link_to_their_messages_and_the_report_lands_in_one_canv
     # Each cited message was looked up once for the whole run (digest, sections, report file and canvas).
     asked = [c.args["message_ts"] for c in s.calls_to("chat.getPermalink")]
     assert sorted(asked) == sorted(incident)
-    citations = run_info(stack)["citations"]
+    citations = (await run_info(stack))["citations"]
     assert citations["dangling_removed"] == 1 and citations["dangling"] == ["m99"] and citations["cited"] == 7
     assert set(citations["sources"]) == set(links)
 

@@ -50,14 +50,16 @@ def replies(stack: Stack, root: str, start: str) -> list[str]:
 
 async def regenerate(stack: Stack, root: str, previous: int) -> None:
     slack, store = stack.slack, stack.bot.store
-    closing = [m for m in slack.thread(stack.channel, root)
-               if any(b.get("type") == "context_actions" for b in m.get("blocks") or [])][-1]
-    slack.click(stack.alice, stack.channel, closing["ts"], REGENERATE_ACTION)
+    assert store is not None
 
-    def done(_: object) -> bool:
-        latest = store.latest_for_thread(stack.channel, root)
-        return latest is not None and latest.id != previous and latest.status is RunState.DONE
-    await slack.wait_for(done, timeout=30)
+    def closings() -> list[dict[str, Any]]:
+        return [m for m in slack.thread(stack.channel, root) if any(b.get("type") == "context_actions" for b in m.get("blocks") or [])]
+    before = len(closings())
+    slack.click(stack.alice, stack.channel, closings()[-1]["ts"], REGENERATE_ACTION)
+    # The run is recorded done before its 👀 goes: a new closing line and no 👀 mean the store says done.
+    await slack.wait_for(lambda s: len(closings()) > before and "eyes" not in s.reactions_on(stack.channel, root), timeout=30)
+    latest = await store.latest_for_thread(stack.channel, root)
+    assert latest is not None and latest.id != previous and latest.status is RunState.DONE
 
 
 @pytest.mark.parametrize("kind", ["confluence", "notion"])
@@ -74,7 +76,7 @@ async def test_the_report_goes_to_the_wiki_is_linked_and_regenerate_updates_the_
         url = link.split("<", 1)[1].split("|", 1)[0]
         assert url in canvas["markdown"]
 
-        first = stack.bot.store.latest_for_thread(stack.channel, root)
+        first = await stack.bot.store.latest_for_thread(stack.channel, root)  # type: ignore[union-attr]
         assert first is not None
         await regenerate(stack, root, first.id)
         assert [p["id"] for p in pages(fake)] == [page["id"]]
@@ -95,7 +97,7 @@ async def test_a_refusing_wiki_is_explained_with_its_fix_and_regenerate_makes_th
         assert "not exported to Notion: Notion answered HTTP 503" in closing and "press Regenerate" in closing
         assert not replies(stack, root, ":notebook:")
 
-        first = stack.bot.store.latest_for_thread(stack.channel, root)
+        first = await stack.bot.store.latest_for_thread(stack.channel, root)  # type: ignore[union-attr]
         assert first is not None
         await regenerate(stack, root, first.id)
         assert len(pages(fake)) == 1 and len(replies(stack, root, ":notebook: The report is in Notion:")) == 1

@@ -217,7 +217,8 @@ async def test_redelivered_command_never_starts_a_second_run(stack: Stack) -> No
     s = stack.slack
     root, _ = incident_thread(stack)
     eid = s.slash_command(stack.alice, stack.channel, text=s.permalink(stack.channel, root))
-    assert "On it" in (await s.wait_ack(eid)).payload["text"]
+    await s.wait_ack(eid)
+    assert "On it" in await told(stack, stack.alice, "On it")
     s.redeliver(eid)
     second = await s.wait_for(lambda _: next((a for a in s.acks if a.envelope_id == eid and a.retry_attempt == 1), None))
     assert not (second.payload or {}).get("text")
@@ -252,8 +253,8 @@ async def test_again_regenerates_and_a_plain_retrigger_points_at_the_existing_on
     await s.wait_for(lambda _: any("already has a testing postmortem" in e["text"] and e["user"] == stack.bob for e in s.ephemerals))
     assert len(stack.llm.chat_requests) == 1
 
-    ack = await s.wait_ack(s.slash_command(stack.bob, stack.channel, text=f"{link} again"))
-    assert "On it" in ack.payload["text"]
+    await s.wait_ack(s.slash_command(stack.bob, stack.channel, text=f"{link} again"))
+    assert "On it" in await told(stack, stack.bob, "On it")
     await s.wait_for(
         lambda _: stack.sections_in(root) == ALL_TITLES * 2 and len([f for f in s.uploaded_files if f["name"].endswith(".mp3")]) == 2, timeout=30
     )

@@ -34,11 +34,11 @@ async def test_home_tab_lists_only_what_the_viewer_may_see(stack_factory: Any) -
     for channel in (secret, left):
         thread = slack.post(channel, stack.bob, "db failover")
         # Held by a made-up owner, so no worker of this bot picks the queued row up before it is marked failed.
-        run_id = store.create(trigger="reaction", channel=channel, thread_ts=thread, invoker=stack.bob, owner="test", lease_s=3600)
+        run_id = await store.create(trigger="reaction", channel=channel, thread_ts=thread, invoker=stack.bob, owner="test", lease_s=3600)
         info = stack.bot.pipeline.new_info()
         info.advance(RunState.FAILED, error="model unreachable")
-        store.update(run_id, info=info)
-    store.create(trigger="command", channel=stack.channel, thread_ts=None, invoker=stack.alice, owner="test", lease_s=3600)
+        await store.update(run_id, info=info)
+    await store.create(trigger="command", channel=stack.channel, thread_ts=None, invoker=stack.alice, owner="test", lease_s=3600)
 
     [alice_line] = await open_home(stack, stack.alice)
     for part in ("#inc-checkout", slack.permalink(stack.channel, root), "done", "llama3.1:8b", "quality checks passed"):

@@ -6,6 +6,7 @@ shown, linked or given to the model for a run in another channel."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from bot.memory.index import Entry
 from bot.slack.actions.ticket_blocks import ACTION_ID
+from bot.slack.memory import thread_source
 from tests.e2e.conftest import Stack
 from tests.fakes.fake_llm import text
 from tests.fakes.github_api import FakeGitHub
@@ -54,14 +57,32 @@ async def postmortem(stack: Stack, channel: str, lines: list[str]) -> str:
     for line in lines[1:]:
         slack.post(channel, stack.bob, line, thread_ts=root)
     stack.llm.script(text(sample_report()))
-    slack.reaction_added(stack.bob, channel, root, "test_tube")
-    await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=30)
+    # Remembering follows the ✅ (it must never hold the run back), through the async store: wait for it too.
+    memory = stack.bot.memory
+    assert memory is not None
+    remembered, remember = asyncio.Event(), memory.remember
+
+    async def remember_then_tell(entry: Entry) -> bool:
+        try:
+            return await remember(entry)
+        finally:
+            if entry.source == thread_source(channel, root):
+                remembered.set()
+
+    memory.remember = remember_then_tell  # type: ignore[method-assign]
+    try:
+        slack.reaction_added(stack.bob, channel, root, "test_tube")
+        await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(channel, root), timeout=30)
+        async with asyncio.timeout(30):
+            await remembered.wait()
+    finally:
+        del memory.remember  # the instance attribute: the method again
     return root
 
 
-def digest_of(stack: Stack, channel: str, root: str) -> str:
+async def digest_of(stack: Stack, channel: str, root: str) -> str:
     """The digest reply as posted (all its parts), read back from Slack."""
-    record = stack.bot.store.latest_for_thread(channel, root)
+    record = await stack.bot.store.latest_for_thread(channel, root)
     assert record is not None
     parts = sorted((item, ts) for item, ts in record.posted.items() if item.startswith("digest/"))
     assert parts, "no digest was posted"
@@ -79,10 +100,10 @@ def analysis_prompt(stack: Stack, since: int) -> str:
     return str(asked[0]["messages"][-1]["content"])
 
 
-def click_first_ticket(stack: Stack, channel: str, root: str) -> None:
+async def click_first_ticket(stack: Stack, channel: str, root: str) -> None:
     checklist = next(m for m in stack.slack.thread(channel, root)
                      if any(b.get("block_id") == "testplan.0" for b in m.get("blocks") or []))
-    record = stack.bot.store.latest_for_thread(channel, root)
+    record = await stack.bot.store.latest_for_thread(channel, root)
     assert record is not None
     stack.slack.click(stack.alice, channel, checklist["ts"], ACTION_ID, f"{record.id}:0")
 
@@ -96,19 +117,19 @@ async def test_seen_before_with_live_ticket_states(stack_factory: Any, kind: str
         other = slack.add_channel("inc-payments", members=[stack.alice, stack.bob])
 
         first = await postmortem(stack, stack.channel, POOL)
-        assert "Seen before" not in digest_of(stack, stack.channel, first)  # memory starts empty
-        click_first_ticket(stack, stack.channel, first)
+        assert "Seen before" not in await digest_of(stack, stack.channel, first)  # memory starts empty
+        await click_first_ticket(stack, stack.channel, first)
         await slack.wait_for(lambda s: len(fake.all_issues() if isinstance(fake, FakeGitHub) else fake.issues) == 1, timeout=10)
         key = "#1" if kind == "github" else "OPS-1"
         link = slack.workspace.permalink(stack.channel, first)
 
         second_asked = len(stack.llm.chat_requests)
         second = await postmortem(stack, other, POOL_AGAIN)
-        seen = digest_of(stack, other, second)
+        seen = await digest_of(stack, other, second)
         assert "### Seen before" in seen
         assert f"]({link})" in seen  # the first thread, linked
         assert "INC-4711" in seen and "connection-pool-exhaustion" in seen and "payments-api" in seen
-        record = stack.bot.store.latest_for_thread(stack.channel, first)
+        record = await stack.bot.store.latest_for_thread(stack.channel, first)
         assert record is not None and record.info is not None and record.info.tests
         assert all(test["name"] in seen for test in record.info.tests)  # the tests recommended then
         assert f"{key}]" in seen and "(open)" in seen
@@ -124,7 +145,7 @@ async def test_seen_before_with_live_ticket_states(stack_factory: Any, kind: str
         else:
             fake.close("OPS-1", "Won't Do")
         third = await postmortem(stack, other, POOL_AGAIN)
-        seen = digest_of(stack, other, third)
+        seen = await digest_of(stack, other, third)
         assert "(closed as not planned)" in seen and f"was closed as not planned ({key}), and the failure recurred" in seen
 
         if isinstance(fake, FakeGitHub):
@@ -133,12 +154,12 @@ async def test_seen_before_with_live_ticket_states(stack_factory: Any, kind: str
         else:
             fake.close("OPS-1", "Done")
         fourth = await postmortem(stack, other, POOL_AGAIN)
-        seen = digest_of(stack, other, fourth)
+        seen = await digest_of(stack, other, fourth)
         assert "(closed as done)" in seen
         assert f"was marked done ({key}), yet the same failure recurred: check the test really covers it" in seen
 
         unrelated = await postmortem(stack, other, UNRELATED)
-        assert "Seen before" not in digest_of(stack, other, unrelated)
+        assert "Seen before" not in await digest_of(stack, other, unrelated)
 
 
 async def test_private_incident_stays_in_its_channel(stack_factory: Any) -> None:
@@ -150,7 +171,7 @@ async def test_private_incident_stays_in_its_channel(stack_factory: Any) -> None
     asked = len(stack.llm.chat_requests)
 
     public = await postmortem(stack, stack.channel, POOL)
-    digest = digest_of(stack, stack.channel, public)
+    digest = await digest_of(stack, stack.channel, public)
     assert "INC-4799" not in digest and private_link not in digest and "Seen before" not in digest
     prompt = analysis_prompt(stack, asked)
     assert "INC-4711" in prompt  # the prompt read is this run's
@@ -159,7 +180,7 @@ async def test_private_incident_stays_in_its_channel(stack_factory: Any) -> None
 
     # In its own channel the private incident is remembered like any other.
     again = await postmortem(stack, secret, SECRET_POOL)
-    assert f"]({private_link})" in digest_of(stack, secret, again)
+    assert f"]({private_link})" in await digest_of(stack, secret, again)
 
 
 async def test_history_answers_privately_with_what_the_viewer_can_read(stack_factory: Any) -> None:

@@ -56,7 +56,7 @@ async def test_metrics_move_as_runs_finish_degrade_and_fail(stack_factory: Any) 
     slack.fail_next("reactions.add", "ratelimited", retry_after=0)
     root = await finished_short_thread(stack)
     [closing] = closings(stack, root)
-    run = stack.bot.store.latest_for_thread(stack.channel, root)
+    run = await stack.bot.store.latest_for_thread(stack.channel, root)
     assert run is not None
     await click_and_hear(stack, stack.alice, closing["ts"], FEEDBACK_ACTION, f"up:{run.id}")
     done = await scrape(port)

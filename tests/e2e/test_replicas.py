@@ -69,7 +69,9 @@ async def test_three_replicas_share_the_work_survive_a_kill_and_never_post_twice
             first = await slack.wait_ack(envelopes[0], timeout=30)
             slack.redeliver(envelopes[0])  # Slack retries; round robin hands it to the next replica
             retried = await slack.wait_for(lambda s: next((a for a in s.acks if a.envelope_id == envelopes[0] and a.retry_attempt), None))
-            # Bob asks for thread 1 too; his mention reaches another replica than Alice's trigger did.
+            # Bob asks for thread 1 too; his mention reaches another replica than Alice's trigger did. Only once
+            # Alice's trigger is recorded: under load her envelope may still be on its way, and Bob's would win the thread.
+            await slack.wait_for(lambda s: any(r["thread_ts"] == roots[1] for r in runs_in(db)), timeout=60)
             second_ask = await slack.wait_ack(slack.app_mention(bob, channel, "<@bot> postmortem", thread_ts=roots[1]), timeout=30)
             refused = await slack.wait_for(lambda s: next((e["text"] for e in s.ephemerals if e.get("user") == bob), None), timeout=30)
 

@@ -64,13 +64,13 @@ async def killed_at(slack: SlackEmulator, env: dict[str, str], tmp_path: Path, c
 
 async def recorded(data_dir: Path, item: str) -> None:
     """Wait until the bot process has recorded ``item`` as posted (it writes the store, which has no change signal)."""
-    store = SqliteRunStore.in_dir(data_dir)
+    store = await SqliteRunStore.open(data_dir / "runs.db")
     try:
         async with asyncio.timeout(30):
-            while not any(item in run.posted for run in store.recent()):
+            while not any(item in run.posted for run in await store.recent()):
                 await asyncio.sleep(0.02)
     finally:
-        store.close()
+        await store.close()
 
 
 def section_titles(slack: SlackEmulator, channel: str, root: str) -> list[str]:
@@ -102,9 +102,9 @@ async def test_killed_while_the_model_streams_resumes_without_duplicates(world, 
     assert len(llm.chat_requests) == 2  # the interrupted request, then the resumed run's
     texts = [m.get("text", "") for m in slack.thread(channel, root)]
     assert any("Resuming after a restart" in t for t in texts) or any("Resuming" in c.args.get("text", "") for c in slack.calls_to("chat.update"))
-    store = SqliteRunStore.in_dir(Path(env["DATA_DIR"]))
-    runs = store.recent()
-    store.close()
+    store = await SqliteRunStore.open(Path(env["DATA_DIR"]) / "runs.db")
+    runs = await store.recent()
+    await store.close()
     assert [r.status for r in runs] == ["done"]
 
 

@@ -35,7 +35,7 @@ async def test_run_store_failing_mid_run_still_delivers_and_warns(stack: Stack, 
     stack.llm.script(text(gate_passing_report(), gate=gate, gate_at="## Root Cause"))
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     await stack.llm.at_gate.wait()
-    stack.bot.store.db.execute(fault)
+    await stack.bot.store.execute(fault)
     gate.set()
     await wait_done(stack, root)
     assert stack.sections_in(root) == ALL_TITLES
@@ -48,32 +48,32 @@ async def test_run_store_failing_mid_run_still_delivers_and_warns(stack: Stack, 
 
 async def test_run_store_unwritable_when_a_trigger_arrives_tells_the_user(stack: Stack) -> None:
     root, _ = incident_thread(stack)
-    stack.bot.store.db.execute("PRAGMA query_only = 1")
+    await stack.bot.store.execute("PRAGMA query_only = 1")
     stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
     text_ = await told(stack, stack.alice, "run store")
     assert "runs.db" in text_ and "DATA_DIR" in text_
     not_stuck(stack, root)
 
 
-def test_corrupt_store_is_moved_aside_never_deleted(tmp_path: Path) -> None:
+async def test_corrupt_store_is_moved_aside_never_deleted(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     db.write_bytes(b"this is not a database, it is a half-written file" * 100)
-    store = SqliteRunStore(db)
+    store = await SqliteRunStore.open(db)
     assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"this is not a database")
-    run = store.create(trigger="reaction", channel="C1", thread_ts="1.2", invoker="U1")
-    assert store.get(run) is not None
-    store.close()
+    run = await store.create(trigger="reaction", channel="C1", thread_ts="1.2", invoker="U1")
+    assert await store.get(run) is not None
+    await store.close()
 
 
 @pytest.mark.parametrize("make_bad", [
     lambda d: d.write_text("a file where the data folder should be"),  # DATA_DIR is a file
     lambda d: (d.mkdir(), (d / "runs.db").mkdir()),  # runs.db is a folder
 ])
-def test_unusable_store_at_start_up_names_the_file_and_the_fix(tmp_path: Path, make_bad) -> None:  # type: ignore[no-untyped-def]
+async def test_unusable_store_at_start_up_names_the_file_and_the_fix(tmp_path: Path, make_bad) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     make_bad(data)
     with pytest.raises(StoreError) as err:
-        SqliteRunStore.in_dir(data)
+        await SqliteRunStore.open(data / "runs.db")
     assert str(data / "runs.db") in str(err.value) and "DATA_DIR" in str(err.value)
     assert err.value.exit_code == 2
 

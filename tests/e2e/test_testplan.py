@@ -50,7 +50,7 @@ async def test_checklist_and_archive_follow_the_sections_once_and_the_record_hol
     ast.parse(archive.read("tests/chaos/test_retry_storm.py"))
     plan = TestPlan.model_validate_json(archive.read("tests.json"))
 
-    record = stack.bot.store.recent()[0]
+    record = (await stack.bot.store.recent())[0]
     assert record.info is not None and record.info.tests == json.loads(plan.model_dump_json())["tests"]
     assert {"testplan", "tests-archive"} <= set(record.posted)
 

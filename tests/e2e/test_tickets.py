@@ -47,7 +47,7 @@ async def run_postmortem(stack: Stack) -> tuple[int, str, str]:
     await slack.wait_for(lambda s: "white_check_mark" in s.reactions_on(stack.channel, root), timeout=30)
     checklist = next(m for m in slack.thread(stack.channel, root)
                      if any(b.get("block_id") == "testplan.0" for b in m.get("blocks") or []))
-    record = stack.bot.store.latest_for_thread(stack.channel, root)
+    record = await stack.bot.store.latest_for_thread(stack.channel, root)
     assert record is not None
     return record.id, root, checklist["ts"]
 
@@ -71,7 +71,7 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
         slack = stack.slack
         run_id, root, checklist = await run_postmortem(stack)
         assert outcomes(stack, checklist) == 0
-        tests = stack.bot.store.get(run_id).info.tests  # type: ignore[union-attr]
+        tests = (await stack.bot.store.get(run_id)).info.tests  # type: ignore[union-attr]
         assert len(tests) == 3
         done = 0
 

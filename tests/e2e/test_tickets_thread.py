@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.core.run import RunState
 from bot.slack.actions.closing_blocks import REGENERATE_ACTION
 from bot.slack.actions.ticket_blocks import ACTION_ID
 from tests.e2e.conftest import Stack
@@ -48,13 +47,10 @@ async def test_create_ticket_on_a_regenerated_runs_checklist_gives_the_existing_
         stack.llm.script(text(sample_report()))
         slack.click(stack.alice, stack.channel, closings(stack, root)[-1]["ts"], REGENERATE_ACTION)
 
-        def second_done(_: object) -> bool:
-            latest = store.latest_for_thread(stack.channel, root)
-            return latest is not None and latest.id != first_id and latest.status is RunState.DONE
-
-        await slack.wait_for(second_done, timeout=30)
-        second = store.latest_for_thread(stack.channel, root)
-        assert second is not None
+        # The second run's closing line (with its own Regenerate button) ends it in the thread.
+        await slack.wait_for(lambda s: len(closings(stack, root)) >= 2, timeout=30)
+        second = await store.latest_for_thread(stack.channel, root)
+        assert second is not None and second.id != first_id
         second_list = checklist_of(stack, root, second.id)
         assert second_list != first_list
 

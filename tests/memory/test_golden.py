@@ -42,11 +42,11 @@ def test_every_golden_file_is_labelled() -> None:
     assert {p.name for p in GOLDEN.iterdir()} == set(LABELS)
 
 
-def test_siblings_are_recalled(store: SqlRunStore) -> None:
+async def test_siblings_are_recalled(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
     for result, entry in read_folder(GOLDEN):
         assert entry is not None, result.error
-        index.remember(entry)
+        await index.remember(entry)
     asked = found = 0
     missed = []
     for name in LABELS:
@@ -54,7 +54,7 @@ def test_siblings_are_recalled(store: SqlRunStore) -> None:
             continue
         asked += 1
         query = entry_for_file(GOLDEN / name)
-        top = [Path(past.where).name for past, *_ in index.similar(query.signals, Scope(None, exclude=query.source))]
+        top = [Path(past.where).name for past, *_ in await index.similar(query.signals, Scope(None, exclude=query.source))]
         if siblings(name) & set(top):
             found += 1
         else:

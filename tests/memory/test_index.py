@@ -27,114 +27,115 @@ def entry(source: str, signals: Signals, *, channel: str | None = "C1", private:
 ELSEWHERE = Scope("C9")
 
 
-def titles(index: MemoryIndex, signals: Signals, scope: Scope = ELSEWHERE) -> list[str]:
-    return [past.title for past, *_ in index.similar(signals, scope)]
+async def titles(index: MemoryIndex, signals: Signals, scope: Scope = ELSEWHERE) -> list[str]:
+    return [past.title for past, *_ in await index.similar(signals, scope)]
 
 
-def test_shared_signals_rank_and_explain(store: SqlRunStore) -> None:
+async def test_shared_signals_rank_and_explain(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
-    index.remember(entry("slack:C1/1.1", POOL))
-    index.remember(entry("slack:C1/2.2", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "INC-2 ledger pool")))
-    index.remember(entry("slack:C1/3.3", Signals((), ("payments-api",), (), (), "INC-3 payments slow")))  # a service alone
-    index.remember(entry("slack:C1/4.4", Signals(("dns-failure",), ("edge",), (), (), "INC-4 payments pool dns")))  # words only
+    await index.remember(entry("slack:C1/1.1", POOL))
+    await index.remember(entry("slack:C1/2.2", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "INC-2 ledger pool")))
+    await index.remember(entry("slack:C1/3.3", Signals((), ("payments-api",), (), (), "INC-3 payments slow")))  # a service alone
+    await index.remember(entry("slack:C1/4.4", Signals(("dns-failure",), ("edge",), (), (), "INC-4 payments pool dns")))  # words only
     query = Signals(("connection-pool-exhaustion",), ("payments-api",), ("PaymentsPoolExhausted",), (), "payments pool exhausted")
-    found = index.similar(query, Scope("C9"))
+    found = await index.similar(query, Scope("C9"))
     assert [p.title for p, *_ in found] == ["INC-1 payments pool exhausted", "INC-2 ledger pool"]
     past, score, shared, _ = found[0]
     assert shared == (("class", "connection-pool-exhaustion"), ("alert", "PaymentsPoolExhausted"), ("service", "payments-api"))
     assert score > found[1][1] and past.link and past.primary_cause == "cause of INC-1 payments pool exhausted"
 
 
-def test_at_most_three_newest_first_among_equals(store: SqlRunStore) -> None:
+async def test_at_most_three_newest_first_among_equals(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
     for n in range(5):
-        index.remember(entry(f"slack:C1/{n}.{n}{n}", Signals(("disk-full",), (), (), (), f"INC-{n} disk full")))
-    assert titles(index, Signals(("disk-full",), (), (), (), "disk")) == ["INC-4 disk full", "INC-3 disk full", "INC-2 disk full"]
+        await index.remember(entry(f"slack:C1/{n}.{n}{n}", Signals(("disk-full",), (), (), (), f"INC-{n} disk full")))
+    assert await titles(index, Signals(("disk-full",), (), (), (), "disk")) == ["INC-4 disk full", "INC-3 disk full", "INC-2 disk full"]
 
 
-def test_private_incidents_stay_in_their_channel(store: SqlRunStore) -> None:
+async def test_private_incidents_stay_in_their_channel(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
-    index.remember(entry("slack:G1/1.1", POOL, channel="G1", private=True))
-    assert titles(index, POOL, Scope("C2")) == []
-    assert titles(index, POOL, Scope(None)) == []  # the CLI is no channel: public incidents only
-    assert titles(index, POOL, Scope("G1")) == [POOL.headline]
-    assert titles(index, POOL, Scope("G1", exclude="slack:G1/1.1")) == []  # a run never recalls itself
-    assert index.recurrences(POOL, Scope("C2")) == [] and index.search(["pool"], Scope("C2")) == []
-    assert [p.title for p, private in index.search(["pool"], None) if private] == [POOL.headline]  # the operator's view
+    await index.remember(entry("slack:G1/1.1", POOL, channel="G1", private=True))
+    assert await titles(index, POOL, Scope("C2")) == []
+    assert await titles(index, POOL, Scope(None)) == []  # the CLI is no channel: public incidents only
+    assert await titles(index, POOL, Scope("G1")) == [POOL.headline]
+    assert await titles(index, POOL, Scope("G1", exclude="slack:G1/1.1")) == []  # a run never recalls itself
+    assert await index.recurrences(POOL, Scope("C2")) == [] and await index.search(["pool"], Scope("C2")) == []
+    assert [p.title for p, private in await index.search(["pool"], None) if private] == [POOL.headline]  # the operator's view
 
 
-def test_remember_replaces_forget_and_retention(store: SqlRunStore) -> None:
+async def test_remember_replaces_forget_and_retention(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
-    index.remember(entry("slack:C1/1.1", POOL))
-    index.remember(entry("slack:C1/1.1", Signals(("disk-full",), (), (), (), "INC-1 disk full after all")))
-    assert index.count() == 1 and titles(index, POOL) == []
-    assert titles(index, Signals(("disk-full",), (), (), (), "")) == ["INC-1 disk full after all"]
-    assert index.forget_thread("C1", "1.1") == 1 and index.count() == 0
-    assert store.execute("SELECT COUNT(*) AS n FROM memory_signals")[0][0]["n"] == 0
-    index.remember(entry("slack:C1/2.2", POOL))
-    store.execute("UPDATE memory SET remembered_at = ?", (time.time() - 400 * 86400,))
-    index.remember(entry("slack:C1/3.3", POOL))
-    assert index.prune(365 * 86400) == 1 and [p.title for p, _ in index.search([], None)] == [POOL.headline]
-    assert index.search(["exhausted"], None)  # the full-text index forgot the pruned row, not the kept one
+    await index.remember(entry("slack:C1/1.1", POOL))
+    await index.remember(entry("slack:C1/1.1", Signals(("disk-full",), (), (), (), "INC-1 disk full after all")))
+    assert await index.count() == 1 and await titles(index, POOL) == []
+    assert await titles(index, Signals(("disk-full",), (), (), (), "")) == ["INC-1 disk full after all"]
+    assert await index.forget_thread("C1", "1.1") == 1 and await index.count() == 0
+    assert (await store.execute("SELECT COUNT(*) AS n FROM memory_signals"))[0][0]["n"] == 0
+    await index.remember(entry("slack:C1/2.2", POOL))
+    await store.execute("UPDATE memory SET remembered_at = ?", (time.time() - 400 * 86400,))
+    await index.remember(entry("slack:C1/3.3", POOL))
+    assert await index.prune(365 * 86400) == 1 and [p.title for p, _ in await index.search([], None)] == [POOL.headline]
+    assert await index.search(["exhausted"], None)  # the full-text index forgot the pruned row, not the kept one
 
 
-def test_tickets_filed_later_and_votes_are_read_live(store: SqlRunStore) -> None:
+async def test_tickets_filed_later_and_votes_are_read_live(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
-    run = store.create(trigger="reaction", channel="C1", thread_ts="1.1", invoker="U1")
-    index.remember(entry("slack:C1/1.1", POOL, run_id=run, tests=[{"name": "Pool saturation", "type": "load"},
+    run = await store.create(trigger="reaction", channel="C1", thread_ts="1.1", invoker="U1")
+    await index.remember(entry("slack:C1/1.1", POOL, run_id=run, tests=[{"name": "Pool saturation", "type": "load"},
                                                                    {"name": "Alert on waits", "type": "canary"}]))
-    (past, *_), = index.similar(POOL, Scope("C9"))
+    (past, *_), = await index.similar(POOL, Scope("C9"))
     assert [t.ticket_key for t in past.tests] == [None, None]
-    store.execute("INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem, url, key)"
+    await store.execute("INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem, url, key)"
                   " VALUES ('C1', '1.1', ?, 'jira', 0, 'pmb-x', ?, 'OPS-9')",
                   (spec_identity("Alert on waits", "canary"), "https://acme.atlassian.net/browse/OPS-9"))
-    store.execute("INSERT INTO feedback (run_id, voter, vote, voted_at) VALUES (?, 'U1', 'up', 0), (?, 'U2', 'down', 0), (?, 'U3', 'up', 0)",
+    await store.execute("INSERT INTO feedback (run_id, voter, vote, voted_at) VALUES (?, 'U1', 'up', 0), (?, 'U2', 'down', 0), (?, 'U3', 'up', 0)",
                   (run, run, run))
-    (past, *_), = index.similar(POOL, Scope("C9"))
+    (past, *_), = await index.similar(POOL, Scope("C9"))
     assert [t.ticket_key for t in past.tests] == [None, "OPS-9"] and past.votes == (2, 1)
 
 
-def test_history_search_needs_every_word(store: SqlRunStore) -> None:
+async def test_history_search_needs_every_word(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
-    index.remember(entry("slack:C1/1.1", POOL, body="the payments pool was exhausted by a batch job"))
-    index.remember(entry("slack:C1/2.2", Signals(("dns-failure",), (), (), (), "INC-2 dns"), body="resolver timeouts for payments"))
-    assert [p.title for p, _ in index.search(["payments", "batch"], None)] == [POOL.headline]
-    assert [p.title for p, _ in index.search(["payments"], None)] == ["INC-2 dns", POOL.headline]
-    assert index.search(["nothing-like-it"], None) == []
+    await index.remember(entry("slack:C1/1.1", POOL, body="the payments pool was exhausted by a batch job"))
+    await index.remember(entry("slack:C1/2.2", Signals(("dns-failure",), (), (), (), "INC-2 dns"), body="resolver timeouts for payments"))
+    assert [p.title for p, _ in await index.search(["payments", "batch"], None)] == [POOL.headline]
+    assert [p.title for p, _ in await index.search(["payments"], None)] == ["INC-2 dns", POOL.headline]
+    assert await index.search(["nothing-like-it"], None) == []
 
 
 @pytest.mark.parametrize("words", [['"pool'], ["NEAR(pool"], ["pool*", "OR", "-x"], ["'; DROP TABLE memory; --"], ["ünïcode", "池"]])
-def test_hostile_words_never_break_a_query(store: SqlRunStore, words: list[str]) -> None:
+async def test_hostile_words_never_break_a_query(store: SqlRunStore, words: list[str]) -> None:
     index = MemoryIndex(store)
-    index.remember(entry("slack:C1/1.1", POOL, body="pool exhausted"))
-    index.search(words, None)
+    await index.remember(entry("slack:C1/1.1", POOL, body="pool exhausted"))
+    await index.search(words, None)
     odd = Signals(("x'); DROP TABLE memory; --",), ('"quoted"',), (), ("% _ \\",), " ".join(words))
-    index.similar(odd, Scope("C1"))
-    assert index.count() == 1
+    await index.similar(odd, Scope("C1"))
+    assert await index.count() == 1
 
 
-def test_recurrences_count_this_incident_in(store: SqlRunStore) -> None:
+async def test_recurrences_count_this_incident_in(store: SqlRunStore) -> None:
     index = MemoryIndex(store)
     now = time.time()
-    index.remember(entry("slack:C1/1.1", POOL, started_at=now - 10 * 86400))
-    index.remember(entry("slack:C1/2.2", POOL, started_at=now - 20 * 86400))
-    index.remember(entry("slack:C1/3.3", POOL, started_at=now - 200 * 86400))  # outside 90 days
-    index.remember(entry("slack:C1/4.4", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "x"), started_at=now))
-    (recurrence,) = index.recurrences(POOL, Scope("C9"))
+    await index.remember(entry("slack:C1/1.1", POOL, started_at=now - 10 * 86400))
+    await index.remember(entry("slack:C1/2.2", POOL, started_at=now - 20 * 86400))
+    await index.remember(entry("slack:C1/3.3", POOL, started_at=now - 200 * 86400))  # outside 90 days
+    await index.remember(entry("slack:C1/4.4", Signals(("connection-pool-exhaustion",), ("ledger-api",), (), (), "x"), started_at=now))
+    (recurrence,) = await index.recurrences(POOL, Scope("C9"))
     assert (recurrence.count, recurrence.service, recurrence.days) == (3, "payments-api", 90)
-    (elsewhere,) = index.recurrences(Signals(("connection-pool-exhaustion",), ("search-api",), (), (), ""), Scope("C9"))
+    (elsewhere,) = await index.recurrences(Signals(("connection-pool-exhaustion",), ("search-api",), (), (), ""), Scope("C9"))
     assert (elsewhere.count, elsewhere.service) == (4, None)
 
 
-def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
-    first = open_store()
-    before = len(SQLITE if first.NOW.startswith("((julianday") else POSTGRES) - 1
+async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
+    first = await open_store()
+    migrations = SQLITE if first.NOW.startswith("((julianday") else POSTGRES
+    before = len(migrations) - 2  # memory is migration 7; 8 (thread_tickets, runs_by_thread) applies again harmlessly
     for table in ("memory_fts", "memory_signals", "memory"):
         if first.NOW.startswith("((julianday") or table != "memory_fts":
-            first.execute(f"DROP TABLE {table}")
-    first.execute(f"UPDATE schema_version SET version = {before}")
-    first.close()
-    second = open_store()
-    assert second.schema_version == before + 1
-    MemoryIndex(second).remember(entry("slack:C1/1.1", POOL))
-    assert titles(MemoryIndex(second), POOL) == [POOL.headline]
+            await first.execute(f"DROP TABLE {table}")
+    await first.execute(f"UPDATE schema_version SET version = {before}")
+    await first.close()
+    second = await open_store()
+    assert await second.schema_version() == len(migrations)
+    await MemoryIndex(second).remember(entry("slack:C1/1.1", POOL))
+    assert await titles(MemoryIndex(second), POOL) == [POOL.headline]

@@ -20,15 +20,15 @@ def entry(source: str) -> Entry:
 
 async def test_a_store_that_refuses_costs_the_run_nothing(store: SqlRunStore) -> None:
     memory = Memory(MemoryIndex(store), TicketStates(None), retention_days=30)
-    store.execute("DROP TABLE memory_signals")
-    assert memory.remember(entry("slack:C1/1.1")) is False
+    await store.execute("DROP TABLE memory_signals")
+    assert await memory.remember(entry("slack:C1/1.1")) is False
 
 
 async def test_retention_zero_is_off_and_a_run_never_recalls_itself(store: SqlRunStore) -> None:
     off = Memory(MemoryIndex(store), TicketStates(None), retention_days=0)
-    assert off.remember(entry("slack:C1/1.1")) is False and off.for_run("slack:C1/2.2", "C1") is None
+    assert await off.remember(entry("slack:C1/1.1")) is False and off.for_run("slack:C1/2.2", "C1") is None
     on = Memory(MemoryIndex(store), TicketStates(None), retention_days=30)
-    assert on.remember(entry("slack:C1/1.1"))
+    assert await on.remember(entry("slack:C1/1.1"))
     digest = build_digest(Incident([Message("a", "x")]))
     incident = Incident([Message("a", "x")])
     itself = on.for_run("slack:C1/1.1", "C1")

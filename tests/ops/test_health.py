@@ -4,7 +4,6 @@ unready and says which store; a store that hangs is reported within the probe's 
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.ops import metrics
 from bot.ops.health import HealthServer, Readiness
 from bot.runs.postgres import PostgresRunStore
 from bot.runs.sqlite import SqliteRunStore
+from bot.settings import load_settings
 from tests.fakes.ops_client import get_json, sample, scrape
 from tests.fakes.postgres import PostgresServer
 
@@ -30,8 +30,8 @@ async def serving(readiness: Readiness) -> HealthServer:
 
 
 async def test_ready_with_a_connected_socket_and_a_store_that_answers(tmp_path: Path) -> None:
-    store = SqliteRunStore.in_dir(tmp_path)
-    store.create(trigger="reaction", channel="C1", thread_ts="1.0", invoker="U1")
+    store = await SqliteRunStore.open(tmp_path / "runs.db")
+    await store.create(trigger="reaction", channel="C1", thread_ts="1.0", invoker="U1")
     server = await serving(Readiness(connected, store))
     try:
         assert (await get_json(server.port, "/healthz"))[0] == 200
@@ -42,11 +42,11 @@ async def test_ready_with_a_connected_socket_and_a_store_that_answers(tmp_path: 
         assert sample(samples, "postmortem_queue_depth") == 1 and sample(samples, "postmortem_ready") == 1
     finally:
         await server.stop()
-        store.close()
+        await store.close()
 
 
 async def test_a_down_model_server_is_reported_but_not_unready(tmp_path: Path) -> None:
-    store = SqliteRunStore.in_dir(tmp_path)
+    store = await SqliteRunStore.open(tmp_path / "runs.db")
     server = await serving(Readiness(connected, store))
     try:
         with pytest.raises(LLMTimeout), metrics.llm_call("http://gpu9:11434/v1"):
@@ -56,12 +56,12 @@ async def test_a_down_model_server_is_reported_but_not_unready(tmp_path: Path) -
         assert body["llm"]["servers"]["http://gpu9:11434/v1"]["ok"] is False
     finally:
         await server.stop()
-        store.close()
+        await store.close()
 
 
 async def test_a_postgresql_that_goes_down_makes_the_replica_unready() -> None:
     with PostgresServer() as pg:
-        store = PostgresRunStore(pg.new_database())
+        store = await PostgresRunStore.open(pg.new_database(), load_settings())
         server = await serving(Readiness(connected, store))
         try:
             assert (await get_json(server.port, "/readyz"))[0] == 200
@@ -72,7 +72,7 @@ async def test_a_postgresql_that_goes_down_makes_the_replica_unready() -> None:
             assert sample(await scrape(server.port), "postmortem_store_reachable") == 0
         finally:
             await server.stop()
-            store.close()
+            await store.close()
 
 
 class HangingStore:
@@ -81,12 +81,12 @@ class HangingStore:
     where = "postgresql://db.internal:5432/runs"
 
     def __init__(self) -> None:
-        self.release = threading.Event()
+        self.release = asyncio.Event()
         self.calls = 0
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
         self.calls += 1
-        self.release.wait()
+        await self.release.wait()
         return [{"n": 0}], 0
 
 
@@ -108,22 +108,22 @@ async def test_socket_mode_down_is_unready(tmp_path: Path) -> None:
     async def down() -> bool:
         return False
 
-    store = SqliteRunStore.in_dir(tmp_path)
+    store = await SqliteRunStore.open(tmp_path / "runs.db")
     server = await serving(Readiness(down, store))
     try:
         status, body = await get_json(server.port, "/readyz")
         assert status == 503 and body["slack"]["ok"] is False and "Socket Mode" in body["slack"]["error"]
     finally:
         await server.stop()
-        store.close()
+        await store.close()
 
 
 async def test_a_port_in_use_is_a_one_line_config_error(tmp_path: Path) -> None:
-    store = SqliteRunStore.in_dir(tmp_path)
+    store = await SqliteRunStore.open(tmp_path / "runs.db")
     first = await serving(Readiness(connected, store))
     try:
         with pytest.raises(ConfigError, match="HEALTH_PORT"):
             await HealthServer(Readiness(connected, store)).start("127.0.0.1", first.port)
     finally:
         await first.stop()
-        store.close()
+        await store.close()

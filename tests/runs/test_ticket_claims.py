@@ -15,34 +15,34 @@ POOL = Where("C1", "1700000000.000100", "connection pool saturation")
 RETRY = Where("C1", "1700000000.000100", "retry storm")
 
 
-def test_claim_lifecycle(open_store: OpenStore) -> None:
-    store = open_store()
+async def test_claim_lifecycle(open_store: OpenStore) -> None:
+    store = await open_store()
     claims = TicketClaims(store)
-    new = claims.claim(POOL, "github", "pmb-a", now=100)
+    new = await claims.claim(POOL, "github", "pmb-a", now=100)
     assert (new.state, new.idem) == (ClaimState.NEW, "pmb-a")
-    assert claims.claim(POOL, "github", "pmb-a", now=101).state is ClaimState.BUSY  # a double click
-    assert claims.claim(RETRY, "github", "pmb-b", now=101).state is ClaimState.NEW  # another test is its own claim
-    claims.release(RETRY)  # its creation failed: nothing stays behind
-    assert claims.claim(RETRY, "github", "pmb-b", now=102).state is ClaimState.NEW
-    claims.done(POOL, "https://github.com/acme/shop/issues/1", "#1")
-    claims.release(POOL)  # releasing never removes a ticket that exists
-    done = claims.claim(POOL, "github", "pmb-other", now=103)
+    assert (await claims.claim(POOL, "github", "pmb-a", now=101)).state is ClaimState.BUSY  # a double click
+    assert (await claims.claim(RETRY, "github", "pmb-b", now=101)).state is ClaimState.NEW  # another test is its own claim
+    await claims.release(RETRY)  # its creation failed: nothing stays behind
+    assert (await claims.claim(RETRY, "github", "pmb-b", now=102)).state is ClaimState.NEW
+    await claims.done(POOL, "https://github.com/acme/shop/issues/1", "#1")
+    await claims.release(POOL)  # releasing never removes a ticket that exists
+    done = await claims.claim(POOL, "github", "pmb-other", now=103)
     assert (done.state, done.url, done.key, done.idem) == (ClaimState.DONE, "https://github.com/acme/shop/issues/1", "#1", "pmb-a")
-    assert claims.made("C1", POOL.thread) == {POOL.test: ("https://github.com/acme/shop/issues/1", "#1")}
-    assert claims.made("C1", "1700000000.999999") == {}  # another thread has its own tickets
+    assert await claims.made("C1", POOL.thread) == {POOL.test: ("https://github.com/acme/shop/issues/1", "#1")}
+    assert await claims.made("C1", "1700000000.999999") == {}  # another thread has its own tickets
     # The creator of the retry test died mid-call: after a while the claim can be taken over, under its own key.
-    assert claims.claim(RETRY, "github", "pmb-b", now=102 + STALE_AFTER_S / 2).state is ClaimState.BUSY
-    taken = claims.claim(RETRY, "github", "pmb-new", now=103 + STALE_AFTER_S)
+    assert (await claims.claim(RETRY, "github", "pmb-b", now=102 + STALE_AFTER_S / 2)).state is ClaimState.BUSY
+    taken = await claims.claim(RETRY, "github", "pmb-new", now=103 + STALE_AFTER_S)
     assert (taken.state, taken.idem) == (ClaimState.NEW, "pmb-b")
 
 
-def test_claims_survive_a_restart_and_are_shared_by_replicas(open_store: OpenStore) -> None:
-    store = open_store()
-    TicketClaims(store).claim(POOL, "jira", "pmb-a")
-    other = TicketClaims(open_store())  # another replica (or this one after a restart): its own connection
-    assert other.claim(POOL, "jira", "pmb-a").state is ClaimState.BUSY
-    TicketClaims(store).done(POOL, "https://acme.atlassian.net/browse/OPS-3", "OPS-3")
-    assert other.claim(POOL, "jira", "pmb-a").state is ClaimState.DONE
+async def test_claims_survive_a_restart_and_are_shared_by_replicas(open_store: OpenStore) -> None:
+    store = await open_store()
+    await TicketClaims(store).claim(POOL, "jira", "pmb-a")
+    other = TicketClaims(await open_store())  # another replica (or this one after a restart): its own connection
+    assert (await other.claim(POOL, "jira", "pmb-a")).state is ClaimState.BUSY
+    await TicketClaims(store).done(POOL, "https://acme.atlassian.net/browse/OPS-3", "OPS-3")
+    assert (await other.claim(POOL, "jira", "pmb-a")).state is ClaimState.DONE
 
 
 def test_a_test_is_the_same_whatever_its_case_spacing_or_punctuation() -> None:
@@ -50,17 +50,17 @@ def test_a_test_is_the_same_whatever_its_case_spacing_or_punctuation() -> None:
     assert spec_identity("", "load") == "unnamed load"
 
 
-def test_a_claim_kept_per_run_by_an_older_bot_is_found_from_its_thread(open_store: OpenStore) -> None:
-    store = open_store()
-    run = store.create(trigger="reaction", channel="C1", thread_ts=POOL.thread, invoker="U1")
+async def test_a_claim_kept_per_run_by_an_older_bot_is_found_from_its_thread(open_store: OpenStore) -> None:
+    store = await open_store()
+    run = await store.create(trigger="reaction", channel="C1", thread_ts=POOL.thread, invoker="U1")
     info = RunInfo(prompt_version="p", model="m", tests=[{"name": "Retry storm"}, {"name": "Connection-pool saturation"}])
-    store.update(run, info=info)
+    await store.update(run, info=info)
     # What the store held before thread_tickets existed: the pool test's ticket, by run and position.
-    store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at, url, key) VALUES (?, ?, ?, ?, ?, ?)",
-                  (run, 1, "github", time.time(), "https://github.com/acme/shop/issues/7", "#7"))
+    await store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at, url, key) VALUES (?, ?, ?, ?, ?, ?)",
+                        (run, 1, "github", time.time(), "https://github.com/acme/shop/issues/7", "#7"))
     claims = TicketClaims(store)
-    found = claims.claim(POOL, "github", "pmb-new")  # a regenerated run's click, keyed by thread and test
+    found = await claims.claim(POOL, "github", "pmb-new")  # a regenerated run's click, keyed by thread and test
     assert (found.state, found.url, found.key, found.idem) == (
         ClaimState.DONE, "https://github.com/acme/shop/issues/7", "#7", legacy_idem("C1", run, 1))
-    assert store.execute("SELECT COUNT(*) AS n FROM tickets", ())[0][0]["n"] == 0  # moved over, once
-    assert claims.claim(RETRY, "github", "pmb-b").state is ClaimState.NEW  # the other test had no ticket
+    assert (await store.execute("SELECT COUNT(*) AS n FROM tickets", ()))[0][0]["n"] == 0  # moved over, once
+    assert (await claims.claim(RETRY, "github", "pmb-b")).state is ClaimState.NEW  # the other test had no ticket

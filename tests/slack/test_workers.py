@@ -27,8 +27,8 @@ def new_info() -> RunInfo:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteRunStore:
-    return SqliteRunStore(tmp_path / "runs.db")
+async def store(tmp_path: Path) -> SqliteRunStore:
+    return await SqliteRunStore.open(tmp_path / "runs.db")
 
 
 @pytest.fixture
@@ -44,11 +44,11 @@ async def start_queue(store: SqliteRunStore) -> AsyncIterator[Callable[..., RunQ
     yield start
     for queue in queues:
         await queue.stop()
-    store.close()
+    await store.close()
 
 
-def queued(store: SqliteRunStore, thread_ts: str = "1.1") -> int:
-    return store.create(trigger="reaction", channel="C1", thread_ts=thread_ts, invoker="U1")
+async def queued(store: SqliteRunStore, thread_ts: str = "1.1") -> int:
+    return await store.create(trigger="reaction", channel="C1", thread_ts=thread_ts, invoker="U1")
 
 
 async def test_a_run_whose_lease_another_replica_took_is_stopped_here(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
@@ -62,27 +62,27 @@ async def test_a_run_whose_lease_another_replica_took_is_stopped_here(store: Sql
             cancelled.set()
             raise
 
-    run_id = queued(store)
+    run_id = await queued(store)
     start_queue(run)
     await asyncio.wait_for(started.wait(), 5)
-    store._q("UPDATE runs SET owner = 'another-replica' WHERE id = ?", (run_id,))  # this replica stalled past its lease
+    await store._q("UPDATE runs SET owner = 'another-replica' WHERE id = ?", (run_id,))  # this replica stalled past its lease
     await asyncio.wait_for(cancelled.wait(), 5)
-    assert store._rows("SELECT owner FROM runs WHERE id = ?", (run_id,))[0]["owner"] == "another-replica"  # left to the taker
+    assert (await store._rows("SELECT owner FROM runs WHERE id = ?", (run_id,)))[0]["owner"] == "another-replica"  # left to the taker
 
 
 async def test_shutdown_gives_the_run_back_for_another_replica(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     started = asyncio.Event()
 
     async def run(job: Job) -> None:
-        store.update(job.run_id, status=RunState.ANALYSING)  # type: ignore[arg-type]
+        await store.update(job.run_id, status=RunState.ANALYSING)  # type: ignore[arg-type]
         started.set()
         await asyncio.Event().wait()
 
-    run_id = queued(store)
+    run_id = await queued(store)
     queue = start_queue(run)
     await asyncio.wait_for(started.wait(), 5)
     await queue.stop()
-    taken = store.claim_next("another-replica", capacity=1, lease_s=30)
+    taken = await store.claim_next("another-replica", capacity=1, lease_s=30)
     assert taken is not None and taken.record.id == run_id and taken.takeover  # at once, not after the lease
 
 
@@ -96,18 +96,18 @@ async def test_a_crashing_run_frees_its_worker_for_the_next(store: SqliteRunStor
             raise RuntimeError("runner bug")
         second_done.set()
 
-    first, second = queued(store, "1.1"), queued(store, "2.2")
+    first, second = await queued(store, "1.1"), await queued(store, "2.2")
     start_queue(run, capacity=1)
     await asyncio.wait_for(second_done.wait(), 5)
     assert ran == [first, second]  # the crashed run is not taken again
-    record = store.get(first)
+    record = await store.get(first)
     assert record is not None and record.status is RunState.FAILED and "unexpected error (RuntimeError)" in (record.error or "")
 
 
 async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_forever(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
-    run_id = queued(store)
+    run_id = await queued(store)
     for n in range(MAX_ATTEMPTS):  # each claim's holder "died" at once (lease already past)
-        assert store.claim_next(f"dead-{n}", capacity=1, lease_s=-1) is not None
+        assert await store.claim_next(f"dead-{n}", capacity=1, lease_s=-1) is not None
     ran: list[Job] = []
 
     async def run(job: Job) -> None:
@@ -116,29 +116,29 @@ async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_foreve
     written = asyncio.Event()
     update = store.update
 
-    def noted_update(run: int, **values: object) -> None:
-        update(run, **values)
+    async def noted_update(run: int, **values: object) -> None:
+        await update(run, **values)
         written.set()
 
     store.update = noted_update  # type: ignore[method-assign]  # the real store, observed
     start_queue(run)
     await asyncio.wait_for(written.wait(), 5)
-    record = store.get(run_id)
+    record = await store.get(run_id)
     assert record is not None and record.status is RunState.FAILED and f"gave up after {MAX_ATTEMPTS} attempts" in (record.error or "")
     assert ran == []
 
 
 async def test_a_taken_over_run_resumes_as_interrupted(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
-    run_id = queued(store)
+    run_id = await queued(store)
     info = new_info()
     for state in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
         info.advance(state)
-    store.update(run_id, info=info, report="# saved")
-    assert store.claim_next("dead", capacity=1, lease_s=-1) is not None
+    await store.update(run_id, info=info, report="# saved")
+    assert await store.claim_next("dead", capacity=1, lease_s=-1) is not None
     jobs: asyncio.Queue[Job] = asyncio.Queue()
     start_queue(jobs.put)
     job = await asyncio.wait_for(jobs.get(), 5)
-    record = store.get(run_id)
+    record = await store.get(run_id)
     assert job.resumed and job.run_id == run_id and record is not None and record.status is RunState.INTERRUPTED
 
 
@@ -148,7 +148,7 @@ async def test_two_replicas_pools_share_llm_concurrency_per_server(tmp_path: Pat
         gate = asyncio.Event()
         gpu1.script(text("## Root Cause\nfrom gpu1", gate=gate, gate_at="from"))
         settings = load_settings(llm_base_url=f"{gpu1.base_url},{gpu2.base_url}", llm_model="llama3.1:8b", llm_concurrency=1)
-        stores = [SqliteRunStore(tmp_path / "runs.db"), SqliteRunStore(tmp_path / "runs.db")]
+        stores = [await SqliteRunStore.open(tmp_path / "runs.db"), await SqliteRunStore.open(tmp_path / "runs.db")]
         pools = [LLMPool(settings, retry_attempts=1) for _ in stores]
         for n, (pool, store) in enumerate(zip(pools, stores, strict=True)):
             pool.slots = StoreCallSlots(store, f"replica-{n}", per_server=1, lease_s=30)
@@ -159,9 +159,9 @@ async def test_two_replicas_pools_share_llm_concurrency_per_server(tmp_path: Pat
             assert len(gpu2.chat_requests) == 1
             gate.set()
             assert "from gpu1" in (await first).text
-            assert stores[0]._rows("SELECT COUNT(*) AS n FROM llm_calls")[0]["n"] == 0  # every slot given back
+            assert (await stores[0]._rows("SELECT COUNT(*) AS n FROM llm_calls"))[0]["n"] == 0  # every slot given back
         finally:
             for pool in pools:
                 await pool.aclose()
             for store in stores:
-                store.close()
+                await store.close()

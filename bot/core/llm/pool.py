@@ -49,9 +49,9 @@ class CallSlots(Protocol):
     (slot id, server), with slot None when it could not count (the request goes ahead uncounted), or None when
     every server is full."""
 
-    def take(self, servers: list[str]) -> tuple[int | None, str] | None: ...
+    async def take(self, servers: list[str]) -> tuple[int | None, str] | None: ...
 
-    def give_back(self, slot: int) -> None: ...
+    async def give_back(self, slot: int) -> None: ...
 
 
 class ChatModel(Protocol):
@@ -231,7 +231,7 @@ class LLMPool:
             if self.slots is None:
                 if free := [s for s in healthy if s.in_flight < self.per_server]:
                     return free[0], None
-            elif (taken := self.slots.take([s.url for s in healthy])) is not None:
+            elif (taken := await self.slots.take([s.url for s in healthy])) is not None:
                 slot, url = taken
                 return next(s for s in healthy if s.url == url), slot
             await self._wait_for_a_slot(freed)
@@ -273,7 +273,7 @@ class LLMPool:
             finally:
                 server.in_flight -= 1
                 if slot is not None and self.slots is not None:
-                    self.slots.give_back(slot)
+                    await self.slots.give_back(slot)
                 self._wake()
 
     async def stream(self, system: str, user: str, *, on_text: OnText | None = None, temperature: float | None = None,

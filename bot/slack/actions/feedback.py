@@ -50,12 +50,12 @@ class FeedbackActions:
         if not await is_member(self.client, click.channel, click.user):
             return NOT_MEMBER
         parsed = parse_vote(value)
-        record = self.store.get(parsed[1]) if parsed else None
+        record = await self.store.get(parsed[1]) if parsed else None
         # The run must be this channel's: a value copied onto another message cannot reach another run.
         if parsed is None or record is None or record.channel != click.channel:
             return STALE
         vote, run_id = parsed
-        before = self.votes.vote(run_id, click.user, vote)
+        before = await self.votes.vote(run_id, click.user, vote)
         if before != vote:
             metrics.voted(vote)
         log.info("feedback %s on run %d from %s (was %s)", vote, run_id, click.user, before)

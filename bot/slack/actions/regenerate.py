@@ -49,14 +49,14 @@ class RegenerateAction:
 
     async def _regenerate(self, click: Click, value: str) -> str | None:
         # A Socket Mode redelivery of the same click must not start a second run.
-        if not self.store.claim_delivery(f"regenerate:{click.trigger_id}"):
+        if not await self.store.claim_delivery(f"regenerate:{click.trigger_id}"):
             return None
         if not await is_member(self.client, click.channel, click.user):
             return NOT_MEMBER
-        record = self.store.get(int(value)) if value.isdigit() else None
+        record = await self.store.get(int(value)) if value.isdigit() else None
         if record is None or record.channel != click.channel or record.thread_ts is None:
             return STALE
         job = Job(trigger="regenerate", channel=record.channel, thread_ts=record.thread_ts, invoker=click.user,
                   regenerate=True)
         log.info("regenerate run %d for %s", record.id, click.user)
-        return self.triggers.submit(job)
+        return await self.triggers.submit(job)

@@ -57,10 +57,6 @@ class TicketActions:
     def register(self, app: AsyncApp) -> None:
         app.action(ACTION_ID)(self.on_click)
 
-    async def aclose(self) -> None:
-        if self.backend is not None:
-            await self.backend.aclose()
-
     async def on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await answer_click(ack, body, self.client, lambda click: self._handle(click.user, click.channel, click.message_ts, body, action),
                            _explain, "No ticket was created")
@@ -73,7 +69,7 @@ class TicketActions:
         if not await is_member(self.client, channel, user):
             return NOT_MEMBER
         where = parse_value(str(action.get("value", "")))
-        record = self.store.get(where[0]) if where else None
+        record = await self.store.get(where[0]) if where else None
         # The run must be this channel's: a value copied onto another message cannot reach another run.
         if where is None or record is None or record.channel != channel or record.info is None:
             return STALE
@@ -108,5 +104,5 @@ class TicketActions:
         assert self.service is not None
         lock = self._locks.setdefault((channel, ts), asyncio.Lock())
         async with lock:
-            blocks = with_ticket_links(message.get("blocks") or [], self.service.made(channel, thread, tests))
+            blocks = with_ticket_links(message.get("blocks") or [], await self.service.made(channel, thread, tests))
             await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=message.get("text") or "Test plan")
