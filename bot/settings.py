@@ -154,6 +154,15 @@ def setting_text(settings: Settings, name: str) -> str:
     return (value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")).strip()
 
 
+def require_settings(settings: Settings, switch: str, needs: tuple[tuple[str, str], ...]) -> None:
+    """Raise a ConfigError naming the first setting that ``SWITCH=value`` needs and lacks (``needs``: name, meaning)."""
+    chosen = getattr(settings, switch.lower())
+    for name, meaning in needs:
+        if not setting_text(settings, name):
+            raise ConfigError(f"{switch}={chosen} needs {name} ({meaning})",
+                              f"set {name} in the environment or .env, or set {switch}=none")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build Settings, turning a validation failure into a one-line ConfigError naming the variable."""
     try:

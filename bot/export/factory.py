@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import ConfigError
 from bot.export.confluence import ConfluenceExporter
 from bot.export.model import ReportExporter
 from bot.export.notion import NotionExporter
-from bot.settings import Settings, setting_text
+from bot.settings import Settings, require_settings, setting_text
 
 _NEEDS = {
     "confluence": (("CONFLUENCE_URL", "your site's wiki base, https://your-site.atlassian.net/wiki"),
@@ -22,10 +21,7 @@ def make_exporter(settings: Settings) -> ReportExporter | None:
     """None when EXPORT=none. Raises ConfigError when the chosen wiki lacks a setting."""
     if settings.export == "none":
         return None
-    for name, meaning in _NEEDS[settings.export]:
-        if not setting_text(settings, name):
-            raise ConfigError(f"EXPORT={settings.export} needs {name} ({meaning})",
-                              f"set {name} in the environment or .env, or set EXPORT=none")
+    require_settings(settings, "EXPORT", _NEEDS[settings.export])
     s = settings
     if s.export == "confluence":
         return ConfluenceExporter(setting_text(s, "CONFLUENCE_URL"), setting_text(s, "CONFLUENCE_SPACE"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import ConfigError
-from bot.settings import Settings, setting_text
+from bot.settings import Settings, require_settings, setting_text
 from bot.tickets.github import GitHubIssues
 from bot.tickets.jira import JiraCloud
 from bot.tickets.model import TicketBackend
@@ -21,10 +20,7 @@ def make_backend(settings: Settings) -> TicketBackend | None:
     """None when TICKETS=none. Raises ConfigError when the chosen backend lacks a setting."""
     if settings.tickets == "none":
         return None
-    for name, meaning in _NEEDS[settings.tickets]:
-        if not setting_text(settings, name):
-            raise ConfigError(f"TICKETS={settings.tickets} needs {name} ({meaning})",
-                              f"set {name} in the environment or .env, or set TICKETS=none")
+    require_settings(settings, "TICKETS", _NEEDS[settings.tickets])
     s = settings
     if s.tickets == "github":
         return GitHubIssues(setting_text(s, "GITHUB_REPO"), setting_text(s, "GITHUB_TOKEN"), setting_text(s, "GITHUB_API_URL"))

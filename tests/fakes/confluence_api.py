@@ -24,9 +24,9 @@ import secrets
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
-from tests.fakes.rest_faults import LoopbackREST
+from tests.fakes.rest_faults import LoopbackREST, basic_auth_is
 
 _CQL = re.compile(r'^type = page AND space = "([^"]+)" AND label = "([^"]+)"$')
 
@@ -66,11 +66,7 @@ class FakeConfluence(LoopbackREST):
 
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
-            auth = None
-        if auth is None or (auth.login, auth.password) != (self.email, self.api_token):
+        if not basic_auth_is(request, self.email, self.api_token):
             return _error(401, "Unauthorized; scope does not match")
         response: web.StreamResponse = await handler(request)
         return response

@@ -22,9 +22,9 @@ import re
 import secrets
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
-from tests.fakes.rest_faults import LoopbackREST
+from tests.fakes.rest_faults import LoopbackREST, basic_auth_is
 
 _JQL = re.compile(r'^project = "([^"]+)" AND labels = "([^"]+)"(?: ORDER BY \w+ (?:ASC|DESC))?$')
 
@@ -68,11 +68,7 @@ class FakeJira(LoopbackREST):
 
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
-            auth = None
-        if auth is None or (auth.login, auth.password) != (self.email, self.api_token):
+        if not basic_auth_is(request, self.email, self.api_token):
             return web.Response(status=401, text="Client must be authenticated to access this resource.")
         response: web.StreamResponse = await handler(request)
         return response

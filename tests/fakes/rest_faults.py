@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import BasicAuth, web
 
 
 @dataclass
@@ -59,6 +59,15 @@ class Faults:
             request.transport.close()  # the client sees the connection end with no answer
             return web.Response(status=500)  # never reaches the client
         return web.json_response(fault.body, status=fault.status or 500, headers=fault.headers)
+
+
+def basic_auth_is(request: web.Request, login: str, password: str) -> bool:
+    """Atlassian's basic auth (account email + API token): the request carries exactly these."""
+    try:
+        auth = BasicAuth.decode(request.headers.get("Authorization", ""))
+    except ValueError:
+        return False
+    return (auth.login, auth.password) == (login, password)
 
 
 class LoopbackREST:
