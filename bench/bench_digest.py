@@ -19,8 +19,9 @@ from gen_incident import chat_thread, pasted_thread, postmortem_document
 
 from harness import BenchStack, median, run_main, running_stack, write_result
 
-from bot.core.digest import build_digest
-from bot.core.incident import Incident, incident_from_text
+from bot.core.digest import build_digest, render_markdown
+from bot.core.incident import Incident
+from bot.core.loading import incident_from_text
 
 REPEATS = 3
 THREADS = {"200": lambda: chat_thread(200), "200 with pasted transcripts": lambda: pasted_thread(200),
@@ -49,7 +50,7 @@ def document_times() -> dict[str, Any]:
         runs = []
         for _ in range(REPEATS):
             t0 = time.perf_counter()
-            build_digest(incident_from_text(text)).render_markdown()
+            render_markdown(build_digest(incident_from_text(text)))
             runs.append(round(time.perf_counter() - t0, 3))
         out[f"{kb} KB"] = {"median_s": median(runs), "runs_s": runs}
         print(f"{kb} KB postmortem: text → digest, median {median(runs):.2f} s ({runs})")

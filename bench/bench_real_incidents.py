@@ -47,8 +47,8 @@ from harness import BenchStack, median, run_main, running_stack, write_result
 
 import bot.core.pipeline as pipeline_module
 from bot.core.digest import Digest
-from bot.core.incident import Incident, cleaned, incident_from_text
-from bot.core.loading import load_incident
+from bot.core.incident import Incident, cleaned
+from bot.core.loading import incident_from_text, load_incident
 from bot.errors import InputError
 
 TABLE = [

@@ -1,7 +1,7 @@
 """Scoring one digest against its label, and the corpus figures (definitions in bench_real_incidents.py's docstring).
 
 Reads the digest only through what issue 21 keeps stable: ``failures`` (ordered: the checklist) with ``id``,
-``timeline`` events with ``time``, ``duration_minutes``, ``resolved`` and ``render_markdown()``; anything else
+``timeline`` events with ``time``, ``duration_minutes``, ``resolved`` and its rendered markdown; anything else
 missing counts as not shown rather than crashing, so the bench survives small changes to the data model.
 """
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from real_corpus import NONE, Label, clock_candidates
+
+from bot.core.digest import render_markdown
 
 DURATION_TOLERANCE_MIN = 5
 
@@ -57,8 +59,9 @@ def _clock_in(text: str, clock: str) -> bool:
     return re.search(rf"(?<![\d:]){re.escape(clock)}(?![\d])", text, flags=re.IGNORECASE) is not None
 
 
-def score(incident_id: str, label: Label, digest: Any, digest_s: float) -> Score:
-    text = str(digest.render_markdown())
+def score(incident_id: str, label: Label, digest: Any, digest_s: float, text: str | None = None) -> Score:
+    """``text``: the digest as shown (rendered from ``digest`` when not given)."""
+    text = render_markdown(digest) if text is None else text
     checklist = [str(getattr(f, "id", "")) for f in getattr(digest, "failures", [])]
     timeline = list(getattr(digest, "timeline", []) or [])
     s = Score(incident_id, checklist, label, digest_s=digest_s, timeline_events=len(timeline),

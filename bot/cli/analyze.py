@@ -17,7 +17,8 @@ from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
-from bot.core.incident import Incident, load_incident
+from bot.core.incident import Incident
+from bot.core.loading import load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
 from bot.core.prepare.redact import redact_text

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.core.digest import build_digest
-from bot.core.incident import cleaned, load_incident
+from bot.core.incident import cleaned
+from bot.core.loading import load_incident
 from bot.core.memory import Match, PastIncident, signals_of
 from bot.core.memory.render import ticket_text
 from bot.core.prepare.redact import redact_text

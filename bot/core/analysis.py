@@ -12,8 +12,7 @@ from typing import Any
 from bot.core.answer import Answer, key
 from bot.core.citations import CitationAudit
 from bot.core.gate import CHECKS, CheckId, RepeatGuard
-from bot.core.gate.text import visible
-from bot.core.incident import clean_text
+from bot.core.incident import clean_text, visible
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import RunObserver

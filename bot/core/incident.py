@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
-
-from bot.errors import InputError
 
 # The author of text that names none: a document's prose, a timeline row without a "Name:".
 NOTES_AUTHOR = "incident-notes"
@@ -85,6 +84,23 @@ class Incident:
         return next((m.ts for m in reversed(self.messages) if m.ts and m.dated), None)
 
 
+# Joiners that shape emoji sequences and some scripts (Persian, Indic): kept between two non-ASCII characters.
+_JOINERS = "\u200c\u200d"
+
+
+def visible(text: str) -> str:
+    """``text`` without invisible format characters (zero-width spaces, word joiners, bidi overrides, soft hyphens,
+    BOMs). A model that interleaves them makes a template token, a loop or a heading look new to every check while
+    Slack shows the same text; removed from the model's output before anything reads it."""
+    if text.isascii():
+        return text
+    return "".join(
+        ch for i, ch in enumerate(text)
+        if unicodedata.category(ch) != "Cf"
+        or (ch in _JOINERS and 0 < i < len(text) - 1 and not text[i - 1].isascii() and not text[i + 1].isascii())
+    )
+
+
 def clean_text(text: str) -> str:
     """Lone UTF-16 surrogates (an emoji a bot cut in half, a file name's undecodable bytes) cannot be encoded,
     hashed, stored or sent: they become U+FFFD."""
@@ -126,26 +142,3 @@ def render_message(msg: Message, index: int) -> str:
 
 def render_incident(incident: Incident) -> str:
     return "\n".join(render_message(m, i) for i, m in enumerate(incident.messages))
-
-
-def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
-    """A transcript or a postmortem becomes its rows and sections (bot.core.structure); anything else (a log,
-    plain notes) is one message from NOTES_AUTHOR, its timestamps left inside the text."""
-    from bot.core.structure import read_text
-
-    if not text.strip():
-        raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
-    from bot.core.prepare.redact import redact
-
-    clean, counts = redact(text)
-    rows = read_text(clean)
-    if rows is None:  # one message, redacted by preparation as any other
-        return Incident(messages=[Message(author=NOTES_AUTHOR, text=text.strip())], title=title, source=source)
-    return Incident(messages=rows, title=title, source=source, redacted=dict(counts))
-
-
-def load_incident(path: str) -> Incident:
-    """Load from a path or '-' (stdin): Slack JSON or text in any common encoding; see bot.core.loading."""
-    from bot.core.loading import load_incident as load
-
-    return load(path)

@@ -14,7 +14,7 @@ from functools import partial
 from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
 from bot.core.citations import CitationAudit
-from bot.core.digest import Digest, build_digest
+from bot.core.digest import Digest, build_digest, render_context, render_markdown, speech_text
 from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
 from bot.core.incident import Incident, clean_text, cleaned, render_incident
 from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
@@ -89,8 +89,8 @@ class Pipeline:
         info.seen_before = [m.past.link or m.past.where for m in recalled.seen.matches]
         if recalled.seen.note:
             info.fallbacks.append(recalled.seen.note)
-        digest_markdown = digest.render_markdown() + recalled.markdown
-        context = "\n\n".join(part for part in (recalled.grounding, digest.context_text()) if part)
+        digest_markdown = render_markdown(digest) + recalled.markdown
+        context = "\n\n".join(part for part in (recalled.grounding, render_context(digest)) if part)
         # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
         citations = CitationAudit(incident, info.citations, digest_markdown, context)
         if not info.skip_digest:  # `again` in a thread that already has one
@@ -218,7 +218,7 @@ class Pipeline:
         info.withheld = answer.withheld()
         sections = answer.shown
         report = render_report(redact_text(incident.title), sections, info, digest_markdown)
-        summary = digest.speech_text() if narrate else None
+        summary = speech_text(digest) if narrate else None
         narration = asyncio.create_task(self.narrate(summary, info)) if summary else None
         info.advance(RunState.POSTING)
         await obs.on_report(report, summary)

@@ -12,7 +12,8 @@ from pathlib import Path
 from bot.core.digest import build_digest, default_rules
 from bot.core.digest.extract import one_line, services
 from bot.core.digest.model import parse_time
-from bot.core.incident import cleaned, load_incident, render_incident
+from bot.core.incident import cleaned, render_incident
+from bot.core.loading import load_incident
 from bot.core.loading.decode import decode_incident
 from bot.core.memory import classes_in, signals_of
 from bot.core.memory.signals import MAX_PER_KIND, TITLE_CHARS, incident_id

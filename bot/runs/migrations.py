@@ -6,15 +6,21 @@ never edit a released one."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
 
-if TYPE_CHECKING:  # the transaction type lives with the store's core, which imports this module
-    from bot.runs.sql import Tx
+Rows = tuple[list[dict[str, Any]], int]
+
+
+class Tx(Protocol):
+    """Statements of one transaction, on one connection: what a migration step (and every store query) runs on."""
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Rows: ...
+
 
 # A step is one SQL statement, or a function of the migration's transaction for what SQL alone cannot say portably.
-Step = str | Callable[["Tx"], Awaitable[None]]
+Step = str | Callable[[Tx], Awaitable[None]]
 
 # The states a run can be in while it still needs a worker (RunState's UNFINISHED; "narrating" was 0.1's name for posting).
 _ACTIVE = "('queued', 'collecting', 'analysing', 'posting', 'interrupted', 'narrating')"

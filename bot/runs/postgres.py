@@ -31,8 +31,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from bot.runs.migrations import POSTGRES
-from bot.runs.sql import Rows, SqlRunStore, Tx
+from bot.runs.migrations import POSTGRES, Rows, Tx
+from bot.runs.sql import SqlRunStore
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -18,18 +18,17 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from bot.core.report import RunInfo
 from bot.core.run import UNFINISHED, RunState
 from bot.core.sections import Section, SectionId
-from bot.runs.migrations import Step
+from bot.runs.migrations import Rows, Step, Tx
 from bot.runs.store import Claim, RunRecord, StoreError, ThreadBusy
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Rows = tuple[list[dict[str, Any]], int]
 MIGRATION_S = 60.0
 
 # 0.1 recorded narration as its own status; it is part of posting now.
@@ -41,12 +40,6 @@ _RUN_ROW = "SELECT runs.*, {posted} AS posted_items FROM runs"
 
 def _status(value: str) -> RunState:
     return _LEGACY_STATUS.get(value) or RunState(value)
-
-
-class Tx(Protocol):
-    """Statements of one transaction, on one connection."""
-
-    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Rows: ...
 
 
 class _Expanding:

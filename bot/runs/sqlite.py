@@ -18,8 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.runs.migrations import SQLITE
-from bot.runs.sql import Rows, SqlRunStore, Tx
+from bot.runs.migrations import SQLITE, Rows, Tx
+from bot.runs.sql import SqlRunStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -21,7 +21,6 @@ from bot.core.report import RunInfo
 from bot.core.run import RunState
 from bot.core.sections import Section
 from bot.errors import PostmortemError
-from bot.settings import Settings
 
 
 class StoreError(PostmortemError):
@@ -134,16 +133,3 @@ class RunStore(Protocol):
 
     async def ahead(self, run_id: int) -> int:
         """How many unfinished runs, on every replica, were accepted before this one."""
-
-
-async def open_store(settings: Settings) -> RunStore:
-    """``DATABASE_URL`` unset: SQLite in DATA_DIR. ``postgresql://…``: the shared PostgreSQL store. Opened and
-    migrated, or a StoreError naming the store and the fix."""
-    # Imported here: each backend imports this module for the record types, and psycopg loads only when used.
-    if settings.database_url is None:
-        from bot.runs.sqlite import SqliteRunStore
-
-        return await SqliteRunStore.open(settings.data_dir / "runs.db", timeout_s=settings.database_statement_timeout_s)
-    from bot.runs.postgres import PostgresRunStore
-
-    return await PostgresRunStore.open(settings.database_url.get_secret_value(), settings)

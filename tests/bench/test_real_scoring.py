@@ -28,9 +28,6 @@ class FakeDigest:
     duration_minutes: float | None = None
     resolved: bool = False
 
-    def render_markdown(self) -> str:
-        return self.text
-
 
 def label(primary: str = "config-drift", classes: tuple[str, ...] = ("config-drift", "bad-rollout"), **kw: object) -> Label:
     base: dict[str, object] = dict(
@@ -45,7 +42,7 @@ def label(primary: str = "config-drift", classes: tuple[str, ...] = ("config-dri
 def test_a_right_digest_scores_full_marks() -> None:
     d = FakeDigest([FakeFailure("config-drift"), FakeFailure("bad-rollout")], "10:25 deploy … 12:25 fixed",
                    [FakeEvent("10:25"), FakeEvent(None)], duration_minutes=62, resolved=True)
-    f = figures([score("x", label(), d, 0.01)])
+    f = figures([score("x", label(), d, 0.01, d.text)])
     assert f["root_cause_first"]["pct"] == f["checklist_precision"]["pct"] == f["labelled_classes_found"]["pct"] == 100
     # 11:25 CET found as 10:25 UTC, 12:25 as written; the date alone is not a time to find
     assert f["labelled_times_found"] == {"n": 2, "of": 2, "pct": 100.0}
@@ -55,7 +52,7 @@ def test_a_right_digest_scores_full_marks() -> None:
 
 def test_wrong_order_extra_classes_and_misses_are_counted() -> None:
     d = FakeDigest([FakeFailure("schema-migration"), FakeFailure("config-drift")], "at 1:25 PM", duration_minutes=70)
-    f = figures([score("x", label(), d, 0.01)])
+    f = figures([score("x", label(), d, 0.01, d.text)])
     assert f["root_cause_in_checklist"]["pct"] == 100 and f["root_cause_first"]["pct"] == 0
     assert f["checklist_precision"] == {"n": 1, "of": 2, "pct": 50.0}
     assert f["labelled_classes_found"] == {"n": 1, "of": 2, "pct": 50.0}
@@ -66,8 +63,8 @@ def test_wrong_order_extra_classes_and_misses_are_counted() -> None:
 
 def test_none_incidents_count_only_against_precision_and_empty_checklists() -> None:
     none = label(primary="none", classes=(), action_items=(), duration_minutes=None, resolution_stated=False, resolved="")
-    f = figures([score("a", none, FakeDigest([FakeFailure("dependency-outage")], ""), 0.0),
-                 score("b", label(), FakeDigest([], ""), 0.0)])
+    f = figures([score("a", none, FakeDigest([FakeFailure("dependency-outage")], ""), 0.0, ""),
+                 score("b", label(), FakeDigest([], ""), 0.0, "")])
     assert f["root_cause_in_checklist"]["of"] == 1 and f["checklist_precision"] == {"n": 0, "of": 1, "pct": 0.0}
     assert f["empty_checklists"]["n"] == 1 and f["empty_checklists_where_a_class_applies"] == {"n": 1, "of": 1, "pct": 100.0}
     assert f["checklists_covering_action_items"]["of"] == 1 and f["durations_shown"]["of"] == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.core.citations import CitationAudit, ids_in, render_times, strip_citations
-from bot.core.digest import build_digest
+from bot.core.digest import build_digest, render_context, render_markdown
 from bot.core.gate import evaluate
 from bot.core.incident import Attachment, Incident, Message
 from bot.core.parser import StreamingSectionParser
@@ -124,7 +124,7 @@ def test_the_cli_shows_message_times_instead_of_ids() -> None:
 def test_the_digest_cites_its_evidence_lines_like_the_model() -> None:
     incident = _incident()
     digest = build_digest(incident)
-    markdown, context = digest.render_markdown(), digest.context_text()
+    markdown, context = render_markdown(digest), render_context(digest)
     assert "[m1]" in markdown  # the first report
     n = len(incident.messages)
     assert f"[m{n}]" in markdown  # the resolution
@@ -157,7 +157,7 @@ def test_a_tests_rationale_is_one_of_its_fields_and_plan_fields_drop_evidence_id
 
 def test_a_row_without_a_date_is_cited_by_its_time_as_written() -> None:
     from bot.core.citations import render, sources_of, times_label
-    from bot.core.incident import incident_from_text
+    from bot.core.loading import incident_from_text
 
     incident = incident_from_text("09:02 Alertmanager: [FIRING] errors\n09:13 Alertmanager: [RESOLVED] errors")
     assert render("fired [m1], cleared [m2].", times_label(sources_of(incident))) == "fired [09:02], cleared [09:13]."

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.incident import load_incident
+from bot.core.loading import load_incident
 from bot.core.loading.substance import MIN_WORDS
 from bot.errors import InputError
 

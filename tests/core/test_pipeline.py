@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.core.incident import load_incident
 from bot.core.llm import LLMClient
+from bot.core.loading import load_incident
 from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.sections import Section, SectionId

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.digest import build_digest
-from bot.core.incident import cleaned, load_incident
+from bot.core.digest import build_digest, speech_text
+from bot.core.incident import cleaned
+from bot.core.loading import load_incident
 from bot.core.pipeline import Pipeline
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
@@ -108,7 +109,7 @@ async def test_the_degraded_run_narrates_the_digest(llm: FakeLLM) -> None:
     llm.script(empty())
     result, spoken = await run_narrated_by_edge(llm)
     assert result.info.mode == "degraded" and result.audio is not None and result.audio.mp3
-    assert result.summary == build_digest(cleaned(load_incident(SAMPLE))).speech_text()
+    assert result.summary == speech_text(build_digest(cleaned(load_incident(SAMPLE))))
     assert sorted(spoken.split()) == sorted(result.summary.split())
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
-from bot.core.incident import load_incident
+from bot.core.loading import load_incident
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
 from bot.core.observer import NullObserver

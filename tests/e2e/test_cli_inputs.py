@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.incident import load_incident
+from bot.core.loading import load_incident
 from bot.core.loading.decode import MAX_INPUT_BYTES
 from bot.errors import InputError
 from tests.e2e.cli_helpers import cli_llm, llm_env, run_cli, run_record

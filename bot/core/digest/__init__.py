@@ -1,12 +1,15 @@
 """Rule-based digest of an incident: "What the thread shows", built without a model.
 
-``build_digest(incident)`` → :class:`Digest` with ``render_markdown()`` and ``speech_text()``.
+``build_digest(incident)`` → :class:`Digest` (plain data); ``render_markdown(digest)`` and ``render_context(digest)``
+write it for the thread and the prompt, ``speech_text(digest)`` for the narration.
 The failure classes and event patterns are data, in ``rules.toml``.
 """
 
 from bot.core.digest.build import GAP_MINUTES, build_digest
 from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.render import render_context, render_markdown
 from bot.core.digest.rules import Rules, RulesError, TestSpec, default_rules, load_rules
+from bot.core.digest.speech import speech_text
 
 __all__ = [
     "GAP_MINUTES",
@@ -21,4 +24,7 @@ __all__ = [
     "build_digest",
     "default_rules",
     "load_rules",
+    "render_context",
+    "render_markdown",
+    "speech_text",
 ]

@@ -116,18 +116,3 @@ class Digest:
     bots: list[tuple[str, int]] = field(default_factory=list)  # alerting, deploy and CI tools, like participants
     duration_minutes: float | None = None  # started → ended, from the parsed times (rows without a date included)
     mentioned: list[Failure] = field(default_factory=list)  # classes named without strong evidence: never a checklist item
-
-    def render_markdown(self) -> str:
-        from bot.core.digest.render import render_markdown
-
-        return render_markdown(self)
-
-    def context_text(self) -> str:
-        from bot.core.digest.render import render_context
-
-        return render_context(self)
-
-    def speech_text(self) -> str:
-        from bot.core.digest.speech import speech_text
-
-        return speech_text(self)

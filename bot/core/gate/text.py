@@ -6,29 +6,13 @@ import re
 import unicodedata
 
 from bot.core import speech
+from bot.core.incident import visible
 
 _NON_WORD = re.compile(r"[^\w]+")
 # A sentence ends at . ! ? (or the CJK full stop) followed by space, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-# Joiners that shape emoji sequences and some scripts (Persian, Indic): kept between two non-ASCII characters.
-_JOINERS = "\u200c\u200d"
-
-
-def visible(text: str) -> str:
-    """``text`` without invisible format characters (zero-width spaces, word joiners, bidi overrides, soft hyphens,
-    BOMs). A model that interleaves them makes a template token, a loop or a heading look new to every check while
-    Slack shows the same text; removed from the model's output before anything reads it."""
-    if text.isascii():
-        return text
-    return "".join(
-        ch for i, ch in enumerate(text)
-        if unicodedata.category(ch) != "Cf"
-        or (ch in _JOINERS and 0 < i < len(text) - 1 and not text[i - 1].isascii() and not text[i + 1].isascii())
-    )
 
 
 def normalise(text: str) -> str:

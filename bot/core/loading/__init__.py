@@ -10,14 +10,28 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.core.incident import Incident, incident_from_text
+from bot.core.incident import NOTES_AUTHOR, Incident, Message
 from bot.core.loading.decode import MAX_INPUT_BYTES, decode_incident, too_big
 from bot.core.loading.substance import require_content
+from bot.core.prepare.redact import redact
+from bot.core.structure import read_text
 from bot.errors import InputError
 
 # JSON intent: an object, or a list that opens with an object, string or nothing. A log whose first line is
 # "[2025-11-17 09:00] ERROR …" or "[INFO] …" is text, not broken JSON.
 _JSON_START = re.compile(r"\{|\[\s*[{\"\]]")
+
+
+def incident_from_text(text: str, *, title: str = "incident", source: str = "text") -> Incident:
+    """A transcript or a postmortem becomes its rows and sections (bot.core.structure); anything else (a log,
+    plain notes) is one message from NOTES_AUTHOR, its timestamps left inside the text."""
+    if not text.strip():
+        raise InputError("the incident text is empty", "pass a file or stdin with the incident's messages or logs")
+    clean, counts = redact(text)
+    rows = read_text(clean)
+    if rows is None:  # one message, redacted by preparation as any other
+        return Incident(messages=[Message(author=NOTES_AUTHOR, text=text.strip())], title=title, source=source)
+    return Incident(messages=rows, title=title, source=source, redacted=dict(counts))
 
 
 def load_incident(path: str) -> Incident:

@@ -19,7 +19,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message
+from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message, visible
 from bot.core.structure.blocks import Block, scan
 from bot.core.structure.times import Stamp
 
@@ -36,8 +36,6 @@ _AMPM_OR_ZERO = re.compile(r"(?<!\d)0\d:|\d\s?[ap]\.?m\b", re.IGNORECASE)
 
 def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None:
     """The text's rows and sections as messages; None when it has neither (a log, one paragraph of notes)."""
-    from bot.core.gate.text import visible  # here: the gate's package imports the digest, which imports this
-
     # Invisible characters split a clock ("10:0\u200b5") or a name, and bidi overrides make a row read as another.
     scanned = scan(_unfenced(visible(text)))
     rows = [b for b in scanned.blocks if b.stamp is not None and (b.text or b.name)]

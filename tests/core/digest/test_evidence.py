@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.digest import build_digest
+from bot.core.digest import build_digest, render_markdown
 from bot.core.digest.evidence import SECTION_WEIGHT
 from bot.core.digest.render import NO_CLASS, NO_STRONG_CLASS, render_context
 from bot.core.incident import Incident, Message, Section
@@ -46,7 +46,7 @@ def test_action_items_and_lessons_are_not_evidence_that_a_failure_happened() -> 
     digest = build_digest(incident)
     assert SECTION_WEIGHT["action_items"] == SECTION_WEIGHT["lessons"] == 0
     assert digest.failures == []
-    markdown = digest.render_markdown()
+    markdown = render_markdown(digest)
     assert NO_STRONG_CLASS in markdown and "Disk full" in markdown.split(NO_STRONG_CLASS)[1]
 
 
@@ -54,14 +54,14 @@ def test_symptoms_alone_never_make_a_checklist() -> None:
     thread = Incident([Message("ana", f"requests timed out again ({i})") for i in range(8)])
     digest = build_digest(thread)
     assert digest.failures == [] and [f.id for f in digest.mentioned] == ["timeout-chain"]
-    assert NO_STRONG_CLASS in digest.render_markdown()
+    assert NO_STRONG_CLASS in render_markdown(digest)
     assert "candidate failure class" not in render_context(digest)  # the model is not handed a guess
 
 
 def test_an_empty_checklist_only_where_no_class_is_named() -> None:
     digest = build_digest(Incident([Message("ana", "checkout is slow, looking")]))
     assert digest.failures == digest.mentioned == []
-    assert NO_CLASS in digest.render_markdown()
+    assert NO_CLASS in render_markdown(digest)
 
 
 def test_an_aside_in_a_long_report_stays_out() -> None:

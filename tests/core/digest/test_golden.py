@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench.gen_incident import DEPLOY_LINES, SECRETS, THREAD_DEPLOYS, chat_thread, log_dump, log_lines
-from bot.core.digest import Digest, build_digest, default_rules
-from bot.core.incident import Incident, load_incident
+from bot.core.digest import Digest, build_digest, default_rules, render_markdown, speech_text
+from bot.core.incident import Incident
+from bot.core.loading import load_incident
 from bot.core.prepare.classify import is_change
 from bot.core.prepare.redact import redact_text
 
@@ -21,7 +22,7 @@ _ALERT = re.compile(r"\[(?:FIRING|RESOLVED)")
 
 def _everything(d: Digest) -> str:
     """Every string the digest holds or shows: a leak anywhere fails."""
-    return f"{asdict(d)!r}\n{d.render_markdown()}\n{d.speech_text()}"
+    return f"{asdict(d)!r}\n{render_markdown(d)}\n{speech_text(d)}"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def big_log() -> Digest:
 
 def test_sample_every_deploy_alert_and_rollback_time_appears(sample: tuple[Incident, Digest]) -> None:
     incident, digest = sample
-    markdown = digest.render_markdown()
+    markdown = render_markdown(digest)
     wanted = [m for m in incident.messages if _ALERT.search(m.text) or is_change(m.text)]
     assert len(wanted) >= 5  # PagerDuty fired/resolved, Grafana, the deploy note, the rollback and its completion
     for msg in wanted:
@@ -86,11 +87,11 @@ def test_each_detected_class_has_its_evidence_line(which: str, sample: tuple[Inc
         evidence = failure.evidence.removesuffix(" …")
         assert rules[failure.id].search(failure.evidence), failure
         assert any(line.startswith(evidence) for line in lines), failure
-        assert failure.evidence in d.render_markdown()
+        assert failure.evidence in render_markdown(d)
 
 
 def test_log_every_deploy_and_rollback_time_appears(big_log: Digest) -> None:
-    markdown = big_log.render_markdown()
+    markdown = render_markdown(big_log)
     lines = log_lines(10_000)
     for deploy in DEPLOY_LINES:
         line = next(ln for ln in lines if deploy in ln)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.digest import RulesError, build_digest, default_rules, load_rules
+from bot.core.digest import RulesError, build_digest, default_rules, load_rules, render_markdown
 from bot.core.digest.rules import RULES_PATH
 from bot.core.incident import Incident, Message
 from bot.errors import ConfigError
@@ -88,7 +88,7 @@ success_criterion = "0 stalled jobs and clock skew below 100 ms"
     assert "leap-second" not in {f.id for f in build_digest(incident).failures}
     digest = build_digest(incident, rules=load_rules(path))
     assert [f.id for f in digest.failures] == ["leap-second"]
-    assert "Leap second" in digest.render_markdown()
+    assert "Leap second" in render_markdown(digest)
 
 
 _BUNDLED = default_rules().failures

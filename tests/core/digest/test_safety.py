@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.gen_incident import chat_thread, log_dump
-from bot.core.digest import Digest, build_digest, default_rules
+from bot.core.digest import Digest, build_digest, default_rules, render_markdown, speech_text
 from bot.core.incident import Attachment, Incident, Message
 from tests.core.prepare.secret_cases import POSITIVE
 
@@ -17,7 +17,7 @@ T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
 
 def _shown(d: Digest) -> str:
-    return f"{asdict(d)!r}\n{d.render_markdown()}\n{d.speech_text()}"
+    return f"{asdict(d)!r}\n{render_markdown(d)}\n{speech_text(d)}"
 
 
 def _planted() -> Incident:
@@ -45,7 +45,7 @@ def test_no_mention_syntax_in_markdown() -> None:
         Message("<!channel>", "[FIRING] <@U0123ABC> checkout down, <!here> @here @channel <#C0456|ops>", T0),
         Message("ana", "deploy checkout-api v2 @everyone", T0 + timedelta(minutes=1)),
     ])
-    markdown = build_digest(incident).render_markdown()
+    markdown = render_markdown(build_digest(incident))
     for token in ("<@", "<!", "<#", "@here", "@channel", "@everyone"):
         assert token not in markdown
     assert "‹@U0123ABC" in markdown  # neutralised, not dropped: the reader still sees who was pinged
@@ -62,7 +62,7 @@ def _all_examples() -> Incident:
     ids=["log", "thread", "every-class", "one-message"],
 )
 def test_speech_is_plain_prose_of_80_to_200_words(make: object) -> None:
-    speech = build_digest(make()).speech_text()  # type: ignore[operator]
+    speech = speech_text(build_digest(make()))  # type: ignore[operator]
     assert 80 <= len(speech.split()) <= 200, speech
     for symbol in ("`", "*", "<*>", "#", "[", "T09:"):
         assert symbol not in speech
@@ -74,7 +74,7 @@ def test_ten_thousand_lines_digest_well_under_two_seconds(make: object) -> None:
     incident = make()  # type: ignore[operator]
     default_rules()
     # CPU time of this process: other jobs on a shared machine do not inflate it, a slower algorithm does.
-    best = min(_cpu(lambda: build_digest(incident).render_markdown()) for _ in range(2))
+    best = min(_cpu(lambda: render_markdown(build_digest(incident))) for _ in range(2))
     assert best < 1.5, f"{best:.2f}s"
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.digest import build_digest
+from bot.core.digest import build_digest, render_markdown
 from bot.core.digest.span import human_minutes
-from bot.core.incident import Attachment, Incident, Message, incident_from_text
+from bot.core.incident import Attachment, Incident, Message
+from bot.core.loading import incident_from_text
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
@@ -31,13 +32,13 @@ def test_duration_ends_at_the_recognised_resolution_not_at_later_rows(resolution
            "- 2025-03-04 15:00 long-term follow-up merged\n"
     d = build_digest(incident_from_text(text))
     assert (d.resolved, d.duration_minutes, d.started, d.ended) == (True, 40.0, "2025-03-04 09:00", "2025-03-04 09:40")
-    assert "**Duration:** 40 min, first signal 2025-03-04 09:00 → resolution 2025-03-04 09:40" in d.render_markdown()
+    assert "**Duration:** 40 min, first signal 2025-03-04 09:00 → resolution 2025-03-04 09:40" in render_markdown(d)
 
 
 def test_without_a_resolution_the_duration_says_so_far() -> None:
     d = build_digest(incident_from_text("## Timeline\n- 2025-03-04 09:00 errors reported\n- 2025-03-06 11:00 still investigating\n"))
     assert not d.resolved and d.duration_minutes == 3000.0
-    assert "**Duration:** 2 days 2 h so far, 2025-03-04 09:00 → 2025-03-06 11:00 (no resolution recognised)" in d.render_markdown()
+    assert "**Duration:** 2 days 2 h so far, 2025-03-04 09:00 → 2025-03-06 11:00 (no resolution recognised)" in render_markdown(d)
 
 
 def test_a_timeline_opens_at_its_first_row_past_routine_ones() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.digest import build_digest
+from bot.core.digest import build_digest, render_markdown, speech_text
 from bot.core.digest.build import MAX_EVENTS
 from bot.core.digest.extract import metric_jumps
 from bot.core.digest.render import NOTHING_RECOGNISED
@@ -36,7 +36,7 @@ def test_metric_jump_found(text: str, jump: tuple[str, str, str]) -> None:
     assert [j[:3] for j in metric_jumps(text)] == [jump]
     digest = build_digest(Incident([Message("grafana", text, T0)]))
     assert [(m.name, m.before, m.after) for m in digest.metrics] == [jump]
-    assert f"{jump[1]} → {jump[2]}" in digest.render_markdown()
+    assert f"{jump[1]} → {jump[2]}" in render_markdown(digest)
 
 
 @pytest.mark.parametrize("text", NOT_JUMPS)
@@ -50,7 +50,7 @@ def test_thread_silence_gaps(threshold: float, expected: list[float]) -> None:
     incident = Incident([Message(f"p{i}", f"update {i}", _at(m)) for i, m in enumerate(minutes)])
     digest = build_digest(incident, gap_minutes=threshold)
     assert sorted((g.minutes for g in digest.gaps), reverse=True) == expected
-    markdown = digest.render_markdown()
+    markdown = render_markdown(digest)
     assert f"Silence gaps (≥ {threshold:g} min)" in markdown
     if expected:
         assert "2025-03-04T09:06:00Z → 2025-03-04T09:41:00Z: 35 min with no messages" in markdown
@@ -69,20 +69,20 @@ def test_minimal_honest_digest_when_nothing_is_recognised() -> None:
     incident = Incident([Message("ana", "anyone around?", _at(0)), Message("raj", "here, what's up", _at(3)),
                          Message("ana", "never mind", _at(12))])
     d = build_digest(incident)
-    markdown = d.render_markdown()
+    markdown = render_markdown(d)
     assert not d.failures and not d.metrics
     assert NOTHING_RECOGNISED in markdown and "No known failure class matched" in markdown
     assert "ana (2), raj (1)" in markdown and "12 min" in markdown and d.duration_minutes == 12.0
     assert "no resolution recognised" in markdown
-    speech = d.speech_text()
+    speech = speech_text(d)
     assert 80 <= len(speech.split()) <= 200 and "No alerts or deploys were recognised" in speech
 
 
 def test_no_timestamps_at_all() -> None:
     d = build_digest(Incident([Message("incident-notes", "checkout broke, we restarted it")]))
-    assert d.duration_minutes is None and "unknown (the thread carries no usable timestamps)" in d.render_markdown()
+    assert d.duration_minutes is None and "unknown (the thread carries no usable timestamps)" in render_markdown(d)
     assert [e.kind for e in d.timeline] == ["mitigation"]
-    assert "time unknown" in d.render_markdown()
+    assert "time unknown" in render_markdown(d)
 
 
 def test_duration_runs_from_first_signal_to_resolution() -> None:
@@ -137,7 +137,7 @@ def test_timeline_cap_keeps_every_deploy_and_alert() -> None:
     assert len(d.timeline) == MAX_EVENTS and d.omitted_events > 100
     kinds = [e.kind for e in d.timeline]
     assert kinds.count("deploy") == 5 and kinds.count("alert_fired") == 5
-    assert f"_{d.omitted_events} smaller events" in d.render_markdown()
+    assert f"_{d.omitted_events} smaller events" in render_markdown(d)
 
 
 def test_files_read_and_not_read() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.core.digest import build_digest
+from bot.core.digest import build_digest, render_context
 from bot.core.incident import Incident, Message
 from bot.core.memory import Match, PastIncident, SeenBefore, Signals, recall_within
 from bot.core.memory.render import GROUNDING_HEADING
@@ -46,6 +46,6 @@ async def test_slow_or_broken_memory_leaves_the_digest_alone() -> None:
 async def test_the_recurrence_question_only_with_memory_first() -> None:
     found = await recall_within(One(), DIGEST, INCIDENT, Signals())
     assert found.grounding.startswith(GROUNDING_HEADING) and "INC-1 pool" in found.markdown
-    assert RECURRENCE_QUESTION in build_user_prompt("data", title="t", context=f"{found.grounding}\n\n{DIGEST.context_text()}")
-    forged = f"{DIGEST.context_text()}\n{GROUNDING_HEADING}"  # a thread quoting the heading
+    assert RECURRENCE_QUESTION in build_user_prompt("data", title="t", context=f"{found.grounding}\n\n{render_context(DIGEST)}")
+    forged = f"{render_context(DIGEST)}\n{GROUNDING_HEADING}"  # a thread quoting the heading
     assert RECURRENCE_QUESTION not in build_user_prompt("data", title="t", context=forged)

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.incident import NOTES_AUTHOR, Incident, Message, incident_from_text, render_message
+from bot.core.digest import render_markdown
+from bot.core.incident import NOTES_AUTHOR, Incident, Message, render_message
+from bot.core.loading import incident_from_text
 from bot.core.structure import expand, read_text
 
 TRANSCRIPTS = {
@@ -163,7 +165,7 @@ def test_a_text_is_redacted_whole_before_it_is_split_so_a_secret_keyed_on_anothe
     prepared = prepare_incident(incident, 4000)
     assert "plaintokenvalue" not in prepared.text and sum(prepared.redactions.values()) >= 1  # still counted
     pasted = Message("alice", f"09:00 Anna: paged\n09:01 Ben: the env has\n{table}", datetime(2025, 3, 4, 12, tzinfo=UTC))
-    assert "plaintokenvalue" not in build_digest(Incident([pasted])).render_markdown()
+    assert "plaintokenvalue" not in render_markdown(build_digest(Incident([pasted])))
 
 
 def test_invisible_and_bidi_characters_split_no_time_or_name_and_never_reach_the_rows() -> None:
