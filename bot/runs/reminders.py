@@ -5,7 +5,6 @@ post went out anyway (``posted_ts`` is recorded right after posting). Every call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from bot.runs.store import RunStore
@@ -24,38 +23,30 @@ class Lease(Enum):
     DONE = "done"  # the week is settled
 
 
-@dataclass(frozen=True)
-class Week:
-    """The week's row as it stands."""
-
-    lease: Lease
-    claimed_at: float | None = None  # when the holder (or the one taken over) claimed it
-
-
 class ReminderLeases:
     def __init__(self, store: RunStore, owner: str, lease_s: float) -> None:
         self.store = store
         self.owner = owner
         self.lease_s = lease_s
 
-    async def claim(self, week: str, now: float) -> Week:
+    async def claim(self, week: str, now: float) -> Lease:
         """Take ``week`` ("2026-W49") if nobody holds it, or if its holder's lease expired before it finished."""
         _, inserted = await self.store.execute(
             "INSERT INTO followup_reminders (week, owner, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (week, self.owner, now))
         if inserted == 1:
-            return Week(Lease.MINE, now)
+            return Lease.MINE
         rows, _ = await self.store.execute("SELECT owner, claimed_at, outcome FROM followup_reminders WHERE week = ?", (week,))
         if not rows or rows[0]["outcome"] is not None:
-            return Week(Lease.DONE)
+            return Lease.DONE
         claimed = float(rows[0]["claimed_at"])
         if now - claimed < self.lease_s:
-            return Week(Lease.HELD, claimed)
+            return Lease.HELD
         # Taken over only if nobody else took it over meanwhile (the same claim time in the WHERE).
         _, taken = await self.store.execute(
             "UPDATE followup_reminders SET owner = ?, claimed_at = ? WHERE week = ? AND outcome IS NULL AND claimed_at = ?",
             (self.owner, now, week, claimed))
-        return Week(Lease.TAKEN_OVER, claimed) if taken == 1 else Week(Lease.HELD, claimed)
+        return Lease.TAKEN_OVER if taken == 1 else Lease.HELD
 
     async def settle(self, week: str, outcome: Outcome, *, posted_ts: str | None = None, note: str | None = None) -> None:
         """Record how the week ended; only while this replica holds it (a holder that lost its lease changes nothing)."""

@@ -31,7 +31,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # post before posting. Posting takes seconds; a slow Slack call must not look dead.
 LEASE_S = 600.0
 RETRY_S = 300.0  # after a failure that may pass, or while another replica holds the week
-LINES_SHOWN = 40  # chat.postMessage takes 50 blocks
+LINES_SHOWN = 40
+HISTORY_READ = 200  # messages a replica taking over reads back for the post of a holder that died  # chat.postMessage takes 50 blocks
 # Slack errors a retry within the week cannot cure: the setting or the app's installation needs fixing.
 _FIXES = {
     "channel_not_found": ("the channel does not exist, or it is private and the bot is not in it: "
@@ -108,13 +109,13 @@ class Reminder:
         except StoreError as exc:
             log.warning("weekly follow-up reminder: the run store is unreachable (%s); trying again in %d s", exc, RETRY_S)
             return False
-        if lease.lease is Lease.DONE:
+        if lease is Lease.DONE:
             return True
-        if lease.lease is Lease.HELD:
+        if lease is Lease.HELD:
             return False
-        if lease.lease is Lease.TAKEN_OVER:
+        if lease is Lease.TAKEN_OVER:
             # Its holder died: after posting (then the post is in the channel), or before.
-            posted = await self._posted(week, lease.claimed_at or 0.0)
+            posted = await self._posted(week)
             if posted is None:
                 return False  # the channel cannot be read now: the lease is ours for a while, then checked again
             if posted:
@@ -171,11 +172,12 @@ class Reminder:
         await self.leases.settle(week, Outcome.POSTED, posted_ts=str(answer["ts"]))
         return True
 
-    async def _posted(self, week: str, since: float) -> str | Literal[False] | None:
-        """The ts of this week's post if a holder that died made it, False if it did not, None if unknown now."""
+    async def _posted(self, week: str) -> str | Literal[False] | None:
+        """The ts of this week's post if a holder that died made it, False if it did not, None if unknown now. Read
+        among the channel's latest messages by the post's metadata, not by time: the replica's clock and Slack's may
+        differ, and a holder's lease expires within minutes of its post."""
         try:
-            history = await self.client.conversations_history(channel=self.channel, oldest=f"{since - 60:.6f}",
-                                                              include_all_metadata=True, limit=200)
+            history = await self.client.conversations_history(channel=self.channel, include_all_metadata=True, limit=HISTORY_READ)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             reason = slack_error(exc) if isinstance(exc, SlackApiError) else str(exc)
             log.warning("weekly follow-up reminder: cannot read %s to see whether this week's was posted (%s)", self.channel, reason)
