@@ -26,9 +26,10 @@ def input_problems(blocks: list[dict[str, Any]]) -> list[str]:
     element of an input type, each block_id once in the view."""
     problems, ids = [], set()
     for n, block in enumerate(blocks):
-        if block.get("block_id") in ids:
-            problems.append(f"[ERROR] duplicate block_id [json-pointer:/view/blocks/{n}/block_id]")
-        ids.add(block.get("block_id"))
+        if block.get("block_id") is not None:
+            if block["block_id"] in ids:
+                problems.append(f"[ERROR] duplicate block_id [json-pointer:/view/blocks/{n}/block_id]")
+            ids.add(block["block_id"])
         if block.get("type") != "input":
             continue
         label = block.get("label")
