@@ -62,7 +62,8 @@ class BotApp:
         self.memory: Memory | None = None  # opened by start(), with the store
         self.privacy = ChannelPrivacy(self.client)  # how channels are now, for what memory shows elsewhere
         self.clock = clock  # the weekly reminder's (tests step it); None: the system's
-        self.reminder: asyncio.Task[None] | None = None
+        self.reminder: Reminder | None = None  # the weekly follow-up reminder, when FOLLOWUP_REMINDER_CHANNEL is set
+        self.reminder_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # First: a store that cannot be opened stops the replica before it takes any trigger from Slack.
@@ -95,9 +96,11 @@ class BotApp:
         await store.forget_deliveries(DELIVERIES_KEPT_S)
         await memory.prune()
         self.queue.start()
-        if self.settings.followup_reminder_channel and memory.enabled:
-            reminder = Reminder(self.client, self.settings, memory, store, self.privacy, self.queue.owner, self.clock)
-            self.reminder = asyncio.create_task(reminder.run(), name="followup-reminder")
+        if self.settings.followup_reminder_channel and not memory.enabled:
+            log.warning("FOLLOWUP_REMINDER_CHANNEL is set but memory is off (MEMORY_RETENTION_DAYS=0): no weekly reminder")
+        elif self.settings.followup_reminder_channel:
+            self.reminder = Reminder(self.client, self.settings, memory, store, self.privacy, self.queue.owner, self.clock)
+            self.reminder_task = asyncio.create_task(self.reminder.run(), name="followup-reminder")
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.
         try:
@@ -120,9 +123,9 @@ class BotApp:
             await self.health.stop()
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
-        if self.reminder is not None:
-            self.reminder.cancel()
-            await asyncio.gather(self.reminder, return_exceptions=True)
+        if self.reminder_task is not None:
+            self.reminder_task.cancel()
+            await asyncio.gather(self.reminder_task, return_exceptions=True)
         if self.triggers is not None:
             await self.triggers.drain()
         if self.queue is not None:

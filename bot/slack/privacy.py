@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,9 +34,10 @@ class ChannelPrivacy:
             return cached[1]
         try:
             info = await channel_info(self.client, channel)
-        except SlackApiError as exc:
-            # channel_not_found: private without the bot, or deleted. Either way nobody else is shown it.
-            log.info("cannot tell whether %s is private now (%s); its incidents are not shown elsewhere", channel, slack_error(exc))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            # channel_not_found: private without the bot, or deleted; or Slack is unreachable. Nobody else is shown it.
+            reason = slack_error(exc) if isinstance(exc, SlackApiError) else repr(exc)
+            log.info("cannot tell whether %s is private now (%s); its incidents are not shown elsewhere", channel, reason)
             return None
         private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
         self._cache[channel] = (self.clock(), private)
