@@ -8,6 +8,7 @@ import asyncio
 from typing import Protocol
 
 from bot.core.memory import PastIncident, Signals
+from bot.core.memory.rank import SHOWN
 from bot.memory.index import MemoryIndex, Scope
 
 # (incident, score, shared signals, text part): what MemoryIndex.similar gives
@@ -33,15 +34,16 @@ async def hide_now_private(index: MemoryIndex, check: PrivacyCheck, channels: se
 
 
 async def similar_visible_now(index: MemoryIndex, check: PrivacyCheck, signals: Signals, scope: Scope) -> list[Similar]:
-    """``index.similar`` without the incidents of other channels that are private now."""
+    """``index.similar`` without the incidents of other channels that are private now (or cannot be checked): asked
+    again with room for those left out, so their places go to incidents that may be shown."""
     hidden: set[str] = set()
+    limit = SHOWN
     for _ in range(_ROUNDS):
-        found = await index.similar(signals, scope)
+        found = await index.similar(signals, scope, limit=limit)
         others = {past.channel for past, *_ in found if past.channel and past.channel != scope.channel} - hidden
-        if not others:
-            break
-        newly = await hide_now_private(index, check, others)
+        newly = await hide_now_private(index, check, others) if others else set()
+        hidden |= newly
         if not newly:
             break
-        hidden |= newly
-    return [match for match in found if match[0].channel not in hidden]
+        limit = SHOWN + sum(1 for past, *_ in found if past.channel in hidden)
+    return [match for match in found if match[0].channel not in hidden][:SHOWN]
