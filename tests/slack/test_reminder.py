@@ -20,6 +20,7 @@ from bot.memory.recall import Memory
 from bot.memory.tickets import TicketStates
 from bot.runs.reminders import Lease
 from bot.runs.sql import SqlRunStore
+from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.slack.privacy import ChannelPrivacy
 from bot.slack.reminder import EVENT_TYPE, LEASE_S, Reminder, due_in_week, iso_week
@@ -167,3 +168,32 @@ async def test_the_loop_waits_for_the_due_time(world: World) -> None:
         assert clock.asleep_until == [due_in_week(MONDAY_9 + timedelta(days=7), "mon", 9)] and len(world.posts()) == 1
     finally:
         task.cancel()
+
+
+@pytest.mark.parametrize("name, value", [("followup_reminder_channel", "#eng-followups"), ("followup_reminder_channel", "D0DM"),
+                                         ("followup_reminder_weekday", "monday"), ("followup_reminder_hour", "24"),
+                                         ("followup_reminder_after_days", "-1")])
+def test_a_bad_reminder_setting_is_one_line_naming_it(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(slack_bot_token="xoxb-x", slack_app_token="xapp-x", **{name: value})
+    assert name.upper() in error.value.message
+
+
+def test_a_blank_reminder_channel_is_off() -> None:
+    assert load_settings(slack_bot_token="xoxb-x", slack_app_token="xapp-x", followup_reminder_channel=" ").followup_reminder_channel is None
+
+
+async def test_slack_or_the_store_failing_is_tried_again_without_a_double_post(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    await world.remember("INC-1", world.other_public, days_old=30)
+    reminder = world.reminder()
+    world.slack.fail_next("chat.postMessage", "internal_error", status=500)
+    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+        assert not await reminder.tick(MONDAY_9)  # may have been posted: kept until the lease expires, then checked
+        assert not await reminder.tick(MONDAY_9 + timedelta(minutes=5))
+    assert "trying again once the lease expires" in caplog.text and world.posts() == []
+    assert await reminder.tick(MONDAY_9 + timedelta(seconds=LEASE_S)) and len(world.posts()) == 1
+
+    await world.store.execute("DROP TABLE followup_reminders")
+    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+        assert not await reminder.tick(MONDAY_9 + timedelta(days=7))
+    assert "the run store is unreachable" in caplog.text and len(world.posts()) == 1
