@@ -13,6 +13,7 @@ from bot.slack.mentions import neutralise_mentions
 SEARCH_ACTION = "memory.search"  # the block_id and action_id of the search box
 QUERY_CHARS = 200
 FOLLOWUPS_SHOWN = 15
+NAME_CHARS = 200  # a test's name in a follow-up line: a section holds 3,000 characters
 
 
 def ticket_mrkdwn(test: PastTest) -> str:
@@ -31,7 +32,8 @@ def followup_line(followup: FollowUp, now: float) -> str:
     past = followup.past
     days = followup.age_days(now)
     incident = f"<{past.link}|{inert(past.title)}>" if past.link else inert(past.title)
-    return neutralise_mentions(f"• *{inert(followup.test.name)}* — {ticket_mrkdwn(followup.test)} · "
+    name = followup.test.name if len(followup.test.name) <= NAME_CHARS else followup.test.name[:NAME_CHARS - 1] + "…"
+    return neutralise_mentions(f"• *{inert(name)}* — {ticket_mrkdwn(followup.test)} · "
                                f"{days} day{'' if days == 1 else 's'} old · {incident} ({past.day})")
 
 

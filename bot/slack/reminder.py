@@ -33,7 +33,8 @@ LEASE_S = 600.0
 RETRY_S = 300.0  # after a failure that may pass, or while another replica holds the week
 LINES_SHOWN = 40
 HISTORY_READ = 200  # messages a replica taking over reads back for the post of a holder that died  # chat.postMessage takes 50 blocks
-# Slack errors a retry within the week cannot cure: the setting or the app's installation needs fixing.
+# Slack errors that may pass: tried again. Any other is a setting or the app to fix, logged once for the week.
+_TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 _FIXES = {
     "channel_not_found": ("the channel does not exist, or it is private and the bot is not in it: "
                           "invite the bot (/invite @postmortem-bot) or fix the ID"),
@@ -158,9 +159,10 @@ class Reminder:
                 metadata={"event_type": EVENT_TYPE, "event_payload": {"week": week}})
         except SlackApiError as exc:
             code = slack_error(exc)
-            if code in _FIXES:
+            if code not in _TRANSIENT and not code.startswith("HTTP"):
+                fix = _FIXES.get(code, "see Slack's documentation of chat.postMessage for this error")
                 log.error("FOLLOWUP_REMINDER_CHANNEL=%s: Slack refused the weekly follow-up reminder (%s): %s. "
-                          "No reminder this week.", self.channel, code, _FIXES[code])
+                          "No reminder this week.", self.channel, code, fix)
                 await self.leases.settle(week, Outcome.FAILED, note=code)
                 return True
             # It may have been posted (a 5xx after the fact): the lease expires, and whoever takes it over looks first.

@@ -24,6 +24,7 @@ def test_a_followup_line_is_inert_and_says_the_ticket_state_and_age() -> None:
     unknown = PastTest("Pool", "load", "https://x.test/OPS-1", "OPS-1", TicketState.UNKNOWN, "Jira answered 502")
     assert "status unknown: Jira answered 502" in followup_line(FollowUp(PAST, unknown, False), WHEN.timestamp())
     assert "no ticket" in followup_line(FollowUp(PAST, PastTest("Pool"), False), WHEN.timestamp() + DAY_S)
+    assert len(followup_line(FollowUp(PAST, PastTest("Pool " * 2000), False), WHEN.timestamp())) < 3000  # one section
 
 
 def test_search_box_results_and_followups_blocks() -> None:

@@ -15,12 +15,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.memory import Signals
+from bot.errors import ConfigError
 from bot.memory.index import Entry, MemoryIndex
 from bot.memory.recall import Memory
 from bot.memory.tickets import TicketStates
 from bot.runs.reminders import Lease
 from bot.runs.sql import SqlRunStore
-from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.slack.privacy import ChannelPrivacy
 from bot.slack.reminder import EVENT_TYPE, LEASE_S, Reminder, due_in_week, iso_week
