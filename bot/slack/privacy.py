@@ -26,19 +26,21 @@ class ChannelPrivacy:
         self.client = client
         self.cache_s = cache_s
         self.clock = clock
-        self._cache: dict[str, tuple[float, bool]] = {}
+        self._cache: dict[str, tuple[float, bool | None]] = {}
 
     async def private_now(self, channel: str) -> bool | None:
         cached = self._cache.get(channel)
         if cached is not None and self.clock() - cached[0] < self.cache_s:
             return cached[1]
+        private: bool | None
         try:
             info = await channel_info(self.client, channel)
+            private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            # channel_not_found: private without the bot, or deleted; or Slack is unreachable. Nobody else is shown it.
             reason = slack_error(exc) if isinstance(exc, SlackApiError) else repr(exc)
-            log.info("cannot tell whether %s is private now (%s); its incidents are not shown elsewhere", channel, reason)
-            return None
-        private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
-        self._cache[channel] = (self.clock(), private)
+            # A public channel is always found, even by a bot not in it: not found is private without the bot, or
+            # deleted. Anything else (rate limit, 5xx, no answer) cannot tell. Either way nobody else is shown it.
+            private = True if reason == "channel_not_found" else None
+            log.info("cannot tell whether %s is public now (%s); its incidents are not shown elsewhere", channel, reason)
+        self._cache[channel] = (self.clock(), private)  # an unknown too: asked again within the minute, not per recall
         return private

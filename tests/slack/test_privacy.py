@@ -1,5 +1,6 @@
-"""A channel's privacy now, from conversations.info on the Slack emulator: cached for a minute, and a channel the
-bot cannot see (private without it) or an error is "cannot tell", which nobody else is shown."""
+"""A channel's privacy now, from conversations.info on the Slack emulator: cached for a minute; a channel the bot
+cannot find (private without it, or deleted) counts as private, and an error as "cannot tell", which nobody else is
+shown either."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ async def test_privacy_now_cached_and_unknown_when_it_cannot_be_read() -> None:
         hidden = slack.add_channel("sec-hr", private=True, bot_member=False)
         now = [0.0]
         privacy = ChannelPrivacy(client, clock=lambda: now[0])
-        assert [await privacy.private_now(c) for c in (public, secret, hidden)] == [False, True, None]
+        assert [await privacy.private_now(c) for c in (public, secret, hidden)] == [False, True, True]
         slack.workspace.channel(public).is_private = True
         asked = len(slack.calls_to("conversations.info"))
         assert await privacy.private_now(public) is False and len(slack.calls_to("conversations.info")) == asked  # cached
