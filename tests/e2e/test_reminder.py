@@ -104,3 +104,9 @@ async def test_a_bad_reminder_channel_is_one_clear_error(stack_factory: Any, ste
     assert ("channel_not_found" if where == "missing" else "not_in_channel") in error.getMessage()
     assert stack.bot.reminder_task is not None and not stack.bot.reminder_task.done()  # still running, for next week
     assert await open_home(stack, stack.alice) != []  # and the bot goes on answering
+
+
+async def test_a_reminder_with_memory_off_is_a_warning_not_a_silent_nothing(stack_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
+        stack: Stack = await stack_factory(tts_engine="none", followup_reminder_channel="C0NOPE", memory_retention_days=0)
+    assert stack.bot.reminder is None and "MEMORY_RETENTION_DAYS=0" in caplog.text and "no weekly reminder" in caplog.text
