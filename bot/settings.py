@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # Memory across incidents (issue 22): finished postmortems are remembered this many days in the run store for
     # "Seen before", history and similar; 0 remembers nothing (and shows no "Seen before").
     memory_retention_days: int = Field(365, ge=0, le=36500)
+    # The weekly summary of follow-ups still open (issue 22): off unless a channel (its ID) is set. Posted once per ISO
+    # week across replicas, at or after the weekday and hour (UTC), listing follow-ups older than AFTER_DAYS.
+    followup_reminder_channel: str | None = Field(None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    followup_reminder_after_days: int = Field(14, ge=0, le=3650)
+    followup_reminder_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    followup_reminder_hour: int = Field(9, ge=0, le=23)
 
     # Running as a service (bot/ops): /healthz, /readyz and /metrics on this port when set; loopback unless
     # HEALTH_HOST says otherwise (0.0.0.0 for a Kubernetes probe from the kubelet). Logs: text, or one JSON object a line.
@@ -124,6 +130,11 @@ class Settings(BaseSettings):
     notion_token: SecretStr | None = None
     notion_database_id: str | None = Field(None, pattern=r"^[0-9a-fA-F-]{32,36}$")
     notion_api_url: str = Field("https://api.notion.com", pattern=r"^https?://")
+
+    @field_validator("followup_reminder_channel", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("postmortem_lookback")
     @classmethod

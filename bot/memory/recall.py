@@ -9,6 +9,7 @@ from bot.core.digest import Digest
 from bot.core.incident import Incident
 from bot.core.memory import Match, SeenBefore, Signals
 from bot.memory.index import Entry, MemoryIndex, Scope
+from bot.memory.privacy import PrivacyCheck, similar_visible_now
 from bot.memory.tickets import TicketStates
 from bot.runs.store import StoreError
 
@@ -19,10 +20,11 @@ DAY_S = 86400.0
 class Memory:
     """The team's memory, one per process: the index in the run store and the ticket states' cache."""
 
-    def __init__(self, index: MemoryIndex, tickets: TicketStates, retention_days: int) -> None:
+    def __init__(self, index: MemoryIndex, tickets: TicketStates, retention_days: int, privacy: PrivacyCheck | None = None) -> None:
         self.index = index
         self.tickets = tickets
         self.retention_days = retention_days
+        self.privacy = privacy  # how channels are now (Slack); None: the flag stored at remember time decides
 
     @property
     def enabled(self) -> bool:
@@ -32,7 +34,8 @@ class Memory:
         return RunRecall(self, source, channel, private) if self.enabled else None
 
     async def seen_before(self, signals: Signals, scope: Scope) -> SeenBefore:
-        found = await self.index.similar(signals, scope)
+        found = (await similar_visible_now(self.index, self.privacy, signals, scope) if self.privacy is not None
+                 else await self.index.similar(signals, scope))
         pasts = await self.tickets.read([past for past, *_ in found])
         matches = [Match(past, score, shared, text) for past, (_, score, shared, text) in zip(pasts, found, strict=True)]
         return SeenBefore(matches, await self.index.recurrences(signals, scope) if matches else [])

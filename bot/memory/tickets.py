@@ -13,6 +13,9 @@ from bot.tickets.model import TicketBackend, TicketError
 
 CACHE_S = 60.0
 TIMEOUT_S = 1.0
+# Reads in flight at once: the Home tab's follow-ups may ask for hundreds of tickets, and GitHub and Jira rate-limit
+# bursts. A digest's few dozen still fit in one second.
+CONCURRENT = 16
 _STATES = {"open": TicketState.OPEN, "done": TicketState.DONE, "not_planned": TicketState.NOT_PLANNED}
 
 
@@ -22,6 +25,7 @@ class TicketStates:
         self.cache_s = cache_s
         self.timeout_s = timeout_s
         self._cache: dict[str, tuple[float, TicketState, str]] = {}
+        self._slots = asyncio.Semaphore(CONCURRENT)
 
     async def read(self, pasts: list[PastIncident]) -> list[PastIncident]:
         """The same incidents, each ticket with its state now."""
@@ -44,7 +48,7 @@ class TicketStates:
             self._cache[url] = (time.monotonic(), TicketState.UNKNOWN, "not in the ticket backend configured now")
             return
         try:
-            async with asyncio.timeout(self.timeout_s):  # not wait_for: see bot/core/memory/__init__.py
+            async with self._slots, asyncio.timeout(self.timeout_s):  # not wait_for: see bot/core/memory/__init__.py
                 raw = await self.backend.state(key)
             state, note = _STATES.get(raw, TicketState.UNKNOWN), ""
         except TimeoutError:

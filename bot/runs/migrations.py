@@ -87,6 +87,10 @@ _FEEDBACK = ("CREATE TABLE IF NOT EXISTS feedback (run_id BIGINT NOT NULL, voter
 # migrated by either numbering ends up with both (each step is a no-op where it already applied).
 _BY_THREAD = "CREATE INDEX IF NOT EXISTS runs_by_thread ON runs(channel, thread_ts, id)"
 
+# The weekly follow-up reminder (issue 22): one row per ISO week, claimed by the replica that posts it.
+_REMINDERS = ("CREATE TABLE IF NOT EXISTS followup_reminders (week TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+              " claimed_at {real} NOT NULL, outcome TEXT, posted_ts TEXT, note TEXT)")
+
 SQLITE: list[list[Step]] = [
     [
         f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {_RUN_COLUMNS.format(real='REAL')})",
@@ -111,6 +115,7 @@ SQLITE: list[list[Step]] = [
     [_THREAD_TICKETS.format(real="REAL")],
     [*MEMORY_SQLITE],  # issue 22
     [_THREAD_TICKETS.format(real="REAL"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
+    [_REMINDERS.format(real="REAL")],
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -127,4 +132,5 @@ POSTGRES: list[list[Step]] = [
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION")],
     [*MEMORY_POSTGRES],  # issue 22
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
+    [_REMINDERS.format(real="DOUBLE PRECISION")],
 ]

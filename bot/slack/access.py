@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.errors import slack_error
+
+log = logging.getLogger(__name__)
 
 _DM_REFUSAL = "Postmortems are not run in direct messages. Run it in the incident channel."
 
@@ -24,6 +29,26 @@ async def is_member(client: AsyncWebClient, channel: str, user: str) -> bool:
         if user in page["members"]:
             return True
     return False
+
+
+class Membership:
+    """One person's channel memberships, each asked of Slack once per request (the history answer, a Home view).
+    A channel whose members cannot be read (the bot left it, it is gone) counts as not theirs: nothing of it shows."""
+
+    def __init__(self, client: AsyncWebClient, user: str, purpose: str) -> None:
+        self.client = client
+        self.user = user
+        self.purpose = purpose  # for the log: "history", "Home tab"
+        self._known: dict[str, bool] = {}
+
+    async def of(self, channel: str) -> bool:
+        if channel not in self._known:
+            try:
+                self._known[channel] = await is_member(self.client, channel, self.user)
+            except SlackApiError as exc:
+                log.info("%s: cannot check membership of %s (%s); nothing of it is shown", self.purpose, channel, slack_error(exc))
+                self._known[channel] = False
+        return self._known[channel]
 
 
 async def authorize(client: AsyncWebClient, settings: Settings, channel: str, user: str) -> dict[str, Any]:

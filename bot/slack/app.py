@@ -26,6 +26,8 @@ from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
 from bot.slack.history import History
 from bot.slack.home import HomeTab
+from bot.slack.privacy import ChannelPrivacy
+from bot.slack.reminder import Clock, Reminder
 from bot.slack.runner import JobRunner
 from bot.slack.triggers import Triggers
 from bot.slack.workers import RunQueue, StoreCallSlots
@@ -40,7 +42,7 @@ DELIVERIES_KEPT_S = 7 * 24 * 3600.0
 class BotApp:
     """Everything the running bot holds. ``start``/``stop`` let tests and the CLI drive the same object."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
         self.client = make_web_client(settings)
         self.app_token = app_token(settings)
@@ -58,12 +60,16 @@ class BotApp:
         # The report on the team's wiki (issue 23); a bad EXPORT setting stops the bot here too.
         self.exporter = make_exporter(settings)
         self.memory: Memory | None = None  # opened by start(), with the store
+        self.privacy = ChannelPrivacy(self.client)  # how channels are now, for what memory shows elsewhere
+        self.clock = clock  # the weekly reminder's (tests step it); None: the system's
+        self.reminder: Reminder | None = None  # the weekly follow-up reminder, when FOLLOWUP_REMINDER_CHANNEL is set
+        self.reminder_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # First: a store that cannot be opened stops the replica before it takes any trigger from Slack.
         self.store = store = await open_store(self.settings)
         # Memory across incidents (issue 22), in the same store; past tickets' states are read through the same backend.
-        self.memory = memory = open_memory(self.settings, store, self.ticket_backend)
+        self.memory = memory = open_memory(self.settings, store, self.ticket_backend, self.privacy)
         # Then the health checks, so an orchestrator sees the process alive (and not ready) while it connects to Slack.
         self.health = await serve_health(self.settings, self.socket_connected, store)
         # One pooled session: without it slack_sdk opens a new connection (and TLS handshake) per call.
@@ -78,17 +84,23 @@ class BotApp:
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
-        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings, History(self.client, memory))
+        history = History(self.client, memory)
+        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings, history)
         triggers.register(self.app)
         self.ticket_actions = TicketActions(self.client, store, self.settings, self.ticket_backend)
         self.ticket_actions.register(self.app)
         FeedbackActions(self.client, store).register(self.app)
         RegenerateAction(self.client, store, triggers).register(self.app)
-        HomeTab(self.client, store).register(self.app)
+        HomeTab(self.client, store, memory, history).register(self.app)
         await store.adopt_orphans()
         await store.forget_deliveries(DELIVERIES_KEPT_S)
         await memory.prune()
         self.queue.start()
+        if self.settings.followup_reminder_channel and not memory.enabled:
+            log.warning("FOLLOWUP_REMINDER_CHANNEL is set but memory is off (MEMORY_RETENTION_DAYS=0): no weekly reminder")
+        elif self.settings.followup_reminder_channel:
+            self.reminder = Reminder(self.client, self.settings, memory, store, self.privacy, self.queue.owner, self.clock)
+            self.reminder_task = asyncio.create_task(self.reminder.run(), name="followup-reminder")
         # Load the model now, so the first postmortem does not pay for it; a server that is down is reported
         # to each run with its fix, so here it is only a warning.
         try:
@@ -111,6 +123,9 @@ class BotApp:
             await self.health.stop()
         if self.handler is not None:
             await self.handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
+        if self.reminder_task is not None:
+            self.reminder_task.cancel()
+            await asyncio.gather(self.reminder_task, return_exceptions=True)
         if self.triggers is not None:
             await self.triggers.drain()
         if self.queue is not None:

@@ -3,23 +3,36 @@ with status, model, quality and a link to its thread; runs in channels the viewe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.core.run import RunState
+from bot.slack.home_blocks import SEARCH_ACTION
 from tests.e2e.conftest import Stack, finished_short_thread
 
 
-def home_lines(stack: Stack, user: str) -> list[str]:
-    view = stack.slack.workspace.home_views[user]
-    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+def home_lines(stack: Stack, user: str, part: str = "runs") -> list[str]:
+    """The lines of one part of the viewer's Home tab: "runs", "followups" or "search"."""
+    view = stack.slack.workspace.home_views[stack.slack.workspace.user(user)["id"]]
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section" and b.get("block_id", "").startswith(f"{part}.")]
 
 
-async def open_home(stack: Stack, user: str) -> list[str]:
+async def published_after(stack: Stack, trigger: Callable[[], object]) -> None:
     published = len(stack.slack.calls_to("views.publish"))
-    stack.slack.app_home_opened(user)
+    trigger()
     await stack.slack.wait_for(lambda s: len(s.calls_to("views.publish")) > published)
-    assert stack.slack.calls_to("views.publish")[-1].response["ok"]
-    return home_lines(stack, user)
+    assert stack.slack.calls_to("views.publish")[-1].response["ok"], stack.slack.calls_to("views.publish")[-1].response
+
+
+async def open_home(stack: Stack, user: str, part: str = "runs") -> list[str]:
+    await published_after(stack, lambda: stack.slack.app_home_opened(user))
+    return home_lines(stack, user, part)
+
+
+async def search_home(stack: Stack, user: str, words: str) -> list[str]:
+    """``user`` types ``words`` in the Home tab's search box and presses Enter; the results shown."""
+    await published_after(stack, lambda: stack.slack.home_input(user, SEARCH_ACTION, words))
+    return home_lines(stack, user, "search")
 
 
 async def test_home_tab_lists_only_what_the_viewer_may_see(stack_factory: Any) -> None:

@@ -206,3 +206,25 @@ async def test_history_answers_privately_with_what_the_viewer_can_read(stack_fac
     assert "INC-4799" in await history(stack.alice, "history ledger")  # alice is
     assert "No past postmortems matching “dns”" in await history(carol, "history dns")
     assert not [m for m in slack.workspace.channel(stack.channel).messages.values() if "Past postmortems" in str(m.get("text"))]
+
+
+async def test_a_channel_made_private_stops_being_recalled_elsewhere(stack_factory: Any) -> None:
+    stack: Stack = await stack_factory(tts_engine="none")
+    stack.bot.privacy.cache_s = 0  # the change below is seen at once, not within the cache's minute
+    slack = stack.slack
+    other = slack.add_channel("inc-payments", members=[stack.alice, stack.bob])
+    first = await postmortem(stack, stack.channel, POOL)
+    link = slack.workspace.permalink(stack.channel, first)
+    second = await postmortem(stack, other, POOL_AGAIN)
+    assert f"]({link})" in await digest_of(stack, other, second)  # public when remembered, and still: recalled
+
+    slack.workspace.channel(stack.channel).is_private = True
+    asked = len(stack.llm.chat_requests)
+    third = await postmortem(stack, other, POOL_AGAIN)
+    digest = await digest_of(stack, other, third)
+    assert "INC-4711" not in digest and link not in digest
+    assert "INC-4720" in digest  # the other channel's own incident still is
+    for request in stack.llm.chat_requests[asked:]:
+        assert "INC-4711" not in str(request) and link not in str(request)
+    rows, _ = await stack.bot.store.execute("SELECT private FROM memory WHERE channel = ?", (stack.channel,))
+    assert [r["private"] for r in rows] == [1]  # flagged: every later query leaves it out

@@ -15,6 +15,7 @@ from bot.core.llm.pool import make_llm
 from bot.core.pipeline import Pipeline
 from bot.settings import Settings, load_settings
 from bot.slack.app import BotApp
+from bot.slack.reminder import Clock
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM
 from tests.fakes.slack_emulator import SlackEmulator
@@ -41,17 +42,17 @@ def bot_settings(slack: SlackEmulator, llm: FakeLLM, data_dir: Path, **overrides
 
 @asynccontextmanager
 async def bot_on_loopback(data_dir: Path, llm: FakeLLM | None = None, more_llms: Sequence[FakeLLM] = (),
-                          **overrides: object) -> AsyncIterator[Loopback]:
+                          clock: Clock | None = None, **overrides: object) -> AsyncIterator[Loopback]:
     """Start the fakes and a connected BotApp; ``overrides`` are settings. ``llm`` lets a caller wrap the fake
-    before it starts; ``more_llms`` (started by the caller) join it in a pool. LLM retries back off in milliseconds
-    so failure tests stay fast."""
+    before it starts; ``more_llms`` (started by the caller) join it in a pool; ``clock`` is the weekly reminder's.
+    LLM retries back off in milliseconds so failure tests stay fast."""
     llm = llm or FakeLLM(model="llama3.1:8b", ollama=True, context_length=8192)
     async with SlackEmulator() as slack, llm, FakeEdgeTTS() as edge:
         if more_llms:
             overrides.setdefault("llm_base_url", ",".join(fake.base_url for fake in (llm, *more_llms)))
         settings = bot_settings(slack, llm, data_dir, **overrides)
         pipeline = Pipeline(settings, llm=make_llm(settings, retry_attempts=2, retry_base_delay_s=0.001))
-        bot = BotApp(settings, pipeline)
+        bot = BotApp(settings, pipeline, clock)
         try:
             await bot.start()
             await slack.wait_connected(1)

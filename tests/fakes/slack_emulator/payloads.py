@@ -85,3 +85,25 @@ def block_actions(ws: Workspace, user: str, channel: str, ts: str, block_id: str
             "container": container, "trigger_id": trigger_id(), "channel": {"id": ch.id, "name": ch.name},
             "message": message, "state": {"values": {}}, "response_url": response_url, "actions": [action],
             "is_enterprise_install": False, "enterprise": None}
+
+
+def home_input_action(ws: Workspace, user: str, view: dict[str, Any], block_id: str, element: dict[str, Any],
+                      value: str) -> dict[str, Any]:
+    """``user`` pressed Enter in an input of their Home tab (``dispatch_action``): a block_actions payload whose
+    container is the view, with the view and its state; Home tabs have no response_url, channel or message."""
+    u = ws.user(user)
+    action = {"type": element["type"], "block_id": block_id, "action_id": element["action_id"], "value": value,
+              "action_ts": ws.next_ts()}
+    state = {"values": {**view.get("state", {}).get("values", {}),
+                        block_id: {element["action_id"]: {"type": element["type"], "value": value}}}}
+    shown = {"id": view["id"], "team_id": ws.team["id"], "type": "home", "blocks": view.get("blocks", []),
+             "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
+             "state": state, "hash": f"{int(time.time())}.{secrets.token_hex(4)}", "title": {"type": "plain_text", "text": "View Title"},
+             "clear_on_close": False, "notify_on_close": False, "close": None, "submit": None, "previous_view_id": None,
+             "root_view_id": view["id"], "app_id": ws.app_id, "external_id": view.get("external_id", ""),
+             "app_installed_team_id": ws.team["id"], "bot_id": ws.bot_id}
+    return {"type": "block_actions", "token": VERIFICATION_TOKEN, "api_app_id": ws.app_id,
+            "team": {"id": ws.team["id"], "domain": ws.team["domain"]},
+            "user": {"id": u["id"], "username": u["name"], "name": u["name"], "team_id": ws.team["id"]},
+            "container": {"type": "view", "view_id": view["id"]}, "trigger_id": trigger_id(), "view": shown,
+            "actions": [action], "is_enterprise_install": False, "enterprise": None}

@@ -289,6 +289,25 @@ class SlackEmulator:
             event["view"] = ws.home_views[uid]
         return self.socket.enqueue("events_api", payloads.event_callback(ws, event), accepts_response_payload=False)
 
+    def home_input(self, user: str, action_id: str, text: str) -> str:
+        """``user`` types ``text`` in the input ``action_id`` of their Home tab and presses Enter. Only an input the
+        published tab shows, with ``dispatch_action`` on and Enter among its triggers, sends anything (LookupError
+        otherwise); text beyond the element's ``max_length`` cannot be typed (ValueError)."""
+        ws = self.workspace
+        uid = ws.user(user)["id"]
+        view = ws.home_views.get(uid)
+        hits = [(b.get("block_id", ""), b["element"]) for b in (view or {}).get("blocks", [])
+                if b.get("type") == "input" and b.get("dispatch_action") and b["element"].get("action_id") == action_id
+                and "on_enter_pressed" in (b["element"].get("dispatch_action_config") or {}).get("trigger_actions_on", ["on_enter_pressed"])]
+        if view is None or not hits:
+            raise LookupError(f"no input {action_id!r} that sends on Enter in the Home tab of {user}")
+        block_id, element = hits[0]
+        if len(text) > int(element.get("max_length", 3000)):
+            raise ValueError(f"the input {action_id!r} takes at most {element.get('max_length', 3000)} characters")
+        view.setdefault("state", {}).setdefault("values", {})[block_id] = {action_id: {"type": element["type"], "value": text}}
+        payload = payloads.home_input_action(ws, uid, view, block_id, element, text)
+        return self.socket.enqueue("interactive", payload, accepts_response_payload=False)
+
     def redeliver(self, envelope_id: str, reason: str = "timeout") -> str:
         return self.socket.redeliver(envelope_id, reason)
 

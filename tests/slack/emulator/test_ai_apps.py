@@ -4,6 +4,8 @@ status turning NativeStatus off for the rest of its run."""
 from __future__ import annotations
 
 import pytest
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -67,3 +69,47 @@ async def test_views_publish_and_its_errors(slack: SlackEmulator, incident: Inci
     ]
     for args, error in cases:
         assert await error_of(client.views_publish(**args)) == error, args
+
+
+SEARCH = {"type": "input", "block_id": "find", "dispatch_action": True, "label": {"type": "plain_text", "text": "Search"},
+          "element": {"type": "plain_text_input", "action_id": "find", "max_length": 20,
+                      "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]}}}
+
+
+async def test_home_input_blocks_are_checked_and_enter_sends_block_actions(slack: SlackEmulator, incident: Incident,
+                                                                           client: AsyncWebClient) -> None:
+    for bad in ({**SEARCH, "label": None}, {**SEARCH, "element": {"type": "button", "action_id": "find"}}):
+        assert await error_of(client.views_publish(user_id=incident.alice, view={"type": "home", "blocks": [bad]})) == "invalid_blocks"
+    assert await error_of(client.views_publish(user_id=incident.alice, view={"type": "home", "blocks": [SEARCH, SEARCH]})) == "invalid_blocks"
+    with pytest.raises(LookupError):  # nothing published yet: nothing to type in
+        slack.home_input(incident.alice, "find", "pool")
+    quiet = {**SEARCH, "block_id": "quiet", "dispatch_action": False, "element": {**SEARCH["element"], "action_id": "quiet"}}
+    await client.views_publish(user_id=incident.alice, view={"type": "home", "blocks": [SEARCH, quiet]})
+    with pytest.raises(LookupError):  # without dispatch_action, Enter sends nothing
+        slack.home_input(incident.alice, "quiet", "pool")
+    with pytest.raises(ValueError):
+        slack.home_input(incident.alice, "find", "x" * 21)
+
+    app = AsyncApp(client=client)
+    got: list[dict] = []  # type: ignore[type-arg]
+
+    @app.action("find")
+    async def on_find(ack, body) -> None:  # type: ignore[no-untyped-def]
+        got.append(body)
+        await ack()
+
+    handler = AsyncSocketModeHandler(app, slack.app_token, web_client=client)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        await slack.wait_ack(slack.home_input(incident.alice, "find", "pool exhaustion"))
+        body = got[0]
+        assert body["container"] == {"type": "view", "view_id": f"V{incident.alice}"}
+        assert body["actions"][0] | {"action_ts": "-"} == {"type": "plain_text_input", "block_id": "find", "action_id": "find",
+                                                           "value": "pool exhaustion", "action_ts": "-"}
+        assert body["view"]["state"]["values"]["find"]["find"]["value"] == "pool exhaustion"
+        assert body["view"]["type"] == "home" and "response_url" not in body and "channel" not in body
+        # Published again with the same input: what was typed stays in the view's state.
+        await client.views_publish(user_id=incident.alice, view={"type": "home", "blocks": [SEARCH]})
+        assert slack.workspace.home_views[incident.alice]["state"]["values"]["find"]["find"]["value"] == "pool exhaustion"
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
