@@ -17,16 +17,14 @@ from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
+from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, StageStarted, Subscribers
 from bot.core.incident import Incident
 from bot.core.loading import load_incident
-from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
 from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.report import RunInfo, render_header
 from bot.core.run import TERMINAL, RunState
-from bot.core.sections import Section, SectionId
-from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.export import ExportError, make_exporter
@@ -43,8 +41,9 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class FileObserver:
-    """Prints one line per stage on stderr; rewrites report.md (atomically) as each section completes."""
+class ReportFile:
+    """The CLI's subscriber to the run's events: one line per stage on stderr; report.md rewritten (atomically) as
+    each section completes."""
 
     def __init__(self, out: OutputDir, title: str, info: RunInfo) -> None:
         self.out = out
@@ -53,44 +52,34 @@ class FileObserver:
         self.started = False  # report.md exists only once the model has written a section
         self.final = False
 
-    async def on_stage(self, stage: Stage, detail: str) -> None:
-        _say(f"[{stage.value}] {detail}")
+    async def __call__(self, event: Event) -> None:
+        match event:
+            case StageStarted(stage, detail):
+                _say(f"[{stage.value}] {detail}")
+            case Progress(tick=True):  # the clock's beat: a slow model still shows it is writing
+                _say(f"[analysing] {event.describe()}")
+            case DigestReady(markdown):
+                self._append(markdown)
+                _say("[digest] what the thread shows (rule-based)")
+            case SectionDone(section):
+                self._append(section.markdown + "\n")
+                _say(f"[section] {section.title}")
+            case SectionRevised(section):  # report.md is rewritten whole at ReportReady, a moment later
+                _say(f"[repaired] {section.title}")
+            case PlanReady(plan):
+                self.out.write(TESTS_JSON, plan_json(plan))
+                self.out.write_folder(TESTS_DIR, render_skeletons(plan))
+                _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
+            case ReportReady(report):
+                # The final file adds the header details and notes on redactions and omissions.
+                self.text = render_times(report, self.info.citations)
+                self.out.write(REPORT, self.text)
+                self.started = self.final = True
 
-    async def on_progress(self, progress: Progress) -> None:
-        if progress.tick:  # the clock's beat: a slow model still shows it is writing
-            _say(f"[analysing] {progress.describe()}")
-
-    async def on_digest(self, markdown: str) -> None:
+    def _append(self, markdown: str) -> None:
         self.text += "\n" + render_times(markdown, self.info.citations)
         self.out.write(REPORT, self.text)
         self.started = True
-        _say("[digest] what the thread shows (rule-based)")
-
-    async def on_section(self, section: Section) -> None:
-        self.text += "\n" + render_times(section.markdown, self.info.citations) + "\n"
-        self.out.write(REPORT, self.text)
-        self.started = True
-        _say(f"[section] {section.title}")
-
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        return None  # report.md holds finished sections only; the terminal shows one line per section
-
-    async def on_preview_retracted(self, section_id: SectionId) -> None:
-        return None
-
-    async def on_section_revised(self, section: Section) -> None:
-        # report.md is rewritten whole by on_report, a moment later.
-        _say(f"[repaired] {section.title}")
-    async def on_test_plan(self, plan: TestPlan) -> None:
-        self.out.write(TESTS_JSON, plan_json(plan))
-        self.out.write_folder(TESTS_DIR, render_skeletons(plan))
-        _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
-
-    async def on_report(self, report_markdown: str, summary: str | None) -> None:
-        # The final file adds the header details and notes on redactions and omissions.
-        self.text = render_times(report_markdown, self.info.citations)
-        self.out.write(REPORT, self.text)
-        self.started = self.final = True
 
     def close_incomplete(self, reason: str) -> None:
         """End a partial report with why it stops, so nobody mistakes it for a whole one."""
@@ -110,7 +99,7 @@ class CliRun:
         self.guard = guard
         # The model is refined once settings load; a bad setting still leaves a record naming what was asked for.
         self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
-        self.observer: FileObserver | None = None
+        self.report: ReportFile | None = None
         self.memory: CliMemory | None = None
 
     def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
@@ -136,8 +125,8 @@ class CliRun:
         _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
         try:
             exported: ExportError | None = None
-            if exporter is not None and self.observer is not None and self.observer.final:
-                exported = asyncio.run(export_report(exporter, self.info, self.observer.text))
+            if exporter is not None and self.report is not None and self.report.final:
+                exported = asyncio.run(export_report(exporter, self.info, self.report.text))
                 self._write_record()
                 if exported is not None:
                     _say(f"warning: the report was not exported to {exporter.name}: {exported}")
@@ -161,11 +150,11 @@ class CliRun:
 
         self.guard.attach()
         pipeline = Pipeline(settings)
-        self.observer = FileObserver(self.out, redact_text(incident.title), self.info)
+        self.report = ReportFile(self.out, redact_text(incident.title), self.info)
         try:
             if self.memory is not None:
                 await self.memory.start()
-            result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info,
+            result = await pipeline.run(incident, Subscribers(self._record, self.report), narrate=audio, info=self.info,
                                         recall=self.memory.recall if self.memory else None)
         except asyncio.CancelledError:
             interrupted = self.guard.interrupted()
@@ -201,8 +190,8 @@ class CliRun:
             self.memory.close()
         # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
-            if self.observer is not None:
-                self.observer.close_incomplete(f"the run stopped here ({state.value}): {cause}")
+            if self.report is not None:
+                self.report.close_incomplete(f"the run stopped here ({state.value}): {cause}")
         with contextlib.suppress(OutputError):
             self._write_record()
 
@@ -210,6 +199,12 @@ class CliRun:
         # The pipeline fills the same RunInfo and may already have ended it (e.g. failed on its own terms).
         if self.info.status not in TERMINAL:
             self.info.advance(state, error=error)
+
+    async def _record(self, event: Event) -> None:
+        """run.json is saved when the run store would be (bot/slack/record.py): at each stage, and as what the model
+        produced arrives, before report.md shows it."""
+        if isinstance(event, StageStarted | SectionDone | SectionRevised | PlanReady | ReportReady):
+            self._write_record()
 
     def _write_record(self) -> None:
         self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")

@@ -1,9 +1,10 @@
 """Bridges one Slack run to the run store: its RunInfo, what was produced and what was posted, as it happens.
 
-The pipeline reports synchronously (RunObserver), so writes are queued here and written in order by one task per
-run, consecutive updates merged into one statement: a slow database delays the record, never the run or the event
-loop. ``flush`` waits until everything so far is written; delivery calls it where the order matters for a restart
-(a section is saved before it is posted, the test plan before its buttons can be clicked) and the runner at the end.
+It is the first subscriber to the core's events: what the pipeline produced (sections, the test plan, the report) is
+queued for the store as it arrives, and whoever posts it waits for ``flush`` first, so a restart re-posts it instead
+of asking the model again, and the test plan's buttons cannot be clicked before the plan is stored. Writes are
+written in order by one task per run, consecutive updates merged into one statement: a slow database delays the
+record, never the run or the event loop. ``flush`` waits until everything so far is written (or has failed).
 
 A store that stops accepting writes (disk full, read-only, deleted, unreachable) must not strand the thread at 👀: the
 run carries on in memory, the failure is logged once, and the closing line warns that a restart could not resume it.
@@ -15,6 +16,7 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.core.events import Event, PlanReady, ReportReady, SectionDone, SectionRevised, StageStarted
 from bot.core.report import RunInfo
 from bot.core.sections import Section
 from bot.runs import RunStore
@@ -72,6 +74,18 @@ class Recorder:
             self.store_error = exc.message
             self.info.warnings.append(f"the run store could not be written ({exc.message}); a restart now would not resume this run")
 
+    async def __call__(self, event: Event) -> None:
+        """Saves what the core produced the moment it arrives; a subscriber that posts it waits for ``flush`` first."""
+        match event:
+            case StageStarted() | PlanReady():
+                self.save()  # the plan is in the RunInfo: stored before its buttons can be clicked
+            case SectionDone(section):
+                self.section_ready(section)
+            case SectionRevised(section):
+                self.section_revised(section)
+            case ReportReady(report, summary):
+                self.report_ready(report, summary)
+
     def save(self) -> None:
         """Persist the RunInfo whole (status, error, counts, notes, timings)."""
         self._queue("update", {"info": self.info})
@@ -105,7 +119,6 @@ class Recorder:
         self._queue("update", {"thread_ts": thread_ts})
 
     def section_ready(self, section: Section) -> None:
-        """Saved before it is posted (delivery flushes), so a restart can re-post it instead of asking the model again."""
         self._sections.append(section)
         self._queue("update", {"sections": list(self._sections), "info": self.info})
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.events import Emit, Subscribers
 from bot.core.incident import Incident
 from bot.core.memory import Recall
 from bot.core.pipeline import Pipeline, PostmortemResult
@@ -29,6 +30,7 @@ from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.live import Recipient
+from bot.slack.live_previews import LivePreviews
 from bot.slack.memory import remember_run, thread_source
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
@@ -91,7 +93,7 @@ class JobRunner:
             job.channel_name = str(channel.get("name") or job.channel)
             private = bool(channel.get("is_private"))
             if delivery is not None and resumable and saved is not None:
-                result = await self._resume(delivery, saved)
+                result = await self._resume(job, delivery, saved)
             else:
                 info.advance(RunState.COLLECTING)
                 recorder.save()
@@ -101,7 +103,8 @@ class JobRunner:
                     info.advance(RunState.EMPTY, error="nothing to analyse")
                     recorder.save()
                     return
-                result = await self.pipeline.run(incident, delivery, info=info, recall=self._recall(job, private))
+                emit = await self._subscribers(job, delivery, resumed=job.resumed)
+                result = await self.pipeline.run(incident, emit, info=info, recall=self._recall(job, private))
             await self._finish(delivery, result)
             if self.memory is not None and job.thread_ts is not None:
                 await remember_run(self.client, self.memory, result, run_id=job.run_id, channel=job.channel,
@@ -120,17 +123,21 @@ class JobRunner:
             log.exception("run for %s failed", job.key)
             await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
         finally:
-            if delivery is not None:
-                delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
             await recorder.flush()  # in the store before the worker gives the run back
             log.info("run %s ended %s", job.run_id, info.status.value)
 
     def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
-        stream = self.settings.slack_stream_sections and self.team_id and job.invoker
         return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), recorder, self.settings.llm_model,
-                              ticket_buttons=self.settings.tickets != "none",
-                              stream_to=Recipient(job.invoker, self.team_id) if stream and self.team_id else None,
-                              exporter=self.exporter)
+                              ticket_buttons=self.settings.tickets != "none", exporter=self.exporter)
+
+    async def _subscribers(self, job: Job, delivery: ThreadDelivery, *, resumed: bool) -> Emit:
+        """The run's events go to the store first (saved before posted), then, with SLACK_STREAM_SECTIONS, to the
+        live preview of the section being typed, then into the thread."""
+        live = None
+        if self.settings.slack_stream_sections:
+            recipient = Recipient(job.invoker, self.team_id) if self.team_id and job.invoker else None
+            live = await LivePreviews.open(delivery, recipient, resumed=resumed)
+        return Subscribers(delivery.record, live, delivery)
 
     async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
@@ -165,17 +172,17 @@ class JobRunner:
         await delivery.status(f"Collected {len(incident.messages)} messages")
         return incident, delivery
 
-    async def _resume(self, delivery: ThreadDelivery, saved: RunRecord) -> PostmortemResult:
+    async def _resume(self, job: Job, delivery: ThreadDelivery, saved: RunRecord) -> PostmortemResult:
         """The model's report survived a restart or a failure: deliver what is missing, never ask the model again."""
         await delivery.reconcile()
         await delivery.thread.unreact(FAILED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: posting the rest of the saved postmortem")
+        emit = await self._subscribers(job, delivery, resumed=True)
         return await self.pipeline.resume(delivery.record.info, saved.sections or [], saved.report or "", saved.summary,
-                                          delivery, narrate=not delivery.record.was_posted("audio"))
+                                          emit, narrate=not delivery.record.was_posted("audio"))
 
     async def _finish(self, delivery: ThreadDelivery, result: PostmortemResult) -> None:
-        await delivery.drop_preview()  # a section still streaming never completed (the run ended without it)
         await delivery.status("Uploading")
         if result.audio is not None and not delivery.record.was_posted("audio"):
             await delivery.upload_audio(result.audio)
@@ -204,8 +211,6 @@ class JobRunner:
         recorder.save()
         told = False
         # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
-        if delivery is not None:
-            await delivery.drop_preview()  # what was streamed of an unfinished section is taken back
         if delivery is not None and (not private or recorder.status_ts is not None):
             # Each step on its own: one failing call must not leave the others (and the 👀) undone.
             if not private:

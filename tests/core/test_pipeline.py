@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.core.events import (
+    DigestReady,
+    Event,
+    PlanReady,
+    PreviewRetracted,
+    Progress,
+    ReportReady,
+    SectionDone,
+    SectionPreview,
+    SectionRevised,
+    Stage,
+    StageStarted,
+)
 from bot.core.llm import LLMClient
 from bot.core.loading import load_incident
-from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
@@ -21,7 +33,7 @@ SAMPLE = "bot/samples/checkout-incident.json"
 
 
 class Recorder:
-    """Observer recording what the pipeline reported, with the stream's state at each section."""
+    """Subscriber recording what the pipeline emitted, with the stream's state at each section."""
 
     def __init__(self, llm: FakeLLM) -> None:
         self.llm = llm
@@ -37,34 +49,28 @@ class Recorder:
         self.plans: list[TestPlan] = []
         self.report_after_plan: list[bool] = []
 
-    async def on_stage(self, stage: Stage, detail: str) -> None:
-        self.stages.append(stage)
-
-    async def on_progress(self, progress: Progress) -> None:
-        self.progress.append(progress)
-
-    async def on_digest(self, markdown: str) -> None:
-        self.digest = markdown
-
-    async def on_section(self, section: Section) -> None:
-        self.sections.append(section)
-        self.stream_done_at_section.append(self.llm.finished.is_set())
-
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        self.previews.append((section_id, body))
-
-    async def on_preview_retracted(self, section_id: SectionId) -> None:
-        self.retracted.append(section_id)
-
-    async def on_section_revised(self, section: Section) -> None:
-        self.revised.append(section)
-
-    async def on_report(self, report_markdown: str, summary: str | None) -> None:
-        self.report = report_markdown
-
-    async def on_test_plan(self, plan: TestPlan) -> None:
-        self.plans.append(plan)
-        self.report_after_plan.append(self.report is None)
+    async def __call__(self, event: Event) -> None:
+        match event:
+            case StageStarted(stage):
+                self.stages.append(stage)
+            case Progress():
+                self.progress.append(event)
+            case DigestReady(markdown):
+                self.digest = markdown
+            case SectionDone(section):
+                self.sections.append(section)
+                self.stream_done_at_section.append(self.llm.finished.is_set())
+            case SectionPreview(section_id, body):
+                self.previews.append((section_id, body))
+            case PreviewRetracted(section_id):
+                self.retracted.append(section_id)
+            case SectionRevised(section):
+                self.revised.append(section)
+            case ReportReady(report):
+                self.report = report
+            case PlanReady(plan):
+                self.plans.append(plan)
+                self.report_after_plan.append(self.report is None)
 
 
 async def run_narrated_by_edge(llm: FakeLLM) -> tuple[PostmortemResult, str]:

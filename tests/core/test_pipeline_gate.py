@@ -99,7 +99,7 @@ async def test_the_digest_stands_in_when_the_model_cannot_help(llm: FakeLLM, beh
     report = result.report_markdown
     assert report.startswith("# Testing postmortem") and "Rule-based digest only" in report and DIGEST in report
     assert f"No model analysis: {info.cause}" in report
-    # Nothing that failed the gate reaches the observer or the report; it is kept for run.json only.
+    # Nothing that failed the gate is emitted or reaches the report; it is kept for run.json only.
     assert LOOP not in report and all(LOOP not in s.body for s in rec.sections)
     if behaviour in ("echo", "looping"):
         assert info.withheld and "not_hollow" in info.quality["checks"]

@@ -11,10 +11,10 @@ import pytest
 
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
+from bot.core.events import ignore
 from bot.core.loading import load_incident
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
-from bot.core.observer import NullObserver
 from bot.core.prompt import build_summary_prompt
 from bot.core.report import RunInfo
 from bot.core.sections import SECTION_TITLES, SectionId
@@ -74,7 +74,7 @@ async def test_a_garbage_summary_is_never_sent_to_the_narrator_while_it_streams(
         return audio()
 
     answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
-    stream = AnswerStream(NullObserver(), RunInfo(prompt_version="test", model="test"), answer, SpeechStream(narrate), lambda s: s.finish(), _nothing)
+    stream = AnswerStream(ignore, RunInfo(prompt_version="test", model="test"), answer, SpeechStream(narrate), lambda s: s.finish(), _nothing)
     for sid in SECTION_TITLES:
         body = garbage if sid is SectionId.AUDIO_SUMMARY else GOOD[sid]
         markdown = f"## {SECTION_TITLES[sid]}\n\n{body}\n\n"

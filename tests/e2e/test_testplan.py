@@ -58,7 +58,7 @@ async def test_checklist_and_archive_follow_the_sections_once_and_the_record_hol
     delivery = ThreadDelivery(SlackThread(stack.bot.client, stack.channel, root), Recorder(record.info, None, None, record.posted), "m")
     replanned = plan_from_record(record.info)
     assert replanned is not None
-    await delivery.on_test_plan(replanned)
+    await delivery.test_plan(replanned)
     await delivery.finish_uploads()
     assert len(stack.slack.thread(stack.channel, root)) == len(thread)
     assert len([f for f in stack.slack.uploaded_files if f["name"] == ARCHIVE_NAME]) == 1
