@@ -21,7 +21,7 @@ from bot.core.answer import Answer
 from bot.core.events import ignore
 from bot.core.parser import StreamingSectionParser
 from bot.core.preview import Previewer, Show, Verdict
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import SectionId
 from tests.fakes.fake_llm import text
 
@@ -46,7 +46,7 @@ def preview_floor(report: str) -> float:
 def preview_cpu_s(report: str, prompt: str) -> float:
     """CPU time of the previews over the whole report typed in 4-character chunks (one per token): each section
     previewed with the gate's real checks against a prompt, as AnswerStream does."""
-    stream = AnswerStream(ignore, RunInfo("bench", "bench"), Answer(prompt_text=prompt, incident_text=prompt), None,
+    stream = AnswerStream(ignore, RunFacts("bench", "bench"), Answer(prompt_text=prompt, incident_text=prompt), None,
                           lambda speech: None, lambda delta: None)  # type: ignore[arg-type,return-value]
     parser, previews = StreamingSectionParser(), 0.0
     for end in range(4, len(report) + 4, 4):

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.cli.export import export_report
@@ -23,8 +24,8 @@ from bot.core.loading import load_incident
 from bot.core.outputs import OutputDir, OutputError
 from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION
-from bot.core.report import RunInfo, render_header
-from bot.core.run import TERMINAL, RunState
+from bot.core.report import render_header
+from bot.core.run import TERMINAL, Part, Run, RunFacts, Target
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.export import ExportError, make_exporter
@@ -45,10 +46,10 @@ class ReportFile:
     """The CLI's subscriber to the run's events: one line per stage on stderr; report.md rewritten (atomically) as
     each section completes."""
 
-    def __init__(self, out: OutputDir, title: str, info: RunInfo) -> None:
+    def __init__(self, out: OutputDir, title: str, run: Run) -> None:
         self.out = out
-        self.info = info  # its citation record turns evidence ids into the messages' times
-        self.text = render_header(title, info)
+        self.info = run.facts  # its citation record turns evidence ids into the messages' times
+        self.text = render_header(title, run)
         self.started = False  # report.md exists only once the model has written a section
         self.final = False
 
@@ -91,6 +92,22 @@ class ReportFile:
                 self.out.rename(REPORT, INCOMPLETE)
 
 
+class RunJson:
+    """The CLI's sink for its Run: run.json, rewritten whole (atomically) at every save."""
+
+    def __init__(self, out: OutputDir) -> None:
+        self.out = out
+
+    def save(self, run: Run, parts: Iterable[Part]) -> None:
+        self.out.write(RECORD, json.dumps(run.to_dict(), indent=2) + "\n")
+
+    def posted(self, run: Run, item: str, ts: str | None) -> None:
+        return None  # nothing is posted: the files are the outputs
+
+    async def flush(self) -> None:
+        return None
+
+
 class CliRun:
     """One `analyze` run against a locked output folder."""
 
@@ -98,15 +115,15 @@ class CliRun:
         self.out = out
         self.guard = guard
         # The model is refined once settings load; a bad setting still leaves a record naming what was asked for.
-        self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
+        self.run = Run(RunFacts(prompt_version=PROMPT_VERSION, model=model or "unknown"), sink=RunJson(out))
         self.report: ReportFile | None = None
         self.memory: CliMemory | None = None
 
     def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
-        self.info.advance(RunState.COLLECTING)
-        self._write_record()  # replaces the previous run's record at once
+        self.run.target = Target(path=input_path)
+        self.run.collecting()  # run.json replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
-        self.info.model = settings.llm_model
+        self.run.facts.model = settings.llm_model
         backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
         exporter = make_exporter(settings)  # so does a missing export setting
         if input_path == "-":
@@ -119,27 +136,26 @@ class CliRun:
         finally:
             self.guard.detach()
         self.guard.stopping = True
-        if self.info.status not in TERMINAL:
-            self.info.finish()
-        self._write_record()
-        _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if self.run.status not in TERMINAL:
+            self.run.finish()
+        _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.run.facts.tts_engine else ""))
         try:
             exported: ExportError | None = None
             if exporter is not None and self.report is not None and self.report.final:
-                exported = asyncio.run(export_report(exporter, self.info, self.report.text))
-                self._write_record()
+                exported = asyncio.run(export_report(exporter, self.run.facts, self.report.text))
+                self.run.save()
                 if exported is not None:
                     _say(f"warning: the report was not exported to {exporter.name}: {exported}")
             if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
                 try:
-                    asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+                    asyncio.run(file_tickets(backend, self.run.facts, tests_of(self.run.facts)))
                 finally:
-                    self._write_record()
+                    self.run.save()
         finally:
-            self.memory.remember(self.info)  # with the tickets just filed
-        if self.info.mode == "degraded":
+            self.memory.remember(self.run)  # with the tickets just filed
+        if self.run.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
-            _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
+            _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.run.cause).split())}")
             if strict:
                 return LLMUnavailable.exit_code
         return ExportError.exit_code if exported is not None else 0
@@ -150,11 +166,12 @@ class CliRun:
 
         self.guard.attach()
         pipeline = Pipeline(settings)
-        self.report = ReportFile(self.out, redact_text(incident.title), self.info)
+        self.report = ReportFile(self.out, redact_text(incident.title), self.run)
         try:
             if self.memory is not None:
                 await self.memory.start()
-            result = await pipeline.run(incident, Subscribers(self._record, self.report), narrate=audio, info=self.info,
+            # run.json is saved as the model's output arrives (when the run store would be), before report.md shows it.
+            result = await pipeline.run(incident, Subscribers(self.run, self.report), narrate=audio, run=self.run,
                                         recall=self.memory.recall if self.memory else None)
         except asyncio.CancelledError:
             interrupted = self.guard.interrupted()
@@ -165,49 +182,36 @@ class CliRun:
             await pipeline.aclose()
             if self.memory is not None:
                 await self.memory.stop()
-        self._advance(RunState.POSTING)
         if self.memory is not None:
             self.memory.result = result
         if result.audio is not None:
             self.out.write(AUDIO, result.audio.mp3)
             _say(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s")
-        elif self.info.audio_error:
-            _say(f"[audio] not made: {self.info.audio_error}")
+        elif self.run.facts.audio_error:
+            _say(f"[audio] not made: {self.run.facts.audio_error}")
 
     def fail(self, exc: BaseException) -> None:
         """Record why the run stopped: run.json always ends in a terminal or interrupted state."""
         self.guard.stopping = True
-        if isinstance(exc, Interrupted):
-            state, cause = RunState.INTERRUPTED, f"interrupted by {exc.signal_name}"
-        elif isinstance(exc, KeyboardInterrupt):
-            state, cause = RunState.INTERRUPTED, "interrupted by SIGINT"
+        stop: Callable[[str], None] = self.run.fail
+        if isinstance(exc, Interrupted | KeyboardInterrupt):
+            stop, cause = self.run.interrupt, f"interrupted by {exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'}"
         elif isinstance(exc, PostmortemError):
-            state, cause = RunState.FAILED, str(exc)
+            cause = str(exc)
         else:
-            state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
-        self._advance(state, error=cause)
+            cause = f"unexpected {type(exc).__name__}: {exc}"
+        # Each step is best effort: the disk may refuse run.json and report.md, and the error on stderr is what the
+        # user then gets. The run may have ended already (e.g. a ticket failed after it was done).
+        with contextlib.suppress(OutputError):
+            if self.run.status not in TERMINAL:
+                stop(cause)
         if self.memory is not None:
             self.memory.close()
-        # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
             if self.report is not None:
-                self.report.close_incomplete(f"the run stopped here ({state.value}): {cause}")
+                self.report.close_incomplete(f"the run stopped here ({self.run.status.value}): {cause}")
         with contextlib.suppress(OutputError):
-            self._write_record()
-
-    def _advance(self, state: RunState, error: str | None = None) -> None:
-        # The pipeline fills the same RunInfo and may already have ended it (e.g. failed on its own terms).
-        if self.info.status not in TERMINAL:
-            self.info.advance(state, error=error)
-
-    async def _record(self, event: Event) -> None:
-        """run.json is saved when the run store would be (bot/slack/record.py): at each stage, and as what the model
-        produced arrives, before report.md shows it."""
-        if isinstance(event, StageStarted | SectionDone | SectionRevised | PlanReady | ReportReady):
-            self._write_record()
-
-    def _write_record(self) -> None:
-        self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
+            self.run.save()
 
 
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:

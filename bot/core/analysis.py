@@ -19,7 +19,7 @@ from bot.core.narrate.streaming import SpeechStream
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
 from bot.core.preview import Previewer, Retract, Verdict
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
 
@@ -31,7 +31,7 @@ class AnswerRepeats(Exception):
     """Raised from the stream callback to stop reading an answer that began repeating its sections."""
 
 
-def scrub(info: RunInfo, section: Section) -> Section:
+def scrub(info: RunFacts, section: Section) -> Section:
     """The model may repeat a secret the redaction missed or invent one: its answer is redacted too before anyone
     sees it (defence in depth); counts go to ``output_redactions``."""
     body, counts = redact(section.body)
@@ -45,7 +45,7 @@ class AnswerStream:
     """Feed it the stream's text with ``on_text``; ``close`` at the end. Sections are emitted in stream order,
     except those the gate holds back."""
 
-    def __init__(self, emit: Emit, info: RunInfo, answer: Answer, speech: SpeechStream | None,
+    def __init__(self, emit: Emit, info: RunFacts, answer: Answer, speech: SpeechStream | None,
                  speak: Callable[[SpeechStream], Coroutine[Any, Any, Audio | None]], progress: Callable[[str], Awaitable[None]],
                  citations: CitationAudit | None = None) -> None:
         self.emit, self.info, self.answer = emit, info, answer

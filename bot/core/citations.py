@@ -1,6 +1,6 @@
 """Evidence links. Every message of an incident has a short id in the prompt (``[m12]``, see incident.message_id);
 the model cites ids after its claims. Here: the citations are checked against the ids the prompt showed (one that
-points at no message shown is removed and counted), recorded in ``RunInfo.citations`` with where each cited message
+points at no message shown is removed and counted), recorded in ``RunFacts.citations`` with where each cited message
 lives, and rendered by the front ends: Slack as links to the messages, the CLI as the messages' times.
 
 The record holds message ids, times and Slack timestamps only, never message text: nothing in it can leak.
@@ -62,7 +62,7 @@ def render(text: str, label: Callable[[str], str]) -> str:
 
 
 def recorded_sources(record: dict[str, Any]) -> dict[str, Source]:
-    """The sources saved in ``RunInfo.citations`` (a resumed run has only its record)."""
+    """The sources saved in ``RunFacts.citations`` (a resumed run has only its record)."""
     raw = record.get("sources") or {}
     return {k: Source(v.get("time"), v.get("ref")) for k, v in raw.items() if isinstance(v, dict)}
 
@@ -82,7 +82,7 @@ def render_times(text: str, record: dict[str, Any]) -> str:
 
 class CitationAudit:
     """One run's citations. ``audit`` each section of the model's answer; the counts and the sources of every id
-    cited (by the model or the digest) are kept in ``record``, which is ``RunInfo.citations``."""
+    cited (by the model or the digest) are kept in ``record``, which is ``RunFacts.citations``."""
 
     def __init__(self, incident: Incident, record: dict[str, Any], digest_markdown: str = "", context: str = "") -> None:
         """``context``: the digest's lines as the prompt carries them, always whole: the ids they cite are shown."""

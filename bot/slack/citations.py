@@ -1,6 +1,6 @@
 """Evidence ids → links to the cited messages in Slack (`chat.getPermalink`, once per message per run).
 
-The core leaves ``[m12]`` in sections, the digest and the report, and records in ``RunInfo.citations`` the Slack ts
+The core leaves ``[m12]`` in sections, the digest and the report, and records in ``RunFacts.citations`` the Slack ts
 of every message cited. Here each citation becomes ``[10:42:05](permalink)``: the message's time, linked to it.
 Only Slack's own answer goes into the link, and only for an id the record names: the model's text never makes a URL.
 """
@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.citations import Source, ids_in, recorded_sources, render
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import Section
 from bot.slack.errors import slack_error
 
@@ -26,7 +26,7 @@ _CONCURRENT_LOOKUPS = 8
 
 
 class SlackCitations:
-    def __init__(self, client: AsyncWebClient, channel: str, info: RunInfo) -> None:
+    def __init__(self, client: AsyncWebClient, channel: str, info: RunFacts) -> None:
         self.client = client
         self.channel = channel
         self.info = info  # read at each render: the pipeline records sources as sections arrive

@@ -1,6 +1,7 @@
 """Delivers one run into its thread: Slack's subscriber to the core's events. Decides what to post, posts it through
-SlackThread, records each item in the posted ledger once posted, and skips what an earlier attempt (or the live
-preview, bot/slack/live.py) already delivered. Saving what the core produced is the recorder's, subscribed first."""
+SlackThread, records each item in the run's posted ledger once posted, and skips what an earlier attempt (or the
+live preview, bot/slack/live_previews.py) already delivered. Saving what the core produced is the Run's own, as
+the first subscriber; delivery waits for the save (``run.flush``) before posting it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, StageStarted
 from bot.core.narrate import Audio
+from bot.core.run import Run
 from bot.core.sections import Section
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
@@ -21,7 +23,7 @@ from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.native_status import NativeStatus
-from bot.slack.record import Recorder
+from bot.slack.record import StoreSink
 from bot.slack.render import SlackMessage, section_messages
 from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
@@ -38,10 +40,10 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False,
+    def __init__(self, thread: SlackThread, run: Run, sink: StoreSink, model: str, *, ticket_buttons: bool = False,
                  exporter: ReportExporter | None = None) -> None:
         self.thread = thread
-        self.record = record
+        self.run, self.sink = run, sink
         self.model = model
         self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
         self._last_tokens = 0
@@ -52,29 +54,29 @@ class ThreadDelivery:
         # Slack's native "is thinking…" under the thread, beside the status line (issue 10).
         self.native = NativeStatus(thread.client, thread.channel, thread.thread_ts)
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
-        self.citations = SlackCitations(thread.client, thread.channel, record.info)
-        self.canvas = CanvasPublisher(thread, record, self.say_once)
+        self.citations = SlackCitations(thread.client, thread.channel, run.facts)
+        self.canvas = CanvasPublisher(thread, run, self.say_once)
         self.wiki = WikiPublisher(exporter, thread, self.say_once) if exporter is not None else None  # EXPORT
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
 
     def _tag(self, item: str) -> dict[str, Any] | None:
-        return tag(self.record.run_id, item)
+        return tag(self.run.id, item)
 
     async def reconcile(self) -> None:
         """After a crash, an item may be in the thread without being recorded (killed between the two)."""
-        if self.record.run_id is not None:
-            self.record.found_in_thread(await self.thread.tagged(self.record.run_id))
-            self.record.status_ts = self.record.status_ts or self.record.ts_of("status")
+        if self.run.id is not None:
+            self.run.found_in_thread(await self.thread.tagged(self.run.id))
+            self.sink.status_ts = self.sink.status_ts or self.run.ts_of("status")
 
     # -- the status line ----------------------------------------------------------------------------
     async def status(self, text: str) -> None:
         await self.native.show(text)
         line = status_line(text)
-        if self.record.status_ts is None:
+        if self.sink.status_ts is None:
             ts = await self._once("status", lambda: self.thread.say(line, self._tag("status")))
-            self.record.status_posted(ts)
+            self.sink.status_posted(ts)
         else:
-            await self.thread.edit(self.record.status_ts, line)
+            await self.thread.edit(self.sink.status_ts, line)
 
     async def __call__(self, event: Event) -> None:
         match event:
@@ -105,17 +107,17 @@ class ThreadDelivery:
         digest = Section(None, heading.lstrip("# ").strip(), body.strip())
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
-            if not self.record.was_posted(item):
-                self.record.posted(item, await self._post(message, item))
+            if not self.run.was_posted(item):
+                self.run.mark_posted(item, await self._post(message, item))
 
     async def _section(self, section: Section) -> None:
         item = next_section_item(self._seen, section)
-        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
+        await self.run.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         # Each part is its own item: a resumed run posts only the parts that did not make it (nor the live preview).
         for part, message in enumerate(await self.section_messages(section)):
             part_item = f"{item}/{part}"
-            if not self.record.was_posted(part_item):
-                self.record.posted(part_item, await self._post(message, part_item))
+            if not self.run.was_posted(part_item):
+                self.run.mark_posted(part_item, await self._post(message, part_item))
 
     async def section_messages(self, section: Section) -> list[SlackMessage]:
         """A section as posted: evidence ids as links, split into Slack-sized parts."""
@@ -129,10 +131,10 @@ class ThreadDelivery:
         messages = await self.section_messages(section)
         for part, message in enumerate(messages):
             part_item = f"{item}/{part}"
-            if (ts := self.record.ts_of(part_item)) is None or not await self.replace(ts, message, part_item):
-                self.record.posted(part_item, await self._post(message, part_item))
+            if (ts := self.run.ts_of(part_item)) is None or not await self.replace(ts, message, part_item):
+                self.run.mark_posted(part_item, await self._post(message, part_item))
         part = len(messages)
-        while (ts := self.record.ts_of(f"{item}/{part}")) is not None:
+        while (ts := self.run.ts_of(f"{item}/{part}")) is not None:
             pointer = section_messages(Section(section.id, section.title, "_(Revised: see the part above.)_"))[0]
             await self.replace(ts, pointer, f"{item}/{part}")
             part += 1
@@ -155,18 +157,18 @@ class ThreadDelivery:
         try:
             return await send()
         except SlackApiError as exc:
-            if getattr(exc.response, "status_code", 200) < 500 or self.record.run_id is None:
+            if getattr(exc.response, "status_code", 200) < 500 or self.run.id is None:
                 raise
             log.warning("posting %s got %s; checking the thread before posting again", item, slack_error(exc))
-            found = (await self.thread.tagged(self.record.run_id)).get(item)
+            found = (await self.thread.tagged(self.run.id)).get(item)
             return found if found else await send()
 
     async def _report(self, report_markdown: str) -> None:
-        await self.record.flush()  # saved before published: a restart posts it instead of asking the model again
+        await self.run.flush()  # saved before published: a restart posts it instead of asking the model again
         report_markdown = await self.citations.render(report_markdown)
         self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
-        if not self.record.was_posted("report"):
+        if not self.run.was_posted("report"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
@@ -183,15 +185,15 @@ class ThreadDelivery:
     async def test_plan(self, plan: TestPlan) -> None:
         """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
         self._plan = plan
-        if not self.record.was_posted("testplan"):
-            await self.record.flush()  # the plan is in the store before its buttons can be clicked
-            message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
+        if not self.run.was_posted("testplan"):
+            await self.run.flush()  # the plan is in the store before its buttons can be clicked
+            message = checklist_message(plan, self.run.id, ticket_buttons=self.ticket_buttons)
             try:
-                self.record.posted("testplan", await self._post(message, "testplan"))
+                self.run.mark_posted("testplan", await self._post(message, "testplan"))
             except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
                 log.warning("posting the test plan failed: %s", slack_error(exc))
                 self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
-        if plan.tests and not self.record.was_posted("tests-archive"):
+        if plan.tests and not self.run.was_posted("tests-archive"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
                 title="Test skeletons (k6, pytest, Playwright, Toxiproxy, Argo Rollouts)")))
@@ -206,7 +208,7 @@ class ThreadDelivery:
     async def _upload(self, item: str, what: str, **kwargs: Any) -> None:
         # An upload starts once what was produced before it (the report, when the pipeline hands it over at once)
         # is in the store: a restart mid-upload then posts the saved report instead of asking the model again.
-        await self.record.flush()
+        await self.run.flush()
         try:
             await self.thread.upload(**kwargs)
         except SlackApiError as exc:
@@ -214,20 +216,20 @@ class ThreadDelivery:
             log.warning("upload of %s failed: %s", item, error)
             self.upload_errors.append(f"{what} could not be uploaded (Slack said `{error}`)")
             return
-        self.record.posted(item, None)
+        self.run.mark_posted(item, None)
 
     async def finish_uploads(self) -> None:
         await asyncio.gather(*self._uploads)
 
     async def post_once(self, item: str, message: SlackMessage) -> None:
         """A one-off message with blocks (the closing message): posted once per run even across restarts."""
-        if not self.record.was_posted(item):
-            self.record.posted(item, await self._post(message, item))
+        if not self.run.was_posted(item):
+            self.run.mark_posted(item, await self._post(message, item))
 
     async def say_once(self, item: str, text: str) -> None:
         """A one-off line (audio note, closing line): posted once per run even across restarts."""
-        if not self.record.was_posted(item):
-            self.record.posted(item, await self._once(item, lambda: self.thread.say(text, self._tag(item))))
+        if not self.run.was_posted(item):
+            self.run.mark_posted(item, await self._once(item, lambda: self.thread.say(text, self._tag(item))))
 
 
 def section_item(seen: dict[str, int], key: str) -> str:

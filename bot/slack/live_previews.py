@@ -31,7 +31,7 @@ _HEADINGS = tuple(map(stream_heading, SECTION_TITLES.values()))
 class LivePreviews:
     def __init__(self, delivery: ThreadDelivery, recipient: Recipient | None) -> None:
         self._delivery = delivery
-        self._thread, self._record = delivery.thread, delivery.record
+        self._thread, self.run = delivery.thread, delivery.run
         # Slack streams to this person in channels; None: not known, or Slack refused to stream here (posted whole).
         self._recipient = recipient
         self._seen: dict[str, int] = {}  # as delivery counts them: the same section items
@@ -61,11 +61,11 @@ class LivePreviews:
         item = section_item(self._seen, section_id.value)
         if self._live is None or self._live[0] != item:
             await self._drop()
-            if self._record.was_posted(f"{item}/0"):
+            if self.run.was_posted(f"{item}/0"):
                 return  # a resumed run: this section is in the thread already
             preview = f"preview:{item}"
             live = LiveSection(self._thread.client, self._thread.channel, self._thread.thread_ts, self._recipient,
-                               SECTION_TITLES[section_id], lambda ts: self._record.posted(preview, ts))
+                               SECTION_TITLES[section_id], lambda ts: self.run.mark_posted(preview, ts))
             if (run := asyncio.current_task()) is not None:  # no sender task outlives its run (the bot stops)
                 run.add_done_callback(lambda _: live.cancel())
             self._live = (item, live)
@@ -78,12 +78,12 @@ class LivePreviews:
         ts = await self._end(item)
         if ts is None:
             return
-        await self._record.flush()  # saved before it stands in the thread as the finished section
+        await self.run.flush()  # saved before it stands in the thread as the finished section
         first = f"{item}/0"
-        if not self._record.was_posted(first):
+        if not self.run.was_posted(first):
             message = (await self._delivery.section_messages(section))[0]
             if await self._delivery.replace(ts, message, first):
-                self._record.posted(first, ts)
+                self.run.mark_posted(first, ts)
                 return
         await self._take_back(ts)
 
@@ -100,8 +100,8 @@ class LivePreviews:
             log.warning("streaming sections refused in %s (%s): posting each section when complete",
                         self._thread.channel, live.refused)
             self._recipient = None
-        if ts is None and live.maybe_started and self._record.run_id is not None:
-            for orphan in await self._thread.untagged(self._record.run_id, (live.heading,)):
+        if ts is None and live.maybe_started and self.run.id is not None:
+            for orphan in await self._thread.untagged(self.run.id, (live.heading,)):
                 await self._take_back(orphan)
         if ts is not None and streamed != item:
             await self._take_back(ts)
@@ -131,10 +131,10 @@ class LivePreviews:
     async def _remove_orphans(self) -> None:
         """A restart mid-stream leaves the streamed text of a section that the resumed run delivers anew: recorded,
         or not when the bot died before chat.startStream answered (Slack started it all the same)."""
-        ledger = self._record.items()
+        ledger = self.run.items()
         orphans = [ts for item, ts in ledger.items()
                    if item.startswith("preview:") and ts and ledger.get(f"{item.removeprefix('preview:')}/0") != ts]
-        if self._recipient is not None and self._record.run_id is not None:
-            orphans += [ts for ts in await self._thread.untagged(self._record.run_id, _HEADINGS) if ts not in orphans]
+        if self._recipient is not None and self.run.id is not None:
+            orphans += [ts for ts in await self._thread.untagged(self.run.id, _HEADINGS) if ts not in orphans]
         for ts in orphans:
             await self._take_back(ts)

@@ -30,11 +30,12 @@ async def thread_link(client: AsyncWebClient, channel: str, thread_ts: str) -> s
 
 async def remember_run(client: AsyncWebClient, memory: Memory, result: PostmortemResult, *, run_id: int | None, channel: str,
                        thread_ts: str, private: bool) -> None:
-    """Called once the run is finished (✅ or ⚠️ shown): nothing here may turn it into a failure, so any error is logged."""
+    """Called once the run is finished, before ✅ or ⚠️ is shown (whoever sees it finds the run in `/postmortem
+    history`): nothing here may turn it into a failure, so any error is logged."""
     if not memory.enabled:
         return
     try:
-        entry = entry_for_run(result.info, result.sections, result.report_markdown, source=thread_source(channel, thread_ts),
+        entry = entry_for_run(result.run, result.sections, result.report_markdown, source=thread_source(channel, thread_ts),
                               run_id=run_id, channel=channel, thread_ts=thread_ts, private=private,
                               link=await thread_link(client, channel, thread_ts))
     except Exception:

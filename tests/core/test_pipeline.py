@@ -111,7 +111,7 @@ async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLL
     assert Stage.ANALYSING in rec.stages
     # The test plan: once, after the last section and before the report, recorded in the run's info.
     assert rec.report_after_plan == [True] and len(rec.plans[0].tests) == 3
-    assert result.info.tests == [t.model_dump() for t in rec.plans[0].tests]
+    assert result.facts.tests == [t.model_dump() for t in rec.plans[0].tests]
 
 
 async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
@@ -123,7 +123,7 @@ async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
     assert "hunter2" not in sent and "support@example.com" not in sent
     assert "<<<INCIDENT_DATA_BEGIN>>>" in sent and "untrusted" in sent
     assert request["temperature"] == 0.3 and request["max_tokens"] == 2048
-    assert sum(result.info.redactions.values()) >= 2
+    assert sum(result.facts.redactions.values()) >= 2
 
 
 async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
@@ -135,8 +135,8 @@ async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
         spoken = " ".join(r.text for r in edge.requests)
     assert result.audio is not None and result.audio.engine == "edge-tts"
     assert "#" not in spoken and 150 <= word_count(spoken) <= 230
-    assert sorted(spoken.split()) == sorted((result.info.narrated_text or "").split())
-    assert result.info.tts_engine == "edge-tts" and result.info.fallbacks == []
+    assert sorted(spoken.split()) == sorted((result.facts.narrated_text or "").split())
+    assert result.facts.tts_engine == "edge-tts" and result.facts.fallbacks == []
 
 
 async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> None:
@@ -148,7 +148,7 @@ async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> No
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert result.audio is not None and result.audio.engine == "piper"
-    assert any("403" in f for f in result.info.fallbacks)
+    assert any("403" in f for f in result.facts.fallbacks)
 
 
 async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm: FakeLLM) -> None:
@@ -161,8 +161,8 @@ async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert len(llm.chat_requests) == 2 and llm.chat_requests[1]["temperature"] == 0.2
-    assert result.info.missing_sections == ["audio_summary"]
-    assert result.audio is not None and any("audio summary missing" in f for f in result.info.fallbacks)
+    assert result.facts.missing_sections == ["audio_summary"]
+    assert result.audio is not None and any("audio summary missing" in f for f in result.facts.fallbacks)
     assert sorted(" ".join(r.text for r in edge.requests).split()) == sorted(fallback.split())  # the fallback was spoken
 
 
@@ -174,7 +174,7 @@ async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: Fak
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert result.audio is not None and result.audio.duration_s > 20
-    assert any("built one from the sections" in f for f in result.info.fallbacks)
+    assert any("built one from the sections" in f for f in result.facts.fallbacks)
 
 
 async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm: FakeLLM) -> None:
@@ -184,7 +184,7 @@ async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm
     pipeline = pipeline_for(llm, tts_engine="none")
     result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False)
     await pipeline.aclose()
-    assert rec.plans == [] and result.info.tests == [] and llm.json_requests == []
+    assert rec.plans == [] and result.facts.tests == [] and llm.json_requests == []
 
 
 async def test_unstructured_output_is_kept_as_one_section_and_the_repair_asks_for_the_analysis(llm: FakeLLM) -> None:
@@ -197,8 +197,8 @@ async def test_unstructured_output_is_kept_as_one_section_and_the_repair_asks_fo
     assert len(result.sections) == 1 and result.sections[0].id is None and "replica count" in result.sections[0].body
     repair = llm.chat_requests[1]["messages"][1]["content"]
     assert "## Root Cause Determination" in repair and "## Recommended Test Suite" in repair
-    assert result.info.mode == "degraded" and len(result.info.missing_sections) == 6
-    assert "did not write" in (result.info.cause or "") and "replica count" in result.report_markdown
+    assert result.run.mode == "degraded" and len(result.facts.missing_sections) == 6
+    assert "did not write" in (result.run.cause or "") and "replica count" in result.report_markdown
 
 
 async def _until(predicate) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from bot.core.answer import Answer
 from bot.core.events import Event, SectionPreview
 from bot.core.prepare.redact import redact_text
 from bot.core.preview import Previewer, Show, Verdict
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import incident_text, prompt_text
 from tests.core.prepare.secret_cases import POSITIVE
@@ -154,7 +154,7 @@ async def test_a_section_written_as_one_paragraph_is_previewed_sentence_by_sente
                          enumerate(["pool", "cache", "queue", "disk", "socket table", "thread pool"]))
     obs = Previews()
     answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
-    stream = AnswerStream(obs, RunInfo(prompt_version="test", model="test"), answer, None, lambda s: s.finish(), _nothing)
+    stream = AnswerStream(obs, RunFacts(prompt_version="test", model="test"), answer, None, lambda s: s.finish(), _nothing)
     markdown = f"## {SECTION_TITLES[SectionId.ROOT_CAUSE]}\n\n{paragraph}"
     for i in range(0, len(markdown), 4):
         await stream.on_text(markdown[i : i + 4])
