@@ -18,7 +18,7 @@ from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
-from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, StageStarted, Subscribers
+from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Sources, StageStarted, Subscribers
 from bot.core.incident import Incident
 from bot.core.loading import load_incident
 from bot.core.outputs import OutputDir, OutputError
@@ -48,7 +48,6 @@ class ReportFile:
 
     def __init__(self, out: OutputDir, title: str, run: Run) -> None:
         self.out = out
-        self.info = run.facts  # its citation record turns evidence ids into the messages' times
         self.text = render_header(title, run)
         self.started = False  # report.md exists only once the model has written a section
         self.final = False
@@ -59,11 +58,11 @@ class ReportFile:
                 _say(f"[{stage.value}] {detail}")
             case Progress(tick=True):  # the clock's beat: a slow model still shows it is writing
                 _say(f"[analysing] {event.describe()}")
-            case DigestReady(markdown):
-                self._append(markdown)
+            case DigestReady(markdown, sources):  # evidence ids become the messages' times
+                self._append(markdown, sources)
                 _say("[digest] what the thread shows (rule-based)")
-            case SectionDone(section):
-                self._append(section.markdown + "\n")
+            case SectionDone(section, sources):
+                self._append(section.markdown + "\n", sources)
                 _say(f"[section] {section.title}")
             case SectionRevised(section):  # report.md is rewritten whole at ReportReady, a moment later
                 _say(f"[repaired] {section.title}")
@@ -71,14 +70,14 @@ class ReportFile:
                 self.out.write(TESTS_JSON, plan_json(plan))
                 self.out.write_folder(TESTS_DIR, render_skeletons(plan))
                 _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
-            case ReportReady(report):
+            case ReportReady(report, _, sources):
                 # The final file adds the header details and notes on redactions and omissions.
-                self.text = render_times(report, self.info.citations)
+                self.text = render_times(report, sources)
                 self.out.write(REPORT, self.text)
                 self.started = self.final = True
 
-    def _append(self, markdown: str) -> None:
-        self.text += "\n" + render_times(markdown, self.info.citations)
+    def _append(self, markdown: str, sources: Sources) -> None:
+        self.text += "\n" + render_times(markdown, sources)
         self.out.write(REPORT, self.text)
         self.started = True
 

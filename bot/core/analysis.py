@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from bot.core.answer import Answer, key
-from bot.core.citations import CitationAudit
+from bot.core.citations import CitationAudit, recorded_sources
 from bot.core.events import Emit, PreviewRetracted, SectionDone, SectionPreview
 from bot.core.gate import CHECKS, CheckId, RepeatGuard
 from bot.core.incident import clean_text, visible
@@ -100,7 +100,7 @@ class AnswerStream:
         if isinstance(step, Retract):
             await self.emit(PreviewRetracted(current))
         elif step is not None:
-            await self.emit(SectionPreview(current, step.body))
+            await self.emit(SectionPreview(current, step.body, recorded_sources(self.info.citations)))
 
     def _cite_line(self, section_id: SectionId, line: str) -> str:
         return self.citations.preview(section_id, line, self.answer.incident_text) if self.citations is not None else line
@@ -127,7 +127,7 @@ class AnswerStream:
                     await self.retract_preview()
                 self.preview = None
             if not held:
-                await self.emit(SectionDone(section))
+                await self.emit(SectionDone(section, recorded_sources(self.info.citations)))
             if self.speech is None or self.narration is not None or section.id is not SectionId.AUDIO_SUMMARY:
                 continue
             if held or failures or needs_summary_fallback(section):

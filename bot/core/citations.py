@@ -9,7 +9,7 @@ The record holds message ids, times and Slack timestamps only, never message tex
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,7 @@ def recorded_sources(record: dict[str, Any]) -> dict[str, Source]:
     return {k: Source(v.get("time"), v.get("ref")) for k, v in raw.items() if isinstance(v, dict)}
 
 
-def times_label(sources: dict[str, Source]) -> Callable[[str], str]:
+def times_label(sources: Mapping[str, Source]) -> Callable[[str], str]:
     """The CLI's rendering: ``[10:42:05]``, the message's time; ``[message 3]`` for a message without one."""
     def label(cid: str) -> str:
         source = sources.get(cid)
@@ -76,8 +76,8 @@ def times_label(sources: dict[str, Source]) -> Callable[[str], str]:
     return label
 
 
-def render_times(text: str, record: dict[str, Any]) -> str:
-    return render(text, times_label(recorded_sources(record)))
+def render_times(text: str, sources: Mapping[str, Source]) -> str:
+    return render(text, times_label(sources))
 
 
 class CitationAudit:

@@ -8,12 +8,17 @@ run.json and report.md. SectionPreview/PreviewRetracted matter only to a live vi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.citations import Source
 from bot.core.sections import Section, SectionId
 from bot.core.testplan import TestPlan
+
+# The messages cited so far (evidence id → its time and Slack ts): all a front end needs to render ``[m12]`` as a
+# time or a link. Carried by every event with text, so no front end reads the run's facts on the side.
+Sources = Mapping[str, Source]
 
 
 class Stage(StrEnum):
@@ -51,6 +56,7 @@ class DigestReady:
     """The rule-based digest ("What the thread shows"), before the model is asked anything."""
 
     markdown: str
+    sources: Sources = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class SectionDone:
     A resumed run emits its saved sections again: subscribers skip what they already delivered."""
 
     section: Section
+    sources: Sources = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class SectionPreview:
 
     section_id: SectionId
     body: str
+    sources: Sources = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class SectionRevised:
     """The one repair rewrote a section already delivered by SectionDone: replace it where it is."""
 
     section: Section
+    sources: Sources = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ class ReportReady:
 
     report: str
     summary: str | None
+    sources: Sources = field(default_factory=dict)
 
 
 Event = (StageStarted | Progress | DigestReady | SectionDone | SectionPreview | PreviewRetracted | SectionRevised

@@ -13,7 +13,7 @@ from functools import partial
 
 from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
-from bot.core.citations import CitationAudit
+from bot.core.citations import CitationAudit, recorded_sources
 from bot.core.digest import Digest, build_digest, render_context, render_markdown, speech_text
 from bot.core.events import DigestReady, Emit, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Stage, StageStarted, ignore
 from bot.core.gate import GateResult, ask_for_repair, build_repair_prompt, check_section, is_garbage, quality_record
@@ -97,7 +97,7 @@ class Pipeline:
         # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
         citations = CitationAudit(incident, info.citations, digest_markdown, context)
         if not info.skip_digest:  # `again` in a thread that already has one
-            await emit(DigestReady(digest_markdown))
+            await emit(DigestReady(digest_markdown, recorded_sources(info.citations)))
 
         answer = Answer(prompt_text="", incident_text="")
         progress = _Progress(emit, self.settings.status_interval_s)
@@ -144,7 +144,7 @@ class Pipeline:
         if narrate and narration is None and summary is not None:
             narration = asyncio.create_task(self.narrate(summary, info))
         run.posting()
-        await emit(ReportReady(report, summary))
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
         return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, timer)
 
     async def _analyse(self, incident: Incident, context: str, info: RunFacts, emit: Emit, timer: _Timer,
@@ -202,7 +202,8 @@ class Pipeline:
             info.fallbacks += [failed] if failed else []
             rewritten = [stream.cite(scrub(info, s)) for s in sections]
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
-                await emit(SectionRevised(section) if was_shown else SectionDone(section))
+                cited = recorded_sources(info.citations)
+                await emit(SectionRevised(section, cited) if was_shown else SectionDone(section, cited))
             after = answer.evaluate(stream.guard)
             metrics.repaired(after.passed)
         info.quality = quality_record(before, after)
@@ -223,7 +224,7 @@ class Pipeline:
         summary = speech_text(digest) if narrate else None
         narration = asyncio.create_task(self.narrate(summary, run.facts)) if summary else None
         run.posting()
-        await emit(ReportReady(report, summary))
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
         return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, timer)
 
     async def resume(self, run: Run, emit: Emit = ignore, *, narrate: bool = True) -> PostmortemResult:
@@ -232,13 +233,13 @@ class Pipeline:
         info, sections, report, summary = run.facts, list(run.sections), run.report or "", run.summary
         run.posting()
         for section in sections:
-            await emit(SectionDone(section))
+            await emit(SectionDone(section, recorded_sources(info.citations)))
         if (plan := plan_from_record(info)) is not None:  # the checklist and skeletons, if not delivered yet
             await emit(PlanReady(plan))
         narration = None
         if narrate and self.narrator.enabled and summary:
             narration = asyncio.create_task(self.narrate(summary, info))
-        await emit(ReportReady(report, summary))
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
         return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, _Timer(info))
 
     async def _finish(self, result: PostmortemResult, narration: asyncio.Task[Audio | None] | None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, StageStarted
+from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Sources, StageStarted
 from bot.core.narrate import Audio
 from bot.core.run import Run
 from bot.core.sections import Section
@@ -54,7 +54,7 @@ class ThreadDelivery:
         # Slack's native "is thinking…" under the thread, beside the status line (issue 10).
         self.native = NativeStatus(thread.client, thread.channel, thread.thread_ts)
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
-        self.citations = SlackCitations(thread.client, thread.channel, run.facts)
+        self.citations = SlackCitations(thread.client, thread.channel)
         self.canvas = CanvasPublisher(thread, run, self.say_once)
         self.wiki = WikiPublisher(exporter, thread, self.say_once) if exporter is not None else None  # EXPORT
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
@@ -84,16 +84,16 @@ class ThreadDelivery:
                 await self.status(f"{stage.value.capitalize()}: {detail}")
             case Progress():
                 await self._progress(event)
-            case DigestReady(markdown):
-                await self._digest(markdown)
-            case SectionDone(section):
-                await self._section(section)
-            case SectionRevised(section):
-                await self._revised(section)
+            case DigestReady(markdown, sources):
+                await self._digest(markdown, sources)
+            case SectionDone(section, sources):
+                await self._section(section, sources)
+            case SectionRevised(section, sources):
+                await self._revised(section, sources)
             case PlanReady(plan):
                 await self.test_plan(plan)
-            case ReportReady(report, _):
-                await self._report(report)
+            case ReportReady(report, _, sources):
+                await self._report(report, sources)
 
     async def _progress(self, progress: Progress) -> None:
         if progress.tick or progress.tokens - self._last_tokens >= _TOKENS_PER_STATUS_EDIT:
@@ -101,34 +101,34 @@ class ThreadDelivery:
             await self.status(f"Analysing with {self.model}: {progress.describe()}")
 
     # -- content ------------------------------------------------------------------------------------
-    async def _digest(self, markdown: str) -> None:
+    async def _digest(self, markdown: str, sources: Sources) -> None:
         """The rule-based digest: the first reply, once per run (a resumed run finds it in the thread)."""
-        heading, _, body = (await self.citations.render(markdown)).partition("\n")
+        heading, _, body = (await self.citations.render(markdown, sources)).partition("\n")
         digest = Section(None, heading.lstrip("# ").strip(), body.strip())
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
             if not self.run.was_posted(item):
                 self.run.mark_posted(item, await self._post(message, item))
 
-    async def _section(self, section: Section) -> None:
+    async def _section(self, section: Section, sources: Sources) -> None:
         item = next_section_item(self._seen, section)
         await self.run.flush()  # saved before posted: a restart re-posts it instead of asking the model again
         # Each part is its own item: a resumed run posts only the parts that did not make it (nor the live preview).
-        for part, message in enumerate(await self.section_messages(section)):
+        for part, message in enumerate(await self.section_messages(section, sources)):
             part_item = f"{item}/{part}"
             if not self.run.was_posted(part_item):
                 self.run.mark_posted(part_item, await self._post(message, part_item))
 
-    async def section_messages(self, section: Section) -> list[SlackMessage]:
+    async def section_messages(self, section: Section, sources: Sources) -> list[SlackMessage]:
         """A section as posted: evidence ids as links, split into Slack-sized parts."""
-        return section_messages(await self.citations.section(section))
+        return section_messages(await self.citations.section(section, sources))
 
-    async def _revised(self, section: Section) -> None:
+    async def _revised(self, section: Section, sources: Sources) -> None:
         """The repair improved a posted section: its messages are edited in place (chat.update). A longer
         rewrite posts its extra parts; parts the shorter rewrite no longer needs point at the revision."""
         key = section.id.value if section.id else "raw"
         item = f"section:{key}#{self._seen.get(key, 1)}"
-        messages = await self.section_messages(section)
+        messages = await self.section_messages(section, sources)
         for part, message in enumerate(messages):
             part_item = f"{item}/{part}"
             if (ts := self.run.ts_of(part_item)) is None or not await self.replace(ts, message, part_item):
@@ -163,9 +163,9 @@ class ThreadDelivery:
             found = (await self.thread.tagged(self.run.id)).get(item)
             return found if found else await send()
 
-    async def _report(self, report_markdown: str) -> None:
+    async def _report(self, report_markdown: str, sources: Sources) -> None:
         await self.run.flush()  # saved before published: a restart posts it instead of asking the model again
-        report_markdown = await self.citations.render(report_markdown)
+        report_markdown = await self.citations.render(report_markdown, sources)
         self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
         if not self.run.was_posted("report"):

@@ -16,7 +16,7 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.core.events import Event, PreviewRetracted, SectionDone, SectionPreview
+from bot.core.events import Event, PreviewRetracted, SectionDone, SectionPreview, Sources
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.slack.delivery import ThreadDelivery, next_section_item, section_item
 from bot.slack.errors import slack_error
@@ -47,15 +47,15 @@ class LivePreviews:
 
     async def __call__(self, event: Event) -> None:
         match event:
-            case SectionPreview(section_id, body):
-                await self._show(section_id, body)
+            case SectionPreview(section_id, body, sources):
+                await self._show(section_id, body, sources)
             case PreviewRetracted(section_id):
                 if self._live is not None and self._live[0] == section_item(self._seen, section_id.value):
                     await self._drop()
-            case SectionDone(section):
-                await self._done(section)
+            case SectionDone(section, sources):
+                await self._done(section, sources)
 
-    async def _show(self, section_id: SectionId, body: str) -> None:
+    async def _show(self, section_id: SectionId, body: str, sources: Sources) -> None:
         if self._recipient is None:
             return
         item = section_item(self._seen, section_id.value)
@@ -69,9 +69,9 @@ class LivePreviews:
             if (run := asyncio.current_task()) is not None:  # no sender task outlives its run (the bot stops)
                 run.add_done_callback(lambda _: live.cancel())
             self._live = (item, live)
-        self._live[1].show(await self._delivery.citations.render(body))
+        self._live[1].show(await self._delivery.citations.render(body, sources))
 
-    async def _done(self, section: Section) -> None:
+    async def _done(self, section: Section, sources: Sources) -> None:
         """The streamed message becomes the section's first part; where Slack refuses the edit, or an earlier attempt
         had posted that part already, it is taken back and delivery posts the part as usual."""
         item = next_section_item(self._seen, section)
@@ -81,7 +81,7 @@ class LivePreviews:
         await self.run.flush()  # saved before it stands in the thread as the finished section
         first = f"{item}/0"
         if not self.run.was_posted(first):
-            message = (await self._delivery.section_messages(section))[0]
+            message = (await self._delivery.section_messages(section, sources))[0]
             if await self._delivery.replace(ts, message, first):
                 self.run.mark_posted(first, ts)
                 return

@@ -200,8 +200,8 @@ class JobRunner:
         run.finish()
         await run.flush()
         if self.memory is not None and job.thread_ts is not None:
-            await remember_run(self.client, self.memory, result, run_id=job.run_id, channel=job.channel,
-                               thread_ts=job.thread_ts, private=private)
+            await remember_run(self.memory, result, run_id=job.run_id, channel=job.channel, thread_ts=job.thread_ts,
+                               private=private, link=await delivery.citations.permalink(job.thread_ts))
         await delivery.thread.unreact(WORKING)
         await delivery.thread.react(DEGRADED if degraded else DONE)
 

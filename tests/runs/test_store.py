@@ -3,6 +3,7 @@ one unfinished run per thread, retrying a failed run, and the schema migrations.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -234,3 +235,20 @@ async def test_tallies_count_each_runs_votes(store: SqlRunStore) -> None:
     await votes.vote(2, "U1", "up")
     assert await votes.tallies([1, 2, 3]) == {1: {"up": 0, "down": 2}, 2: {"up": 1, "down": 0}, 3: {"up": 0, "down": 0}}
     assert await votes.tally(2) == {"up": 1, "down": 0}
+
+
+async def test_the_status_is_stored_once_and_an_old_rows_copy_in_the_json_is_ignored(store: SqlRunStore) -> None:
+    run = await new_run(store)
+    saved = Run(RunFacts(prompt_version="v1", model="m"), id=run)
+    saved.collecting()
+    saved.fail("boom")
+    await store.update(run, run=saved)
+    [row] = (await store.execute("SELECT status, error, info FROM runs WHERE id = ?", (run,)))[0]
+    stored = json.loads(row["info"])
+    assert (row["status"], row["error"]) == ("failed", "boom") and "status" not in stored and "error" not in stored
+    # A row an older bot wrote kept the status (and mode) inside the JSON too: the column is what counts.
+    await store.execute("UPDATE runs SET info = ? WHERE id = ?", (json.dumps({**stored, "status": "done", "mode": "degraded",
+                                                                              "cause": "model down"}), run))
+    record = await store.get(run)
+    assert record is not None and record.status is RunState.FAILED and (record.mode, record.cause) == ("degraded", "model down")
+    assert record.run().status is RunState.FAILED

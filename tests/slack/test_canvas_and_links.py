@@ -10,6 +10,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli.doctor import REQUIRED_SCOPES, check_slack
+from bot.core.citations import recorded_sources
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.run import Run, RunFacts
 from bot.core.testplan import TestPlan, TestSpec
@@ -89,11 +90,11 @@ async def test_citations_link_once_per_message_and_a_gone_message_keeps_its_time
         "m3": {"time": "2024-05-01T10:09:00Z", "ref": "1600000000.000100"},  # deleted since
         "m4": {"time": None, "ref": None},
     }})
-    d = delivery(slack, channel, root, info)
-    text = await d.citations.render("began [m1], rolled back [m2, m3], noted [m4], invented [m7]")
+    d, sources = delivery(slack, channel, root, info), recorded_sources(info.citations)
+    text = await d.citations.render("began [m1], rolled back [m2, m3], noted [m4], invented [m7]", sources)
     assert text == (f"began [10:00:05]({slack.permalink(channel, root)}), rolled back [10:04:00]({slack.permalink(channel, reply)})"
                     " [10:09:00], noted [message 4], invented [message 7]")
-    assert await d.citations.render("again [m1][m2]") == \
+    assert await d.citations.render("again [m1][m2]", sources) == \
         f"again [10:00:05]({slack.permalink(channel, root)})[10:04:00]({slack.permalink(channel, reply)})"
     assert len(slack.calls_to("chat.getPermalink")) == 3  # root, reply and the deleted one: once each
 
