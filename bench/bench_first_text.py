@@ -18,10 +18,10 @@ from harness import heading_fractions, incident_thread, median, run_main, runnin
 
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
-from bot.core.observer import NullObserver
+from bot.core.events import ignore
 from bot.core.parser import StreamingSectionParser
-from bot.core.preview import SectionPreview, Show, Verdict
-from bot.core.report import RunInfo
+from bot.core.preview import Previewer, Show, Verdict
+from bot.core.run import RunFacts
 from bot.core.sections import SectionId
 from tests.fakes.fake_llm import text
 
@@ -35,7 +35,7 @@ def preview_floor(report: str) -> float:
     """Share of the stream sent when the first section's preview can first show text: its first unit is complete
     and the next one too (the preview's own rule; a stub of under six words waits, as the gate's check does)."""
     start = report.index("\n", report.index("## ")) + 1
-    preview = SectionPreview(SectionId.TIMELINE, lambda sid, t: Verdict.CLEAN if len(t.split()) >= 6 else Verdict.STUB,
+    preview = Previewer(SectionId.TIMELINE, lambda sid, t: Verdict.CLEAN if len(t.split()) >= 6 else Verdict.STUB,
                              lambda line: line)
     for end in range(start + 1, len(report) + 1):
         if isinstance(preview.advance(report[start:end]), Show):
@@ -46,7 +46,7 @@ def preview_floor(report: str) -> float:
 def preview_cpu_s(report: str, prompt: str) -> float:
     """CPU time of the previews over the whole report typed in 4-character chunks (one per token): each section
     previewed with the gate's real checks against a prompt, as AnswerStream does."""
-    stream = AnswerStream(NullObserver(), RunInfo("bench", "bench"), Answer(prompt_text=prompt, incident_text=prompt), None,
+    stream = AnswerStream(ignore, RunFacts("bench", "bench"), Answer(prompt_text=prompt, incident_text=prompt), None,
                           lambda speech: None, lambda delta: None)  # type: ignore[arg-type,return-value]
     parser, previews = StreamingSectionParser(), 0.0
     for end in range(4, len(report) + 4, 4):
@@ -55,7 +55,7 @@ def preview_cpu_s(report: str, prompt: str) -> float:
         if current is None:
             continue
         if stream.preview is None or stream.preview.id is not current:
-            stream.preview = SectionPreview(current, stream.verdict, lambda line: line)
+            stream.preview = Previewer(current, stream.verdict, lambda line: line)
         started = time.process_time()
         stream.preview.advance(so_far)
         previews += time.process_time() - started

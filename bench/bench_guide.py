@@ -67,7 +67,7 @@ async def one(llm: FakeLLM, label: Label) -> dict[str, Any]:
     root = next((s.body for s in result.sections if s.id is SectionId.ROOT_CAUSE), "")
     titles = {f.rule.title: f.rule.id for f in default_rules().failures}
     named = primary_named(root, titles)
-    quality = result.info.quality
+    quality = result.facts.quality
     return {
         "id": label.id, "primary": label.primary, "candidates": [f.id for f in digest.failures], "model_named": named,
         "guide": outcome(named, label), "every_match": outcome(every_match[0] if every_match else None, label),

@@ -52,7 +52,7 @@ async def one_run(stack: BenchStack, n: int, stream: type[SpeechStream]) -> dict
     mp3 = next(c.time for c in stack.slack.calls
                if c.method == "files.completeUploadExternal" and c.args.get("thread_ts") == root and c.args.get("initial_comment"))
     assert last_token is not None
-    info = stack.results[-1].info
+    info = stack.results[-1].facts
     return {"after_last_token_s": round(mp3 - last_token, 3), "narrate_s": info.timings.get("narrate"),
             "words": len((info.narrated_text or "").split())}
 

@@ -69,7 +69,7 @@ async def one_run(stack: BenchStack, n: int, reply_text: str) -> dict[str, Any]:
     done = stack.done_time(root)
     assert done is not None, "run failed"
     calls = stack.slack.calls[first_call:]  # one run at a time, so every later call is this run's
-    span, run_start, info = stack.probe.spans[-1], stack.run_starts[-1], stack.results[-1].info
+    span, run_start, info = stack.probe.spans[-1], stack.run_starts[-1], stack.results[-1].facts
     assert span.end is not None
 
     def first(method: str, **match: Any) -> float:

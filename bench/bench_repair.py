@@ -51,8 +51,8 @@ async def one(llm: FakeLLM, replies: list[Reply], calls: int) -> tuple[float, fl
         result = await pipeline.run(load_incident(str(SAMPLE)), narrate=False)
     finally:
         await pipeline.aclose()
-    assert len(llm.chat_requests) - before == calls and result.info.quality["passed"], result.info.quality
-    timings = result.info.timings
+    assert len(llm.chat_requests) - before == calls and result.facts.quality["passed"], result.facts.quality
+    timings = result.facts.timings
     return sum(timings.values()), timings["repair"]
 
 

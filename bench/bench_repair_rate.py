@@ -47,8 +47,8 @@ async def one(llm: FakeLLM, case: Accepted, first: Reply) -> dict[str, Any]:
         await pipeline.aclose()
     calls = [r.json for r in llm.requests[before:] if r.path == "/v1/chat/completions"]
     repairs = sum(1 for r in calls if r["messages"][0]["content"] == REPAIR_SYSTEM)
-    return {"repair_calls": repairs, "mode": result.info.mode, "passed": bool(result.info.quality.get("passed")),
-            "notes": result.info.quality.get("notes", [])}
+    return {"repair_calls": repairs, "mode": result.run.mode, "passed": bool(result.facts.quality.get("passed")),
+            "notes": result.facts.quality.get("notes", [])}
 
 
 async def main() -> None:

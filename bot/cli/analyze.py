@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.cli.export import export_report
@@ -17,16 +18,14 @@ from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
+from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Sources, StageStarted, Subscribers
 from bot.core.incident import Incident
 from bot.core.loading import load_incident
-from bot.core.observer import Progress, Stage
 from bot.core.outputs import OutputDir, OutputError
 from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION
-from bot.core.report import RunInfo, render_header
-from bot.core.run import TERMINAL, RunState
-from bot.core.sections import Section, SectionId
-from bot.core.testplan import TestPlan
+from bot.core.report import render_header
+from bot.core.run import TERMINAL, Part, Run, RunFacts, Target
 from bot.core.testplan.skeletons import plan_json, render_skeletons
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.export import ExportError, make_exporter
@@ -43,54 +42,44 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class FileObserver:
-    """Prints one line per stage on stderr; rewrites report.md (atomically) as each section completes."""
+class ReportFile:
+    """The CLI's subscriber to the run's events: one line per stage on stderr; report.md rewritten (atomically) as
+    each section completes."""
 
-    def __init__(self, out: OutputDir, title: str, info: RunInfo) -> None:
+    def __init__(self, out: OutputDir, title: str, run: Run) -> None:
         self.out = out
-        self.info = info  # its citation record turns evidence ids into the messages' times
-        self.text = render_header(title, info)
+        self.text = render_header(title, run)
         self.started = False  # report.md exists only once the model has written a section
         self.final = False
 
-    async def on_stage(self, stage: Stage, detail: str) -> None:
-        _say(f"[{stage.value}] {detail}")
+    async def __call__(self, event: Event) -> None:
+        match event:
+            case StageStarted(stage, detail):
+                _say(f"[{stage.value}] {detail}")
+            case Progress(tick=True):  # the clock's beat: a slow model still shows it is writing
+                _say(f"[analysing] {event.describe()}")
+            case DigestReady(markdown, sources):  # evidence ids become the messages' times
+                self._append(markdown, sources)
+                _say("[digest] what the thread shows (rule-based)")
+            case SectionDone(section, sources):
+                self._append(section.markdown + "\n", sources)
+                _say(f"[section] {section.title}")
+            case SectionRevised(section):  # report.md is rewritten whole at ReportReady, a moment later
+                _say(f"[repaired] {section.title}")
+            case PlanReady(plan):
+                self.out.write(TESTS_JSON, plan_json(plan))
+                self.out.write_folder(TESTS_DIR, render_skeletons(plan))
+                _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
+            case ReportReady(report, _, sources):
+                # The final file adds the header details and notes on redactions and omissions.
+                self.text = render_times(report, sources)
+                self.out.write(REPORT, self.text)
+                self.started = self.final = True
 
-    async def on_progress(self, progress: Progress) -> None:
-        if progress.tick:  # the clock's beat: a slow model still shows it is writing
-            _say(f"[analysing] {progress.describe()}")
-
-    async def on_digest(self, markdown: str) -> None:
-        self.text += "\n" + render_times(markdown, self.info.citations)
+    def _append(self, markdown: str, sources: Sources) -> None:
+        self.text += "\n" + render_times(markdown, sources)
         self.out.write(REPORT, self.text)
         self.started = True
-        _say("[digest] what the thread shows (rule-based)")
-
-    async def on_section(self, section: Section) -> None:
-        self.text += "\n" + render_times(section.markdown, self.info.citations) + "\n"
-        self.out.write(REPORT, self.text)
-        self.started = True
-        _say(f"[section] {section.title}")
-
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        return None  # report.md holds finished sections only; the terminal shows one line per section
-
-    async def on_preview_retracted(self, section_id: SectionId) -> None:
-        return None
-
-    async def on_section_revised(self, section: Section) -> None:
-        # report.md is rewritten whole by on_report, a moment later.
-        _say(f"[repaired] {section.title}")
-    async def on_test_plan(self, plan: TestPlan) -> None:
-        self.out.write(TESTS_JSON, plan_json(plan))
-        self.out.write_folder(TESTS_DIR, render_skeletons(plan))
-        _say(f"[tests] {len(plan.tests)} test(s): {TESTS_JSON} and {TESTS_DIR}/")
-
-    async def on_report(self, report_markdown: str, summary: str | None) -> None:
-        # The final file adds the header details and notes on redactions and omissions.
-        self.text = render_times(report_markdown, self.info.citations)
-        self.out.write(REPORT, self.text)
-        self.started = self.final = True
 
     def close_incomplete(self, reason: str) -> None:
         """End a partial report with why it stops, so nobody mistakes it for a whole one."""
@@ -102,6 +91,22 @@ class FileObserver:
                 self.out.rename(REPORT, INCOMPLETE)
 
 
+class RunJson:
+    """The CLI's sink for its Run: run.json, rewritten whole (atomically) at every save."""
+
+    def __init__(self, out: OutputDir) -> None:
+        self.out = out
+
+    def save(self, run: Run, parts: Iterable[Part]) -> None:
+        self.out.write(RECORD, json.dumps(run.to_dict(), indent=2) + "\n")
+
+    def posted(self, run: Run, item: str, ts: str | None) -> None:
+        return None  # nothing is posted: the files are the outputs
+
+    async def flush(self) -> None:
+        return None
+
+
 class CliRun:
     """One `analyze` run against a locked output folder."""
 
@@ -109,15 +114,15 @@ class CliRun:
         self.out = out
         self.guard = guard
         # The model is refined once settings load; a bad setting still leaves a record naming what was asked for.
-        self.info = RunInfo(prompt_version=PROMPT_VERSION, model=model or "unknown")
-        self.observer: FileObserver | None = None
+        self.run = Run(RunFacts(prompt_version=PROMPT_VERSION, model=model or "unknown"), sink=RunJson(out))
+        self.report: ReportFile | None = None
         self.memory: CliMemory | None = None
 
     def execute(self, input_path: str, *, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:
-        self.info.advance(RunState.COLLECTING)
-        self._write_record()  # replaces the previous run's record at once
+        self.run.target = Target(path=input_path)
+        self.run.collecting()  # run.json replaces the previous run's record at once
         settings = load_settings(**({"llm_model": model} if model else {}))
-        self.info.model = settings.llm_model
+        self.run.facts.model = settings.llm_model
         backend = backend_for_cli(settings) if tickets else None  # a missing ticket setting fails before the model runs
         exporter = make_exporter(settings)  # so does a missing export setting
         if input_path == "-":
@@ -130,27 +135,26 @@ class CliRun:
         finally:
             self.guard.detach()
         self.guard.stopping = True
-        if self.info.status not in TERMINAL:
-            self.info.finish()
-        self._write_record()
-        _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.info.tts_engine else ""))
+        if self.run.status not in TERMINAL:
+            self.run.finish()
+        _say(f"[done] wrote {self.out.path / REPORT}, {RECORD}" + (", " + AUDIO if self.run.facts.tts_engine else ""))
         try:
             exported: ExportError | None = None
-            if exporter is not None and self.observer is not None and self.observer.final:
-                exported = asyncio.run(export_report(exporter, self.info, self.observer.text))
-                self._write_record()
+            if exporter is not None and self.report is not None and self.report.final:
+                exported = asyncio.run(export_report(exporter, self.run.facts, self.report.text))
+                self.run.save()
                 if exported is not None:
                     _say(f"warning: the report was not exported to {exporter.name}: {exported}")
             if backend is not None:  # issue 9: one ticket per test of the plan; failures raise TicketError (exit 5)
                 try:
-                    asyncio.run(file_tickets(backend, self.info, tests_of(self.info)))
+                    asyncio.run(file_tickets(backend, self.run.facts, tests_of(self.run.facts)))
                 finally:
-                    self._write_record()
+                    self.run.save()
         finally:
-            self.memory.remember(self.info)  # with the tickets just filed
-        if self.info.mode == "degraded":
+            self.memory.remember(self.run)  # with the tickets just filed
+        if self.run.mode == "degraded":
             # One line: the outputs are real (digest, rule-based checklist, narration), the model's analysis is not.
-            _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.info.cause).split())}")
+            _say(f"warning: rule-based digest only, no model analysis: {' '.join(str(self.run.cause).split())}")
             if strict:
                 return LLMUnavailable.exit_code
         return ExportError.exit_code if exported is not None else 0
@@ -161,11 +165,12 @@ class CliRun:
 
         self.guard.attach()
         pipeline = Pipeline(settings)
-        self.observer = FileObserver(self.out, redact_text(incident.title), self.info)
+        self.report = ReportFile(self.out, redact_text(incident.title), self.run)
         try:
             if self.memory is not None:
                 await self.memory.start()
-            result = await pipeline.run(incident, self.observer, narrate=audio, info=self.info,
+            # run.json is saved as the model's output arrives (when the run store would be), before report.md shows it.
+            result = await pipeline.run(incident, Subscribers(self.run, self.report), narrate=audio, run=self.run,
                                         recall=self.memory.recall if self.memory else None)
         except asyncio.CancelledError:
             interrupted = self.guard.interrupted()
@@ -176,43 +181,36 @@ class CliRun:
             await pipeline.aclose()
             if self.memory is not None:
                 await self.memory.stop()
-        self._advance(RunState.POSTING)
         if self.memory is not None:
             self.memory.result = result
         if result.audio is not None:
             self.out.write(AUDIO, result.audio.mp3)
             _say(f"[audio] {result.audio.engine} ({result.audio.voice}), {result.audio.duration_s:.0f} s")
-        elif self.info.audio_error:
-            _say(f"[audio] not made: {self.info.audio_error}")
+        elif self.run.facts.audio_error:
+            _say(f"[audio] not made: {self.run.facts.audio_error}")
 
     def fail(self, exc: BaseException) -> None:
         """Record why the run stopped: run.json always ends in a terminal or interrupted state."""
         self.guard.stopping = True
-        if isinstance(exc, Interrupted):
-            state, cause = RunState.INTERRUPTED, f"interrupted by {exc.signal_name}"
-        elif isinstance(exc, KeyboardInterrupt):
-            state, cause = RunState.INTERRUPTED, "interrupted by SIGINT"
+        stop: Callable[[str], None] = self.run.fail
+        if isinstance(exc, Interrupted | KeyboardInterrupt):
+            stop, cause = self.run.interrupt, f"interrupted by {exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'}"
         elif isinstance(exc, PostmortemError):
-            state, cause = RunState.FAILED, str(exc)
+            cause = str(exc)
         else:
-            state, cause = RunState.FAILED, f"unexpected {type(exc).__name__}: {exc}"
-        self._advance(state, error=cause)
+            cause = f"unexpected {type(exc).__name__}: {exc}"
+        # Each step is best effort: the disk may refuse run.json and report.md, and the error on stderr is what the
+        # user then gets. The run may have ended already (e.g. a ticket failed after it was done).
+        with contextlib.suppress(OutputError):
+            if self.run.status not in TERMINAL:
+                stop(cause)
         if self.memory is not None:
             self.memory.close()
-        # Each step is best effort: the disk may refuse both, and the error on stderr is what the user then gets.
         with contextlib.suppress(OutputError):
-            if self.observer is not None:
-                self.observer.close_incomplete(f"the run stopped here ({state.value}): {cause}")
+            if self.report is not None:
+                self.report.close_incomplete(f"the run stopped here ({self.run.status.value}): {cause}")
         with contextlib.suppress(OutputError):
-            self._write_record()
-
-    def _advance(self, state: RunState, error: str | None = None) -> None:
-        # The pipeline fills the same RunInfo and may already have ended it (e.g. failed on its own terms).
-        if self.info.status not in TERMINAL:
-            self.info.advance(state, error=error)
-
-    def _write_record(self) -> None:
-        self.out.write(RECORD, json.dumps(self.info.to_dict(), indent=2) + "\n")
+            self.run.save()
 
 
 def analyze(input_path: str, *, out: str, audio: bool, model: str | None, strict: bool = False, tickets: bool = False) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sys
 
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.export import ExportError, ReportExporter, export_key
 
 
-async def export_report(exporter: ReportExporter, info: RunInfo, markdown: str) -> ExportError | None:
+async def export_report(exporter: ReportExporter, info: RunFacts, markdown: str) -> ExportError | None:
     """Export; the error is returned, not raised: the postmortem is written whatever the wiki says."""
     title = markdown.partition("\n")[0].lstrip("# ").strip() or "Testing postmortem"
     try:

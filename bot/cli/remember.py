@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.pipeline import PostmortemResult
-from bot.core.report import RunInfo
+from bot.core.run import Run
 from bot.errors import ConfigError
 from bot.memory.entry import entry_for_run
 from bot.memory.open import open_memory
@@ -76,19 +76,19 @@ class CliMemory:
             finally:
                 await memory.index.store.close()
 
-    def remember(self, info: RunInfo) -> None:
+    def remember(self, run: Run) -> None:
         """Remember the finished run (on an event loop of its own, after the analysis's has ended)."""
         if self.enabled and self.result is not None:
-            asyncio.run(self._remember(info, self.result))
+            asyncio.run(self._remember(run, self.result))
         self.close()
 
-    async def _remember(self, info: RunInfo, result: PostmortemResult) -> None:
+    async def _remember(self, run: Run, result: PostmortemResult) -> None:
         memory = await self._open(with_backend=False)
         if memory is None:
             return
         try:
-            source = self.source or f"stdin:{info.input_hash}"
-            await memory.remember(entry_for_run(info, result.sections, result.report_markdown, source=source))
+            source = self.source or f"stdin:{run.facts.input_hash}"
+            await memory.remember(entry_for_run(run, result.sections, result.report_markdown, source=source))
         finally:
             await memory.index.store.close()
 

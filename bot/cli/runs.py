@@ -16,7 +16,7 @@ def _when(ts: float) -> str:
 
 
 def _line(r: RunRecord, votes: dict[str, int]) -> str:
-    total = sum(r.info.timings.values()) if r.info else 0.0
+    total = sum(r.facts.timings.values()) if r.facts else 0.0
     where = f"{r.channel}/{r.thread_ts or '-'}"
     tail = f"  error: {r.error}" if r.error else ""
     feedback = f"+{votes['up']}/-{votes['down']}"
@@ -51,7 +51,7 @@ async def show_run(run_id: int) -> int:
     fields = {
         "id": record.id, "created": _when(record.created_at), "status": record.status.value, "trigger": record.trigger,
         "channel": record.channel, "thread_ts": record.thread_ts, "invoker": record.invoker, "error": record.error,
-        "posted": sorted(record.posted), "feedback": feedback, "info": record.info.to_dict() if record.info else None,
+        "posted": sorted(record.posted), "feedback": feedback, "info": record.run().to_dict() if record.facts else None,
     }
     print(json.dumps(fields, indent=2))
     print("\n" + (record.report or "(no report saved)"))

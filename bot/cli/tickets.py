@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.testplan import TestSpec
 from bot.errors import ConfigError
 from bot.runs.tickets import spec_identity
@@ -25,7 +25,7 @@ def backend_for_cli(settings: Settings) -> TicketBackend:
     return backend
 
 
-async def file_tickets(backend: TicketBackend, info: RunInfo, tests: list[TestSpec]) -> None:
+async def file_tickets(backend: TicketBackend, info: RunFacts, tests: list[TestSpec]) -> None:
     """One ticket per test, recorded in ``info.tickets``. Raises TicketError naming how many failed."""
     run_id = (info.input_hash or "cli")[:12]
     failures: list[TicketError] = []

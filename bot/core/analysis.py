@@ -10,16 +10,16 @@ from functools import partial
 from typing import Any
 
 from bot.core.answer import Answer, key
-from bot.core.citations import CitationAudit
+from bot.core.citations import CitationAudit, recorded_sources
+from bot.core.events import Emit, PreviewRetracted, SectionDone, SectionPreview
 from bot.core.gate import CHECKS, CheckId, RepeatGuard
 from bot.core.incident import clean_text, visible
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
-from bot.core.observer import RunObserver
 from bot.core.parser import StreamingSectionParser
 from bot.core.prepare.redact import redact, redact_text
-from bot.core.preview import Retract, SectionPreview, Verdict
-from bot.core.report import RunInfo
+from bot.core.preview import Previewer, Retract, Verdict
+from bot.core.run import RunFacts
 from bot.core.sections import CUT_NOTE, Section, SectionId
 from bot.core.speech import needs_summary_fallback
 
@@ -31,7 +31,7 @@ class AnswerRepeats(Exception):
     """Raised from the stream callback to stop reading an answer that began repeating its sections."""
 
 
-def scrub(info: RunInfo, section: Section) -> Section:
+def scrub(info: RunFacts, section: Section) -> Section:
     """The model may repeat a secret the redaction missed or invent one: its answer is redacted too before anyone
     sees it (defence in depth); counts go to ``output_redactions``."""
     body, counts = redact(section.body)
@@ -42,19 +42,19 @@ def scrub(info: RunInfo, section: Section) -> Section:
 
 
 class AnswerStream:
-    """Feed it the stream's text with ``on_text``; ``close`` at the end. Sections reach the observer in stream order,
+    """Feed it the stream's text with ``on_text``; ``close`` at the end. Sections are emitted in stream order,
     except those the gate holds back."""
 
-    def __init__(self, obs: RunObserver, info: RunInfo, answer: Answer, speech: SpeechStream | None,
+    def __init__(self, emit: Emit, info: RunFacts, answer: Answer, speech: SpeechStream | None,
                  speak: Callable[[SpeechStream], Coroutine[Any, Any, Audio | None]], progress: Callable[[str], Awaitable[None]],
                  citations: CitationAudit | None = None) -> None:
-        self.obs, self.info, self.answer = obs, info, answer
+        self.emit, self.info, self.answer = emit, info, answer
         self.citations = citations
         self.speech, self._speak, self._progress = speech, speak, progress
         self.parser = StreamingSectionParser()
         self.guard = RepeatGuard()  # each section once: a repeated heading ends the answer
         self.narration: asyncio.Task[Audio | None] | None = None
-        self.preview: SectionPreview | None = None  # of the open section
+        self.preview: Previewer | None = None  # of the open section
 
     async def on_text(self, delta: str) -> None:
         delta = visible(clean_text(delta))
@@ -82,7 +82,7 @@ class AnswerStream:
         """The answer ends with a section still open: what its preview showed is taken back."""
         if self.preview is not None and self.preview.shown and not self.preview.retracted:
             self.preview.retracted = True
-            await self.obs.on_preview_retracted(self.preview.id)
+            await self.emit(PreviewRetracted(self.preview.id))
         self.preview = None
 
     def verdict(self, section_id: SectionId, text: str) -> Verdict:
@@ -95,12 +95,12 @@ class AnswerStream:
     async def _preview(self, current: SectionId, so_far: str) -> None:
         if self.preview is None or self.preview.id is not current:
             await self.retract_preview()  # a section left open without completing (cannot happen in stream order)
-            self.preview = SectionPreview(current, self.verdict, partial(self._cite_line, current))
+            self.preview = Previewer(current, self.verdict, partial(self._cite_line, current))
         step = self.preview.advance(so_far)
         if isinstance(step, Retract):
-            await self.obs.on_preview_retracted(current)
+            await self.emit(PreviewRetracted(current))
         elif step is not None:
-            await self.obs.on_section_preview(current, step.body)
+            await self.emit(SectionPreview(current, step.body, recorded_sources(self.info.citations)))
 
     def _cite_line(self, section_id: SectionId, line: str) -> str:
         return self.citations.preview(section_id, line, self.answer.incident_text) if self.citations is not None else line
@@ -127,7 +127,7 @@ class AnswerStream:
                     await self.retract_preview()
                 self.preview = None
             if not held:
-                await self.obs.on_section(section)
+                await self.emit(SectionDone(section, recorded_sources(self.info.citations)))
             if self.speech is None or self.narration is not None or section.id is not SectionId.AUDIO_SUMMARY:
                 continue
             if held or failures or needs_summary_fallback(section):

@@ -1,6 +1,6 @@
 """Evidence links. Every message of an incident has a short id in the prompt (``[m12]``, see incident.message_id);
 the model cites ids after its claims. Here: the citations are checked against the ids the prompt showed (one that
-points at no message shown is removed and counted), recorded in ``RunInfo.citations`` with where each cited message
+points at no message shown is removed and counted), recorded in ``RunFacts.citations`` with where each cited message
 lives, and rendered by the front ends: Slack as links to the messages, the CLI as the messages' times.
 
 The record holds message ids, times and Slack timestamps only, never message text: nothing in it can leak.
@@ -9,7 +9,7 @@ The record holds message ids, times and Slack timestamps only, never message tex
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +62,12 @@ def render(text: str, label: Callable[[str], str]) -> str:
 
 
 def recorded_sources(record: dict[str, Any]) -> dict[str, Source]:
-    """The sources saved in ``RunInfo.citations`` (a resumed run has only its record)."""
+    """The sources saved in ``RunFacts.citations`` (a resumed run has only its record)."""
     raw = record.get("sources") or {}
     return {k: Source(v.get("time"), v.get("ref")) for k, v in raw.items() if isinstance(v, dict)}
 
 
-def times_label(sources: dict[str, Source]) -> Callable[[str], str]:
+def times_label(sources: Mapping[str, Source]) -> Callable[[str], str]:
     """The CLI's rendering: ``[10:42:05]``, the message's time; ``[message 3]`` for a message without one."""
     def label(cid: str) -> str:
         source = sources.get(cid)
@@ -76,13 +76,13 @@ def times_label(sources: dict[str, Source]) -> Callable[[str], str]:
     return label
 
 
-def render_times(text: str, record: dict[str, Any]) -> str:
-    return render(text, times_label(recorded_sources(record)))
+def render_times(text: str, sources: Mapping[str, Source]) -> str:
+    return render(text, times_label(sources))
 
 
 class CitationAudit:
     """One run's citations. ``audit`` each section of the model's answer; the counts and the sources of every id
-    cited (by the model or the digest) are kept in ``record``, which is ``RunInfo.citations``."""
+    cited (by the model or the digest) are kept in ``record``, which is ``RunFacts.citations``."""
 
     def __init__(self, incident: Incident, record: dict[str, Any], digest_markdown: str = "", context: str = "") -> None:
         """``context``: the digest's lines as the prompt carries them, always whole: the ids they cite are shown."""

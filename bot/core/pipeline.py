@@ -13,23 +13,22 @@ from functools import partial
 
 from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
 from bot.core.answer import Answer
-from bot.core.citations import CitationAudit
+from bot.core.citations import CitationAudit, recorded_sources
 from bot.core.digest import Digest, build_digest, render_context, render_markdown, speech_text
-from bot.core.gate import GateResult, build_repair_prompt, check_section, is_garbage, quality_record
-from bot.core.incident import Incident, clean_text, cleaned, render_incident
+from bot.core.events import DigestReady, Emit, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Stage, StageStarted, ignore
+from bot.core.gate import GateResult, ask_for_repair, build_repair_prompt, check_section, is_garbage, quality_record
+from bot.core.incident import Incident, cleaned, render_incident
 from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
 from bot.core.llm.pool import ChatModel, make_llm
 from bot.core.loading.substance import require_content
 from bot.core.memory import Recall, recall_within, signals_of
 from bot.core.narrate import Audio, Narrator
 from bot.core.narrate.streaming import SpeechStream
-from bot.core.observer import NullObserver, Progress, RunObserver, Stage
-from bot.core.parser import parse_sections
 from bot.core.prepare import estimate_tokens, prepare_incident
 from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
-from bot.core.report import RunInfo, render_report
-from bot.core.run import RunState
+from bot.core.report import render_report
+from bot.core.run import Run, RunFacts
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
 from bot.core.testplan.build import make_test_plan, plan_from_record
@@ -48,8 +47,12 @@ class PostmortemResult:
     sections: list[Section]
     report_markdown: str
     audio: Audio | None
-    info: RunInfo
+    run: Run
     summary: str | None  # the text narrated (kept so a resumed run can narrate it again)
+
+    @property
+    def facts(self) -> RunFacts:
+        return self.run.facts
 
 
 class Pipeline:
@@ -60,21 +63,21 @@ class Pipeline:
         self.llm = llm or make_llm(settings)
         self.narrator = narrator or Narrator(settings)
 
-    def new_info(self) -> RunInfo:
-        return RunInfo(prompt_version=PROMPT_VERSION, model=self.settings.llm_model)
+    def new_facts(self) -> RunFacts:
+        return RunFacts(prompt_version=PROMPT_VERSION, model=self.settings.llm_model)
 
-    async def run(self, incident: Incident, observer: RunObserver | None = None, *, narrate: bool = True,
-                  info: RunInfo | None = None, recall: Recall | None = None) -> PostmortemResult:
-        """Analyse ``incident``. A caller that passes ``info`` keeps the partial record when this raises.
-        Without a usable model answer the run ends degraded: the digest stands in for it (``info.mode``).
+    async def run(self, incident: Incident, emit: Emit = ignore, *, narrate: bool = True,
+                  run: Run | None = None, recall: Recall | None = None) -> PostmortemResult:
+        """Analyse ``incident`` for ``run`` (a run nobody keeps by default), which holds the partial record when this
+        raises. Without a usable model answer the run ends degraded: the digest stands in for it (``run.mode``).
         ``recall``: the team's memory as this run may see it; its "Seen before" joins the digest and the prompt."""
-        obs = observer or NullObserver()
         narrate = narrate and self.narrator.enabled
-        info = info if info is not None else self.new_info()
+        run = run if run is not None else Run(self.new_facts())
+        info = run.facts
         incident = cleaned(incident)
         # A thread of emoji and links would still get a confident six-section answer: refuse it before the model.
         require_content(incident, "the incident" if incident.source.startswith("slack") else redact_text(incident.title))
-        info.advance(RunState.ANALYSING)
+        run.analysing()
         info.message_count = len(incident.messages)
         info.unread_files = list(incident.unread_files)
         info.input_hash = hashlib.sha256(render_incident(incident).encode()).hexdigest()[:16]
@@ -94,17 +97,17 @@ class Pipeline:
         # Evidence ids: the digest's cited messages recorded before it is shown, the model's checked per section.
         citations = CitationAudit(incident, info.citations, digest_markdown, context)
         if not info.skip_digest:  # `again` in a thread that already has one
-            await obs.on_digest(digest_markdown)
+            await emit(DigestReady(digest_markdown, recorded_sources(info.citations)))
 
         answer = Answer(prompt_text="", incident_text="")
-        progress = _Progress(obs, self.settings.status_interval_s)
+        progress = _Progress(emit, self.settings.status_interval_s)
         # The spoken summary is narrated while it streams; only what is left waits for the last token.
-        stream = AnswerStream(obs, info, answer, SpeechStream(self.narrator.narrate) if narrate else None,
+        stream = AnswerStream(emit, info, answer, SpeechStream(self.narrator.narrate) if narrate else None,
                               partial(self._speak, info=info), progress.add, citations)
         try:
-            await self._analyse(incident, context, info, obs, timer, stream, progress)
+            await self._analyse(incident, context, info, emit, timer, stream, progress)
             with timer("repair"):
-                verdict = await self._repair(answer, stream, info, obs)
+                verdict = await self._repair(answer, stream, info, emit)
         except PostmortemError as exc:
             stream.cancel()
             await stream.retract_preview()  # the section being typed when the model failed never finishes
@@ -112,9 +115,11 @@ class Pipeline:
                 # Cut off after real sections were posted: a failed run, so a retry posts only what is missing.
                 raise
             # The model is unreachable, missing, stalled, busy or silent: the digest is the answer.
-            return await self._degraded(incident, digest, digest_markdown, answer, info, obs, timer, narrate, str(exc))
-        except BaseException:
+            return await self._degraded(incident, digest, digest_markdown, answer, run, emit, timer, narrate, str(exc))
+        except BaseException as exc:
             stream.cancel()
+            if not isinstance(exc, asyncio.CancelledError):  # cancelled: the bot stops, a restart takes it back
+                await stream.retract_preview()
             raise
         finally:
             # Which server wrote it and how each stands: the closing line shows it, so a bench is visible.
@@ -123,26 +128,26 @@ class Pipeline:
             stream.cancel()
             held = ", ".join(answer.held_titles()) or "none"
             first = verdict.failures[0].shown if verdict.failures else "analysis sections missing"
-            return await self._degraded(incident, digest, digest_markdown, answer, info, obs, timer, narrate,
+            return await self._degraded(incident, digest, digest_markdown, answer, run, emit, timer, narrate,
                                         f"the model's answer failed the quality check even after one repair (held back: {held}; "
                                         f"{first}) — fix: use a larger or instruction-tuned model (LLM_MODEL)")
         sections = answer.shown
         info.withheld = answer.withheld()
         # The Recommended Test Suite as records (issue 9): one JSON call only when the markdown lacks fields.
         if (plan := await make_test_plan(sections, answer.incident_text, self.llm, info)) is not None:
-            await obs.on_test_plan(plan)
-        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
+            await emit(PlanReady(plan))
+        report = render_report(redact_text(incident.title), sections, run, digest_markdown)
         summary: str | None = None
         narration = stream.narration
         if narrate:
             summary = await self._summary_text(answer, report, info)
         if narrate and narration is None and summary is not None:
             narration = asyncio.create_task(self.narrate(summary, info))
-        info.advance(RunState.POSTING)
-        await obs.on_report(report, summary)
-        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, timer)
+        run.posting()
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
+        return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, timer)
 
-    async def _analyse(self, incident: Incident, context: str, info: RunInfo, obs: RunObserver, timer: _Timer,
+    async def _analyse(self, incident: Incident, context: str, info: RunFacts, emit: Emit, timer: _Timer,
                        stream: AnswerStream, progress: _Progress) -> None:
         """Preflight, prepare and stream the answer into ``stream``; model-side trouble raises PostmortemError."""
         with timer("preflight"):
@@ -151,12 +156,12 @@ class Pipeline:
         info.model = model.server_model or info.model
         info.warnings += model.warnings
 
-        await obs.on_stage(Stage.PREPARING, f"{len(incident.messages)} messages")
+        await emit(StageStarted(Stage.PREPARING, f"{len(incident.messages)} messages"))
         budget = self._budget(model)
         with timer("prepare"):
             user_prompt, incident_text = await self._prompt(incident, budget, info, context)
             budget, user_prompt, incident_text = await self._fit_to_tokenizer(incident, model, budget, user_prompt, incident_text, info, context)
-        await obs.on_stage(Stage.ANALYSING, f"asking {info.model}")
+        await emit(StageStarted(Stage.ANALYSING, f"asking {info.model}"))
 
         async def ask() -> StreamResult:
             stream.answer.prompt_text, stream.answer.incident_text = f"{SYSTEM_PROMPT}\n{user_prompt}", incident_text
@@ -185,7 +190,7 @@ class Pipeline:
         info.sections_found = [s.id.value for s in stream.answer.sections if s.id]
         info.missing_sections = [sid.value for sid in stream.parser.missing()]
 
-    async def _repair(self, answer: Answer, stream: AnswerStream, info: RunInfo, obs: RunObserver) -> GateResult:
+    async def _repair(self, answer: Answer, stream: AnswerStream, info: RunFacts, emit: Emit) -> GateResult:
         """One targeted call for the failing sections only (none when everything passed); a shown section that
         the repair improves is revised in place, a held-back one is shown for the first time."""
         before = answer.evaluate(stream.guard)
@@ -193,14 +198,12 @@ class Pipeline:
         after: GateResult | None = None
         if repair is not None:
             targets = before.repair_targets()
-            try:
-                text = await self.llm.complete(*repair, temperature=0.2, max_tokens=self.settings.llm_max_tokens)
-            except PostmortemError as exc:
-                text = ""
-                info.fallbacks.append(f"the repair call failed ({exc.message}): the sections stand as first written")
-            rewritten = [stream.cite(scrub(info, s)) for s in parse_sections(clean_text(text))]
+            sections, failed = await ask_for_repair(self.llm, repair, max_tokens=self.settings.llm_max_tokens)
+            info.fallbacks += [failed] if failed else []
+            rewritten = [stream.cite(scrub(info, s)) for s in sections]
             for section, was_shown in answer.apply_repair(rewritten, targets, "\n".join(repair)):
-                await (obs.on_section_revised(section) if was_shown else obs.on_section(section))
+                cited = recorded_sources(info.citations)
+                await emit(SectionRevised(section, cited) if was_shown else SectionDone(section, cited))
             after = answer.evaluate(stream.guard)
             metrics.repaired(after.passed)
         info.quality = quality_record(before, after)
@@ -210,47 +213,46 @@ class Pipeline:
         info.missing_sections = [sid.value for sid in SECTION_TITLES if sid not in {s.id for s in answer.shown}]
         return final
 
-    async def _degraded(self, incident: Incident, digest: Digest, digest_markdown: str, answer: Answer, info: RunInfo,
-                        obs: RunObserver, timer: _Timer, narrate: bool, cause: str) -> PostmortemResult:
+    async def _degraded(self, incident: Incident, digest: Digest, digest_markdown: str, answer: Answer, run: Run,
+                        emit: Emit, timer: _Timer, narrate: bool, cause: str) -> PostmortemResult:
         """The digest, its checklist and its narration stand in for the model's answer; what the model wrote
         that passed the gate stays, what failed it is kept in run.json only."""
-        info.degrade(cause)
-        info.withheld = answer.withheld()
+        run.degrade(cause)
+        run.facts.withheld = answer.withheld()
         sections = answer.shown
-        report = render_report(redact_text(incident.title), sections, info, digest_markdown)
+        report = render_report(redact_text(incident.title), sections, run, digest_markdown)
         summary = speech_text(digest) if narrate else None
-        narration = asyncio.create_task(self.narrate(summary, info)) if summary else None
-        info.advance(RunState.POSTING)
-        await obs.on_report(report, summary)
-        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, timer)
+        narration = asyncio.create_task(self.narrate(summary, run.facts)) if summary else None
+        run.posting()
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
+        return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, timer)
 
-    async def resume(self, info: RunInfo, sections: list[Section], report: str, summary: str | None,
-                     observer: RunObserver | None = None, *, narrate: bool = True) -> PostmortemResult:
+    async def resume(self, run: Run, emit: Emit = ignore, *, narrate: bool = True) -> PostmortemResult:
         """Finish a run whose report was saved before a restart or failure, without asking the model again.
-        The observer sees the sections and report again and skips what it already delivered."""
-        obs = observer or NullObserver()
-        info.advance(RunState.POSTING)
+        The sections and report are emitted again: subscribers skip what they already delivered."""
+        info, sections, report, summary = run.facts, list(run.sections), run.report or "", run.summary
+        run.posting()
         for section in sections:
-            await obs.on_section(section)
+            await emit(SectionDone(section, recorded_sources(info.citations)))
         if (plan := plan_from_record(info)) is not None:  # the checklist and skeletons, if not delivered yet
-            await obs.on_test_plan(plan)
+            await emit(PlanReady(plan))
         narration = None
         if narrate and self.narrator.enabled and summary:
             narration = asyncio.create_task(self.narrate(summary, info))
-        await obs.on_report(report, summary)
-        return await self._finish(PostmortemResult(sections, report, None, info, summary), narration, obs, _Timer(info))
+        await emit(ReportReady(report, summary, recorded_sources(run.facts.citations)))
+        return await self._finish(PostmortemResult(sections, report, None, run, summary), narration, emit, _Timer(info))
 
     async def _finish(self, result: PostmortemResult, narration: asyncio.Task[Audio | None] | None,
-                      obs: RunObserver, timer: _Timer) -> PostmortemResult:
+                      emit: Emit, timer: _Timer) -> PostmortemResult:
         if narration is not None:
-            await obs.on_stage(Stage.NARRATING, self._tts_label())
+            await emit(StageStarted(Stage.NARRATING, self._tts_label()))
             with timer("narrate_wait"):
                 result.audio = await narration
-        result.info.total_s = round(sum(result.info.timings.values()), 3)
+        result.facts.total_s = round(sum(result.facts.timings.values()), 3)
         return result
 
     async def _fit_to_tokenizer(self, incident: Incident, model: ModelInfo, budget: int, user_prompt: str,
-                                incident_text: str, info: RunInfo, context: str) -> tuple[int, str, str]:
+                                incident_text: str, info: RunFacts, context: str) -> tuple[int, str, str]:
         """Our estimate runs 4–15 % low against real tokenizers: where the server can count, trust its count and
         shrink the incident until the prompt fits (a few rounds: folding makes the size not quite proportional)."""
         room = model.context_tokens - self.settings.llm_max_tokens
@@ -264,7 +266,7 @@ class Pipeline:
             user_prompt, incident_text = await self._prompt(incident, budget, info, context)
         return budget, user_prompt, incident_text
 
-    async def _prompt(self, incident: Incident, budget: int, info: RunInfo, context: str) -> tuple[str, str]:
+    async def _prompt(self, incident: Incident, budget: int, info: RunFacts, context: str) -> tuple[str, str]:
         """The user prompt, and the prepared incident text in it (what the quality gate checks facts against)."""
         # The digest's events come out of the same budget; the incident itself always keeps at least 256 tokens.
         incident_budget = max(256, budget - estimate_tokens(context))
@@ -285,7 +287,7 @@ class Pipeline:
             )
         return budget
 
-    async def _summary_text(self, answer: Answer, report: str, info: RunInfo) -> str:
+    async def _summary_text(self, answer: Answer, report: str, info: RunFacts) -> str:
         """The spoken summary: the model's, else one fallback call at 0.2, else built from the sections."""
         sections = answer.shown
         own = next((s for s in sections if s.id is SectionId.AUDIO_SUMMARY), None)
@@ -305,13 +307,13 @@ class Pipeline:
             info.fallbacks.append(f"fallback summary call failed ({exc.message}): built one from the sections")
         return deterministic_summary(sections)
 
-    async def narrate(self, summary_markdown: str, info: RunInfo) -> Audio | None:
+    async def narrate(self, summary_markdown: str, info: RunFacts) -> Audio | None:
         """Narrate a whole summary (the fallback summary, a resumed run)."""
         speech = SpeechStream(self.narrator.narrate)
         speech.update(summary_markdown, final=True)
         return await self._speak(speech, info=info)
 
-    async def _speak(self, speech: SpeechStream, *, info: RunInfo) -> Audio | None:
+    async def _speak(self, speech: SpeechStream, *, info: RunFacts) -> Audio | None:
         """Finish the narration and record it; a TTS failure is recorded, never fatal, because the written
         report stands on its own."""
         started = time.perf_counter()
@@ -347,7 +349,7 @@ def _shrunk(budget: int, exc: ContextExceeded) -> int:
 
 
 class _Timer:
-    def __init__(self, info: RunInfo) -> None:
+    def __init__(self, info: RunFacts) -> None:
         self.info = info
 
     @contextmanager
@@ -364,8 +366,8 @@ class _Progress:
     """Reports streaming progress every _TOKEN_PROGRESS_EVERY tokens, and from a clock every ``interval_s`` while
     the model streams, so a model writing 2 tokens a second (or still loading) shows it is alive."""
 
-    def __init__(self, obs: RunObserver, interval_s: float) -> None:
-        self.obs, self.interval_s = obs, interval_s
+    def __init__(self, emit: Emit, interval_s: float) -> None:
+        self.emit, self.interval_s = emit, interval_s
         self.chars, self.reported = 0, 0
         self.started = self.last = time.monotonic()
 
@@ -376,7 +378,7 @@ class _Progress:
 
     async def _report(self, *, tick: bool) -> None:
         self.reported, self.last = self.chars // 4, time.monotonic()
-        await self.obs.on_progress(Progress(self.reported, self.last - self.started, tick=tick))
+        await self.emit(Progress(self.reported, self.last - self.started, tick=tick))
 
     @asynccontextmanager
     async def ticking(self) -> AsyncIterator[None]:

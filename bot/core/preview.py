@@ -74,7 +74,7 @@ class Retract:
     """Remove what was shown: the finished section will be held back, or later text changed what was shown."""
 
 
-class SectionPreview:
+class Previewer:
     """Feed ``advance`` the open section's text so far (the unfinished line included) after each chunk."""
 
     def __init__(self, section_id: SectionId, judge: Callable[[SectionId, str], Verdict], cite: Callable[[str], str]) -> None:

@@ -10,7 +10,7 @@ from bot.core.memory import Signals, classes_in
 from bot.core.memory.render import without_seen_before
 from bot.core.memory.signals import class_titles
 from bot.core.prepare.redact import redact_text
-from bot.core.report import RunInfo
+from bot.core.run import Run, RunFacts
 from bot.core.sections import Section, SectionId
 from bot.memory.index import Entry
 
@@ -58,7 +58,7 @@ def cause_of_text(text: str, signals: Signals) -> str:
     return f"rule-based: {named}" if named else ""
 
 
-def tests_of(info: RunInfo) -> list[dict[str, str]]:
+def tests_of(info: RunFacts) -> list[dict[str, str]]:
     """The plan's tests, each with its ticket when the run filed one (CLI ``--tickets``; Slack's are read live)."""
     filed = {str(t.get("test")): t for t in info.tickets if t.get("url")}
     tests = []
@@ -70,14 +70,15 @@ def tests_of(info: RunInfo) -> list[dict[str, str]]:
     return tests
 
 
-def entry_for_run(info: RunInfo, sections: list[Section], report: str, *, source: str, run_id: int | None = None,
+def entry_for_run(run: Run, sections: list[Section], report: str, *, source: str, run_id: int | None = None,
                   channel: str | None = None, thread_ts: str | None = None, private: bool = False, link: str | None = None) -> Entry:
     """A finished run (Slack or CLI, degraded too)."""
+    info = run.facts
     signals = Signals.from_dict(info.signals)
     cause = cause_of(sections, signals)
     signals = signals.with_classes(classes_in(cause))
     started = parse_time(signals.started)
-    return Entry(source=source, title=redact_text(signals.headline or "incident"), signals=signals, status=info.status.value,
+    return Entry(source=source, title=redact_text(signals.headline or "incident"), signals=signals, status=run.status.value,
                  primary_cause=cause, tests=tests_of(info), body=redact_text(without_seen_before(report)),
                  started_at=started.timestamp() if started else None, run_id=run_id, channel=channel, thread_ts=thread_ts,
                  private=private, link=link)

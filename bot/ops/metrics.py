@@ -1,7 +1,7 @@
 """The bot's Prometheus metrics (prometheus-client's default registry, served on /metrics by bot/ops/health.py).
 
 Each fact is reported once, where the code already knows it: a run's outcome where its state moves
-(RunInfo.advance), stage times where the pipeline times them, a generation's speed where the LLM client streams
+(RunFacts.advance), stage times where the pipeline times them, a generation's speed where the LLM client streams
 it, Slack's answers where slack_sdk hands each response to its retry handlers (bot/ops/slack_calls.py). Recording costs a few microseconds
 and never raises into the caller.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from bot.core.run import RunState
+from bot.core.run.state import RunState
 from bot.errors import PostmortemError
 
 OUTCOMES = (RunState.DONE, RunState.DEGRADED, RunState.FAILED, RunState.INTERRUPTED)

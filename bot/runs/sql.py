@@ -20,8 +20,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.core.report import RunInfo
-from bot.core.run import UNFINISHED, RunState
+from bot.core.run import UNFINISHED, Run, RunFacts, RunState
 from bot.core.sections import Section, SectionId
 from bot.runs.migrations import Rows, Step, Tx
 from bot.runs.store import Claim, RunRecord, StoreError, ThreadBusy
@@ -36,6 +35,12 @@ _ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in sorted([*UNFINISHED, "narrating"
 _LEGACY_STATUS = {"narrating": RunState.POSTING}
 # A run row with its posted items as one JSON column: a record is one query, however many runs are read.
 _RUN_ROW = "SELECT runs.*, {posted} AS posted_items FROM runs"
+
+
+def _columns(run: Run) -> dict[str, Any]:
+    """A run's state as stored: the status and error in their columns, once; the facts, mode and cause as JSON."""
+    return {"status": run.status.value, "error": run.error,
+            "info": json.dumps({**run.facts.to_dict(), "mode": run.mode, "cause": run.cause})}
 
 
 def _status(value: str) -> RunState:
@@ -202,10 +207,9 @@ class SqlRunStore(ABC):
         return int(rows[0]["id"])
 
     async def update(self, run_id: int, **values: Any) -> None:
-        """Set columns; ``info`` takes a RunInfo (its status and error are mirrored into their columns)."""
-        info = values.pop("info", None)
-        if isinstance(info, RunInfo):
-            values.update(info=json.dumps(info.to_dict()), status=info.status.value, error=info.error)
+        """Set columns; ``run`` takes a Run: its status and error columns and its facts (with mode and cause)."""
+        if (run := values.pop("run", None)) is not None:
+            values.update(_columns(run))
         if isinstance(values.get("status"), RunState):
             values["status"] = values["status"].value
         if "sections" in values:
@@ -225,12 +229,13 @@ class SqlRunStore(ABC):
     async def forget_deliveries(self, older_than_s: float) -> int:
         return (await self._q("DELETE FROM deliveries WHERE seen_at < ?", (time.time() - older_than_s,)))[1]
 
-    async def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
+    async def requeue_failed(self, run: Run, *, owner: str, lease_s: float) -> bool:
+        columns = _columns(run)
         try:
             _, changed = await self._q(
                 "UPDATE runs SET info = ?, status = ?, error = ?, owner = ?, lease_until = {now} + ?, claimed = 0, updated_at = ?"
                 " WHERE id = ? AND status = ?",
-                (json.dumps(info.to_dict()), info.status.value, info.error, owner, lease_s, time.time(), run_id, RunState.FAILED.value),
+                (columns["info"], columns["status"], columns["error"], owner, lease_s, time.time(), run.id, RunState.FAILED.value),
             )
         except Exception as exc:
             if self._is_conflict(exc):  # another run of the thread was accepted in between
@@ -312,6 +317,8 @@ class SqlRunStore(ABC):
         return int(rows[0]["n"])
 
     def _record(self, row: dict[str, Any]) -> RunRecord:
+        # The status and error are their columns'; a row written by an older bot keeps copies in the JSON: ignored.
+        info: dict[str, Any] = json.loads(row["info"]) if row["info"] else {}
         posted = row["posted_items"]
         if isinstance(posted, str):
             posted = json.loads(posted)
@@ -322,6 +329,6 @@ class SqlRunStore(ABC):
             id=int(row["id"]), created_at=row["created_at"], trigger=row["trigger"], channel=row["channel"],
             thread_ts=row["thread_ts"], invoker=row["invoker"], status=_status(row["status"]),
             response_url=row["response_url"], error=row["error"], status_ts=row["status_ts"],
-            info=RunInfo.from_dict(json.loads(row["info"])) if row["info"] else None,
+            facts=RunFacts.from_dict(info) if info else None, mode=str(info.get("mode") or "full"), cause=info.get("cause"),
             sections=sections, summary=row["summary"], report=row["report"], posted=dict(posted or {}), attempts=int(row["attempts"]),
         )

@@ -2,7 +2,7 @@
 
 Calls are short local transactions, but a disk can stall (a full or network file system, another process holding the
 write lock), so every call runs on one worker thread of the store's own, never on the event loop, and statements from
-concurrent coroutines never interleave inside a transaction. The run's RunInfo is stored whole as JSON (``info``), so
+concurrent coroutines never interleave inside a transaction. The run's RunFacts is stored whole as JSON (``info``), so
 a resumed run keeps redaction counts, omissions and warnings.
 """
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.core.report import RunInfo
-from bot.core.run import RunState
+from bot.core.run import Run, RunFacts, RunSink, RunState, Target
 from bot.core.sections import Section
 from bot.errors import PostmortemError
 
@@ -35,6 +34,8 @@ class ThreadBusy(PostmortemError):
 
 @dataclass
 class RunRecord:
+    """A run's row as read (the Home tab, `runs`, the queue); ``run`` turns it into the Run that owns it."""
+
     id: int
     created_at: float
     trigger: str
@@ -45,12 +46,27 @@ class RunRecord:
     response_url: str | None = None
     error: str | None = None
     status_ts: str | None = None
-    info: RunInfo | None = None
+    facts: RunFacts | None = None
+    mode: str = "full"  # "degraded": the digest stood in for the model (``cause`` says why)
+    cause: str | None = None
     sections: list[Section] | None = None
     summary: str | None = None
     report: str | None = None
     posted: dict[str, str] = field(default_factory=dict)
     attempts: int = 0  # how many times a worker claimed this run
+
+    @property
+    def target(self) -> Target:
+        return Target(self.trigger, self.channel, self.thread_ts, self.invoker, self.response_url)
+
+    def run(self, sink: RunSink | None = None, *, facts: RunFacts | None = None) -> Run:
+        """The run as saved, saving itself to ``sink``; with new ``facts``, a new attempt under the same id (queued,
+        nothing produced yet), which still skips what an earlier attempt posted."""
+        if facts is not None:
+            return Run(facts, target=self.target, sink=sink, id=self.id, posted=self.posted)
+        return Run(self.facts or RunFacts(prompt_version="", model=""), target=self.target, sink=sink, id=self.id,
+                   status=self.status, error=self.error, mode=self.mode, cause=self.cause, posted=self.posted,
+                   sections=self.sections, report=self.report, summary=self.summary)
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,8 @@ class RunStore(Protocol):
         """A new queued run. With ``owner`` it is held for ``lease_s`` (while its trigger announces it) and no worker
         takes it before ``release``. Raises ThreadBusy when the thread has an unfinished run."""
 
-    async def update(self, run_id: int, **values: Any) -> None: ...
+    async def update(self, run_id: int, **values: Any) -> None:
+        """Set columns; ``run`` takes a Run: its status and error columns and its facts (with mode and cause)."""
 
     async def mark_posted(self, run_id: int, item: str, ts: str | None) -> None: ...
 
@@ -94,7 +111,7 @@ class RunStore(Protocol):
     async def forget_deliveries(self, older_than_s: float) -> int:
         """Drop delivery ids older than any Slack retry; how many were dropped."""
 
-    async def requeue_failed(self, run_id: int, info: RunInfo, *, owner: str, lease_s: float) -> bool:
+    async def requeue_failed(self, run: Run, *, owner: str, lease_s: float) -> bool:
         """A failed run queued again under its own id, held like ``create``; False when another trigger did it first."""
 
     # -- the queue ---------------------------------------------------------------------------

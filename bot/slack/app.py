@@ -80,7 +80,7 @@ class BotApp:
                            self.exporter, memory)
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
-        self.queue = RunQueue(runner, store, self.pipeline.new_info, capacity=capacity, lease_s=self.settings.run_lease_s)
+        self.queue = RunQueue(runner, store, self.pipeline.new_facts, capacity=capacity, lease_s=self.settings.run_lease_s)
         if isinstance(self.pipeline.llm, LLMPool):
             self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)

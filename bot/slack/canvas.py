@@ -19,10 +19,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.run import Run
 from bot.core.testplan import TestPlan
 from bot.slack.errors import slack_error
 from bot.slack.mentions import neutralise_mentions
-from bot.slack.record import Recorder
 from bot.slack.thread import SlackThread
 
 log = logging.getLogger(__name__)
@@ -60,24 +60,24 @@ def no_canvas_note(error: str) -> str:
 
 
 class CanvasPublisher:
-    def __init__(self, thread: SlackThread, record: Recorder, say_once: Say) -> None:
+    def __init__(self, thread: SlackThread, run: Run, say_once: Say) -> None:
         self.thread = thread
-        self.record = record
+        self.run = run
         self.say_once = say_once
 
     async def publish(self, title: str, markdown: str) -> str | None:
         """Make the canvas (once) and link it from the thread. Returns a note for the closing line when no canvas
         could be made; never raises for a Slack refusal, because the report file stands on its own."""
-        if self.record.was_posted(LINK_ITEM):
+        if self.run.was_posted(LINK_ITEM):
             return None
-        made = self.record.ts_of(CANVAS_ITEM)
+        made = self.run.ts_of(CANVAS_ITEM)
         if made is None:
             try:
                 made = await self._create(title, markdown[:MAX_MARKDOWN])
             except SlackApiError as exc:
-                log.warning("no canvas for run %s: %s", self.record.run_id, slack_error(exc))
+                log.warning("no canvas for run %s: %s", self.run.id, slack_error(exc))
                 return no_canvas_note(slack_error(exc))
-            self.record.posted(CANVAS_ITEM, made)
+            self.run.mark_posted(CANVAS_ITEM, made)
         kind, _, canvas_id = made.partition(":")
         where = "the channel's canvas tab" if kind == "tab" else "a canvas"
         label = "".join(" " if c in "<>|" else c for c in title)  # the title must not end Slack's <link|label>

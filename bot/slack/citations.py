@@ -1,8 +1,9 @@
 """Evidence ids → links to the cited messages in Slack (`chat.getPermalink`, once per message per run).
 
-The core leaves ``[m12]`` in sections, the digest and the report, and records in ``RunInfo.citations`` the Slack ts
-of every message cited. Here each citation becomes ``[10:42:05](permalink)``: the message's time, linked to it.
-Only Slack's own answer goes into the link, and only for an id the record names: the model's text never makes a URL.
+The core leaves ``[m12]`` in sections, the digest and the report, and each event with text carries the sources (the
+Slack ts) of every message cited so far. Here each citation becomes ``[10:42:05](permalink)``: the message's time,
+linked to it. Only Slack's own answer goes into the link, and only for an id the sources name: the model's text
+never makes a URL.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.citations import Source, ids_in, recorded_sources, render
-from bot.core.report import RunInfo
+from bot.core.citations import Source, ids_in, render
+from bot.core.events import Sources
 from bot.core.sections import Section
 from bot.slack.errors import slack_error
 
@@ -26,26 +27,30 @@ _CONCURRENT_LOOKUPS = 8
 
 
 class SlackCitations:
-    def __init__(self, client: AsyncWebClient, channel: str, info: RunInfo) -> None:
+    def __init__(self, client: AsyncWebClient, channel: str) -> None:
         self.client = client
         self.channel = channel
-        self.info = info  # read at each render: the pipeline records sources as sections arrive
         self._links: dict[str, str | None] = {}  # Slack ts → permalink (None: Slack had none to give)
         self._limit = asyncio.Semaphore(_CONCURRENT_LOOKUPS)
 
-    async def render(self, markdown: str) -> str:
+    async def render(self, markdown: str, sources: Sources) -> str:
         """``markdown`` with every citation a link to its message (plain time when Slack gives no link)."""
         cited = set(ids_in(markdown))
         if not cited:
             return markdown
-        sources = recorded_sources(self.info.citations)
         refs = {s.ref for cid, s in sources.items() if cid in cited and s.ref and s.ref not in self._links}
         await asyncio.gather(*(self._lookup(ref) for ref in refs))
         return render(markdown, lambda cid: self._label(cid, sources.get(cid)))
 
-    async def section(self, section: Section) -> Section:
-        body = await self.render(section.body)
+    async def section(self, section: Section, sources: Sources) -> Section:
+        body = await self.render(section.body, sources)
         return section if body == section.body else Section(section.id, section.title, body)
+
+    async def permalink(self, ts: str) -> str | None:
+        """The link to one message of the channel (the thread's root, for memory), looked up once per run."""
+        if ts not in self._links:
+            await self._lookup(ts)
+        return self._links[ts]
 
     def _label(self, cid: str, source: Source | None) -> str:
         text = (source.clock if source else None) or f"message {cid[1:]}"

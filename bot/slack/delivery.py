@@ -1,29 +1,29 @@
-"""Delivers one run into its thread: the core's RunObserver for Slack. Decides what to post, posts it through
-SlackThread, records each item before/after posting, and skips what an earlier attempt already delivered."""
+"""Delivers one run into its thread: Slack's subscriber to the core's events. Decides what to post, posts it through
+SlackThread, records each item in the run's posted ledger once posted, and skips what an earlier attempt (or the
+live preview, bot/slack/live_previews.py) already delivered. Saving what the core produced is the Run's own, as
+the first subscriber; delivery waits for the save (``run.flush``) before posting it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Sources, StageStarted
 from bot.core.narrate import Audio
-from bot.core.observer import Progress, Stage
-from bot.core.sections import SECTION_TITLES, Section, SectionId
+from bot.core.run import Run
+from bot.core.sections import Section
 from bot.core.testplan import TestPlan
 from bot.core.testplan.skeletons import archive
 from bot.export import ReportExporter
 from bot.slack.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
-from bot.slack.live import LiveSection, Recipient, stream_heading
 from bot.slack.native_status import NativeStatus
-from bot.slack.record import Recorder
+from bot.slack.record import StoreSink
 from bot.slack.render import SlackMessage, section_messages
 from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 
 # Status edits follow token counts (chat.update is Tier 3) and the pipeline's clock ticks (every STATUS_INTERVAL_S).
 _TOKENS_PER_STATUS_EDIT = 250
-# How a streamed section begins (bot/slack/live.py): the text of a stream the bot lost track of.
-_HEADINGS = tuple(map(stream_heading, SECTION_TITLES.values()))
 
 
 def status_line(text: str) -> str:
@@ -42,10 +40,10 @@ def status_line(text: str) -> str:
 
 
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, record: Recorder, model: str, *, ticket_buttons: bool = False,
-                 stream_to: Recipient | None = None, exporter: ReportExporter | None = None) -> None:
+    def __init__(self, thread: SlackThread, run: Run, sink: StoreSink, model: str, *, ticket_buttons: bool = False,
+                 exporter: ReportExporter | None = None) -> None:
         self.thread = thread
-        self.record = record
+        self.run, self.sink = run, sink
         self.model = model
         self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
         self._last_tokens = 0
@@ -56,172 +54,92 @@ class ThreadDelivery:
         # Slack's native "is thinking…" under the thread, beside the status line (issue 10).
         self.native = NativeStatus(thread.client, thread.channel, thread.thread_ts)
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
-        self.citations = SlackCitations(thread.client, thread.channel, record.info)
-        self.canvas = CanvasPublisher(thread, record, self.say_once)
+        self.citations = SlackCitations(thread.client, thread.channel)
+        self.canvas = CanvasPublisher(thread, run, self.say_once)
         self.wiki = WikiPublisher(exporter, thread, self.say_once) if exporter is not None else None  # EXPORT
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
-        # Sections stream in as they are typed (chat.startStream) to this person; None: each is posted whole.
-        self.stream_to = stream_to
-        self._live: tuple[str, LiveSection] | None = None  # the section item being streamed
 
     def _tag(self, item: str) -> dict[str, Any] | None:
-        return tag(self.record.run_id, item)
+        return tag(self.run.id, item)
 
     async def reconcile(self) -> None:
         """After a crash, an item may be in the thread without being recorded (killed between the two)."""
-        if self.record.run_id is not None:
-            self.record.found_in_thread(await self.thread.tagged(self.record.run_id))
-            self.record.status_ts = self.record.status_ts or self.record.ts_of("status")
-            await self._remove_orphan_previews()
+        if self.run.id is not None:
+            self.run.found_in_thread(await self.thread.tagged(self.run.id))
+            self.sink.status_ts = self.sink.status_ts or self.run.ts_of("status")
 
     # -- the status line ----------------------------------------------------------------------------
     async def status(self, text: str) -> None:
         await self.native.show(text)
         line = status_line(text)
-        if self.record.status_ts is None:
+        if self.sink.status_ts is None:
             ts = await self._once("status", lambda: self.thread.say(line, self._tag("status")))
-            self.record.status_posted(ts)
+            self.sink.status_posted(ts)
         else:
-            await self.thread.edit(self.record.status_ts, line)
+            await self.thread.edit(self.sink.status_ts, line)
 
-    async def on_stage(self, stage: Stage, detail: str) -> None:
-        self.record.save()
-        await self.status(f"{stage.value.capitalize()}: {detail}")
+    async def __call__(self, event: Event) -> None:
+        match event:
+            case StageStarted(stage, detail):
+                await self.status(f"{stage.value.capitalize()}: {detail}")
+            case Progress():
+                await self._progress(event)
+            case DigestReady(markdown, sources):
+                await self._digest(markdown, sources)
+            case SectionDone(section, sources):
+                await self._section(section, sources)
+            case SectionRevised(section, sources):
+                await self._revised(section, sources)
+            case PlanReady(plan):
+                await self.test_plan(plan)
+            case ReportReady(report, _, sources):
+                await self._report(report, sources)
 
-    async def on_progress(self, progress: Progress) -> None:
+    async def _progress(self, progress: Progress) -> None:
         if progress.tick or progress.tokens - self._last_tokens >= _TOKENS_PER_STATUS_EDIT:
             self._last_tokens = progress.tokens
             await self.status(f"Analysing with {self.model}: {progress.describe()}")
 
     # -- content ------------------------------------------------------------------------------------
-    async def on_digest(self, markdown: str) -> None:
+    async def _digest(self, markdown: str, sources: Sources) -> None:
         """The rule-based digest: the first reply, once per run (a resumed run finds it in the thread)."""
-        heading, _, body = (await self.citations.render(markdown)).partition("\n")
+        heading, _, body = (await self.citations.render(markdown, sources)).partition("\n")
         digest = Section(None, heading.lstrip("# ").strip(), body.strip())
         for part, message in enumerate(section_messages(digest)):
             item = f"digest/{part}"
-            if not self.record.was_posted(item):
-                self.record.posted(item, await self._post(message, item))
+            if not self.run.was_posted(item):
+                self.run.mark_posted(item, await self._post(message, item))
 
-    def _item(self, key: str) -> str:
-        """The item name the next section ``key`` is delivered under."""
-        return f"section:{key}#{self._seen.get(key, 0) + 1}"
-
-    async def on_section(self, section: Section) -> None:
-        key = section.id.value if section.id else "raw"
-        item = self._item(key)
-        self._seen[key] = self._seen.get(key, 0) + 1
-        self.record.section_ready(section)
-        live = await self._end_live(item)
-        await self.record.flush()  # saved before posted: a restart re-posts it instead of asking the model again
-        section = await self.citations.section(section)
-        # Each part is its own item: a resumed run posts only the parts that did not make it.
-        for part, message in enumerate(section_messages(section)):
+    async def _section(self, section: Section, sources: Sources) -> None:
+        item = next_section_item(self._seen, section)
+        await self.run.flush()  # saved before posted: a restart re-posts it instead of asking the model again
+        # Each part is its own item: a resumed run posts only the parts that did not make it (nor the live preview).
+        for part, message in enumerate(await self.section_messages(section, sources)):
             part_item = f"{item}/{part}"
-            if self.record.was_posted(part_item):
-                continue
-            if part == 0 and live is not None:
-                # The streamed message becomes the section: the same blocks and metadata as a posted one.
-                if await self._replace(live, message, part_item):
-                    self.record.posted(part_item, live)
-                    continue
-                await self._take_back(live)
-            self.record.posted(part_item, await self._post(message, part_item))
-        if live is not None and not self.record.was_posted(f"{item}/0"):
-            await self._take_back(live)  # an earlier attempt had posted it already
+            if not self.run.was_posted(part_item):
+                self.run.mark_posted(part_item, await self._post(message, part_item))
 
-    # -- streaming the section being typed (bot/slack/live.py) ------------------------------------
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        if self.stream_to is None:
-            return
-        item = self._item(section_id.value)
-        if self._live is None or self._live[0] != item:
-            await self.drop_preview()
-            if self.record.was_posted(f"{item}/0"):
-                return  # a resumed run: this section is in the thread already
-            preview = f"preview:{item}"
-            live = LiveSection(self.thread.client, self.thread.channel, self.thread.thread_ts, self.stream_to,
-                               SECTION_TITLES[section_id], lambda ts: self.record.posted(preview, ts))
-            self._live = (item, live)
-        self._live[1].show(await self.citations.render(body))
+    async def section_messages(self, section: Section, sources: Sources) -> list[SlackMessage]:
+        """A section as posted: evidence ids as links, split into Slack-sized parts."""
+        return section_messages(await self.citations.section(section, sources))
 
-    async def on_preview_retracted(self, section_id: SectionId) -> None:
-        if self._live is not None and self._live[0] == self._item(section_id.value):
-            await self.drop_preview()
-
-    async def _end_live(self, item: str | None) -> str | None:
-        """Stop streaming ``item``; the streamed message's ts, None when nothing was streamed. Another item's stream
-        (left open by a section that never completed; None: any) is taken back."""
-        if self._live is None:
-            return None
-        streamed, live = self._live
-        self._live = None
-        ts = await live.stop(end=streamed == item)  # a stream about to be deleted needs no end
-        if live.refused is not None:
-            # Streaming needs a recipient in channels and an AI-enabled workspace: without it, posts as before.
-            log.warning("streaming sections refused in %s (%s): posting each section when complete",
-                        self.thread.channel, live.refused)
-            self.stream_to = None
-        if ts is None and live.maybe_started and self.record.run_id is not None:
-            for orphan in await self.thread.untagged(self.record.run_id, (live.heading,)):
-                await self._take_back(orphan)
-        if ts is not None and streamed != item:
-            await self._take_back(ts)
-            return None
-        return ts
-
-    def cancel_preview(self) -> None:
-        if self._live is not None:
-            self._live[1].cancel()
-
-    async def drop_preview(self) -> None:
-        """Take back a streamed section that will not complete (the gate held it, the run ended or failed)."""
-        if self._live is not None and (ts := await self._end_live(None)) is not None:
-            await self._take_back(ts)
-
-    async def _take_back(self, ts: str) -> None:
-        """Delete a streamed message; where Slack refuses, blank it to a note. Never fatal: a stale preview must not
-        fail a postmortem that is otherwise written."""
-        try:
-            await self.thread.client.chat_delete(channel=self.thread.channel, ts=ts)
-            return
-        except SlackApiError as exc:
-            log.info("deleting the preview %s: %s", ts, slack_error(exc))
-            if slack_error(exc) == "message_not_found":
-                return
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.info("deleting the preview %s: %s", ts, type(exc).__name__)
-        with contextlib.suppress(SlackApiError, aiohttp.ClientError, TimeoutError):
-            await self.thread.edit(ts, "_(A preview of a section that was not finished; see the sections below.)_")
-
-    async def _remove_orphan_previews(self) -> None:
-        """A restart mid-stream leaves the streamed text of a section that the resumed run delivers anew: recorded,
-        or not when the bot died before chat.startStream answered (Slack started it all the same)."""
-        orphans = [ts for item, ts in self.record.items().items()
-                   if item.startswith("preview:") and ts and self.record.ts_of(f"{item.removeprefix('preview:')}/0") != ts]
-        if self.stream_to is not None and self.record.run_id is not None:
-            orphans += [ts for ts in await self.thread.untagged(self.record.run_id, _HEADINGS) if ts not in orphans]
-        for ts in orphans:
-            await self._take_back(ts)
-
-    async def on_section_revised(self, section: Section) -> None:
+    async def _revised(self, section: Section, sources: Sources) -> None:
         """The repair improved a posted section: its messages are edited in place (chat.update). A longer
         rewrite posts its extra parts; parts the shorter rewrite no longer needs point at the revision."""
         key = section.id.value if section.id else "raw"
         item = f"section:{key}#{self._seen.get(key, 1)}"
-        self.record.section_revised(section)
-        messages = section_messages(await self.citations.section(section))
+        messages = await self.section_messages(section, sources)
         for part, message in enumerate(messages):
             part_item = f"{item}/{part}"
-            if (ts := self.record.ts_of(part_item)) is None or not await self._replace(ts, message, part_item):
-                self.record.posted(part_item, await self._post(message, part_item))
+            if (ts := self.run.ts_of(part_item)) is None or not await self.replace(ts, message, part_item):
+                self.run.mark_posted(part_item, await self._post(message, part_item))
         part = len(messages)
-        while (ts := self.record.ts_of(f"{item}/{part}")) is not None:
+        while (ts := self.run.ts_of(f"{item}/{part}")) is not None:
             pointer = section_messages(Section(section.id, section.title, "_(Revised: see the part above.)_"))[0]
-            await self._replace(ts, pointer, f"{item}/{part}")
+            await self.replace(ts, pointer, f"{item}/{part}")
             part += 1
 
-    async def _replace(self, ts: str, message: SlackMessage, item: str) -> bool:
+    async def replace(self, ts: str, message: SlackMessage, item: str) -> bool:
         """Edit in place; False when Slack refuses (the message was deleted, the edit is too big): the caller
         posts the revision anew, because one refused edit must not fail a postmortem that is otherwise written."""
         try:
@@ -239,19 +157,18 @@ class ThreadDelivery:
         try:
             return await send()
         except SlackApiError as exc:
-            if getattr(exc.response, "status_code", 200) < 500 or self.record.run_id is None:
+            if getattr(exc.response, "status_code", 200) < 500 or self.run.id is None:
                 raise
             log.warning("posting %s got %s; checking the thread before posting again", item, slack_error(exc))
-            found = (await self.thread.tagged(self.record.run_id)).get(item)
+            found = (await self.thread.tagged(self.run.id)).get(item)
             return found if found else await send()
 
-    async def on_report(self, report_markdown: str, summary: str | None) -> None:
-        self.record.report_ready(report_markdown, summary)
-        await self.record.flush()  # saved before uploaded: a restart posts it instead of asking the model again
-        report_markdown = await self.citations.render(report_markdown)
+    async def _report(self, report_markdown: str, sources: Sources) -> None:
+        await self.run.flush()  # saved before published: a restart posts it instead of asking the model again
+        report_markdown = await self.citations.render(report_markdown, sources)
         self._uploads.append(asyncio.create_task(self._publish_canvas(report_markdown)))
         # Upload the full report while narration runs; awaited in finish_uploads().
-        if not self.record.was_posted("report"):
+        if not self.run.was_posted("report"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "report", "the report file", content=report_markdown,
                 filename="postmortem-report.md", title="Testing postmortem (full report)")))
@@ -265,19 +182,18 @@ class ThreadDelivery:
         if (note := await self.canvas.publish(title, markdown)) is not None:
             self.upload_errors.append(note)
 
-    async def on_test_plan(self, plan: TestPlan) -> None:
+    async def test_plan(self, plan: TestPlan) -> None:
         """The checklist under the Recommended Test Suite and the skeletons as one zip, each once per run."""
         self._plan = plan
-        if not self.record.was_posted("testplan"):
-            self.record.save()  # the plan is in the store before its buttons can be clicked
-            await self.record.flush()
-            message = checklist_message(plan, self.record.run_id, ticket_buttons=self.ticket_buttons)
+        if not self.run.was_posted("testplan"):
+            await self.run.flush()  # the plan is in the store before its buttons can be clicked
+            message = checklist_message(plan, self.run.id, ticket_buttons=self.ticket_buttons)
             try:
-                self.record.posted("testplan", await self._post(message, "testplan"))
+                self.run.mark_posted("testplan", await self._post(message, "testplan"))
             except SlackApiError as exc:  # the postmortem stands without it; a retry of the run posts it
                 log.warning("posting the test plan failed: %s", slack_error(exc))
                 self.upload_errors.append(f"the test plan checklist could not be posted (Slack said `{slack_error(exc)}`)")
-        if plan.tests and not self.record.was_posted("tests-archive"):
+        if plan.tests and not self.run.was_posted("tests-archive"):
             self._uploads.append(asyncio.create_task(self._upload(
                 "tests-archive", "the test skeletons", file=archive(plan), filename=ARCHIVE_NAME,
                 title="Test skeletons (k6, pytest, Playwright, Toxiproxy, Argo Rollouts)")))
@@ -292,7 +208,7 @@ class ThreadDelivery:
     async def _upload(self, item: str, what: str, **kwargs: Any) -> None:
         # An upload starts once what was produced before it (the report, when the pipeline hands it over at once)
         # is in the store: a restart mid-upload then posts the saved report instead of asking the model again.
-        await self.record.flush()
+        await self.run.flush()
         try:
             await self.thread.upload(**kwargs)
         except SlackApiError as exc:
@@ -300,17 +216,30 @@ class ThreadDelivery:
             log.warning("upload of %s failed: %s", item, error)
             self.upload_errors.append(f"{what} could not be uploaded (Slack said `{error}`)")
             return
-        self.record.posted(item, None)
+        self.run.mark_posted(item, None)
 
     async def finish_uploads(self) -> None:
         await asyncio.gather(*self._uploads)
 
     async def post_once(self, item: str, message: SlackMessage) -> None:
         """A one-off message with blocks (the closing message): posted once per run even across restarts."""
-        if not self.record.was_posted(item):
-            self.record.posted(item, await self._post(message, item))
+        if not self.run.was_posted(item):
+            self.run.mark_posted(item, await self._post(message, item))
 
     async def say_once(self, item: str, text: str) -> None:
         """A one-off line (audio note, closing line): posted once per run even across restarts."""
-        if not self.record.was_posted(item):
-            self.record.posted(item, await self._once(item, lambda: self.thread.say(text, self._tag(item))))
+        if not self.run.was_posted(item):
+            self.run.mark_posted(item, await self._once(item, lambda: self.thread.say(text, self._tag(item))))
+
+
+def section_item(seen: dict[str, int], key: str) -> str:
+    """The ledger item the next delivery of section ``key`` goes under; ``seen`` counts this run's deliveries of each."""
+    return f"section:{key}#{seen.get(key, 0) + 1}"
+
+
+def next_section_item(seen: dict[str, int], section: Section) -> str:
+    """The item ``section`` is delivered under now, counted as delivered."""
+    key = section.id.value if section.id else "raw"
+    item = section_item(seen, key)
+    seen[key] = seen.get(key, 0) + 1
+    return item

@@ -38,9 +38,9 @@ RUNNING = ":hourglass_flowing_sand: running"
 
 
 def _quality(record: RunRecord) -> str:
-    if record.info is None or record.info.mode == "degraded":
-        return "no model answer" if record.info is not None else "quality not checked"
-    passed = record.info.quality.get("passed")
+    if record.facts is None or record.mode == "degraded":
+        return "no model answer" if record.facts is not None else "quality not checked"
+    passed = record.facts.quality.get("passed")
     if passed is None:
         return "quality not checked"
     return "quality checks passed" if passed else "quality checks failed"
@@ -49,7 +49,7 @@ def _quality(record: RunRecord) -> str:
 def run_line(record: RunRecord, channel_name: str, link: str | None) -> str:
     when = datetime.fromtimestamp(record.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     thread = f"<{link}|thread>" if link else "thread"
-    model = f"`{record.info.model}`" if record.info and record.info.model else "no model"
+    model = f"`{record.facts.model}`" if record.facts and record.facts.model else "no model"
     return (f"*#{channel_name}* · {thread} · {STATUS.get(record.status, RUNNING)}\n"
             f"{when} · model {model} · {_quality(record)}")
 

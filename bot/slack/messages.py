@@ -37,7 +37,7 @@ def root_line(incident: Incident, channel_name: str) -> str:
 
 
 def closing_line(result: PostmortemResult, upload_errors: list[str] | None = None, *, emoji: str = "test_tube") -> str:
-    info = result.info
+    info, run = result.facts, result.run
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in info.timings.items())
     missing = f" Missing sections: {', '.join(info.missing_sections)}." if info.missing_sections else ""
     redacted = f" Redacted {sum(info.redactions.values())} secrets/personal data before analysis." if info.redactions else ""
@@ -51,9 +51,9 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
     problems = "".join(f"\n:warning: {p[:1].upper()}{p[1:]}." for p in map(redact_text, [*(upload_errors or []), *info.warnings]))
     # A pool's servers, each ready or left out (and why): a bench is visible where the run is read.
     problems += f"\nLLM servers: {redact_text('; '.join(info.llm_servers))}." if info.llm_servers else ""
-    if info.mode == "degraded":
+    if run.mode == "degraded":
         return (
-            f":warning: No model analysis this time: {info.cause}.\n"
+            f":warning: No model analysis this time: {run.cause}.\n"
             "The digest and its *rule-based* checklist above stand in for it"
             f"{', and the audio reads the digest' if info.tts_engine else ''}. Once the model is back, react with "
             f":{emoji}: again or run `/postmortem <link to this thread> again`: the full postmortem follows without a "

@@ -1,9 +1,10 @@
-"""Bridges one Slack run to the run store: its RunInfo, what was produced and what was posted, as it happens.
+"""Where a Slack run saves itself (the Run's sink): the run store, written behind the run.
 
-The pipeline reports synchronously (RunObserver), so writes are queued here and written in order by one task per
-run, consecutive updates merged into one statement: a slow database delays the record, never the run or the event
-loop. ``flush`` waits until everything so far is written; delivery calls it where the order matters for a restart
-(a section is saved before it is posted, the test plan before its buttons can be clicked) and the runner at the end.
+The Run saves at each transition and as the pipeline's output arrives (bot/core/run/run.py); here the writes are
+queued and written in order by one task per run, consecutive updates merged into one statement: a slow database
+delays the record, never the run or the event loop. ``flush`` waits until everything so far is written; whoever
+posts what was produced waits for it first (a section is saved before it is posted, the test plan before its
+buttons can be clicked), and the runner at the end.
 
 A store that stops accepting writes (disk full, read-only, deleted, unreachable) must not strand the thread at 👀: the
 run carries on in memory, the failure is logged once, and the closing line warns that a restart could not resume it.
@@ -13,31 +14,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from bot.core.report import RunInfo
-from bot.core.sections import Section
+from bot.core.run import Part, Run
 from bot.runs import RunStore
 from bot.runs.store import StoreError
 
 log = logging.getLogger(__name__)
 
 
-class Recorder:
-    """Without a store or run id (unit use) it only remembers in memory."""
+class StoreSink:
+    """Without a store or run id (unit use) it writes nothing."""
 
-    def __init__(self, info: RunInfo, store: RunStore | None = None, run_id: int | None = None,
-                 posted: dict[str, str] | None = None, status_ts: str | None = None) -> None:
-        self.info = info
+    def __init__(self, store: RunStore | None = None, run_id: int | None = None, status_ts: str | None = None) -> None:
         self.store = store if run_id is not None else None
         self.run_id = run_id
-        self._posted = dict(posted or {})
-        self.status_ts = status_ts
-        self._sections: list[Section] = []
+        self.status_ts = status_ts  # the thread's status line, edited as the run goes
         self.store_error: str | None = None
         # ("update", {column: value}) or ("posted", (item, ts)), in the order they happened.
         self._pending: list[tuple[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._run: Run | None = None  # whose warnings note a store that stopped accepting writes
+
+    def save(self, run: Run, parts: Iterable[Part]) -> None:
+        self._run = run
+        values: dict[str, Any] = {}
+        for part in parts:
+            if part == "state":
+                values["run"] = run  # written as it is then: the newest status and facts
+            elif part == "sections":
+                values["sections"] = list(run.sections)
+            else:
+                values.update(report=run.report, summary=run.summary)
+        self._queue("update", values)
+
+    def posted(self, run: Run, item: str, ts: str | None) -> None:
+        self._run = run
+        self._queue("posted", (item, ts))
+
+    def status_posted(self, ts: str) -> None:
+        self.status_ts = ts
+        self._queue("update", {"status_ts": ts})
+
+    def thread_posted(self, thread_ts: str) -> None:
+        """A channel-history run posted its own root message: resume must find that thread."""
+        self._queue("update", {"thread_ts": thread_ts})
 
     def _queue(self, kind: str, value: Any) -> None:
         if self.store is None:
@@ -66,53 +88,16 @@ class Recorder:
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
+    async def written(self) -> None:
+        """``flush``, then raise the StoreError that a write met: for a caller that must not go on without it."""
+        await self.flush()
+        if self.store_error is not None:
+            raise StoreError(self.store_error)
+
     def _lost(self, exc: StoreError) -> None:
         if self.store_error is None:
             log.error("run %s continues without its record: %s", self.run_id, exc)
             self.store_error = exc.message
-            self.info.warnings.append(f"the run store could not be written ({exc.message}); a restart now would not resume this run")
-
-    def save(self) -> None:
-        """Persist the RunInfo whole (status, error, counts, notes, timings)."""
-        self._queue("update", {"info": self.info})
-
-    def was_posted(self, item: str) -> bool:
-        return item in self._posted
-
-    def posted(self, item: str, ts: str | None) -> None:
-        self._posted[item] = ts or ""
-        self._queue("posted", (item, ts))
-
-    def items(self) -> dict[str, str]:
-        """Every item posted so far (item → ts; "" for uploads)."""
-        return dict(self._posted)
-
-    def ts_of(self, item: str) -> str | None:
-        return self._posted.get(item) or None
-
-    def found_in_thread(self, items: dict[str, str]) -> None:
-        """Items the thread shows as posted though the store missed them (killed between post and record)."""
-        for item, ts in items.items():
-            if not self.was_posted(item):
-                self.posted(item, ts)
-
-    def status_posted(self, ts: str) -> None:
-        self.status_ts = ts
-        self._queue("update", {"status_ts": ts})
-
-    def thread_posted(self, thread_ts: str) -> None:
-        """A channel-history run posted its own root message: resume must find that thread."""
-        self._queue("update", {"thread_ts": thread_ts})
-
-    def section_ready(self, section: Section) -> None:
-        """Saved before it is posted (delivery flushes), so a restart can re-post it instead of asking the model again."""
-        self._sections.append(section)
-        self._queue("update", {"sections": list(self._sections), "info": self.info})
-
-    def section_revised(self, section: Section) -> None:
-        """The repair replaced a section: a resumed run must post the new text, not the old."""
-        self._sections = [section if s.id is section.id else s for s in self._sections]
-        self._queue("update", {"sections": list(self._sections), "info": self.info})
-
-    def report_ready(self, report: str, summary: str | None) -> None:
-        self._queue("update", {"report": report, "summary": summary, "info": self.info})
+            if self._run is not None:
+                self._run.facts.warnings.append(
+                    f"the run store could not be written ({exc.message}); a restart now would not resume this run")

@@ -1,6 +1,6 @@
 """Runs one queued job: authorize, collect, analyse with the core pipeline, deliver, close. The run's state lives in
-its RunInfo (core) and moves only through ``RunInfo.advance``; the recorder persists it at every step, so a restart
-or a re-trigger after a failure resumes instead of repeating."""
+its Run (core), which moves only through its transition methods and saves itself to the store at every step, so a
+restart or a re-trigger after a failure resumes instead of repeating."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from collections.abc import Awaitable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.events import Emit, Subscribers
 from bot.core.incident import Incident
 from bot.core.memory import Recall
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.prepare.redact import redact_text
-from bot.core.run import RunState
+from bot.core.run import Run, RunState, Target
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
 from bot.memory.recall import Memory
@@ -29,11 +30,12 @@ from bot.slack.delivery import ThreadDelivery
 from bot.slack.errors import slack_error
 from bot.slack.jobs import Job
 from bot.slack.live import Recipient
+from bot.slack.live_previews import LivePreviews
 from bot.slack.memory import remember_run, thread_source
 from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
-from bot.slack.record import Recorder
+from bot.slack.record import StoreSink
 from bot.slack.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
 
 log = logging.getLogger(__name__)
@@ -75,64 +77,68 @@ class JobRunner:
         bind_run(job)  # every log line of this run (this task and those it starts) carries its id, channel and thread
         log.info("run %s started (%s by %s%s)", job.run_id, job.trigger, job.invoker, ", resumed" if job.resumed else "")
         saved = await self._saved(job)
-        resumable = saved is not None and saved.report is not None and saved.info is not None
+        sink = StoreSink(self.store, job.run_id, saved.status_ts if saved else None)
+        resumable = saved is not None and saved.report is not None and saved.facts is not None
         # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
-        # earlier attempt posted is still skipped); with one, its RunInfo carries on.
-        info = saved.info if resumable and saved is not None and saved.info is not None else self.pipeline.new_info()
-        if info.status in (RunState.INTERRUPTED, RunState.FAILED):
-            info.advance(RunState.QUEUED)
+        # earlier attempt posted is still skipped); with one, the saved run carries on.
+        if saved is None:
+            run = Run(self.pipeline.new_facts(), sink=sink, id=job.run_id,
+                      target=Target(job.trigger, job.channel, job.thread_ts, job.invoker, job.response_url))
+        else:
+            run = saved.run(sink, facts=None if resumable else self.pipeline.new_facts())
+        if run.status in (RunState.INTERRUPTED, RunState.FAILED):
+            run.requeue()
         # One digest per thread: a run after a degraded or done one (`again`) posts the model's sections only.
-        info.skip_digest = info.skip_digest or (job.thread_ts is not None and await self._digest_in(job.channel, job.thread_ts))
-        recorder = Recorder(info, self.store, job.run_id, saved.posted if saved else None, saved.status_ts if saved else None)
+        run.facts.skip_digest = run.facts.skip_digest or (job.thread_ts is not None and await self._digest_in(job.channel, job.thread_ts))
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
-        delivery = self._delivery(job, job.thread_ts, recorder) if job.thread_ts is not None else None
+        delivery = self._delivery(job, job.thread_ts, run, sink) if job.thread_ts is not None else None
         try:
             channel = await authorize(self.client, self.settings, job.channel, job.invoker)
             job.channel_name = str(channel.get("name") or job.channel)
             private = bool(channel.get("is_private"))
-            if delivery is not None and resumable and saved is not None:
-                result = await self._resume(delivery, saved)
+            if delivery is not None and resumable:
+                result = await self._resume(job, delivery)
             else:
-                info.advance(RunState.COLLECTING)
-                recorder.save()
-                incident, delivery = await self._collect(job, recorder, delivery)
+                run.collecting()
+                incident, delivery = await self._collect(job, run, sink, delivery)
                 if delivery is None:
                     # Not "done": a later trigger, once people have written in the thread, must run.
-                    info.advance(RunState.EMPTY, error="nothing to analyse")
-                    recorder.save()
+                    run.empty("nothing to analyse")
                     return
-                result = await self.pipeline.run(incident, delivery, info=info, recall=self._recall(job, private))
-            await self._finish(delivery, result)
-            if self.memory is not None and job.thread_ts is not None:
-                await remember_run(self.client, self.memory, result, run_id=job.run_id, channel=job.channel,
-                                   thread_ts=job.thread_ts, private=private)
+                emit = await self._subscribers(job, delivery, resumed=job.resumed)
+                result = await self.pipeline.run(incident, emit, run=run, recall=self._recall(job, private))
+            await self._finish(job, delivery, result, private=private)
         except AccessDenied as exc:
-            await self._fail(job, delivery, recorder, str(exc), private=True)
+            await self._fail(job, delivery, run, sink, str(exc), private=True)
         except SlackApiError as exc:
             error = slack_error(exc)
             log.warning("Slack error for %s: %s", job.key, error)
             # The thread or channel is out of reach: a note posted there would go unseen, so tell the user.
-            await self._fail(job, delivery, recorder, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
+            await self._fail(job, delivery, run, sink, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
                              private=error in UNREACHABLE)
         except PostmortemError as exc:
-            await self._fail(job, delivery, recorder, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
+            await self._fail(job, delivery, run, sink, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
         except Exception as exc:
             log.exception("run for %s failed", job.key)
-            await self._fail(job, delivery, recorder, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
+            await self._fail(job, delivery, run, sink, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
         finally:
-            if delivery is not None:
-                delivery.cancel_preview()  # cancelled mid-section (the bot stops): no sender task outlives its run
-            await recorder.flush()  # in the store before the worker gives the run back
-            log.info("run %s ended %s", job.run_id, info.status.value)
+            await run.flush()  # in the store before the worker gives the run back
+            log.info("run %s ended %s", job.run_id, run.status.value)
 
-    def _delivery(self, job: Job, thread_ts: str, recorder: Recorder) -> ThreadDelivery:
-        stream = self.settings.slack_stream_sections and self.team_id and job.invoker
-        return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), recorder, self.settings.llm_model,
-                              ticket_buttons=self.settings.tickets != "none",
-                              stream_to=Recipient(job.invoker, self.team_id) if stream and self.team_id else None,
-                              exporter=self.exporter)
+    def _delivery(self, job: Job, thread_ts: str, run: Run, sink: StoreSink) -> ThreadDelivery:
+        return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), run, sink, self.settings.llm_model,
+                              ticket_buttons=self.settings.tickets != "none", exporter=self.exporter)
 
-    async def _collect(self, job: Job, recorder: Recorder, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
+    async def _subscribers(self, job: Job, delivery: ThreadDelivery, *, resumed: bool) -> Emit:
+        """The run's events go to the store first (saved before posted), then, with SLACK_STREAM_SECTIONS, to the
+        live preview of the section being typed, then into the thread."""
+        live = None
+        if self.settings.slack_stream_sections:
+            recipient = Recipient(job.invoker, self.team_id) if self.team_id and job.invoker else None
+            live = await LivePreviews.open(delivery, recipient, resumed=resumed)
+        return Subscribers(delivery.run, live, delivery)
+
+    async def _collect(self, job: Job, run: Run, sink: StoreSink, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
         if job.thread_ts is None:
             raw = await self.collector.channel_history(job.channel)
@@ -144,8 +150,8 @@ class JobRunner:
             root = neutralise_mentions(root_line(incident, job.channel_name or job.channel))
             resp = await self.client.chat_postMessage(channel=job.channel, text=root)
             job.thread_ts = str(resp["ts"])
-            recorder.thread_posted(job.thread_ts)
-            delivery = self._delivery(job, job.thread_ts, recorder)
+            sink.thread_posted(job.thread_ts)
+            delivery = self._delivery(job, job.thread_ts, run, sink)
             await delivery.status(f"Collected {len(incident.messages)} messages")
             return incident, delivery
         assert delivery is not None  # __call__ makes it for a known thread
@@ -165,65 +171,66 @@ class JobRunner:
         await delivery.status(f"Collected {len(incident.messages)} messages")
         return incident, delivery
 
-    async def _resume(self, delivery: ThreadDelivery, saved: RunRecord) -> PostmortemResult:
+    async def _resume(self, job: Job, delivery: ThreadDelivery) -> PostmortemResult:
         """The model's report survived a restart or a failure: deliver what is missing, never ask the model again."""
         await delivery.reconcile()
         await delivery.thread.unreact(FAILED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: posting the rest of the saved postmortem")
-        return await self.pipeline.resume(delivery.record.info, saved.sections or [], saved.report or "", saved.summary,
-                                          delivery, narrate=not delivery.record.was_posted("audio"))
+        emit = await self._subscribers(job, delivery, resumed=True)
+        return await self.pipeline.resume(delivery.run, emit, narrate=not delivery.run.was_posted("audio"))
 
-    async def _finish(self, delivery: ThreadDelivery, result: PostmortemResult) -> None:
-        await delivery.drop_preview()  # a section still streaming never completed (the run ended without it)
+    async def _finish(self, job: Job, delivery: ThreadDelivery, result: PostmortemResult, *, private: bool) -> None:
+        run = result.run
         await delivery.status("Uploading")
-        if result.audio is not None and not delivery.record.was_posted("audio"):
+        if result.audio is not None and not run.was_posted("audio"):
             await delivery.upload_audio(result.audio)
-        elif result.info.audio_error:
-            why = result.info.audio_error
+        elif result.facts.audio_error:
+            why = result.facts.audio_error
             await delivery.say_once("audio", f":mute: The audio summary could not be made: {why}. The written postmortem above is complete.")
         await delivery.finish_uploads()
-        await delivery.record.flush()  # a write the store refused is a warning the closing line must carry
-        degraded = result.info.mode == "degraded"
+        await run.flush()  # a write the store refused is a warning the closing line must carry
+        degraded = run.mode == "degraded"
         closing = closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji)
         # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/actions/closing_blocks.py).
-        await delivery.post_once("closing", closing_message(closing, delivery.record.run_id, result.info))
+        await delivery.post_once("closing", closing_message(closing, run.id, run))
         await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
-        # Recorded before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store.
-        result.info.finish()
-        delivery.record.save()
-        await delivery.record.flush()
+        # Recorded and remembered before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store
+        # and in `/postmortem history`.
+        run.finish()
+        await run.flush()
+        if self.memory is not None and job.thread_ts is not None:
+            await remember_run(self.memory, result, run_id=job.run_id, channel=job.channel, thread_ts=job.thread_ts,
+                               private=private, link=await delivery.citations.permalink(job.thread_ts))
         await delivery.thread.unreact(WORKING)
         await delivery.thread.react(DEGRADED if degraded else DONE)
 
-    async def _fail(self, job: Job, delivery: ThreadDelivery | None, recorder: Recorder, text: str, *, private: bool = False) -> None:
+    async def _fail(self, job: Job, delivery: ThreadDelivery | None, run: Run, sink: StoreSink, text: str, *,
+                    private: bool = False) -> None:
         """Record the failure, then make sure a person hears of it: in the thread when the thread is reachable and
         the cause is not private, else privately. The 👀 and status line never stay behind."""
         text = redact_text(text)  # causes quote servers' error bodies, which may echo a key or the thread
-        recorder.info.advance(RunState.FAILED, error=text)
-        recorder.save()
+        run.fail(text)
         told = False
         # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
-        if delivery is not None:
-            await delivery.drop_preview()  # what was streamed of an unfinished section is taken back
-        if delivery is not None and (not private or recorder.status_ts is not None):
+        if delivery is not None and (not private or sink.status_ts is not None):
             # Each step on its own: one failing call must not leave the others (and the 👀) undone.
             if not private:
                 retry = f" React with :{self.settings.postmortem_emoji}: again to retry; nothing already posted will be repeated."
-                told = await self._quietly(delivery.thread.say(f":x: The postmortem failed: {text}{retry}"), recorder)
-            if recorder.status_ts is not None:
-                await self._quietly(delivery.status("Failed" if not private else "Not run: the person who asked was told why"), recorder)
+                told = await self._quietly(delivery.thread.say(f":x: The postmortem failed: {text}{retry}"), run)
+            if sink.status_ts is not None:
+                await self._quietly(delivery.status("Failed" if not private else "Not run: the person who asked was told why"), run)
             await delivery.thread.unreact(WORKING)
             await delivery.thread.react(FAILED)
         if not told:
             await self.notify_user(job, f":x: {text}")
 
     @staticmethod
-    async def _quietly(call: Awaitable[object], recorder: Recorder) -> bool:
+    async def _quietly(call: Awaitable[object], run: Run) -> bool:
         try:
             await call
         except SlackApiError as exc:
-            log.info("could not close the thread of run %s: %s", recorder.run_id, slack_error(exc))
+            log.info("could not close the thread of run %s: %s", run.id, slack_error(exc))
             return False
         return True
 

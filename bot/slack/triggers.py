@@ -233,11 +233,12 @@ class Triggers:
             if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
-            if last is not None and last.status is RunState.FAILED and last.info is not None:
+            if last is not None and last.status is RunState.FAILED and last.facts is not None:
                 # Try the failed run again under its own id: nothing it already posted is posted twice, and a
-                # report it saved is delivered without asking the model again.
-                last.info.advance(RunState.QUEUED)
-                if not await self.store.requeue_failed(last.id, last.info, owner=owner, lease_s=lease):
+                # report it saved is delivered without asking the model again. Saved only if still failed.
+                run = last.run()
+                run.requeue()
+                if not await self.store.requeue_failed(run, owner=owner, lease_s=lease):
                     return BUSY  # another trigger (maybe on another replica) queued it first
                 job.run_id, job.resumed = last.id, True
         if job.run_id is None:

@@ -18,11 +18,11 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.core.report import RunInfo
-from bot.core.run import TERMINAL, RunState
+from bot.core.run import TERMINAL, RunFacts, RunState
 from bot.ops import metrics
 from bot.runs import Claim, RunStore, StoreError
 from bot.slack.jobs import Job
+from bot.slack.record import StoreSink
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,11 @@ def replica_name() -> str:
 
 
 class RunQueue:
-    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], store: RunStore, new_info: Callable[[], RunInfo], *,
+    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], store: RunStore, new_facts: Callable[[], RunFacts], *,
                  capacity: int, lease_s: float, owner: str | None = None) -> None:
         self._run = run
         self.store = store
-        self._new_info = new_info
+        self._new_facts = new_facts
         self.capacity = capacity  # runs in progress on all replicas together
         self.lease_s = lease_s
         self.owner = owner or replica_name()
@@ -135,9 +135,9 @@ class RunQueue:
         if claim.takeover:
             log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
             if record.status in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
-                info = record.info or self._new_info()
-                info.advance(RunState.INTERRUPTED)
-                await self.store.update(record.id, info=info)
+                sink = StoreSink(self.store, record.id)
+                record.run(sink, facts=None if record.facts else self._new_facts()).interrupt()
+                await sink.written()
         return Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
                    response_url=record.response_url, run_id=record.id, resumed=claim.takeover)
 
@@ -146,9 +146,9 @@ class RunQueue:
         record = await self.store.get(run_id)
         if record is None or record.status in TERMINAL or record.status is RunState.FAILED:
             return
-        info = record.info or self._new_info()
-        info.advance(RunState.FAILED, error=f"{why}; the bot's logs have the details")
-        await self.store.update(run_id, info=info)
+        sink = StoreSink(self.store, run_id)
+        record.run(sink, facts=None if record.facts else self._new_facts()).fail(f"{why}; the bot's logs have the details")
+        await sink.written()
 
     async def _crashed(self, run_id: int, exc: Exception) -> None:
         try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.testplan import TestSpec
 from bot.errors import PostmortemError
 
@@ -82,6 +82,6 @@ def idempotency_key(*parts: object) -> str:
     return f"pmb-{digest}"
 
 
-def tests_of(info: RunInfo) -> list[TestSpec]:
-    """The run's test plan as stored in its RunInfo (``tests``: one TestSpec dict each)."""
+def tests_of(info: RunFacts) -> list[TestSpec]:
+    """The run's test plan as stored in its RunFacts (``tests``: one TestSpec dict each)."""
     return [TestSpec.model_validate(test) for test in info.tests]

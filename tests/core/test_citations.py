@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.citations import CitationAudit, ids_in, render_times, strip_citations
+from bot.core.citations import CitationAudit, ids_in, recorded_sources, render_times, strip_citations
 from bot.core.digest import build_digest, render_context, render_markdown
 from bot.core.gate import evaluate
 from bot.core.incident import Attachment, Incident, Message
@@ -116,7 +116,7 @@ def test_the_spoken_summary_loses_its_citations_uncounted_and_speech_never_says_
 
 def test_the_cli_shows_message_times_instead_of_ids() -> None:
     record = {"sources": {"m1": {"time": "2024-05-01T10:42:05Z", "ref": None}, "m2": {"time": None, "ref": None}}}
-    assert render_times("began [m1], noted [m2], both [m1, m2]", record) == \
+    assert render_times("began [m1], noted [m2], both [m1, m2]", recorded_sources(record)) == \
         "began [10:42:05], noted [message 2], both [10:42:05] [message 2]"
     assert strip_citations("claim [m1] [m2, m3].") == "claim."
 

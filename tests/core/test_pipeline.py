@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.core.events import (
+    DigestReady,
+    Event,
+    PlanReady,
+    PreviewRetracted,
+    Progress,
+    ReportReady,
+    SectionDone,
+    SectionPreview,
+    SectionRevised,
+    Stage,
+    StageStarted,
+)
 from bot.core.llm import LLMClient
 from bot.core.loading import load_incident
-from bot.core.observer import Progress, Stage
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.sections import Section, SectionId
 from bot.core.speech import word_count
@@ -21,7 +33,7 @@ SAMPLE = "bot/samples/checkout-incident.json"
 
 
 class Recorder:
-    """Observer recording what the pipeline reported, with the stream's state at each section."""
+    """Subscriber recording what the pipeline emitted, with the stream's state at each section."""
 
     def __init__(self, llm: FakeLLM) -> None:
         self.llm = llm
@@ -37,34 +49,28 @@ class Recorder:
         self.plans: list[TestPlan] = []
         self.report_after_plan: list[bool] = []
 
-    async def on_stage(self, stage: Stage, detail: str) -> None:
-        self.stages.append(stage)
-
-    async def on_progress(self, progress: Progress) -> None:
-        self.progress.append(progress)
-
-    async def on_digest(self, markdown: str) -> None:
-        self.digest = markdown
-
-    async def on_section(self, section: Section) -> None:
-        self.sections.append(section)
-        self.stream_done_at_section.append(self.llm.finished.is_set())
-
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        self.previews.append((section_id, body))
-
-    async def on_preview_retracted(self, section_id: SectionId) -> None:
-        self.retracted.append(section_id)
-
-    async def on_section_revised(self, section: Section) -> None:
-        self.revised.append(section)
-
-    async def on_report(self, report_markdown: str, summary: str | None) -> None:
-        self.report = report_markdown
-
-    async def on_test_plan(self, plan: TestPlan) -> None:
-        self.plans.append(plan)
-        self.report_after_plan.append(self.report is None)
+    async def __call__(self, event: Event) -> None:
+        match event:
+            case StageStarted(stage):
+                self.stages.append(stage)
+            case Progress():
+                self.progress.append(event)
+            case DigestReady(markdown):
+                self.digest = markdown
+            case SectionDone(section):
+                self.sections.append(section)
+                self.stream_done_at_section.append(self.llm.finished.is_set())
+            case SectionPreview(section_id, body):
+                self.previews.append((section_id, body))
+            case PreviewRetracted(section_id):
+                self.retracted.append(section_id)
+            case SectionRevised(section):
+                self.revised.append(section)
+            case ReportReady(report):
+                self.report = report
+            case PlanReady(plan):
+                self.plans.append(plan)
+                self.report_after_plan.append(self.report is None)
 
 
 async def run_narrated_by_edge(llm: FakeLLM) -> tuple[PostmortemResult, str]:
@@ -105,7 +111,7 @@ async def test_sections_are_emitted_while_the_model_is_still_writing(llm: FakeLL
     assert Stage.ANALYSING in rec.stages
     # The test plan: once, after the last section and before the report, recorded in the run's info.
     assert rec.report_after_plan == [True] and len(rec.plans[0].tests) == 3
-    assert result.info.tests == [t.model_dump() for t in rec.plans[0].tests]
+    assert result.facts.tests == [t.model_dump() for t in rec.plans[0].tests]
 
 
 async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
@@ -117,7 +123,7 @@ async def test_redaction_and_fencing_reach_the_model(llm: FakeLLM) -> None:
     assert "hunter2" not in sent and "support@example.com" not in sent
     assert "<<<INCIDENT_DATA_BEGIN>>>" in sent and "untrusted" in sent
     assert request["temperature"] == 0.3 and request["max_tokens"] == 2048
-    assert sum(result.info.redactions.values()) >= 2
+    assert sum(result.facts.redactions.values()) >= 2
 
 
 async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
@@ -129,8 +135,8 @@ async def test_edge_tts_narrates_the_models_summary(llm: FakeLLM) -> None:
         spoken = " ".join(r.text for r in edge.requests)
     assert result.audio is not None and result.audio.engine == "edge-tts"
     assert "#" not in spoken and 150 <= word_count(spoken) <= 230
-    assert sorted(spoken.split()) == sorted((result.info.narrated_text or "").split())
-    assert result.info.tts_engine == "edge-tts" and result.info.fallbacks == []
+    assert sorted(spoken.split()) == sorted((result.facts.narrated_text or "").split())
+    assert result.facts.tts_engine == "edge-tts" and result.facts.fallbacks == []
 
 
 async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> None:
@@ -142,7 +148,7 @@ async def test_edge_failure_falls_back_to_piper_and_says_why(llm: FakeLLM) -> No
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert result.audio is not None and result.audio.engine == "piper"
-    assert any("403" in f for f in result.info.fallbacks)
+    assert any("403" in f for f in result.facts.fallbacks)
 
 
 async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm: FakeLLM) -> None:
@@ -155,8 +161,8 @@ async def test_missing_summary_triggers_one_fallback_call_at_low_temperature(llm
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert len(llm.chat_requests) == 2 and llm.chat_requests[1]["temperature"] == 0.2
-    assert result.info.missing_sections == ["audio_summary"]
-    assert result.audio is not None and any("audio summary missing" in f for f in result.info.fallbacks)
+    assert result.facts.missing_sections == ["audio_summary"]
+    assert result.audio is not None and any("audio summary missing" in f for f in result.facts.fallbacks)
     assert sorted(" ".join(r.text for r in edge.requests).split()) == sorted(fallback.split())  # the fallback was spoken
 
 
@@ -168,7 +174,7 @@ async def test_failed_fallback_call_still_gives_audio_from_the_sections(llm: Fak
         result = await pipeline.run(load_incident(SAMPLE))
         await pipeline.aclose()
     assert result.audio is not None and result.audio.duration_s > 20
-    assert any("built one from the sections" in f for f in result.info.fallbacks)
+    assert any("built one from the sections" in f for f in result.facts.fallbacks)
 
 
 async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm: FakeLLM) -> None:
@@ -178,7 +184,7 @@ async def test_an_answer_without_a_test_suite_makes_no_plan_and_no_json_call(llm
     pipeline = pipeline_for(llm, tts_engine="none")
     result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False)
     await pipeline.aclose()
-    assert rec.plans == [] and result.info.tests == [] and llm.json_requests == []
+    assert rec.plans == [] and result.facts.tests == [] and llm.json_requests == []
 
 
 async def test_unstructured_output_is_kept_as_one_section_and_the_repair_asks_for_the_analysis(llm: FakeLLM) -> None:
@@ -191,8 +197,8 @@ async def test_unstructured_output_is_kept_as_one_section_and_the_repair_asks_fo
     assert len(result.sections) == 1 and result.sections[0].id is None and "replica count" in result.sections[0].body
     repair = llm.chat_requests[1]["messages"][1]["content"]
     assert "## Root Cause Determination" in repair and "## Recommended Test Suite" in repair
-    assert result.info.mode == "degraded" and len(result.info.missing_sections) == 6
-    assert "did not write" in (result.info.cause or "") and "replica count" in result.report_markdown
+    assert result.run.mode == "degraded" and len(result.facts.missing_sections) == 6
+    assert "did not write" in (result.run.cause or "") and "replica count" in result.report_markdown
 
 
 async def _until(predicate) -> None:  # type: ignore[no-untyped-def]

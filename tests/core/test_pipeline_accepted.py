@@ -39,10 +39,10 @@ async def test_an_accepted_answer_makes_zero_repair_calls(openai_llm: FakeLLM, c
     # test plan's one structured call: that is the plan filling a field, not the gate sending the answer back.)
     assert repair_calls(openai_llm) == 0
     assert len(openai_llm.chat_requests) - len(openai_llm.json_requests) == 1
-    quality = result.info.quality
+    quality = result.facts.quality
     assert quality["passed"] and not quality["repaired"], quality["still_failing"]
-    assert result.info.mode == "full" and [s.id for s in rec.sections] == list(SECTION_TITLES) and rec.revised == []
+    assert result.run.mode == "full" and [s.id for s in rec.sections] == list(SECTION_TITLES) and rec.revised == []
     # A note is recorded and written in the report's notes, never a warning in the closing line.
     assert quality["notes"] == NOTES.get(case.id, [])
-    assert not [w for w in result.info.warnings if w.startswith("Quality check") or "no test names" in w]
+    assert not [w for w in result.facts.warnings if w.startswith("Quality check") or "no test names" in w]
     assert all(f"- Quality note: {note}" in result.report_markdown for note in quality["notes"])

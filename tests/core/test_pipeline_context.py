@@ -32,8 +32,8 @@ async def test_a_denser_tokenizer_than_our_estimate_shrinks_the_incident_before_
         await pipeline.aclose()
     [request] = llm.chat_requests  # accepted first time: no 400, no retry
     assert prompt_tokens(request["messages"], 2.5) + pipeline.settings.llm_max_tokens <= 8192
-    assert any("tokenizer counted" in f for f in result.info.fallbacks)
-    assert result.info.status is RunState.POSTING
+    assert any("tokenizer counted" in f for f in result.facts.fallbacks)
+    assert result.run.status is RunState.POSTING
 
 
 async def test_prompt_refused_as_too_long_is_shrunk_and_sent_once_more() -> None:
@@ -45,7 +45,7 @@ async def test_prompt_refused_as_too_long_is_shrunk_and_sent_once_more() -> None
         await pipeline.aclose()
     first, second = llm.chat_requests
     assert len(second["messages"][1]["content"]) < len(first["messages"][1]["content"])
-    assert any("refused the prompt as too long" in f for f in result.info.fallbacks)
+    assert any("refused the prompt as too long" in f for f in result.facts.fallbacks)
     assert len(result.sections) == 6
 
 
@@ -57,9 +57,9 @@ async def test_an_answer_cut_at_the_token_limit_is_marked_where_it_stops() -> No
         pipeline = pipeline_for(llm, llm_model="llama3.1:8b")
         result = await pipeline.run(Incident([Message("alice", "checkout 5xx after the deploy of v2.31, rolled back")]))
         await pipeline.aclose()
-    assert result.info.finish_reason == "length"
+    assert result.facts.finish_reason == "length"
     assert result.sections[-1].body.endswith("_(Cut here: the answer reached LLM_MAX_TOKENS.)_")
-    assert any("LLM_MAX_TOKENS" in w for w in result.info.warnings)
+    assert any("LLM_MAX_TOKENS" in w for w in result.facts.warnings)
 
 
 async def test_lone_surrogates_in_the_thread_and_the_answer_do_not_fail_the_run() -> None:
@@ -71,7 +71,7 @@ async def test_lone_surrogates_in_the_thread_and_the_answer_do_not_fail_the_run(
         pipeline = pipeline_for(llm, llm_model="llama3.1:8b")
         result = await pipeline.run(incident)
         await pipeline.aclose()
-    assert len(result.sections) == 6 and result.info.input_hash
+    assert len(result.sections) == 6 and result.facts.input_hash
     result.report_markdown.encode("utf-8")  # encodable: it can be stored, uploaded and written
     assert "\ufffd" in result.report_markdown
 
@@ -83,4 +83,4 @@ async def test_an_answer_line_over_the_http_client_limit_is_a_malformed_response
         result = await pipeline.run(Incident([Message("alice", "checkout 5xx after the deploy of v2.31, rolled back")]))
         await pipeline.aclose()
     # Nothing usable arrived: the run ends degraded, with the cause, instead of crashing.
-    assert result.info.mode == "degraded" and "malformed response" in (result.info.cause or "")
+    assert result.run.mode == "degraded" and "malformed response" in (result.run.cause or "")

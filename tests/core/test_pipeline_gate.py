@@ -11,6 +11,7 @@ from bot.core.digest import build_digest, speech_text
 from bot.core.incident import cleaned
 from bot.core.loading import load_incident
 from bot.core.pipeline import Pipeline
+from bot.core.run import Run
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
 from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for, run_narrated_by_edge
@@ -32,8 +33,8 @@ async def test_a_passing_answer_makes_no_repair_call(llm: FakeLLM) -> None:
     rec = Recorder(llm)
     result = await run(pipeline_for(llm, tts_engine="none"), rec)
     assert len(llm.chat_requests) == 1 and rec.revised == []
-    assert result.info.mode == "full" and result.info.quality["passed"] and not result.info.quality["repaired"]
-    assert result.info.timings["repair"] < 1.0
+    assert result.run.mode == "full" and result.facts.quality["passed"] and not result.facts.quality["repaired"]
+    assert result.facts.timings["repair"] < 1.0
 
 
 async def test_one_repair_call_rewrites_only_the_failing_section_and_revises_it_in_place(llm: FakeLLM) -> None:
@@ -46,7 +47,7 @@ async def test_one_repair_call_rewrites_only_the_failing_section_and_revises_it_
     assert "## Root Cause Determination" in repair_prompt and "## Recommended Test Suite" not in repair_prompt
     assert [s.id for s in rec.revised] == [SectionId.ROOT_CAUSE] and rec.revised[0].body == GOOD[SectionId.ROOT_CAUSE]
     assert [s.id for s in rec.sections] == list(SECTION_TITLES)  # posted once each; the fix is an edit
-    quality = result.info.quality
+    quality = result.facts.quality
     assert quality["repaired"] and quality["repaired_sections"] == ["root_cause"] and quality["passed"]
     assert quality["checks"]["one_primary_root_cause"] == {"title": quality["checks"]["one_primary_root_cause"]["title"],
                                                            "before": False, "after": True}
@@ -61,7 +62,7 @@ async def test_a_held_back_section_is_posted_only_once_the_repair_fixes_it(llm: 
     ids = [s.id for s in rec.sections]
     assert ids[-1] is SectionId.TEST_SUITE and ids.count(SectionId.TEST_SUITE) == 1  # never the looping text
     assert all(LOOP not in s.body for s in rec.sections) and LOOP not in result.report_markdown
-    assert result.info.mode == "full" and result.info.withheld == {}
+    assert result.run.mode == "full" and result.facts.withheld == {}
 
 
 async def test_a_repair_that_still_fails_leaves_the_problem_in_the_closing_warnings(llm: FakeLLM) -> None:
@@ -69,8 +70,8 @@ async def test_a_repair_that_still_fails_leaves_the_problem_in_the_closing_warni
     rec = Recorder(llm)
     result = await run(pipeline_for(llm, tts_engine="none"), rec)
     assert len(llm.chat_requests) == 2 and rec.revised == []  # no better: nothing edited
-    assert result.info.mode == "full" and not result.info.quality["passed"]
-    assert any("Primary root cause" in w for w in result.info.warnings)
+    assert result.run.mode == "full" and not result.facts.quality["passed"]
+    assert any("Primary root cause" in w for w in result.facts.warnings)
 
 
 BAD: dict[str, Callable[[FakeLLM], Reply | None]] = {
@@ -93,13 +94,13 @@ async def test_the_digest_stands_in_when_the_model_cannot_help(llm: FakeLLM, beh
     base = {"llm_base_url": unused_base_url()} if reply is None else {}
     rec = Recorder(llm)
     result = await run(pipeline_for(llm, tts_engine="none", llm_timeout_s=0.5, **base), rec)
-    info = result.info
-    assert info.mode == "degraded" and info.cause and "fix:" in info.cause, info.cause
+    info = result.facts
+    assert result.run.mode == "degraded" and result.run.cause and "fix:" in result.run.cause, result.run.cause
     assert rec.digest is not None and rec.digest.startswith(DIGEST) and "rule-based" in rec.digest
     report = result.report_markdown
     assert report.startswith("# Testing postmortem") and "Rule-based digest only" in report and DIGEST in report
-    assert f"No model analysis: {info.cause}" in report
-    # Nothing that failed the gate reaches the observer or the report; it is kept for run.json only.
+    assert f"No model analysis: {result.run.cause}" in report
+    # Nothing that failed the gate is emitted or reaches the report; it is kept for run.json only.
     assert LOOP not in report and all(LOOP not in s.body for s in rec.sections)
     if behaviour in ("echo", "looping"):
         assert info.withheld and "not_hollow" in info.quality["checks"]
@@ -108,7 +109,7 @@ async def test_the_digest_stands_in_when_the_model_cannot_help(llm: FakeLLM, beh
 async def test_the_degraded_run_narrates_the_digest(llm: FakeLLM) -> None:
     llm.script(empty())
     result, spoken = await run_narrated_by_edge(llm)
-    assert result.info.mode == "degraded" and result.audio is not None and result.audio.mp3
+    assert result.run.mode == "degraded" and result.audio is not None and result.audio.mp3
     assert result.summary == speech_text(build_digest(cleaned(load_incident(SAMPLE))))
     assert sorted(spoken.split()) == sorted(result.summary.split())
 
@@ -116,10 +117,10 @@ async def test_the_degraded_run_narrates_the_digest(llm: FakeLLM) -> None:
 async def test_skip_digest_keeps_it_out_of_the_thread_but_in_the_report(llm: FakeLLM) -> None:
     rec = Recorder(llm)
     pipeline = pipeline_for(llm, tts_engine="none")
-    info = pipeline.new_info()
-    info.skip_digest = True
+    run = Run(pipeline.new_facts())
+    run.facts.skip_digest = True
     try:
-        result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False, info=info)
+        result = await pipeline.run(load_incident(SAMPLE), rec, narrate=False, run=run)
     finally:
         await pipeline.aclose()
     assert rec.digest is None and DIGEST in result.report_markdown

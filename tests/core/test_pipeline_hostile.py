@@ -11,12 +11,12 @@ import pytest
 
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
+from bot.core.events import ignore
 from bot.core.loading import load_incident
 from bot.core.narrate import Audio
 from bot.core.narrate.streaming import SpeechStream
-from bot.core.observer import NullObserver
 from bot.core.prompt import build_summary_prompt
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
 from bot.core.speech import deterministic_summary
 from tests.core.gate.reports import GOOD, SUMMARY, as_markdown, good_sections, incident_text, prompt_text
@@ -33,7 +33,7 @@ async def test_a_summary_cut_at_the_token_limit_is_never_narrated_with_its_cut_n
     report = as_markdown(good_sections())
     llm.script(cut(report[:-40]), empty(), text(SUMMARY))  # the answer, the repair call, the fallback summary
     result, spoken = await run_narrated_by_edge(llm)
-    info = result.info
+    info = result.facts
     assert "Cut here" not in (info.narrated_text or "") and "Cut here" not in spoken
     assert result.summary == SUMMARY and info.narrated_text and info.narrated_text.split() == SUMMARY.split()
     assert "audio_summary" in info.quality["repaired_sections"] and len(llm.chat_requests) == 3
@@ -53,7 +53,7 @@ async def test_a_fallback_summary_that_echoes_its_own_prompt_is_not_narrated(llm
         finally:
             await pipeline.aclose()
     assert len(llm.chat_requests) == 2 and result.summary == deterministic_summary(result.sections)
-    assert "spoken summaries" not in (result.info.narrated_text or "")
+    assert "spoken summaries" not in (result.facts.narrated_text or "")
 
 
 
@@ -74,7 +74,7 @@ async def test_a_garbage_summary_is_never_sent_to_the_narrator_while_it_streams(
         return audio()
 
     answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
-    stream = AnswerStream(NullObserver(), RunInfo(prompt_version="test", model="test"), answer, SpeechStream(narrate), lambda s: s.finish(), _nothing)
+    stream = AnswerStream(ignore, RunFacts(prompt_version="test", model="test"), answer, SpeechStream(narrate), lambda s: s.finish(), _nothing)
     for sid in SECTION_TITLES:
         body = garbage if sid is SectionId.AUDIO_SUMMARY else GOOD[sid]
         markdown = f"## {SECTION_TITLES[sid]}\n\n{body}\n\n"
@@ -99,5 +99,5 @@ async def test_a_secret_in_a_failing_repair_call_is_not_written_to_the_run_recor
         result = await pipeline.run(load_incident(SAMPLE), Recorder(llm), narrate=False)
     finally:
         await pipeline.aclose()
-    record = json.dumps(result.info.to_dict())
-    assert result.info.mode == "full" and "the repair call failed" in record and key not in record
+    record = json.dumps(result.run.to_dict())
+    assert result.run.mode == "full" and "the repair call failed" in record and key not in record

@@ -50,5 +50,5 @@ async def test_no_spanning_secret_reaches_the_model_a_section_a_preview_or_the_r
     shown = [s.body for s in recorder.sections] + [body for _, body in recorder.previews] + [result.report_markdown]
     assert [case.id for case in SPANNING if any(case.secret in body for body in shown)] == []
     assert recorder.previews, "the timeline was previewed while typed"
-    assert sum(result.info.redactions.values()) >= len(SPANNING)
-    assert sum(result.info.output_redactions.values()) >= len(SPANNING)  # the echo was caught, not only the input
+    assert sum(result.facts.redactions.values()) >= len(SPANNING)
+    assert sum(result.facts.output_redactions.values()) >= len(SPANNING)  # the echo was caught, not only the input

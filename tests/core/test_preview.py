@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.preview import PREVIEW_LIMIT, Retract, SectionPreview, Show, Verdict
+from bot.core.preview import PREVIEW_LIMIT, Previewer, Retract, Show, Verdict
 from bot.core.sections import SectionId
 from tests.core.prepare.secret_cases import POSITIVE
 
@@ -21,7 +21,7 @@ def clean(section_id: SectionId, text: str) -> Verdict:
 def typed(text: str, judge: Callable[[SectionId, str], Verdict] = clean,
           cite: Callable[[str], str] = lambda line: line) -> tuple[list[str], int]:
     """Every preview body shown while ``text`` is typed one character at a time, and the retractions."""
-    preview = SectionPreview(SectionId.TIMELINE, judge, cite)
+    preview = Previewer(SectionId.TIMELINE, judge, cite)
     shown: list[str] = []
     retracts = 0
     for end in range(1, len(text) + 1):

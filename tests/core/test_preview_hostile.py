@@ -7,10 +7,10 @@ import pytest
 
 from bot.core.analysis import AnswerStream
 from bot.core.answer import Answer
-from bot.core.observer import NullObserver
+from bot.core.events import Event, SectionPreview
 from bot.core.prepare.redact import redact_text
-from bot.core.preview import SectionPreview, Show, Verdict
-from bot.core.report import RunInfo
+from bot.core.preview import Previewer, Show, Verdict
+from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import incident_text, prompt_text
 from tests.core.prepare.secret_cases import POSITIVE
@@ -40,7 +40,7 @@ def shown_at_every_boundary(text: str) -> list[str]:
     shows. So a fresh preview fed the text up to each unit end shows all a chunked stream can (verified once against
     every character position of the planted line below: the same bodies)."""
     ends = [p for p in range(1, len(text) + 1) if text[p - 1] == "\n" or (text[p - 1] in " \t" and text[p - 2] in ".!?")]
-    steps = [SectionPreview(SectionId.TIMELINE, clean, lambda line: line).advance(text[:end]) for end in [*ends, len(text)]]
+    steps = [Previewer(SectionId.TIMELINE, clean, lambda line: line).advance(text[:end]) for end in [*ends, len(text)]]
     return [step.body for step in steps if isinstance(step, Show)]
 
 
@@ -96,7 +96,7 @@ def test_a_section_of_many_tiny_lines_is_judged_a_bounded_number_of_times() -> N
         return Verdict.CLEAN
 
     text = "".join(f"- {i % 10}\n" for i in range(2500))
-    preview = SectionPreview(SectionId.TIMELINE, judge, lambda line: line)
+    preview = Previewer(SectionId.TIMELINE, judge, lambda line: line)
     shown = ""
     for end in range(4, len(text) + 1, 4):
         step = preview.advance(text[:end])
@@ -134,12 +134,13 @@ def test_key_value_lines_and_json_objects_outside_a_code_block_are_shown_once_en
                                "load test.", "Blast radius: 18 minutes of checkout.\n**Type:** load test.\n- 08:52 deploy."]
 
 
-class Previews(NullObserver):
+class Previews:
     def __init__(self) -> None:
         self.previews: list[tuple[SectionId, str]] = []
 
-    async def on_section_preview(self, section_id: SectionId, body: str) -> None:
-        self.previews.append((section_id, body))
+    async def __call__(self, event: Event) -> None:
+        if isinstance(event, SectionPreview):
+            self.previews.append((event.section_id, event.body))
 
 
 async def _nothing(_: str) -> None:
@@ -153,7 +154,7 @@ async def test_a_section_written_as_one_paragraph_is_previewed_sentence_by_sente
                          enumerate(["pool", "cache", "queue", "disk", "socket table", "thread pool"]))
     obs = Previews()
     answer = Answer(prompt_text=prompt_text(), incident_text=incident_text())
-    stream = AnswerStream(obs, RunInfo(prompt_version="test", model="test"), answer, None, lambda s: s.finish(), _nothing)
+    stream = AnswerStream(obs, RunFacts(prompt_version="test", model="test"), answer, None, lambda s: s.finish(), _nothing)
     markdown = f"## {SECTION_TITLES[SectionId.ROOT_CAUSE]}\n\n{paragraph}"
     for i in range(0, len(markdown), 4):
         await stream.on_text(markdown[i : i + 4])

@@ -112,7 +112,7 @@ async def test_closing_message_feedback_regenerate_and_status(stack_factory: Any
     second = await store.latest_for_thread(stack.channel, root)
     assert second is not None and second.id != first.id and second.status is RunState.DONE
     assert second.trigger == "regenerate" and second.invoker == stack.alice
-    assert second.info is not None and second.info.skip_digest
+    assert second.facts is not None and second.facts.skip_digest
     titles = stack.replies_in(root)
     assert sum(t.startswith(DIGEST_TITLE) for t in titles) == 1
     assert len(closings(stack, root)) == 2

@@ -67,8 +67,8 @@ async def test_a_model_that_cannot_help_ends_degraded_with_digest_checklist_and_
     mp3 = mp3_in_thread(stack, root)
     assert mp3[:3] == b"ID3" or mp3[:2] in (b"\xff\xfb", b"\xff\xf3")
     [run] = await stack.bot.store.recent(1)
-    assert run.status is RunState.DEGRADED and run.info is not None and run.info.mode == "degraded"
-    assert run.info.narrated_text and "Rollback" not in (run.info.cause or "")
+    assert run.status is RunState.DEGRADED and run.facts is not None and run.mode == "degraded"
+    assert run.facts.narrated_text and "Rollback" not in (run.cause or "")
 
 
 async def test_a_failing_section_is_repaired_once_and_edited_in_place(stack: Stack) -> None:

@@ -33,7 +33,7 @@ def block_of(stack: Stack, root: str, title: str) -> str:
 async def run_info(stack: Stack) -> dict:  # type: ignore[type-arg]
     store = await open_store(stack.settings)
     try:
-        info = (await store.recent())[0].info
+        info = (await store.recent())[0].facts
     finally:
         await store.close()
     assert info is not None

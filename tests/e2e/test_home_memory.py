@@ -36,8 +36,8 @@ async def test_home_search_and_open_followups(stack_factory: Any, kind: str) -> 
         # The public incident happened three weeks ago: it comes first.
         await stack.bot.store.execute("UPDATE memory SET started_at = ? WHERE channel = ?", (time.time() - 21 * DAY_S, stack.channel))
         record = await stack.bot.store.latest_for_thread(stack.channel, public)
-        assert record is not None and record.info is not None
-        tests = [str(t["name"]) for t in record.info.tests]
+        assert record is not None and record.facts is not None
+        tests = [str(t["name"]) for t in record.facts.tests]
         key = "#1" if kind == "github" else "OPS-1"
         link = slack.workspace.permalink(stack.channel, public)
 

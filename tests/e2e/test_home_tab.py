@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.run import RunState
+from bot.core.run import Run
 from bot.slack.home_blocks import SEARCH_ACTION
 from tests.e2e.conftest import Stack, finished_short_thread
 
@@ -48,9 +48,9 @@ async def test_home_tab_lists_only_what_the_viewer_may_see(stack_factory: Any) -
         thread = slack.post(channel, stack.bob, "db failover")
         # Held by a made-up owner, so no worker of this bot picks the queued row up before it is marked failed.
         run_id = await store.create(trigger="reaction", channel=channel, thread_ts=thread, invoker=stack.bob, owner="test", lease_s=3600)
-        info = stack.bot.pipeline.new_info()
-        info.advance(RunState.FAILED, error="model unreachable")
-        await store.update(run_id, info=info)
+        run = Run(stack.bot.pipeline.new_facts(), id=run_id)
+        run.fail("model unreachable")
+        await store.update(run_id, run=run)
     await store.create(trigger="command", channel=stack.channel, thread_ts=None, invoker=stack.alice, owner="test", lease_s=3600)
 
     [alice_line] = await open_home(stack, stack.alice)

@@ -130,8 +130,8 @@ async def test_seen_before_with_live_ticket_states(stack_factory: Any, kind: str
         assert f"]({link})" in seen  # the first thread, linked
         assert "INC-4711" in seen and "connection-pool-exhaustion" in seen and "payments-api" in seen
         record = await stack.bot.store.latest_for_thread(stack.channel, first)
-        assert record is not None and record.info is not None and record.info.tests
-        assert all(test["name"] in seen for test in record.info.tests)  # the tests recommended then
+        assert record is not None and record.facts is not None and record.facts.tests
+        assert all(test["name"] in seen for test in record.facts.tests)  # the tests recommended then
         assert f"{key}]" in seen and "(open)" in seen
         assert f"recommended on {_day()} for INC-4711 is still open ({key})" in seen
         assert "2nd connection-pool exhaustion on payments-api in 90 days" in seen

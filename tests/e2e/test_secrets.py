@@ -76,4 +76,4 @@ async def test_a_server_error_quoting_a_key_is_redacted_before_anyone_sees_it(st
     written = json.dumps([c.args for c in s.calls if c.method.startswith("chat.")])
     assert "Authentication Error" in written and token not in written
     run = (await stack.bot.store.recent())[0]
-    assert run.info is not None and "Authentication Error" in (run.info.cause or "") and token not in json.dumps(run.info.to_dict())
+    assert run.facts is not None and "Authentication Error" in (run.cause or "") and token not in json.dumps(run.run().to_dict())

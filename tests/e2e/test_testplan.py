@@ -11,7 +11,7 @@ import zipfile
 from bot.core.testplan import TestPlan
 from bot.core.testplan.build import plan_from_record
 from bot.slack.delivery import ThreadDelivery
-from bot.slack.record import Recorder
+from bot.slack.record import StoreSink
 from bot.slack.testplan import ARCHIVE_NAME
 from bot.slack.thread import SlackThread
 from tests.e2e.conftest import Stack
@@ -51,14 +51,14 @@ async def test_checklist_and_archive_follow_the_sections_once_and_the_record_hol
     plan = TestPlan.model_validate_json(archive.read("tests.json"))
 
     record = (await stack.bot.store.recent())[0]
-    assert record.info is not None and record.info.tests == json.loads(plan.model_dump_json())["tests"]
+    assert record.facts is not None and record.facts.tests == json.loads(plan.model_dump_json())["tests"]
     assert {"testplan", "tests-archive"} <= set(record.posted)
 
     # Delivered again from the record (what a resume does): nothing is posted or uploaded a second time.
-    delivery = ThreadDelivery(SlackThread(stack.bot.client, stack.channel, root), Recorder(record.info, None, None, record.posted), "m")
-    replanned = plan_from_record(record.info)
+    delivery = ThreadDelivery(SlackThread(stack.bot.client, stack.channel, root), record.run(), StoreSink(), "m")
+    replanned = plan_from_record(record.facts)
     assert replanned is not None
-    await delivery.on_test_plan(replanned)
+    await delivery.test_plan(replanned)
     await delivery.finish_uploads()
     assert len(stack.slack.thread(stack.channel, root)) == len(thread)
     assert len([f for f in stack.slack.uploaded_files if f["name"] == ARCHIVE_NAME]) == 1

@@ -71,7 +71,7 @@ async def test_create_ticket_from_the_checklist(stack_factory: Any, kind: str) -
         slack = stack.slack
         run_id, root, checklist = await run_postmortem(stack)
         assert outcomes(stack, checklist) == 0
-        tests = (await stack.bot.store.get(run_id)).info.tests  # type: ignore[union-attr]
+        tests = (await stack.bot.store.get(run_id)).facts.tests  # type: ignore[union-attr]
         assert len(tests) == 3
         done = 0
 

@@ -4,20 +4,20 @@ for a degraded run, the classes named by the cause, the tests with the CLI's tic
 from __future__ import annotations
 
 from bot.core.memory import Signals
-from bot.core.report import RunInfo
-from bot.core.run import RunState
+from bot.core.run import Run, RunFacts
 from bot.core.sections import Section, SectionId
 from bot.memory.entry import entry_for_run, primary_cause
 
 SIGNALS = Signals(("retry-storm",), ("billing-service",), (), (), "INC-7 billing down", "2026-11-02T09:00:00Z").to_dict()
 
 
-def finished(**fields: object) -> RunInfo:
-    info = RunInfo("v", "m", signals=SIGNALS, **fields)  # type: ignore[arg-type]
-    for state in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
-        info.advance(state)
-    info.finish()
-    return info
+def finished(**fields: object) -> Run:
+    run = Run(RunFacts("v", "m", signals=SIGNALS, **fields))  # type: ignore[arg-type]
+    run.collecting()
+    run.analysing()
+    run.posting()
+    run.finish()
+    return run
 
 
 def test_primary_cause_sentence() -> None:
@@ -44,11 +44,11 @@ def test_a_run_with_its_cause_tests_and_tickets() -> None:
 
 
 def test_a_degraded_run_is_remembered_by_its_rule_based_classes() -> None:
-    info = RunInfo("v", "m", signals=SIGNALS)
-    info.advance(RunState.COLLECTING)
-    info.advance(RunState.ANALYSING)
-    info.degrade("no model")
-    info.advance(RunState.POSTING)
-    info.finish()
-    entry = entry_for_run(info, [], "digest only", source="slack:C1/1.1", channel="C1", thread_ts="1.1")
+    run = Run(RunFacts("v", "m", signals=SIGNALS))
+    run.collecting()
+    run.analysing()
+    run.degrade("no model")
+    run.posting()
+    run.finish()
+    entry = entry_for_run(run, [], "digest only", source="slack:C1/1.1", channel="C1", thread_ts="1.1")
     assert entry.status == "degraded" and entry.primary_cause == "rule-based: Retry storm"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.core.report import RunInfo
-from bot.core.run import RunState
+from bot.core.run import Run, RunFacts, RunState
 from bot.errors import LLMBusy, ModelNotFound
 from bot.ops import metrics
 
@@ -23,20 +22,22 @@ def runs(outcome: str) -> float:
 ])
 def test_each_run_outcome_is_counted_once_where_the_state_moves(path: list[RunState]) -> None:
     before = {state: runs(state.value) for state in metrics.OUTCOMES}
-    info = RunInfo(prompt_version="v", model="m")
+    run = Run(RunFacts(prompt_version="v", model="m"))
+    moves = {RunState.COLLECTING: run.collecting, RunState.ANALYSING: run.analysing, RunState.POSTING: run.posting,
+             RunState.DONE: run.finish, RunState.FAILED: lambda: run.fail("boom"), RunState.INTERRUPTED: run.interrupt}
     for state in path:
-        info.advance(state)
+        moves[state]()
     moved = {state.value: runs(state.value) - before[state] for state in metrics.OUTCOMES}
     assert moved == {state.value: float(state is path[-1]) for state in metrics.OUTCOMES}
 
 
 def test_a_degraded_run_counts_as_degraded_not_done() -> None:
     before = runs("degraded"), runs("done")
-    info = RunInfo(prompt_version="v", model="m")
-    info.advance(RunState.ANALYSING)
-    info.degrade("the model is down — fix: start it")
-    info.advance(RunState.POSTING)
-    info.finish()
+    run = Run(RunFacts(prompt_version="v", model="m"))
+    run.analysing()
+    run.degrade("the model is down — fix: start it")
+    run.posting()
+    run.finish()
     assert (runs("degraded") - before[0], runs("done") - before[1]) == (1.0, 0.0)
 
 

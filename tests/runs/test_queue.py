@@ -10,8 +10,7 @@ from typing import TypeVar
 
 import pytest
 
-from bot.core.report import RunInfo
-from bot.core.run import UNFINISHED, RunState
+from bot.core.run import UNFINISHED, Run, RunFacts, RunState
 from bot.runs import ThreadBusy
 from bot.runs.sql import SqlRunStore
 from tests.runs.conftest import OpenStore
@@ -25,10 +24,12 @@ async def new_run(store: SqlRunStore, n: int, owner: str | None = None) -> int:
 
 
 async def finish(store: SqlRunStore, run_id: int) -> None:
-    info = RunInfo(prompt_version="v1", model="m")
-    for state in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING, RunState.DONE):
-        info.advance(state)
-    await store.update(run_id, info=info)
+    run = Run(RunFacts(prompt_version="v1", model="m"), id=run_id)
+    run.collecting()
+    run.analysing()
+    run.posting()
+    run.finish()
+    await store.update(run_id, run=run)
 
 
 async def race(stores: list[SqlRunStore], work: Callable[[SqlRunStore], Awaitable[T]]) -> list[T]:

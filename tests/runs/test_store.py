@@ -3,14 +3,14 @@ one unfinished run per thread, retrying a failed run, and the schema migrations.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.cli.doctor import check_store
-from bot.core.report import RunInfo
-from bot.core.run import UNFINISHED, RunState
+from bot.core.run import UNFINISHED, Run, RunFacts, RunState
 from bot.core.sections import Section, SectionId
 from bot.errors import ConfigError
 from bot.runs import StoreError, ThreadBusy
@@ -34,16 +34,16 @@ async def new_run(store: SqlRunStore, thread_ts: str | None = "1.1", channel: st
 
 async def test_a_run_round_trips_with_its_info_sections_and_posted_items(store: SqlRunStore) -> None:
     run = await store.create(trigger="command", channel="C1", thread_ts="1.1", invoker="U1", response_url="http://r")
-    info = RunInfo(prompt_version="v1", model="m", redactions={"email": 2}, warnings=["w"])
-    info.advance(RunState.COLLECTING)
+    saved = Run(RunFacts(prompt_version="v1", model="m", redactions={"email": 2}, warnings=["w"]), id=run)
+    saved.collecting()
     sections = [Section(SectionId.ROOT_CAUSE, "Root cause", "body ✓"), Section(None, "Raw", "x")]
-    await store.update(run, info=info, sections=sections, report="# r", summary="s", status_ts="9.9")
+    await store.update(run, run=saved, sections=sections, report="# r", summary="s", status_ts="9.9")
     await store.mark_posted(run, "section:root_cause#1/0", "2.2")
     await store.mark_posted(run, "section:root_cause#1/0", "2.3")  # re-recording an item keeps one row, the newest ts
     record = await store.get(run)
     assert record is not None
     assert (record.status, record.trigger, record.response_url, record.status_ts) == (RunState.COLLECTING, "command", "http://r", "9.9")
-    assert record.info is not None and record.info.redactions == {"email": 2} and record.info.warnings == ["w"]
+    assert record.facts is not None and record.facts.redactions == {"email": 2} and record.facts.warnings == ["w"]
     assert record.sections == sections and (record.report, record.summary) == ("# r", "s")
     assert record.posted == {"section:root_cause#1/0": "2.3"}
     assert await store.get(run + 1000) is None
@@ -76,12 +76,12 @@ async def test_one_unfinished_run_per_thread(open_store: OpenStore) -> None:
     await new_run(second, thread_ts=None)  # and a channel-history run
     with pytest.raises(ThreadBusy):
         await new_run(first, thread_ts=None)
-    info = RunInfo(prompt_version="v1", model="m")
-    info.advance(RunState.COLLECTING)
-    info.advance(RunState.ANALYSING)
-    info.advance(RunState.POSTING)
-    info.advance(RunState.DONE)
-    await first.update(run, info=info)
+    done = Run(RunFacts(prompt_version="v1", model="m"), id=run)
+    done.collecting()
+    done.analysing()
+    done.posting()
+    done.finish()
+    await first.update(run, run=done)
     again = await new_run(second)  # `again` after a finished run
     assert again != run and (await first.latest_for_thread("C1", "1.1")).id == again  # type: ignore[union-attr]
 
@@ -89,13 +89,13 @@ async def test_one_unfinished_run_per_thread(open_store: OpenStore) -> None:
 async def test_a_failed_run_is_queued_again_by_one_trigger_only(open_store: OpenStore) -> None:
     first, second = await open_store(), await open_store()
     run = await new_run(first)
-    info = RunInfo(prompt_version="v1", model="m")
-    info.advance(RunState.FAILED, error="boom")
-    await first.update(run, info=info)
+    failed = Run(RunFacts(prompt_version="v1", model="m"), id=run)
+    failed.fail("boom")
+    await first.update(run, run=failed)
     assert await unfinished(first) == []
-    info.advance(RunState.QUEUED)
-    assert await first.requeue_failed(run, info, owner="a", lease_s=30) is True
-    assert await second.requeue_failed(run, info, owner="b", lease_s=30) is False  # already queued by the first
+    failed.requeue()
+    assert await first.requeue_failed(failed, owner="a", lease_s=30) is True
+    assert await second.requeue_failed(failed, owner="b", lease_s=30) is False  # already queued by the first
     assert await unfinished(second) == [run]
     with pytest.raises(ThreadBusy):
         await new_run(second)
@@ -235,3 +235,20 @@ async def test_tallies_count_each_runs_votes(store: SqlRunStore) -> None:
     await votes.vote(2, "U1", "up")
     assert await votes.tallies([1, 2, 3]) == {1: {"up": 0, "down": 2}, 2: {"up": 1, "down": 0}, 3: {"up": 0, "down": 0}}
     assert await votes.tally(2) == {"up": 1, "down": 0}
+
+
+async def test_the_status_is_stored_once_and_an_old_rows_copy_in_the_json_is_ignored(store: SqlRunStore) -> None:
+    run = await new_run(store)
+    saved = Run(RunFacts(prompt_version="v1", model="m"), id=run)
+    saved.collecting()
+    saved.fail("boom")
+    await store.update(run, run=saved)
+    [row] = (await store.execute("SELECT status, error, info FROM runs WHERE id = ?", (run,)))[0]
+    stored = json.loads(row["info"])
+    assert (row["status"], row["error"]) == ("failed", "boom") and "status" not in stored and "error" not in stored
+    # A row an older bot wrote kept the status (and mode) inside the JSON too: the column is what counts.
+    await store.execute("UPDATE runs SET info = ? WHERE id = ?", (json.dumps({**stored, "status": "done", "mode": "degraded",
+                                                                              "cause": "model down"}), run))
+    record = await store.get(run)
+    assert record is not None and record.status is RunState.FAILED and (record.mode, record.cause) == ("degraded", "model down")
+    assert record.run().status is RunState.FAILED

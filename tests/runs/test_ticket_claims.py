@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from bot.core.report import RunInfo
+from bot.core.run import Run, RunFacts
 from bot.runs.tickets import STALE_AFTER_S, ClaimState, TicketClaims, Where, legacy_idem, spec_identity
 from tests.runs.conftest import OpenStore
 
@@ -53,8 +53,8 @@ def test_a_test_is_the_same_whatever_its_case_spacing_or_punctuation() -> None:
 async def test_a_claim_kept_per_run_by_an_older_bot_is_found_from_its_thread(open_store: OpenStore) -> None:
     store = await open_store()
     run = await store.create(trigger="reaction", channel="C1", thread_ts=POOL.thread, invoker="U1")
-    info = RunInfo(prompt_version="p", model="m", tests=[{"name": "Retry storm"}, {"name": "Connection-pool saturation"}])
-    await store.update(run, info=info)
+    facts = RunFacts(prompt_version="p", model="m", tests=[{"name": "Retry storm"}, {"name": "Connection-pool saturation"}])
+    await store.update(run, run=Run(facts, id=run))
     # What the store held before thread_tickets existed: the pool test's ticket, by run and position.
     await store.execute("INSERT INTO tickets (run_id, test_index, backend, claimed_at, url, key) VALUES (?, ?, ?, ?, ?, ?)",
                         (run, 1, "github", time.time(), "https://github.com/acme/shop/issues/7", "#7"))

@@ -10,13 +10,14 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli.doctor import REQUIRED_SCOPES, check_slack
+from bot.core.citations import recorded_sources
 from bot.core.prompt import PROMPT_VERSION
-from bot.core.report import RunInfo
+from bot.core.run import Run, RunFacts
 from bot.core.testplan import TestPlan, TestSpec
 from bot.settings import load_settings
 from bot.slack.canvas import LINK_ITEM, canvas_markdown
 from bot.slack.delivery import ThreadDelivery
-from bot.slack.record import Recorder
+from bot.slack.record import StoreSink
 from bot.slack.thread import SlackThread
 from tests.fakes.slack_emulator import SlackEmulator
 
@@ -29,9 +30,9 @@ async def slack() -> AsyncIterator[SlackEmulator]:
         yield emulator
 
 
-def delivery(slack: SlackEmulator, channel: str, root: str, info: RunInfo | None = None) -> ThreadDelivery:
+def delivery(slack: SlackEmulator, channel: str, root: str, info: RunFacts | None = None) -> ThreadDelivery:
     client = AsyncWebClient(base_url=slack.api_url, token=slack.bot_token)
-    return ThreadDelivery(SlackThread(client, channel, root), Recorder(info or RunInfo(PROMPT_VERSION, "m")), "m")
+    return ThreadDelivery(SlackThread(client, channel, root), Run(info or RunFacts(PROMPT_VERSION, "m")), StoreSink(), "m")
 
 
 def thread(slack: SlackEmulator) -> tuple[str, str]:
@@ -71,7 +72,7 @@ async def test_each_canvas_refusal_ends_in_a_canvas_or_one_note(slack: SlackEmul
     made = [c for cid, c in slack.workspace.canvases.items() if cid not in before]
     links = [m["text"] for m in slack.thread(channel, root) if "The full report is in" in m.get("text", "")]
     if kind is None:
-        assert made == [] and links == [] and not d.record.was_posted(LINK_ITEM)
+        assert made == [] and links == [] and not d.run.was_posted(LINK_ITEM)
         assert len(d.upload_errors) == 2 and note in d.upload_errors[0] and "markdown file above" in d.upload_errors[0]
     else:
         (canvas,) = made
@@ -83,17 +84,17 @@ async def test_each_canvas_refusal_ends_in_a_canvas_or_one_note(slack: SlackEmul
 async def test_citations_link_once_per_message_and_a_gone_message_keeps_its_time(slack: SlackEmulator) -> None:
     channel, root = thread(slack)
     reply = slack.post(channel, "alice", "rolled back", thread_ts=root)
-    info = RunInfo(PROMPT_VERSION, "m", citations={"sources": {
+    info = RunFacts(PROMPT_VERSION, "m", citations={"sources": {
         "m1": {"time": "2024-05-01T10:00:05Z", "ref": root},
         "m2": {"time": "2024-05-01T10:04:00Z", "ref": reply},
         "m3": {"time": "2024-05-01T10:09:00Z", "ref": "1600000000.000100"},  # deleted since
         "m4": {"time": None, "ref": None},
     }})
-    d = delivery(slack, channel, root, info)
-    text = await d.citations.render("began [m1], rolled back [m2, m3], noted [m4], invented [m7]")
+    d, sources = delivery(slack, channel, root, info), recorded_sources(info.citations)
+    text = await d.citations.render("began [m1], rolled back [m2, m3], noted [m4], invented [m7]", sources)
     assert text == (f"began [10:00:05]({slack.permalink(channel, root)}), rolled back [10:04:00]({slack.permalink(channel, reply)})"
                     " [10:09:00], noted [message 4], invented [message 7]")
-    assert await d.citations.render("again [m1][m2]") == \
+    assert await d.citations.render("again [m1][m2]", sources) == \
         f"again [10:00:05]({slack.permalink(channel, root)})[10:04:00]({slack.permalink(channel, reply)})"
     assert len(slack.calls_to("chat.getPermalink")) == 3  # root, reply and the deleted one: once each
 

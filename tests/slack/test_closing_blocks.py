@@ -7,8 +7,7 @@ import time
 import pytest
 
 from bot.core.pipeline import PostmortemResult
-from bot.core.report import RunInfo
-from bot.core.run import RunState
+from bot.core.run import Run, RunFacts, RunState
 from bot.runs import RunRecord
 from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, closing_message, parse_vote
 from bot.slack.home import run_line
@@ -25,9 +24,9 @@ def test_parse_vote(value: str, parsed: tuple[str, int] | None) -> None:
 
 
 def test_closing_message_splits_long_text_names_the_model_and_needs_a_run_for_controls() -> None:
-    info = RunInfo(prompt_version="v1", model="qwen2.5:7b")
+    run = Run(RunFacts(prompt_version="v1", model="qwen2.5:7b"))
     text = "\n\n".join(["x" * 2000] * 3) + " <!channel>"
-    message = closing_message(text, 7, info)
+    message = closing_message(text, 7, run)
     sections = [b for b in message.blocks if b["type"] == "section"]
     assert len(sections) == 3 and all(len(b["text"]["text"]) <= 3000 for b in sections)
     assert "<!channel>" not in str(message.blocks) and "<!channel>" not in message.text  # nobody is pinged
@@ -35,18 +34,18 @@ def test_closing_message_splits_long_text_names_the_model_and_needs_a_run_for_co
     feedback = message.blocks[4]["elements"][0]
     assert feedback["action_id"] == FEEDBACK_ACTION
     assert (feedback["positive_button"]["value"], feedback["negative_button"]["value"]) == ("up:7", "down:7")
-    unrecorded = closing_message("done", None, info)
+    unrecorded = closing_message("done", None, run)
     assert [b["type"] for b in unrecorded.blocks] == ["section", "context"]
-    info.mode = "degraded"
-    assert "Rule-based" in closing_message("done", 7, info).blocks[1]["elements"][0]["text"]
+    run.degrade("the model is down")
+    assert "Rule-based" in closing_message("done", 7, run).blocks[1]["elements"][0]["text"]
 
 
-def record(status: RunState, **info: object) -> RunRecord:
-    run = RunInfo(prompt_version="v1", model="llama3.1:8b")
+def record(status: RunState, mode: str = "full", **info: object) -> RunRecord:
+    facts = RunFacts(prompt_version="v1", model="llama3.1:8b")
     for key, value in info.items():
-        setattr(run, key, value)
+        setattr(facts, key, value)
     return RunRecord(id=1, created_at=time.time(), trigger="reaction", channel="C1", thread_ts="1.2", invoker="U1",
-                     status=status, info=run)
+                     status=status, facts=facts, mode=mode)
 
 
 @pytest.mark.parametrize(("status", "info", "shows"), [
@@ -67,7 +66,7 @@ def test_home_run_line(status: RunState, info: dict[str, object], shows: list[st
 
 def test_the_closing_line_never_shows_a_secret_quoted_in_a_warning_or_upload_error() -> None:
     token = next(case.secret for case in POSITIVE if case.secret.startswith("sk-proj-"))
-    info = RunInfo(prompt_version="p", model="m")
+    info = RunFacts(prompt_version="p", model="m")
     info.warnings.append(f"the repair call failed (401: Received API Key = {token})")
-    line = closing_line(PostmortemResult([], "", None, info, None), [f"the report could not be uploaded ({token})"])
+    line = closing_line(PostmortemResult([], "", None, Run(info), None), [f"the report could not be uploaded ({token})"])
     assert token not in line and line.count(":warning:") == 2

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.llm.pool import LLMPool
-from bot.core.report import RunInfo
-from bot.core.run import RunState
+from bot.core.run import Run, RunFacts, RunState
 from bot.runs.sqlite import SqliteRunStore
 from bot.settings import load_settings
 from bot.slack.jobs import Job
@@ -22,8 +21,8 @@ from tests.fakes.fake_llm import FakeLLM, text
 LEASE_S = 0.3  # renewed every 0.1 s: the lease-loss test notices within a tick
 
 
-def new_info() -> RunInfo:
-    return RunInfo(prompt_version="v1", model="m")
+def new_facts() -> RunFacts:
+    return RunFacts(prompt_version="v1", model="m")
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ async def start_queue(store: SqliteRunStore) -> AsyncIterator[Callable[..., RunQ
     queues: list[RunQueue] = []
 
     def start(run: Callable[[Job], object], capacity: int = 1) -> RunQueue:
-        queue = RunQueue(run, store, new_info, capacity=capacity, lease_s=LEASE_S, owner="here")  # type: ignore[arg-type]
+        queue = RunQueue(run, store, new_facts, capacity=capacity, lease_s=LEASE_S, owner="here")  # type: ignore[arg-type]
         queue.start()
         queues.append(queue)
         return queue
@@ -116,8 +115,8 @@ async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_foreve
     written = asyncio.Event()
     update = store.update
 
-    async def noted_update(run: int, **values: object) -> None:
-        await update(run, **values)
+    async def noted_update(run_id: int, **values: object) -> None:
+        await update(run_id, **values)
         written.set()
 
     store.update = noted_update  # type: ignore[method-assign]  # the real store, observed
@@ -130,10 +129,11 @@ async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_foreve
 
 async def test_a_taken_over_run_resumes_as_interrupted(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     run_id = await queued(store)
-    info = new_info()
-    for state in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
-        info.advance(state)
-    await store.update(run_id, info=info, report="# saved")
+    run = Run(new_facts(), id=run_id)
+    run.collecting()
+    run.analysing()
+    run.posting()
+    await store.update(run_id, run=run, report="# saved")
     assert await store.claim_next("dead", capacity=1, lease_s=-1) is not None
     jobs: asyncio.Queue[Job] = asyncio.Queue()
     start_queue(jobs.put)

@@ -7,7 +7,7 @@ import pytest
 
 from bot.cli.tickets import file_tickets
 from bot.core.prompt import PROMPT_VERSION
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.tickets import Failure, TicketError
 from bot.tickets.github import GitHubIssues
 from tests.fakes.github_api import FakeGitHub
@@ -16,8 +16,8 @@ from tests.tickets.conftest import SPEC
 TESTS = [SPEC, SPEC.model_copy(update={"name": "Gateway timeout meets the SLO", "type": "contract"})]
 
 
-def info() -> RunInfo:
-    return RunInfo(prompt_version=PROMPT_VERSION, model="m", input_hash="abc123")
+def info() -> RunFacts:
+    return RunFacts(prompt_version=PROMPT_VERSION, model="m", input_hash="abc123")
 
 
 async def test_a_rerun_on_the_same_input_finds_its_tickets() -> None:

@@ -1,17 +1,22 @@
-"""The one targeted repair call: what failed, the failing sections' text and the incident lines they need."""
+"""The one targeted repair call: what failed, the failing sections' text and the incident lines they need; the call
+itself (the gate's only I/O)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from bot.core.gate import facts
 from bot.core.gate.checks import root_cause_of
 from bot.core.gate.model import CHECKS, CheckId, GateResult
 from bot.core.gate.structure import primary_statement
 from bot.core.gate.text import words
+from bot.core.incident import clean_text
+from bot.core.parser import parse_sections
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN, fence_incident
 from bot.core.sections import SECTION_TITLES, Section, SectionId
+from bot.errors import PostmortemError
 
 EXCERPT_CHARS = 3000  # incident lines handed back: enough for the facts a section needs, far below a full prompt
 SECTION_CHARS = 3000  # a looping section is cut: the model needs to see the fault, not all of it
@@ -85,3 +90,17 @@ def build_repair_prompt(result: GateResult, sections: Sequence[Section], *, inci
         _excerpt(incident_text, keywords, timed=timed)
     )
     return REPAIR_SYSTEM, user
+
+
+class Completes(Protocol):
+    async def complete(self, system: str, user: str, *, temperature: float, max_tokens: int) -> str: ...
+
+
+async def ask_for_repair(llm: Completes, prompt: tuple[str, str], *, max_tokens: int) -> tuple[list[Section], str | None]:
+    """The repair call: the sections the model rewrote, or none and why (a fallback note) when the call failed; a
+    failed repair never fails the run, the sections stand as first written."""
+    try:
+        text = await llm.complete(*prompt, temperature=0.2, max_tokens=max_tokens)
+    except PostmortemError as exc:
+        return [], f"the repair call failed ({exc.message}): the sections stand as first written"
+    return parse_sections(clean_text(text)), None

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.gate.text import normalise
 from bot.core.prepare.redact import redact_text
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import Section, SectionId
 from bot.core.testplan.catches import caught_by
 from bot.core.testplan.complete import AnswerItem, JsonModel, ask
@@ -109,7 +109,7 @@ async def build_plan(section_body: str, incident_text: str, model: JsonModel) ->
     return TestPlan(tests=tests, source=source, missing_fields=still), notes
 
 
-async def make_test_plan(sections: Sequence[Section], incident_text: str, model: JsonModel, info: RunInfo) -> TestPlan | None:
+async def make_test_plan(sections: Sequence[Section], incident_text: str, model: JsonModel, info: RunFacts) -> TestPlan | None:
     """The pipeline's hook: the plan of this run's Recommended Test Suite, recorded in ``info`` (``tests``,
     fallbacks, a warning for fields still unknown). None when the answer has no test-suite section or no test."""
     section = suite_section(sections)
@@ -127,7 +127,7 @@ async def make_test_plan(sections: Sequence[Section], incident_text: str, model:
     return plan
 
 
-def plan_from_record(info: RunInfo) -> TestPlan | None:
+def plan_from_record(info: RunFacts) -> TestPlan | None:
     """The plan saved in a run's record, for a resumed run (None when the run had none)."""
     if not info.tests:
         return None

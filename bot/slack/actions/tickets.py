@@ -71,10 +71,10 @@ class TicketActions:
         where = parse_value(str(action.get("value", "")))
         record = await self.store.get(where[0]) if where else None
         # The run must be this channel's: a value copied onto another message cannot reach another run.
-        if where is None or record is None or record.channel != channel or record.info is None:
+        if where is None or record is None or record.channel != channel or record.facts is None:
             return STALE
         run_id, index = where
-        tests = tests_of(record.info)
+        tests = tests_of(record.facts)
         if index >= len(tests):
             return STALE
         thread = record.thread_ts or message_ts

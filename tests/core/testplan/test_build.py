@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.llm import LLMClient
-from bot.core.report import RunInfo
+from bot.core.run import RunFacts
 from bot.core.sections import Section, SectionId
 from bot.core.testplan import TestPlan
 from bot.core.testplan.build import build_plan, make_test_plan, plan_from_record
@@ -109,11 +109,11 @@ async def test_secrets_in_the_structured_answer_are_redacted(llm: FakeLLM, clien
 
 
 async def test_the_pipeline_hook_records_the_plan_and_skips_a_missing_section(llm: FakeLLM, client: LLMClient) -> None:
-    info = RunInfo(prompt_version="p", model="m")
+    info = RunFacts(prompt_version="p", model="m")
     assert await make_test_plan([Section(SectionId.ROOT_CAUSE, "Root Cause", "x")], INCIDENT, client, info) is None
     assert info.tests == [] and llm.requests == []
     plan = await make_test_plan([Section(SectionId.TEST_SUITE, "Recommended Test Suite", suite_of(gate_passing_report()))],
                                 INCIDENT, client, info)
     assert isinstance(plan, TestPlan) and info.tests == [t.model_dump() for t in plan.tests]
-    assert RunInfo.from_dict(info.to_dict()).tests == info.tests  # survives run.json and the run store
+    assert RunFacts.from_dict(info.to_dict()).tests == info.tests  # survives run.json and the run store
     assert plan_from_record(info) == TestPlan(tests=plan.tests)

@@ -1,5 +1,5 @@
-"""A run's life as an explicit state machine. Every transition goes through ``RunInfo.advance`` (see report.py),
-so the Slack adapter, the CLI and the run store all agree on what a run can become next."""
+"""A run's life as an explicit state machine: the one module that says what a run can become next. Only ``Run``'s
+transition methods (run.py) move a run, so the Slack adapter, the CLI and the run store all agree."""
 
 from __future__ import annotations
 
