@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.model import Digest, Event, FailureFinding, Gap, MetricJump
 from bot.core.digest.span import human_minutes
 from bot.core.incident import message_id
 
@@ -64,18 +64,18 @@ _SECTION = {
 }
 
 
-def _where(f: Failure) -> str:
+def _where(f: FailureFinding) -> str:
     """"root cause, 2025-11-17T08:53:00Z, ana": the evidence line's section (when it has one), time and author."""
     parts = ([_SECTION[f.section]] if f.section else []) + ([f.time] if f.time else []) + [safe(f.author)]
     return ", ".join(parts)
 
 
-def _failure(f: Failure) -> list[str]:
+def _failure(f: FailureFinding) -> list[str]:
     t = f.test
     hits = f", {f.hits} matching lines" if f.hits > 1 else ""
     return [
         f"- [ ] **{f.title}** — evidence ({_where(f)}{hits}): {code(f.evidence)}{cite(f.message)}",
-        f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criterion}",
+        f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criteria}",
     ]
 
 
