@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownBlock
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.sections import Section
-from bot.slack.mentions import neutralise_mentions
 
-__all__ = ["MARKDOWN_LIMIT", "OutboundMessage", "neutralise_mentions", "section_messages", "split_paragraphs"]
+__all__ = ["MARKDOWN_LIMIT", "OutboundMessage", "section_messages", "split_paragraphs"]
 
 # All markdown blocks of one message share 12,000 characters; keep a margin for the heading line.
 MARKDOWN_LIMIT = 11_000

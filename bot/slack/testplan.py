@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.testplan import TestPlan, TestSpec
 from bot.slack.actions.ticket_blocks import add_ticket_buttons
-from bot.slack.mentions import neutralise_mentions
 from bot.slack.render import OutboundMessage
 
 ARCHIVE_NAME = "postmortem-tests.zip"

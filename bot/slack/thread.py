@@ -10,8 +10,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.slack.errors import slack_error
-from bot.slack.render import OutboundMessage, neutralise_mentions, split_paragraphs
+from bot.slack.render import OutboundMessage, split_paragraphs
 
 log = logging.getLogger(__name__)
 

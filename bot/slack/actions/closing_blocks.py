@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.run import Run
-from bot.slack.render import OutboundMessage, neutralise_mentions, split_paragraphs
+from bot.slack.render import OutboundMessage, split_paragraphs
 
 FEEDBACK_ACTION = "postmortem_feedback"
 REGENERATE_ACTION = "postmortem_regenerate"
