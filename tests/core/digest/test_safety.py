@@ -85,3 +85,15 @@ def _cpu(work: object) -> float:
     start = time.process_time()
     work()  # type: ignore[operator]
     return time.process_time() - start
+
+
+def test_speech_reads_thread_markdown_as_words() -> None:
+    """A metric named in markdown is spoken by the one owner of speakable text: no stars, links or shortcodes."""
+    incident = Incident([
+        Message("ana", "**`p99_latency`** 300ms → 2.3s :fire: see <https://grafana.example.com/d/x|the board>", T0),
+        Message("bob", "[FIRING] pool exhausted", T0 + timedelta(minutes=3)),
+    ])
+    speech = build_digest(incident).speech_text()
+    assert "Among the metric jumps, p99 latency went from 300ms to 2.3s." in speech
+    for symbol in ("*", "`", ":fire:", "http", "<", "|"):
+        assert symbol not in speech
