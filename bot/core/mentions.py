@@ -22,10 +22,13 @@ _ZW = "[\u200b\u200c\u200d\u2060\ufeff]*"
 # Slack's control characters may arrive HTML-escaped (copied from an API payload or an export).
 _OPEN = rf"(?:<|&lt;){_ZW}"
 _CLOSE = r"(?:>|&gt;)"
-_LABEL = r"(?:\|(?P<label>[^<>\n]*?))?"
+# Inside a mention: neither bracket, raw or escaped. Stopping at the next "&lt;" keeps each try short, so a line of
+# 10,000 unclosed "&lt;@U1|" stays linear instead of rescanning to the end of the line from each one.
+_INSIDE = r"(?:[^<>&\n]|&(?!lt;|gt;))"
+_LABEL = rf"(?:\|(?P<label>{_INSIDE}*?))?"
 
 # <!here>, <!channel|@channel>, <!everyone>, <!subteam^S123|@oncall>, <!subteam^S123>, <!date^…|…>
-_SPECIAL = re.compile(rf"{_OPEN}!{_ZW}(?P<cmd>[a-z]+)(?P<arg>\^[^|<>\n]*?)?{_LABEL}{_CLOSE}", re.IGNORECASE)
+_SPECIAL = re.compile(rf"{_OPEN}!{_ZW}(?P<cmd>[a-z]+)(?P<arg>\^(?:(?!\|){_INSIDE})*?)?{_LABEL}{_CLOSE}", re.IGNORECASE)
 # <@U123>, <@W123|alice>
 _USER = re.compile(rf"{_OPEN}@{_ZW}(?P<id>[UW][A-Z0-9]+){_LABEL}{_CLOSE}", re.IGNORECASE)
 # A canvas mention: ![](@U123) or ![alice](@U123); the closing ")" is not needed for a client to try it.
@@ -35,7 +38,7 @@ _CANVAS = re.compile(rf"!\[(?P<label>[^\]\n]*)\]\(@{_ZW}(?P<id>[A-Za-z0-9]*)\)?"
 _BROADCAST = re.compile(rf"(?<![^\W_])(?<![@/])@{_ZW}(?P<word>channel|here|everyone)(?![^\W_])", re.IGNORECASE)
 # What is left of Slack's mention syntax after the known forms ("<@bot>", "<!here2>"): no known ping, but no
 # one can vouch for every client, so its "<" goes. Dates are kept; "<!-- …" is no mention syntax.
-_LEFTOVER = re.compile(rf"(?:<|&lt;)(?={_ZW}(?:@|!(?!{_ZW}date\^)){_ZW}\w[^<>\n]*{_CLOSE})", re.IGNORECASE)
+_LEFTOVER = re.compile(rf"(?:<|&lt;)(?={_ZW}(?:@|!(?!{_ZW}date\^)){_ZW}\w{_INSIDE}*{_CLOSE})", re.IGNORECASE)
 # GitHub: @user, @org/team, also after a word character (GitHub's own rule differs by context; this never misses).
 _HANDLE = re.compile(r"@(?=[A-Za-z0-9_-])")
 

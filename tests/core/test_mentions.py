@@ -4,6 +4,8 @@ Slack outputs are judged by the emulator's own, independently written notion of 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.core.mentions import INERT_OPEN, neutralise_mentions
@@ -147,3 +149,24 @@ def test_handles_stay_as_written_in_slack(text: str) -> None:
 @pytest.mark.parametrize("raw", [raw for raw, _ in NEUTRALISED])
 def test_handles_mode_keeps_every_slack_neutralisation(raw: str) -> None:
     assert live_mentions(neutralise_mentions(raw, handles=True)) == []
+
+
+_BOUND_S = 0.5  # CPU seconds; linear runs take ~0.03 s, the quadratic path this guards against took 20 to 50 s
+HOSTILE = {
+    "escaped-user-unclosed": "&lt;@U1|a " * 10_000,
+    "escaped-leftover-unclosed": "&lt;@a " * 14_000,
+    "escaped-special-unclosed": "&lt;!here|x " * 8_000,
+    "escaped-subteam-unclosed": "&lt;!subteam^a" * 7_000,
+    "raw-user-unclosed": "<@U1|a " * 14_000,
+    "canvas-unclosed": "![](@" * 20_000,
+    "closed-at-the-end": "&lt;@U1|a " * 10_000 + "&gt;",
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_text_is_neutralised_in_linear_time(text: str) -> None:
+    """An unclosed escaped mention once rescanned to the end of the line from each "&lt;" (100 KB: ~50 s)."""
+    start = time.process_time()
+    out = neutralise_mentions(text, handles=True)
+    assert time.process_time() - start < _BOUND_S
+    assert neutralise_mentions(out, handles=True) == out
