@@ -93,7 +93,7 @@ def test_speech_reads_thread_markdown_as_words() -> None:
         Message("ana", "**`p99_latency`** 300ms → 2.3s :fire: see <https://grafana.example.com/d/x|the board>", T0),
         Message("bob", "[FIRING] pool exhausted", T0 + timedelta(minutes=3)),
     ])
-    speech = build_digest(incident).speech_text()
+    speech = speech_text(build_digest(incident))
     assert "Among the metric jumps, p99 latency went from 300ms to 2.3s." in speech
     for symbol in ("*", "`", ":fire:", "http", "<", "|"):
         assert symbol not in speech
