@@ -1,6 +1,6 @@
 """The JSON-over-HTTP exchange every REST backend shares (tickets: GitHub, Jira; export: Confluence, Notion): one
 lazily opened aiohttp session, JSON in and out, and the two ways a request can fail without an HTTP status —
-nothing sent (the backend's own "unreachable" error) or sent and unanswered (AnswerLost: it may have taken effect)."""
+nothing sent (the backend's own "unreachable" error) or sent and unanswered (HttpReplyLost: it may have taken effect)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ Unreachable = Callable[[str, str], Exception]
 
 
 @dataclass
-class Answer:
+class HttpReply:
     status: int
     body: Any  # the decoded JSON, or the text when the body is not JSON
     headers: dict[str, str]
@@ -34,7 +34,7 @@ class Answer:
         return str(body or "")[:200] or f"HTTP {self.status}"
 
 
-class AnswerLost(Exception):
+class HttpReplyLost(Exception):
     """The request went out but no answer came back: it may or may not have taken effect."""
 
     def __init__(self, why: str) -> None:
@@ -55,8 +55,8 @@ class Http:
         self._session: aiohttp.ClientSession | None = None
 
     async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                      body: Any = None) -> Answer:
-        """Send one request. Raises AnswerLost when it went out unanswered; any HTTP status is returned."""
+                      body: Any = None) -> HttpReply:
+        """Send one request. Raises HttpReplyLost when it went out unanswered; any HTTP status is returned."""
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
         url = path if path.startswith("http") else f"{self.base_url}{path}"
@@ -67,15 +67,15 @@ class Http:
                     decoded: Any = json.loads(text) if text else None
                 except json.JSONDecodeError:
                     decoded = text
-                return Answer(response.status, decoded, dict(response.headers))
+                return HttpReply(response.status, decoded, dict(response.headers))
         except TimeoutError:
-            raise AnswerLost(f"{self.service} did not answer within {self._timeout.total:.0f} s") from None
+            raise HttpReplyLost(f"{self.service} did not answer within {self._timeout.total:.0f} s") from None
         except aiohttp.ClientConnectorError as exc:
             # Nothing was sent: the server could not be reached at all.
             raise self._unreachable(f"cannot reach {self.service} at {self.base_url} ({exc.os_error})",
                                     "check the URL setting and the network, then try again") from None
         except aiohttp.ClientError as exc:
-            raise AnswerLost(f"the connection to {self.service} broke ({type(exc).__name__})") from None
+            raise HttpReplyLost(f"the connection to {self.service} broke ({type(exc).__name__})") from None
 
     async def aclose(self) -> None:
         if self._session is not None:

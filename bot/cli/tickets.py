@@ -12,7 +12,7 @@ from bot.runs.tickets import spec_identity
 from bot.settings import Settings
 from bot.tickets import TicketBackend, TicketContent, TicketError, idempotency_key, make_backend
 from bot.tickets.content import skeletons
-from bot.tickets.model import Failure
+from bot.tickets.model import TicketErrorKind
 
 
 def backend_for_cli(settings: Settings) -> TicketBackend:
@@ -43,7 +43,7 @@ async def file_tickets(backend: TicketBackend, info: RunFacts, tests: list[TestS
                 failures.append(exc)
                 info.tickets.append({"test": spec.name, "error": str(exc)})
                 print(f"[tickets] {spec.name}: not created: {exc}", file=sys.stderr, flush=True)
-                if exc.kind in (Failure.REFUSED, Failure.NOT_FOUND):
+                if exc.kind in (TicketErrorKind.REFUSED, TicketErrorKind.NOT_FOUND):
                     break  # every other test would meet the same wall
                 continue
             info.tickets.append({"test": spec.name, "url": ticket.url, "key": ticket.key})

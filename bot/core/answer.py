@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.gate import CHECKS, CheckId, Failure, GateResult, RepeatGuard, check_section, evaluate, is_garbage
+from bot.core.gate import CHECKS, CheckFailure, CheckId, GateResult, RepeatGuard, check_section, evaluate, is_garbage
 from bot.core.gate.checks import root_cause_of
 from bot.core.sections import SECTION_TITLES, Section, SectionId
 
@@ -27,7 +27,7 @@ class Answer:
     sections: list[Section] = field(default_factory=list)  # every section admitted, in stream order
     held: dict[str, str] = field(default_factory=dict)  # section key → why it is held back
 
-    def admit(self, section: Section) -> list[Failure]:
+    def admit(self, section: Section) -> list[CheckFailure]:
         """Check a completed section. With a garbage failure it is held back; the caller shows the others."""
         self.sections.append(section)
         failures = self.check(section)
@@ -54,7 +54,7 @@ class Answer:
         present = {s.id for s in self.sections}
         for sid in REQUIRED:
             if sid not in present:
-                result.failures.append(Failure(CheckId.PRESENT, sid, "the model did not write this section", True))
+                result.failures.append(CheckFailure(CheckId.PRESENT, sid, "the model did not write this section", True))
         return result
 
     def apply_repair(self, repaired: list[Section], targets: list[SectionId], repair_prompt: str) -> list[tuple[Section, bool]]:
@@ -101,7 +101,7 @@ class Answer:
     def held_titles(self) -> list[str]:
         return [SECTION_TITLES[s.id] if s.id else s.title for s in self.sections if key(s) in self.held]
 
-    def check(self, section: Section) -> list[Failure]:
+    def check(self, section: Section) -> list[CheckFailure]:
         """The section's checks; the test suite's against the root cause written so far."""
         return check_section(section, prompt_text=self.prompt_text, incident_text=self.incident_text,
                              root_cause=root_cause_of(self.sections))

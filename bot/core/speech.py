@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
+from collections.abc import Iterator
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 from bot.core.citations import strip_citations
 from bot.core.sections import Section, SectionId
 
-_FENCED_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
-_SLACK_LINK_RE = re.compile(r"<[^<>|\s]+\|([^<>]+)>")  # <https://x|label>, <#C1|channel>
-_SLACK_BARE_RE = re.compile(r"<(?:https?:|mailto:|[@#!])[^<>]*>")  # <https://x>, <@U1>, <!here>
-_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Markdown is read as CommonMark (plus GFM tables and strikethrough) and walked as a tree; what is left as regexes
+# is not markdown: Slack's own link syntax, bare URLs, emoji shortcodes and template tokens.
+_MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_SLACK_LINK_RE = re.compile(r"<[^<>|\s]+\|([^<>\n]+)>")  # <https://x|label>, <#C1|channel>
+_SLACK_BARE_RE = re.compile(r"<(?:https?:|mailto:|[@#!])[^<>\n]*>")  # <https://x>, <@U1>, <!here>
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
-_INLINE_CODE_RE = re.compile(r"`+([^`\n]*)`+")
 # Never spoken: redaction placeholders, and chat-template control tokens a model may leak into its
 # answer, as shapes rather than a list: <|im_end|>, <｜end▁of▁sentence｜>, <start_of_turn>, </s>, [INST].
 _UNSPOKEN_RE = re.compile(
@@ -24,16 +28,10 @@ _UNSPOKEN_RE = re.compile(
     r"(?:[ \t]*(?:system|user|assistant|model)(?=[ \t]*(?:\n|$)))?",  # the role a template puts after a start token
     re.IGNORECASE,
 )
-_EMPHASIS_RES = (
-    re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1"),
-    re.compile(r"(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)"),
-    re.compile(r"(~~)(.+?)\1"),
-)
 _SHORTCODE_RE = re.compile(r"(?<!\w):[a-z][a-z0-9_+\-]*:(?!\w)")  # Slack :white_check_mark:
-_BULLET_RE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_RULE_RE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|={3,})$")
-_TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = (".", "!", "?", ":", ";")
+# Blocks whose text is never spoken: fenced code, and rules (which only separate).
+_SILENT = {"fence", "hr", "html_block"}
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
@@ -66,59 +64,69 @@ def _strip_emoji(text: str) -> str:
     )
 
 
-def _clean_inline(text: str) -> str:
-    text = strip_citations(text)  # evidence ids ("[m4]") are for readers, not listeners
-    text = _SLACK_LINK_RE.sub(r"\1", text)
-    text = _SLACK_BARE_RE.sub("", text)
-    text = _IMAGE_RE.sub("", text)
-    text = _MD_LINK_RE.sub(r"\1", text)
-    text = _URL_RE.sub("", text)
-    # Code keeps its words ("raise `pool_size`" → "raise pool size"); underscores are not spoken.
-    text = _INLINE_CODE_RE.sub(lambda m: m.group(1).replace("_", " "), text)
-    for pattern in _EMPHASIS_RES:
-        text = pattern.sub(r"\2", text)
+def _inline_words(node: SyntaxTreeNode) -> str:
+    """The words of an inline node: link text without its address, code with its words, no images."""
+    if node.type == "text":
+        return node.content
+    if node.type == "code_inline":
+        return node.content.replace("_", " ")  # "raise `pool_size`" → "raise pool size": underscores are not spoken
+    if node.type in ("softbreak", "hardbreak"):
+        return " "
+    if node.type == "image" or (node.type == "link" and node.markup == "autolink"):
+        return ""  # a picture, or an address written as such: nothing to say
+    return "".join(_inline_words(child) for child in node.children)  # emphasis, strikethrough, link text
+
+
+def _spoken_inline(node: SyntaxTreeNode) -> str:
+    text = _URL_RE.sub("", "".join(_inline_words(node)))
     text = _SHORTCODE_RE.sub("", _strip_emoji(text))
-    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip(" -–—")
+
+
+def _without_markup(text: str) -> str:
+    """Markdown-free source: what is not markdown (template tokens, evidence ids, Slack's links) removed first."""
+    text = strip_citations(_UNSPOKEN_RE.sub(" ", text.replace("\r\n", "\n")))  # "[m4]" is for readers
+    return _SLACK_BARE_RE.sub("", _SLACK_LINK_RE.sub(r"\1", text))
+
+
+def _clean_inline(text: str) -> str:
+    """One line of markdown (a test's name) as words."""
+    tokens = _MD.parseInline(_without_markup(text))
+    return _spoken_inline(SyntaxTreeNode(tokens)) if tokens else ""
 
 
 def _as_sentence(text: str) -> str:
     return text if not text or text.endswith(_SENTENCE_END) else text + "."
 
 
+def _block_sentences(node: SyntaxTreeNode) -> Iterator[str]:
+    """Headings, paragraphs, list items and table rows each become a sentence, so the voice pauses."""
+    if node.type in _SILENT:
+        return
+    if node.type == "code_block":
+        # Indented text is rarely code in a model's prose (a removed template token leaves the indent behind): read
+        # as markdown again. Each round removes the common indent, so this ends.
+        yield from _block_sentences(SyntaxTreeNode(_MD.parse(textwrap.dedent(node.content))))
+        return
+    if node.type == "tr":
+        cells = [_spoken_inline(cell.children[0]) for cell in node.children if cell.children]
+        row = ", ".join(c for c in cells if c)
+        if row:
+            yield _as_sentence(row)
+        return
+    if node.type == "inline":
+        line = _spoken_inline(node)
+        if line:
+            yield _as_sentence(line)
+        return
+    for child in node.children:
+        yield from _block_sentences(child)
+
+
 def clean_for_speech(markdown: str) -> str:
     """Plain prose for TTS. Headings, bullets and table rows become sentences so the voice pauses."""
-    text = _FENCED_RE.sub("\n", _UNSPOKEN_RE.sub(" ", markdown.replace("\r\n", "\n")))
-    parts: list[str] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            parts.append(_as_sentence(" ".join(paragraph)))
-            paragraph.clear()
-
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line or _RULE_RE.match(line) or _TABLE_SEP_RE.match(line):
-            flush()
-            continue
-        line = re.sub(r"^(?:>\s*)+", "", line)
-        standalone = False  # a line that must end as its own sentence
-        if line.startswith("#"):
-            line, standalone = line.lstrip("#"), True
-        elif _BULLET_RE.match(line):
-            line, standalone = _BULLET_RE.sub("", line), True
-        elif line.startswith("|"):
-            line, standalone = ", ".join(c.strip() for c in line.strip("|").split("|") if c.strip()), True
-        line = _clean_inline(line).strip(" -–—")
-        if not line:
-            continue
-        if standalone:
-            flush()
-            parts.append(_as_sentence(line))
-        else:
-            paragraph.append(line)
-    flush()
-    spoken = re.sub(r"\s+", " ", " ".join(parts))
+    tree = SyntaxTreeNode(_MD.parse(_without_markup(markdown)))
+    spoken = re.sub(r"\s+", " ", " ".join(_block_sentences(tree)))
     spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
     return re.sub(r"([.!?])[.:;]+", r"\1", spoken).strip()
 

@@ -12,7 +12,7 @@ from typing import Any
 from bot.export.errors import check, lost, reason
 from bot.export.model import ExportedPage, ExportError, page_title
 from bot.export.storage import storage_xhtml
-from bot.rest import Answer, AnswerLost, Http
+from bot.rest import Http, HttpReply, HttpReplyLost
 
 SERVICE = "Confluence"
 _REFUSED_FIX = ("check CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN (id.atlassian.com/manage-profile/security/api-tokens) "
@@ -41,19 +41,19 @@ class ConfluenceExporter:
             if found is not None:
                 return await self._update(found, full_title, body)
             return await self._create(space_id, key, full_title, body)
-        except AnswerLost as exc:
+        except HttpReplyLost as exc:
             raise lost(SERVICE, exc) from None
 
     async def probe(self) -> str:
         try:
             await self._space()
             await self._find_by_label("pmb-doctor-probe")
-        except AnswerLost as exc:
+        except HttpReplyLost as exc:
             raise lost(SERVICE, exc) from None
         return f"space {self.space_key} at {self.wiki}"
 
     async def _request(self, method: str, path: str, *, missing: str, missing_fix: str,
-                       params: dict[str, str] | None = None, body: Any = None, ok: tuple[int, ...] = ()) -> Answer:
+                       params: dict[str, str] | None = None, body: Any = None, ok: tuple[int, ...] = ()) -> HttpReply:
         answer = await self.http.request(method, path, params=params, body=body)
         if answer.status not in ok:
             check(SERVICE, answer, refused_fix=_REFUSED_FIX, missing=missing, missing_fix=missing_fix)
@@ -94,7 +94,7 @@ class ConfluenceExporter:
             answer = await self._request("POST", "/api/v2/pages", body=page, missing=f"the parent page {self.parent_id} does not exist",
                                          missing_fix="set CONFLUENCE_PARENT_ID to the id in the parent page's URL, or unset it",
                                          ok=(400,))
-        except AnswerLost:
+        except HttpReplyLost:
             # The page may have been made: its title is unique, so look before reporting a failure.
             if (page_id := await self._find_by_title(space_id, title)) is None:
                 raise
@@ -105,13 +105,13 @@ class ConfluenceExporter:
         page_id = str(answer.body["id"])
         try:
             await self._label(page_id, key)
-        except (ExportError, AnswerLost):
+        except (ExportError, HttpReplyLost):
             # Unlabelled, the page could be made twice by the next attempt: take it back rather than leave it.
             await self.http.request("DELETE", f"/api/v2/pages/{page_id}")
             raise
         return ExportedPage(self._link(answer.body, page_id), page_id, created=True)
 
-    def _title_taken(self, answer: Answer, title: str) -> None:
+    def _title_taken(self, answer: HttpReply, title: str) -> None:
         """Raise for a refused creation. Neither search finds a page in the trash or the archive, but its title stays
         taken: a person deleted the exported page, and only a person can restore or purge it."""
         if "already exists" in reason(answer).lower():
@@ -131,7 +131,7 @@ class ConfluenceExporter:
             answer = await self._put(page_id, title, body, conflict_ok=False)
         return ExportedPage(self._link(answer.body, page_id), page_id, created=created)
 
-    async def _put(self, page_id: str, title: str, body: dict[str, str], *, conflict_ok: bool) -> Answer:
+    async def _put(self, page_id: str, title: str, body: dict[str, str], *, conflict_ok: bool) -> HttpReply:
         gone, fix = f"page {page_id} is gone", "press Regenerate to make it again"
         current = await self._request("GET", f"/api/v2/pages/{page_id}", missing=gone, missing_fix=fix)
         version = int(current.body["version"]["number"])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.export.model import ExportError
-from bot.rest import Answer, AnswerLost
+from bot.rest import HttpReply, HttpReplyLost
 
 
-def reason(answer: Answer) -> str:
+def reason(answer: HttpReply) -> str:
     """The server's own short explanation: Notion's ``message``, Confluence v2's ``errors[].title``/``detail``."""
     body = answer.body
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
@@ -16,7 +16,7 @@ def reason(answer: Answer) -> str:
     return answer.message()
 
 
-def check(service: str, answer: Answer, *, refused_fix: str, missing: str, missing_fix: str) -> None:
+def check(service: str, answer: HttpReply, *, refused_fix: str, missing: str, missing_fix: str) -> None:
     """Raise for anything but 2xx: 401/403 (credentials), 404 (``missing``), 429/5xx (try again), other 4xx."""
     if answer.status < 300:
         return
@@ -33,5 +33,5 @@ def check(service: str, answer: Answer, *, refused_fix: str, missing: str, missi
                       "check the export settings in the README (Export); if they are right, report this as a bot bug")
 
 
-def lost(service: str, what: AnswerLost) -> ExportError:
+def lost(service: str, what: HttpReplyLost) -> ExportError:
     return ExportError(f"{what.why} while exporting", f"try again in a minute; {service} is slow or unreachable")

@@ -13,7 +13,7 @@ from typing import Any
 from bot.export.errors import check, lost
 from bot.export.model import ExportedPage, ExportError, page_title
 from bot.export.notion_blocks import Block, notion_blocks
-from bot.rest import Answer, AnswerLost, Http
+from bot.rest import Http, HttpReply, HttpReplyLost
 
 SERVICE = "Notion"
 VERSION = "2025-09-03"
@@ -43,19 +43,19 @@ class NotionExporter:
             if found is not None:
                 return await self._update(found, title_property, full_title, blocks, created=False)
             return await self._create(source, title_property, key, full_title, blocks)
-        except AnswerLost as exc:
+        except HttpReplyLost as exc:
             raise lost(SERVICE, exc) from None
 
     async def probe(self) -> str:
         try:
             source, title_property = await self._data_source()
             await self._find(source, title_property, "pmb-doctor-probe")
-        except AnswerLost as exc:
+        except HttpReplyLost as exc:
             raise lost(SERVICE, exc) from None
         return f"database {self.database_id} (title property {title_property!r})"
 
     async def _request(self, method: str, path: str, body: Any = None, *, missing: str = "the database is not shared "
-                       "with the integration", params: dict[str, str] | None = None) -> Answer:
+                       "with the integration", params: dict[str, str] | None = None) -> HttpReply:
         for attempt in range(RETRIES + 1):
             answer = await self.http.request(method, path, params=params, body=body)
             wait = answer.headers.get("Retry-After", "")
@@ -92,7 +92,7 @@ class NotionExporter:
                 "children": blocks[:BATCH]}
         try:
             made = (await self._request("POST", "/v1/pages", page)).body
-        except AnswerLost:
+        except HttpReplyLost:
             # It may have been made: the key in its title finds it; then make its content whole.
             if (found := await self._find(source, title_property, key)) is None:
                 raise
@@ -100,7 +100,7 @@ class NotionExporter:
         page_id = str(made["id"])
         try:
             await self._append(page_id, blocks[BATCH:])
-        except (ExportError, AnswerLost):
+        except (ExportError, HttpReplyLost):
             await self.http.request("PATCH", f"/v1/pages/{page_id}", body={"in_trash": True})
             raise
         return ExportedPage(str(made.get("url") or ""), page_id, created=True)
@@ -134,7 +134,7 @@ class NotionExporter:
                 body = (await self._request("PATCH", f"/v1/blocks/{page_id}/children",
                                             {"children": blocks[start:start + BATCH]})).body
                 added += [str(block["id"]) for block in body.get("results") or []]
-        except (ExportError, AnswerLost):
+        except (ExportError, HttpReplyLost):
             for block_id in added:
                 await self.http.request("DELETE", f"/v1/blocks/{block_id}")
             raise

@@ -74,7 +74,7 @@ def voted(vote: str) -> None:
 # -- model servers -----------------------------------------------------------------------------------------------
 
 @dataclass
-class ServerState:
+class LastRequest:
     """What the last request to a model server showed, for /readyz (reported, not part of readiness)."""
 
     ok: bool
@@ -82,7 +82,7 @@ class ServerState:
     error: str | None = None  # its kind, when it failed
 
 
-LLM_STATE: dict[str, ServerState] = {}
+LLM_STATE: dict[str, LastRequest] = {}
 
 
 def error_kind(exc: BaseException) -> str:
@@ -98,9 +98,9 @@ def llm_call(server: str) -> Iterator[None]:
         yield
     except PostmortemError as exc:
         LLM_ERRORS.labels(server, error_kind(exc)).inc()
-        LLM_STATE[server] = ServerState(False, time.time(), error_kind(exc))
+        LLM_STATE[server] = LastRequest(False, time.time(), error_kind(exc))
         raise
-    LLM_STATE[server] = ServerState(True, time.time())
+    LLM_STATE[server] = LastRequest(True, time.time())
 
 
 def llm_generated(server: str, tokens: int, seconds: float) -> None:

@@ -32,15 +32,15 @@ def spec_identity(name: str, kind: str = "") -> str:
     return words or f"unnamed {kind}".strip()
 
 
-class ClaimState(Enum):
+class TicketClaimState(Enum):
     NEW = "new"  # this caller creates the ticket
     BUSY = "busy"  # another click is creating it right now
     DONE = "done"  # it exists: ``url`` and ``key`` are set
 
 
 @dataclass(frozen=True)
-class Claim:
-    state: ClaimState
+class TicketClaim:
+    state: TicketClaimState
     url: str | None = None
     key: str | None = None
     idem: str | None = None  # the backend key to create or find the ticket under
@@ -62,7 +62,7 @@ class TicketClaims:
     def __init__(self, store: RunStore) -> None:
         self.store = store
 
-    async def claim(self, where: Where, backend: str, idem: str, *, now: float | None = None) -> Claim:
+    async def claim(self, where: Where, backend: str, idem: str, *, now: float | None = None) -> TicketClaim:
         """``idem`` is the backend key for a ticket made now; a claim found keeps the key it was made under."""
         now = time.time() if now is None else now
         await self._adopt_legacy(where)
@@ -71,23 +71,23 @@ class TicketClaims:
                 "INSERT INTO thread_tickets (channel, thread, test, backend, claimed_at, idem) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING", (where.channel, where.thread, where.test, backend, now, idem))
             if inserted == 1:
-                return Claim(ClaimState.NEW, idem=idem)
+                return TicketClaim(TicketClaimState.NEW, idem=idem)
             rows, _ = await self.store.execute("SELECT url, key, claimed_at, idem FROM thread_tickets"
                                          " WHERE channel = ? AND thread = ? AND test = ?", (where.channel, where.thread, where.test))
             if rows:
                 return await self._existing(rows[0], where, backend, now)
-        return Claim(ClaimState.BUSY)
+        return TicketClaim(TicketClaimState.BUSY)
 
-    async def _existing(self, row: dict[str, Any], where: Where, backend: str, now: float) -> Claim:
+    async def _existing(self, row: dict[str, Any], where: Where, backend: str, now: float) -> TicketClaim:
         if row["url"]:
-            return Claim(ClaimState.DONE, row["url"], row["key"], row["idem"])
+            return TicketClaim(TicketClaimState.DONE, row["url"], row["key"], row["idem"])
         if now - row["claimed_at"] > STALE_AFTER_S:
             # Taken over only if nobody else took it over meanwhile (the same stale time in the WHERE).
             _, taken = await self.store.execute(
                 "UPDATE thread_tickets SET claimed_at = ?, backend = ? WHERE channel = ? AND thread = ? AND test = ?"
                 " AND url IS NULL AND claimed_at = ?", (now, backend, where.channel, where.thread, where.test, row["claimed_at"]))
-            return Claim(ClaimState.NEW if taken == 1 else ClaimState.BUSY, idem=row["idem"])
-        return Claim(ClaimState.BUSY)
+            return TicketClaim(TicketClaimState.NEW if taken == 1 else TicketClaimState.BUSY, idem=row["idem"])
+        return TicketClaim(TicketClaimState.BUSY)
 
     async def done(self, where: Where, url: str, key: str) -> None:
         await self.store.execute("UPDATE thread_tickets SET url = ?, key = ? WHERE channel = ? AND thread = ? AND test = ?",

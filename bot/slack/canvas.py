@@ -13,16 +13,15 @@ and the record would leave one orphan canvas: Slack offers no metadata on canvas
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.run import Run
 from bot.core.testplan import TestPlan
 from bot.slack.errors import slack_error
-from bot.slack.mentions import neutralise_mentions
 from bot.slack.thread import SlackThread
 
 log = logging.getLogger(__name__)
@@ -40,9 +39,6 @@ _WHY = {
 }
 
 Say = Callable[[str, str], Awaitable[None]]
-# A canvas mentions a person with "![](@U123)": model text must not notify anyone from a canvas either.
-_CANVAS_MENTION = re.compile(r"!\[[^\]]*\]\(@")
-
 
 def canvas_markdown(report: str, plan: TestPlan | None) -> str:
     """The report, then the test plan as a checklist canvases tick off; every mention inert."""
@@ -51,7 +47,7 @@ def canvas_markdown(report: str, plan: TestPlan | None) -> str:
         lines = [f"- [ ] **{t.name}** ({t.type}{', add first' if t.priority == 1 else ''}): {t.scope}; "
                  f"fault injection: {t.fault_injection}; passes when: {t.success_criteria}" for t in plan.tests]
         text += "\n## Test plan (checklist)\n\n" + "\n".join(" ".join(line.split()) for line in lines) + "\n"
-    return _CANVAS_MENTION.sub("(at ", neutralise_mentions(text))
+    return neutralise_mentions(text)  # canvas mentions ("![](@U123)") included
 
 
 def no_canvas_note(error: str) -> str:

@@ -24,7 +24,7 @@ from bot.slack.citations import SlackCitations
 from bot.slack.errors import slack_error
 from bot.slack.native_status import NativeStatus
 from bot.slack.record import StoreSink
-from bot.slack.render import SlackMessage, section_messages
+from bot.slack.render import OutboundMessage, section_messages
 from bot.slack.testplan import ARCHIVE_NAME, checklist_message
 from bot.slack.thread import SlackThread, tag
 from bot.slack.wiki import WikiPublisher
@@ -119,7 +119,7 @@ class ThreadDelivery:
             if not self.run.was_posted(part_item):
                 self.run.mark_posted(part_item, await self._post(message, part_item))
 
-    async def section_messages(self, section: Section, sources: Sources) -> list[SlackMessage]:
+    async def section_messages(self, section: Section, sources: Sources) -> list[OutboundMessage]:
         """A section as posted: evidence ids as links, split into Slack-sized parts."""
         return section_messages(await self.citations.section(section, sources))
 
@@ -139,7 +139,7 @@ class ThreadDelivery:
             await self.replace(ts, pointer, f"{item}/{part}")
             part += 1
 
-    async def replace(self, ts: str, message: SlackMessage, item: str) -> bool:
+    async def replace(self, ts: str, message: OutboundMessage, item: str) -> bool:
         """Edit in place; False when Slack refuses (the message was deleted, the edit is too big): the caller
         posts the revision anew, because one refused edit must not fail a postmortem that is otherwise written."""
         try:
@@ -149,7 +149,7 @@ class ThreadDelivery:
             return False
         return True
 
-    async def _post(self, message: SlackMessage, item: str) -> str:
+    async def _post(self, message: OutboundMessage, item: str) -> str:
         return await self._once(item, lambda: self.thread.post(message, self._tag(item)))
 
     async def _once(self, item: str, send: Callable[[], Awaitable[str]]) -> str:
@@ -221,7 +221,7 @@ class ThreadDelivery:
     async def finish_uploads(self) -> None:
         await asyncio.gather(*self._uploads)
 
-    async def post_once(self, item: str, message: SlackMessage) -> None:
+    async def post_once(self, item: str, message: OutboundMessage) -> None:
         """A one-off message with blocks (the closing message): posted once per run even across restarts."""
         if not self.run.was_posted(item):
             self.run.mark_posted(item, await self._post(message, item))

@@ -7,10 +7,10 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.memory import PastIncident
+from bot.core.mentions import neutralise_mentions
 from bot.memory.recall import Memory
 from bot.runs.store import StoreError
 from bot.slack.access import Membership
-from bot.slack.mentions import neutralise_mentions
 
 SCANNED, SHOWN = 50, 10
 OFF = "Memory is off on this bot (MEMORY_RETENTION_DAYS=0), so there is no history to search."

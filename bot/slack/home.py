@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.memory import PastIncident
+from bot.core.mentions import neutralise_mentions
 from bot.core.run import RunState
 from bot.memory.followups import open_followups
 from bot.memory.recall import Memory
@@ -23,7 +24,6 @@ from bot.slack.access import Membership
 from bot.slack.errors import slack_error
 from bot.slack.history import History, unreadable
 from bot.slack.home_blocks import QUERY_CHARS, SEARCH_ACTION, followup_blocks, followup_line, search_blocks
-from bot.slack.mentions import neutralise_mentions
 
 log = logging.getLogger(__name__)
 

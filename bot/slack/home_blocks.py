@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.memory import PastIncident, PastTest, TicketState
+from bot.core.mentions import neutralise_mentions
 from bot.memory.followups import FollowUp
 from bot.slack.history import history_line, inert
-from bot.slack.mentions import neutralise_mentions
 
 SEARCH_ACTION = "memory.search"  # the block_id and action_id of the search box
 QUERY_CHARS = 200

@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.slack.errors import slack_error
-from bot.slack.mentions import neutralise_mentions
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.prepare.redact import redact_text
 from bot.slack.jobs import Job
-from bot.slack.mentions import neutralise_mentions
 
 log = logging.getLogger(__name__)
 

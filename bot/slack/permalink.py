@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
-from bot.slack.mentions import neutralise_mentions
+from bot.core.mentions import neutralise_mentions
 
 # Slack escapes links in command text as <https://…> or <https://…|label>.
 _WRAPPED = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")

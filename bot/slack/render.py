@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownBlock
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.sections import Section
-from bot.slack.mentions import neutralise_mentions
 
-__all__ = ["MARKDOWN_LIMIT", "SlackMessage", "neutralise_mentions", "section_messages", "split_paragraphs"]
+__all__ = ["MARKDOWN_LIMIT", "OutboundMessage", "section_messages", "split_paragraphs"]
 
 # All markdown blocks of one message share 12,000 characters; keep a margin for the heading line.
 MARKDOWN_LIMIT = 11_000
@@ -19,7 +19,7 @@ FALLBACK_CHARS = 300
 
 
 @dataclass(frozen=True)
-class SlackMessage:
+class OutboundMessage:
     text: str
     blocks: list[dict[str, Any]]
 
@@ -52,7 +52,7 @@ def split_paragraphs(text: str, limit: int) -> list[str]:
     return _pack(pieces, "\n\n", limit) or [""]
 
 
-def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[SlackMessage]:
+def section_messages(section: Section, *, block_id: str | None = None, limit: int = MARKDOWN_LIMIT) -> list[OutboundMessage]:
     """Mentions are made inert first: model output must never ping. ``block_id`` (suffix ``.N``) is sent, but Slack
     does not keep a markdown block's id, so it cannot mark what a resumed run already posted (metadata can)."""
     body, heading = neutralise_mentions(section.body), neutralise_mentions(section.title)
@@ -63,5 +63,5 @@ def section_messages(section: Section, *, block_id: str | None = None, limit: in
         markdown = f"## {title}\n\n{part}"
         fallback = f"{title}: {part[:FALLBACK_CHARS]}"
         tag = f"{block_id}.{i}" if block_id else None
-        messages.append(SlackMessage(text=fallback, blocks=[MarkdownBlock(text=markdown, block_id=tag).to_dict()]))
+        messages.append(OutboundMessage(text=fallback, blocks=[MarkdownBlock(text=markdown, block_id=tag).to_dict()]))
     return messages

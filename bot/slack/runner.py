@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.events import Emit, Subscribers
 from bot.core.incident import Incident
 from bot.core.memory import Recall
+from bot.core.mentions import neutralise_mentions
 from bot.core.pipeline import Pipeline, PostmortemResult
 from bot.core.prepare.redact import redact_text
 from bot.core.run import Run, RunState, Target
@@ -32,7 +33,6 @@ from bot.slack.jobs import Job
 from bot.slack.live import Recipient
 from bot.slack.live_previews import LivePreviews
 from bot.slack.memory import remember_run, thread_source
-from bot.slack.mentions import neutralise_mentions
 from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.notify import notify_user
 from bot.slack.record import StoreSink

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.testplan import TestPlan, TestSpec
 from bot.slack.actions.ticket_blocks import add_ticket_buttons
-from bot.slack.mentions import neutralise_mentions
-from bot.slack.render import SlackMessage
+from bot.slack.render import OutboundMessage
 
 ARCHIVE_NAME = "postmortem-tests.zip"
 # Slack allows 50 blocks a message: a header, the tests, a footer.
@@ -66,11 +66,11 @@ def checklist_blocks(plan: TestPlan, run_id: int | None) -> list[dict[str, Any]]
     return blocks
 
 
-def checklist_message(plan: TestPlan, run_id: int | None, *, ticket_buttons: bool = False) -> SlackMessage:
+def checklist_message(plan: TestPlan, run_id: int | None, *, ticket_buttons: bool = False) -> OutboundMessage:
     """``ticket_buttons`` (TICKETS is set): each test's line gets a Create ticket button (bot/slack/actions)."""
     lines = [f"{t.type}: {_clip(t.name, 80)}" for t in plan.tests[:10]]
     fallback = inert(f"Test plan ({len(plan.tests)} tests): " + "; ".join(lines))
     blocks = checklist_blocks(plan, run_id)
     if ticket_buttons and run_id is not None:
         blocks = add_ticket_buttons(blocks, run_id, {line_block_id(i): i for i in range(len(plan.tests))})
-    return SlackMessage(text=fallback[:300], blocks=blocks)
+    return OutboundMessage(text=fallback[:300], blocks=blocks)

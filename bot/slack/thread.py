@@ -10,8 +10,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.slack.errors import slack_error
-from bot.slack.render import SlackMessage, neutralise_mentions, split_paragraphs
+from bot.slack.render import OutboundMessage, split_paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,12 @@ class SlackThread:
     async def edit(self, ts: str, text: str) -> None:
         await self.client.chat_update(channel=self.channel, ts=ts, text=neutralise_mentions(text))
 
-    async def replace(self, ts: str, message: SlackMessage, metadata: dict[str, Any] | None = None) -> None:
+    async def replace(self, ts: str, message: OutboundMessage, metadata: dict[str, Any] | None = None) -> None:
         """Edit a posted message in place, blocks and all (a repaired section, a streamed one completed)."""
         await self.client.chat_update(channel=self.channel, ts=ts, text=message.text, blocks=message.blocks,
                                       metadata=metadata)
 
-    async def post(self, message: SlackMessage, metadata: dict[str, Any] | None = None) -> str:
+    async def post(self, message: OutboundMessage, metadata: dict[str, Any] | None = None) -> str:
         try:
             resp = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=message.text,
                                                       blocks=message.blocks, metadata=metadata)
@@ -80,7 +81,7 @@ class SlackThread:
             return await self._post_smaller(message, metadata)
         return str(resp["ts"])
 
-    async def _post_smaller(self, message: SlackMessage, metadata: dict[str, Any] | None) -> str:
+    async def _post_smaller(self, message: OutboundMessage, metadata: dict[str, Any] | None) -> str:
         """Slack refused the size: resend as plain-text parts of 3,000 characters (section block size).
         Only the first part carries the tag: it is the one a resume looks for."""
         body = message.blocks[0]["text"] if message.blocks else message.text

@@ -8,12 +8,12 @@ that answer, never the ack, and Slack never redelivers or shows "operation timed
 from __future__ import annotations
 
 import asyncio
-import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -81,25 +81,27 @@ class Triggers:
 
     def _guard(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """A run store that cannot be written refuses the trigger out loud, to the person who asked."""
-        @functools.wraps(handler)  # Bolt injects arguments by the wrapped function's parameter names
-        async def guarded(**kwargs: Any) -> None:
+        async def guarded(context: AsyncBoltContext, **kwargs: Any) -> None:
             try:
                 await handler(**kwargs)
             except StoreError as exc:
                 log.error("trigger refused: %s", exc)
-                await self._store_down(kwargs, exc)
+                await self._store_down(context, exc)
+
+        # Bolt passes a listener the arguments its signature names (slack_bolt.util.utils.get_arg_names_of_callable):
+        # the handler's own, plus the context the refusal is addressed from.
+        params = list(inspect.signature(handler).parameters.values())
+        guarded.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [*params, inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+        guarded.__name__ = guarded.__qualname__ = handler.__name__
         return guarded
 
-    async def _store_down(self, kwargs: dict[str, Any], exc: StoreError) -> None:
-        text = store_down_text(exc)
-        payload = kwargs.get("command") or kwargs.get("shortcut") or {}
-        event = kwargs.get("event") or {}
-        user = payload.get("user_id") or (payload.get("user") or {}).get("id") or event.get("user")
-        channel = (
-            payload.get("channel_id") or (payload.get("channel") or {}).get("id") or event.get("channel") or event.get("item", {}).get("channel")
-        )
-        if user and channel:
-            await self._ephemeral(channel, user, text)
+    async def _store_down(self, context: AsyncBoltContext, exc: StoreError) -> None:
+        # Bolt fills user_id and channel_id for all four triggers (slack_bolt.request.internals): a command's
+        # user_id/channel_id, a shortcut's user.id/channel.id, an app_mention's event.user/event.channel and a
+        # reaction's event.user/event.item.channel. No fallback: a payload without them has no one to tell.
+        if context.user_id and context.channel_id:
+            await self._ephemeral(context.channel_id, context.user_id, store_down_text(exc))
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         words = str(command.get("text") or "").split()

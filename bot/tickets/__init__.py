@@ -2,7 +2,15 @@
 most one ticket per idempotency key. Core code: no Slack import; the Slack button lives in bot/slack/actions/."""
 
 from bot.tickets.factory import make_backend
-from bot.tickets.model import Failure, Skeleton, Ticket, TicketBackend, TicketContent, TicketError, idempotency_key
+from bot.tickets.model import Skeleton, Ticket, TicketBackend, TicketContent, TicketError, TicketErrorKind, idempotency_key
 
-__all__ = ["Failure", "Skeleton", "Ticket", "TicketBackend", "TicketContent", "TicketError", "idempotency_key",
-           "make_backend"]
+__all__ = [
+           "Skeleton",
+           "Ticket",
+           "TicketBackend",
+           "TicketContent",
+           "TicketError",
+           "TicketErrorKind",
+           "idempotency_key",
+           "make_backend",
+]

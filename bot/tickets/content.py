@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.prepare.redact import redact_text
 from bot.core.testplan import TestPlan, TestSpec
 from bot.core.testplan.skeletons import render_skeletons
@@ -60,7 +61,6 @@ def _origin(content: TicketContent) -> str:
     return f"From postmortem run {content.run_id} by postmortem-bot (AI-generated draft: verify before acting)."
 
 
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
 _TILDES = re.compile(r"~{3,}")
 
 
@@ -68,7 +68,7 @@ def _md(text: str) -> str:
     """A model-written value as one inert Markdown line: no @mention that would notify a GitHub user or team, no
     HTML (a comment could hide text, or pose as the dedup marker), no line break that could start a new block."""
     text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub("@\u2060", text)
+    return neutralise_mentions(text, handles=True)
 
 
 def markdown_body(content: TicketContent, marker: str) -> str:

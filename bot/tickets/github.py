@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from bot.rest import Answer, AnswerLost
+from bot.rest import HttpReply, HttpReplyLost
 from bot.tickets.content import markdown_body, redacted, title
 from bot.tickets.http import post_or_find, ticket_http, transient
-from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
+from bot.tickets.model import LABEL, Ticket, TicketContent, TicketError, TicketErrorKind
 
 SERVICE = "GitHub"
 _PAGE = 100
@@ -42,8 +42,8 @@ class GitHubIssues:
         for _ in range(_MAX_PAGES):
             try:
                 answer = await self.http.request("GET", url, params=params)
-            except AnswerLost as lost:
-                raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+            except HttpReplyLost as lost:
+                raise TicketError(TicketErrorKind.UNAVAILABLE, lost.why, "try again in a minute") from None
             self._check(answer)
             for issue in answer.body if isinstance(answer.body, list) else []:
                 if wanted in str(issue.get("body") or ""):
@@ -65,7 +65,7 @@ class GitHubIssues:
             return answer
         self._check(answer)
         if not isinstance(answer.body, dict) or "html_url" not in answer.body:
-            raise TicketError(Failure.REJECTED, f"GitHub answered HTTP {answer.status} without the new issue",
+            raise TicketError(TicketErrorKind.REJECTED, f"GitHub answered HTTP {answer.status} without the new issue",
                               "check GITHUB_API_URL points at the GitHub API (…/api/v3 on GitHub Enterprise)")
         return Ticket(str(answer.body["html_url"]), f"#{answer.body['number']}")
 
@@ -77,13 +77,13 @@ class GitHubIssues:
         """"open", "done" or "not_planned", read now (``GET /repos/{repo}/issues/{number}``); raises TicketError."""
         number = key.lstrip("#")
         if not number.isdigit():
-            raise TicketError(Failure.NOT_FOUND, f"{key} is not a GitHub issue number", "tickets are named #123")
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"{key} is not a GitHub issue number", "tickets are named #123")
         try:
             answer = await self.http.request("GET", f"/repos/{self.repo}/issues/{number}")
-        except AnswerLost as lost:
-            raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+        except HttpReplyLost as lost:
+            raise TicketError(TicketErrorKind.UNAVAILABLE, lost.why, "try again in a minute") from None
         if answer.status == 404:
-            raise TicketError(Failure.NOT_FOUND, f"the GitHub issue {key} was not found in {self.repo}",
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"the GitHub issue {key} was not found in {self.repo}",
                               "it may have been deleted or transferred, or the token cannot see it")
         self._check(answer)
         issue = answer.body if isinstance(answer.body, dict) else {}
@@ -91,28 +91,28 @@ class GitHubIssues:
             return "open"
         return "not_planned" if issue.get("state_reason") in ("not_planned", "duplicate") else "done"
 
-    def _check(self, answer: Answer) -> None:
+    def _check(self, answer: HttpReply) -> None:
         if answer.status < 300:
             return
         repo = self.repo
         if answer.status == 403 and answer.headers.get("X-RateLimit-Remaining") == "0":
-            raise TicketError(Failure.UNAVAILABLE, "GitHub's rate limit for this token is used up",
+            raise TicketError(TicketErrorKind.UNAVAILABLE, "GitHub's rate limit for this token is used up",
                               "try again in an hour, or use another GITHUB_TOKEN")
         if (error := transient(SERVICE, answer)) is not None:
             raise error
         if answer.status == 401:
-            raise TicketError(Failure.REFUSED, f"the token was refused by GitHub ({answer.message()})",
+            raise TicketError(TicketErrorKind.REFUSED, f"the token was refused by GitHub ({answer.message()})",
                               _TOKEN_FIX.format(repo=repo))
         if answer.status == 403:
-            raise TicketError(Failure.REFUSED, f"the token was refused by GitHub: it may not create issues in {repo} "
+            raise TicketError(TicketErrorKind.REFUSED, f"the token was refused by GitHub: it may not create issues in {repo} "
                               f"({answer.message()})", _TOKEN_FIX.format(repo=repo))
         if answer.status == 404:
-            raise TicketError(Failure.NOT_FOUND, f"the GitHub repository {repo} was not found, or the token cannot see it",
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"the GitHub repository {repo} was not found, or the token cannot see it",
                               "check GITHUB_REPO (owner/name) and that the token has access to that repository")
         if answer.status == 410:
-            raise TicketError(Failure.NOT_FOUND, f"issues are turned off in the GitHub repository {repo}",
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"issues are turned off in the GitHub repository {repo}",
                               "turn Issues on in the repository's settings, or set GITHUB_REPO to another repository")
-        raise TicketError(Failure.REJECTED, f"GitHub refused the issue (HTTP {answer.status}: {answer.message()})",
+        raise TicketError(TicketErrorKind.REJECTED, f"GitHub refused the issue (HTTP {answer.status}: {answer.message()})",
                           "check GITHUB_REPO and the token's permissions; report it if it persists")
 
     async def aclose(self) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import base64
 
-from bot.rest import Answer, AnswerLost
+from bot.rest import HttpReply, HttpReplyLost
 from bot.tickets.content import adf_body, redacted, title
 from bot.tickets.http import post_or_find, ticket_http, transient
-from bot.tickets.model import LABEL, Failure, Ticket, TicketContent, TicketError
+from bot.tickets.model import LABEL, Ticket, TicketContent, TicketError, TicketErrorKind
 
 SERVICE = "Jira"
 # Resolutions that close an issue without doing it (Jira Cloud's defaults).
@@ -36,8 +36,8 @@ class JiraCloud:
         try:
             answer = await self.http.request("GET", "/rest/api/3/search/jql",
                                              params={"jql": jql, "fields": "summary", "maxResults": "1"})
-        except AnswerLost as lost:
-            raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+        except HttpReplyLost as lost:
+            raise TicketError(TicketErrorKind.UNAVAILABLE, lost.why, "try again in a minute") from None
         self._check(answer)
         issues = answer.body.get("issues") if isinstance(answer.body, dict) else None
         return self._ticket(str(issues[0]["key"])) if issues else None
@@ -54,7 +54,7 @@ class JiraCloud:
             return answer
         self._check(answer)
         if not isinstance(answer.body, dict) or "key" not in answer.body:
-            raise TicketError(Failure.REJECTED, f"Jira answered HTTP {answer.status} without the new issue",
+            raise TicketError(TicketErrorKind.REJECTED, f"Jira answered HTTP {answer.status} without the new issue",
                               "check JIRA_URL is your site's address (https://your-site.atlassian.net)")
         return self._ticket(str(answer.body["key"]))
 
@@ -66,10 +66,10 @@ class JiraCloud:
         """"open", "done" or "not_planned", read now (``GET /rest/api/3/issue/{key}``); raises TicketError."""
         try:
             answer = await self.http.request("GET", f"/rest/api/3/issue/{key}", params={"fields": "status,resolution"})
-        except AnswerLost as lost:
-            raise TicketError(Failure.UNAVAILABLE, lost.why, "try again in a minute") from None
+        except HttpReplyLost as lost:
+            raise TicketError(TicketErrorKind.UNAVAILABLE, lost.why, "try again in a minute") from None
         if answer.status == 404:
-            raise TicketError(Failure.NOT_FOUND, f"the Jira issue {key} was not found", "it may have been deleted or moved")
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"the Jira issue {key} was not found", "it may have been deleted or moved")
         self._check(answer)
         fields = answer.body.get("fields") or {} if isinstance(answer.body, dict) else {}
         category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
@@ -78,26 +78,26 @@ class JiraCloud:
         resolution = str((fields.get("resolution") or {}).get("name") or "").lower()
         return "not_planned" if resolution in NOT_DONE else "done"
 
-    def _check(self, answer: Answer) -> None:
+    def _check(self, answer: HttpReply) -> None:
         if answer.status < 300:
             return
         if (error := transient(SERVICE, answer)) is not None:
             raise error
         said = answer.message()
         if answer.status == 401:
-            raise TicketError(Failure.REFUSED, f"the token was refused by Jira: JIRA_EMAIL with JIRA_API_TOKEN ({said})", _TOKEN_FIX)
+            raise TicketError(TicketErrorKind.REFUSED, f"the token was refused by Jira: JIRA_EMAIL with JIRA_API_TOKEN ({said})", _TOKEN_FIX)
         if answer.status == 403:
-            raise TicketError(Failure.REFUSED, f"the token was refused by Jira: JIRA_EMAIL may not create issues in "
+            raise TicketError(TicketErrorKind.REFUSED, f"the token was refused by Jira: JIRA_EMAIL may not create issues in "
                               f"{self.project} ({said})", "ask a Jira admin for the Create issues permission in the "
                               "project, or use another account's token")
         if answer.status == 404 or (answer.status == 400 and "project" in said.lower()):
             # Jira answers 400 "valid project is required" (create) or "does not exist for the field 'project'" (JQL).
-            raise TicketError(Failure.NOT_FOUND, f"the Jira project {self.project} was not found at {self.site}, "
+            raise TicketError(TicketErrorKind.NOT_FOUND, f"the Jira project {self.project} was not found at {self.site}, "
                               "or JIRA_EMAIL cannot see it", "check JIRA_PROJECT (the key, e.g. OPS) and JIRA_URL")
         if answer.status == 400 and "issuetype" in said.lower():
-            raise TicketError(Failure.REJECTED, f"Jira has no issue type {self.issue_type!r} in {self.project} ({said})",
+            raise TicketError(TicketErrorKind.REJECTED, f"Jira has no issue type {self.issue_type!r} in {self.project} ({said})",
                               "set JIRA_ISSUE_TYPE to one of the project's issue types (Task, Bug, Story…)")
-        raise TicketError(Failure.REJECTED, f"Jira refused the issue (HTTP {answer.status}: {said})",
+        raise TicketError(TicketErrorKind.REJECTED, f"Jira refused the issue (HTTP {answer.status}: {said})",
                           "check the JIRA_* settings; report it if it persists")
 
     async def aclose(self) -> None:

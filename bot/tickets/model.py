@@ -40,7 +40,7 @@ class TicketContent:
     skeleton: Skeleton | None = None
 
 
-class Failure(Enum):
+class TicketErrorKind(Enum):
     REFUSED = "refused"  # 401/403: the credentials need fixing
     NOT_FOUND = "not_found"  # the repository or project does not exist for these credentials
     UNAVAILABLE = "unavailable"  # 5xx, 429, timeout, connection lost: trying again may work
@@ -52,7 +52,7 @@ class TicketError(PostmortemError):
 
     exit_code = 5
 
-    def __init__(self, kind: Failure, message: str, fix: str | None = None) -> None:
+    def __init__(self, kind: TicketErrorKind, message: str, fix: str | None = None) -> None:
         super().__init__(message, fix)
         self.kind = kind
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.core.testplan import TestSpec
 from bot.ops import metrics
-from bot.runs.tickets import ClaimState, TicketClaims, Where, spec_identity
+from bot.runs.tickets import TicketClaims, TicketClaimState, Where, spec_identity
 from bot.tickets.model import Ticket, TicketBackend, TicketContent, idempotency_key
 
 
@@ -27,9 +27,9 @@ class TicketService:
         """The ticket, made now or earlier; None while another click is still making it.
         Raises TicketError (the claim is released: the next click starts clean)."""
         claim = await self.claims.claim(where, self.backend.name, self.key(where))
-        if claim.state is ClaimState.DONE and claim.url and claim.key:
+        if claim.state is TicketClaimState.DONE and claim.url and claim.key:
             return Ticket(claim.url, claim.key)
-        if claim.state is ClaimState.BUSY:
+        if claim.state is TicketClaimState.BUSY:
             return None
         try:
             ticket = await self.backend.create(content, claim.idem or self.key(where))

@@ -46,10 +46,17 @@ async def test_run_store_failing_mid_run_still_delivers_and_warns(stack: Stack, 
     not_stuck(stack, root)
 
 
-async def test_run_store_unwritable_when_a_trigger_arrives_tells_the_user(stack: Stack) -> None:
+@pytest.mark.parametrize("trigger", ["reaction", "command", "mention", "shortcut"])
+async def test_run_store_unwritable_when_a_trigger_arrives_tells_the_user(stack: Stack, trigger: str) -> None:
+    """Each trigger has its own payload shape; Bolt's context names who asked and where (a command answers through
+    its response_url, the other three through the trigger guard)."""
     root, _ = incident_thread(stack)
     await stack.bot.store.execute("PRAGMA query_only = 1")
-    stack.slack.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    slack, alice, channel = stack.slack, stack.alice, stack.channel
+    {"reaction": lambda: slack.reaction_added(alice, channel, root, "test_tube"),
+     "command": lambda: slack.slash_command(alice, channel, text=slack.permalink(channel, root)),
+     "mention": lambda: slack.app_mention(alice, channel, "postmortem please", thread_ts=root),
+     "shortcut": lambda: slack.message_shortcut(alice, channel, root, "testing_postmortem")}[trigger]()
     text_ = await told(stack, stack.alice, "run store")
     assert "runs.db" in text_ and "DATA_DIR" in text_
     not_stuck(stack, root)

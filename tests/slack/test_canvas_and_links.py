@@ -115,6 +115,6 @@ def test_the_canvas_carries_the_test_plan_as_a_checklist_and_pings_nobody() -> N
                     success_criteria="p99 < 300 ms", priority=1)
     markdown = canvas_markdown("# Testing postmortem: x\n\nbody <@U999> @channel", TestPlan(tests=[spec]))
     assert markdown.endswith("## Test plan (checklist)\n\n- [ ] **Pool @\u2060here saturation** (load, add first): "
-                             "db (at U123ABC) primary; fault injection: cap; passes when: p99 < 300 ms\n")
-    assert "<@U999>" not in markdown and "@channel" not in markdown
+                             "db @\u2060U123ABC primary; fault injection: cap; passes when: p99 < 300 ms\n")
+    assert "<@U999>" not in markdown and "@channel" not in markdown and "](@" not in markdown
     assert canvas_markdown("# r", None) == canvas_markdown("# r", TestPlan()) == "# r\n"

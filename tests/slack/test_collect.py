@@ -11,10 +11,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.settings import load_settings
 from bot.slack.client import make_web_client
 from bot.slack.collect import Collector, SlackRateLimited
-from bot.slack.render import neutralise_mentions
 from tests.fakes.slack_emulator import SlackEmulator
 
 LOG = b"2025-11-17T08:52:00Z ERROR pool: timeout acquiring connection\n"

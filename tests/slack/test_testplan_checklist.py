@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.mentions import INERT_AT
 from bot.core.testplan import TestPlan, TestSpec
-from bot.slack.mentions import INERT_AT
 from bot.slack.testplan import ARCHIVE_NAME, MAX_LINES, checklist_blocks, checklist_message, line_block_id
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.tickets import Failure, TicketError, idempotency_key
+from bot.tickets import TicketError, TicketErrorKind, idempotency_key
 from bot.tickets.github import GitHubIssues
 from bot.tickets.jira import JiraCloud
 from tests.fakes.github_api import FakeGitHub
@@ -45,15 +45,15 @@ async def test_the_same_key_makes_one_ticket_and_another_key_a_second(backend: B
 
 
 @pytest.mark.parametrize("fault, kind, words", [
-    ("token", Failure.REFUSED, "was refused"),
-    ("place", Failure.NOT_FOUND, "was not found"),
-    ("find-500", Failure.UNAVAILABLE, "HTTP 500"),
-    ("create-500", Failure.UNAVAILABLE, "HTTP 500"),
-    ("find-lost", Failure.UNAVAILABLE, "connection"),
-    ("create-lost-not-made", Failure.UNAVAILABLE, "no ticket was found"),
-    ("unreachable", Failure.UNAVAILABLE, "cannot reach"),
+    ("token", TicketErrorKind.REFUSED, "was refused"),
+    ("place", TicketErrorKind.NOT_FOUND, "was not found"),
+    ("find-500", TicketErrorKind.UNAVAILABLE, "HTTP 500"),
+    ("create-500", TicketErrorKind.UNAVAILABLE, "HTTP 500"),
+    ("find-lost", TicketErrorKind.UNAVAILABLE, "connection"),
+    ("create-lost-not-made", TicketErrorKind.UNAVAILABLE, "no ticket was found"),
+    ("unreachable", TicketErrorKind.UNAVAILABLE, "cannot reach"),
 ])
-async def test_a_failure_is_one_clear_error_and_creates_nothing(backend: Backend, fault: str, kind: Failure,
+async def test_a_failure_is_one_clear_error_and_creates_nothing(backend: Backend, fault: str, kind: TicketErrorKind,
                                                                 words: str) -> None:
     wrong: dict[str, str] = {}
     if fault == "token":
@@ -137,14 +137,14 @@ async def refused(client: GitHubIssues | JiraCloud) -> TicketError:
 
 
 @pytest.mark.parametrize("status, headers, kind, words", [
-    (403, None, Failure.REFUSED, "token was refused"),
-    (403, {"X-RateLimit-Remaining": "0"}, Failure.UNAVAILABLE, "rate limit"),
-    (410, None, Failure.NOT_FOUND, "issues are turned off"),
-    (422, None, Failure.REJECTED, "refused the issue (HTTP 422"),
-    (429, {"Retry-After": "30"}, Failure.UNAVAILABLE, "try again in 30 s"),
-    (503, None, Failure.UNAVAILABLE, "HTTP 503"),
+    (403, None, TicketErrorKind.REFUSED, "token was refused"),
+    (403, {"X-RateLimit-Remaining": "0"}, TicketErrorKind.UNAVAILABLE, "rate limit"),
+    (410, None, TicketErrorKind.NOT_FOUND, "issues are turned off"),
+    (422, None, TicketErrorKind.REJECTED, "refused the issue (HTTP 422"),
+    (429, {"Retry-After": "30"}, TicketErrorKind.UNAVAILABLE, "try again in 30 s"),
+    (503, None, TicketErrorKind.UNAVAILABLE, "HTTP 503"),
 ])
-async def test_github_statuses(status: int, headers: dict[str, str] | None, kind: Failure, words: str) -> None:
+async def test_github_statuses(status: int, headers: dict[str, str] | None, kind: TicketErrorKind, words: str) -> None:
     async with FakeGitHub() as gh:
         gh.fail_next("create", status, headers=headers)
         error = await refused(GitHubIssues("acme/shop", gh.token, gh.api_url))
@@ -153,11 +153,11 @@ async def test_github_statuses(status: int, headers: dict[str, str] | None, kind
 
 
 @pytest.mark.parametrize("status, kind, words", [
-    (403, Failure.REFUSED, "may not create issues in OPS"),
-    (404, Failure.NOT_FOUND, "project OPS was not found"),
-    (400, Failure.REJECTED, "refused the issue (HTTP 400"),
+    (403, TicketErrorKind.REFUSED, "may not create issues in OPS"),
+    (404, TicketErrorKind.NOT_FOUND, "project OPS was not found"),
+    (400, TicketErrorKind.REJECTED, "refused the issue (HTTP 400"),
 ])
-async def test_jira_statuses(status: int, kind: Failure, words: str) -> None:
+async def test_jira_statuses(status: int, kind: TicketErrorKind, words: str) -> None:
     async with FakeJira() as jira:
         jira.fail_next("create", status)
         error = await refused(JiraCloud(jira.url, "OPS", jira.email, jira.api_token))

@@ -8,7 +8,7 @@ import pytest
 from bot.cli.tickets import file_tickets
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.run import RunFacts
-from bot.tickets import Failure, TicketError
+from bot.tickets import TicketError, TicketErrorKind
 from bot.tickets.github import GitHubIssues
 from tests.fakes.github_api import FakeGitHub
 from tests.tickets.conftest import SPEC
@@ -44,7 +44,7 @@ async def test_a_refused_token_stops_at_the_first_test(capsys: pytest.CaptureFix
         record = info()
         with pytest.raises(TicketError) as caught:
             await file_tickets(GitHubIssues("acme/shop", "wrong", gh.api_url), record, TESTS)
-    assert caught.value.kind is Failure.REFUSED and caught.value.exit_code == 5
+    assert caught.value.kind is TicketErrorKind.REFUSED and caught.value.exit_code == 5
     assert caught.value.message.startswith("2 of 2 tickets were not created (github: the token was refused")
     assert len(record.tickets) == 1 and "error" in record.tickets[0]
     assert len(gh.requests) == 1  # the second test was not tried against the same wall

@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from bot.tickets import Failure, TicketError, make_backend
+from bot.tickets import TicketError, TicketErrorKind, make_backend
 from bot.tickets.github import GitHubIssues
 from bot.tickets.jira import JiraCloud
 from tests.fakes.jira_api import FakeJira
@@ -52,7 +52,7 @@ async def test_an_issue_type_the_project_lacks_names_the_setting() -> None:
                 await backend.create(CONTENT, "pmb-1")
         finally:
             await backend.aclose()
-    assert caught.value.kind is Failure.REJECTED and "JIRA_ISSUE_TYPE" in str(caught.value)
+    assert caught.value.kind is TicketErrorKind.REJECTED and "JIRA_ISSUE_TYPE" in str(caught.value)
     assert jira.issues == []
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.tickets import TicketError
-from bot.tickets.model import Failure
+from bot.tickets.model import TicketErrorKind
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jira_api import FakeJira
 from tests.tickets.conftest import CONTENT, Backend
@@ -42,8 +42,8 @@ async def test_tickets_elsewhere_are_not_claimed(backend: Backend) -> None:
     await made.aclose()
 
 
-@pytest.mark.parametrize(("status", "kind"), [(404, Failure.NOT_FOUND), (502, Failure.UNAVAILABLE), (401, Failure.REFUSED)])
-async def test_a_state_that_cannot_be_read_is_one_clear_error(backend: Backend, status: int, kind: Failure) -> None:
+@pytest.mark.parametrize(("status", "kind"), [(404, TicketErrorKind.NOT_FOUND), (502, TicketErrorKind.UNAVAILABLE), (401, TicketErrorKind.REFUSED)])
+async def test_a_state_that_cannot_be_read_is_one_clear_error(backend: Backend, status: int, kind: TicketErrorKind) -> None:
     made = backend.make()
     ticket = await made.create(CONTENT, "pmb-state")
     backend.emulator.fail_next("get", status)
@@ -57,5 +57,5 @@ async def test_a_missing_ticket_is_not_found(backend: Backend) -> None:
     made = backend.make()
     with pytest.raises(TicketError) as raised:
         await made.state("#999" if backend.kind == "github" else "OPS-999")
-    assert raised.value.kind is Failure.NOT_FOUND
+    assert raised.value.kind is TicketErrorKind.NOT_FOUND
     await made.aclose()

@@ -6,21 +6,21 @@ The failure classes and event patterns are data, in ``rules.toml``.
 """
 
 from bot.core.digest.build import GAP_MINUTES, build_digest
-from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.model import Digest, Event, FailureFinding, Gap, MetricJump
 from bot.core.digest.render import render_context, render_markdown
-from bot.core.digest.rules import Rules, RulesError, TestSpec, default_rules, load_rules
+from bot.core.digest.rules import Rules, RulesError, RuleTest, default_rules, load_rules
 from bot.core.digest.speech import speech_text
 
 __all__ = [
     "GAP_MINUTES",
     "Digest",
     "Event",
-    "Failure",
+    "FailureFinding",
     "Gap",
     "MetricJump",
+    "RuleTest",
     "Rules",
     "RulesError",
-    "TestSpec",
     "build_digest",
     "default_rules",
     "load_rules",

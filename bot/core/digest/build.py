@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
 
-from bot.core.digest.evidence import Source, Tally, Weighing
+from bot.core.digest.evidence import EvidenceOrigin, Tally, Weighing
 from bot.core.digest.extract import is_error, metric_jumps, one_line, services
-from bot.core.digest.model import Digest, Event, Failure, Gap, Kind, MetricJump, iso, parse_time
+from bot.core.digest.model import Digest, Event, FailureFinding, Gap, Kind, MetricJump, iso, parse_time
 from bot.core.digest.people import split_people
 from bot.core.digest.rules import Rules, default_rules
 from bot.core.digest.span import Moment, incident_span
@@ -58,7 +58,7 @@ class _Unit:
 
 
 @dataclass
-class _Builder:
+class _DigestBuilder:
     rules: Rules
     gap_minutes: float
     authors: dict[str, str] = field(default_factory=dict)
@@ -205,20 +205,20 @@ def _cap(events: list[Event]) -> tuple[list[Event], int]:
     return [e for i, e in enumerate(events) if i in keep], len(events) - len(keep)
 
 
-def _failure(tally: Tally, labels: dict[str, str]) -> Failure:
+def _failure(tally: Tally, labels: dict[str, str]) -> FailureFinding:
     """The checklist item of a weighed class; ``labels``: a row's time as written, for rows without a date."""
     assert tally.best is not None  # ranked() returns only classes with a counted statement
     _, hit, source = tally.best
     rule = tally.failure.rule
     time = labels.get(source.time, source.time) if source.time else None
-    return Failure(rule.id, rule.title, one_line(hit.line), time, source.author, tally.hits, rule.test, source.message,
+    return FailureFinding(rule.id, rule.title, one_line(hit.line), time, source.author, tally.hits, rule.test, source.message,
                    round(tally.score, 2), source.section)
 
 
 def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules: Rules | None = None) -> Digest:
     """What the thread shows, without a model; linear in the input size."""
     rules = rules or default_rules()
-    builder = _Builder(rules, gap_minutes)
+    builder = _DigestBuilder(rules, gap_minutes)
     # Each message is redacted whole before a pasted transcript in it is split into rows: a secret's key and value
     # may sit on different lines.
     texts = _redacted([msg.text for msg in incident.messages])
@@ -262,7 +262,7 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
                 logged.add(id(events[-1]))
         hits = list(rules.hits(unit.sample))
         if hits:
-            weighing.add(hits, Source(unit.first_ts, unit.author, unit.order[0], unit.section, unit.order), unit.count)
+            weighing.add(hits, EvidenceOrigin(unit.first_ts, unit.author, unit.order[0], unit.section, unit.order), unit.count)
         for name in services(unit.text, rules.components):
             names.setdefault(name, None)
 

@@ -35,8 +35,8 @@ RELATIVE = 0.2
 
 
 @dataclass(frozen=True)
-class Source:
-    """Where a piece of text sits: what the Failure shown for a class carries about its evidence line."""
+class EvidenceOrigin:
+    """Where a piece of text sits: what the FailureFinding of a class carries about its evidence line."""
 
     time: str | None
     author: str
@@ -53,7 +53,7 @@ class Tally:
     score: float = 0.0
     strongest: float = 0.0  # the weight of its best statement naming the failure
     hits: int = 0  # matching lines, folded repeats counted
-    best: tuple[float, Hit, Source] | None = None
+    best: tuple[float, Hit, EvidenceOrigin] | None = None
     refuted: bool = False  # the text states that this failure did not happen
 
     @property
@@ -61,7 +61,7 @@ class Tally:
         """The score the checklist is ordered by: a consequence class (a crash loop, a backlog) yields to a cause."""
         return self.score * (CONSEQUENCE_FACTOR if self.failure.rule.consequence else 1.0)
 
-    def add(self, hit: Hit, source: Source, count: int) -> None:
+    def add(self, hit: Hit, source: EvidenceOrigin, count: int) -> None:
         weight = SECTION_WEIGHT.get(source.section, 1.0) * (CAUSE_FACTOR if hit.cause else 1.0) * (1.0 if hit.strong else SYMPTOM_FACTOR)
         if hit.refutes:
             self.refuted = self.refuted or weight > 0
@@ -80,7 +80,7 @@ class Tally:
             self.best = (weight, hit, source)
 
 
-def _earlier(a: Source, b: Source) -> bool:
+def _earlier(a: EvidenceOrigin, b: EvidenceOrigin) -> bool:
     if a.time and b.time and a.time != b.time:
         return a.time < b.time
     return a.order < b.order
@@ -92,7 +92,7 @@ class Weighing:
 
     tallies: dict[str, Tally] = field(default_factory=dict)
 
-    def add(self, hits: list[Hit], source: Source, count: int) -> None:
+    def add(self, hits: list[Hit], source: EvidenceOrigin, count: int) -> None:
         for hit in hits:
             rule_id = hit.failure.rule.id
             tally = self.tallies.get(rule_id) or self.tallies.setdefault(rule_id, Tally(hit.failure))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from bot.core.digest.rules import TestSpec
+from bot.core.digest.rules import RuleTest
 from bot.core.incident import Section
 
 Kind = Literal[
@@ -80,7 +80,7 @@ class Gap:
 
 
 @dataclass(frozen=True)
-class Failure:
+class FailureFinding:
     """A failure class, its weightiest evidence line, and the test that would have caught it."""
 
     id: str
@@ -89,7 +89,7 @@ class Failure:
     time: str | None
     author: str
     hits: int  # matching lines, folded repeats counted
-    test: TestSpec
+    test: RuleTest
     message: int | None = field(default=None, compare=False)  # where the evidence line is
     score: float = 0.0  # the weighed evidence (bot.core.digest.evidence): what orders the checklist
     section: Section | None = None  # the document section of the evidence line
@@ -102,7 +102,7 @@ class Digest:
     timeline: list[Event]
     gaps: list[Gap]
     metrics: list[MetricJump]
-    failures: list[Failure]  # the checklist: classes with strong evidence, best-supported first
+    failures: list[FailureFinding]  # the checklist: classes with strong evidence, best-supported first
     participants: list[tuple[str, int]]  # people: (name, messages or rows), in order of first message
     services: list[str]
     files_read: list[str]
@@ -115,4 +115,4 @@ class Digest:
     omitted_events: int = 0  # timeline entries over the cap, left out of the timeline
     bots: list[tuple[str, int]] = field(default_factory=list)  # alerting, deploy and CI tools, like participants
     duration_minutes: float | None = None  # started → ended, from the parsed times (rows without a date included)
-    mentioned: list[Failure] = field(default_factory=list)  # classes named without strong evidence: never a checklist item
+    mentioned: list[FailureFinding] = field(default_factory=list)  # classes named without strong evidence: never a checklist item

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.core.digest.model import Digest, Event, Failure, Gap, MetricJump
+from bot.core.digest.model import Digest, Event, FailureFinding, Gap, MetricJump
 from bot.core.digest.span import human_minutes
 from bot.core.incident import message_id
+from bot.core.mentions import neutralise_mentions
 
 HEADING = "## What the thread shows (rule-based)"
 NOTHING_RECOGNISED = "No alerts or deploys were recognised."
@@ -19,17 +18,11 @@ _LABEL = {
     "rollback": "rollback", "mitigation": "mitigation", "resolution": "resolution", "error_burst": "error burst",
     "error": "error", "metric": "metric", "update": "update",
 }
-# "<@U123>", "<!here>", "<#C1>" and bare "@here" notify people in Slack; a digest must never ping anyone.
-_MENTION = re.compile(r"<(?=[@!#])|(?<![\w.])@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
-
-
-def safe(text: str) -> str:
-    return _MENTION.sub(lambda m: "‹" if m.group(0) == "<" else "(at)", text)
 
 
 def code(text: str) -> str:
     """Inline code: log lines keep their <*> and symbols without being read as markdown."""
-    return f"`{safe(text).replace('`', 'ʹ')}`"
+    return f"`{neutralise_mentions(text).replace('`', 'ʹ')}`"
 
 
 def cite(message: int | None) -> str:
@@ -45,17 +38,18 @@ def when(time: str | None, last: str | None = None) -> str:
 
 def _event(n: int, e: Event) -> str:
     label = _LABEL[e.kind] + (f" ×{e.count}" if e.count > 1 else "")
-    return f"{n}. {when(e.time, e.last_time)} — **{label}** {code(e.text)} ({safe(e.author)}){cite(e.message)}"
+    return f"{n}. {when(e.time, e.last_time)} — **{label}** {code(e.text)} ({neutralise_mentions(e.author)}){cite(e.message)}"
 
 
 def _gap(g: Gap) -> str:
-    what = "no messages" if g.where == "thread" else f"no lines in {safe(g.where)}"
+    what = "no messages" if g.where == "thread" else f"no lines in {neutralise_mentions(g.where)}"
     return f"- {g.start} → {g.end}: {g.minutes:g} min with {what}"
 
 
 def _metric(m: MetricJump) -> str:
     basis = "" if m.basis == "change" else f" (vs {m.basis})"
-    return f"- {safe(m.name)}: {m.before} → {m.after}{basis} — {when(m.time)}, {safe(m.author)}: {code(m.line)}{cite(m.message)}"
+    name, author = neutralise_mentions(m.name), neutralise_mentions(m.author)
+    return f"- {name}: {m.before} → {m.after}{basis} — {when(m.time)}, {author}: {code(m.line)}{cite(m.message)}"
 
 
 _SECTION = {
@@ -64,18 +58,18 @@ _SECTION = {
 }
 
 
-def _where(f: Failure) -> str:
+def _where(f: FailureFinding) -> str:
     """"root cause, 2025-11-17T08:53:00Z, ana": the evidence line's section (when it has one), time and author."""
-    parts = ([_SECTION[f.section]] if f.section else []) + ([f.time] if f.time else []) + [safe(f.author)]
+    parts = ([_SECTION[f.section]] if f.section else []) + ([f.time] if f.time else []) + [neutralise_mentions(f.author)]
     return ", ".join(parts)
 
 
-def _failure(f: Failure) -> list[str]:
+def _failure(f: FailureFinding) -> list[str]:
     t = f.test
     hits = f", {f.hits} matching lines" if f.hits > 1 else ""
     return [
         f"- [ ] **{f.title}** — evidence ({_where(f)}{hits}): {code(f.evidence)}{cite(f.message)}",
-        f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criterion}",
+        f"   Test: {t.type}; scope: {t.scope}; fault injection: {t.fault_injection}; passes when: {t.success_criteria}",
     ]
 
 
@@ -87,19 +81,19 @@ def _summary(d: Digest) -> list[str]:
         duration = f"{human_minutes(minutes)}, first signal {d.started} → resolution {d.ended}"
     else:
         duration = f"{human_minutes(minutes)} so far, {d.started} → {d.ended} (no resolution recognised)"
-    people = ", ".join(f"{safe(name)} ({count})" for name, count in d.participants) or "none named"
+    people = ", ".join(f"{neutralise_mentions(name)} ({count})" for name, count in d.participants) or "none named"
     if d.bots:
-        people += "; bots: " + ", ".join(f"{safe(name)} ({count})" for name, count in d.bots)
+        people += "; bots: " + ", ".join(f"{neutralise_mentions(name)} ({count})" for name, count in d.bots)
     lines = [f"**Duration:** {duration}"]
     if d.first_report:
         report = d.first_report
-        lines.append(f"**First report:** {when(report.time)} by {safe(report.author)} — {code(report.text)}{cite(report.message)}")
+        lines.append(f"**First report:** {when(report.time)} by {neutralise_mentions(report.author)} — {code(report.text)}{cite(report.message)}")
     lines.append(f"**Participants:** {people} — {d.message_count} message{'' if d.message_count == 1 else 's'}")
-    lines.append(f"**Services and components:** {', '.join(safe(s) for s in d.services) or 'none named'}")
+    lines.append(f"**Services and components:** {', '.join(neutralise_mentions(s) for s in d.services) or 'none named'}")
     if d.files_read:
-        lines.append(f"**Files read:** {', '.join(safe(f) for f in d.files_read)}")
+        lines.append(f"**Files read:** {', '.join(neutralise_mentions(f) for f in d.files_read)}")
     if d.files_unread:
-        lines.append(f"**Files not read:** {', '.join(safe(f) for f in d.files_unread)}")
+        lines.append(f"**Files not read:** {', '.join(neutralise_mentions(f) for f in d.files_unread)}")
     return lines
 
 

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.core.digest.scope import Scope, sentences
+from bot.core.digest.scope import ScopeCues, sentences
 from bot.core.digest.screen import Screen
 from bot.errors import ConfigError
 
@@ -74,15 +74,15 @@ class _HasPatterns(_Strict):
         return _compiles("patterns", patterns)
 
 
-class TestSpec(_Strict):
+class RuleTest(_Strict):
     """The standard test that would have caught a failure class."""
 
     type: _NonEmpty
     scope: _NonEmpty
     fault_injection: _NonEmpty
-    success_criterion: _NonEmpty
+    success_criteria: _NonEmpty
 
-    @field_validator("success_criterion")
+    @field_validator("success_criteria")
     @classmethod
     def _measurable(cls, value: str) -> str:
         # A criterion without a number cannot fail; the issue asks for measurable tests.
@@ -106,7 +106,7 @@ class FailureRule(_HasPatterns):
     # "normal" mentions, incidental words): checked at load against the scope rules a run uses.
     examples: Annotated[list[_NonEmpty], Field(min_length=1)]
     counter_examples: list[_NonEmpty] = []
-    test: TestSpec
+    test: RuleTest
 
     @field_validator("symptoms", "refuted_by")
     @classmethod
@@ -136,8 +136,8 @@ class ScopeRules(_Strict):
     def _cues_compile(cls, patterns: list[str]) -> list[str]:
         return _compiles("cue", patterns)
 
-    def compile(self) -> Scope:
-        return Scope(
+    def compile(self) -> ScopeCues:
+        return ScopeCues(
             clause_breaks=_alternation(self.clause_breaks),
             negation_before=_alternation(self.negation_before),
             negation_after=_alternation(self.negation_after),
@@ -182,7 +182,7 @@ class Rules:
     events: tuple[tuple[EventKind, re.Pattern[str]], ...]
     failures: tuple[CompiledFailure, ...]
     components: re.Pattern[str] | None
-    scope: Scope
+    scope: ScopeCues
     screen: Screen  # which classes a sentence may name, in one pass: most sentences name none
 
 
@@ -218,7 +218,7 @@ class Rules:
 
 
 def _where(path: Path, data: dict[str, object], loc: tuple[int | str, ...]) -> str:
-    """'failure #3 (id "dns-failure"), field test.success_criterion' from a pydantic error location."""
+    """'failure #3 (id "dns-failure"), field test.success_criteria' from a pydantic error location."""
     if len(loc) >= 2 and loc[0] in ("failure", "event") and isinstance(loc[1], int):
         section, index = str(loc[0]), loc[1]
         entries = data.get(section)

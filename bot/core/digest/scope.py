@@ -21,7 +21,7 @@ _REACH = 400
 
 
 @dataclass(frozen=True)
-class Scope:
+class ScopeCues:
     """Compiled cue lists; see the [scope] table of rules.toml for what each holds."""
 
     clause_breaks: re.Pattern[str]
@@ -37,21 +37,21 @@ class Scope:
         """The sentence with incidental phrases ("backlog item", "status page") blanked, same length."""
         return self.incidental.sub(lambda m: " " * len(m.group(0)), sentence)
 
-    def judge(self, sentence: str, start: int, end: int) -> Verdict:
+    def judge(self, sentence: str, start: int, end: int) -> EvidenceVerdict:
         """What the match ``sentence[start:end]`` says: nothing (negated, speculative, a question) or a fact,
         perhaps named as a cause."""
         if sentence.rstrip().endswith("?"):
-            return Verdict(False, False)
+            return EvidenceVerdict(False, False)
         clause_start = self._clause_start(sentence, start)
         stop = min(len(sentence), end + _REACH)
         clause_end = brk.start() if (brk := self.clause_breaks.search(sentence, end, stop)) else stop
         before = _last_words(self.pseudo_negations.sub(" ", sentence[clause_start:start]), self.window)
         after = _first_words(sentence[end:clause_end], self.window)
         if self.negation_before.search(before) or self.negation_after.search(after):
-            return Verdict(False, False)
+            return EvidenceVerdict(False, False)
         cause = bool(self.cause_before.search(sentence, max(0, start - _REACH), start)
                      or self.cause_after.search(sentence, end, min(len(sentence), end + _REACH)))
-        return Verdict(True, cause)
+        return EvidenceVerdict(True, cause)
 
     def _clause_start(self, sentence: str, start: int) -> int:
         clause_start = max(0, start - _REACH)
@@ -61,7 +61,7 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class EvidenceVerdict:
     evidence: bool  # the match states that the failure happened
     cause: bool  # ... and the sentence names it as a cause ("caused by", "due to", "led to")
 

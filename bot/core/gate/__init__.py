@@ -20,10 +20,21 @@ not reach the report. ``prompt`` is the system and user prompts as sent, joined;
 
 from bot.core.gate.checks import SECTION_CHECKS, check_report, check_section, evaluate
 from bot.core.gate.guard import RepeatGuard
-from bot.core.gate.model import CHECKS, CheckId, Failure, GateResult, is_garbage, quality_record
+from bot.core.gate.model import CHECKS, CheckFailure, CheckId, GateResult, is_garbage, quality_record
 from bot.core.gate.repair import ask_for_repair, build_repair_prompt
 
 __all__ = [
-    "CHECKS", "SECTION_CHECKS", "CheckId", "Failure", "GateResult", "RepeatGuard", "ask_for_repair", "build_repair_prompt", "check_report",
-    "check_section", "evaluate", "is_garbage", "quality_record",
+    "CHECKS",
+    "SECTION_CHECKS",
+    "CheckFailure",
+    "CheckId",
+    "GateResult",
+    "RepeatGuard",
+    "ask_for_repair",
+    "build_repair_prompt",
+    "check_report",
+    "check_section",
+    "evaluate",
+    "is_garbage",
+    "quality_record",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.gate import facts, garbage, structure, summary
 from bot.core.gate.guard import RepeatGuard
-from bot.core.gate.model import CheckId, Failure, GateResult
+from bot.core.gate.model import CheckFailure, CheckId, GateResult
 from bot.core.sections import Section, SectionId
 
 
@@ -47,7 +47,7 @@ SECTION_CHECKS: tuple[SectionCheck, ...] = (
 )
 
 
-def check_section(section: Section, *, prompt_text: str, incident_text: str, root_cause: str = "") -> list[Failure]:
+def check_section(section: Section, *, prompt_text: str, incident_text: str, root_cause: str = "") -> list[CheckFailure]:
     """Every check that applies to ``section``; an empty list means it passed. Cheap: run it as sections stream.
     ``root_cause``: the Root Cause section's body, when the answer has one (see ``root_cause_of``)."""
     ctx = Context(prompt_text, incident_text, structure.primary_statement(root_cause) if root_cause else "")
@@ -56,7 +56,7 @@ def check_section(section: Section, *, prompt_text: str, incident_text: str, roo
         if check.sections is not None and section.id not in check.sections:
             continue
         if (problem := check.run(section.body, ctx)) is not None:
-            failures.append(Failure(check.id, section.id, problem, check.repairable and section.id is not None))
+            failures.append(CheckFailure(check.id, section.id, problem, check.repairable and section.id is not None))
     return failures
 
 
@@ -75,9 +75,9 @@ def notes(sections: Sequence[Section], incident_text: str) -> list[str]:
     return [f"signals in the incident that no test names (no rewrite asked): {', '.join(other)}"] if other else []
 
 
-def _gate(sections: Sequence[Section], incident_text: str, prompt_text: str) -> tuple[list[Failure], RepeatGuard]:
+def _gate(sections: Sequence[Section], incident_text: str, prompt_text: str) -> tuple[list[CheckFailure], RepeatGuard]:
     guard = RepeatGuard()
-    failures: list[Failure] = []
+    failures: list[CheckFailure] = []
     kept = []
     for section in sections:
         if guard.feed(section.id):
@@ -90,7 +90,7 @@ def _gate(sections: Sequence[Section], incident_text: str, prompt_text: str) -> 
     return failures, guard
 
 
-def check_report(sections: Sequence[Section], *, incident_text: str, prompt_text: str) -> list[Failure]:
+def check_report(sections: Sequence[Section], *, incident_text: str, prompt_text: str) -> list[CheckFailure]:
     """The whole answer: each section's checks, and each section once (a repeat and what follows it are dropped
     and reported, not checked). Sections must be in stream order."""
     return _gate(sections, incident_text, prompt_text)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.gate.model import CheckId, Failure
+from bot.core.gate.model import CheckFailure, CheckId
 from bot.core.sections import SECTION_TITLES, SectionId
 
 
@@ -50,11 +50,11 @@ class RepeatGuard:
         self.dropped += 1
         return False
 
-    def failure(self) -> Failure | None:
+    def failure(self) -> CheckFailure | None:
         """A record for the gate result, not a repair request: the kept sections are unaffected."""
         if self.stopped_at is None:
             return None
-        return Failure(
+        return CheckFailure(
             CheckId.SECTIONS_ONCE, self.stopped_at,
             f'the answer repeated the heading "{SECTION_TITLES[self.stopped_at]}"; reading stopped there '
             f"and {self.dropped} section(s) after it were dropped",

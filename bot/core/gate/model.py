@@ -1,4 +1,4 @@
-"""The gate's vocabulary: check ids, a Failure, and the result of a whole answer (JSON for run.json)."""
+"""The gate's vocabulary: check ids, a CheckFailure, and the result of a whole answer (JSON for run.json)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ CHECKS: dict[CheckId, CheckInfo] = {
 
 
 @dataclass(frozen=True)
-class Failure:
+class CheckFailure:
     check: CheckId
     section: SectionId | None  # None: the answer as a whole
     message: str  # one line, for people: what is wrong, concretely
@@ -81,7 +81,7 @@ class Failure:
         return f"{where}: {CHECKS[self.check].title if CHECKS[self.check].garbage else self.message}"
 
 
-def is_garbage(failures: list[Failure]) -> bool:
+def is_garbage(failures: list[CheckFailure]) -> bool:
     """Text with such a failure is not analysis: it is held back, never shown, reported or spoken."""
     return any(CHECKS[f.check].garbage for f in failures)
 
@@ -91,7 +91,7 @@ class GateResult:
     """Every check's verdict on one answer. ``dropped_sections``: sections cut off after a repeated heading.
     ``notes``: what a reviewer would remark on without sending the answer back (never a repair, never a warning)."""
 
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[CheckFailure] = field(default_factory=list)
     dropped_sections: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -104,7 +104,7 @@ class GateResult:
         """No garbage failure: what remains is real analysis, perhaps with quality gaps."""
         return not any(CHECKS[f.check].garbage for f in self.failures)
 
-    def failed(self, check: CheckId) -> list[Failure]:
+    def failed(self, check: CheckId) -> list[CheckFailure]:
         return [f for f in self.failures if f.check is check]
 
     def repair_targets(self) -> list[SectionId]:

@@ -22,7 +22,7 @@ from bot.core.llm.ollama_chat import chat_body, stream_ollama, warm_up_ollama
 from bot.core.llm.openai_chat import request_params, stream_openai
 from bot.core.llm.probe_http import get_json
 from bot.core.llm.retry import Elsewhere, Sleep, with_retries
-from bot.core.llm.sink import OnText, Sink, Target
+from bot.core.llm.sink import OnText, RequestTarget, Sink
 from bot.core.prepare.budget import estimate_tokens
 from bot.errors import EmptyOutput, PostmortemError
 from bot.ops import metrics
@@ -292,5 +292,5 @@ class LLMClient:
             )
         return self._http
 
-    def _target(self) -> Target:
-        return Target(self._settings.llm_model, self._endpoint.shown, self.backend)
+    def _target(self) -> RequestTarget:
+        return RequestTarget(self._settings.llm_model, self._endpoint.shown, self.backend)

@@ -19,7 +19,7 @@ from bot.core.llm.errors import (
 )
 from bot.core.llm.models import StreamResult
 from bot.core.llm.retry import RetryableStatus, retry_after
-from bot.core.llm.sink import Sink, Target
+from bot.core.llm.sink import RequestTarget, Sink
 
 
 def chat_body(
@@ -48,7 +48,7 @@ def chat_body(
 
 
 async def stream_ollama(
-    session: aiohttp.ClientSession, url: str, body: dict[str, Any], sink: Sink, result: StreamResult, target: Target
+    session: aiohttp.ClientSession, url: str, body: dict[str, Any], sink: Sink, result: StreamResult, target: RequestTarget
 ) -> None:
     opened = False
     try:
@@ -68,7 +68,7 @@ async def stream_ollama(
             raise dropped(sink.received, target.backend) from None
         raise unreachable(target.shown_url, target.backend) from None
 
-async def _status(resp: aiohttp.ClientResponse, target: Target) -> Exception:
+async def _status(resp: aiohttp.ClientResponse, target: RequestTarget) -> Exception:
     # An error page may be in any encoding, or none: never fail on decoding the reason for a failure.
     text = (await resp.read()).decode("utf-8", "replace")
     if resp.status in RETRYABLE_STATUSES:
@@ -81,7 +81,7 @@ async def _status(resp: aiohttp.ClientResponse, target: Target) -> Exception:
     return status_error(resp.status, detail, body, model=target.model, shown_url=target.shown_url, backend=target.backend)
 
 
-async def _take_line(line: bytes, sink: Sink, result: StreamResult, target: Target) -> None:
+async def _take_line(line: bytes, sink: Sink, result: StreamResult, target: RequestTarget) -> None:
     try:
         event = json.loads(line)
     except ValueError as exc:
@@ -109,7 +109,7 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-async def warm_up_ollama(session: aiohttp.ClientSession, url: str, body: dict[str, Any], target: Target) -> None:
+async def warm_up_ollama(session: aiohttp.ClientSession, url: str, body: dict[str, Any], target: RequestTarget) -> None:
     """Load the model: /api/chat with no messages loads it and returns at once (done_reason "load")."""
     try:
         async with session.post(url, json=body) as resp:

@@ -19,7 +19,7 @@ from bot.core.llm.errors import (
 )
 from bot.core.llm.models import StreamResult
 from bot.core.llm.retry import RetryableStatus, retry_after
-from bot.core.llm.sink import Sink, Target
+from bot.core.llm.sink import RequestTarget, Sink
 
 
 def request_params(
@@ -40,7 +40,7 @@ def request_params(
 
 
 async def stream_openai(
-    client: openai.AsyncOpenAI, params: dict[str, Any], sink: Sink, result: StreamResult, target: Target, timeout_s: float
+    client: openai.AsyncOpenAI, params: dict[str, Any], sink: Sink, result: StreamResult, target: RequestTarget, timeout_s: float
 ) -> None:
     opened = False
     try:

@@ -12,7 +12,7 @@ OnText = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Target:
+class RequestTarget:
     """Who a request goes to, for error messages that fit the server."""
 
     model: str

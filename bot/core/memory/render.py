@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.core.digest.render import safe
 from bot.core.memory.model import Match, PastIncident, PastTest, Recurrence, SeenBefore, TicketState
 from bot.core.memory.signals import incident_id
+from bot.core.mentions import neutralise_mentions
 
 HEADING = "### Seen before"
 # Marks the grounding inside the prompt's data; bot/core/prompt.py asks its recurrence question when it is there.
@@ -31,7 +31,7 @@ _CITED = re.compile(r"\[m\d+(?:\s*,\s*m\d+)*\]")
 def shown(text: str) -> str:
     """Text from a past incident (another thread wrote it), as this digest may show it: no mention, no evidence id
     (``[m3]`` would link to this thread's third message), and no markdown link dressed as something else."""
-    return safe(_CITED.sub("", text)).replace("[", "(").replace("]", ")")
+    return neutralise_mentions(_CITED.sub("", text)).replace("[", "(").replace("]", ")")
 
 
 def _ordinal(n: int) -> str:
@@ -41,7 +41,7 @@ def _ordinal(n: int) -> str:
 
 def recurrence_line(r: Recurrence, titles: dict[str, str]) -> str:
     name = titles.get(r.failure_class, r.failure_class.replace("-", " ")).lower()
-    where = f" on {safe(r.service)}" if r.service else ""
+    where = f" on {neutralise_mentions(r.service)}" if r.service else ""
     return f"{_ordinal(r.count)} {name}{where} in {r.days} days"
 
 
@@ -51,7 +51,7 @@ def ticket_text(test: PastTest) -> str:
         return "no ticket"
     name = f"[{shown(test.ticket_key)}]({test.ticket_url})" if test.ticket_url else shown(test.ticket_key)
     state = test.state.value if test.state else TicketState.UNKNOWN.value
-    note = f", {safe(test.state_note)}" if test.state_note and test.state is TicketState.UNKNOWN else ""
+    note = f", {neutralise_mentions(test.state_note)}" if test.state_note and test.state is TicketState.UNKNOWN else ""
     return f"{name} ({state}{note})"
 
 
@@ -69,7 +69,7 @@ def follow_up(test: PastTest, past: PastIncident) -> str | None:
 
 
 def _shared(match: Match) -> str:
-    parts = [f"{_KIND[kind]} `{safe(value).replace('`', 'ʹ')}`" for kind, value in match.shared]
+    parts = [f"{_KIND[kind]} `{neutralise_mentions(value).replace('`', 'ʹ')}`" for kind, value in match.shared]
     if match.text_score >= 0.5:
         parts.append("similar wording")
     return ", ".join(parts) or "similar wording"

@@ -64,7 +64,7 @@ class Unit:
 
 
 @dataclass(slots=True)
-class Block:
+class MessageBlock:
     """A message as rendered: ``head`` ("[ISO] author:") and its body units. Empty blocks vanish."""
 
     head: str
@@ -92,7 +92,7 @@ class _Dropped:
 
 
 class _Fitter:
-    def __init__(self, blocks: Sequence[Block], limit: int) -> None:
+    def __init__(self, blocks: Sequence[MessageBlock], limit: int) -> None:
         self.blocks = blocks
         self.limit = limit
         self.flat = [(b, u) for b, block in enumerate(blocks) for u in block.units]
@@ -167,7 +167,7 @@ def _cut(line: str, width: int, ts: str | None) -> str:
     return f"{ts} {cut}" if ts and ts in line and ts not in cut else cut
 
 
-def fit_to_budget(blocks: Sequence[Block], budget_tokens: int) -> Fitted:
+def fit_to_budget(blocks: Sequence[MessageBlock], budget_tokens: int) -> Fitted:
     """Render ``blocks`` within ``budget_tokens`` (by estimate_tokens), dropping least informative first.
 
     Units are modified in place when shortened. Over budget even with only pinned units left, the text is cut.

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.core.incident import Attachment, Incident, Message, message_head, message_id, render_message
-from bot.core.prepare.budget import Block, Rank, Unit, estimate_tokens, fit_to_budget
+from bot.core.prepare.budget import MessageBlock, Rank, Unit, estimate_tokens, fit_to_budget
 from bot.core.prepare.classify import is_change, is_chatter, is_key
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.redact import redact
@@ -47,13 +47,13 @@ def _log_units(folded: list[Folded]) -> list[Unit]:
 
 
 @dataclass
-class _Builder:
+class _BlockBuilder:
     """Accumulates blocks by message index; chat messages go through one thread-wide Folder."""
 
     messages: list[Message]
     redactions: Counter[str] = field(default_factory=Counter)
     templates: int = 0
-    blocks: dict[int, Block] = field(default_factory=dict)
+    blocks: dict[int, MessageBlock] = field(default_factory=dict)
     chat: Folder = field(default_factory=Folder)
     authors: dict[str, str] = field(default_factory=dict)  # raw → redacted; a thread has few authors
 
@@ -99,7 +99,7 @@ class _Builder:
             units += self.attachment(att)
         if pinned and units:
             units[0].rank = units[-1].rank = Rank.PINNED
-        self.blocks[idx] = Block(message_head(idx, msg, author), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
+        self.blocks[idx] = MessageBlock(message_head(idx, msg, author), units or [Unit("", Rank.PINNED if pinned else Rank.CHATTER)])
 
     def add_chat(self) -> None:
         self.templates += self.chat.templates
@@ -109,13 +109,13 @@ class _Builder:
             # Folded repeats carry the id of their first message: the one the model can cite for all of them.
             head = f"[{message_id(f.pos)}] {f.prefix} {author}:" if f.count > 1 else message_head(f.pos, msg, author)
             unit = Unit(f.text, _chat_rank(f.sample), False, f.first_ts, f.last_ts, f.count)
-            self.blocks[f.pos] = Block(head, [unit])
+            self.blocks[f.pos] = MessageBlock(head, [unit])
 
 
 def prepare_incident(incident: Incident, budget_tokens: int) -> PreparedIncident:
     """Redact, reduce traces, fold repeats and fit ``budget_tokens``; linear in the input size."""
     messages = incident.messages
-    builder = _Builder(messages)
+    builder = _BlockBuilder(messages)
     title = builder.clean(incident.title)
     last = len(messages) - 1
     for idx, msg in enumerate(messages):

@@ -39,7 +39,7 @@ class AnswerItem(BaseModel):
     priority: int | str | None = None
 
 
-class _Lenient(BaseModel):
+class _PlanReply(BaseModel):
     tests: list[dict[str, Any]]
 
 
@@ -84,7 +84,7 @@ async def ask(model: JsonModel, section_body: str) -> tuple[list[AnswerItem], st
     except PostmortemError as exc:
         return [], f"the structured call for the test plan failed ({exc.message})"
     try:
-        items = _Lenient.model_validate(answer).tests
+        items = _PlanReply.model_validate(answer).tests
     except ValidationError as exc:
         return [], f"the structured answer for the test plan has no list of tests ({_first_error(exc)})"
     valid: list[AnswerItem] = []

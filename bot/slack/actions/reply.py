@@ -12,9 +12,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.mentions import neutralise_mentions
 from bot.core.prepare.redact import redact_text
 from bot.slack.errors import slack_error
-from bot.slack.mentions import neutralise_mentions
 
 log = logging.getLogger(__name__)
 

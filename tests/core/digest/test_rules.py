@@ -16,7 +16,7 @@ _TEST = """[failure.test]
 type = "load test"
 scope = "svc"
 fault_injection = "x"
-success_criterion = "p99 below 500 ms"
+success_criteria = "p99 below 500 ms"
 """
 
 
@@ -34,7 +34,7 @@ BROKEN: list[tuple[str, str, str]] = [
     (
         "criterion without number",
         _entry(test=_TEST.replace("p99 below 500 ms", "fast enough")),
-        r'#1 \("pool"\), field test\.success_criterion: needs a number',
+        r'#1 \("pool"\), field test\.success_criteria: needs a number',
     ),
     ("test missing", _entry(test=""), r'#1 \("pool"\), field test: Field required'),
     ("empty patterns", _entry(patterns="[]"), r'#1 \("pool"\), field patterns: .*at least 1'),
@@ -80,7 +80,7 @@ counter_examples = ['no leap second this year']
 type = "clock fault test"
 scope = "time-dependent jobs"
 fault_injection = "insert a leap second on a staging node"
-success_criterion = "0 stalled jobs and clock skew below 100 ms"
+success_criteria = "0 stalled jobs and clock skew below 100 ms"
 """
     path = tmp_path / "rules.toml"
     path.write_text(RULES_PATH.read_text(encoding="utf-8") + extra, encoding="utf-8")
@@ -103,7 +103,7 @@ def test_every_bundled_class_is_detected_from_its_examples(failure: object) -> N
         assert rule.id in found, example
         assert found[rule.id].evidence == example
         test = found[rule.id].test
-        assert all((test.type, test.scope, test.fault_injection)) and re.search(r"\d", test.success_criterion)
+        assert all((test.type, test.scope, test.fault_injection)) and re.search(r"\d", test.success_criteria)
 
 
 def test_bundled_rules_cover_the_required_classes() -> None:

@@ -12,6 +12,7 @@ from bench.gen_incident import chat_thread, log_dump
 from bot.core.digest import Digest, build_digest, default_rules, render_markdown, speech_text
 from bot.core.incident import Attachment, Incident, Message
 from tests.core.prepare.secret_cases import POSITIVE
+from tests.fakes.slack_emulator.mentions import live_mentions
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
@@ -46,9 +47,11 @@ def test_no_mention_syntax_in_markdown() -> None:
         Message("ana", "deploy checkout-api v2 @everyone", T0 + timedelta(minutes=1)),
     ])
     markdown = render_markdown(build_digest(incident))
-    for token in ("<@", "<!", "<#", "@here", "@channel", "@everyone"):
+    for token in ("<@", "<!", "@here", "@channel", "@everyone"):
         assert token not in markdown
-    assert "‹@U0123ABC" in markdown  # neutralised, not dropped: the reader still sees who was pinged
+    assert live_mentions(markdown) == []
+    assert "@\u2060U0123ABC" in markdown  # neutralised, not dropped: the reader still sees who was pinged
+    assert "<#C0456|ops>" in markdown  # a channel link notifies nobody and stays a link
 
 
 def _all_examples() -> Incident:
@@ -82,3 +85,15 @@ def _cpu(work: object) -> float:
     start = time.process_time()
     work()  # type: ignore[operator]
     return time.process_time() - start
+
+
+def test_speech_reads_thread_markdown_as_words() -> None:
+    """A metric named in markdown is spoken by the one owner of speakable text: no stars, links or shortcodes."""
+    incident = Incident([
+        Message("ana", "**`p99_latency`** 300ms → 2.3s :fire: see <https://grafana.example.com/d/x|the board>", T0),
+        Message("bob", "[FIRING] pool exhausted", T0 + timedelta(minutes=3)),
+    ])
+    speech = speech_text(build_digest(incident))
+    assert "Among the metric jumps, p99 latency went from 300ms to 2.3s." in speech
+    for symbol in ("*", "`", ":fire:", "http", "<", "|"):
+        assert symbol not in speech

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.digest import default_rules
-from bot.core.digest.scope import Scope, Verdict
+from bot.core.digest.scope import EvidenceVerdict, ScopeCues
 
 # One line per pattern family, in the words postmortems and chat use (not the classes' own load-time examples).
 PROSE: list[tuple[str, str]] = [
@@ -122,12 +122,12 @@ def test_one_hit_per_class_and_sentence_strong_before_symptom() -> None:
 
 def test_a_line_repeating_a_negated_phrase_is_judged_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    judge = Scope.judge
+    judge = ScopeCues.judge
 
-    def counting(self: Scope, sentence: str, start: int, end: int) -> Verdict:
+    def counting(self: ScopeCues, sentence: str, start: int, end: int) -> EvidenceVerdict:
         calls.append(end - start)
         return judge(self, sentence, start, end)
 
-    monkeypatch.setattr(Scope, "judge", counting)
+    monkeypatch.setattr(ScopeCues, "judge", counting)
     assert list(default_rules().hits("no pool exhaustion, " * 5000)) == []
     assert 0 < len(calls) <= 16 * 2  # the class's patterns, then its symptoms: the first 16 matches each

@@ -147,3 +147,28 @@ def test_template_padding_never_overshoots_the_ceiling() -> None:
 )
 def test_placeholders_and_template_tokens_are_never_spoken_and_code_keeps_its_words(markdown: str, spoken: str) -> None:
     assert clean_for_speech(markdown) == spoken
+
+
+@pytest.mark.parametrize(
+    ("markdown", "spoken"),
+    [
+        ("***Pool** was _really_ full*", "Pool was really full."),  # nested emphasis
+        ("__*both*__ and ~~**struck**~~", "both and struck."),
+        ("See [the [old] runbook](https://wiki/x) now", "See the [old] runbook now."),  # brackets inside a link
+        ("See [runbook](<https://wiki/a b>) and ![graph](g.png \"p99\")", "See runbook and."),
+        ("<https://x.example.com> and <ops@example.com>", "and."),  # autolinks: nothing to say
+        ("Check <https://status.example.com|the *status* page>", "Check the status page."),  # Slack link, marked up label
+        ("Ask <@U123|alice> in <#C1|ops> <!here>", "Ask alice in ops."),  # a labelled mention says its name
+        ("Stop :fire: :white_check_mark: now 🎉", "Stop now."),  # shortcodes and emoji are not read
+        ("2 * 3 = 6 and a_b_c", "2 * 3 = 6 and a_b_c."),  # a lone star and inner underscores are text
+        ("Intro\n\n```\n# not a heading\n```\n\n    indented words\n\nEnd", "Intro. indented words. End."),
+        ("~~~\nunclosed fence\n## hidden", ""),  # an unclosed fence runs to the end
+        ("| a | **b** |\n|---|---|\n| `x_y` | |\n| | |", "a, b. x y."),  # table rows, empty cells skipped
+        ("1. First\n   - nested *item*\n2. Second", "First. nested item. Second."),
+        ("> quoted\n> > deeper", "quoted. deeper."),
+        ("Title\n=====\nbody &amp; more", "Title. body & more."),
+        ("A \\*literal\\* star", "A *literal* star."),
+    ],
+)
+def test_markdown_is_read_as_a_tree(markdown: str, spoken: str) -> None:
+    assert clean_for_speech(markdown) == spoken

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.prepare.budget import Block, Rank, Unit, chars_for, estimate_tokens, fit_to_budget
+from bot.core.prepare.budget import MessageBlock, Rank, Unit, chars_for, estimate_tokens, fit_to_budget
 
 
 def test_estimate_is_chars_over_3_6_rounded_up() -> None:
@@ -21,10 +21,10 @@ def _ts(minute: int) -> str:
     return f"2024-05-01T10:{minute:02d}:00Z"
 
 
-def _thread() -> list[Block]:
-    blocks = [Block(f"[{_ts(0)}] alice:", [Unit("checkout is down, p99 latency 4.2s", Rank.PINNED, ts=_ts(0))])]
+def _thread() -> list[MessageBlock]:
+    blocks = [MessageBlock(f"[{_ts(0)}] alice:", [Unit("checkout is down, p99 latency 4.2s", Rank.PINNED, ts=_ts(0))])]
     for m in range(1, 41):
-        blocks.append(Block(f"[{_ts(m)}] bob:", [Unit("+1", Rank.CHATTER, ts=_ts(m))]))
+        blocks.append(MessageBlock(f"[{_ts(m)}] bob:", [Unit("+1", Rank.CHATTER, ts=_ts(m))]))
     logs = [
         Unit(f"{_ts(m)} INFO api: served request number {m} for some customer in region eu-west-1", Rank.ROUTINE, True, _ts(m))
         for m in range(3, 43)
@@ -32,9 +32,10 @@ def _thread() -> list[Block]:
     logs.insert(20, Unit(f"{_ts(22)} ERROR pool: connection timeout after 30s", Rank.KEY, True, _ts(22)))
     logs.insert(25, Unit(f"{_ts(27)} INFO deployer: deploy checkout v2.14.0 started", Rank.KEY, True, _ts(27)))
     logs.insert(30, Unit(f"{_ts(32)} WARN monitor: cpu 97% on checkout-api", Rank.KEY, True, _ts(32)))
-    blocks.append(Block(f"[{_ts(41)}] carol:", logs))
-    blocks.append(Block(f"[{_ts(44)}] dmitri:", [Unit("I think the pool size was halved in yesterday's config push", Rank.DISCUSSION, ts=_ts(44))]))
-    blocks.append(Block(f"[{_ts(50)}] bob:", [Unit("Resolved by rolling back to v2.13.2", Rank.PINNED, ts=_ts(50))]))
+    blocks.append(MessageBlock(f"[{_ts(41)}] carol:", logs))
+    said = "I think the pool size was halved in yesterday's config push"
+    blocks.append(MessageBlock(f"[{_ts(44)}] dmitri:", [Unit(said, Rank.DISCUSSION, ts=_ts(44))]))
+    blocks.append(MessageBlock(f"[{_ts(50)}] bob:", [Unit("Resolved by rolling back to v2.13.2", Rank.PINNED, ts=_ts(50))]))
     return blocks
 
 
@@ -67,7 +68,7 @@ def test_every_kept_line_keeps_its_timestamp() -> None:
 
 def test_long_lines_are_shortened_with_their_timestamp_kept() -> None:
     long = f"ERROR api: {'x' * 2000} {_ts(5)}"
-    blocks = [Block("carol:", [Unit(long, Rank.KEY, True, _ts(5)), Unit("ERROR db: down", Rank.KEY, True)])]
+    blocks = [MessageBlock("carol:", [Unit(long, Rank.KEY, True, _ts(5)), Unit("ERROR db: down", Rank.KEY, True)])]
     fitted = fit_to_budget(blocks, 150)
     first = fitted.text.splitlines()[1]
     assert first.startswith(_ts(5)) and first.endswith("…") and len(first) < 330
@@ -77,14 +78,14 @@ def test_long_lines_are_shortened_with_their_timestamp_kept() -> None:
 
 def test_key_lines_go_from_the_middle_when_nothing_else_is_left() -> None:
     units = [Unit(f"{_ts(m)} ERROR svc{m}: failed", Rank.KEY, True, _ts(m)) for m in range(30)]
-    fitted = fit_to_budget([Block("logs:", units)], 60)
+    fitted = fit_to_budget([MessageBlock("logs:", units)], 60)
     assert estimate_tokens(fitted.text) <= 60
     assert "svc0:" in fitted.text and "svc29:" in fitted.text
     assert fitted.omitted and "error/alert/deploy log lines (over budget)" in fitted.omitted[0]
 
 
 def test_hard_cut_when_pinned_content_alone_is_over_budget() -> None:
-    fitted = fit_to_budget([Block("alice:", [Unit("word " * 500, Rank.PINNED)])], 10)
+    fitted = fit_to_budget([MessageBlock("alice:", [Unit("word " * 500, Rank.PINNED)])], 10)
     assert estimate_tokens(fitted.text) <= 10
     assert fitted.text.endswith("…")
     assert fitted.omitted[-1].startswith("the end of the remaining text")
@@ -92,9 +93,9 @@ def test_hard_cut_when_pinned_content_alone_is_over_budget() -> None:
 
 def test_block_head_goes_when_all_its_units_go() -> None:
     blocks = [
-        Block("alice:", [Unit("first", Rank.PINNED)]),
-        Block("bot:", [Unit("INFO " + "y" * 200, Rank.ROUTINE, True)]),
-        Block("bob:", [Unit("last", Rank.PINNED)]),
+        MessageBlock("alice:", [Unit("first", Rank.PINNED)]),
+        MessageBlock("bot:", [Unit("INFO " + "y" * 200, Rank.ROUTINE, True)]),
+        MessageBlock("bob:", [Unit("last", Rank.PINNED)]),
     ]
     fitted = fit_to_budget(blocks, 10)
     assert fitted.text == "alice: first\nbob: last"
