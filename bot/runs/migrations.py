@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
+from bot.memory.schema import MEMORY_POSTGRES, MEMORY_RECALL, MEMORY_SQLITE
 
 Rows = tuple[list[dict[str, Any]], int]
 
@@ -116,6 +116,7 @@ SQLITE: list[list[Step]] = [
     [*MEMORY_SQLITE],  # issue 22
     [_THREAD_TICKETS.format(real="REAL"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
     [_REMINDERS.format(real="REAL")],
+    [*MEMORY_RECALL],  # issue 22's recall speed
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -133,4 +134,5 @@ POSTGRES: list[list[Step]] = [
     [*MEMORY_POSTGRES],  # issue 22
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
     [_REMINDERS.format(real="DOUBLE PRECISION")],
+    [*MEMORY_RECALL],  # issue 22's recall speed
 ]

@@ -131,7 +131,7 @@ async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
     migrations = SQLITE if first.NOW.startswith("((julianday") else POSTGRES
     # The store as it was before memory's migration; the later ones (IF NOT EXISTS) apply again harmlessly.
     before = next(n for n, steps in enumerate(migrations) if any("CREATE TABLE memory " in str(step) for step in steps))
-    for table in ("memory_fts", "memory_signals", "memory"):
+    for table in ("memory_terms", "memory_fts", "memory_signals", "memory"):
         if first.NOW.startswith("((julianday") or table != "memory_fts":
             await first.execute(f"DROP TABLE {table}")
     await first.execute(f"UPDATE schema_version SET version = {before}")
@@ -140,3 +140,22 @@ async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
     assert await second.schema_version() == len(migrations)
     await MemoryIndex(second).remember(entry("slack:C1/1.1", POOL))
     assert await titles(MemoryIndex(second), POOL) == [POOL.headline]
+
+
+async def test_a_store_that_remembered_before_migration_9_recalls_alike(open_store: OpenStore) -> None:
+    """Migration 9 keeps each incident's words for recall: incidents remembered before it get theirs at start-up,
+    so recall ranks them as it did (the words decide between two incidents sharing the same signals)."""
+    first = await open_store()
+    index = MemoryIndex(first)
+    await index.remember(entry("slack:C1/1.1", POOL, body="x"))
+    await index.remember(entry("slack:C1/2.2", Signals(POOL.classes, POOL.services, POOL.alerts, (), "INC-2 ledger batch")))
+    query = Signals(POOL.classes, POOL.services, POOL.alerts, (), "payments pool exhausted")
+    before = [(p.title, score, shared, text) for p, score, shared, text in await index.similar(query, ELSEWHERE)]
+    assert before[0][3] > before[1][3] > 0  # the words count
+    await first.execute("DROP TABLE memory_terms")
+    await first.execute("DROP INDEX memory_visible")
+    await first.execute(f"UPDATE schema_version SET version = {len(SQLITE) - 1}")
+    await first.close()
+    second = await open_store()
+    assert (await second.execute("SELECT COUNT(*) AS n FROM memory_terms"))[0][0]["n"] == 2
+    assert [(p.title, score, shared, text) for p, score, shared, text in await MemoryIndex(second).similar(query, ELSEWHERE)] == before
