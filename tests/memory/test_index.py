@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.memory import Signals
 from bot.memory.index import Entry, MemoryIndex, Scope
+from bot.runs import StoreError
 from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.sql import SqlRunStore
 from bot.runs.tickets import spec_identity
@@ -159,3 +160,40 @@ async def test_a_store_that_remembered_before_migration_9_recalls_alike(open_sto
     second = await open_store()
     assert (await second.execute("SELECT COUNT(*) AS n FROM memory_terms"))[0][0]["n"] == 2
     assert [(p.title, score, shared, text) for p, score, shared, text in await MemoryIndex(second).similar(query, ELSEWHERE)] == before
+
+
+async def fail_on(store: SqlRunStore, table: str, event: str) -> None:
+    """A fault in the database between memory's statements: every ``event`` on ``table`` is refused."""
+    if store.NOW.startswith("((julianday"):
+        await store.execute(f"CREATE TRIGGER fault BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+    else:
+        await store.execute("CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$")
+        await store.execute(f"CREATE TRIGGER fault BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION fault()")
+
+
+async def kept_rows(store: SqlRunStore) -> list[int]:
+    return [int((await store.execute(f"SELECT COUNT(*) AS n FROM {table}"))[0][0]["n"]) for table in ("memory", "memory_terms", "memory_signals")]
+
+
+async def test_remembering_is_all_or_nothing(store: SqlRunStore) -> None:
+    """Replacing an incident is forget + insert + words + signals: a fault at the last statement leaves the old one
+    whole (still recalled, with its words and signals), and a new one not half there."""
+    index = MemoryIndex(store)
+    await index.remember(entry("slack:C1/1.1", POOL))
+    before = await kept_rows(store)
+    await fail_on(store, "memory_signals", "INSERT")
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.remember(entry("slack:C1/1.1", Signals(("disk-full",), (), (), (), "INC-1 disk full after all")))
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.remember(entry("slack:C1/2.2", POOL))
+    assert await kept_rows(store) == before and await titles(index, POOL) == [POOL.headline]
+
+
+async def test_forgetting_is_all_or_nothing(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    await index.remember(entry("slack:C1/1.1", POOL))
+    before = await kept_rows(store)
+    await fail_on(store, "memory", "DELETE")
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.forget_thread("C1", "1.1")
+    assert await kept_rows(store) == before and await titles(index, POOL) == [POOL.headline]
