@@ -31,7 +31,7 @@ from memory_corpus import entries, signals
 from harness import ROOT, median, ms, percentile, run_main, write_result
 
 from bot.core.memory import Signals
-from bot.memory.index import MemoryIndex, Scope
+from bot.memory.index import MemoryIndex, Scope, both
 from bot.runs.postgres import PostgresRunStore
 from bot.runs.sql import SqlRunStore
 from bot.runs.sqlite import SqliteRunStore
@@ -71,11 +71,16 @@ class Counting:
 
 
 async def recall(index: Any, counting: Counting, query: Signals, scope: Scope) -> tuple[float, float, int, Any]:
-    """What the digest waits for (bot/memory/recall.py): similar, then the recurrence counts when something matched."""
+    """What the digest waits for (bot/memory/recall.py): the similar incidents and the recurrence counts; before,
+    the counts were asked after the incidents, when something matched."""
     counting.statements = 0
     t0, c0 = time.perf_counter(), time.process_time()
-    matches = await index.similar(query, scope)
-    recurrences = await index.recurrences(query, scope) if matches else []
+    if isinstance(index, MemoryIndex):  # as bot/memory/recall.py asks
+        matches, recurrences = await both(index.similar(query, scope), index.recurrences(query, scope))
+        recurrences = recurrences if matches else []
+    else:
+        matches = await index.similar(query, scope)
+        recurrences = await index.recurrences(query, scope) if matches else []
     return time.perf_counter() - t0, time.process_time() - c0, counting.statements, (matches, recurrences)
 
 

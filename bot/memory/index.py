@@ -3,17 +3,21 @@ Only the full-text query differs: FTS5's bm25 on SQLite, ts_rank over the GIN-in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.memory import PastIncident, PastTest, Recurrence, Signals
 from bot.core.memory.rank import TEXT_WEIGHT, THRESHOLD, WEIGHTS, bm25, combined, document, kept, tokens
 from bot.runs.store import RunStore
 from bot.runs.tickets import TicketClaims, spec_identity
 
+A = TypeVar("A")
+B = TypeVar("B")
 BODY_CHARS = 100_000  # a tsvector holds at most 1 MB; a postmortem is a few KB
 CANDIDATES = 100  # incidents sharing the most signals (then the newest), ranked by their wording too
 _STOP = frozenset((
@@ -55,6 +59,17 @@ def _dialect(store: RunStore) -> str:
     from bot.runs.sqlite import SqliteRunStore
 
     return "sqlite" if isinstance(store, SqliteRunStore) else "postgres"
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Two reads at once (PostgreSQL answers them on two connections; SQLite takes them in turn). Either's error is
+    raised once both have ended, so nothing is left running."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    if isinstance(a, BaseException):
+        raise a
+    if isinstance(b, BaseException):
+        raise b
+    return a, b
 
 
 def query_words(words: list[str], limit: int = 32) -> list[str]:
