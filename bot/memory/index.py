@@ -20,6 +20,8 @@ A = TypeVar("A")
 B = TypeVar("B")
 BODY_CHARS = 100_000  # a tsvector holds at most 1 MB; a postmortem is a few KB
 CANDIDATES = 100  # incidents sharing the most signals (then the newest), ranked by their wording too
+_ORDER = {kind: n for n, kind in enumerate(WEIGHTS)}  # shared signals are listed by weight, then value
+_BITS = 30  # shared signals per integer column: sums of distinct bits stay below 2**31 (PostgreSQL's integer)
 _STOP = frozenset((
     "the", "and", "for", "with", "from", "that", "this", "was", "were", "are", "not", "but", "has", "had", "have",
     "its", "into", "our", "out", "per", "via", "all", "any", "after", "before", "when", "then", "than", "been",
@@ -86,6 +88,9 @@ class MemoryIndex:
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self.dialect = _dialect(store)
+        # ``memory m`` where a query only checks an incident's privacy and time: through the index that holds them.
+        # PostgreSQL picks that index-only scan itself; SQLite without ANALYZE statistics reads the ~4 KB rows.
+        self._checked = "memory m INDEXED BY memory_visible" if self.dialect == "sqlite" else "memory m"
 
     async def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return (await self.store.execute(sql, params))[0]
@@ -165,27 +170,25 @@ class MemoryIndex:
 
     async def _candidates(self, pairs: list[tuple[str, str]], scope: Scope) -> dict[int, tuple[tuple[tuple[str, str], ...], str]]:
         """Incidents sharing signals, by weighted overlap computed in the database, with the signals they share and
-        their words: one statement. One index lookup per kind (an OR across kinds would scan); the privacy check reads
-        the ``memory_visible`` index, not the rows; only the best ``CANDIDATES`` are aggregated and their words read."""
-        kinds: dict[str, list[str]] = {}
-        for kind, value in pairs:
-            kinds.setdefault(kind, []).append(value)
-        parts = [f"SELECT memory_id, kind, value, {WEIGHTS[kind]} AS weight FROM memory_signals WHERE kind = ? AND value IN"
-                 f" ({', '.join('?' * len(v))})" for kind, v in kinds.items()]
-        params = tuple(p for kind, values in kinds.items() for p in (kind, *values))
+        their words: one statement. One index lookup per signal (an OR would scan); the privacy check reads the
+        ``memory_visible`` index, not the rows; only the best ``CANDIDATES`` have their words read. What a candidate
+        shares comes back as bits (signal n of ``wanted`` is bit n % _BITS of column n // _BITS), summed like the
+        weights: integer sums, where a string or JSON aggregate per candidate cost more than the rest of the query."""
+        wanted = sorted(set(pairs), key=lambda p: (_ORDER[p[0]], p[1]))
+        columns = range((len(wanted) + _BITS - 1) // _BITS)
+        hits = " UNION ALL ".join(
+            f"SELECT memory_id, {WEIGHTS[kind]:g} AS weight, "
+            + ", ".join(f"{1 << n % _BITS if n // _BITS == c else 0} AS b{c}" for c in columns)
+            + " FROM memory_signals WHERE kind = ? AND value = ?" for n, (kind, _) in enumerate(wanted))
         visible, visible_params = self._visible(scope)
-        shared = ("json_group_array(json_array(h.kind, h.value))" if self.dialect == "sqlite"
-                  else "json_agg(json_build_array(h.kind, h.value))::text")
         rows = await self._q(
-            f"WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}),"
-            " best AS (SELECT h.memory_id AS id, SUM(h.weight) AS score FROM hits h JOIN memory m ON m.id = h.memory_id"
-            f" WHERE {visible} GROUP BY h.memory_id HAVING SUM(h.weight) >= ? ORDER BY score DESC, h.memory_id DESC LIMIT {CANDIDATES})"
-            f" SELECT best.id AS id, {shared} AS shared, COALESCE(t.terms, '') AS terms FROM best"
-            " JOIN hits h ON h.memory_id = best.id LEFT JOIN memory_terms t ON t.memory_id = best.id GROUP BY best.id, t.terms",
-            (*params, *visible_params, THRESHOLD - TEXT_WEIGHT))
-        order = {kind: n for n, kind in enumerate(WEIGHTS)}
-        return {int(r["id"]): (tuple(sorted(((str(k), str(v)) for k, v in json.loads(r["shared"])), key=lambda p: (order[p[0]], p[1]))),
-                               str(r["terms"])) for r in rows}
+            f"WITH best AS (SELECT h.memory_id AS id, SUM(h.weight) AS score, {', '.join(f'SUM(h.b{c}) AS b{c}' for c in columns)}"
+            f" FROM ({hits}) h JOIN {self._checked} ON m.id = h.memory_id WHERE {visible} GROUP BY h.memory_id"
+            f" HAVING SUM(h.weight) >= ? ORDER BY score DESC, h.memory_id DESC LIMIT {CANDIDATES})"
+            f" SELECT best.*, COALESCE(t.terms, '') AS terms FROM best LEFT JOIN memory_terms t ON t.memory_id = best.id",
+            (*(p for pair in wanted for p in pair), *visible_params, THRESHOLD - TEXT_WEIGHT))
+        return {int(r["id"]): (tuple(wanted[n] for n in range(len(wanted)) if int(r[f"b{n // _BITS}"]) >> n % _BITS & 1), str(r["terms"]))
+                for r in rows}
 
     async def recurrences(self, signals: Signals, scope: Scope, days: int = 90) -> list[Recurrence]:
         """How often each failure class of this incident was seen in ``days``, this incident counted, with the
@@ -198,7 +201,7 @@ class MemoryIndex:
         # One pass for every class: the count per class and per service of this incident (NULL: seen with none of them).
         rows = await self._q(
             "SELECT a.value AS class, b.value AS service, COUNT(DISTINCT a.memory_id) AS n FROM memory_signals a"
-            f" JOIN memory m ON m.id = a.memory_id LEFT JOIN memory_signals b ON b.memory_id = a.memory_id AND b.kind = 'service'"
+            f" JOIN {self._checked} ON m.id = a.memory_id LEFT JOIN memory_signals b ON b.memory_id = a.memory_id AND b.kind = 'service'"
             f" AND b.value IN ({', '.join('?' * len(services))}) WHERE a.kind = 'class' AND a.value IN ({', '.join('?' * len(signals.classes))})"
             f" AND COALESCE(m.started_at, m.remembered_at) >= ? AND {visible} GROUP BY a.value, b.value",
             (*services, *signals.classes, since, *params))
