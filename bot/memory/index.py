@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from bot.core.memory import PastIncident, PastTest, Recurrence, Signals
 from bot.core.memory.rank import TEXT_WEIGHT, THRESHOLD, WEIGHTS, bm25, combined, document, kept, tokens
 from bot.runs.store import RunStore
-from bot.runs.tickets import TicketClaims, spec_identity
+from bot.runs.tickets import spec_identity
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -217,19 +217,26 @@ class MemoryIndex:
 
     # -- reads -----------------------------------------------------------------------------------
     async def fetch(self, ids: list[int]) -> list[PastIncident]:
-        """The incidents ``ids`` with their votes (one statement) and the tickets made in their threads (one more)."""
+        """The incidents ``ids`` with their votes and the tickets made in their Slack threads (by any of their runs,
+        read now: one filed after the run finished counts), in one statement: a row per ticket."""
         if not ids:
             return []
         rows = await self._q(
             "SELECT m.id, m.run_id, m.channel, m.thread_ts, m.link, m.source, m.title, m.started_at, m.remembered_at,"
             " m.primary_cause, m.signals, m.tests,"
             " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote = 'up') AS up,"
-            " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote <> 'up') AS down"
-            f" FROM memory m WHERE m.id IN ({', '.join('?' * len(ids))})", tuple(ids))
-        # Tickets made in each Slack thread (by any of its runs), read now: one filed after the run finished counts.
-        threads = {(str(r["channel"]), str(r["thread_ts"])) for r in rows if r["channel"] and r["thread_ts"] and r["run_id"] is not None}
-        tickets = await TicketClaims(self.store).made_in(sorted(threads))
-        return [self._past(r, tickets) for r in rows]
+            " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote <> 'up') AS down,"
+            " t.test AS made_test, t.url AS made_url, t.key AS made_key FROM memory m"  # thread_tickets: bot/runs/tickets.py
+            " LEFT JOIN thread_tickets t ON m.run_id IS NOT NULL AND t.channel = m.channel AND t.thread = m.thread_ts AND t.url IS NOT NULL"
+            f" WHERE m.id IN ({', '.join('?' * len(ids))})", tuple(ids))
+        made: dict[int, dict[str, tuple[str, str]]] = {}
+        first: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            first.setdefault(int(r["id"]), r)
+            tickets = made.setdefault(int(r["id"]), {})
+            if r["made_test"] is not None:
+                tickets[str(r["made_test"])] = (str(r["made_url"]), str(r["made_key"]))
+        return [self._past(r, made[i]) for i, r in first.items()]
 
     async def search(self, words: list[str], scope: Scope | None, limit: int = 20) -> list[tuple[PastIncident, bool]]:
         """History: matches of ``words`` (all of them; none: the latest), newest first, with whether each is private.
@@ -255,8 +262,7 @@ class MemoryIndex:
         return int((await self._q("SELECT COUNT(*) AS n FROM memory"))[0]["n"])
 
     @staticmethod
-    def _past(row: dict[str, Any], tickets: dict[tuple[str, str], dict[str, tuple[str, str]]]) -> PastIncident:
-        made = tickets.get((str(row["channel"]), str(row["thread_ts"])), {})
+    def _past(row: dict[str, Any], made: dict[str, tuple[str, str]]) -> PastIncident:
         tests = []
         for test in json.loads(row["tests"]):
             name, kind = str(test.get("name") or "test"), str(test.get("type") or "")

@@ -99,19 +99,9 @@ class TicketClaims:
 
     async def made(self, channel: str, thread: str) -> dict[str, tuple[str, str]]:
         """Test identity → (url, key) of every ticket made in the thread, by any of its runs."""
-        return (await self.made_in([(channel, thread)])).get((channel, thread), {})
-
-    async def made_in(self, threads: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
-        """``made`` for several (channel, thread) at once, in one statement; a thread without tickets is left out."""
-        if not threads:
-            return {}
-        rows, _ = await self.store.execute(
-            "SELECT channel, thread, test, url, key FROM thread_tickets WHERE url IS NOT NULL AND ("
-            + " OR ".join(["(channel = ? AND thread = ?)"] * len(threads)) + ")", tuple(p for thread in threads for p in thread))
-        made: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-        for r in rows:
-            made.setdefault((str(r["channel"]), str(r["thread"])), {})[str(r["test"])] = (str(r["url"]), str(r["key"]))
-        return made
+        rows, _ = await self.store.execute("SELECT test, url, key FROM thread_tickets WHERE channel = ? AND thread = ?"
+                                     " AND url IS NOT NULL", (channel, thread))
+        return {str(r["test"]): (str(r["url"]), str(r["key"])) for r in rows}
 
     async def _adopt_legacy(self, where: Where) -> None:
         """Move a claim kept by (run, test index) before this table existed to its (thread, test) row, if any."""
