@@ -12,14 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
-from bot.core.memory.rank import document
-
-if TYPE_CHECKING:  # the transaction type lives with the store's core, which imports the migrations
-    from bot.runs.sql import Tx
-
 _COLUMNS = """
     source TEXT NOT NULL UNIQUE,
     run_id BIGINT,
@@ -67,17 +59,8 @@ MEMORY_POSTGRES: list[str] = [
 ]
 
 
-async def _fill_terms(tx: Tx) -> None:
-    """Incidents remembered before migration 9 get their words now, a few hundred rows a statement."""
-    rows, _ = await tx.execute("SELECT id, title, primary_cause, signals FROM memory")
-    for start in range(0, len(rows), 200):
-        chunk = rows[start:start + 200]
-        await tx.execute(f"INSERT INTO memory_terms (memory_id, terms) VALUES {', '.join(['(?, ?)'] * len(chunk))}",
-                         tuple(p for r in chunk for p in (r["id"], document(r["title"], r["primary_cause"], r["signals"]))))
-
-
-MEMORY_RECALL: list[str | Callable[[Tx], Awaitable[None]]] = [
+# Incidents remembered before these get their words from bot/runs/migrations.py's step, which runs after them.
+MEMORY_RECALL: list[str] = [
     "CREATE TABLE memory_terms (memory_id BIGINT PRIMARY KEY, terms TEXT NOT NULL)",
     "CREATE INDEX memory_visible ON memory(id, private, channel, source, started_at, remembered_at)",
-    _fill_terms,
 ]
