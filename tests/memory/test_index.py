@@ -206,5 +206,6 @@ async def test_every_shared_signal_is_named_however_many(store: SqlRunStore) -> 
                    tuple(f"Alert{n:02d}" for n in range(12)), tuple(f"error {n:02d} after # ms" for n in range(12)), "INC-1 many")
     await index.remember(entry("slack:C1/1.1", many))
     query = Signals(many.classes[1:], many.services, many.alerts[:6], many.templates, "many")  # 3 + 12 + 6 + 12 = 33 shared
-    (_, score, shared, _), = await index.similar(Signals(query.classes, query.services, query.alerts, (*query.templates, "not in it"), "many"), ELSEWHERE)
+    asked = Signals(query.classes, query.services, query.alerts, (*query.templates, "not in it"), "many")
+    (_, score, shared, _), = await index.similar(asked, ELSEWHERE)
     assert len(shared) == 33 and set(shared) == set(query.pairs()) and score >= 3 * 3 + 12 + 6 * 2 + 12 * 2
