@@ -182,10 +182,11 @@ class MemoryIndex:
             + " FROM memory_signals WHERE kind = ? AND value = ?" for n, (kind, _) in enumerate(wanted))
         visible, visible_params = self._visible(scope)
         rows = await self._q(
-            f"WITH best AS (SELECT h.memory_id AS id, SUM(h.weight) AS score, {', '.join(f'SUM(h.b{c}) AS b{c}' for c in columns)}"
-            f" FROM ({hits}) h JOIN {self._checked} ON m.id = h.memory_id WHERE {visible} GROUP BY h.memory_id"
-            f" HAVING SUM(h.weight) >= ? ORDER BY score DESC, h.memory_id DESC LIMIT {CANDIDATES})"
-            f" SELECT best.*, COALESCE(t.terms, '') AS terms FROM best LEFT JOIN memory_terms t ON t.memory_id = best.id",
+            # A SELECT first, not a WITH: the store tells a failed read from a failed write by the first word.
+            f"SELECT best.*, COALESCE(t.terms, '') AS terms FROM (SELECT h.memory_id AS id, SUM(h.weight) AS score,"
+            f" {', '.join(f'SUM(h.b{c}) AS b{c}' for c in columns)} FROM ({hits}) h JOIN {self._checked} ON m.id = h.memory_id"
+            f" WHERE {visible} GROUP BY h.memory_id HAVING SUM(h.weight) >= ? ORDER BY score DESC, h.memory_id DESC LIMIT {CANDIDATES})"
+            " best LEFT JOIN memory_terms t ON t.memory_id = best.id",
             (*(p for pair in wanted for p in pair), *visible_params, THRESHOLD - TEXT_WEIGHT))
         return {int(r["id"]): (tuple(wanted[n] for n in range(len(wanted)) if int(r[f"b{n // _BITS}"]) >> n % _BITS & 1), str(r["terms"]))
                 for r in rows}
