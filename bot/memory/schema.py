@@ -5,7 +5,7 @@
 - ``memory_signals``: its signals, one (kind, value) row each, indexed for the weighted-overlap lookup.
 - full text: SQLite FTS5 (an external-content table kept in step by triggers); PostgreSQL a generated tsvector with
   a GIN index.
-- recall's speed (migration 9): ``memory_terms``, the words BM25 ranks each incident by, tokenised once when it is
+- recall's speed (migration 10): ``memory_terms``, the words BM25 ranks each incident by, tokenised once when it is
   remembered rather than for 100 candidates at every recall; and ``memory_visible``, an index holding what the
   privacy and recency checks read, so scoring a candidate never reads its ~4 KB row.
 """

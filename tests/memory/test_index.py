@@ -143,8 +143,8 @@ async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
     assert await titles(MemoryIndex(second), POOL) == [POOL.headline]
 
 
-async def test_a_store_that_remembered_before_migration_9_recalls_alike(open_store: OpenStore) -> None:
-    """Migration 9 keeps each incident's words for recall: incidents remembered before it get theirs at start-up,
+async def test_a_store_that_remembered_before_migration_10_recalls_alike(open_store: OpenStore) -> None:
+    """Migration 10 keeps each incident's words for recall: incidents remembered before it get theirs at start-up,
     so recall ranks them as it did (the words decide between two incidents sharing the same signals)."""
     first = await open_store()
     index = MemoryIndex(first)
