@@ -47,7 +47,7 @@ async def fill(stack: BenchStack, gh: FakeGitHub) -> None:
 async def timed(stack: BenchStack) -> list[float]:
     runs = []
     for _ in range(REPEATS):
-        root = thread_of(stack, SIZE)
+        root = thread_of(stack, chat_thread(SIZE))
         t0 = time.monotonic()
         stack.slack.reaction_added(stack.users[1], stack.channel, root, "test_tube")
         await stack.slack.wait_for(lambda s, r=root: digest_time(stack, r) is not None, timeout=120)

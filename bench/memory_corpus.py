@@ -56,7 +56,7 @@ def entries(count: int, seed: int = 22) -> list[Entry]:
         channel = f"{'G' if private else 'C'}{rng.randint(1, 40):04d}"
         out.append(Entry(source=f"slack:{channel}/{1700000000 + n}.000100", title=s.headline, signals=s, status="done",
                          primary_cause=" ".join(rng.choice(_WORDS) for _ in range(20)) + ".", tests=tests, body=_body(rng),
-                         channel=channel, thread_ts=f"{1700000000 + n}.000100", private=private,
+                         run_id=n + 1, channel=channel, thread_ts=f"{1700000000 + n}.000100", private=private,
                          link=f"https://acme.slack.com/archives/{channel}/p{1700000000 + n}000100",
                          started_at=1_760_000_000 + n * 600.0))
     return out

@@ -3,19 +3,25 @@ Only the full-text query differs: FTS5's bm25 on SQLite, ts_rank over the GIN-in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.memory import PastIncident, PastTest, Recurrence, Signals
-from bot.core.memory.rank import TEXT_WEIGHT, THRESHOLD, WEIGHTS, bm25, combined, kept, tokens
+from bot.core.memory.rank import TEXT_WEIGHT, THRESHOLD, WEIGHTS, bm25, combined, document, kept, tokens
 from bot.runs.store import RunStore
-from bot.runs.tickets import TicketClaims, spec_identity
+from bot.runs.tickets import spec_identity
 
+A = TypeVar("A")
+B = TypeVar("B")
 BODY_CHARS = 100_000  # a tsvector holds at most 1 MB; a postmortem is a few KB
 CANDIDATES = 100  # incidents sharing the most signals (then the newest), ranked by their wording too
+_ORDER = {kind: n for n, kind in enumerate(WEIGHTS)}  # shared signals are listed by weight, then value
+_BITS = 30  # shared signals per integer column: sums of distinct bits stay below 2**31 (PostgreSQL's integer)
 _STOP = frozenset((
     "the", "and", "for", "with", "from", "that", "this", "was", "were", "are", "not", "but", "has", "had", "have",
     "its", "into", "our", "out", "per", "via", "all", "any", "after", "before", "when", "then", "than", "been",
@@ -57,6 +63,17 @@ def _dialect(store: RunStore) -> str:
     return "sqlite" if isinstance(store, SqliteRunStore) else "postgres"
 
 
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Two reads at once (PostgreSQL answers them on two connections; SQLite takes them in turn). Either's error is
+    raised once both have ended, so nothing is left running."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    if isinstance(a, BaseException):
+        raise a
+    if isinstance(b, BaseException):
+        raise b
+    return a, b
+
+
 def query_words(words: list[str], limit: int = 32) -> list[str]:
     """Distinct plain words for a full-text query, stop words out: nothing a query syntax could read as an operator."""
     seen: dict[str, None] = {}
@@ -71,26 +88,38 @@ class MemoryIndex:
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self.dialect = _dialect(store)
+        # ``memory m`` where a query only checks an incident's privacy and time: through the index that holds them.
+        # PostgreSQL picks that index-only scan itself; SQLite without ANALYZE statistics reads the ~4 KB rows.
+        self._checked = "memory m INDEXED BY memory_visible" if self.dialect == "sqlite" else "memory m"
 
     async def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return (await self.store.execute(sql, params))[0]
 
     # -- writes ----------------------------------------------------------------------------------
     async def remember(self, entry: Entry) -> int:
-        """Store (or replace) one postmortem; its id."""
-        await self.forget_source(entry.source)
-        rows = await self._q(
+        """Store (or replace) one postmortem; its id. One transaction: a crash or an error midway leaves the store as
+        it was, never an incident without its signals or words."""
+        signals_json = json.dumps(entry.signals.to_dict())
+        pairs = sorted(set(entry.signals.pairs()))
+        forget = self._forgetting("source = ?", (entry.source,))
+        statements = [*forget, (
             "INSERT INTO memory (source, run_id, channel, thread_ts, private, link, title, started_at, remembered_at, status,"
             " primary_cause, signals, tests, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (entry.source, entry.run_id, entry.channel, entry.thread_ts, int(entry.private), entry.link, entry.title,
-             entry.started_at, time.time(), entry.status, entry.primary_cause, json.dumps(entry.signals.to_dict()),
-             json.dumps(entry.tests), entry.body[:BODY_CHARS]),
-        )
-        memory_id = int(rows[0]["id"])
-        for kind, value in sorted(set(entry.signals.pairs())):
-            await self._q("INSERT INTO memory_signals (memory_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (memory_id, kind, value))
-        return memory_id
+             entry.started_at, time.time(), entry.status, entry.primary_cause, signals_json, json.dumps(entry.tests),
+             entry.body[:BODY_CHARS]),
+        ), (
+            "INSERT INTO memory_terms (memory_id, terms) SELECT id, ? FROM memory WHERE source = ?",
+            (document(entry.title, entry.primary_cause, signals_json), entry.source),
+        )]
+        if pairs:
+            # VALUES' columns are column1, column2 in both databases; the WHERE lets SQLite parse the ON CONFLICT.
+            statements.append((
+                "INSERT INTO memory_signals (memory_id, kind, value) SELECT m.id, v.column1, v.column2 FROM memory m"
+                f" CROSS JOIN (VALUES {', '.join(['(?, ?)'] * len(pairs))}) v WHERE m.source = ? ON CONFLICT DO NOTHING",
+                (*(p for pair in pairs for p in pair), entry.source)))
+        done = await self.store.execute_all(statements)
+        return int(done[len(forget)][0][0]["id"])
 
     async def forget_source(self, source: str) -> int:
         return await self._forget("source = ?", (source,))
@@ -103,11 +132,15 @@ class MemoryIndex:
         return await self._forget("remembered_at < ?", (time.time() - older_than_s,))
 
     async def _forget(self, where: str, params: tuple[Any, ...]) -> int:
-        ids = [int(r["id"]) for r in await self._q(f"SELECT id FROM memory WHERE {where}", params)]
-        for memory_id in ids:
-            await self._q("DELETE FROM memory_signals WHERE memory_id = ?", (memory_id,))
-            await self._q("DELETE FROM memory WHERE id = ?", (memory_id,))
-        return len(ids)
+        return (await self.store.execute_all(self._forgetting(where, params)))[-1][1]
+
+    @staticmethod
+    def _forgetting(where: str, params: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
+        """The statements that forget the incidents ``where`` selects, with everything kept about them."""
+        ids = f"SELECT id FROM memory WHERE {where}"
+        return [(f"DELETE FROM memory_signals WHERE memory_id IN ({ids})", params),
+                (f"DELETE FROM memory_terms WHERE memory_id IN ({ids})", params),
+                (f"DELETE FROM memory WHERE {where}", params)]
 
     # -- recall ----------------------------------------------------------------------------------
     async def similar(self, signals: Signals, scope: Scope, limit: int = 3) -> list[tuple[PastIncident, float, tuple[tuple[str, str], ...], float]]:
@@ -120,17 +153,13 @@ class MemoryIndex:
         pairs = signals.pairs()
         if not pairs:
             return []
-        by_signal = {i: score for i, score in (await self._by_signal(pairs, scope)).items() if score + TEXT_WEIGHT >= THRESHOLD}
-        if not by_signal:
-            return []
-        ids = sorted(by_signal)
-        by_text = await self._by_text(query_words(signals.words()), ids)
-        shared = await self._shared(ids, pairs)
+        candidates = await self._candidates(pairs, scope)
+        by_text = bm25(set(query_words(signals.words())), {i: words.split() for i, (_, words) in candidates.items()})
         best_text = max(by_text.values(), default=0.0)
-        scored = {i: combined(shared.get(i, ()), by_text.get(i, 0.0), best_text) for i in ids}
+        scored = {i: combined(shared, by_text.get(i, 0.0), best_text) for i, (shared, _) in candidates.items()}
         top = kept([(i, s[0]) for i, s in scored.items()], limit)
         pasts = {p.id: p for p in await self.fetch(top)}
-        return [(pasts[i], scored[i][0], tuple(shared.get(i, ())), scored[i][1]) for i in top if i in pasts]
+        return [(pasts[i], scored[i][0], candidates[i][0], scored[i][1]) for i in top if i in pasts]
 
     def _visible(self, scope: Scope, alias: str = "m") -> tuple[str, tuple[Any, ...]]:
         sql, params = f"({alias}.private = 0 OR {alias}.channel = ?)", [scope.channel or ""]
@@ -139,80 +168,76 @@ class MemoryIndex:
             params.append(scope.exclude)
         return sql, tuple(params)
 
-    def _pair_filter(self, pairs: list[tuple[str, str]], alias: str = "s") -> tuple[str, tuple[Any, ...]]:
-        kinds: dict[str, list[str]] = {}
-        for kind, value in pairs:
-            kinds.setdefault(kind, []).append(value)
-        sql = " OR ".join(f"({alias}.kind = ? AND {alias}.value IN ({', '.join('?' * len(v))}))" for v in kinds.values())
-        return f"({sql})", tuple(p for kind, values in kinds.items() for p in (kind, *values))
-
-    async def _by_signal(self, pairs: list[tuple[str, str]], scope: Scope) -> dict[int, float]:
-        """Incidents sharing signals, by weighted overlap: one index lookup per kind (an OR across kinds would scan)."""
-        kinds: dict[str, list[str]] = {}
-        for kind, value in pairs:
-            kinds.setdefault(kind, []).append(value)
-        parts = [f"SELECT memory_id, {WEIGHTS[kind]} AS weight FROM memory_signals WHERE kind = ? AND value IN ({', '.join('?' * len(v))})"
-                 for kind, v in kinds.items()]
-        params = tuple(p for kind, values in kinds.items() for p in (kind, *values))
+    async def _candidates(self, pairs: list[tuple[str, str]], scope: Scope) -> dict[int, tuple[tuple[tuple[str, str], ...], str]]:
+        """Incidents sharing signals, by weighted overlap computed in the database, with the signals they share and
+        their words: one statement. One index lookup per signal (an OR would scan); the privacy check reads the
+        ``memory_visible`` index, not the rows; only the best ``CANDIDATES`` have their words read. What a candidate
+        shares comes back as bits (signal n of ``wanted`` is bit n % _BITS of column n // _BITS), summed like the
+        weights: integer sums, where a string or JSON aggregate per candidate cost more than the rest of the query."""
+        wanted = sorted(set(pairs), key=lambda p: (_ORDER[p[0]], p[1]))
+        columns = range((len(wanted) + _BITS - 1) // _BITS)
+        hits = " UNION ALL ".join(
+            f"SELECT memory_id, {WEIGHTS[kind]:g} AS weight, "
+            + ", ".join(f"{1 << n % _BITS if n // _BITS == c else 0} AS b{c}" for c in columns)
+            + " FROM memory_signals WHERE kind = ? AND value = ?" for n, (kind, _) in enumerate(wanted))
         visible, visible_params = self._visible(scope)
         rows = await self._q(
-            f"SELECT s.memory_id AS id, SUM(s.weight) AS score FROM ({' UNION ALL '.join(parts)}) s"
-            f" JOIN memory m ON m.id = s.memory_id WHERE {visible}"
-            f" GROUP BY s.memory_id ORDER BY score DESC, s.memory_id DESC LIMIT {CANDIDATES}",
-            (*params, *visible_params))
-        return {int(r["id"]): float(r["score"]) for r in rows}
-
-    async def _by_text(self, words: list[str], ids: list[int]) -> dict[int, float]:
-        """The full-text rank of each candidate: BM25 of ``words`` over its title, primary cause and signals, with
-        the term statistics of the candidates themselves. Computed here rather than by FTS5 or ts_rank, because the
-        engines rank every incident that shares a common word ("error", "timeout"): 0.2 s on 10,000 incidents."""
-        if not words or not ids:
-            return {}
-        rows = await self._q(f"SELECT id, title, primary_cause, signals FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
-        docs = {int(r["id"]): tokens(f"{r['title']} {r['primary_cause']} {r['signals']}") for r in rows}
-        return bm25(set(words), docs)
-
-    async def _shared(self, ids: list[int], pairs: list[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
-        if not pairs:
-            return {}
-        match, params = self._pair_filter(pairs)
-        rows = await self._q(f"SELECT s.memory_id AS id, s.kind AS kind, s.value AS value FROM memory_signals s"
-                       f" WHERE s.memory_id IN ({', '.join('?' * len(ids))}) AND {match}", (*ids, *params))
-        order = {kind: n for n, kind in enumerate(WEIGHTS)}
-        shared: dict[int, list[tuple[str, str]]] = {}
-        for r in sorted(rows, key=lambda r: (order[r["kind"]], r["value"])):
-            shared.setdefault(int(r["id"]), []).append((str(r["kind"]), str(r["value"])))
-        return shared
+            # A SELECT first, not a WITH: the store tells a failed read from a failed write by the first word.
+            f"SELECT best.*, COALESCE(t.terms, '') AS terms FROM (SELECT h.memory_id AS id, SUM(h.weight) AS score,"
+            f" {', '.join(f'SUM(h.b{c}) AS b{c}' for c in columns)} FROM ({hits}) h JOIN {self._checked} ON m.id = h.memory_id"
+            f" WHERE {visible} GROUP BY h.memory_id HAVING SUM(h.weight) >= ? ORDER BY score DESC, h.memory_id DESC LIMIT {CANDIDATES})"
+            " best LEFT JOIN memory_terms t ON t.memory_id = best.id",
+            (*(p for pair in wanted for p in pair), *visible_params, THRESHOLD - TEXT_WEIGHT))
+        return {int(r["id"]): (tuple(wanted[n] for n in range(len(wanted)) if int(r[f"b{n // _BITS}"]) >> n % _BITS & 1), str(r["terms"]))
+                for r in rows}
 
     async def recurrences(self, signals: Signals, scope: Scope, days: int = 90) -> list[Recurrence]:
         """How often each failure class of this incident was seen in ``days``, this incident counted, with the
         service of this incident it was seen with most ("on payments-api"), else the class alone."""
+        if not signals.classes:
+            return []
         since = time.time() - days * 86400
         visible, params = self._visible(scope)
         services = list(signals.services) or [""]
+        # One pass for every class: the count per class and per service of this incident (NULL: seen with none of them).
+        rows = await self._q(
+            "SELECT a.value AS class, b.value AS service, COUNT(DISTINCT a.memory_id) AS n FROM memory_signals a"
+            f" JOIN {self._checked} ON m.id = a.memory_id LEFT JOIN memory_signals b ON b.memory_id = a.memory_id AND b.kind = 'service'"
+            f" AND b.value IN ({', '.join('?' * len(services))}) WHERE a.kind = 'class' AND a.value IN ({', '.join('?' * len(signals.classes))})"
+            f" AND COALESCE(m.started_at, m.remembered_at) >= ? AND {visible} GROUP BY a.value, b.value",
+            (*services, *signals.classes, since, *params))
         found: list[Recurrence] = []
         for failure_class in signals.classes:
-            # One pass per class: the count per service of this incident (NULL: seen with none of them).
-            rows = await self._q(
-                "SELECT b.value AS service, COUNT(DISTINCT a.memory_id) AS n FROM memory_signals a JOIN memory m ON m.id = a.memory_id"
-                f" LEFT JOIN memory_signals b ON b.memory_id = a.memory_id AND b.kind = 'service' AND b.value IN ({', '.join('?' * len(services))})"
-                f" WHERE a.kind = 'class' AND a.value = ? AND COALESCE(m.started_at, m.remembered_at) >= ? AND {visible}"
-                " GROUP BY b.value", (*services, failure_class, since, *params))
-            per_service = sorted(((int(r["n"]), str(r["service"])) for r in rows if r["service"] is not None), key=lambda p: (-p[0], p[1]))
+            of_class = [r for r in rows if r["class"] == failure_class]
+            per_service = sorted(((int(r["n"]), str(r["service"])) for r in of_class if r["service"] is not None), key=lambda p: (-p[0], p[1]))
             if per_service:
                 found.append(Recurrence(failure_class, per_service[0][1], per_service[0][0] + 1, days))
-            elif rows:
-                found.append(Recurrence(failure_class, None, int(rows[0]["n"]) + 1, days))
+            elif of_class:
+                found.append(Recurrence(failure_class, None, int(of_class[0]["n"]) + 1, days))
         return found
 
     # -- reads -----------------------------------------------------------------------------------
     async def fetch(self, ids: list[int]) -> list[PastIncident]:
+        """The incidents ``ids`` with their votes and the tickets made in their Slack threads (by any of their runs,
+        read now: one filed after the run finished counts), in one statement: a row per ticket."""
         if not ids:
             return []
-        rows = await self._q(f"SELECT * FROM memory WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
-        runs = [int(r["run_id"]) for r in rows if r["run_id"] is not None]
-        tickets, votes = await self._tickets(rows), await self._votes(runs)
-        return [self._past(r, tickets, votes) for r in rows]
+        rows = await self._q(
+            "SELECT m.id, m.run_id, m.channel, m.thread_ts, m.link, m.source, m.title, m.started_at, m.remembered_at,"
+            " m.primary_cause, m.signals, m.tests,"
+            " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote = 'up') AS up,"
+            " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote <> 'up') AS down,"
+            " t.test AS made_test, t.url AS made_url, t.key AS made_key FROM memory m"  # thread_tickets: bot/runs/tickets.py
+            " LEFT JOIN thread_tickets t ON m.run_id IS NOT NULL AND t.channel = m.channel AND t.thread = m.thread_ts AND t.url IS NOT NULL"
+            f" WHERE m.id IN ({', '.join('?' * len(ids))})", tuple(ids))
+        made: dict[int, dict[str, tuple[str, str]]] = {}
+        first: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            first.setdefault(int(r["id"]), r)
+            tickets = made.setdefault(int(r["id"]), {})
+            if r["made_test"] is not None:
+                tickets[str(r["made_test"])] = (str(r["made_url"]), str(r["made_key"]))
+        return [self._past(r, made[i]) for i, r in first.items()]
 
     async def search(self, words: list[str], scope: Scope | None, limit: int = 20) -> list[tuple[PastIncident, bool]]:
         """History: matches of ``words`` (all of them; none: the latest), newest first, with whether each is private.
@@ -237,27 +262,8 @@ class MemoryIndex:
     async def count(self) -> int:
         return int((await self._q("SELECT COUNT(*) AS n FROM memory"))[0]["n"])
 
-    async def _tickets(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
-        """Tickets made in each Slack thread (by any of its runs), read now: one filed after the run finished counts."""
-        claims = TicketClaims(self.store)
-        threads = {(str(r["channel"]), str(r["thread_ts"])) for r in rows if r["channel"] and r["thread_ts"] and r["run_id"] is not None}
-        return {thread: await claims.made(*thread) for thread in threads}
-
-    async def _votes(self, runs: list[int]) -> dict[int, tuple[int, int]]:
-        if not runs:
-            return {}
-        rows = await self._q(f"SELECT run_id, vote, COUNT(*) AS n FROM feedback WHERE run_id IN ({', '.join('?' * len(runs))}) GROUP BY run_id, vote",
-                       tuple(runs))
-        votes: dict[int, list[int]] = {}
-        for r in rows:
-            votes.setdefault(int(r["run_id"]), [0, 0])[0 if r["vote"] == "up" else 1] += int(r["n"])
-        return {run: (v[0], v[1]) for run, v in votes.items()}
-
     @staticmethod
-    def _past(row: dict[str, Any], tickets: dict[tuple[str, str], dict[str, tuple[str, str]]],
-              votes: dict[int, tuple[int, int]]) -> PastIncident:
-        run_id = int(row["run_id"]) if row["run_id"] is not None else None
-        made = tickets.get((str(row["channel"]), str(row["thread_ts"])), {})
+    def _past(row: dict[str, Any], made: dict[str, tuple[str, str]]) -> PastIncident:
         tests = []
         for test in json.loads(row["tests"]):
             name, kind = str(test.get("name") or "test"), str(test.get("type") or "")
@@ -268,5 +274,5 @@ class MemoryIndex:
             id=int(row["id"]), title=str(row["title"]), where=str(row["link"] or row["source"].partition(":")[2]),
             link=row["link"], when=datetime.fromtimestamp(float(when), tz=UTC), channel=row["channel"],
             primary_cause=str(row["primary_cause"]), signals=Signals.from_dict(json.loads(row["signals"])), tests=tuple(tests),
-            votes=votes.get(run_id, (0, 0)) if run_id is not None else (0, 0),
+            votes=(int(row["up"]), int(row["down"])),
         )

@@ -8,7 +8,7 @@ import logging
 from bot.core.digest import Digest
 from bot.core.incident import Incident
 from bot.core.memory import Match, SeenBefore, Signals
-from bot.memory.index import Entry, MemoryIndex, Scope
+from bot.memory.index import Entry, MemoryIndex, Scope, both
 from bot.memory.privacy import PrivacyCheck, similar_visible_now
 from bot.memory.tickets import TicketStates
 from bot.runs.store import StoreError
@@ -34,11 +34,13 @@ class Memory:
         return RunRecall(self, source, channel, private) if self.enabled else None
 
     async def seen_before(self, signals: Signals, scope: Scope) -> SeenBefore:
-        found = (await similar_visible_now(self.index, self.privacy, signals, scope) if self.privacy is not None
-                 else await self.index.similar(signals, scope))
+        # The recurrence counts are asked at once (PostgreSQL answers on two connections), and dropped without a match.
+        similar = (similar_visible_now(self.index, self.privacy, signals, scope) if self.privacy is not None
+                   else self.index.similar(signals, scope))
+        found, recurrences = await both(similar, self.index.recurrences(signals, scope))
         pasts = await self.tickets.read([past for past, *_ in found])
         matches = [Match(past, score, shared, text) for past, (_, score, shared, text) in zip(pasts, found, strict=True)]
-        return SeenBefore(matches, await self.index.recurrences(signals, scope) if matches else [])
+        return SeenBefore(matches, recurrences if matches else [])
 
     async def remember(self, entry: Entry) -> bool:
         """Remember a finished postmortem, then forget what is past retention. Memory never fails a run: a store

@@ -5,6 +5,9 @@
 - ``memory_signals``: its signals, one (kind, value) row each, indexed for the weighted-overlap lookup.
 - full text: SQLite FTS5 (an external-content table kept in step by triggers); PostgreSQL a generated tsvector with
   a GIN index.
+- recall's speed (migration 10): ``memory_terms``, the words BM25 ranks each incident by, tokenised once when it is
+  remembered rather than for 100 candidates at every recall; and ``memory_visible``, an index holding what the
+  privacy and recency checks read, so scoring a candidate never reads its ~4 KB row.
 """
 
 from __future__ import annotations
@@ -53,4 +56,11 @@ MEMORY_POSTGRES: list[str] = [
     _SIGNALS,
     *_INDEXES,
     "CREATE INDEX memory_fts ON memory USING GIN (tsv)",
+]
+
+
+# Incidents remembered before these get their words from bot/runs/migrations.py's step, which runs after them.
+MEMORY_RECALL: list[str] = [
+    "CREATE TABLE memory_terms (memory_id BIGINT PRIMARY KEY, terms TEXT NOT NULL)",
+    "CREATE INDEX memory_visible ON memory(id, private, channel, source, started_at, remembered_at)",
 ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from bot.memory.schema import MEMORY_POSTGRES, MEMORY_SQLITE
+from bot.core.memory.rank import document
+from bot.memory.schema import MEMORY_POSTGRES, MEMORY_RECALL, MEMORY_SQLITE
 
 Rows = tuple[list[dict[str, Any]], int]
 
@@ -24,6 +25,15 @@ Step = str | Callable[[Tx], Awaitable[None]]
 
 # The states a run can be in while it still needs a worker (RunState's UNFINISHED; "narrating" was 0.1's name for posting).
 _ACTIVE = "('queued', 'collecting', 'analysing', 'posting', 'interrupted', 'narrating')"
+
+
+async def _fill_memory_terms(tx: Tx) -> None:
+    """Incidents remembered before migration 10 get the words recall ranks them by, a few hundred rows a statement."""
+    rows, _ = await tx.execute("SELECT id, title, primary_cause, signals FROM memory")
+    for start in range(0, len(rows), 200):
+        chunk = rows[start:start + 200]
+        await tx.execute(f"INSERT INTO memory_terms (memory_id, terms) VALUES {', '.join(['(?, ?)'] * len(chunk))}",
+                         tuple(p for r in chunk for p in (r["id"], document(r["title"], r["primary_cause"], r["signals"]))))
 
 
 async def _sqlite_info_column(tx: Tx) -> None:
@@ -116,6 +126,7 @@ SQLITE: list[list[Step]] = [
     [*MEMORY_SQLITE],  # issue 22
     [_THREAD_TICKETS.format(real="REAL"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
     [_REMINDERS.format(real="REAL")],
+    [*MEMORY_RECALL, _fill_memory_terms],  # issue 22's recall speed
 ]
 
 POSTGRES: list[list[Step]] = [
@@ -133,4 +144,5 @@ POSTGRES: list[list[Step]] = [
     [*MEMORY_POSTGRES],  # issue 22
     [_THREAD_TICKETS.format(real="DOUBLE PRECISION"), _BY_THREAD],  # after both branches' 6: see _BY_THREAD
     [_REMINDERS.format(real="DOUBLE PRECISION")],
+    [*MEMORY_RECALL, _fill_memory_terms],  # issue 22's recall speed
 ]

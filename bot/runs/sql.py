@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -154,6 +154,16 @@ class SqlRunStore(ABC):
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Rows:
         return await self._q(sql, params)
+
+    async def execute_all(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Rows]:
+        async def work(tx: Tx) -> list[Rows]:
+            return [await tx.execute(sql, params) for sql, params in statements]
+        try:
+            return await self._tx(work)
+        except Exception as exc:
+            if self._is_conflict(exc):  # a StoreError too: the caller asked for all or nothing, and got nothing
+                raise self._error("write", exc) from None
+            raise
 
     async def _migrate(self, migrations: list[list[Step]],
                        run_transaction: Callable[[Callable[[Tx], Awaitable[None]]], Coroutine[Any, Any, None]] | None = None) -> None:

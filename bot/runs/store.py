@@ -13,6 +13,7 @@ Building on it: a new table is a migration (migrations.py) plus a companion clas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -104,6 +105,9 @@ class RunStore(Protocol):
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
         """One statement on a companion table (bot/runs/tickets.py), in SQL both databases speak (``?``
         placeholders; a literal ``%`` is fine): its rows and how many rows it changed, with the store's one-line errors."""
+
+    async def execute_all(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[tuple[list[dict[str, Any]], int]]:
+        """Several statements like ``execute``'s in one transaction: every one applied, or (a StoreError) none."""
 
     async def claim_delivery(self, delivery_id: str) -> bool:
         """True the first time a Slack delivery id is seen, by any replica; False for a re-delivery."""

@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.memory import Signals
 from bot.memory.index import Entry, MemoryIndex, Scope
+from bot.runs import StoreError
 from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.sql import SqlRunStore
 from bot.runs.tickets import spec_identity
@@ -131,7 +132,7 @@ async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
     migrations = SQLITE if first.NOW.startswith("((julianday") else POSTGRES
     # The store as it was before memory's migration; the later ones (IF NOT EXISTS) apply again harmlessly.
     before = next(n for n, steps in enumerate(migrations) if any("CREATE TABLE memory " in str(step) for step in steps))
-    for table in ("memory_fts", "memory_signals", "memory"):
+    for table in ("memory_terms", "memory_fts", "memory_signals", "memory"):
         if first.NOW.startswith("((julianday") or table != "memory_fts":
             await first.execute(f"DROP TABLE {table}")
     await first.execute(f"UPDATE schema_version SET version = {before}")
@@ -140,3 +141,71 @@ async def test_an_existing_store_gains_memory(open_store: OpenStore) -> None:
     assert await second.schema_version() == len(migrations)
     await MemoryIndex(second).remember(entry("slack:C1/1.1", POOL))
     assert await titles(MemoryIndex(second), POOL) == [POOL.headline]
+
+
+async def test_a_store_that_remembered_before_migration_10_recalls_alike(open_store: OpenStore) -> None:
+    """Migration 10 keeps each incident's words for recall: incidents remembered before it get theirs at start-up,
+    so recall ranks them as it did (the words decide between two incidents sharing the same signals)."""
+    first = await open_store()
+    index = MemoryIndex(first)
+    await index.remember(entry("slack:C1/1.1", POOL, body="x"))
+    await index.remember(entry("slack:C1/2.2", Signals(POOL.classes, POOL.services, POOL.alerts, (), "INC-2 ledger batch")))
+    query = Signals(POOL.classes, POOL.services, POOL.alerts, (), "payments pool exhausted")
+    before = [(p.title, score, shared, text) for p, score, shared, text in await index.similar(query, ELSEWHERE)]
+    assert before[0][3] > before[1][3] > 0  # the words count
+    await first.execute("DROP TABLE memory_terms")
+    await first.execute("DROP INDEX memory_visible")
+    await first.execute(f"UPDATE schema_version SET version = {len(SQLITE) - 1}")
+    await first.close()
+    second = await open_store()
+    assert (await second.execute("SELECT COUNT(*) AS n FROM memory_terms"))[0][0]["n"] == 2
+    assert [(p.title, score, shared, text) for p, score, shared, text in await MemoryIndex(second).similar(query, ELSEWHERE)] == before
+
+
+async def fail_on(store: SqlRunStore, table: str, event: str) -> None:
+    """A fault in the database between memory's statements: every ``event`` on ``table`` is refused."""
+    if store.NOW.startswith("((julianday"):
+        await store.execute(f"CREATE TRIGGER fault BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+    else:
+        await store.execute("CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$")
+        await store.execute(f"CREATE TRIGGER fault BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION fault()")
+
+
+async def kept_rows(store: SqlRunStore) -> list[int]:
+    return [int((await store.execute(f"SELECT COUNT(*) AS n FROM {table}"))[0][0]["n"]) for table in ("memory", "memory_terms", "memory_signals")]
+
+
+async def test_remembering_is_all_or_nothing(store: SqlRunStore) -> None:
+    """Replacing an incident is forget + insert + words + signals: a fault at the last statement leaves the old one
+    whole (still recalled, with its words and signals), and a new one not half there."""
+    index = MemoryIndex(store)
+    await index.remember(entry("slack:C1/1.1", POOL))
+    before = await kept_rows(store)
+    await fail_on(store, "memory_signals", "INSERT")
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.remember(entry("slack:C1/1.1", Signals(("disk-full",), (), (), (), "INC-1 disk full after all")))
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.remember(entry("slack:C1/2.2", POOL))
+    assert await kept_rows(store) == before and await titles(index, POOL) == [POOL.headline]
+
+
+async def test_forgetting_is_all_or_nothing(store: SqlRunStore) -> None:
+    index = MemoryIndex(store)
+    await index.remember(entry("slack:C1/1.1", POOL))
+    before = await kept_rows(store)
+    await fail_on(store, "memory", "DELETE")
+    with pytest.raises(StoreError, match="injected fault"):
+        await index.forget_thread("C1", "1.1")
+    assert await kept_rows(store) == before and await titles(index, POOL) == [POOL.headline]
+
+
+async def test_every_shared_signal_is_named_however_many(store: SqlRunStore) -> None:
+    """Recall names what a candidate shares as bits of 30-signal integer columns: 40 signals take two."""
+    index = MemoryIndex(store)
+    many = Signals(("connection-pool-exhaustion", "disk-full", "dns-failure", "bad-rollout"), tuple(f"svc-{n:02d}" for n in range(12)),
+                   tuple(f"Alert{n:02d}" for n in range(12)), tuple(f"error {n:02d} after # ms" for n in range(12)), "INC-1 many")
+    await index.remember(entry("slack:C1/1.1", many))
+    query = Signals(many.classes[1:], many.services, many.alerts[:6], many.templates, "many")  # 3 + 12 + 6 + 12 = 33 shared
+    asked = Signals(query.classes, query.services, query.alerts, (*query.templates, "not in it"), "many")
+    (_, score, shared, _), = await index.similar(asked, ELSEWHERE)
+    assert len(shared) == 33 and set(shared) == set(query.pairs()) and score >= 3 * 3 + 12 + 6 * 2 + 12 * 2
