@@ -90,8 +90,8 @@ async def test_the_report_goes_to_the_wiki_is_linked_and_regenerate_updates_the_
 
 @pytest.mark.parametrize("kind", ["confluence", "notion"])
 async def test_markdown_nested_past_the_parsers_limit_reaches_the_page_whole(stack_factory: Any, kind: str) -> None:
-    words = ("canary pool replica drain quota budget alert probe retry backoff jitter timeout socket schema index lock "
-             "cache queue shard lease token cert proxy route ingress vault secret mirror bucket cron").split()
+    words = [f"{w}{n}" for n, w in enumerate(("canary", "pool", "replica", "drain", "quota", "budget",
+                                                                "alert", "probe", "retry", "backoff") * 3)]
     deep = "\n".join("  " * i + f"- step{i} {word}" for i, word in enumerate(words))
     answer = gate_passing_report().replace("## Recommended Test Suite", f"{deep}\n\nClosing note.\n\n## Recommended Test Suite")
     async with wiki(kind) as (fake, settings):
