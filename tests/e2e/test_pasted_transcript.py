@@ -97,3 +97,29 @@ async def test_a_pasted_table_reads_dotted_dates_day_first_and_keeps_a_malformed
     assert "**Duration:** 36 min, first signal 05.11.2026 23:50 → resolution 06.11.2026 00:26" in digest
     prompt = stack.llm.chat_requests[0]["messages"][1]["content"]
     assert "rolled back | pool drained on replica seven | Ben" in prompt
+
+
+CHAT_IN_A_LOG = """\
+09:00 Anna: checkout is throwing 500s, looking at the api logs
+2026-12-06T09:00:01Z ERROR api.db: connection pool exhausted (50/50)
+2026-12-06T09:00:02Z ERROR api.db: connection pool exhausted (50/50)
+2026-12-06T09:00:03Z WARN api.http: retrying upstream payment call
+2026-12-06T09:00:04Z ERROR api.db: connection pool exhausted (50/50)
+09:04 Ben: the pool was raised to 50 per pod in the 08:50 deploy
+2026-12-06T09:05:00Z ERROR api.db: connection pool exhausted (50/50)
+09:10 Anna: rolled back, errors gone
+"""
+
+
+async def test_cli_reads_people_talking_in_a_mostly_log_file_as_messages_beside_the_log(llm: FakeLLM, tmp_path: Path) -> None:
+    incident = tmp_path / "incident.log"
+    incident.write_text(CHAT_IN_A_LOG)
+    llm.script(text(gate_passing_report()))
+    out = await run_cli(str(incident), "--out", str(tmp_path / "out"), "--no-audio", env=llm_env(llm.base_url))
+    assert out.code == 0, out.stderr
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**Participants:** Anna (2), Ben (1)" in report
+    assert "**Duration:** 10 min, first signal" in report
+    prompt = llm.chat_requests[0]["messages"][1]["content"]
+    assert "[m1] [2026-12-06T09:00:00Z] Anna: checkout is throwing 500s" in prompt
+    assert "[m3] [2026-12-06T09:04:00Z] Ben: the pool was raised" in prompt
