@@ -64,6 +64,7 @@ _FENCE_RE = re.compile(r"(`{3,}|~{3,})")
 _WRAPPER_LANGS = frozenset({"markdown", "md"})
 _RULE_RE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|={3,}")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+_ORDER = list(SECTION_TITLES)
 
 
 def _stem(word: str) -> str:
@@ -120,24 +121,30 @@ def _read(text: str, budget: int, table: dict[SectionId, list[tuple[str, ...]]] 
     if not words or len(words) > _MAX_HEADING_WORDS:
         return None
     significant = [i for i, w in enumerate(words) if w not in _STEMMED_FILLER and not w.isdigit()]
-    best: tuple[tuple[int, int], SectionId, int] | None = None
-    for sid, phrases in (table if table is not None else _PHRASES).items():
-        covered: set[int] = set()
-        longest = 0
-        for phrase in phrases:
-            n = len(phrase)
-            at = [i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == phrase]
-            covered.update(j for i in at for j in range(i, i + n))
-            longest = max(longest, n if at else 0)
+    if not significant:
+        return None
+    owners = _owners(table) if table is not None else _OWNERS
+    covered: dict[SectionId, set[int]] = {}
+    longest: dict[SectionId, int] = {}
+    for n in {len(phrase) for phrase in owners}:
+        for i in range(len(words) - n + 1):
+            if (sid := owners.get(tuple(words[i : i + n]))) is not None:
+                covered.setdefault(sid, set()).update(range(i, i + n))
+                longest[sid] = max(longest.get(sid, 0), n)
+    best: tuple[tuple[int, int], SectionId] | None = None
+    for sid, cover in covered.items():
         # The title must come first: "Test 3: timeline replay" is a test name, not the Timeline section.
-        if not covered or not significant or significant[0] not in covered:
+        if significant[0] not in cover or sum(1 for i in significant if i not in cover) > budget:
             continue
-        if sum(1 for i in significant if i not in covered) > budget:
-            continue
-        key = (len(covered), -min(covered))
-        if best is None or key > best[0]:
-            best = (key, sid, longest)
-    return (best[1], best[2]) if best else None
+        key = (len(cover), -min(cover))
+        if best is None or key > best[0] or (key == best[0] and _ORDER.index(sid) < _ORDER.index(best[1])):
+            best = (key, sid)
+    return (best[1], longest[best[1]]) if best else None
+
+
+def _owners(table: dict[SectionId, list[tuple[str, ...]]]) -> dict[tuple[str, ...], SectionId]:
+    """Each phrase's section (a phrase belongs to one: phrase_table refuses a table where it does not)."""
+    return {phrase: sid for sid, phrases in table.items() for phrase in phrases}
 
 
 @dataclass(frozen=True)
@@ -182,9 +189,9 @@ def _heading(text: str, budget: int, form: str) -> Heading | None:
     return Heading(found[0], form, weak=found[1] == 1) if found else None
 
 
-_ORDER = list(SECTION_TITLES)
 HEADING_ALIASES = read_headings(HEADINGS_FILE.read_text(encoding="utf-8"))
 _PHRASES = phrase_table(HEADING_ALIASES)
+_OWNERS = _owners(_PHRASES)
 
 
 def _tidy(lines: list[str]) -> str:
