@@ -43,6 +43,9 @@ class Message:
     # False when the source gives a clock time but no date: ``ts`` then sits on UNDATED_DAY (one day later per
     # midnight the rows cross), so order and durations hold, and no date is ever shown or sent for it.
     dated: bool = True
+    # The source says a bot or an app wrote it (Slack's bot_id, or subtype bot_message); False for text sources,
+    # where only a known tool's name tells (bot.core.digest.people).
+    bot: bool = False
 
     @property
     def iso_ts(self) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.sections import SECTION_TITLES, Section, SectionId
@@ -63,6 +64,7 @@ _FENCE_RE = re.compile(r"(`{3,}|~{3,})")
 _WRAPPER_LANGS = frozenset({"markdown", "md"})
 _RULE_RE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|={3,}")
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+_ORDER = list(SECTION_TITLES)
 
 
 def _stem(word: str) -> str:
@@ -108,51 +110,88 @@ def _strip_symbols(text: str) -> str:
 
 
 def _match(text: str, budget: int, table: dict[SectionId, list[tuple[str, ...]]] | None = None) -> SectionId | None:
-    """The section whose title words lead ``text`` with at most ``budget`` unexplained words."""
+    found = _read(text, budget, table)
+    return found[0] if found else None
+
+
+def _read(text: str, budget: int, table: dict[SectionId, list[tuple[str, ...]]] | None = None) -> tuple[SectionId, int] | None:
+    """The section whose title words lead ``text`` with at most ``budget`` unexplained words, and the length in words
+    of the longest of its phrases found there."""
     words = _words(text)
     if not words or len(words) > _MAX_HEADING_WORDS:
         return None
     significant = [i for i, w in enumerate(words) if w not in _STEMMED_FILLER and not w.isdigit()]
+    if not significant:
+        return None
+    owners = _owners(table) if table is not None else _OWNERS
+    covered: dict[SectionId, set[int]] = {}
+    longest: dict[SectionId, int] = {}
+    for n in {len(phrase) for phrase in owners}:
+        for i in range(len(words) - n + 1):
+            if (sid := owners.get(tuple(words[i : i + n]))) is not None:
+                covered.setdefault(sid, set()).update(range(i, i + n))
+                longest[sid] = max(longest.get(sid, 0), n)
     best: tuple[tuple[int, int], SectionId] | None = None
-    for sid, phrases in (table if table is not None else _PHRASES).items():
-        covered: set[int] = set()
-        for phrase in phrases:
-            n = len(phrase)
-            covered.update(j for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == phrase for j in range(i, i + n))
+    for sid, cover in covered.items():
         # The title must come first: "Test 3: timeline replay" is a test name, not the Timeline section.
-        if not covered or not significant or significant[0] not in covered:
+        if significant[0] not in cover or sum(1 for i in significant if i not in cover) > budget:
             continue
-        if sum(1 for i in significant if i not in covered) > budget:
-            continue
-        key = (len(covered), -min(covered))
-        if best is None or key > best[0]:
+        key = (len(cover), -min(cover))
+        if best is None or key > best[0] or (key == best[0] and _ORDER.index(sid) < _ORDER.index(best[1])):
             best = (key, sid)
-    return best[1] if best else None
+    return (best[1], longest[best[1]]) if best else None
+
+
+def _owners(table: dict[SectionId, list[tuple[str, ...]]]) -> dict[tuple[str, ...], SectionId]:
+    """Each phrase's section (a phrase belongs to one: phrase_table refuses a table where it does not)."""
+    return {phrase: sid for sid, phrases in table.items() for phrase in phrases}
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A line read as a section heading: its section, how it is written ("#2" for ``## …``, "bold", "colon" for a
+    bare ``Title:``, "plain"), and whether only one-word synonyms name it ("Summary", "Investigation")."""
+
+    section: SectionId
+    form: str
+    weak: bool
 
 
 def classify_heading(line: str) -> SectionId | None:
     """The section a single complete line introduces, or None if it is body text."""
+    heading = read_heading(line)
+    return heading.section if heading else None
+
+
+def read_heading(line: str) -> Heading | None:
+    """The heading a single complete line is, or None if it is body text."""
     s = _PARENS_RE.sub("", _strip_symbols(line)).strip()
     if not s or len(s) > 120:
         return None
     if s.startswith("#"):
         m = _HASH_RE.fullmatch(s)
-        return _match(m.group(1), _BUDGET_HASH) if m else None
+        return _heading(m.group(1), _BUDGET_HASH, f"#{len(s) - len(s.lstrip('#'))}") if m else None
     if s[0] in ">|" or re.match(r"[-*+]\s", s):  # quotes, tables and bullets are content
         return None
     core = _NUMBER_RE.sub("", s, count=1)
     bold = _BOLD_RE.fullmatch(core)
     if bold and bold.group(1) not in bold.group(2):
-        return _match(bold.group(2), _BUDGET_BOLD)
+        return _heading(bold.group(2), _BUDGET_BOLD, "bold")
     if core.endswith(":"):  # only a bare "Heading:" line; "Root cause: the pool..." is a sentence
-        return _match(core[:-1], _BUDGET_COLON)
+        return _heading(core[:-1], _BUDGET_COLON, "colon")
     if core.endswith((".", "!", "?")):
         return None
-    return _match(core, _BUDGET_PLAIN)
+    return _heading(core, _BUDGET_PLAIN, "plain")
+
+
+def _heading(text: str, budget: int, form: str) -> Heading | None:
+    found = _read(text, budget)
+    return Heading(found[0], form, weak=found[1] == 1) if found else None
 
 
 HEADING_ALIASES = read_headings(HEADINGS_FILE.read_text(encoding="utf-8"))
 _PHRASES = phrase_table(HEADING_ALIASES)
+_OWNERS = _owners(_PHRASES)
 
 
 def _tidy(lines: list[str]) -> str:
@@ -191,6 +230,7 @@ class StreamingSectionParser:
         self._preamble: list[str] = []
         self._emitted: list[Section] = []
         self._seen: set[SectionId] = set()
+        self._forms: set[str] = set()  # how the headings that opened sections were written
         self._closed = False
 
     @property
@@ -290,15 +330,28 @@ class StreamingSectionParser:
             self._fence = fence.group(1)
             self._append(line)
             return
-        sid = classify_heading(line)
+        heading = read_heading(line)
         # A heading for the section already open ("**Impact:**" under Timeline) is a sub-heading.
-        if sid is None or (self._started and sid is self._current):
+        if heading is None or (self._started and heading.section is self._current) or not self._opens(heading):
             self._append(line)
             return
         if self._started:
             self._emit()
-        self._started, self._current, self._body = True, sid, []
-        self._seen.add(sid)
+        self._started, self._current, self._body = True, heading.section, []
+        self._seen.add(heading.section)
+        self._forms.add(heading.form)
+
+    def _opens(self, heading: Heading) -> bool:
+        """Whether a one-word synonym is a heading of the answer's structure rather than a word of the section being
+        written (a bare "Summary" or a "### Investigation" inside the Test Suite of a ``##`` answer). It is the first
+        heading; or it is written the way the answer's section headings all are (the same ``#`` level, bold, a bare
+        line); or, in an answer whose headings already mix those ways, it names a section later in the usual order."""
+        if not heading.weak or not self._started:
+            return True
+        if len(self._forms) == 1:
+            return heading.form in self._forms
+        assert self._current is not None
+        return _ORDER.index(heading.section) > _ORDER.index(self._current)
 
     def _opens_wrapper(self, fence: str, line: str) -> bool:
         """A ```markdown (or ```md) fence before the first heading, or a bare ``` as the very first line, wraps

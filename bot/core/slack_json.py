@@ -106,7 +106,7 @@ def message_from_slack(
     # The ts exactly as Slack wrote it (the parsed datetime cannot give it back): citations link to it.
     ref = raw.get("ts") if isinstance(raw, Mapping) else None
     return Message(author=author_of(msg, name_of), text=resolve_mrkdwn(body, name_of), ts=msg.ts, attachments=tuple(attachments),
-                   ref=ref if isinstance(ref, str) else None)
+                   ref=ref if isinstance(ref, str) else None, bot=bool(msg.bot_id) or msg.subtype == "bot_message")
 
 
 def incident_from_slack_json(data: Any, *, title: str = "slack-thread") -> Incident:

@@ -79,6 +79,7 @@ class LegacyAttachment(_Lenient):
 
 class SlackMessage(_Lenient):
     type: str = "message"
+    subtype: str | None = None
     user: str | None = None
     bot_id: str | None = None
     username: str | None = None

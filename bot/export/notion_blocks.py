@@ -1,20 +1,22 @@
 """Markdown → Notion block objects, from markdown-it-py's syntax tree.
 
 Notion's limits shape the output: a rich-text item holds at most 2,000 characters and a block at most 100 of them;
-a request nests children at most two levels deep (deeper list items are lifted to the second level); only http(s)
+a request nests children at most two levels deep (deeper list items are lifted to the second level; markdown nested
+deeper than markdown.MAX_LEVEL arrives as plain paragraphs); only http(s)
 links are accepted; a code block's language must be one Notion knows."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
+
+from bot.export.markdown import markdown_parser
 
 Block = dict[str, Any]
 RichText = list[dict[str, Any]]
 
-_MD = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+_MD = markdown_parser()
 MAX_TEXT = 2000
 MAX_ITEMS = 100
 MAX_DEPTH = 2
@@ -49,10 +51,9 @@ def _block(node: SyntaxTreeNode, depth: int) -> list[Block]:
         return [b for item in node.children for b in _list_item(item, item_type, depth)]
     if kind in ("fence", "code_block"):
         return [_code(node.content.rstrip("\n"), node.info.strip().split(" ")[0].lower() if kind == "fence" else "")]
-    if kind == "blockquote":
-        inner = _blocks(node.children, depth)
-        text = [t for b in inner for t in _texts_of(b)]
-        return _text_blocks("quote", text)
+    if kind == "blockquote":  # one quote block: its paragraphs, lists and quotes as lines of its text
+        lines = [_texts_of(b) for b in _blocks(node.children, depth)]
+        return _text_blocks("quote", [t for i, line in enumerate(lines) for t in (_plain("\n") if i else []) + line])
     if kind == "hr":
         return [{"object": "block", "type": "divider", "divider": {}}]
     if kind == "table":
@@ -101,8 +102,14 @@ def _text_blocks(kind: str, text: RichText) -> list[Block]:
 
 
 def _texts_of(block: Block) -> RichText:
+    """A block's text and its children's, each child on a line of its own."""
     body = block[block["type"]]
-    return list(body.get("rich_text") or [])
+    text = list(body.get("rich_text") or [])
+    for i, cell in enumerate(body.get("cells") or []):  # a table row
+        text += (_plain(" | ") if i else []) + cell
+    for child in body.get("children") or []:
+        text += (_plain("\n") if text else []) + _texts_of(child)
+    return text
 
 
 def _plain(text: str) -> RichText:

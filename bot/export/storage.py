@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
+from bot.export.markdown import markdown_parser
 
-_MD = MarkdownIt("commonmark", {"xhtmlOut": True, "html": False}).enable("table").enable("strikethrough")
+_MD = markdown_parser(xhtmlOut=True)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

@@ -31,6 +31,16 @@ def _run_of(message: dict[str, Any]) -> Any:
     return (meta.get("event_payload") or {}).get("run_id") if meta.get("event_type") == EVENT_TYPE else None
 
 
+def _block_text(block: dict[str, Any]) -> str:
+    """A block's words: a markdown block's text, a section's text object, a context's elements."""
+    text = block.get("text")
+    if isinstance(text, dict):
+        text = text.get("text")
+    if isinstance(text, str):
+        return text
+    return "\n".join(str(e.get("text", "")) for e in block.get("elements") or [] if isinstance(e, dict))
+
+
 def tag(run_id: int | None, item: str) -> dict[str, Any] | None:
     return {"event_type": EVENT_TYPE, "event_payload": {"run_id": run_id, "item": item}} if run_id is not None else None
 
@@ -82,11 +92,18 @@ class SlackThread:
         return str(resp["ts"])
 
     async def _post_smaller(self, message: OutboundMessage, metadata: dict[str, Any] | None) -> str:
-        """Slack refused the size: resend as plain-text parts of 3,000 characters (section block size).
-        Only the first part carries the tag: it is the one a resume looks for."""
-        body = message.blocks[0]["text"] if message.blocks else message.text
+        """Slack refused the size. Several blocks (the checklist: a block a test, its button with it) go as two
+        messages of half the blocks each, halved again while Slack still refuses; a single block's text goes as
+        plain-text parts of 3,000 characters (a section block's size). Only the first message carries the tag: it is
+        the one a resume looks for."""
+        if len(message.blocks) > 1:
+            half = len(message.blocks) // 2
+            first = await self.post(OutboundMessage(message.text, message.blocks[:half]), metadata)
+            await self.post(OutboundMessage(message.text, message.blocks[half:]))
+            return first
+        body = _block_text(message.blocks[0]) if message.blocks else message.text
         ts = ""
-        for part in split_paragraphs(body, 3000):
+        for part in split_paragraphs(body or message.text, 3000):
             posted = await self.say(part, None if ts else metadata)
             ts = ts or posted
         return ts

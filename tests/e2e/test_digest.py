@@ -75,3 +75,23 @@ async def test_a_thread_with_only_symptoms_says_so_and_hands_the_model_no_candid
     assert NO_STRONG_CLASS in digest and "- [ ] " not in digest
     prompt = stack.llm.chat_requests[0]["messages"][1]["content"]
     assert candidates(prompt) == []
+
+
+async def test_people_and_bots_are_told_apart_by_slacks_flag_and_a_release_with_the_fix_ends_the_incident(stack: Stack) -> None:
+    """A person whose name holds a tool's ("jane-github") is a person; a bot user with a person-like name is a bot
+    (Slack's bot_id); "released v2.14.1 which fixes it" is the resolution."""
+    s = stack.slack
+    grafana = s.add_user("grafana", is_bot=True)
+    helper = s.add_user("Kim's helper", is_bot=True)
+    jane = s.add_user("jane-github")
+    root = s.post(stack.channel, grafana, "[FIRING] checkout-api error rate > 5%")
+    s.post(stack.channel, jane, "errors on checkout since the deploy, looking", thread_ts=root)
+    s.post(stack.channel, helper, "runbook: check the connection pool settings", thread_ts=root)
+    s.post(stack.channel, jane, "released v2.14.1 which fixes it", thread_ts=root)
+    stack.llm.script(text(gate_passing_report()))
+    s.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    digest = next(b["text"] for m in s.thread(stack.channel, root) for b in m.get("blocks", []) or []
+                  if b.get("type") == "markdown" and b["text"].startswith(f"## {DIGEST_TITLE}"))
+    assert "**Participants:** jane-github (2); bots: grafana (1), Kim's helper (1)" in digest
+    assert "no resolution recognised" not in digest and "→ resolution" in digest

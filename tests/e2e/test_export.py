@@ -15,6 +15,8 @@ from bot.core.run import RunState
 from bot.slack.actions.closing_blocks import REGENERATE_ACTION
 from tests.e2e.conftest import Stack, finished_short_thread
 from tests.fakes.confluence_api import FakeConfluence
+from tests.fakes.fake_llm import text
+from tests.fakes.fake_llm.gated_report import gate_passing_report
 from tests.fakes.notion_api import FakeNotion
 
 
@@ -84,6 +86,27 @@ async def test_the_report_goes_to_the_wiki_is_linked_and_regenerate_updates_the_
         assert url in updated
         if isinstance(fake, FakeConfluence):
             assert page["version"]["number"] == 2
+
+
+@pytest.mark.parametrize("kind", ["confluence", "notion"])
+async def test_markdown_nested_past_the_parsers_limit_reaches_the_page_whole(stack_factory: Any, kind: str) -> None:
+    words = [f"{w}{n}" for n, w in enumerate(("canary", "pool", "replica", "drain", "quota", "budget",
+                                                                "alert", "probe", "retry", "backoff") * 3)]
+    deep = "\n".join("  " * i + f"- step{i} {word}" for i, word in enumerate(words))
+    answer = gate_passing_report().replace("## Recommended Test Suite", f"{deep}\n\nClosing note.\n\n## Recommended Test Suite")
+    async with wiki(kind) as (fake, settings):
+        stack: Stack = await stack_factory(tts_engine="none", **settings)
+        stack.llm.script(text(answer))
+        root = await finished_short_thread(stack)
+        [page] = pages(fake)
+        body = page_text(fake, page) if kind == "confluence" else notion_page_text(page["blocks"])
+    missing = [f"step{i} " for i in range(30) if f"step{i} " not in body]
+    assert missing == [] and "Closing note." in body and "Retry storm" in body and root
+
+
+def notion_page_text(blocks: list[dict[str, Any]]) -> str:
+    return "\n".join("".join(t["text"]["content"] for t in b[b["type"]].get("rich_text", []))
+                     + "\n" + notion_page_text(b[b["type"]].get("children", [])) for b in blocks)
 
 
 async def test_a_refusing_wiki_is_explained_with_its_fix_and_regenerate_makes_the_page(stack_factory: Any) -> None:

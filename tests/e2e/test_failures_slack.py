@@ -156,8 +156,11 @@ async def test_refused_section_is_split_and_still_arrives(stack: Stack, error: s
 
 async def test_a_section_longer_than_a_message_is_posted_in_parts(stack: Stack) -> None:
     root, _ = incident_thread(stack)
-    # ~31k chars of prose that is not a loop (the gate holds back repeated phrases): every word distinct.
-    paragraphs = [f"Paragraph {i}: " + " ".join(f"pool{(i * 7919 + j * 104729) % 99991}" for j in range(60)) for i in range(60)]
+    # ~31k chars of prose that is not a loop (the gate holds back repeated phrases, and lines that differ only in
+    # their numbers): every word distinct, spelt in letters.
+    def word(n: int) -> str:
+        return "pool" + "".join(chr(ord("a") + int(d)) for d in str(n))
+    paragraphs = [f"Paragraph {word(i)}: " + " ".join(word((i * 7919 + j * 104729) % 99991) for j in range(60)) for i in range(60)]
     long_gaps = "\n\n".join(paragraphs)
     report = gate_passing_report().replace("## Testing Gap Analysis\n", f"## Testing Gap Analysis\n\n{long_gaps}\n\n", 1)
     stack.llm.script(text(report, chunk_chars=2000))

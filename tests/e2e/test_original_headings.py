@@ -14,7 +14,7 @@ from bot.core.sections import SECTION_TITLES, SectionId
 from tests.e2e.conftest import Stack
 from tests.e2e.test_degraded import thread_texts, wait_reaction
 from tests.e2e.test_slack_triggers import ALL_TITLES
-from tests.fakes.fake_llm import Reply
+from tests.fakes.fake_llm import Reply, gate_passing_report, text
 
 # The thread, one message per step, as the team wrote it (our own account of dfds/postmortems PM2022-007).
 THREAD = (
@@ -73,3 +73,24 @@ async def test_the_original_tools_headings_become_the_six_sections_with_no_repai
         assert not [other for o, other in EXPECTED.items() if o is not sid and other in body], (sid, body)
     assert sum(1 for r in stack.llm.chat_requests if r["messages"][0]["content"] == REPAIR_SYSTEM) == 0
     assert len(stack.llm.chat_requests) - len(stack.llm.json_requests) == 1
+
+
+async def test_one_word_synonyms_inside_the_test_suite_stay_in_it(stack: Stack) -> None:
+    """A bare "Summary" and a "### Investigation" under the Test Suite of a ``##`` answer are its text, not the
+    audio summary and the gap analysis over again (which would cut the answer at a "repeated" section)."""
+    inside = ("Summary\nEvery test above runs nightly in the staging pipeline.\n\n"
+              "### Investigation\nReplay the captured pool trace before merging.\n")
+    answer = gate_passing_report().replace("\n\n## Audio Summary", f"\n\n{inside}\n## Audio Summary")
+    s = stack.slack
+    root = s.post(stack.channel, stack.alice, "checkout-api p99 > 2s, payments failing")
+    s.post(stack.channel, stack.bob, "gateway timeouts since the deploy", thread_ts=root)
+    stack.llm.script(text(answer))
+    s.reaction_added(stack.alice, stack.channel, root, "test_tube")
+    assert await wait_reaction(stack, root, "white_check_mark", "warning", "x") == "white_check_mark"
+
+    assert stack.sections_in(root) == ALL_TITLES
+    posted = {t.splitlines()[0][3:]: t for t in thread_texts(stack, root) if t.startswith("## ")}
+    suite = posted[SECTION_TITLES[SectionId.TEST_SUITE]]
+    assert "runs nightly in the staging pipeline" in suite and "Replay the captured pool trace" in suite
+    assert "Replay the captured" not in posted[SECTION_TITLES[SectionId.GAPS]]
+    assert "Every test above" not in posted[SECTION_TITLES[SectionId.AUDIO_SUMMARY]]

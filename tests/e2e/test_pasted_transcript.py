@@ -71,3 +71,55 @@ async def test_slack_message_holding_a_pasted_transcript_reads_the_same(stack: S
     # Each row cites the Slack message it was pasted in: its link leads there.
     link = f"/p{root.replace('.', '')})"
     assert sum(line.endswith(link) for line in digest.splitlines() if EVENT.match(line)) == 7
+
+
+DOTTED_TABLE = """\
+Timeline, all times UTC:
+| Time | Event | Who |
+|------|-------|-----|
+| 05.11.2026 23:50 | checkout-api v2.14.0 deployed to production | Deploybot |
+| 06.11.2026 00:07 | [FIRING] checkout-api error rate > 5% | Alertmanager |
+| 06.11.2026 00:15 | rolled back | pool drained on replica seven | Ben |
+| 06.11.2026 00:26 | [RESOLVED] checkout-api error rate > 5% | Alertmanager |
+"""
+
+
+async def test_a_pasted_table_reads_dotted_dates_day_first_and_keeps_a_malformed_rows_words(stack: Stack) -> None:
+    """05.11.2026 23:50 to 06.11.2026 00:26 is 36 minutes across midnight (read month first, a month and 36
+    minutes); the row with an extra cell reaches the model as a note instead of vanishing."""
+    s = stack.slack
+    root = s.post(stack.channel, stack.alice, DOTTED_TABLE)
+    stack.llm.script(text(gate_passing_report()))
+    s.reaction_added(stack.bob, stack.channel, root, "test_tube")
+    await wait_done(stack, root)
+    digest = next(b["text"] for m in s.thread(stack.channel, root) for b in m.get("blocks", []) or []
+                  if b.get("type") == "markdown" and b["text"].startswith(f"## {DIGEST_TITLE}"))
+    assert "**Duration:** 36 min, first signal 05.11.2026 23:50 → resolution 06.11.2026 00:26" in digest
+    prompt = stack.llm.chat_requests[0]["messages"][1]["content"]
+    assert "rolled back | pool drained on replica seven | Ben" in prompt
+
+
+CHAT_IN_A_LOG = """\
+09:00 Anna: checkout is throwing 500s, looking at the api logs
+2026-12-06T09:00:01Z ERROR api.db: connection pool exhausted (50/50)
+2026-12-06T09:00:02Z ERROR api.db: connection pool exhausted (50/50)
+2026-12-06T09:00:03Z WARN api.http: retrying upstream payment call
+2026-12-06T09:00:04Z ERROR api.db: connection pool exhausted (50/50)
+09:04 Ben: the pool was raised to 50 per pod in the 08:50 deploy
+2026-12-06T09:05:00Z ERROR api.db: connection pool exhausted (50/50)
+09:10 Anna: rolled back, errors gone
+"""
+
+
+async def test_cli_reads_people_talking_in_a_mostly_log_file_as_messages_beside_the_log(llm: FakeLLM, tmp_path: Path) -> None:
+    incident = tmp_path / "incident.log"
+    incident.write_text(CHAT_IN_A_LOG)
+    llm.script(text(gate_passing_report()))
+    out = await run_cli(str(incident), "--out", str(tmp_path / "out"), "--no-audio", env=llm_env(llm.base_url))
+    assert out.code == 0, out.stderr
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**Participants:** Anna (2), Ben (1)" in report
+    assert "**Duration:** 10 min, first signal" in report
+    prompt = llm.chat_requests[0]["messages"][1]["content"]
+    assert "[m1] [2026-12-06T09:00:00Z] Anna: checkout is throwing 500s" in prompt
+    assert "[m3] [2026-12-06T09:04:00Z] Ben: the pool was raised" in prompt

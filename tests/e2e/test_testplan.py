@@ -7,6 +7,9 @@ import ast
 import io
 import json
 import zipfile
+from typing import Any
+
+import pytest
 
 from bot.core.testplan import TestPlan
 from bot.core.testplan.build import plan_from_record
@@ -62,3 +65,28 @@ async def test_checklist_and_archive_follow_the_sections_once_and_the_record_hol
     await delivery.finish_uploads()
     assert len(stack.slack.thread(stack.channel, root)) == len(thread)
     assert len([f for f in stack.slack.uploaded_files if f["name"] == ARCHIVE_NAME]) == 1
+
+
+@pytest.mark.parametrize("refusals", [1, 3])
+async def test_a_checklist_slack_refuses_as_too_long_still_arrives_in_several_messages(stack: Stack, refusals: int) -> None:
+    """msg_too_long on the checklist (and again on its halves): it is split by blocks, then a lone block by its text,
+    and every test's line reaches the thread; the closing line reports no failure."""
+    def is_checklist(args: dict[str, Any]) -> bool:
+        return "testplan." in str(args.get("blocks") or "")
+
+    stack.slack.fail_next("chat.postMessage", "msg_too_long", times=refusals, when=is_checklist)
+    root, reply = incident_thread(stack)
+    stack.slack.reaction_added(stack.bob, stack.channel, reply, "test_tube")
+    await wait_done(stack, root)
+
+    refused = [c for c in stack.slack.calls_to("chat.postMessage") if c.response.get("error") == "msg_too_long"]
+    assert len(refused) == refusals
+    thread = stack.slack.thread(stack.channel, root)
+    posted = json.dumps([(m.get("text"), m.get("blocks")) for m in thread])
+    for name in ("Connection-pool saturation", "Resource headroom", "Retry storm", "Test plan"):
+        assert name in posted
+    tagged = [m for m in thread if (m.get("metadata") or {}).get("event_payload", {}).get("item") == "testplan"]
+    assert len(tagged) == 1  # the first part, which a resume looks for
+    closing = next(m["text"] for m in thread if "Postmortem done" in m.get("text", ""))
+    assert "checklist could not be posted" not in closing
+    assert "white_check_mark" in stack.slack.reactions_on(stack.channel, root)

@@ -63,6 +63,7 @@ class _DigestBuilder:
     gap_minutes: float
     authors: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    bots: set[str] = field(default_factory=set)  # the names the source marked as bots
     chat: Folder = field(default_factory=Folder)
     places: list[tuple[int, int, Message, str]] = field(default_factory=list)  # chat position → (message, row, row, author)
     labels: dict[str, str] = field(default_factory=dict)  # ISO of a row's time → the time as written
@@ -77,6 +78,8 @@ class _DigestBuilder:
             self.authors[msg.author] = redact_text(msg.author)
         name = self.authors[msg.author]
         self.counts[name] = self.counts.get(name, 0) + 1
+        if msg.bot:
+            self.bots.add(name)
         return name
 
     def add(self, idx: int, msg: Message, rows: list[Message]) -> None:
@@ -270,7 +273,7 @@ def build_digest(incident: Incident, *, gap_minutes: float = GAP_MINUTES, rules:
     span = incident_span(events, rows, logged, builder.seen)
     events, omitted = _cap(events)
     strong, mentioned = weighing.ranked()
-    people, bots = split_people(builder.counts)
+    people, bots = split_people(builder.counts, frozenset(builder.bots))
     return Digest(
         title=redact_text(incident.title),
         message_count=len(incident.messages),

@@ -33,7 +33,7 @@ class SectionCheck:
 _ALL = None
 # The table the gate runs, in order. A section gets every row whose ``sections`` include it.
 SECTION_CHECKS: tuple[SectionCheck, ...] = (
-    SectionCheck(CheckId.ECHO, lambda body, ctx: garbage.echo(body, ctx.prompt_text), _ALL),
+    SectionCheck(CheckId.ECHO, lambda body, ctx: garbage.echo(body, ctx.prompt_text, ctx.incident_text), _ALL),
     SectionCheck(CheckId.TEMPLATE_TOKENS, lambda body, ctx: garbage.template_tokens(body), _ALL),
     SectionCheck(CheckId.REPETITION, lambda body, ctx: garbage.repetition(body), _ALL),
     SectionCheck(CheckId.SUBSTANCE, lambda body, ctx: garbage.hollow(body), _ALL),

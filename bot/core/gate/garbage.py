@@ -1,12 +1,15 @@
-"""Checks for output that is not analysis at all: the prompt echoed back, chat-template tokens, loops."""
+"""Checks for output that is not analysis at all: the prompt or the incident echoed back, chat-template tokens,
+loops, stubs and placeholder text."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
-from bot.core.gate.text import contains_phrase, normalise, sentences, without_code, words
+from bot.core.gate.text import contains_phrase, look_alike, normalise, sentences, without_code, words
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN
 from bot.core.sections import SECTION_TITLES
 
@@ -58,8 +61,11 @@ def prompt_units(prompt_text: str) -> frozenset[str]:
     return frozenset(u for u in units if len(u.split()) >= MIN_ECHO_WORDS)
 
 
-def echo(body: str, prompt_text: str) -> str | None:
-    """What of the prompt the body repeats, or None."""
+def echo(body: str, prompt_text: str, incident_text: str = "") -> str | None:
+    """What of the prompt the body repeats (its instructions, or the incident pasted back), or None."""
+    fenced = "\n".join(re.findall(re.escape(FENCE_OPEN) + r"(.*?)" + re.escape(FENCE_CLOSE), prompt_text, flags=re.DOTALL))
+    if (copied := incident_copy(body, f"{incident_text}\n{fenced}")) is not None:
+        return copied
     norm = normalise(body)
     for marker in _FENCE_WORDS:
         if marker in norm:
@@ -68,6 +74,29 @@ def echo(body: str, prompt_text: str) -> str | None:
     if hits:
         sample = hits[0] if len(hits[0]) <= 70 else hits[0][:67] + "…"
         return f'it copies {len(hits)} instruction line(s) of the prompt instead of analysing (e.g. "{sample}")'
+    return None
+
+
+# The incident pasted back: COPY_SHARE of a body's COPY_NGRAM-word runs found in the incident or the rest of the
+# prompt's data fence (the digest's guide), code blocks aside,
+# in a body of at least COPY_MIN_WORDS words. Reviewer-accepted timelines quote at most a fifth of theirs.
+COPY_NGRAM, COPY_SHARE, COPY_MIN_WORDS = 6, 0.7, 30
+
+
+@lru_cache(maxsize=8)
+def _incident_grams(incident_text: str) -> frozenset[tuple[str, ...]]:
+    tokens = words(incident_text)
+    return frozenset(tuple(tokens[i : i + COPY_NGRAM]) for i in range(len(tokens) - COPY_NGRAM + 1))
+
+
+def incident_copy(body: str, incident_text: str) -> str | None:
+    tokens = words(without_code(body))
+    if len(tokens) < COPY_MIN_WORDS:
+        return None
+    grams = [tuple(tokens[i : i + COPY_NGRAM]) for i in range(len(tokens) - COPY_NGRAM + 1)]
+    share = sum(g in _incident_grams(incident_text) for g in grams) / len(grams)
+    if share >= COPY_SHARE:
+        return f"{round(100 * share)}% of it is the incident's own text pasted back instead of analysis"
     return None
 
 
@@ -80,6 +109,9 @@ MAX_WORD_CHARS = 60
 
 
 def hollow(body: str) -> str | None:
+    """A stub: a runaway token, too few distinct words, or placeholder text."""
+    if (placeholder := filler(body)) is not None:
+        return placeholder
     tokens = words(without_code(body))
     runaway = sum(len(t) for t in tokens if len(t) > MAX_WORD_CHARS)
     if runaway and runaway * 2 >= sum(map(len, tokens)):
@@ -91,7 +123,8 @@ def hollow(body: str) -> str | None:
 
 
 def template_tokens(body: str) -> str | None:
-    found = TEMPLATE_TOKEN.findall(body)
+    """Chat-template tokens, also spelt with look-alike characters ("＜|im_end|＞", a Cyrillic "і" in im_start)."""
+    found = max(TEMPLATE_TOKEN.findall(body), TEMPLATE_TOKEN.findall(look_alike(body)), key=len)
     if not found:
         return None
     kinds = ", ".join(sorted(set(found))[:3])
@@ -99,8 +132,11 @@ def template_tokens(body: str) -> str | None:
 
 
 def repetition(body: str) -> str | None:
-    """A loop: one sentence or line repeated, or one short phrase filling most of the text."""
+    """A loop: one sentence or line repeated, one line repeated with only its numbers changed ("Step 1: …",
+    "Step 2: …"), or one short phrase filling most of the text."""
     prose = without_code(body)
+    if (near := near_duplicate_lines(prose)) is not None:
+        return near
     counts = Counter(norm for s in sentences(prose) if len((norm := normalise(s)).split()) >= REPEAT_MIN_WORDS)
     if counts:
         top, times = counts.most_common(1)[0]
@@ -113,4 +149,34 @@ def repetition(body: str) -> str | None:
         gram, times = grams.most_common(1)[0]
         if times * NGRAM / len(tokens) >= NGRAM_SHARE and times >= REPEAT_TIMES:
             return f'{min(100, round(100 * times * NGRAM / len(tokens)))}% of it is the phrase "{" ".join(gram)}" repeated'
+    return None
+
+
+# Lines that differ only in their numbers: NEAR_TIMES of them, making up at least half the lines (or NEAR_ALONE of
+# them whatever else is there), are a counter ticking over one line, not a list of steps.
+NEAR_TIMES, NEAR_ALONE = 5, 10
+_DIGITS = re.compile(r"\d+")
+
+
+def near_duplicate_lines(prose: str) -> str | None:
+    lines = [_DIGITS.sub("#", norm) for line in prose.splitlines() if (norm := normalise(line))]
+    if not lines:
+        return None
+    top, times = Counter(lines).most_common(1)[0]
+    if times >= NEAR_ALONE or (times >= NEAR_TIMES and times * 2 >= len(lines)):
+        shown = top if len(top) <= 60 else top[:57] + "…"
+        return f'{times} of its {len(lines)} lines are one line with only its numbers changed ("{shown}")'
+    return None
+
+
+# Placeholder words (filler.toml): a body that is FILLER_SHARE of them is placeholder text.
+_FILLER_WORDS = frozenset(tomllib.loads(Path(__file__).with_name("filler.toml").read_text(encoding="utf-8"))["words"])
+FILLER_SHARE = 0.3
+
+
+def filler(body: str) -> str | None:
+    tokens = words(without_code(body))
+    lorem = sum(1 for t in tokens if t in _FILLER_WORDS)
+    if tokens and lorem >= MIN_SECTION_WORDS and lorem >= FILLER_SHARE * len(tokens):
+        return f"{round(100 * lorem / len(tokens))}% of its words are placeholder text (lorem ipsum and the like)"
     return None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+from confusable_homoglyphs.confusables import confusables_data
 
 from bot.core import speech
 from bot.core.incident import visible
@@ -13,6 +16,39 @@ _NON_WORD = re.compile(r"[^\w]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _ascii_twin(char: str, twins: list[dict[str, str]]) -> str | None:
+    """The ASCII character Unicode's confusables list for ``char``; a capital keeps its case ("І" is "I", not "l")."""
+    twin = next((t["c"] for t in twins if len(t["c"]) == 1 and t["c"].isascii() and t["c"].isprintable()), None)
+    return "I" if twin == "l" and char.isupper() else twin
+
+
+def _look_alikes() -> dict[str, str]:
+    table = {ch: twin for ch, twins in confusables_data.items()
+             if len(ch) == 1 and not ch.isascii() and (twin := _ascii_twin(ch, twins))}
+    # Unicode folds "|" itself into "l"; a token's delimiters ("<∣im_end∣>", "<ǀim_endǀ>") must stay bars to be seen.
+    for ch in {c for key, twins in confusables_data.items() for c in (key, *(t["c"] for t in twins)) if len(c) == 1}:
+        if not ch.isascii() and ("VERTICAL" in unicodedata.name(ch, "") or unicodedata.name(ch, "") in _BARS):
+            table[ch] = "|"
+    return table
+
+
+_BARS = frozenset({"DIVIDES", "LATIN LETTER DENTAL CLICK", "CYRILLIC LETTER PALOCHKA"})
+
+
+@cache
+def _look_alike_table() -> dict[int, str]:
+    return str.maketrans(_look_alikes())
+
+
+def look_alike(text: str) -> str:
+    """``text`` as the ASCII it imitates, where it imitates some: fullwidth forms folded by NFKC ("＜|" is "<|"),
+    other scripts' look-alike letters by Unicode's confusables ("іm_start" with a Cyrillic і is "im_start").
+    For matching shapes such as chat-template tokens only: it turns Russian or Greek words into nonsense."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", visible(text)).translate(_look_alike_table())
 
 
 def normalise(text: str) -> str:

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.core.incident import NOTES_AUTHOR, UNDATED_DAY, Message, visible
 from bot.core.structure.blocks import Block, scan
-from bot.core.structure.times import Stamp
+from bot.core.structure.times import Stamp, leading_stamp
 
 # "Anna: text", "Alertmanager: [FIRING] …", "Anna Smith: text": a speaker, at most three words, no sentence; a
 # name starts with a letter of any script ("Émile", "Дмитрий", "דנה").
@@ -42,7 +42,9 @@ def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None
     if not rows and scanned.headings == 0:
         return None
     if rows and sum(1 for b in rows if _LOG_LINE.match(b.text)) * 2 > len(rows):
-        return None  # timestamped machine lines: log folding keeps what matters in them
+        # Timestamped machine lines: log folding keeps what matters in them. People talking between them are
+        # still a chat: their lines are its messages, the rest one log block.
+        return _chat_and_log(text, anchor)
     speakers = _speakers(rows)
     times = _times(scanned.blocks, scanned.zone, anchor)
     out: list[Message] = []
@@ -60,6 +62,31 @@ def read_text(text: str, anchor: datetime | None = None) -> list[Message] | None
         at, dated = times[id(block)]
         out.append(Message(author or NOTES_AUTHOR, text_, at, section=block.section, stamp=block.stamp.text, dated=dated))
     return out or None
+
+
+def _chat_and_log(text: str, anchor: datetime | None) -> list[Message] | None:
+    """A log with people's timed "Name: text" lines among its lines: their messages in order, and every other line
+    as one log block where the log first appears. None for a log with fewer than two such lines."""
+    chat: list[str] = []
+    log: list[str] = []
+    log_at, day = 0, None
+    for line in text.splitlines():
+        stamp = leading_stamp(line)
+        said = line[stamp.end :].strip(" -–—|") if stamp else ""
+        if stamp and stamp.has_clock and _SPEAKER.fullmatch(said) and not _LOG_LINE.match(said):
+            chat.append(line)
+        elif line.strip():
+            log_at = log_at if log else len(chat)
+            log.append(line)
+            day = day or (stamp.at.date().isoformat() if stamp and stamp.has_year else None)
+    if len(chat) < 2 or not log:
+        return None
+    # The log's first date dates the people's clock times too (a heading's date is the date of the rows under it).
+    messages = read_text("\n".join(([f"# {day}"] if day else []) + chat), anchor)
+    if messages is None:
+        return None
+    at = min(log_at, len(messages))
+    return [*messages[:at], Message(NOTES_AUTHOR, "\n".join(log)), *messages[at:]]
 
 
 def _unfenced(text: str) -> str:

@@ -1,5 +1,5 @@
 """Markdown tables with a time column: each row a timed entry (its text the widest other cell, its author the
-"who" column), rows without a time kept as prose."""
+"who" column), rows without a time, and rows whose cells do not match the header, kept as prose."""
 
 from __future__ import annotations
 
@@ -44,14 +44,26 @@ def table_rows(lines: list[str]) -> tuple[list[TableRow], list[str]]:
         if _SEPARATOR.match(line):
             continue
         cells = _cells(line)
+        whole = " | ".join(c for c in cells if c)
+        if header and len(cells) != len(header):
+            # Cells missing or extra: which is the time, the text or the author is a guess. The row's words are kept
+            # as a plain note instead of being read into the wrong fields or dropped.
+            prose.append(whole)
+            continue
         cols = [i for i in time_cols if i < len(cells)] or _leading_time_cells(cells)
-        stamp = _stamp(" ".join(cells[i] for i in cols), zone_text) if cols else None
+        when = " ".join(cells[i] for i in cols)
+        stamp = _stamp(when, zone_text) if cols else None
         if stamp is None:
-            prose.append(" | ".join(c for c in cells if c))
+            prose.append(whole)
             continue
         who = next((cells[i] for i in who_cols if i < len(cells) and cells[i]), None)
         others = [c for i, c in enumerate(cells) if i not in cols and i not in who_cols and c]
-        text = max(others, key=len, default="")
+        # "| 10:05 deploy finished |": words after the time in its own cell are the row's text too.
+        said = when[stamp.end :].strip(" -–—:|")
+        text = " | ".join(t for t in (said, max(others, key=len, default="")) if t)
+        if not text and not who and whole != stamp.text:
+            prose.append(whole)  # a time and nothing readable as text: keep what the row says
+            continue
         rows.append(TableRow(stamp, text, who, year))
     return rows, prose
 

@@ -49,6 +49,8 @@ _TOKEN = re.compile(
     re.IGNORECASE,
 )
 _MAX_TOKENS = 10  # "Saturday, June 14th, 2022, 10:00:00 AM PDT" is nine: more is text that happens to look like dates
+_DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")  # a year written in full
 _AMPM = re.compile(r"\s?[ap]\.?m\b\.?", re.IGNORECASE)
 _DEFAULT = datetime(2000, 1, 1)  # a leap year: "Feb 29" without a year still parses
 
@@ -93,12 +95,15 @@ def leading_stamp(line: str, start: int = 0) -> Stamp | None:
     if kinds <= {"numdate", "weekday"} and all(p.count("/") == 1 for p in pieces):
         return None  # "3/4 pods ready": a month and day alone, with no clock and no year, is a fraction
 
-    parsed = _parse(" ".join(pieces))
+    # Every locale that writes dates with dots writes the day first: "06.12.2026" is the 6th of December.
+    parsed = _parse(" ".join(pieces), dayfirst=any(_DOTTED.fullmatch(p) for p in pieces))
     if parsed is None:
         return None
+    if not 1970 <= parsed.year <= 2100 and any(_YEAR.search(p) for p in pieces):
+        return None  # "01.01.0001 00:00", "2999-12-31": a placeholder or a version, not when anything happened
     iso_clock = any(":" in p for p in pieces if re.match(r"\d{4}-", p))
     has_date = bool({"iso", "numdate"} & kinds or "month" in kinds)
-    # A year outside 1970–2100 is a typo ("11/03/202"): the date is kept, the year comes from the context.
+    # A year cut short ("11/03/202") is a typo: the date is kept, the year comes from the context.
     has_year = 1970 <= parsed.year <= 2100 and ("iso" in kinds or any(re.search(r"\d{4}|[/.-]\d{1,4}[/.-]\d{2,4}", p) for p in pieces))
     if not has_year:
         parsed = parsed.replace(year=_DEFAULT.year)
@@ -110,7 +115,7 @@ def _month_follows(line: str, pos: int) -> bool:
     return bool(re.match(rf"[\s,]*(?:{_MONTHS})\b", line[pos:], re.IGNORECASE))
 
 
-def _parse(text: str) -> datetime | None:
+def _parse(text: str, *, dayfirst: bool = False) -> datetime | None:
     # ISO forms and bare clocks, most of what timelines hold, are read by the standard library ten times faster.
     try:
         return datetime.fromisoformat(text) if text[:4].isdigit() else datetime.combine(_DEFAULT, time.fromisoformat(text))
@@ -118,7 +123,7 @@ def _parse(text: str) -> datetime | None:
         pass
     for candidate in (text, _AMPM.sub("", text)):  # "13:55 PM" (seen in real timelines) is 13:55
         try:
-            return dateutil_parser.parse(candidate, default=_DEFAULT, tzinfos=ZONES)
+            return dateutil_parser.parse(candidate, default=_DEFAULT, tzinfos=ZONES, dayfirst=dayfirst)
         except (ValueError, OverflowError):
             continue
     return None

@@ -26,13 +26,24 @@ def test_long_durations_read_as_days_and_hours(minutes: float, shown: str) -> No
                                         "All healthy and issue resolved", "queue is back to a functional state",
                                         "Manual fix applied", "nodes started shipping logs again",
                                         "Confirmed, all our metrics are back", "DaemonSets run with the correct ARN again",
-                                        "All ingress traffic works as intended again"])
+                                        "All ingress traffic works as intended again",
+                                        # A release that carries the fix, however it is worded.
+                                        "released v1.2.3 which fixes it", "shipped 1.2.3 containing the fix",
+                                        "v1.2.3 released, it fixes the bug", "v2.0.1 is out with the patch",
+                                        "Deployed hotfix 2.0.1 that patches the leak"])
 def test_duration_ends_at_the_recognised_resolution_not_at_later_rows(resolution: str) -> None:
     text = f"## Timeline\n- 2025-03-04 09:00 checkout errors reported\n- 2025-03-04 09:40 {resolution}\n" \
            "- 2025-03-04 15:00 long-term follow-up merged\n"
     d = build_digest(incident_from_text(text))
     assert (d.resolved, d.duration_minutes, d.started, d.ended) == (True, 40.0, "2025-03-04 09:00", "2025-03-04 09:40")
     assert "**Duration:** 40 min, first signal 2025-03-04 09:00 → resolution 2025-03-04 09:40" in render_markdown(d)
+
+
+@pytest.mark.parametrize("plan", ["the fix will be released tomorrow in v1.2.3", "deployed the fix to staging",
+                                  "released v1.2.3 to production", "we need to decide what fixes to ship"])
+def test_a_planned_staged_or_fixless_release_is_no_resolution(plan: str) -> None:
+    d = build_digest(incident_from_text(f"## Timeline\n- 2025-03-04 09:00 checkout errors reported\n- 2025-03-04 09:40 {plan}\n"))
+    assert not d.resolved
 
 
 def test_without_a_resolution_the_duration_says_so_far() -> None:

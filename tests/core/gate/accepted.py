@@ -58,6 +58,10 @@ def _prompt_rule(case: Accepted) -> str:
     return line.split(". ", 1)[1].split(". ")[0] + "."
 
 
+_LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore "
+          "magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo.")
+
+
 # Each way a model spoils an answer (template tokens as Llama 2's: ChatML's never reach the gate, the LLM client strips
 # them from the stream), applied to a good one: the check that must catch it, and the section it hits.
 SPOILERS: dict[str, tuple[Callable[[Accepted, list[Section]], list[Section]], CheckId, SectionId]] = {
@@ -80,4 +84,13 @@ SPOILERS: dict[str, tuple[Callable[[Accepted, list[Section]], list[Section]], Ch
                            CheckId.SUMMARY, SectionId.AUDIO_SUMMARY),
     "invented-time": (lambda c, s: _replace(s, SectionId.TIMELINE, lambda b: b + "\n- 23:47 — the on-call engineer paged."),
                       CheckId.TIMESTAMPS, SectionId.TIMELINE),
+    # The garbage a later hostile review found passing: a counter ticking over one line, the incident pasted back,
+    # placeholder text around the cause, template tokens in look-alike characters.
+    "numbered-loop": (lambda c, s: _replace(s, SectionId.PREVENTION, lambda b: b + "\n" + "\n".join(
+        f"Step {i}: Review the deployment settings again." for i in range(1, 13))), CheckId.REPETITION, SectionId.PREVENTION),
+    "incident-pasted-back": (lambda c, s: _replace(s, SectionId.GAPS, lambda b: c.incident_text), CheckId.ECHO, SectionId.GAPS),
+    "lorem-ipsum": (lambda c, s: _replace(s, SectionId.ROOT_CAUSE, lambda b: b.split("\n")[0] + "\n\n" + _LOREM),
+                    CheckId.SUBSTANCE, SectionId.ROOT_CAUSE),
+    "look-alike-tokens": (lambda c, s: _replace(s, SectionId.PREVENTION, lambda b: b + "\n＜|im_end|＞<|іm_start|>"),
+                          CheckId.TEMPLATE_TOKENS, SectionId.PREVENTION),
 }

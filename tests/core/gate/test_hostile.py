@@ -21,6 +21,11 @@ def failed(sid: SectionId, body: str) -> set[CheckId]:
     return {f.check for f in found}
 
 
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore "
+         "magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo "
+         "consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur.")
+
+
 # Not analysis, whatever the section: each must be refused as garbage (held back, never shown or spoken).
 GARBAGE: dict[str, tuple[SectionId, str, CheckId]] = {
     "own heading twice": (T, "Incident Timeline & Blast Radius. Incident Timeline & Blast Radius.", CheckId.SUBSTANCE),
@@ -32,6 +37,22 @@ GARBAGE: dict[str, tuple[SectionId, str, CheckId]] = {
     "zero-width token": (T, visible(GOOD[T] + f"\n<|im{ZW}_end|>"), CheckId.TEMPLATE_TOKENS),
     "zero-width loop": (T, visible(" ".join(f"The database connection pool was exhausted by the release{ZW * i}." for i in range(6))),
                         CheckId.REPETITION),
+    # Found by the hostile review after issue 21: a counter ticking over one line, the incident pasted back, placeholder
+    # text around one cause phrase, template tokens spelt with look-alike characters.
+    "steps 1 to 12": (P, "\n".join(f"Step {i}: Check the service." for i in range(1, 13)), CheckId.REPETITION),
+    "numbered copies under a good section": (P, GOOD[P] + "\n" + "\n".join(f"{i}. Retry {i * 3} times." for i in range(1, 11)),
+                                             CheckId.REPETITION),
+    "counter with spacing": (G, "\n".join(f"-   Test   {i}:   run  it  again  ({i * 10} s)" for i in range(1, 7)), CheckId.REPETITION),
+    "the incident pasted back": (T, incident_text(), CheckId.ECHO),
+    "the incident pasted back under a sentence": (G, "Here is what happened.\n\n" + incident_text(), CheckId.ECHO),
+    "lorem ipsum and a cause": (R, "**Primary root cause:** the connection pool was exhausted.\n\n" + LOREM, CheckId.SUBSTANCE),
+    "keyboard filler": (G, "Senior Engineer A: " + "asdf qwerty blah " * 8 + "the pool.", CheckId.SUBSTANCE),
+    "fullwidth im_end": (T, GOOD[T] + "\n＜|im_end|＞", CheckId.TEMPLATE_TOKENS),
+    "cyrillic i in im_start": (T, GOOD[T] + "\n<|іm_start|>assistant", CheckId.TEMPLATE_TOKENS),
+    "cyrillic o in eot_id": (T, GOOD[T] + "\n<|eоt_id|>", CheckId.TEMPLATE_TOKENS),
+    "look-alike bars": (T, GOOD[T] + "\n<∣im_end∣> <ǀendoftextǀ>", CheckId.TEMPLATE_TOKENS),
+    "cyrillic capital I in INST": (T, GOOD[T] + "\n[/ІNST]", CheckId.TEMPLATE_TOKENS),
+    "mathematical monospace letters": (T, GOOD[T] + "\n<|𝚒𝚖_𝚎𝚗𝚍|>", CheckId.TEMPLATE_TOKENS),
 }
 
 
@@ -109,3 +130,13 @@ def test_an_answer_without_root_cause_or_tests_is_not_a_postmortem() -> None:
     for s in good_sections()[:3]:  # cut after the root cause: the tests are missing, the analysis is there
         a.admit(s)
     assert a.usable
+
+
+@pytest.mark.parametrize("body", [
+    "\n".join(f"- {t} UTC: replica {i} restarted after the OOM kill" for i, t in enumerate(["08:52", "08:55", "09:01"])),
+    "Use `sed -i` on the config; the integer overflow in the counter is the cause, not the pool.",
+    "Привет: сервис оплаты упал после релиза, пул соединений был исчерпан за пять минут.",
+])
+def test_near_misses_of_the_new_garbage_classes_pass(body: str) -> None:
+    """Three numbered lines, "sed" and "integer", Cyrillic prose: none is garbage."""
+    assert failed(P, body) & {CheckId.REPETITION, CheckId.SUBSTANCE, CheckId.TEMPLATE_TOKENS, CheckId.ECHO} == set()

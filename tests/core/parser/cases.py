@@ -52,6 +52,9 @@ def wrapped(opener: str, case: Case) -> Case:
 CANON = ["Incident Timeline & Blast Radius", "Testing Gap Analysis", "Root Cause Determination",
          "Prevention & Validation Strategy", "Recommended Test Suite", "Audio Summary"]
 
+_INSIDE = ("Summary\nEvery test above runs nightly.\n\n### Investigation\nReplay the pool trace.\n\n**Impact**\n"
+           "None in staging.\n\nDiscussion:\nOwned by the platform team.")
+
 CASES: list[Case] = [
     styled("h2-canonical", [f"## {t}" for t in CANON]),
     styled("h1", [f"# {t}" for t in CANON]),
@@ -221,6 +224,23 @@ CASES: list[Case] = [
         [(T, ""), (R, ""), (A, "")],
         missing=[G, P, S],
     ),
+    # One-word synonyms ("Summary", "Investigation", "Impact") inside a section, written unlike the answer's own
+    # section headings, are that section's text; written like them, they still open their section.
+    explicit(
+        "one-word-synonyms-inside-the-test-suite",
+        "\n\n".join(f"## {t}\n{BODIES[sid]}" for t, sid in zip(CANON[:5], ORDER[:5], strict=True))
+        + f"\n\n{_INSIDE}\n\n## Audio Summary\n{BODIES[A]}\n",
+        [*[(sid, BODIES[sid]) for sid in ORDER[:4]], (S, f"{BODIES[S]}\n\n{_INSIDE}"), (A, BODIES[A])],
+    ),
+    explicit(
+        "one-word-synonyms-in-a-mixed-style-answer-going-back",
+        f"## {CANON[0]}\n{BODIES[T]}\n\n**{CANON[1]}**\n{BODIES[G]}\n\nImpact:\nstill the gap analysis\n\n"
+        f"Prevention:\n{BODIES[P]}\n",
+        [(T, BODIES[T]), (G, BODIES[G] + "\n\nImpact:\nstill the gap analysis"), (P, BODIES[P])],
+        missing=[R, S, A],
+    ),
+    styled("one-word-synonyms-as-the-answers-own-headings", ["Timeline", "Investigation", "Root Cause", "Prevention",
+                                                            "Test Suite", "Summary"]),
 ]
 
 assert len(CASES) >= 30 and len({c.name for c in CASES}) == len(CASES)

@@ -197,3 +197,31 @@ def test_names_in_any_script_are_speakers() -> None:
     messages = read_text("10:00 Émile: checkout down\n10:02 Дмитрий: looking\n10:05 דנה: fixed\n10:06 王伟: ok")
     assert messages is not None
     assert [m.author for m in messages] == ["Émile", "Дмитрий", "דנה", "王伟"]
+
+
+MIXED = """\
+09:00 Anna: checkout is throwing 500s, looking at the api logs
+2026-12-06T09:00:01Z ERROR api.db: connection pool exhausted (50/50)
+2026-12-06T09:00:02Z ERROR api.db: connection pool exhausted (50/50)
+  at pool.acquire (pool.js:88)
+2026-12-06T09:00:03Z WARN api.http: retrying upstream payment call
+2026-12-06T09:00:04Z ERROR api.db: connection pool exhausted (50/50)
+09:04 Ben: the pool was raised to 50 per pod in the 08:50 deploy
+2026-12-06T09:05:00Z ERROR api.db: connection pool exhausted (50/50)
+09:10 Anna: rolled back, errors gone
+"""
+
+
+def test_people_talking_in_a_mostly_log_file_are_its_messages_and_the_rest_one_log_block() -> None:
+    messages = read_text(MIXED)
+    assert messages is not None
+    assert [(m.author, m.iso_ts) for m in messages] == [
+        ("Anna", "2026-12-06T09:00:00Z"), (NOTES_AUTHOR, None), ("Ben", "2026-12-06T09:04:00Z"), ("Anna", "2026-12-06T09:10:00Z")]
+    log = messages[1].text.splitlines()
+    assert len(log) == 6 and log[2] == "  at pool.acquire (pool.js:88)" and all(line in MIXED for line in log)
+
+
+def test_a_log_with_at_most_one_person_in_it_stays_one_block() -> None:
+    log = "\n".join(MIXED.splitlines()[:6])
+    assert read_text(log) is None
+    assert read_text("\n".join(line for line in MIXED.splitlines() if "Anna" not in line)) is None

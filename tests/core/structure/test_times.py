@@ -29,10 +29,18 @@ STAMPS = [
     ("20.10.2022 10:32 paged", ("20.10.2022 10:32", "10:32", "2022-10-20", True, " paged")),
     ("4/21 10:32 paged", ("4/21 10:32", "10:32", "04-21", False, " paged")),
     ("11/03/202 - Version 1.6.1", ("11/03/202", "00:00", "11-03", False, " - Version 1.6.1")),
+    # Dots: day first, in every locale that writes them (Germany, Norway, Russia, Poland...), even where the day
+    # could be a month.
+    ("06.12.2026 09:15 failover", ("06.12.2026 09:15", "09:15", "2026-12-06", True, " failover")),
+    ("1.2.2024 rollback", ("1.2.2024", "00:00", "2024-02-01", True, " rollback")),
+    ("Tuesday 03.04.2023 14:00 started", ("Tuesday 03.04.2023 14:00", "14:00", "2023-04-03", True, " started")),
 ]
 NOT_STAMPS = ["3 pods restarted", "1.2.10 rolled out to prod", "3/4 pods ready", "10.0.3.17 returned 503",
               "May be related to the deploy", "v2.31.0 rolled back", "2022-02-?? ??:?? TBA", "404s everywhere",
-              "12 pods x 50 = 600", "Anna: looking"]
+              "12 pods x 50 = 600", "Anna: looking",
+              # A year written in full outside 1970–2100: a placeholder or a version, not when anything happened.
+              "01.01.0001 00:00 default value", "2999-12-31 23:59 expiry sentinel", "1066-10-14 battle", "12/31/9999 never",
+              "June 3, 1900 10:00 old"]
 
 
 @pytest.mark.parametrize(("line", "expected"), STAMPS)

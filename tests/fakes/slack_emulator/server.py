@@ -62,6 +62,7 @@ class Fault:
     retry_after: int | None
     html: bool = False  # answer with an HTML page, as Slack's edge does during outages, not Slack's JSON
     applied: bool = False  # carry the call out, then answer with the fault (the client cannot know it worked)
+    when: Callable[[dict[str, Any]], bool] | None = None  # only a call whose arguments this accepts (None: the next)
 
 
 class SlackEmulator:
@@ -133,7 +134,7 @@ class SlackEmulator:
         headers: dict[str, str] = {}
         if self.workspace.scopes is not None:
             headers["x-oauth-scopes"] = ",".join(sorted(self.workspace.scopes))
-        fault = self._faults[name].popleft() if self._faults[name] else None
+        fault = self._take_fault(name, args)
         if fault is None or fault.applied:
             try:
                 call.response = self._dispatch(name, token)(self.workspace, args)
@@ -164,13 +165,23 @@ class SlackEmulator:
         return web_api.METHODS[name]
 
     def fail_next(self, method: str, error: str = "ratelimited", *, status: int | None = None,
-                  retry_after: int | None = 1, times: int = 1, html: bool = False, applied: bool = False) -> None:
+                  retry_after: int | None = 1, times: int = 1, html: bool = False, applied: bool = False,
+                  when: Callable[[dict[str, Any]], bool] | None = None) -> None:
         """Make the next `times` calls of `method` fail. Status defaults to 429 for
         "ratelimited" (with Retry-After) and 200 otherwise (Slack's ok=false answers). ``html``: the body is an
-        HTML error page instead of JSON. ``applied``: the call takes effect, but the answer is still the fault."""
+        HTML error page instead of JSON. ``applied``: the call takes effect, but the answer is still the fault.
+        ``when``: the fault waits for a call whose arguments it accepts (the checklist's post, not the sections')."""
         status = status if status is not None else (429 if error == "ratelimited" else 200)
         self._faults[method].extend(
-            Fault(error, status, retry_after if status == 429 else None, html, applied) for _ in range(times))
+            Fault(error, status, retry_after if status == 429 else None, html, applied, when) for _ in range(times))
+
+    def _take_fault(self, method: str, args: dict[str, Any]) -> Fault | None:
+        queue = self._faults[method]
+        for i, fault in enumerate(queue):
+            if fault.when is None or fault.when(args):
+                del queue[i]
+                return fault
+        return None
 
     def fail_download(self, file_id: str, fault: files.DownloadFault = 404) -> None:
         """Every url_private download of the file fails: an HTTP status (404, 403, 500…), "sign_in" (Slack's
