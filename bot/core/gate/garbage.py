@@ -156,10 +156,14 @@ def repetition(body: str) -> str | None:
 # them whatever else is there), are a counter ticking over one line, not a list of steps.
 NEAR_TIMES, NEAR_ALONE = 5, 10
 _DIGITS = re.compile(r"\d+")
+# Clock times and dates are not counters: one event at six times is a timeline (a crash loop), so they stay distinct.
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?")
+_AS_LETTERS = str.maketrans("0123456789-:", "abcdefghijkl")
 
 
 def near_duplicate_lines(prose: str) -> str | None:
-    lines = [_DIGITS.sub("#", norm) for line in prose.splitlines() if (norm := normalise(line))]
+    lines = [_DIGITS.sub("#", norm) for line in prose.splitlines()
+             if (norm := normalise(_WHEN.sub(lambda m: f" t{m.group().translate(_AS_LETTERS)} ", line)))]
     if not lines:
         return None
     top, times = Counter(lines).most_common(1)[0]
