@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.events import Emit, Subscribers
 from bot.core.incident import Incident
@@ -24,11 +23,10 @@ from bot.memory.recall import Memory
 from bot.ops.logs import bind_run
 from bot.runs import Claimed, RunStore
 from bot.runs.store import StoreError
-from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.actions.closing_blocks import closing_message
-from bot.slack.collect import Collector
-from bot.slack.delivery import ThreadDelivery
+from bot.slack.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
 from bot.slack.live import Recipient
 from bot.slack.live_previews import LivePreviews
@@ -41,17 +39,24 @@ from bot.slack.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
 log = logging.getLogger(__name__)
 
 
-class JobRunner:
-    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
-                 team_id: str | None = None, exporter: ReportExporter | None = None, memory: Memory | None = None) -> None:
-        self.client = client
-        self.exporter = exporter  # EXPORT: the finished report also goes to Confluence or Notion
-        self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
-        self.settings = settings
-        self.pipeline = pipeline
-        self.collector = collector
+@dataclass(frozen=True)
+class RunOutputs:
+    """Where a finished run goes besides its thread: the team's wiki (EXPORT) and memory across incidents."""
+
+    exporter: ReportExporter | None = None
+    memory: Memory | None = None
+
+
+class SlackRunner:
+    """The Slack driver of a Run (the CLI's is bot/cli/analyze.py)."""
+
+    def __init__(self, slack: SlackDeps, store: RunStore, pipeline: Pipeline, outputs: RunOutputs | None = None) -> None:
+        self.client, self.settings, self.collector, self.team_id = slack.client, slack.settings, slack.collector, slack.team_id
         self.store = store
-        self.memory = memory
+        self.pipeline = pipeline
+        outputs = outputs or RunOutputs()
+        self.memory = outputs.memory
+        self.delivery_options = DeliveryOptions(self.settings.llm_model, self.settings.tickets != "none", outputs.exporter)
 
     def _recall(self, target: Target, private: bool) -> Recall | None:
         """This run's view of memory: public incidents, and its own channel's private ones."""
@@ -113,7 +118,7 @@ class JobRunner:
 
     def _delivery(self, claim: Claimed[StoreSink], thread_ts: str) -> ThreadDelivery:
         return ThreadDelivery(SlackThread(self.client, claim.run.target.channel, thread_ts), claim.run, claim.sink,
-                              self.settings.llm_model, ticket_buttons=self.settings.tickets != "none", exporter=self.exporter)
+                              self.delivery_options)
 
     async def _subscribers(self, delivery: ThreadDelivery, *, resumed: bool) -> Emit:
         """The run's events go to the store first (saved before posted), then, with SLACK_STREAM_SECTIONS, to the

@@ -16,14 +16,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.run import RunState, Target
 from bot.runs import RunStore, StoreError, ThreadBusy
-from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
-from bot.slack.collect import Collector, SlackRateLimited
+from bot.slack.collect import SlackRateLimited
 from bot.slack.delivery import status_line
+from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
 from bot.slack.history import History
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
@@ -61,14 +60,11 @@ def store_down_text(exc: StoreError) -> str:
 
 
 class Triggers:
-    def __init__(self, queue: RunQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
-                 settings: Settings, history: History | None = None) -> None:
-        self.settings = settings
-        self.model = settings.llm_model
-        self.emoji = settings.postmortem_emoji
+    def __init__(self, slack: SlackDeps, store: RunStore, queue: RunQueue, history: History | None = None) -> None:
+        self.client, self.settings, self.collector = slack.client, slack.settings, slack.collector
+        self.model = self.settings.llm_model
+        self.emoji = self.settings.postmortem_emoji
         self.queue = queue
-        self.collector = collector
-        self.client = client
         self.store = store
         self.history = history
         self._background: set[asyncio.Task[None]] = set()

@@ -18,7 +18,7 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.core.run import TERMINAL, Run, RunFacts, RunState
+from bot.core.run import TERMINAL, RunFacts, RunState
 from bot.ops import metrics
 from bot.runs import Claimed, RunStore, StoreError
 from bot.slack.record import StoreSink
@@ -47,7 +47,6 @@ class RunQueue:
         self._wakeup = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._store_down = False
-        self.running: dict[int, Run] = {}
 
     def poke(self) -> None:
         """A run was queued or given back here: claim now, not at the next poll."""
@@ -94,13 +93,11 @@ class RunQueue:
             metrics.queue_waited(claim.created_at, first_claim=not claim.takeover)
             try:
                 if await self._prepare(claim):
-                    self.running[run_id] = claim.run
                     await self._run_leased(claim, run_id)
             except Exception as exc:  # the runner reports failures in the thread; this only guards the worker
                 log.exception("worker %d: run %d crashed", index, run_id)
                 await self._crashed(claim, exc)
             finally:
-                self.running.pop(run_id, None)
                 await self._release(run_id)
                 self.poke()  # capacity was freed: a queued run may start
 
