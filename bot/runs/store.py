@@ -62,11 +62,9 @@ class RunRecord:
     def target(self) -> Target:
         return Target(self.trigger, self.channel, self.thread_ts, self.invoker, self.response_url)
 
-    def run(self, sink: RunSink | None = None, *, facts: RunFacts | None = None) -> Run:
-        """The run as saved, saving itself to ``sink``; with new ``facts``, a new attempt under the same id (queued,
-        nothing produced yet), which still skips what an earlier attempt posted."""
-        if facts is not None:
-            return Run(facts, target=self.target, sink=sink, id=self.id, posted=self.posted)
+    def run(self, sink: RunSink | None = None) -> Run:
+        """The run as saved, saving itself to ``sink`` (a new attempt without a saved report: ``Run.restart``). A row
+        no run has saved facts in yet gets empty ones, replaced when it is restarted."""
         return Run(self.facts or RunFacts(prompt_version="", model=""), target=self.target, sink=sink, id=self.id,
                    status=self.status, error=self.error, mode=self.mode, cause=self.cause, posted=self.posted,
                    sections=self.sections, report=self.report, summary=self.summary)
