@@ -75,8 +75,8 @@ def unit_costs() -> dict[str, float]:
     sink = io.StringIO()
     handler = logs.make_handler("json", sink)
     text_handler = logs.make_handler("text", sink)
-    job = Run(RunFacts("v1", "m"), id=12, target=Target("reaction", "C0123ABCD", "1733471234.000100", "U1"))
-    logs.bind_run(job)
+    current = Run(RunFacts("v1", "m"), id=12, target=Target("reaction", "C0123ABCD", "1733471234.000100", "U1"))
+    logs.bind_run(current)
     record_args = ("bot.slack.runner", logging.INFO, __file__, 1, "run %s ended %s", (12, "done"), None)
 
     def json_line() -> None:

@@ -44,12 +44,12 @@ def lines(out: io.StringIO) -> list[dict[str, object]]:
 
 async def test_each_line_is_one_json_object_with_the_run_it_belongs_to(json_log: tuple[logging.Logger, io.StringIO]) -> None:
     logger, out = json_log
-    job = Run(RunFacts("v1", "m"), target=Target("command", "C042", None, "U1"))
+    current = Run(RunFacts("v1", "m"), target=Target("command", "C042", None, "U1"))
 
     async def run() -> None:
-        logs.bind_run(job)
+        logs.bind_run(current)
         logger.info("collecting\nthe thread")  # a newline in the message stays inside its JSON string
-        job.id, job.target = 7, replace(job.target, thread_ts="1733471234.000100")  # the root is posted later: later lines carry the thread
+        current.id, current.target = 7, replace(current.target, thread_ts="1733471234.000100")  # the root is posted later: later lines carry the thread
         await asyncio.to_thread(logger.warning, "from a thread the run started")
 
     logger.info("before any run")
