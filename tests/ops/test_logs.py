@@ -49,7 +49,7 @@ async def test_each_line_is_one_json_object_with_the_run_it_belongs_to(json_log:
     async def run() -> None:
         logs.bind_run(current)
         logger.info("collecting\nthe thread")  # a newline in the message stays inside its JSON string
-        current.id, current.target = 7, replace(current.target, thread_ts="1733471234.000100")  # the root is posted later: later lines carry the thread
+        current.id, current.target = 7, replace(current.target, thread_ts="1733471234.000100")  # root posted later: later lines carry it
         await asyncio.to_thread(logger.warning, "from a thread the run started")
 
     logger.info("before any run")
