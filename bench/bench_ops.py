@@ -30,6 +30,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from harness import median, ms, run_main, running_stack, write_result
 
+from bot.core.run import Run, RunFacts, Target
 from bot.ops import logs, metrics
 from bot.ops.slack_calls import SlackCallCounter
 from tests.fakes.fake_llm import gate_passing_report
@@ -74,8 +75,8 @@ def unit_costs() -> dict[str, float]:
     sink = io.StringIO()
     handler = logs.make_handler("json", sink)
     text_handler = logs.make_handler("text", sink)
-    job = type("Job", (), {"run_id": 12, "channel": "C0123ABCD", "thread_ts": "1733471234.000100"})()
-    logs.bind_run(job)
+    current = Run(RunFacts("v1", "m"), id=12, target=Target("reaction", "C0123ABCD", "1733471234.000100", "U1"))
+    logs.bind_run(current)
     record_args = ("bot.slack.runner", logging.INFO, __file__, 1, "run %s ended %s", (12, "done"), None)
 
     def json_line() -> None:

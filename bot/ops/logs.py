@@ -24,18 +24,23 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _OWN_FIELDS = frozenset({"time", "level", "logger", "message"})
 
 
-class RunFields(Protocol):
-    """What a log line says about the run it belongs to (bot.slack.jobs.Job has these). Read when each line is
-    written, so a thread the run opens later (a bare `/postmortem` posts its root first) shows from then on."""
-
-    @property
-    def run_id(self) -> int | None: ...
-
+class _Where(Protocol):
     @property
     def channel(self) -> str: ...
 
     @property
     def thread_ts(self) -> str | None: ...
+
+
+class RunFields(Protocol):
+    """What a log line says about the run it belongs to (bot.core.run.Run has these). Read when each line is
+    written, so a thread the run opens later (a bare `/postmortem` posts its root first) shows from then on."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def target(self) -> _Where: ...
 
 
 _current_run: ContextVar[RunFields | None] = ContextVar("postmortem_run", default=None)
@@ -51,7 +56,7 @@ class RunContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         run = _current_run.get()
         if run is not None:
-            record.run_id, record.channel, record.thread_ts = run.run_id, run.channel, run.thread_ts
+            record.run_id, record.channel, record.thread_ts = run.id, run.target.channel, run.target.thread_ts
         return True
 
 

@@ -2,6 +2,6 @@
 SQLite in DATA_DIR by default; PostgreSQL when DATABASE_URL is set (several replicas)."""
 
 from bot.runs.open import open_store
-from bot.runs.store import Claim, RunRecord, RunStore, StoreError, ThreadBusy
+from bot.runs.store import Claimed, RunRecord, RunStore, StoreError, ThreadBusy
 
-__all__ = ["Claim", "RunRecord", "RunStore", "StoreError", "ThreadBusy", "open_store"]
+__all__ = ["Claimed", "RunRecord", "RunStore", "StoreError", "ThreadBusy", "open_store"]

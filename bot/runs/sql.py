@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from bot.core.run import UNFINISHED, Run, RunFacts, RunState
 from bot.core.sections import Section, SectionId
 from bot.runs.migrations import Rows, Step, Tx
-from bot.runs.store import Claim, RunRecord, StoreError, ThreadBusy
+from bot.runs.store import Claimed, RunRecord, S, SinkFactory, StoreError, ThreadBusy
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,9 @@ class SqlRunStore(ABC):
 
     @abstractmethod
     def _is_db_error(self, exc: BaseException) -> bool: ...
+
+    @abstractmethod
+    async def adopt_orphans(self) -> None: ...
 
     # -- plumbing ------------------------------------------------------------------------------
     def expand(self, sql: str) -> str:
@@ -254,7 +257,7 @@ class SqlRunStore(ABC):
         return changed == 1
 
     # -- the queue -----------------------------------------------------------------------------
-    async def claim_next(self, owner: str, *, capacity: int, lease_s: float) -> Claim | None:
+    async def claim_next(self, owner: str, *, capacity: int, lease_s: float, sink: SinkFactory[S]) -> Claimed[S] | None:
         async def claim(tx: Tx) -> dict[str, Any] | None:
             if not await self._lock_queue(tx):
                 return None  # another replica is claiming this instant; the caller looks again soon
@@ -274,8 +277,8 @@ class SqlRunStore(ABC):
             return None
         takeover = row["owner"] is not None or int(row["attempts"]) > 0 or row["status"] != RunState.QUEUED.value
         record = self._record(row)
-        record.attempts += 1
-        return Claim(record, takeover)
+        saver = sink(self, record.id, record.status_ts)
+        return Claimed(record.run(saver), saver, takeover, record.attempts + 1, record.created_at)
 
     async def heartbeat(self, run_id: int, owner: str, lease_s: float) -> bool:
         async def renew(tx: Tx) -> bool:

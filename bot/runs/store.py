@@ -8,15 +8,16 @@ it, never Slack's acks or the other runs.
 
 Building on it: a new table is a migration (migrations.py) plus a companion class that speaks through ``execute``
 (tickets.py, feedback.py); a new query of the runs is a method here and in sql.py, tested on both backends
-(tests/runs/). ``claim_next`` hands a worker its run as a ``Claim``: the one place a run changes hands.
+(tests/runs/). ``claim_next`` hands a worker the Run itself (``Claimed``), saving itself through the sink the
+worker names: the one place a run changes hands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.core.run import Run, RunFacts, RunSink, RunState, Target
 from bot.core.sections import Section
@@ -35,7 +36,8 @@ class ThreadBusy(PostmortemError):
 
 @dataclass
 class RunRecord:
-    """A run's row as read (the Home tab, `runs`, the queue); ``run`` turns it into the Run that owns it."""
+    """A run's row as read, for views (the Home tab, `runs`, a trigger's check of the thread's last run); ``run``
+    turns it into the Run that owns it."""
 
     id: int
     created_at: float
@@ -60,23 +62,30 @@ class RunRecord:
     def target(self) -> Target:
         return Target(self.trigger, self.channel, self.thread_ts, self.invoker, self.response_url)
 
-    def run(self, sink: RunSink | None = None, *, facts: RunFacts | None = None) -> Run:
-        """The run as saved, saving itself to ``sink``; with new ``facts``, a new attempt under the same id (queued,
-        nothing produced yet), which still skips what an earlier attempt posted."""
-        if facts is not None:
-            return Run(facts, target=self.target, sink=sink, id=self.id, posted=self.posted)
+    def run(self, sink: RunSink | None = None) -> Run:
+        """The run as saved, saving itself to ``sink`` (a new attempt without a saved report: ``Run.restart``). A row
+        no run has saved facts in yet gets empty ones, replaced when it is restarted."""
         return Run(self.facts or RunFacts(prompt_version="", model=""), target=self.target, sink=sink, id=self.id,
                    status=self.status, error=self.error, mode=self.mode, cause=self.cause, posted=self.posted,
                    sections=self.sections, report=self.report, summary=self.summary)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A run a worker now holds the lease of. ``takeover``: an earlier holder (a dead replica, or this one before a
-    restart) may have posted part of it, so the thread must be reconciled before posting."""
+S = TypeVar("S", bound=RunSink)
+# How a claimed run gets its sink: given the store, the run's id and its status line's ts (bot/slack/record.py).
+SinkFactory = Callable[["RunStore", int, "str | None"], S]
 
-    record: RunRecord
+
+@dataclass(frozen=True)
+class Claimed(Generic[S]):
+    """A run a worker now holds the lease of, as saved, built from the one row the claim read; it saves itself
+    through ``sink`` (``run.sink``). ``takeover``: an earlier holder (a dead replica, or this one before a restart,
+    or a failed attempt) may have posted part of it, so the thread must be reconciled before posting."""
+
+    run: Run
+    sink: S
     takeover: bool
+    attempts: int  # this claim included
+    created_at: float
 
 
 class RunStore(Protocol):
@@ -119,7 +128,7 @@ class RunStore(Protocol):
         """A failed run queued again under its own id, held like ``create``; False when another trigger did it first."""
 
     # -- the queue ---------------------------------------------------------------------------
-    async def claim_next(self, owner: str, *, capacity: int, lease_s: float) -> Claim | None:
+    async def claim_next(self, owner: str, *, capacity: int, lease_s: float, sink: SinkFactory[S]) -> Claimed[S] | None:
         """The oldest run no live worker holds, when fewer than ``capacity`` runs are being worked on by all replicas.
         None also when another replica is claiming at this instant: it never waits on another replica's lock."""
 

@@ -24,11 +24,12 @@ from bot.slack.actions.regenerate import RegenerateAction
 from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
+from bot.slack.deps import SlackDeps
 from bot.slack.history import History
 from bot.slack.home import HomeTab
 from bot.slack.privacy import ChannelPrivacy
 from bot.slack.reminder import Clock, Reminder
-from bot.slack.runner import JobRunner
+from bot.slack.runner import RunOutputs, SlackRunner
 from bot.slack.triggers import Triggers
 from bot.slack.workers import RunQueue, StoreCallSlots
 from bot.tickets import make_backend
@@ -76,8 +77,8 @@ class BotApp:
         self.client.session = aiohttp.ClientSession()
         auth = await self.client.auth_test()
         self.collector = Collector(self.client, self.settings, auth.get("user_id"), auth.get("bot_id"))
-        runner = JobRunner(self.client, self.settings, self.pipeline, self.collector, store, auth.get("team_id"),
-                           self.exporter, memory)
+        slack = SlackDeps(self.client, self.settings, self.collector, auth.get("team_id"))
+        runner = SlackRunner(slack, store, self.pipeline, RunOutputs(self.exporter, memory))
         # LLM_CONCURRENCY runs per LLM server, counted over every replica sharing the store.
         capacity = self.settings.llm_concurrency * len(server_urls(self.settings))
         self.queue = RunQueue(runner, store, self.pipeline.new_facts, capacity=capacity, lease_s=self.settings.run_lease_s)
@@ -85,7 +86,7 @@ class BotApp:
             self.pipeline.llm.slots = StoreCallSlots(store, self.queue.owner, per_server=self.settings.llm_concurrency,
                                                      lease_s=self.settings.run_lease_s)
         history = History(self.client, memory)
-        self.triggers = triggers = Triggers(self.queue, self.collector, self.client, store, self.settings, history)
+        self.triggers = triggers = Triggers(slack, store, self.queue, history)
         triggers.register(self.app)
         self.ticket_actions = TicketActions(self.client, store, self.settings, self.ticket_backend)
         self.ticket_actions.register(self.app)

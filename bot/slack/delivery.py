@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -39,13 +40,22 @@ def status_line(text: str) -> str:
     return f":hourglass_flowing_sand: {text}"
 
 
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """How every run is delivered, fixed at start-up."""
+
+    model: str = ""  # named in the status line while the model writes
+    ticket_buttons: bool = False  # TICKETS is set: the checklist carries Create ticket buttons
+    exporter: ReportExporter | None = None  # EXPORT: the finished report also goes to Confluence or Notion
+
+
 class ThreadDelivery:
-    def __init__(self, thread: SlackThread, run: Run, sink: StoreSink, model: str, *, ticket_buttons: bool = False,
-                 exporter: ReportExporter | None = None) -> None:
+    def __init__(self, thread: SlackThread, run: Run, sink: StoreSink, options: DeliveryOptions | None = None) -> None:
         self.thread = thread
         self.run, self.sink = run, sink
-        self.model = model
-        self.ticket_buttons = ticket_buttons  # TICKETS is set: the checklist carries Create ticket buttons
+        options = options or DeliveryOptions()
+        self.model = options.model
+        self.ticket_buttons = options.ticket_buttons
         self._last_tokens = 0
         self._seen: dict[str, int] = {}
         self._uploads: list[asyncio.Task[None]] = []
@@ -56,7 +66,7 @@ class ThreadDelivery:
         # Evidence ids become links to the cited messages; the report also goes into a canvas.
         self.citations = SlackCitations(thread.client, thread.channel)
         self.canvas = CanvasPublisher(thread, run, self.say_once)
-        self.wiki = WikiPublisher(exporter, thread, self.say_once) if exporter is not None else None  # EXPORT
+        self.wiki = WikiPublisher(options.exporter, thread, self.say_once) if options.exporter is not None else None
         self._plan: TestPlan | None = None  # the canvas carries it as a checklist
 
     def _tag(self, item: str) -> dict[str, Any] | None:

@@ -10,23 +10,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.mentions import neutralise_mentions
 from bot.core.prepare.redact import redact_text
-from bot.slack.jobs import Job
+from bot.core.run import Target
 
 log = logging.getLogger(__name__)
 
 
-async def notify_user(client: AsyncWebClient, job: Job, text: str) -> None:
+async def notify_user(client: AsyncWebClient, asked: Target, text: str) -> None:
     """Reach the invoker privately: response_url when the trigger had one, else an ephemeral, else a DM."""
     text = neutralise_mentions(redact_text(text))
     try:
-        if job.response_url:
+        if asked.response_url:
             payload = {"response_type": "ephemeral", "text": text}
-            async with aiohttp.ClientSession() as session, session.post(job.response_url, json=payload) as resp:
+            async with aiohttp.ClientSession() as session, session.post(asked.response_url, json=payload) as resp:
                 resp.raise_for_status()
             return
-        await client.chat_postEphemeral(channel=job.channel, user=job.invoker, text=text)
+        await client.chat_postEphemeral(channel=asked.channel, user=asked.invoker, text=text)
     except (SlackApiError, aiohttp.ClientError):
         try:
-            await client.chat_postMessage(channel=job.invoker, text=text)
+            await client.chat_postMessage(channel=asked.invoker, text=text)
         except SlackApiError:
-            log.error("could not tell %s: %s", job.invoker, text)
+            log.error("could not tell %s: %s", asked.invoker, text)

@@ -1,4 +1,4 @@
-"""Runs one queued job: authorize, collect, analyse with the core pipeline, deliver, close. The run's state lives in
+"""Runs one claimed run: authorize, collect, analyse with the core pipeline, deliver, close. The run's state lives in
 its Run (core), which moves only through its transition methods and saves itself to the store at every step, so a
 restart or a re-trigger after a failure resumes instead of repeating."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass, replace
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.events import Emit, Subscribers
 from bot.core.incident import Incident
@@ -21,15 +21,13 @@ from bot.errors import PostmortemError
 from bot.export import ReportExporter
 from bot.memory.recall import Memory
 from bot.ops.logs import bind_run
-from bot.runs import RunRecord, RunStore
+from bot.runs import Claimed, RunStore
 from bot.runs.store import StoreError
-from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
 from bot.slack.actions.closing_blocks import closing_message
-from bot.slack.collect import Collector
-from bot.slack.delivery import ThreadDelivery
+from bot.slack.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
-from bot.slack.jobs import Job
 from bot.slack.live import Recipient
 from bot.slack.live_previews import LivePreviews
 from bot.slack.memory import remember_run, thread_source
@@ -41,30 +39,30 @@ from bot.slack.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
 log = logging.getLogger(__name__)
 
 
-class JobRunner:
-    def __init__(self, client: AsyncWebClient, settings: Settings, pipeline: Pipeline, collector: Collector, store: RunStore,
-                 team_id: str | None = None, exporter: ReportExporter | None = None, memory: Memory | None = None) -> None:
-        self.client = client
-        self.exporter = exporter  # EXPORT: the finished report also goes to Confluence or Notion
-        self.team_id = team_id  # the workspace's, from auth.test: streaming in channels names the recipient's team
-        self.settings = settings
-        self.pipeline = pipeline
-        self.collector = collector
+@dataclass(frozen=True)
+class RunOutputs:
+    """Where a finished run goes besides its thread: the team's wiki (EXPORT) and memory across incidents."""
+
+    exporter: ReportExporter | None = None
+    memory: Memory | None = None
+
+
+class SlackRunner:
+    """The Slack driver of a Run (the CLI's is bot/cli/analyze.py)."""
+
+    def __init__(self, slack: SlackDeps, store: RunStore, pipeline: Pipeline, outputs: RunOutputs | None = None) -> None:
+        self.client, self.settings, self.collector, self.team_id = slack.client, slack.settings, slack.collector, slack.team_id
         self.store = store
-        self.memory = memory
+        self.pipeline = pipeline
+        outputs = outputs or RunOutputs()
+        self.memory = outputs.memory
+        self.delivery_options = DeliveryOptions(self.settings.llm_model, self.settings.tickets != "none", outputs.exporter)
 
-    def _recall(self, job: Job, private: bool) -> Recall | None:
+    def _recall(self, target: Target, private: bool) -> Recall | None:
         """This run's view of memory: public incidents, and its own channel's private ones."""
-        if self.memory is None or job.thread_ts is None:
+        if self.memory is None or target.thread_ts is None:
             return None
-        return self.memory.for_run(thread_source(job.channel, job.thread_ts), job.channel, private=private)
-
-    async def _saved(self, job: Job) -> RunRecord | None:
-        try:
-            return await self.store.get(job.run_id) if job.run_id else None
-        except StoreError as exc:
-            log.error("cannot read run %s: %s", job.run_id, exc)
-            return None
+        return self.memory.for_run(thread_source(target.channel, target.thread_ts), target.channel, private=private)
 
     async def _digest_in(self, channel: str, thread_ts: str) -> bool:
         try:
@@ -73,97 +71,93 @@ class JobRunner:
             log.error("cannot read the run store: %s", exc)
             return False
 
-    async def __call__(self, job: Job) -> None:
-        bind_run(job)  # every log line of this run (this task and those it starts) carries its id, channel and thread
-        log.info("run %s started (%s by %s%s)", job.run_id, job.trigger, job.invoker, ", resumed" if job.resumed else "")
-        saved = await self._saved(job)
-        sink = StoreSink(self.store, job.run_id, saved.status_ts if saved else None)
-        resumable = saved is not None and saved.report is not None and saved.facts is not None
-        # Without a saved report the run is analysed afresh (a new attempt under the same id, so what the
-        # earlier attempt posted is still skipped); with one, the saved run carries on.
-        if saved is None:
-            run = Run(self.pipeline.new_facts(), sink=sink, id=job.run_id,
-                      target=Target(job.trigger, job.channel, job.thread_ts, job.invoker, job.response_url))
-        else:
-            run = saved.run(sink, facts=None if resumable else self.pipeline.new_facts())
+    async def __call__(self, claim: Claimed[StoreSink]) -> None:
+        """Drive the run the store handed out (``Claimed``): the worker has readied it, a fresh attempt or the saved
+        run that carries on from its report."""
+        run, target = claim.run, claim.run.target
+        bind_run(run)  # every log line of this run (this task and those it starts) carries its id, channel and thread
+        log.info("run %s started (%s by %s%s)", run.id, target.trigger, target.invoker, ", resumed" if claim.takeover else "")
+        resumable = run.report is not None
         if run.status in (RunState.INTERRUPTED, RunState.FAILED):
             run.requeue()
         # One digest per thread: a run after a degraded or done one (`again`) posts the model's sections only.
-        run.facts.skip_digest = run.facts.skip_digest or (job.thread_ts is not None and await self._digest_in(job.channel, job.thread_ts))
+        run.facts.skip_digest = run.facts.skip_digest or (target.thread_ts is not None and await self._digest_in(target.channel, target.thread_ts))
         # Known before anything else, so any failure (even a refusal after the 👀 was shown) closes the thread.
-        delivery = self._delivery(job, job.thread_ts, run, sink) if job.thread_ts is not None else None
+        delivery = self._delivery(claim, target.thread_ts) if target.thread_ts is not None else None
         try:
-            channel = await authorize(self.client, self.settings, job.channel, job.invoker)
-            job.channel_name = str(channel.get("name") or job.channel)
+            channel = await authorize(self.client, self.settings, target.channel, target.invoker)
             private = bool(channel.get("is_private"))
             if delivery is not None and resumable:
-                result = await self._resume(job, delivery)
+                result = await self._resume(delivery)
             else:
                 run.collecting()
-                incident, delivery = await self._collect(job, run, sink, delivery)
+                incident, delivery = await self._collect(claim, str(channel.get("name") or target.channel), delivery)
                 if delivery is None:
                     # Not "done": a later trigger, once people have written in the thread, must run.
                     run.empty("nothing to analyse")
                     return
-                emit = await self._subscribers(job, delivery, resumed=job.resumed)
-                result = await self.pipeline.run(incident, emit, run=run, recall=self._recall(job, private))
-            await self._finish(job, delivery, result, private=private)
+                emit = await self._subscribers(delivery, resumed=claim.takeover)
+                result = await self.pipeline.run(incident, emit, run=run, recall=self._recall(run.target, private))
+            await self._finish(delivery, result, private=private)
         except AccessDenied as exc:
-            await self._fail(job, delivery, run, sink, str(exc), private=True)
+            await self._fail(claim, delivery, str(exc), private=True)
         except SlackApiError as exc:
             error = slack_error(exc)
-            log.warning("Slack error for %s: %s", job.key, error)
+            log.warning("Slack error for run %s: %s", run.id, error)
             # The thread or channel is out of reach: a note posted there would go unseen, so tell the user.
-            await self._fail(job, delivery, run, sink, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
+            await self._fail(claim, delivery, SLACK_ERRORS.get(error, f"Slack refused a call ({error}). Try again in a minute."),
                              private=error in UNREACHABLE)
         except PostmortemError as exc:
-            await self._fail(job, delivery, run, sink, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
+            await self._fail(claim, delivery, f"{exc.message}." + (f" Fix: {exc.fix}" if exc.fix else ""))
         except Exception as exc:
-            log.exception("run for %s failed", job.key)
-            await self._fail(job, delivery, run, sink, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
+            log.exception("run %s failed", run.id)
+            await self._fail(claim, delivery, f"Unexpected error ({type(exc).__name__}). The bot's logs have the details.")
         finally:
             await run.flush()  # in the store before the worker gives the run back
-            log.info("run %s ended %s", job.run_id, run.status.value)
+            log.info("run %s ended %s", run.id, run.status.value)
 
-    def _delivery(self, job: Job, thread_ts: str, run: Run, sink: StoreSink) -> ThreadDelivery:
-        return ThreadDelivery(SlackThread(self.client, job.channel, thread_ts), run, sink, self.settings.llm_model,
-                              ticket_buttons=self.settings.tickets != "none", exporter=self.exporter)
+    def _delivery(self, claim: Claimed[StoreSink], thread_ts: str) -> ThreadDelivery:
+        return ThreadDelivery(SlackThread(self.client, claim.run.target.channel, thread_ts), claim.run, claim.sink,
+                              self.delivery_options)
 
-    async def _subscribers(self, job: Job, delivery: ThreadDelivery, *, resumed: bool) -> Emit:
+    async def _subscribers(self, delivery: ThreadDelivery, *, resumed: bool) -> Emit:
         """The run's events go to the store first (saved before posted), then, with SLACK_STREAM_SECTIONS, to the
         live preview of the section being typed, then into the thread."""
         live = None
+        invoker = delivery.run.target.invoker
         if self.settings.slack_stream_sections:
-            recipient = Recipient(job.invoker, self.team_id) if self.team_id and job.invoker else None
+            recipient = Recipient(invoker, self.team_id) if self.team_id and invoker else None
             live = await LivePreviews.open(delivery, recipient, resumed=resumed)
         return Subscribers(delivery.run, live, delivery)
 
-    async def _collect(self, job: Job, run: Run, sink: StoreSink, delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
+    async def _collect(self, claim: Claimed[StoreSink], channel_name: str,
+                       delivery: ThreadDelivery | None) -> tuple[Incident, ThreadDelivery | None]:
         """Read the thread, or for a bare `/postmortem` the channel (then post the root everything threads under)."""
-        if job.thread_ts is None:
-            raw = await self.collector.channel_history(job.channel)
-            incident = await self.collector.incident(raw, title=f"#{job.channel_name}", source="slack-channel")
+        run, target = claim.run, claim.run.target
+        if target.thread_ts is None:
+            raw = await self.collector.channel_history(target.channel)
+            incident = await self.collector.incident(raw, title=f"#{channel_name}", source="slack-channel")
             if not incident.messages:
                 lookback = self.settings.postmortem_lookback
-                await self.notify_user(job, f"#{job.channel_name} has no messages in the last {lookback} to analyse.")
+                await self.notify_user(target, f"#{channel_name} has no messages in the last {lookback} to analyse.")
                 return incident, None
-            root = neutralise_mentions(root_line(incident, job.channel_name or job.channel))
-            resp = await self.client.chat_postMessage(channel=job.channel, text=root)
-            job.thread_ts = str(resp["ts"])
-            sink.thread_posted(job.thread_ts)
-            delivery = self._delivery(job, job.thread_ts, run, sink)
+            root = neutralise_mentions(root_line(incident, channel_name))
+            resp = await self.client.chat_postMessage(channel=target.channel, text=root)
+            run.target = replace(target, thread_ts=str(resp["ts"]))
+            claim.sink.thread_posted(str(resp["ts"]))
+            delivery = self._delivery(claim, str(resp["ts"]))
             await delivery.status(f"Collected {len(incident.messages)} messages")
             return incident, delivery
         assert delivery is not None  # __call__ makes it for a known thread
-        if job.resumed:
+        if claim.takeover:
             await delivery.reconcile()
         # An earlier attempt's ❌ (a retry) or ⚠️ (a degraded run, now written in full) no longer tells the truth.
         await delivery.thread.unreact(FAILED)
         await delivery.thread.unreact(DEGRADED)
         await delivery.thread.react(WORKING)
-        await delivery.status("Resuming: collecting the thread again" if job.resumed else "Collecting the thread")
-        raw = await self.collector.thread(job.channel, job.thread_ts)
-        incident = await self.collector.incident(raw, title=f"#{job.channel_name} thread", source="slack-thread")
+        await delivery.status("Resuming: collecting the thread again" if claim.takeover else "Collecting the thread")
+        raw = await self.collector.thread(target.channel, target.thread_ts)
+        incident = await self.collector.incident(raw, title=f"#{channel_name} thread", source="slack-thread")
         if not incident.messages:
             await delivery.thread.unreact(WORKING)
             await delivery.status("Nothing to analyse: this thread has no messages other than mine.")
@@ -171,16 +165,16 @@ class JobRunner:
         await delivery.status(f"Collected {len(incident.messages)} messages")
         return incident, delivery
 
-    async def _resume(self, job: Job, delivery: ThreadDelivery) -> PostmortemResult:
+    async def _resume(self, delivery: ThreadDelivery) -> PostmortemResult:
         """The model's report survived a restart or a failure: deliver what is missing, never ask the model again."""
         await delivery.reconcile()
         await delivery.thread.unreact(FAILED)
         await delivery.thread.react(WORKING)
         await delivery.status("Resuming: posting the rest of the saved postmortem")
-        emit = await self._subscribers(job, delivery, resumed=True)
+        emit = await self._subscribers(delivery, resumed=True)
         return await self.pipeline.resume(delivery.run, emit, narrate=not delivery.run.was_posted("audio"))
 
-    async def _finish(self, job: Job, delivery: ThreadDelivery, result: PostmortemResult, *, private: bool) -> None:
+    async def _finish(self, delivery: ThreadDelivery, result: PostmortemResult, *, private: bool) -> None:
         run = result.run
         await delivery.status("Uploading")
         if result.audio is not None and not run.was_posted("audio"):
@@ -199,17 +193,18 @@ class JobRunner:
         # and in `/postmortem history`.
         run.finish()
         await run.flush()
-        if self.memory is not None and job.thread_ts is not None:
-            await remember_run(self.memory, result, run_id=job.run_id, channel=job.channel, thread_ts=job.thread_ts,
-                               private=private, link=await delivery.citations.permalink(job.thread_ts))
+        thread_ts = run.target.thread_ts
+        if self.memory is not None and thread_ts is not None:
+            await remember_run(self.memory, result, run_id=run.id, channel=run.target.channel, thread_ts=thread_ts,
+                               private=private, link=await delivery.citations.permalink(thread_ts))
         await delivery.thread.unreact(WORKING)
         await delivery.thread.react(DEGRADED if degraded else DONE)
 
-    async def _fail(self, job: Job, delivery: ThreadDelivery | None, run: Run, sink: StoreSink, text: str, *,
-                    private: bool = False) -> None:
+    async def _fail(self, claim: Claimed[StoreSink], delivery: ThreadDelivery | None, text: str, *, private: bool = False) -> None:
         """Record the failure, then make sure a person hears of it: in the thread when the thread is reachable and
         the cause is not private, else privately. The 👀 and status line never stay behind."""
         text = redact_text(text)  # causes quote servers' error bodies, which may echo a key or the thread
+        run, sink = claim.run, claim.sink
         run.fail(text)
         told = False
         # A refusal only touches a thread the bot already announced itself in; it never posts anything new there.
@@ -223,7 +218,7 @@ class JobRunner:
             await delivery.thread.unreact(WORKING)
             await delivery.thread.react(FAILED)
         if not told:
-            await self.notify_user(job, f":x: {text}")
+            await self.notify_user(run.target, f":x: {text}")
 
     @staticmethod
     async def _quietly(call: Awaitable[object], run: Run) -> bool:
@@ -234,5 +229,5 @@ class JobRunner:
             return False
         return True
 
-    async def notify_user(self, job: Job, text: str) -> None:
-        await notify_user(self.client, job, text)
+    async def notify_user(self, target: Target, text: str) -> None:
+        await notify_user(self.client, target, text)

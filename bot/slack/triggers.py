@@ -11,21 +11,20 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.run import RunState
+from bot.core.run import RunState, Target
 from bot.runs import RunStore, StoreError, ThreadBusy
-from bot.settings import Settings
 from bot.slack.access import AccessDenied, authorize
-from bot.slack.collect import Collector, SlackRateLimited
+from bot.slack.collect import SlackRateLimited
 from bot.slack.delivery import status_line
+from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
 from bot.slack.history import History
-from bot.slack.jobs import Job
 from bot.slack.messages import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
 from bot.slack.notify import notify_user
 from bot.slack.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
@@ -61,14 +60,11 @@ def store_down_text(exc: StoreError) -> str:
 
 
 class Triggers:
-    def __init__(self, queue: RunQueue, collector: Collector, client: AsyncWebClient, store: RunStore,
-                 settings: Settings, history: History | None = None) -> None:
-        self.settings = settings
-        self.model = settings.llm_model
-        self.emoji = settings.postmortem_emoji
+    def __init__(self, slack: SlackDeps, store: RunStore, queue: RunQueue, history: History | None = None) -> None:
+        self.client, self.settings, self.collector = slack.client, slack.settings, slack.collector
+        self.model = self.settings.llm_model
+        self.emoji = self.settings.postmortem_emoji
         self.queue = queue
-        self.collector = collector
-        self.client = client
         self.store = store
         self.history = history
         self._background: set[asyncio.Task[None]] = set()
@@ -107,9 +103,8 @@ class Triggers:
         words = str(command.get("text") or "").split()
         if words and words[0].lower() == "history" and self.history is not None:
             await ack()  # memberships are checked before answering, through the response_url, privately
-            job = Job(trigger="history", channel=command["channel_id"], thread_ts=None, invoker=command["user_id"],
-                      response_url=command.get("response_url"))
-            self._spawn(self._answer_history(job, words[1:]))
+            asked = Target("history", command["channel_id"], None, command["user_id"], command.get("response_url"))
+            self._spawn(self._answer_history(asked, words[1:]))
             return
         regenerate = bool(words) and words[-1].lower() == "again"
         if regenerate:
@@ -117,50 +112,49 @@ class Triggers:
         if len(words) > 1 or (words and words[0].lower() == "help"):
             await ack(text=USAGE, response_type="ephemeral")
             return
-        base: dict[str, Any] = {"invoker": command["user_id"], "channel_name": command.get("channel_name"),
-                                "response_url": command.get("response_url"), "regenerate": regenerate}
+        invoker, response_url = command["user_id"], command.get("response_url")
         ref: ThreadRef | None = None
         if not words:
-            job = Job(trigger="command", channel=command["channel_id"], thread_ts=None, **base)
+            target = Target("command", command["channel_id"], None, invoker, response_url)
         else:
             try:
                 ref = parse_permalink(words[0], command.get("team_domain"))
             except PermalinkError as exc:
                 await ack(text=str(exc), response_type="ephemeral")
                 return
-            job = Job(trigger="command-link", channel=ref.channel, thread_ts=ref.thread_ts, **base)
+            target = Target("command-link", ref.channel, ref.thread_ts, invoker, response_url)
         await ack()
-        self._spawn(self._answer_command(job, ref, f"command:{command.get('trigger_id')}"))
+        self._spawn(self._answer_command(target, ref, f"command:{command.get('trigger_id')}", regenerate=regenerate))
 
-    async def _answer_command(self, job: Job, ref: ThreadRef | None, delivery: str) -> None:
+    async def _answer_command(self, target: Target, ref: ThreadRef | None, delivery: str, *, regenerate: bool) -> None:
         """Everything a command does after its ack; the outcome reaches the invoker privately, whatever it is."""
         try:
             if not await self.store.claim_delivery(delivery):
                 return  # a Socket Mode re-delivery of a command already handled
-            if ref is not None and job.thread_ts is None:
+            if ref is not None and target.thread_ts is None:
                 # A link without thread_ts may point at a reply: its thread's root is looked up, so the run does not
                 # post into a new thread under the reply.
-                job.thread_ts = await self._link_root(job, ref)
-            refusal = await self._submit(job)
-            if refusal is not None and job.trigger == "command-link":
+                target = replace(target, thread_ts=await self._link_root(target, ref))
+            queued = await self._submit(target, regenerate=regenerate)
+            if isinstance(queued, str) and target.trigger == "command-link":
                 # Whether a linked thread is busy or done is only told to someone allowed to read it.
-                await self._tell_member(job, refusal)
+                await self._tell_member(target, queued)
                 return
-            text = refusal or await self._accepted_text(job)
+            text = queued if isinstance(queued, str) else await self._accepted_text(queued, target)
         except StoreError as exc:
             log.error("trigger refused: %s", exc)
             text = store_down_text(exc)
         except (AccessDenied, SlackRateLimited, SlackApiError) as exc:
-            log.info("link to %s: cannot use it (%s)", job.channel, exc)
+            log.info("link to %s: cannot use it (%s)", target.channel, exc)
             text = read_error_text(exc)
         except Exception:  # the user must hear back whatever broke; the log has the details
-            log.exception("command for %s failed", job.channel)
+            log.exception("command for %s failed", target.channel)
             text = "I could not start that postmortem (unexpected error). Try again in a minute."
-        await notify_user(self.client, job, text)
+        await notify_user(self.client, target, text)
 
-    async def _link_root(self, job: Job, ref: ThreadRef) -> str:
+    async def _link_root(self, target: Target, ref: ThreadRef) -> str:
         # Membership first: someone outside the channel learns nothing about the linked message, not even that it exists.
-        await authorize(self.client, self.settings, ref.channel, job.invoker)
+        await authorize(self.client, self.settings, ref.channel, target.invoker)
         return await self.collector.thread_root(ref.channel, ref.ts)
 
     async def drain(self) -> None:
@@ -169,21 +163,21 @@ class Triggers:
         if self._background:
             await asyncio.wait(set(self._background), timeout=DRAIN_S)
 
-    async def _answer_history(self, job: Job, words: list[str]) -> None:
+    async def _answer_history(self, asked: Target, words: list[str]) -> None:
         assert self.history is not None
-        await notify_user(self.client, job, await self.history.answer(job.invoker, words))
+        await notify_user(self.client, asked, await self.history.answer(asked.invoker, words))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _tell_member(self, job: Job, text: str) -> None:
+    async def _tell_member(self, target: Target, text: str) -> None:
         try:
-            await authorize(self.client, self.settings, job.channel, job.invoker)
+            await authorize(self.client, self.settings, target.channel, target.invoker)
         except (AccessDenied, SlackApiError) as exc:
             text = read_error_text(exc)
-        await notify_user(self.client, job, text)
+        await notify_user(self.client, target, text)
 
     async def on_reaction(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item", {})
@@ -198,8 +192,7 @@ class Triggers:
             log.info("reaction on %s/%s: cannot read the thread (%s)", item.get("channel"), item.get("ts"), exc)
             await self._ephemeral(item["channel"], event["user"], read_error_text(exc))
             return
-        job = Job(trigger="reaction", channel=item["channel"], thread_ts=root, invoker=event["user"])
-        await self._submit_and_tell(job)
+        await self._submit_and_tell(Target("reaction", item["channel"], root, event["user"]))
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if not await self.store.claim_delivery(f"event:{body.get('event_id')}"):
@@ -208,7 +201,7 @@ class Triggers:
         if not thread_ts:
             await self._ephemeral(event["channel"], event["user"], MENTION_HELP.format(emoji=self.emoji))
             return
-        await self._submit_and_tell(Job(trigger="mention", channel=event["channel"], thread_ts=thread_ts, invoker=event["user"]))
+        await self._submit_and_tell(Target("mention", event["channel"], thread_ts, event["user"]))
 
     async def on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
@@ -216,22 +209,21 @@ class Triggers:
             return
         message = shortcut.get("message", {})
         channel = shortcut.get("channel", {})
-        job = Job(
-            trigger="shortcut", channel=channel["id"], thread_ts=message.get("thread_ts") or message["ts"],
-            invoker=shortcut["user"]["id"], channel_name=channel.get("name"), response_url=shortcut.get("response_url"),
-        )
-        await self._submit_and_tell(job)
+        await self._submit_and_tell(Target("shortcut", channel["id"], message.get("thread_ts") or message["ts"],
+                                           shortcut["user"]["id"], shortcut.get("response_url")))
 
-    async def submit(self, job: Job) -> str:
-        """Queue a job started elsewhere (the Regenerate button); returns what to tell the person who asked."""
-        return await self._submit(job) or await self._accepted_text(job)
+    async def submit(self, target: Target, *, regenerate: bool = False) -> str:
+        """Queue a run started elsewhere (the Regenerate button); returns what to tell the person who asked."""
+        queued = await self._submit(target, regenerate=regenerate)
+        return queued if isinstance(queued, str) else await self._accepted_text(queued, target)
 
-    async def _submit(self, job: Job) -> str | None:
-        """Record the run as queued; returns why it was not queued, or None. One unfinished run per thread holds
-        across replicas: the store's unique index refuses a second one (ThreadBusy)."""
+    async def _submit(self, target: Target, *, regenerate: bool = False) -> int | str:
+        """Record the run as queued: its id, or why it was not queued. One unfinished run per thread holds across
+        replicas: the store's unique index refuses a second one (ThreadBusy). ``regenerate``: a new run even after
+        a done one."""
         owner, lease = self.queue.owner, self.queue.lease_s
-        if job.thread_ts and not job.regenerate:
-            last = await self.store.latest_for_thread(job.channel, job.thread_ts)
+        if target.thread_ts and not regenerate:
+            last = await self.store.latest_for_thread(target.channel, target.thread_ts)
             if last is not None and last.status is RunState.DONE:
                 return (":white_check_mark: This thread already has a testing postmortem. To write a new one, run "
                         "`/postmortem <link to the thread> again`.")
@@ -242,65 +234,58 @@ class Triggers:
                 run.requeue()
                 if not await self.store.requeue_failed(run, owner=owner, lease_s=lease):
                     return BUSY  # another trigger (maybe on another replica) queued it first
-                job.run_id, job.resumed = last.id, True
-        if job.run_id is None:
-            try:
-                # Held by this replica until it has announced the run, so no worker posts a status line alongside.
-                job.run_id = await self.store.create(trigger=job.trigger, channel=job.channel, thread_ts=job.thread_ts, invoker=job.invoker,
-                                                     response_url=job.response_url, owner=owner, lease_s=lease)
-            except ThreadBusy:
-                return BUSY
-        self._spawn(self._announce_and_release(job))
-        return None
-
-    async def _announce_and_release(self, job: Job) -> None:
-        """👀 and a status line at once, even when the run waits behind others; then any replica's worker may take it."""
-        assert job.run_id is not None
+                self._spawn(self._announce_and_release(last.id, target))
+                return last.id
         try:
-            if job.thread_ts:
-                await self._announce(job)
+            # Held by this replica until it has announced the run, so no worker posts a status line alongside.
+            run_id = await self.store.create(trigger=target.trigger, channel=target.channel, thread_ts=target.thread_ts,
+                                             invoker=target.invoker, response_url=target.response_url, owner=owner, lease_s=lease)
+        except ThreadBusy:
+            return BUSY
+        self._spawn(self._announce_and_release(run_id, target))
+        return run_id
+
+    async def _announce_and_release(self, run_id: int, target: Target) -> None:
+        """👀 and a status line at once, even when the run waits behind others; then any replica's worker may take it."""
+        try:
+            if target.thread_ts:
+                await self._announce(run_id, target.channel, target.thread_ts, target.invoker)
         finally:
             try:
-                await self.store.release(job.run_id, self.queue.owner)
+                await self.store.release(run_id, self.queue.owner)
             except StoreError as exc:
-                log.error("run %s: cannot hand it to the workers (it waits for its hold to expire): %s", job.run_id, exc)
+                log.error("run %s: cannot hand it to the workers (it waits for its hold to expire): %s", run_id, exc)
             self.queue.poke()
 
-    async def _announce(self, job: Job) -> None:
-        assert job.thread_ts is not None
-        thread = SlackThread(self.client, job.channel, job.thread_ts)
+    async def _announce(self, run_id: int, channel: str, thread_ts: str, invoker: str) -> None:
+        thread = SlackThread(self.client, channel, thread_ts)
         try:
-            ahead = await self._ahead(job)
+            ahead = await self.store.ahead(run_id)
             # Nothing is written into a thread the invoker may not use; the runner explains refusals.
-            await authorize(self.client, self.settings, job.channel, job.invoker)
+            await authorize(self.client, self.settings, channel, invoker)
             await thread.react(WORKING)
             text = f"Queued behind {ahead} other postmortem{'s' if ahead > 1 else ''}" if ahead else "Queued"
-            ts = await thread.say(status_line(text), tag(job.run_id, "status"))
-            if job.run_id is not None:
-                await self.store.update(job.run_id, status_ts=ts)
+            ts = await thread.say(status_line(text), tag(run_id, "status"))
+            await self.store.update(run_id, status_ts=ts)
         except AccessDenied:
             return
         except StoreError as exc:
             # The status line is tagged in the thread, so the runner's reconcile still finds it.
-            log.error("run %s: %s", job.run_id, exc)
+            log.error("run %s: %s", run_id, exc)
         except SlackApiError as exc:
             # The runner meets the same error and explains it to the user; nothing to add here.
-            log.info("could not announce run %s: %s", job.run_id, slack_error(exc))
+            log.info("could not announce run %s: %s", run_id, slack_error(exc))
 
-    async def _ahead(self, job: Job) -> int:
-        """Unfinished runs accepted before this one, on every replica."""
-        return await self.store.ahead(job.run_id) if job.run_id is not None else 0
-
-    async def _accepted_text(self, job: Job) -> str:
-        ahead = await self._ahead(job)
-        where = "this channel's recent history" if job.thread_ts is None else "that thread"
+    async def _accepted_text(self, run_id: int, target: Target) -> str:
+        ahead = await self.store.ahead(run_id)  # unfinished runs accepted before this one, on every replica
+        where = "this channel's recent history" if target.thread_ts is None else "that thread"
         queue = f" ({ahead} ahead of it in the queue)" if ahead else ""
         return f":test_tube: On it: a testing postmortem of {where}{queue}. Sections will appear in the thread as they are written."
 
-    async def _submit_and_tell(self, job: Job) -> None:
-        refusal = await self._submit(job)
-        if refusal:
-            await self._ephemeral(job.channel, job.invoker, refusal)
+    async def _submit_and_tell(self, target: Target) -> None:
+        queued = await self._submit(target)
+        if isinstance(queued, str):
+            await self._ephemeral(target.channel, target.invoker, queued)
 
     async def _ephemeral(self, channel: str, user: str, text: str) -> None:
         try:

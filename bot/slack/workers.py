@@ -20,8 +20,7 @@ from typing import Any
 
 from bot.core.run import TERMINAL, RunFacts, RunState
 from bot.ops import metrics
-from bot.runs import Claim, RunStore, StoreError
-from bot.slack.jobs import Job
+from bot.runs import Claimed, RunStore, StoreError
 from bot.slack.record import StoreSink
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ def replica_name() -> str:
 
 
 class RunQueue:
-    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], store: RunStore, new_facts: Callable[[], RunFacts], *,
+    def __init__(self, run: Callable[[Claimed[StoreSink]], Coroutine[Any, Any, None]], store: RunStore, new_facts: Callable[[], RunFacts], *,
                  capacity: int, lease_s: float, owner: str | None = None) -> None:
         self._run = run
         self.store = store
@@ -48,7 +47,6 @@ class RunQueue:
         self._wakeup = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._store_down = False
-        self.running: dict[int, Job] = {}
 
     def poke(self) -> None:
         """A run was queued or given back here: claim now, not at the next poll."""
@@ -63,9 +61,9 @@ class RunQueue:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
 
-    async def _claim(self) -> Claim | None:
+    async def _claim(self) -> Claimed[StoreSink] | None:
         try:
-            claim = await self.store.claim_next(self.owner, capacity=self.capacity, lease_s=self.lease_s)
+            claim = await self.store.claim_next(self.owner, capacity=self.capacity, lease_s=self.lease_s, sink=StoreSink)
         except StoreError as exc:
             if not self._store_down:  # once per outage, not once per poll
                 log.error("cannot take runs from the queue: %s", exc)
@@ -74,7 +72,7 @@ class RunQueue:
         self._store_down = False
         return claim
 
-    async def _next(self) -> Claim:
+    async def _next(self) -> Claimed[StoreSink]:
         while True:
             self._wakeup.clear()
             claim = await self._claim()
@@ -90,24 +88,22 @@ class RunQueue:
     async def _worker(self, index: int) -> None:
         while True:
             claim = await self._next()
-            run_id = claim.record.id
-            metrics.queue_waited(claim.record.created_at, first_claim=not claim.takeover)
+            run_id = claim.run.id
+            assert run_id is not None  # a run from the store has its id
+            metrics.queue_waited(claim.created_at, first_claim=not claim.takeover)
             try:
-                job = await self._prepare(claim)
-                if job is not None:
-                    self.running[run_id] = job
-                    await self._run_leased(job, run_id)
+                if await self._prepare(claim):
+                    await self._run_leased(claim, run_id)
             except Exception as exc:  # the runner reports failures in the thread; this only guards the worker
                 log.exception("worker %d: run %d crashed", index, run_id)
-                await self._crashed(run_id, exc)
+                await self._crashed(claim, exc)
             finally:
-                self.running.pop(run_id, None)
                 await self._release(run_id)
                 self.poke()  # capacity was freed: a queued run may start
 
-    async def _run_leased(self, job: Job, run_id: int) -> None:
-        """Run the job while renewing its lease; a lease another replica took (this one stalled past it) stops the run."""
-        work = asyncio.create_task(self._run(job))
+    async def _run_leased(self, claim: Claimed[StoreSink], run_id: int) -> None:
+        """Run it while renewing its lease; a lease another replica took (this one stalled past it) stops the run."""
+        work = asyncio.create_task(self._run(claim))
         try:
             while True:
                 done, _ = await asyncio.wait({work}, timeout=self.lease_s / 3)
@@ -124,37 +120,39 @@ class RunQueue:
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
 
-    async def _prepare(self, claim: Claim) -> Job | None:
-        """The job for a claimed run. A run a restart or a dead replica left mid-way is marked interrupted, so the
-        runner resumes it (from its saved report when there is one) under its own id. A run that has taken down
-        MAX_ATTEMPTS workers is failed instead: it must not crash every replica in turn."""
-        record = claim.record
-        if record.attempts > MAX_ATTEMPTS:
-            await self._give_up(record.id, f"gave up after {MAX_ATTEMPTS} attempts")
-            return None
+    async def _prepare(self, claim: Claimed[StoreSink]) -> bool:
+        """Ready a claimed run for the runner; False when it must not run. Without a saved report it is analysed
+        afresh (a new attempt under its own id, so what an earlier attempt posted is still skipped); with one, the
+        saved run carries on. A run a restart or a dead replica left mid-way is marked interrupted, so the runner
+        resumes it. A run that has taken down MAX_ATTEMPTS workers is failed instead: it must not crash every
+        replica in turn."""
+        run = claim.run
+        was = run.status
         if claim.takeover:
-            log.info("resuming run %d (%s in %s, was %s)", record.id, record.trigger, record.channel, record.status.value)
-            if record.status in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
-                sink = StoreSink(self.store, record.id)
-                record.run(sink, facts=None if record.facts else self._new_facts()).interrupt()
-                await sink.written()
-        return Job(trigger=record.trigger, channel=record.channel, invoker=record.invoker, thread_ts=record.thread_ts,
-                   response_url=record.response_url, run_id=record.id, resumed=claim.takeover)
+            log.info("resuming run %s (%s in %s, was %s)", run.id, run.target.trigger, run.target.channel, was.value)
+            if was in (RunState.COLLECTING, RunState.ANALYSING, RunState.POSTING):
+                run.interrupt()
+        if run.report is None:
+            run.restart(self._new_facts())
+        if claim.attempts > MAX_ATTEMPTS:
+            await self._give_up(claim, f"gave up after {MAX_ATTEMPTS} attempts")
+            return False
+        await claim.sink.written()
+        return True
 
-    async def _give_up(self, run_id: int, why: str) -> None:
+    async def _give_up(self, claim: Claimed[StoreSink], why: str) -> None:
         """Recorded failed, so no worker takes it again; a new trigger in the thread retries it."""
-        record = await self.store.get(run_id)
-        if record is None or record.status in TERMINAL or record.status is RunState.FAILED:
+        run = claim.run
+        if run.status in TERMINAL or run.status is RunState.FAILED:
             return
-        sink = StoreSink(self.store, run_id)
-        record.run(sink, facts=None if record.facts else self._new_facts()).fail(f"{why}; the bot's logs have the details")
-        await sink.written()
+        run.fail(f"{why}; the bot's logs have the details")
+        await claim.sink.written()
 
-    async def _crashed(self, run_id: int, exc: Exception) -> None:
+    async def _crashed(self, claim: Claimed[StoreSink], exc: Exception) -> None:
         try:
-            await self._give_up(run_id, f"unexpected error ({type(exc).__name__})")
+            await self._give_up(claim, f"unexpected error ({type(exc).__name__})")
         except Exception:  # the store is down too: the run is retried when a worker can claim it again
-            log.exception("run %d: cannot record the crash", run_id)
+            log.exception("run %s: cannot record the crash", claim.run.id)
 
     async def _renew(self, run_id: int) -> bool:
         try:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.core.testplan import TestPlan
 from bot.core.testplan.build import plan_from_record
-from bot.slack.delivery import ThreadDelivery
+from bot.slack.delivery import DeliveryOptions, ThreadDelivery
 from bot.slack.record import StoreSink
 from bot.slack.testplan import ARCHIVE_NAME
 from bot.slack.thread import SlackThread
@@ -58,7 +58,7 @@ async def test_checklist_and_archive_follow_the_sections_once_and_the_record_hol
     assert {"testplan", "tests-archive"} <= set(record.posted)
 
     # Delivered again from the record (what a resume does): nothing is posted or uploaded a second time.
-    delivery = ThreadDelivery(SlackThread(stack.bot.client, stack.channel, root), record.run(), StoreSink(), "m")
+    delivery = ThreadDelivery(SlackThread(stack.bot.client, stack.channel, root), record.run(), StoreSink(), DeliveryOptions("m"))
     replanned = plan_from_record(record.facts)
     assert replanned is not None
     await delivery.test_plan(replanned)

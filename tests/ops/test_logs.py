@@ -11,22 +11,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.core.run import Run, RunFacts, Target
 from bot.ops import logs
 from tests.core.prepare.secret_cases import POSITIVE
 
 SECRET = next(case for case in POSITIVE if case.secret == case.text.strip()).secret  # a self-evident token
-
-
-@dataclass
-class FakeJob:
-    run_id: int | None
-    channel: str
-    thread_ts: str | None
 
 
 @pytest.fixture
@@ -50,12 +44,12 @@ def lines(out: io.StringIO) -> list[dict[str, object]]:
 
 async def test_each_line_is_one_json_object_with_the_run_it_belongs_to(json_log: tuple[logging.Logger, io.StringIO]) -> None:
     logger, out = json_log
-    job = FakeJob(None, "C042", None)
+    current = Run(RunFacts("v1", "m"), target=Target("command", "C042", None, "U1"))
 
     async def run() -> None:
-        logs.bind_run(job)
+        logs.bind_run(current)
         logger.info("collecting\nthe thread")  # a newline in the message stays inside its JSON string
-        job.run_id, job.thread_ts = 7, "1733471234.000100"  # the root is posted later: later lines carry the thread
+        current.id, current.target = 7, replace(current.target, thread_ts="1733471234.000100")  # root posted later: later lines carry it
         await asyncio.to_thread(logger.warning, "from a thread the run started")
 
     logger.info("before any run")

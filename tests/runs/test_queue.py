@@ -10,8 +10,9 @@ from typing import TypeVar
 
 import pytest
 
-from bot.core.run import UNFINISHED, Run, RunFacts, RunState
-from bot.runs import ThreadBusy
+from bot.core.run import UNFINISHED, Run, RunFacts, RunState, Target, Unsaved
+from bot.core.sections import Section, SectionId
+from bot.runs import RunStore, ThreadBusy
 from bot.runs.sql import SqlRunStore
 from tests.runs.conftest import OpenStore
 
@@ -21,6 +22,10 @@ LEASE = 30.0
 
 async def new_run(store: SqlRunStore, n: int, owner: str | None = None) -> int:
     return await store.create(trigger="reaction", channel="C1", thread_ts=f"{n}.0", invoker="U1", owner=owner, lease_s=LEASE)
+
+
+def unsaved(store: RunStore, run_id: int, status_ts: str | None) -> Unsaved:
+    return Unsaved()
 
 
 async def finish(store: SqlRunStore, run_id: int) -> None:
@@ -40,61 +45,61 @@ async def race(stores: list[SqlRunStore], work: Callable[[SqlRunStore], Awaitabl
 async def test_claims_take_the_oldest_run_and_skip_held_and_claimed_ones(store: SqlRunStore) -> None:
     held = await new_run(store, 1, owner="replica-a")  # its trigger is still announcing it
     free = await new_run(store, 2)
-    claim = await store.claim_next("w1", capacity=5, lease_s=LEASE)
-    assert claim is not None and claim.record.id == free and claim.takeover is False and claim.record.attempts == 1
-    assert await store.claim_next("w1", capacity=5, lease_s=LEASE) is None  # the held one waits for its release
+    claim = await store.claim_next("w1", capacity=5, lease_s=LEASE, sink=unsaved)
+    assert claim is not None and claim.run.id == free and claim.takeover is False and claim.attempts == 1
+    assert await store.claim_next("w1", capacity=5, lease_s=LEASE, sink=unsaved) is None  # the held one waits for its release
     await store.release(held, "replica-a")
-    claim = await store.claim_next("w2", capacity=5, lease_s=LEASE)
-    assert claim is not None and claim.record.id == held and claim.takeover is False
-    assert await store.claim_next("w3", capacity=5, lease_s=LEASE) is None
+    claim = await store.claim_next("w2", capacity=5, lease_s=LEASE, sink=unsaved)
+    assert claim is not None and claim.run.id == held and claim.takeover is False
+    assert await store.claim_next("w3", capacity=5, lease_s=LEASE, sink=unsaved) is None
 
 
 async def test_capacity_counts_runs_in_progress_on_every_replica(open_store: OpenStore) -> None:
     a, b, c = await open_store(), await open_store(), await open_store()
     runs = [await new_run(a, n) for n in range(4)]
-    first, second = await a.claim_next("a", capacity=2, lease_s=LEASE), await b.claim_next("b", capacity=2, lease_s=LEASE)
+    first, second = await a.claim_next("a", capacity=2, lease_s=LEASE, sink=unsaved), await b.claim_next("b", capacity=2, lease_s=LEASE, sink=unsaved)
     assert first is not None and second is not None
-    assert await c.claim_next("c", capacity=2, lease_s=LEASE) is None  # two in progress: the third replica waits
-    await finish(a, first.record.id)
-    await a.release(first.record.id, "a")
-    third = await c.claim_next("c", capacity=2, lease_s=LEASE)
-    assert third is not None and third.record.id == runs[2]
+    assert await c.claim_next("c", capacity=2, lease_s=LEASE, sink=unsaved) is None  # two in progress: the third replica waits
+    await finish(a, first.run.id)
+    await a.release(first.run.id, "a")
+    third = await c.claim_next("c", capacity=2, lease_s=LEASE, sink=unsaved)
+    assert third is not None and third.run.id == runs[2]
 
 
 async def test_an_expired_lease_is_taken_over_and_its_old_holder_learns_it_lost_it(open_store: OpenStore) -> None:
     a, b = await open_store(), await open_store()
     run = await new_run(a, 1)
-    dead = await a.claim_next("a", capacity=1, lease_s=-1)  # a lease already past: the holder died long ago
+    dead = await a.claim_next("a", capacity=1, lease_s=-1, sink=unsaved)  # a lease already past: the holder died long ago
     assert dead is not None
     await a.update(run, status=RunState.ANALYSING)
-    taken = await b.claim_next("b", capacity=1, lease_s=LEASE)  # the dead run does not count against capacity
-    assert taken is not None and taken.record.id == run and taken.takeover is True and taken.record.attempts == 2
+    taken = await b.claim_next("b", capacity=1, lease_s=LEASE, sink=unsaved)  # the dead run does not count against capacity
+    assert taken is not None and taken.run.id == run and taken.takeover is True and taken.attempts == 2
     assert await a.heartbeat(run, "a", LEASE) is False  # the old holder, if only stalled, stops
     assert await b.heartbeat(run, "b", LEASE) is True
     await a.release(run, "a")  # a stale release changes nothing
-    assert await a.claim_next("a", capacity=5, lease_s=LEASE) is None
+    assert await a.claim_next("a", capacity=5, lease_s=LEASE, sink=unsaved) is None
 
 
 async def test_a_run_given_back_mid_way_is_resumed_as_a_takeover(open_store: OpenStore) -> None:
     a, b = await open_store(), await open_store()
     run = await new_run(a, 1)
-    assert await a.claim_next("a", capacity=1, lease_s=LEASE) is not None
+    assert await a.claim_next("a", capacity=1, lease_s=LEASE, sink=unsaved) is not None
     await a.update(run, status=RunState.POSTING)
-    assert await b.claim_next("b", capacity=1, lease_s=LEASE) is None  # held and renewed: nobody else takes it
+    assert await b.claim_next("b", capacity=1, lease_s=LEASE, sink=unsaved) is None  # held and renewed: nobody else takes it
     await a.release(run, "a")  # shutdown
-    taken = await b.claim_next("b", capacity=1, lease_s=LEASE)
+    taken = await b.claim_next("b", capacity=1, lease_s=LEASE, sink=unsaved)
     assert taken is not None and taken.takeover is True
 
 
 async def test_adopting_orphans_frees_sqlite_leases_but_not_shared_ones(open_store: OpenStore, request: pytest.FixtureRequest) -> None:
     a = await open_store()
     run = await new_run(a, 1)
-    assert await a.claim_next("old-process", capacity=1, lease_s=LEASE) is not None
+    assert await a.claim_next("old-process", capacity=1, lease_s=LEASE, sink=unsaved) is not None
     restarted = await open_store()
     await restarted.adopt_orphans()
-    claim = await restarted.claim_next("new-process", capacity=1, lease_s=LEASE)
+    claim = await restarted.claim_next("new-process", capacity=1, lease_s=LEASE, sink=unsaved)
     if "sqlite" in request.node.callspec.id:
-        assert claim is not None and claim.record.id == run and claim.takeover  # one bot per DATA_DIR: it was ours
+        assert claim is not None and claim.run.id == run and claim.takeover  # one bot per DATA_DIR: it was ours
     else:
         assert claim is None  # another replica may be alive and holding it: wait for the lease to expire
 
@@ -110,7 +115,7 @@ async def test_racing_replicas_claim_each_run_once_within_capacity(open_store: O
         done: list[int] = []
         owner = f"replica-{id(store)}"
         while True:
-            claim = await store.claim_next(owner, capacity=capacity, lease_s=LEASE)
+            claim = await store.claim_next(owner, capacity=capacity, lease_s=LEASE, sink=unsaved)
             if claim is None:
                 if all(r.status not in UNFINISHED for r in await store.recent(100)):
                     return done
@@ -118,11 +123,11 @@ async def test_racing_replicas_claim_each_run_once_within_capacity(open_store: O
             # Counted after the claim and uncounted before the run ends in the store: never above the store's count.
             in_progress += 1
             peak = max(peak, in_progress)
-            assert await store.heartbeat(claim.record.id, owner, LEASE)  # the run's "work": a round trip while held
+            assert await store.heartbeat(claim.run.id, owner, LEASE)  # the run's "work": a round trip while held
             in_progress -= 1
-            await finish(store, claim.record.id)
-            await store.release(claim.record.id, owner)
-            done.append(claim.record.id)
+            await finish(store, claim.run.id)
+            await store.release(claim.run.id, owner)
+            done.append(claim.run.id)
 
     claimed = [run for done in await race(stores, work) for run in done]
     assert Counter(claimed) == Counter(runs)  # every run once: none lost, none twice
@@ -163,7 +168,7 @@ async def test_llm_request_slots_count_every_replica_per_server(open_store: Open
 async def test_a_dead_replicas_llm_slots_expire_and_a_live_ones_are_renewed(open_store: OpenStore) -> None:
     a, b = await open_store(), await open_store()
     run = await new_run(a, 1)
-    assert await a.claim_next("a", capacity=1, lease_s=LEASE) is not None
+    assert await a.claim_next("a", capacity=1, lease_s=LEASE, sink=unsaved) is not None
     assert await a.take_llm_slot("a", ["http://gpu1/v1"], per_server=1, lease_s=-1) is not None  # already past its lease
     await a.heartbeat(run, "a", LEASE)  # the live replica renews its runs and, with them, its requests
     assert await b.take_llm_slot("b", ["http://gpu1/v1"], per_server=1, lease_s=LEASE) is None
@@ -185,9 +190,37 @@ async def test_a_claim_never_waits_for_another_replica_holding_the_queue(open_st
     held = asyncio.create_task(a._run_transaction(hold))
     await holding.wait()
     if "postgres" in request.node.callspec.id:  # SQLite has one writer per file: this replica is the only one
-        assert await b.claim_next("b", capacity=5, lease_s=LEASE) is None  # at once, not after the holder lets go
+        assert await b.claim_next("b", capacity=5, lease_s=LEASE, sink=unsaved) is None  # at once, not after the holder lets go
         assert await b.take_llm_slot("b", ["http://gpu1/v1"], per_server=1, lease_s=LEASE) is None
     done.set()
     await held
-    claim = await b.claim_next("b", capacity=5, lease_s=LEASE)
+    claim = await b.claim_next("b", capacity=5, lease_s=LEASE, sink=unsaved)
     assert claim is not None
+
+
+async def test_a_claim_hands_out_the_run_as_saved_with_the_sink_it_was_asked_for(store: SqlRunStore) -> None:
+    """One read: the claimed Run carries the row's target, status, facts, sections, report and posted ledger, and
+    saves itself through the sink made for it from the store, its id and its status line."""
+    run_id = await store.create(trigger="command-link", channel="C7", thread_ts="7.0", invoker="U7", response_url="https://hooks/r")
+    saved = Run(RunFacts(prompt_version="v1", model="m", warnings=["kept"]), id=run_id)
+    saved.collecting()
+    saved.analysing()
+    saved.posting()
+    sections = [Section(SectionId("root_cause"), "Root Cause", "a race")]
+    await store.update(run_id, run=saved, sections=sections, report="# saved", summary="sum", status_ts="7.5")
+    await store.mark_posted(run_id, "digest/0", "7.1")
+    asked: list[tuple[RunStore, int, str | None]] = []
+
+    def sink(on: RunStore, rid: int, status_ts: str | None) -> Unsaved:
+        asked.append((on, rid, status_ts))
+        return Unsaved()
+
+    claim = await store.claim_next("w", capacity=1, lease_s=-1, sink=sink)
+    assert claim is not None and asked == [(store, run_id, "7.5")] and claim.run.sink is claim.sink
+    run = claim.run
+    assert run.id == run_id and run.target == Target("command-link", "C7", "7.0", "U7", "https://hooks/r")
+    assert run.status is RunState.POSTING and run.report == "# saved" and run.summary == "sum" and run.sections == sections
+    assert run.facts.warnings == ["kept"] and run.items() == {"digest/0": "7.1"}
+    assert claim.takeover and claim.attempts == 1
+    again = await store.claim_next("w2", capacity=1, lease_s=LEASE, sink=unsaved)  # the lease above was already past
+    assert again is not None and again.attempts == 2

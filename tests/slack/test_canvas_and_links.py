@@ -16,7 +16,7 @@ from bot.core.run import Run, RunFacts
 from bot.core.testplan import TestPlan, TestSpec
 from bot.settings import load_settings
 from bot.slack.canvas import LINK_ITEM, canvas_markdown
-from bot.slack.delivery import ThreadDelivery
+from bot.slack.delivery import DeliveryOptions, ThreadDelivery
 from bot.slack.record import StoreSink
 from bot.slack.thread import SlackThread
 from tests.fakes.slack_emulator import SlackEmulator
@@ -32,7 +32,7 @@ async def slack() -> AsyncIterator[SlackEmulator]:
 
 def delivery(slack: SlackEmulator, channel: str, root: str, info: RunFacts | None = None) -> ThreadDelivery:
     client = AsyncWebClient(base_url=slack.api_url, token=slack.bot_token)
-    return ThreadDelivery(SlackThread(client, channel, root), Run(info or RunFacts(PROMPT_VERSION, "m")), StoreSink(), "m")
+    return ThreadDelivery(SlackThread(client, channel, root), Run(info or RunFacts(PROMPT_VERSION, "m")), StoreSink(), DeliveryOptions("m"))
 
 
 def thread(slack: SlackEmulator) -> tuple[str, str]:

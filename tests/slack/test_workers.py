@@ -12,9 +12,10 @@ import pytest
 
 from bot.core.llm.pool import LLMPool
 from bot.core.run import Run, RunFacts, RunState
+from bot.runs import Claimed
 from bot.runs.sqlite import SqliteRunStore
 from bot.settings import load_settings
-from bot.slack.jobs import Job
+from bot.slack.record import StoreSink
 from bot.slack.workers import MAX_ATTEMPTS, RunQueue, StoreCallSlots
 from tests.fakes.fake_llm import FakeLLM, text
 
@@ -34,7 +35,7 @@ async def store(tmp_path: Path) -> SqliteRunStore:
 async def start_queue(store: SqliteRunStore) -> AsyncIterator[Callable[..., RunQueue]]:
     queues: list[RunQueue] = []
 
-    def start(run: Callable[[Job], object], capacity: int = 1) -> RunQueue:
+    def start(run: Callable[[Claimed[StoreSink]], object], capacity: int = 1) -> RunQueue:
         queue = RunQueue(run, store, new_facts, capacity=capacity, lease_s=LEASE_S, owner="here")  # type: ignore[arg-type]
         queue.start()
         queues.append(queue)
@@ -53,7 +54,7 @@ async def queued(store: SqliteRunStore, thread_ts: str = "1.1") -> int:
 async def test_a_run_whose_lease_another_replica_took_is_stopped_here(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     started, cancelled = asyncio.Event(), asyncio.Event()
 
-    async def run(job: Job) -> None:
+    async def run(claim: Claimed[StoreSink]) -> None:
         started.set()
         try:
             await asyncio.Event().wait()  # the model streams forever
@@ -72,8 +73,8 @@ async def test_a_run_whose_lease_another_replica_took_is_stopped_here(store: Sql
 async def test_shutdown_gives_the_run_back_for_another_replica(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     started = asyncio.Event()
 
-    async def run(job: Job) -> None:
-        await store.update(job.run_id, status=RunState.ANALYSING)  # type: ignore[arg-type]
+    async def run(claim: Claimed[StoreSink]) -> None:
+        await store.update(run_id, status=RunState.ANALYSING)
         started.set()
         await asyncio.Event().wait()
 
@@ -81,16 +82,16 @@ async def test_shutdown_gives_the_run_back_for_another_replica(store: SqliteRunS
     queue = start_queue(run)
     await asyncio.wait_for(started.wait(), 5)
     await queue.stop()
-    taken = await store.claim_next("another-replica", capacity=1, lease_s=30)
-    assert taken is not None and taken.record.id == run_id and taken.takeover  # at once, not after the lease
+    taken = await store.claim_next("another-replica", capacity=1, lease_s=30, sink=StoreSink)
+    assert taken is not None and taken.run.id == run_id and taken.takeover  # at once, not after the lease
 
 
 async def test_a_crashing_run_frees_its_worker_for_the_next(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     ran: list[int] = []
     second_done = asyncio.Event()
 
-    async def run(job: Job) -> None:
-        ran.append(job.run_id)  # type: ignore[arg-type]
+    async def run(claim: Claimed[StoreSink]) -> None:
+        ran.append(claim.run.id)  # type: ignore[arg-type]
         if len(ran) == 1:
             raise RuntimeError("runner bug")
         second_done.set()
@@ -106,11 +107,11 @@ async def test_a_crashing_run_frees_its_worker_for_the_next(store: SqliteRunStor
 async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_forever(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     run_id = await queued(store)
     for n in range(MAX_ATTEMPTS):  # each claim's holder "died" at once (lease already past)
-        assert await store.claim_next(f"dead-{n}", capacity=1, lease_s=-1) is not None
-    ran: list[Job] = []
+        assert await store.claim_next(f"dead-{n}", capacity=1, lease_s=-1, sink=StoreSink) is not None
+    ran: list[Claimed[StoreSink]] = []
 
-    async def run(job: Job) -> None:
-        ran.append(job)
+    async def run(claim: Claimed[StoreSink]) -> None:
+        ran.append(claim)
 
     written = asyncio.Event()
     update = store.update
@@ -134,12 +135,14 @@ async def test_a_taken_over_run_resumes_as_interrupted(store: SqliteRunStore, st
     run.analysing()
     run.posting()
     await store.update(run_id, run=run, report="# saved")
-    assert await store.claim_next("dead", capacity=1, lease_s=-1) is not None
-    jobs: asyncio.Queue[Job] = asyncio.Queue()
-    start_queue(jobs.put)
-    job = await asyncio.wait_for(jobs.get(), 5)
+    assert await store.claim_next("dead", capacity=1, lease_s=-1, sink=StoreSink) is not None
+    claims: asyncio.Queue[Claimed[StoreSink]] = asyncio.Queue()
+    start_queue(claims.put)
+    claim = await asyncio.wait_for(claims.get(), 5)
     record = await store.get(run_id)
-    assert job.resumed and job.run_id == run_id and record is not None and record.status is RunState.INTERRUPTED
+    assert claim.takeover and claim.run.id == run_id and record is not None and record.status is RunState.INTERRUPTED
+    # The runner gets the saved run itself (no second read), interrupted in memory as in the store.
+    assert claim.run.status is RunState.INTERRUPTED and claim.run.report == "# saved"
 
 
 async def test_two_replicas_pools_share_llm_concurrency_per_server(tmp_path: Path) -> None:

@@ -112,6 +112,12 @@ class Run:
         """An interrupted or failed run is tried again under its own id: nothing it posted is posted twice."""
         self._move(RunState.QUEUED)
 
+    def restart(self, facts: RunFacts) -> None:
+        """A new attempt under the same id, analysed afresh (no saved report to carry on from): nothing produced yet,
+        no old error, but what an earlier attempt posted is still skipped. The status moves on ``requeue``."""
+        self.facts, self.error, self.mode, self.cause = facts, None, "full", None
+        self.sections, self.report, self.summary = [], None, None
+
     def _move(self, new: RunState, error: str | None = None) -> None:
         """Raises InvalidTransition on a move the state machine (state.py) does not allow."""
         check_transition(self.status, new)

@@ -11,13 +11,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.run import Target
 from bot.runs import RunStore
 from bot.runs.store import StoreError
 from bot.slack.access import is_member
 from bot.slack.actions.closing_blocks import REGENERATE_ACTION
 from bot.slack.actions.reply import Click, answer_click
 from bot.slack.errors import slack_error
-from bot.slack.jobs import Job
 from bot.slack.triggers import Triggers, store_down_text
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,5 @@ class RegenerateAction:
         record = await self.store.get(int(value)) if value.isdigit() else None
         if record is None or record.channel != click.channel or record.thread_ts is None:
             return STALE
-        job = Job(trigger="regenerate", channel=record.channel, thread_ts=record.thread_ts, invoker=click.user,
-                  regenerate=True)
         log.info("regenerate run %d for %s", record.id, click.user)
-        return await self.triggers.submit(job)
+        return await self.triggers.submit(Target("regenerate", record.channel, record.thread_ts, click.user), regenerate=True)
