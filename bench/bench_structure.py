@@ -35,8 +35,24 @@ def layer_of(module: str, order: list[list[str]]) -> tuple[int, str] | None:
     return None
 
 
-def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan), each a circle of imports."""
+def cycles(graph: grimp.ImportGraph, squash: str | None = None) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each a circle of imports. With ``squash``
+    (a package), among its children only, each child package standing for every module inside it."""
+    def child(module: str) -> str | None:
+        if squash is None:
+            return module
+        if not module.startswith(squash + "."):
+            return None
+        return squash + "." + module[len(squash) + 1 :].split(".")[0]
+
+    nodes = sorted({c for m in graph.modules if (c := child(m)) is not None})
+    edges: dict[str, set[str]] = {n: set() for n in nodes}
+    for m in graph.modules:
+        if (a := child(m)) is None:
+            continue
+        for i in graph.find_modules_directly_imported_by(m):
+            if (b := child(i)) is not None and b != a:
+                edges[a].add(b)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -51,7 +67,7 @@ def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
         counter += 1
         stack.append(v)
         on.add(v)
-        for w in graph.find_modules_directly_imported_by(v):
+        for w in sorted(edges[v]):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -68,9 +84,9 @@ def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
             if len(component) > 1:
                 found.append(sorted(component))
 
-    for module in sorted(graph.modules):
-        if module not in index:
-            visit(module)
+    for node in nodes:
+        if node not in index:
+            visit(node)
     return found
 
 
@@ -95,6 +111,9 @@ def measure(src: Path) -> dict[str, object]:
         "layers": len(order),
         "imports_up": sorted(up),
         "import_cycles": cycles(graph),
+        # What lint-imports' acyclic_siblings contract forbids: circles between the packages (or modules) of one folder.
+        "sibling_package_cycles": [c for pkg in sorted(m for m in graph.modules if graph.find_children(m))
+                                   for c in cycles(graph, squash=pkg)],
         "modules_defining_run_transitions": transitions,
         "class_names_defined_twice": sorted(n for n, c in classes.items() if c > 1),
     }
