@@ -19,14 +19,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start the Slack bot (Socket Mode)
 	$(BIN)/python -m bot
 
-test: $(STAMP)  ## lint, type-check, then the whole test suite (no network beyond 127.0.0.1)
+test: $(STAMP)  ## lint, type-check, import contracts, then the whole test suite (no network beyond 127.0.0.1)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
-lint: $(STAMP)  ## ruff and mypy only
+lint: $(STAMP)  ## ruff, mypy and the import contracts of pyproject.toml only
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 demo: $(STAMP)  ## analyse the bundled sample incident with your LLM server → out/demo
 	$(BIN)/python -m bot analyze bot/samples/checkout-incident.json --out out/demo
