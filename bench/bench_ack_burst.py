@@ -19,7 +19,7 @@ from typing import Any
 from harness import BenchStack, incident_thread, median, ms, percentile, run_main, running_stack, write_result
 
 import bot.slack.app as app_module
-from bot.slack import triggers as triggers_module
+from bot.slack.inbound import triggers as triggers_module
 from tests.fakes.fake_llm import gate_passing_report, text
 
 TRIGGERS = 50

@@ -18,7 +18,7 @@ from gen_incident import chat_thread
 
 from harness import run_main, write_result
 
-from bot.core.incident import render_message
+from bot.core.incident.model import render_message
 from bot.core.llm import LLMClient
 from bot.core.pipeline import Pipeline
 from bot.core.prepare import prepare_incident

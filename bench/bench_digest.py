@@ -20,8 +20,8 @@ from gen_incident import chat_thread, pasted_thread, postmortem_document
 from harness import BenchStack, median, run_main, running_stack, write_result
 
 from bot.core.digest import build_digest, render_markdown
-from bot.core.incident import Incident
-from bot.core.loading import incident_from_text
+from bot.core.incident.load import incident_from_text
+from bot.core.incident.model import Incident
 
 REPEATS = 3
 THREADS = {"200": lambda: chat_thread(200), "200 with pasted transcripts": lambda: pasted_thread(200),

@@ -16,13 +16,13 @@ from typing import Any
 
 from harness import heading_fractions, incident_thread, median, run_main, running_stack, scaled_report, section_posts, write_result
 
-from bot.core.analysis import AnswerStream
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
+from bot.core.answer.preview import Previewer, Show, Verdict
+from bot.core.answer.stream import AnswerStream
 from bot.core.events import ignore
-from bot.core.parser import StreamingSectionParser
-from bot.core.preview import Previewer, Show, Verdict
 from bot.core.run import RunFacts
 from bot.core.sections import SectionId
+from bot.core.sections.parse import StreamingSectionParser
 from tests.fakes.fake_llm import text
 
 TARGET_CHARS = 6_000

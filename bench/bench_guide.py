@@ -27,9 +27,9 @@ from real_corpus import CorpusError, Label, load_labels, text_path
 from harness import run_main, write_result
 
 from bot.core.digest import build_digest, default_rules
-from bot.core.incident import cleaned
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import cleaned
 from bot.core.llm import LLMClient
-from bot.core.loading import load_incident
 from bot.core.pipeline import Pipeline
 from bot.core.sections import SectionId
 from bot.settings import load_settings

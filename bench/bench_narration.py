@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.core.narrate import piper_engine
+from bot.core.speech import piper_engine
 
 RUNS = 3
 GOAL_X_REALTIME = 10.0

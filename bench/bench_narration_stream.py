@@ -17,8 +17,8 @@ from typing import Any
 from harness import BenchStack, incident_thread, median, run_main, running_stack, write_result
 
 import bot.core.pipeline as pipeline_module
-from bot.core.narrate.streaming import SpeechStream
 from bot.core.sections import SECTION_TITLES, SectionId
+from bot.core.speech.streaming import SpeechStream
 from tests.fakes.fake_llm import text
 from tests.fakes.sample_reports import summary_prose
 

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_ops.py   → bench/results/ops.json
 How: the 200-message run of bench_overhead.py, with HEALTH_PORT set and a JSON log handler at INFO on the root
-logger, counts what a run asks of the instrumentation: metric calls (every function of bot.ops.metrics, wrapped
+logger, counts what a run asks of the instrumentation: metric calls (every function of bot.metrics, wrapped
 to count), Slack answers shown to the call counter, JSON log lines. Each kind is then timed alone in the same
 process (median of repeats), and the run's cost is Σ count × time. A /metrics scrape does not depend on runs (one
 every 15 s at Prometheus's default, busy or idle): it is timed on the server side (the readiness probe and the
@@ -30,8 +30,9 @@ from slack_sdk.http_retry.state import RetryState
 
 from harness import median, ms, run_main, running_stack, write_result
 
+from bot import metrics
 from bot.core.run import Run, RunFacts, Target
-from bot.ops import logs, metrics
+from bot.ops import logs
 from bot.ops.slack_calls import SlackCallCounter
 from tests.fakes.fake_llm import gate_passing_report
 from tests.fakes.ops_client import scrape

@@ -31,7 +31,7 @@ from bench.gen_incident import (  # noqa: E402
     chat_thread,
     log_dump,
 )
-from bot.core.incident import Incident  # noqa: E402
+from bot.core.incident.model import Incident  # noqa: E402
 from bot.core.prepare import PreparedIncident, prepare_incident  # noqa: E402
 
 # 4096-token context − 1024 max output tokens − ~600 tokens of prompt around the incident.

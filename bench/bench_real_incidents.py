@@ -6,7 +6,7 @@ Corpus: bench/corpus/real (README.md there). Texts come from $REAL_INCIDENTS_DIR
 a missing text is reported with the repository, path and commit to re-create it from, and the rest still run.
 
 Two inputs per run, scored separately:
-- documents: every labelled text through the CLI's own path (`bot.core.loading.load_incident` on the file, then
+- documents: every labelled text through the CLI's own path (`bot.core.incident.load.load_incident` on the file, then
   `cleaned` and `build_digest` as the pipeline runs them);
 - threads: tests/fixtures/real_threads/<id>.json seeded into the Slack emulator at their real epoch times, then
   the real bot on loopback (Socket Mode, the fake LLM) is triggered with a reaction, so the incident comes
@@ -47,8 +47,8 @@ from harness import BenchStack, median, run_main, running_stack, write_result
 
 import bot.core.pipeline as pipeline_module
 from bot.core.digest import Digest
-from bot.core.incident import Incident, cleaned
-from bot.core.loading import incident_from_text, load_incident
+from bot.core.incident.load import incident_from_text, load_incident
+from bot.core.incident.model import Incident, cleaned
 from bot.errors import InputError
 
 TABLE = [

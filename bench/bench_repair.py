@@ -16,8 +16,8 @@ from typing import Any
 
 from harness import median, run_main, write_result
 
+from bot.core.incident.load import load_incident
 from bot.core.llm import LLMClient
-from bot.core.loading import load_incident
 from bot.core.pipeline import Pipeline
 from bot.core.sections import SectionId
 from bot.settings import load_settings

@@ -18,11 +18,11 @@ from typing import Any
 from harness import run_main, write_result
 
 from bot.core.gate.repair import REPAIR_SYSTEM
+from bot.core.incident.load import load_incident
 from bot.core.llm import LLMClient
-from bot.core.loading import load_incident
-from bot.core.parser import parse_sections
 from bot.core.pipeline import Pipeline
 from bot.core.sections import Section
+from bot.core.sections.parse import parse_sections
 from bot.settings import load_settings
 from tests.core.gate.accepted import SPOILERS, Accepted, accepted
 from tests.fakes.fake_llm import FakeLLM, Reply, text

@@ -18,7 +18,7 @@ from gen_incident import postmortem_document
 from harness import median, write_result
 
 from bot.core.mentions import neutralise_mentions
-from bot.core.speech import clean_for_speech
+from bot.core.speech.text import clean_for_speech
 
 REPEATS = 3
 SIZES_KB = (25, 50, 100)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 
 START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 

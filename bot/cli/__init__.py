@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 def _one_line(text: str) -> str:
     # Server messages and OS errors may span lines; scripts and humans read the error as one line. They may
     # also quote a key (an LLM proxy echoing the request), so they are redacted like everything else.
-    from bot.core.prepare.redact import redact_text
+    from bot.core.redact import redact_text
 
     return " ".join(redact_text(text).split())
 

@@ -14,19 +14,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.cli.export import export_report
+from bot.cli.outputs import OutputDir, OutputError
 from bot.cli.remember import CliMemory
 from bot.cli.signals import Interrupted, SignalGuard
 from bot.cli.tickets import backend_for_cli, file_tickets
 from bot.core.citations import render_times
 from bot.core.events import DigestReady, Event, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Sources, StageStarted, Subscribers
-from bot.core.incident import Incident
-from bot.core.loading import load_incident
-from bot.core.outputs import OutputDir, OutputError
-from bot.core.prepare.redact import redact_text
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import Incident
+from bot.core.plan.skeletons import plan_json, render_skeletons
 from bot.core.prompt import PROMPT_VERSION
-from bot.core.report import render_header
+from bot.core.redact import redact_text
 from bot.core.run import TERMINAL, Part, Run, RunFacts, Target
-from bot.core.testplan.skeletons import plan_json, render_skeletons
+from bot.core.run.report import render_header
 from bot.errors import InputError, LLMUnavailable, PostmortemError
 from bot.export import ExportError, make_exporter
 from bot.settings import Settings, load_settings

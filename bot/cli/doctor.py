@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.llm import LLMClient
 from bot.core.llm.models import ModelInfo
 from bot.core.llm.pool import LLMPool, server_urls
-from bot.core.narrate import Narrator
+from bot.core.speech.narrator import Narrator
 from bot.errors import PostmortemError
 from bot.runs import StoreError, open_store
 from bot.settings import Settings, load_settings

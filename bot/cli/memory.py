@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from bot.core.digest import build_digest
-from bot.core.incident import cleaned
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import cleaned
 from bot.core.memory import Match, PastIncident, signals_of
 from bot.core.memory.render import ticket_text
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 from bot.errors import ConfigError, InputError
 from bot.memory.imports import read_folder
 from bot.memory.index import Scope
@@ -21,8 +21,8 @@ from bot.memory.open import open_memory
 from bot.memory.recall import Memory
 from bot.runs import open_store
 from bot.settings import Settings, load_settings
+from bot.slack.inbound.permalink import PermalinkError, parse_permalink
 from bot.slack.memory import thread_source
-from bot.slack.permalink import PermalinkError, parse_permalink
 from bot.tickets import make_backend
 
 

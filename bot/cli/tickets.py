@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sys
 
+from bot.core.plan import TestSpec
 from bot.core.run import RunFacts
-from bot.core.testplan import TestSpec
 from bot.errors import ConfigError
-from bot.runs.tickets import spec_identity
 from bot.settings import Settings
 from bot.tickets import TicketBackend, TicketContent, TicketError, idempotency_key, make_backend
+from bot.tickets.claims import spec_identity
 from bot.tickets.content import skeletons
 from bot.tickets.model import TicketErrorKind
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.incident import Incident, message_id
+from bot.core.incident.model import Incident, message_id
 from bot.core.sections import Section, SectionId
 
 # One citation group: "[m4]", "[m4, m7]", "[m4; m7]". Ids run to six digits (a thread of 500 messages needs three).

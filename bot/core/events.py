@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core.citations import Source
+from bot.core.plan import TestPlan
 from bot.core.sections import Section, SectionId
-from bot.core.testplan import TestPlan
 
 # The messages cited so far (evidence id → its time and Slack ts): all a front end needs to render ``[m12]`` as a
 # time or a link. Carried by every event with text, so no front end reads the run's facts on the side.
@@ -70,7 +70,7 @@ class SectionDone:
 
 @dataclass(frozen=True)
 class SectionPreview:
-    """Part of the section the model is still writing, safe to show now (bot/core/preview.py). Each ``body``
+    """Part of the section the model is still writing, safe to show now (bot/core/answer/preview.py). Each ``body``
     extends the last; SectionDone then brings the section whole."""
 
     section_id: SectionId

@@ -11,29 +11,30 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 
-from bot.core.analysis import AnswerRepeats, AnswerStream, scrub
-from bot.core.answer import Answer
+from bot import metrics
+from bot.core.answer.model import Answer
+from bot.core.answer.stream import AnswerRepeats, AnswerStream, scrub
 from bot.core.citations import CitationAudit, recorded_sources
 from bot.core.digest import Digest, build_digest, render_context, render_markdown, speech_text
 from bot.core.events import DigestReady, Emit, PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Stage, StageStarted, ignore
 from bot.core.gate import GateResult, ask_for_repair, build_repair_prompt, check_section, is_garbage, quality_record
-from bot.core.incident import Incident, cleaned, render_incident
+from bot.core.incident.model import Incident, cleaned, render_incident
+from bot.core.incident.substance import require_content
 from bot.core.llm import ContextExceeded, ModelInfo, StreamResult
 from bot.core.llm.pool import ChatModel, make_llm
-from bot.core.loading.substance import require_content
 from bot.core.memory import Recall, recall_within, signals_of
-from bot.core.narrate import Audio, Narrator
-from bot.core.narrate.streaming import SpeechStream
+from bot.core.plan.build import make_test_plan, plan_from_record
 from bot.core.prepare import estimate_tokens, prepare_incident
-from bot.core.prepare.redact import redact_text
 from bot.core.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_summary_prompt, build_user_prompt, prompt_overhead_tokens
-from bot.core.report import render_report
+from bot.core.redact import redact_text
 from bot.core.run import Run, RunFacts
+from bot.core.run.report import render_report
 from bot.core.sections import SECTION_TITLES, Section, SectionId
-from bot.core.speech import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
-from bot.core.testplan.build import make_test_plan, plan_from_record
+from bot.core.speech.narrator import Narrator
+from bot.core.speech.streaming import SpeechStream
+from bot.core.speech.text import clean_for_speech, deterministic_summary, needs_summary_fallback, word_count
+from bot.core.speech.types import Audio
 from bot.errors import PostmortemError
-from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from bot.core.digest.model import parse_time
 from bot.core.memory import Signals, classes_in
 from bot.core.memory.render import without_seen_before
 from bot.core.memory.signals import class_titles
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 from bot.core.run import Run, RunFacts
 from bot.core.sections import Section, SectionId
 from bot.memory.index import Entry

@@ -12,12 +12,12 @@ from pathlib import Path
 from bot.core.digest import build_digest, default_rules
 from bot.core.digest.extract import one_line, services
 from bot.core.digest.model import parse_time
-from bot.core.incident import cleaned, render_incident
-from bot.core.loading import load_incident
-from bot.core.loading.decode import decode_incident
+from bot.core.incident.decode import decode_incident
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import cleaned, render_incident
 from bot.core.memory import classes_in, signals_of
 from bot.core.memory.signals import MAX_PER_KIND, TITLE_CHARS, incident_id
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 from bot.errors import PostmortemError
 from bot.memory.entry import cause_of_text, plain
 from bot.memory.index import Entry

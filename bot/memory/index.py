@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from bot.core.memory import PastIncident, PastTest, Recurrence, Signals
 from bot.core.memory.rank import TEXT_WEIGHT, THRESHOLD, WEIGHTS, bm25, combined, document, kept, tokens
 from bot.runs.store import RunStore
-from bot.runs.tickets import spec_identity
+from bot.tickets.claims import spec_identity
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -227,7 +227,7 @@ class MemoryIndex:
             " m.primary_cause, m.signals, m.tests,"
             " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote = 'up') AS up,"
             " (SELECT COUNT(*) FROM feedback f WHERE f.run_id = m.run_id AND f.vote <> 'up') AS down,"
-            " t.test AS made_test, t.url AS made_url, t.key AS made_key FROM memory m"  # thread_tickets: bot/runs/tickets.py
+            " t.test AS made_test, t.url AS made_url, t.key AS made_key FROM memory m"  # thread_tickets: bot/tickets/claims.py
             " LEFT JOIN thread_tickets t ON m.run_id IS NOT NULL AND t.channel = m.channel AND t.thread = m.thread_ts AND t.url IS NOT NULL"
             f" WHERE m.id IN ({', '.join('?' * len(ids))})", tuple(ids))
         made: dict[int, dict[str, tuple[str, str]]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.digest import Digest
-from bot.core.incident import Incident
+from bot.core.incident.model import Incident
 from bot.core.memory import Match, SeenBefore, Signals
 from bot.memory.index import Entry, MemoryIndex, Scope, both
 from bot.memory.privacy import PrivacyCheck, similar_visible_now

@@ -18,9 +18,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from bot import metrics
 from bot.core.run import RunState
 from bot.errors import ConfigError
-from bot.ops import metrics
 from bot.runs import RunStore
 from bot.settings import Settings
 

@@ -1,6 +1,6 @@
 """Logging set-up for every command: text (the default) or one JSON object a line (``LOG_FORMAT=json``).
 
-Every record passes the redaction filter (bot/core/logfilter.py) on its way to the handler. A JSON line also
+Every record passes the redaction filter (bot/core/redact/logfilter.py) on its way to the handler. A JSON line also
 carries the record's extra fields and its traceback as fields of their own, so those are redacted here as well;
 lines logged while a run is in progress carry its run id, channel and thread (``bind_run``).
 """
@@ -15,8 +15,7 @@ from typing import Any, Protocol, TextIO
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.core import logfilter
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import logfilter, redact_text
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Fields only the formatter writes (the message was redacted by the filter). The run's ids are redacted like any

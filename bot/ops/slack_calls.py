@@ -1,5 +1,5 @@
 """Slack Web API errors and 429s per method, counted where slack_sdk already looks at every answer: its retry handlers.
-Kept apart from bot/ops/metrics.py, which the core imports and which must not bring slack_sdk with it."""
+Kept apart from bot/metrics.py, which the core imports and which must not bring slack_sdk with it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.ops.metrics import SLACK_ERRORS, SLACK_RATE_LIMITED
+from bot.metrics import SLACK_ERRORS, SLACK_RATE_LIMITED
 
 
 class SlackCallCounter(AsyncRetryHandler):

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.core.memory.rank import document
-from bot.memory.schema import MEMORY_POSTGRES, MEMORY_RECALL, MEMORY_SQLITE
+from bot.runs.memory_schema import MEMORY_POSTGRES, MEMORY_RECALL, MEMORY_SQLITE
 
 Rows = tuple[list[dict[str, Any]], int]
 

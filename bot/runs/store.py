@@ -71,7 +71,7 @@ class RunRecord:
 
 
 S = TypeVar("S", bound=RunSink)
-# How a claimed run gets its sink: given the store, the run's id and its status line's ts (bot/slack/record.py).
+# How a claimed run gets its sink: given the store, the run's id and its status line's ts (bot/runs/sink.py).
 SinkFactory = Callable[["RunStore", int, "str | None"], S]
 
 
@@ -112,7 +112,7 @@ class RunStore(Protocol):
     async def mark_posted(self, run_id: int, item: str, ts: str | None) -> None: ...
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[dict[str, Any]], int]:
-        """One statement on a companion table (bot/runs/tickets.py), in SQL both databases speak (``?``
+        """One statement on a companion table (bot/tickets/claims.py), in SQL both databases speak (``?``
         placeholders; a literal ``%`` is fine): its rows and how many rows it changed, with the store's one-line errors."""
 
     async def execute_all(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[tuple[list[dict[str, Any]], int]]:

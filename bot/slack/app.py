@@ -18,20 +18,20 @@ from bot.memory.open import open_memory
 from bot.memory.recall import Memory
 from bot.ops.health import HealthServer, serve_health
 from bot.runs import RunStore, open_store
+from bot.runs.queue import RunQueue, StoreCallSlots
 from bot.settings import Settings, load_settings
-from bot.slack.actions.feedback import FeedbackActions
-from bot.slack.actions.regenerate import RegenerateAction
-from bot.slack.actions.tickets import TicketActions
 from bot.slack.client import app_token, bolt_logger, make_web_client
 from bot.slack.collect import Collector
 from bot.slack.deps import SlackDeps
-from bot.slack.history import History
-from bot.slack.home import HomeTab
+from bot.slack.inbound.feedback import FeedbackActions
+from bot.slack.inbound.history import History
+from bot.slack.inbound.home import HomeTab
+from bot.slack.inbound.regenerate import RegenerateAction
+from bot.slack.inbound.ticket_button import TicketActions
+from bot.slack.inbound.triggers import Triggers
+from bot.slack.outbound.reminder import Clock, Reminder
 from bot.slack.privacy import ChannelPrivacy
-from bot.slack.reminder import Clock, Reminder
 from bot.slack.runner import RunOutputs, SlackRunner
-from bot.slack.triggers import Triggers
-from bot.slack.workers import RunQueue, StoreCallSlots
 from bot.tickets import make_backend
 
 log = logging.getLogger(__name__)

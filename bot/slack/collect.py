@@ -14,8 +14,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.incident import Incident, Message
-from bot.core.slack_json import mentioned_user_ids, message_from_slack
+from bot.core.incident.model import Incident, Message
+from bot.core.incident.slack_json import mentioned_user_ids, message_from_slack
 from bot.errors import PostmortemError
 from bot.settings import Settings
 from bot.slack.errors import slack_error

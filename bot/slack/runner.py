@@ -11,30 +11,30 @@ from dataclasses import dataclass, replace
 from slack_sdk.errors import SlackApiError
 
 from bot.core.events import Emit, Subscribers
-from bot.core.incident import Incident
+from bot.core.incident.model import Incident
 from bot.core.memory import Recall
 from bot.core.mentions import neutralise_mentions
 from bot.core.pipeline import Pipeline, PostmortemResult
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 from bot.core.run import Run, RunState, Target
 from bot.errors import PostmortemError
 from bot.export import ReportExporter
 from bot.memory.recall import Memory
 from bot.ops.logs import bind_run
 from bot.runs import Claimed, RunStore
+from bot.runs.sink import StoreSink
 from bot.runs.store import StoreError
 from bot.slack.access import AccessDenied, authorize
-from bot.slack.actions.closing_blocks import closing_message
-from bot.slack.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.blocks.closing import closing_message
+from bot.slack.blocks.wording import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
-from bot.slack.live import Recipient
-from bot.slack.live_previews import LivePreviews
 from bot.slack.memory import remember_run, thread_source
-from bot.slack.messages import SLACK_ERRORS, UNREACHABLE, closing_line, root_line
-from bot.slack.notify import notify_user
-from bot.slack.record import StoreSink
-from bot.slack.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
+from bot.slack.outbound.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.outbound.live import Recipient
+from bot.slack.outbound.live_previews import LivePreviews
+from bot.slack.outbound.notify import notify_user
+from bot.slack.outbound.thread import DEGRADED, DONE, FAILED, WORKING, SlackThread
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class SlackRunner:
         await run.flush()  # a write the store refused is a warning the closing line must carry
         degraded = run.mode == "degraded"
         closing = closing_line(result, delivery.upload_errors, emoji=self.settings.postmortem_emoji)
-        # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/actions/closing_blocks.py).
+        # With the AI disclaimer, 👍/👎 and Regenerate (bot/slack/blocks/closing.py).
         await delivery.post_once("closing", closing_message(closing, run.id, run))
         await delivery.status("Done: rule-based digest only, the model could not help" if degraded else "Done")
         # Recorded and remembered before the last reaction: whoever sees ✅ or ⚠️ finds the run finished in the store

@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 from bot.core.mentions import neutralise_mentions
-from bot.core.prepare.redact import redact_text
-from bot.core.testplan import TestPlan, TestSpec
-from bot.core.testplan.skeletons import render_skeletons
+from bot.core.plan import TestPlan, TestSpec
+from bot.core.plan.skeletons import render_skeletons
+from bot.core.redact import redact_text
 from bot.tickets.model import Skeleton, TicketContent
 
 # GitHub bodies stop at 65,536 characters and Jira descriptions at 32,767: a skeleton longer than this is cut.

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from bot.core.plan import TestSpec
 from bot.core.run import RunFacts
-from bot.core.testplan import TestSpec
 from bot.errors import PostmortemError
 
 # Every ticket carries this label, so dedup searches only look at the bot's own tickets.

@@ -4,9 +4,9 @@ before creating one)."""
 
 from __future__ import annotations
 
-from bot.core.testplan import TestSpec
-from bot.ops import metrics
-from bot.runs.tickets import TicketClaims, TicketClaimState, Where, spec_identity
+from bot import metrics
+from bot.core.plan import TestSpec
+from bot.tickets.claims import TicketClaims, TicketClaimState, Where, spec_identity
 from bot.tickets.model import Ticket, TicketBackend, TicketContent, idempotency_key
 
 

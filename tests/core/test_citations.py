@@ -11,13 +11,13 @@ import pytest
 from bot.core.citations import CitationAudit, ids_in, recorded_sources, render_times, strip_citations
 from bot.core.digest import build_digest, render_context, render_markdown
 from bot.core.gate import evaluate
-from bot.core.incident import Attachment, Incident, Message
-from bot.core.parser import StreamingSectionParser
+from bot.core.incident.model import Attachment, Incident, Message
+from bot.core.plan.parse import parse_suite
 from bot.core.prepare import prepare_incident
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import Section, SectionId
-from bot.core.speech import clean_for_speech
-from bot.core.testplan.parse import parse_suite
+from bot.core.sections.parse import StreamingSectionParser
+from bot.core.speech.text import clean_for_speech
 from tests.fakes.fake_llm.gated_report import gate_passing_report
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -157,7 +157,7 @@ def test_a_tests_rationale_is_one_of_its_fields_and_plan_fields_drop_evidence_id
 
 def test_a_row_without_a_date_is_cited_by_its_time_as_written() -> None:
     from bot.core.citations import render, sources_of, times_label
-    from bot.core.loading import incident_from_text
+    from bot.core.incident.load import incident_from_text
 
     incident = incident_from_text("09:02 Alertmanager: [FIRING] errors\n09:13 Alertmanager: [RESOLVED] errors")
     assert render("fired [m1], cleared [m2].", times_label(sources_of(incident))) == "fired [09:02], cleared [09:13]."

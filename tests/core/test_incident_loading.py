@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.loading import load_incident
-from bot.core.loading.substance import MIN_WORDS
+from bot.core.incident.load import load_incident
+from bot.core.incident.substance import MIN_WORDS
 from bot.errors import InputError
 
 TEXT = "Le déploiement de checkout a échoué à 09:00 ; la base était indisponible pendant 12 minutes."

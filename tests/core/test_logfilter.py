@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.core.logfilter import RedactingFilter, install
+from bot.core.redact.logfilter import RedactingFilter, install
 
 _TOKEN = "xoxb-" + "2489562301-4915847102355-a1B2c3D4e5F6g7H8i9J0k1L2"
 

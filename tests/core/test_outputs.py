@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.outputs import OutputDir, OutputError, write_atomic
+from bot.cli.outputs import OutputDir, OutputError, write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("report.md", "summary.mp3", "run.json")
@@ -71,7 +71,7 @@ def test_new_files_get_the_umask_mode_not_mkstemps_0600(tmp_path: Path) -> None:
 _CHILD = """
 import sys
 from pathlib import Path
-from bot.core.outputs import OutputDir, OutputError
+from bot.cli.outputs import OutputDir, OutputError
 out = OutputDir(Path(sys.argv[1]), ())
 with out:
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.outputs import FOLDER_MARK, OutputDir, OutputError
+from bot.cli.outputs import FOLDER_MARK, OutputDir, OutputError
 
 
 def test_the_owned_folder_is_replaced_by_the_next_run(tmp_path: Path) -> None:

@@ -17,12 +17,12 @@ from bot.core.events import (
     Stage,
     StageStarted,
 )
+from bot.core.incident.load import load_incident
 from bot.core.llm import LLMClient
-from bot.core.loading import load_incident
 from bot.core.pipeline import Pipeline, PostmortemResult
+from bot.core.plan import TestPlan
 from bot.core.sections import Section, SectionId
-from bot.core.speech import word_count
-from bot.core.testplan import TestPlan
+from bot.core.speech.text import word_count
 from bot.settings import load_settings
 from tests.core.gate.reports import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS

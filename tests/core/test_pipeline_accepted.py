@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.gate.repair import REPAIR_SYSTEM
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
 from bot.core.sections import SECTION_TITLES
 from tests.core.gate.accepted import NOTES, Accepted, accepted
 from tests.core.test_pipeline import Recorder, pipeline_for

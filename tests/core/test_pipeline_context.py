@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 from bot.core.llm import LLMClient
 from bot.core.pipeline import Pipeline
 from bot.core.run import RunState

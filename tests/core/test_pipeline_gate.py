@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from bot.core.digest import build_digest, speech_text
-from bot.core.incident import cleaned
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import cleaned
 from bot.core.pipeline import Pipeline
 from bot.core.run import Run
 from bot.core.sections import SECTION_TITLES, SectionId

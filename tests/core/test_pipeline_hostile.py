@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from bot.core.analysis import AnswerStream
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
+from bot.core.answer.stream import AnswerStream
 from bot.core.events import ignore
-from bot.core.loading import load_incident
-from bot.core.narrate import Audio
-from bot.core.narrate.streaming import SpeechStream
+from bot.core.incident.load import load_incident
 from bot.core.prompt import build_summary_prompt
 from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
-from bot.core.speech import deterministic_summary
+from bot.core.speech.streaming import SpeechStream
+from bot.core.speech.text import deterministic_summary
+from bot.core.speech.types import Audio
 from tests.core.gate.reports import GOOD, SUMMARY, as_markdown, good_sections, incident_text, prompt_text
 from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for, run_narrated_by_edge
 from tests.fakes.fake_edge_tts import FakeEdgeTTS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
 from bot.core.sections import SectionId
 from tests.core.gate.reports import LOOP_LINES, as_markdown, good_sections
 from tests.core.test_pipeline import SAMPLE, Recorder, pipeline_for

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.core.incident import Attachment, Incident, Message
+from bot.core.incident.model import Attachment, Incident, Message
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.core.test_pipeline import Recorder, pipeline_for

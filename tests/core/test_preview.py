@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.preview import PREVIEW_LIMIT, Previewer, Retract, Show, Verdict
+from bot.core.answer.preview import PREVIEW_LIMIT, Previewer, Retract, Show, Verdict
 from bot.core.sections import SectionId
 from tests.core.prepare.secret_cases import POSITIVE
 

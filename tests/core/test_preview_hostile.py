@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.analysis import AnswerStream
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
+from bot.core.answer.preview import Previewer, Show, Verdict
+from bot.core.answer.stream import AnswerStream
 from bot.core.events import Event, SectionPreview
-from bot.core.prepare.redact import redact_text
-from bot.core.preview import Previewer, Show, Verdict
+from bot.core.redact import redact_text
 from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
 from tests.core.gate.reports import incident_text, prompt_text

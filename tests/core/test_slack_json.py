@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.slack_json import incident_from_slack_json, message_from_slack
-from bot.core.slack_shape import parse_slack_ts
+from bot.core.incident.slack_json import incident_from_slack_json, message_from_slack
+from bot.core.incident.slack_shape import parse_slack_ts
 from bot.errors import InputError
 
 ANA = {"type": "message", "user": "U1", "user_profile": {"display_name": "ana"}, "ts": "1700000100.000200",

@@ -12,8 +12,8 @@ import pytest
 from bot.cli.runs import list_runs
 from bot.core.run import RunState
 from bot.runs.feedback import FeedbackVotes
-from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, REGENERATE_ACTION
-from bot.slack.native_status import THINKING
+from bot.slack.blocks.closing import FEEDBACK_ACTION, REGENERATE_ACTION
+from bot.slack.outbound.native_status import THINKING
 from tests.e2e.conftest import DIGEST_TITLE, Stack, finished_short_thread
 
 

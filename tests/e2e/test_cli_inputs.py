@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.loading import load_incident
-from bot.core.loading.decode import MAX_INPUT_BYTES
+from bot.core.incident.decode import MAX_INPUT_BYTES
+from bot.core.incident.load import load_incident
 from bot.errors import InputError
 from tests.e2e.cli_helpers import cli_llm, llm_env, run_cli, run_record
 from tests.fakes.fake_llm import FakeLLM
@@ -196,8 +196,8 @@ def test_stdin_over_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     read, write = os.pipe()
     os.write(write, b"x " * 40)
     os.close(write)
-    monkeypatch.setattr("bot.core.loading.MAX_INPUT_BYTES", 50)
-    monkeypatch.setattr("bot.core.loading.decode.MAX_INPUT_BYTES", 50)
+    monkeypatch.setattr("bot.core.incident.load.MAX_INPUT_BYTES", 50)
+    monkeypatch.setattr("bot.core.incident.decode.MAX_INPUT_BYTES", 50)
     with os.fdopen(read, "rb") as pipe, pytest.raises(InputError, match=r"^stdin is .*, over the .* limit"):
         monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": pipe})())
         load_incident("-")

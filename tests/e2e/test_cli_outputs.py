@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.outputs import LOCK_NAME, OutputDir
+from bot.cli.outputs import LOCK_NAME, OutputDir
 from tests.e2e.cli_helpers import (
     SAMPLE,
     cli_llm,

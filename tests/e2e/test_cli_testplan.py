@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.outputs import FOLDER_MARK
+from bot.cli.outputs import FOLDER_MARK
 from tests.e2e.cli_helpers import SAMPLE, cli_llm, llm_env, run_cli, run_record
 from tests.fakes.fake_llm import json_reply
 from tests.fakes.sample_reports import sample_report

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.messages import RATE_LIMITED
+from bot.slack.blocks.wording import RATE_LIMITED
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import bot_texts, told
 from tests.e2e.test_slack_triggers import ALL_TITLES, incident_thread, wait_done

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.run import RunState
-from bot.slack.actions.closing_blocks import REGENERATE_ACTION
+from bot.slack.blocks.closing import REGENERATE_ACTION
 from tests.e2e.conftest import Stack, finished_short_thread
 from tests.fakes.confluence_api import FakeConfluence
 from tests.fakes.fake_llm import text

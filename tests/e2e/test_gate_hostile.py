@@ -13,7 +13,7 @@ import pytest
 from bot.core.gate.repair import REPAIR_SYSTEM
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN
 from bot.core.sections import SECTION_TITLES, SectionId
-from bot.slack.render import MARKDOWN_LIMIT
+from bot.slack.blocks.sections import MARKDOWN_LIMIT
 from tests.core.gate.reports import GOOD, as_markdown, good_sections, section
 from tests.e2e.conftest import DIGEST_TITLE, Stack
 from tests.e2e.test_degraded import thread_texts, wait_reaction

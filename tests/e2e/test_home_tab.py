@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.core.run import Run
-from bot.slack.home_blocks import SEARCH_ACTION
+from bot.slack.blocks.home import SEARCH_ACTION
 from tests.e2e.conftest import Stack, finished_short_thread
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.messages import LINK_NOT_FOUND
+from bot.slack.blocks.wording import LINK_NOT_FOUND
 from tests.e2e.conftest import Stack
 from tests.e2e.test_failures_slack import told
 from tests.e2e.test_slack_triggers import (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.memory.index import Entry
-from bot.slack.actions.ticket_blocks import ACTION_ID
+from bot.slack.blocks.tickets import ACTION_ID
 from bot.slack.memory import thread_source
 from tests.e2e.conftest import Stack
 from tests.fakes.fake_llm import text

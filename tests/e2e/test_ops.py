@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from bot.slack.actions.closing_blocks import FEEDBACK_ACTION
+from bot.slack.blocks.closing import FEEDBACK_ACTION
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack, finished_short_thread
 from tests.e2e.test_ai_conventions import click_and_hear, closings

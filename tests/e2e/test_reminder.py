@@ -17,7 +17,7 @@ from bot.core.memory import Signals
 from bot.memory.index import Entry
 from bot.memory.recall import Memory
 from bot.slack.app import BotApp
-from bot.slack.reminder import EVENT_TYPE, iso_week
+from bot.slack.outbound.reminder import EVENT_TYPE, iso_week
 from tests.e2e.conftest import Stack
 from tests.e2e.test_home_tab import open_home
 from tests.fakes.bot_stack import bot_settings
@@ -94,12 +94,12 @@ async def test_a_bad_reminder_channel_is_one_clear_error(stack_factory: Any, ste
     await stepped.wait_asleep()
     assert stack.bot.memory is not None
     await remember(stack.bot.memory, stack.channel, "INC-4711", MONDAY_9 - timedelta(days=30))
-    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.outbound.reminder"):
         await stepped.set(MONDAY_9)
         await stepped.wait_asleep()
         await stepped.set(MONDAY_9 + timedelta(hours=3))  # later that week: not tried again
         await stepped.wait_asleep()
-    [error] = [r for r in caplog.records if r.name == "bot.slack.reminder"]
+    [error] = [r for r in caplog.records if r.name == "bot.slack.outbound.reminder"]
     assert error.levelno == logging.ERROR and "FOLLOWUP_REMINDER_CHANNEL=" in error.getMessage() and "/invite" in error.getMessage()
     assert ("channel_not_found" if where == "missing" else "not_in_channel") in error.getMessage()
     assert stack.bot.reminder_task is not None and not stack.bot.reminder_task.done()  # still running, for next week

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from bot.core import logfilter
+from bot.core.redact import logfilter
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import wait_done

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from bot.core.sections import SECTION_TITLES, SectionId
-from bot.slack.thread import EVENT_TYPE
+from bot.slack.outbound.thread import EVENT_TYPE
 from tests.core.gate.reports import LOOP_LINES, as_markdown, good_sections
 from tests.e2e.conftest import Stack
 from tests.fakes.fake_llm import Reply, reset, text

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.core.testplan import TestPlan
-from bot.core.testplan.build import plan_from_record
-from bot.slack.delivery import DeliveryOptions, ThreadDelivery
-from bot.slack.record import StoreSink
-from bot.slack.testplan import ARCHIVE_NAME
-from bot.slack.thread import SlackThread
+from bot.core.plan import TestPlan
+from bot.core.plan.build import plan_from_record
+from bot.runs.sink import StoreSink
+from bot.slack.blocks.checklist import ARCHIVE_NAME
+from bot.slack.outbound.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.outbound.thread import SlackThread
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import incident_thread, wait_done
 

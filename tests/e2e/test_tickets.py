@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.actions.ticket_blocks import ACTION_ID
+from bot.slack.blocks.tickets import ACTION_ID
 from tests.e2e.conftest import Stack
 from tests.fakes.fake_llm import text
 from tests.fakes.github_api import FakeGitHub

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack.actions.closing_blocks import REGENERATE_ACTION
-from bot.slack.actions.ticket_blocks import ACTION_ID
+from bot.slack.blocks.closing import REGENERATE_ACTION
+from bot.slack.blocks.tickets import ACTION_ID
 from tests.e2e.conftest import Stack
 from tests.e2e.test_ai_conventions import closings
 from tests.e2e.test_tickets import backend, created, line, outcomes, run_postmortem

@@ -15,7 +15,7 @@ from bot.core.llm.pool import make_llm
 from bot.core.pipeline import Pipeline
 from bot.settings import Settings, load_settings
 from bot.slack.app import BotApp
-from bot.slack.reminder import Clock
+from bot.slack.outbound.reminder import Clock
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 from tests.fakes.fake_llm import FakeLLM
 from tests.fakes.slack_emulator import SlackEmulator

@@ -12,7 +12,7 @@ from bot.memory.index import Entry, MemoryIndex, Scope
 from bot.runs import StoreError
 from bot.runs.migrations import POSTGRES, SQLITE
 from bot.runs.sql import SqlRunStore
-from bot.runs.tickets import spec_identity
+from bot.tickets.claims import spec_identity
 from tests.runs.conftest import OpenStore
 
 POOL = Signals(("connection-pool-exhaustion",), ("payments-api",), ("PaymentsPoolExhausted",), (), "INC-1 payments pool exhausted")

@@ -4,7 +4,7 @@ nothing; a run's view excludes its own thread."""
 from __future__ import annotations
 
 from bot.core.digest import build_digest
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 from bot.core.memory import Signals
 from bot.memory.index import Entry, MemoryIndex
 from bot.memory.recall import Memory

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot import metrics
 from bot.errors import ConfigError, LLMTimeout
-from bot.ops import metrics
 from bot.ops.health import HealthServer, Readiness
 from bot.runs.postgres import PostgresRunStore
 from bot.runs.sqlite import SqliteRunStore

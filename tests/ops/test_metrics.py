@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
+from bot import metrics
 from bot.core.run import Run, RunFacts, RunState
 from bot.errors import LLMBusy, ModelNotFound
-from bot.ops import metrics
 
 
 def runs(outcome: str) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from bot.core.run import Run, RunFacts
-from bot.runs.tickets import STALE_AFTER_S, TicketClaims, TicketClaimState, Where, legacy_idem, spec_identity
+from bot.tickets.claims import STALE_AFTER_S, TicketClaims, TicketClaimState, Where, legacy_idem, spec_identity
 from tests.runs.conftest import OpenStore
 
 POOL = Where("C1", "1700000000.000100", "connection pool saturation")

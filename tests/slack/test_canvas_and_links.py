@@ -11,14 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli.doctor import REQUIRED_SCOPES, check_slack
 from bot.core.citations import recorded_sources
+from bot.core.plan import TestPlan, TestSpec
 from bot.core.prompt import PROMPT_VERSION
 from bot.core.run import Run, RunFacts
-from bot.core.testplan import TestPlan, TestSpec
+from bot.runs.sink import StoreSink
 from bot.settings import load_settings
-from bot.slack.canvas import LINK_ITEM, canvas_markdown
-from bot.slack.delivery import DeliveryOptions, ThreadDelivery
-from bot.slack.record import StoreSink
-from bot.slack.thread import SlackThread
+from bot.slack.outbound.canvas import LINK_ITEM, canvas_markdown
+from bot.slack.outbound.delivery import DeliveryOptions, ThreadDelivery
+from bot.slack.outbound.thread import SlackThread
 from tests.fakes.slack_emulator import SlackEmulator
 
 REPORT = "# Testing postmortem: #inc-db\n\n## Root Cause Determination\n\n**Primary root cause:** the pool.\n"

@@ -9,9 +9,9 @@ import pytest
 from bot.core.pipeline import PostmortemResult
 from bot.core.run import Run, RunFacts, RunState
 from bot.runs import RunRecord
-from bot.slack.actions.closing_blocks import FEEDBACK_ACTION, closing_message, parse_vote
-from bot.slack.home import run_line
-from bot.slack.messages import closing_line
+from bot.slack.blocks.closing import FEEDBACK_ACTION, closing_message, parse_vote
+from bot.slack.blocks.wording import closing_line
+from bot.slack.inbound.home import run_line
 from tests.core.prepare.secret_cases import POSITIVE
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from bot.core.memory import PastIncident, Signals
-from bot.slack.history import history_line
+from bot.slack.blocks.history import history_line
 
 
 def test_past_text_is_inert_in_a_history_line() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.core.memory import PastIncident, PastTest, Signals, TicketState
 from bot.memory.followups import DAY_S, FollowUp
-from bot.slack.home_blocks import FOLLOWUPS_SHOWN, SEARCH_ACTION, followup_blocks, followup_line, search_blocks
+from bot.slack.blocks.home import FOLLOWUPS_SHOWN, SEARCH_ACTION, followup_blocks, followup_line, search_blocks
 from tests.fakes.slack_emulator.mentions import live_mentions
 
 WHEN = datetime(2026, 10, 12, tzinfo=UTC)

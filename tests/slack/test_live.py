@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import load_settings
 from bot.slack.client import make_web_client
-from bot.slack.live import LiveSection, Recipient
+from bot.slack.outbound.live import LiveSection, Recipient
 from tests.fakes.slack_emulator import SlackEmulator
 from tests.slack.emulator.conftest import Incident, incident, slack  # noqa: F401  (fixtures)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.cli.doctor import REQUIRED_SCOPES
-from bot.slack.triggers import COMMAND, SHORTCUT_CALLBACK_ID
+from bot.slack.inbound.triggers import COMMAND, SHORTCUT_CALLBACK_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())

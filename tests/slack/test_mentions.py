@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.sections import Section, SectionId
-from bot.slack.render import section_messages
+from bot.slack.blocks.sections import section_messages
 from tests.fakes.slack_emulator.mentions import live_mentions
 
 A = "@\u2060"  # the inert "@"

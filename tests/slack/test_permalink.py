@@ -1,6 +1,6 @@
 import pytest
 
-from bot.slack.permalink import PermalinkError, ThreadRef, parse_permalink
+from bot.slack.inbound.permalink import PermalinkError, ThreadRef, parse_permalink
 from tests.fakes.slack_emulator.mentions import live_mentions
 
 

@@ -22,8 +22,8 @@ from bot.memory.tickets import TicketStates
 from bot.runs.reminders import Lease
 from bot.runs.sql import SqlRunStore
 from bot.settings import load_settings
+from bot.slack.outbound.reminder import EVENT_TYPE, LEASE_S, Reminder, due_in_week, iso_week
 from bot.slack.privacy import ChannelPrivacy
-from bot.slack.reminder import EVENT_TYPE, LEASE_S, Reminder, due_in_week, iso_week
 from tests.fakes.clock import SteppedClock
 from tests.fakes.slack_emulator import SlackEmulator
 from tests.runs.conftest import OpenStore, open_store
@@ -144,10 +144,10 @@ async def test_a_bad_channel_is_one_clear_error_a_week(world: World, where: str,
     await world.remember("INC-1", world.other_public, days_old=30)
     channel = "C0NOPE" if where == "missing" else world.slack.add_channel("eng-elsewhere", bot_member=False)
     reminder = world.reminder(channel=channel)
-    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.outbound.reminder"):
         assert await reminder.tick(MONDAY_9)
         assert await reminder.tick(MONDAY_9 + timedelta(hours=1))
-    [error] = [r for r in caplog.records if r.name == "bot.slack.reminder"]
+    [error] = [r for r in caplog.records if r.name == "bot.slack.outbound.reminder"]
     code = "channel_not_found" if where == "missing" else "not_in_channel"
     assert error.levelno == logging.ERROR and f"FOLLOWUP_REMINDER_CHANNEL={channel}" in error.getMessage()
     assert code in error.getMessage() and "/invite" in error.getMessage()
@@ -187,13 +187,13 @@ async def test_slack_or_the_store_failing_is_tried_again_without_a_double_post(w
     await world.remember("INC-1", world.other_public, days_old=30)
     reminder = world.reminder()
     world.slack.fail_next("chat.postMessage", "internal_error", status=500)
-    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.outbound.reminder"):
         assert not await reminder.tick(MONDAY_9)  # may have been posted: kept until the lease expires, then checked
         assert not await reminder.tick(MONDAY_9 + timedelta(minutes=5))
     assert "trying again once the lease expires" in caplog.text and world.posts() == []
     assert await reminder.tick(MONDAY_9 + timedelta(seconds=LEASE_S)) and len(world.posts()) == 1
 
     await world.store.execute("DROP TABLE followup_reminders")
-    with caplog.at_level(logging.WARNING, logger="bot.slack.reminder"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.outbound.reminder"):
         assert not await reminder.tick(MONDAY_9 + timedelta(days=7))
     assert "the run store is unreachable" in caplog.text and len(world.posts()) == 1

@@ -1,5 +1,5 @@
 from bot.core.sections import Section, SectionId
-from bot.slack.render import MARKDOWN_LIMIT, section_messages, split_paragraphs
+from bot.slack.blocks.sections import MARKDOWN_LIMIT, section_messages, split_paragraphs
 
 
 def test_split_keeps_every_character_and_respects_the_limit() -> None:

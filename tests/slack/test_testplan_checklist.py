@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.core.mentions import INERT_AT
-from bot.core.testplan import TestPlan, TestSpec
-from bot.slack.testplan import ARCHIVE_NAME, MAX_LINES, checklist_blocks, checklist_message, line_block_id
+from bot.core.plan import TestPlan, TestSpec
+from bot.slack.blocks.checklist import ARCHIVE_NAME, MAX_LINES, checklist_blocks, checklist_message, line_block_id
 
 
 def spec(name: str, kind: str = "load", catches: str = "CheckoutLatencyHigh", priority: int = 2) -> TestSpec:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.testplan import TestPlan, TestSpec
-from bot.slack.actions.ticket_blocks import ACTION_ID, add_ticket_buttons, parse_value, with_ticket_links
-from bot.slack.testplan import checklist_message
+from bot.core.plan import TestPlan, TestSpec
+from bot.slack.blocks.checklist import checklist_message
+from bot.slack.blocks.tickets import ACTION_ID, add_ticket_buttons, parse_value, with_ticket_links
 from bot.tickets import Ticket
 
 LINES = [{"type": "section", "block_id": "head", "text": {"type": "mrkdwn", "text": "*Test plan*"}}] + [

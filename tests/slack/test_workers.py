@@ -13,10 +13,10 @@ import pytest
 from bot.core.llm.pool import LLMPool
 from bot.core.run import Run, RunFacts, RunState
 from bot.runs import Claimed
+from bot.runs.queue import MAX_ATTEMPTS, RunQueue, StoreCallSlots
+from bot.runs.sink import StoreSink
 from bot.runs.sqlite import SqliteRunStore
 from bot.settings import load_settings
-from bot.slack.record import StoreSink
-from bot.slack.workers import MAX_ATTEMPTS, RunQueue, StoreCallSlots
 from tests.fakes.fake_llm import FakeLLM, text
 
 LEASE_S = 0.3  # renewed every 0.1 s: the lease-loss test notices within a tick

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.testplan import TestSpec
+from bot.core.plan import TestSpec
 from bot.tickets import Skeleton, TicketBackend, TicketContent
 from bot.tickets.github import GitHubIssues
 from bot.tickets.jira import JiraCloud

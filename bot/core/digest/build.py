@@ -17,14 +17,14 @@ from bot.core.digest.model import Digest, Event, FailureFinding, Gap, Kind, Metr
 from bot.core.digest.people import split_people
 from bot.core.digest.rules import Rules, default_rules
 from bot.core.digest.span import Moment, incident_span
-from bot.core.incident import Incident, Message, Section
+from bot.core.incident.model import Incident, Message, Section
+from bot.core.incident.structure import expand
 from bot.core.prepare.classify import is_change, is_chatter
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
 from bot.core.prepare.pipeline import LOG_BLOCK_LINES
-from bot.core.prepare.redact import redact_text
 from bot.core.prepare.timestamps import split_ts
 from bot.core.prepare.traces import Chunk, split_traces
-from bot.core.structure import expand
+from bot.core.redact import redact_text
 
 GAP_MINUTES = 15.0
 MAX_EVENTS = 60

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.digest.rules import CompiledFailure, Hit
-from bot.core.incident import Section
+from bot.core.incident.model import Section
 
 SECTION_WEIGHT: dict[Section | None, float] = {
     "root_cause": 4.0, "contributing": 2.5, "summary": 2.0,

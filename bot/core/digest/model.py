@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.core.digest.rules import RuleTest
-from bot.core.incident import Section
+from bot.core.incident.model import Section
 
 Kind = Literal[
     "report", "alert_fired", "alert_resolved", "deploy", "rollback", "mitigation", "resolution", "error_burst", "error", "metric",

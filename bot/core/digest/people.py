@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.incident import NOTES_AUTHOR
+from bot.core.incident.model import NOTES_AUTHOR
 
 # What alerting, deploy and CI tools are called, word by word ("Alertmanager", "Grafana Alerts", "Deploybot",
 # "github-actions"). A name is a tool's only when every word of it is one of these: a person whose name merely

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.digest.model import Digest, Event, FailureFinding, Gap, MetricJump
 from bot.core.digest.span import human_minutes
-from bot.core.incident import message_id
+from bot.core.incident.model import message_id
 from bot.core.mentions import neutralise_mentions
 
 HEADING = "## What the thread shows (rule-based)"

@@ -9,7 +9,7 @@ import re
 
 from bot.core.digest.model import Digest, Event, parse_time
 from bot.core.digest.span import human_minutes
-from bot.core.speech import clean_for_speech
+from bot.core.speech.text import clean_for_speech
 
 MIN_WORDS = 80
 MAX_WORDS = 200
@@ -92,6 +92,6 @@ def speech_text(d: Digest) -> str:
         sentences.append(extra)
     while _words(sentences) > MAX_WORDS and len(sentences) > 1:
         sentences.pop(-2)  # the last sentence (participants) stays; drop the detail before it
-    # Names come from the thread: markdown in them is read as markdown (bot.core.speech owns what is fit to speak);
+    # Names come from the thread: markdown in them is read as markdown (bot.core.speech.text owns what is fit to speak);
     # a log template's "<*>" is a value, and a star left over (no emphasis) would still be read aloud.
     return clean_for_speech(" ".join(sentences).replace("<*>", "some value")).replace("*", "")

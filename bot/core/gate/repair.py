@@ -12,10 +12,10 @@ from bot.core.gate.checks import root_cause_of
 from bot.core.gate.model import CHECKS, CheckId, GateResult
 from bot.core.gate.structure import primary_statement
 from bot.core.gate.text import words
-from bot.core.incident import clean_text
-from bot.core.parser import parse_sections
+from bot.core.incident.model import clean_text
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN, fence_incident
 from bot.core.sections import SECTION_TITLES, Section, SectionId
+from bot.core.sections.parse import parse_sections
 from bot.errors import PostmortemError
 
 EXCERPT_CHARS = 3000  # incident lines handed back: enough for the facts a section needs, far below a full prompt

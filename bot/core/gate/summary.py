@@ -16,7 +16,7 @@ from collections import Counter
 
 from bot.core.gate.text import normalise, word_count
 from bot.core.sections import CUT_NOTE
-from bot.core.speech import MAX_SPOKEN_WORDS
+from bot.core.speech.text import MAX_SPOKEN_WORDS
 
 MIN_WORDS, MAX_WORDS = 120, MAX_SPOKEN_WORDS  # the prompt asks for 150–200
 MIN_STOPWORDS = 5

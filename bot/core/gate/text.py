@@ -8,8 +8,8 @@ from functools import cache
 
 from confusable_homoglyphs.confusables import confusables_data
 
-from bot.core import speech
-from bot.core.incident import visible
+from bot.core.incident.model import visible
+from bot.core.speech import text as speech
 
 _NON_WORD = re.compile(r"[^\w]+")
 # A sentence ends at . ! ? (or the CJK full stop) followed by space, or at a line break.

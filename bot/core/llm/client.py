@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import openai
 
+from bot import metrics
 from bot.core.llm.checks import answer_warnings, truncation_warning
 from bot.core.llm.discovery import probe
 from bot.core.llm.endpoint import parse_endpoint
@@ -25,7 +26,6 @@ from bot.core.llm.retry import Elsewhere, Sleep, with_retries
 from bot.core.llm.sink import OnText, RequestTarget, Sink
 from bot.core.prepare.budget import estimate_tokens
 from bot.errors import EmptyOutput, PostmortemError
-from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.core.digest import Digest
-from bot.core.incident import Incident
+from bot.core.incident.model import Incident
 from bot.core.memory.model import Match, PastIncident, PastTest, Recall, Recurrence, SeenBefore, TicketState
 from bot.core.memory.render import grounding, render_markdown
 from bot.core.memory.signals import Signals, class_titles, classes_in, signals_of

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Protocol
 
 from bot.core.digest import Digest
-from bot.core.incident import Incident
+from bot.core.incident.model import Incident
 from bot.core.memory.signals import Signals
 
 

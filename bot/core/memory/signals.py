@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.digest import Digest, default_rules
 from bot.core.digest.extract import is_error, one_line
 from bot.core.digest.extract import services as named_services
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 
 KINDS = ("class", "service", "alert", "template")
 MAX_PER_KIND = 12

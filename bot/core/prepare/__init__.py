@@ -3,8 +3,8 @@
 from bot.core.prepare.budget import Fitted, MessageBlock, Rank, Unit, estimate_tokens, fit_to_budget
 from bot.core.prepare.fold import Folded, Folder, fold_log
 from bot.core.prepare.pipeline import PreparedIncident, prepare_incident
-from bot.core.prepare.redact import redact
 from bot.core.prepare.traces import Chunk, split_traces
+from bot.core.redact import redact
 
 __all__ = [
     "Chunk",

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.core.incident import Attachment, Incident, Message, message_head, message_id, render_message
+from bot.core.incident.model import Attachment, Incident, Message, message_head, message_id, render_message
 from bot.core.prepare.budget import MessageBlock, Rank, Unit, estimate_tokens, fit_to_budget
 from bot.core.prepare.classify import is_change, is_chatter, is_key
 from bot.core.prepare.fold import Folded, Folder, fold_log, mask
-from bot.core.prepare.redact import redact
 from bot.core.prepare.traces import Chunk
+from bot.core.redact import redact
 
 # A message with this many lines (or with attached text) is a log paste: folded line by line.
 # Shorter messages are chat and fold only across the thread (per author).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 
 
 @dataclass

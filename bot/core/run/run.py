@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bot import metrics
 from bot.core.events import Event, PlanReady, ReportReady, SectionDone, SectionRevised, StageStarted
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 from bot.core.run.facts import RunFacts
 from bot.core.run.state import RunState, check_transition
 from bot.core.sections import Section
-from bot.ops import metrics
 
 # What a save covers: the state (status, error, mode, cause and the facts), the sections, the report and summary.
 Part = Literal["state", "sections", "report"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.digest import build_digest, render_markdown
 from bot.core.digest.evidence import SECTION_WEIGHT
 from bot.core.digest.render import NO_CLASS, NO_STRONG_CLASS, render_context
-from bot.core.incident import Incident, Message, Section
+from bot.core.incident.model import Incident, Message, Section
 
 
 def _doc(*parts: tuple[Section | None, str]) -> Incident:

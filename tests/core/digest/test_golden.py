@@ -10,10 +10,10 @@ import pytest
 
 from bench.gen_incident import DEPLOY_LINES, SECRETS, THREAD_DEPLOYS, chat_thread, log_dump, log_lines
 from bot.core.digest import Digest, build_digest, default_rules, render_markdown, speech_text
-from bot.core.incident import Incident
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
+from bot.core.incident.model import Incident
 from bot.core.prepare.classify import is_change
-from bot.core.prepare.redact import redact_text
+from bot.core.redact import redact_text
 
 SAMPLE = Path(__file__).parents[3] / "bot" / "samples" / "checkout-incident.json"
 # Independent of rules.toml: what a reader would call an alert line.

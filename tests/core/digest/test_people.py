@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.digest.people import is_bot, split_people
-from bot.core.incident import NOTES_AUTHOR
-from bot.core.slack_json import message_from_slack
+from bot.core.incident.model import NOTES_AUTHOR
+from bot.core.incident.slack_json import message_from_slack
 
 
 @pytest.mark.parametrize("name", ["Deploybot", "Alertmanager", "PagerDuty", "Grafana", "github-actions[bot]", "argocd", "node-roller bot"])

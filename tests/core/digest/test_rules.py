@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.digest import RulesError, build_digest, default_rules, load_rules, render_markdown
 from bot.core.digest.rules import RULES_PATH
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 from bot.errors import ConfigError
 
 _TEST = """[failure.test]

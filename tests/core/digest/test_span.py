@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.digest import build_digest, render_markdown
 from bot.core.digest.span import human_minutes
-from bot.core.incident import Attachment, Incident, Message
-from bot.core.loading import incident_from_text
+from bot.core.incident.load import incident_from_text
+from bot.core.incident.model import Attachment, Incident, Message
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 

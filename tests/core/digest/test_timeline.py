@@ -10,7 +10,7 @@ from bot.core.digest import build_digest, render_markdown, speech_text
 from bot.core.digest.build import MAX_EVENTS
 from bot.core.digest.extract import metric_jumps
 from bot.core.digest.render import NOTHING_RECOGNISED
-from bot.core.incident import Attachment, Incident, Message
+from bot.core.incident.model import Attachment, Incident, Message
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 

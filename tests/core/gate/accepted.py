@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.core.gate import CheckId
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
 from bot.core.prepare import prepare_incident
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import Section, SectionId

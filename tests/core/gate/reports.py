@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from bot.core.loading import load_incident
+from bot.core.incident.load import load_incident
 from bot.core.prepare import prepare_incident
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import SECTION_TITLES, Section, SectionId

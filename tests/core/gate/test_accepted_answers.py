@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
 from bot.core.gate import CHECKS, CheckId, evaluate
-from bot.core.parser import parse_sections
 from bot.core.sections import SECTION_TITLES
+from bot.core.sections.parse import parse_sections
 from tests.core.gate.accepted import NOTES, SPOILERS, Accepted, accepted
 
 CASES = accepted()

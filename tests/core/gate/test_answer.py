@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
 from bot.core.gate import CheckId
 from bot.core.sections import Section
 from tests.core.gate.reports import GOOD, R, S, T, good_sections, incident_text, prompt_text, section

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from bot.core.gate import CheckId, evaluate
-from bot.core.parser import parse_sections
 from bot.core.prompt import SYSTEM_PROMPT, build_user_prompt
 from bot.core.sections import SECTION_TITLES
+from bot.core.sections.parse import parse_sections
 from tests.core.gate.reports import as_markdown, good_sections, incident_text, prompt_text
 from tests.fakes.fake_llm import FakeLLM, Reply, echo_prompt, gate_passing_report, looping, repeated_headings, template_spam
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.core.gate import CHECKS, CheckId, check_report, check_section, evaluate
-from bot.core.parser import parse_sections
 from bot.core.sections import SECTION_TITLES
+from bot.core.sections.parse import parse_sections
 from tests.core.gate.cases import BAD, GOOD_VARIANTS, Bad, Variant
 from tests.core.gate.reports import A, T, good_sections, incident_text, prompt_text, section
 from tests.core.parser.cases import CASES

@@ -6,9 +6,9 @@ import json
 
 from bot.core.gate import CheckId, GateResult, RepeatGuard, build_repair_prompt, evaluate, quality_record
 from bot.core.gate.repair import EXCERPT_CHARS, SECTION_CHARS
-from bot.core.parser import StreamingSectionParser
 from bot.core.prompt import FENCE_CLOSE, FENCE_OPEN
 from bot.core.sections import SECTION_TITLES
+from bot.core.sections.parse import StreamingSectionParser
 from tests.core.gate.cases import _SUITE_NO_LATENCY
 from tests.core.gate.reports import GOOD, A, G, P, R, S, T, as_markdown, good_sections, incident_text, prompt_text
 

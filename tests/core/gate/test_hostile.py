@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.answer import Answer
+from bot.core.answer.model import Answer
 from bot.core.gate import CheckId, build_repair_prompt, check_section
-from bot.core.incident import visible
+from bot.core.incident.model import visible
 from bot.core.sections import CUT_NOTE, SECTION_TITLES, Section, SectionId
 from tests.core.gate.reports import GOOD, SUMMARY, A, G, P, R, S, T, good_sections, incident_text, prompt_text, section
 

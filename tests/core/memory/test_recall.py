@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from bot.core.digest import build_digest, render_context
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 from bot.core.memory import Match, PastIncident, SeenBefore, Signals, recall_within
 from bot.core.memory.render import GROUNDING_HEADING
 from bot.core.prompt import RECURRENCE_QUESTION, build_user_prompt

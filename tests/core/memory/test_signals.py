@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.digest import build_digest
-from bot.core.incident import Incident, Message
+from bot.core.incident.model import Incident, Message
 from bot.core.memory import Signals, classes_in, signals_of
 from bot.core.memory.signals import incident_id, template_key
 

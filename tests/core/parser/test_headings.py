@@ -1,4 +1,4 @@
-"""The heading synonym table (bot/core/headings.toml): refused when it would misread, and no section's heading,
+"""The heading synonym table (bot/core/sections/headings.toml): refused when it would misread, and no section's heading,
 in any style models write, ever captures the text of another section."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from bot.core.parser import HEADING_ALIASES, HEADINGS_FILE, classify_heading, parse_sections, phrase_table, read_headings
 from bot.core.sections import SECTION_TITLES, SectionId
+from bot.core.sections.parse import HEADING_ALIASES, HEADINGS_FILE, classify_heading, parse_sections, phrase_table, read_headings
 
 # The heading styles small models write (issue 21, part 6): hashes, bold, colons, numbers, emoji, case.
 STYLES = (

@@ -6,13 +6,13 @@ import random
 
 import pytest
 
-from bot.core.parser import (
+from bot.core.sections import SECTION_TITLES, Section, SectionId
+from bot.core.sections.parse import (
     RAW_TITLE,
     StreamingSectionParser,
     classify_heading,
     parse_sections,
 )
-from bot.core.sections import SECTION_TITLES, Section, SectionId
 from tests.core.parser.cases import BODIES, CANON, CASES, Case
 
 T, G, R, P, S, A = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.parser import parse_sections
 from bot.core.sections import Section, SectionId
-from bot.core.speech import (
+from bot.core.sections.parse import parse_sections
+from bot.core.speech.text import (
     clean_for_speech,
     deterministic_summary,
     needs_summary_fallback,

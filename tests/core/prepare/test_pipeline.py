@@ -16,7 +16,7 @@ from bench.gen_incident import (
     chat_thread,
     log_dump,
 )
-from bot.core.incident import Attachment, Incident, Message, render_incident
+from bot.core.incident.model import Attachment, Incident, Message, render_incident
 from bot.core.prepare import prepare_incident
 from tests.core.prepare.secret_cases import POSITIVE
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.prepare.redact import luhn_ok, redact, redact_text
-from bot.core.prepare.redact.gitleaks import RuleFileError, load, shannon_entropy, to_python_regex
-from bot.core.prepare.redact.scan import KeywordIndex, lower_same_length
+from bot.core.redact import luhn_ok, redact, redact_text
+from bot.core.redact.gitleaks import RuleFileError, load, shannon_entropy, to_python_regex
+from bot.core.redact.scan import KeywordIndex, lower_same_length
 
 # (input, secret that must disappear, placeholder kind)
 SECRETS = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.prepare.redact import gitleaks, redact, spanning
+from bot.core.redact import gitleaks, redact, spanning
 
 _B64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 2300
 _BOUND_S = 0.5

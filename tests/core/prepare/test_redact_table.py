@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.prepare.redact import redact
+from bot.core.redact import redact
 from tests.core.prepare.secret_cases import NEGATIVE, POSITIVE
 
 _CASES = [pytest.param(c.text, c.secret, True, id=f"secret-{c.id}") for c in POSITIVE] + [

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import pytest
 
 from bot.core.events import PlanReady, Progress, ReportReady, SectionDone, SectionRevised, Stage, StageStarted
+from bot.core.plan import TestPlan
 from bot.core.run import InvalidTransition, Part, Run, RunFacts, RunState
 from bot.core.sections import Section, SectionId
-from bot.core.testplan import TestPlan
 
 
 class Sink:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.digest import render_markdown
-from bot.core.incident import NOTES_AUTHOR, Incident, Message, render_message
-from bot.core.loading import incident_from_text
-from bot.core.structure import expand, read_text
+from bot.core.incident.load import incident_from_text
+from bot.core.incident.model import NOTES_AUTHOR, Incident, Message, render_message
+from bot.core.incident.structure import expand, read_text
 
 TRANSCRIPTS = {
     "hh:mm name": "08:55 Deploybot: v2 deployed\n09:02 Alertmanager: [FIRING] errors\n09:03 Anna: looking",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.structure.sections import heading, labelled, section_of
+from bot.core.incident.structure.sections import heading, labelled, section_of
 
 HEADINGS = [
     ("## Timeline", "timeline"), ("**Root Cause**", "root_cause"), ("### Contributing Factors", "contributing"),

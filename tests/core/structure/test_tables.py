@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.structure import read_text
-from bot.core.structure.tables import table_rows
+from bot.core.incident.structure import read_text
+from bot.core.incident.structure.tables import table_rows
 
 TABLE = [
     "| Day | Date (2021) | Time (PT) | Event | Who |",

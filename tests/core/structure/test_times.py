@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.core.structure.times import leading_stamp, zone_named
+from bot.core.incident.structure.times import leading_stamp, zone_named
 
 # line → (as written, hour:minute, date as written or None, has year, rest of the line)
 STAMPS = [

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.llm import LLMClient
+from bot.core.plan import TestPlan
+from bot.core.plan.build import build_plan, make_test_plan, plan_from_record
+from bot.core.plan.complete import schema
 from bot.core.run import RunFacts
 from bot.core.sections import Section, SectionId
-from bot.core.testplan import TestPlan
-from bot.core.testplan.build import build_plan, make_test_plan, plan_from_record
-from bot.core.testplan.complete import schema
 from bot.settings import load_settings
 from tests.core.prepare.secret_cases import POSITIVE
 from tests.fakes.fake_llm import FakeLLM, gate_passing_report, json_reply, status

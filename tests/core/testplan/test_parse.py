@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.testplan.build import gaps
-from bot.core.testplan.parse import parse_suite
-from bot.core.testplan.vocab import kind_of, labelled, priority
+from bot.core.plan.build import gaps
+from bot.core.plan.parse import parse_suite
+from bot.core.plan.vocab import kind_of, labelled, priority
 
 # (name, type word as written, scope, fault injection, success criteria)
 GOLDEN = [

@@ -15,10 +15,10 @@ import jinja2
 import pytest
 import yaml
 
-from bot.core.testplan import TEST_TYPES, TestPlan, TestSpec
-from bot.core.testplan.skeletons import archive, render_skeletons
-from bot.core.testplan.skeletons.criteria import k6_thresholds, limits, toxic
-from bot.core.testplan.skeletons.escape import FILTERS, guard
+from bot.core.plan import TEST_TYPES, TestPlan, TestSpec
+from bot.core.plan.skeletons import archive, render_skeletons
+from bot.core.plan.skeletons.criteria import k6_thresholds, limits, toxic
+from bot.core.plan.skeletons.escape import FILTERS, guard
 
 # Closes every kind of literal and comment the templates use, opens Jinja syntax, and breaks lines every way.
 HOSTILE = "x */ /* \"\"\" ''' ' \" ` ${process.exit(1)} {{ 7*7 }} {% raw %} </script> \\ \u2028\u2029\x85\r\n# boom é 😀 \x00"

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.native_status import THINKING, NativeStatus
+from bot.slack.outbound.native_status import THINKING, NativeStatus
 from tests.fakes.slack_emulator import SlackEmulator
 
 from .conftest import Incident

@@ -1,1 +1,0 @@
-"""Listeners for clicks on the bot's messages (Block Kit ``block_actions``), one module per feature."""
