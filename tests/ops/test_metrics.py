@@ -21,14 +21,14 @@ def runs(outcome: str) -> float:
     [RunState.ANALYSING, RunState.INTERRUPTED, RunState.INTERRUPTED],  # the second record of it is not a second run
 ])
 def test_each_run_outcome_is_counted_once_where_the_state_moves(path: list[RunState]) -> None:
-    before = {state: runs(state.value) for state in metrics.OUTCOMES}
+    before = {state: runs(state) for state in metrics.OUTCOMES}
     run = Run(RunFacts(prompt_version="v", model="m"))
     moves = {RunState.COLLECTING: run.collecting, RunState.ANALYSING: run.analysing, RunState.POSTING: run.posting,
              RunState.DONE: run.finish, RunState.FAILED: lambda: run.fail("boom"), RunState.INTERRUPTED: run.interrupt}
     for state in path:
         moves[state]()
-    moved = {state.value: runs(state.value) - before[state] for state in metrics.OUTCOMES}
-    assert moved == {state.value: float(state is path[-1]) for state in metrics.OUTCOMES}
+    moved = {state: runs(state) - before[state] for state in metrics.OUTCOMES}
+    assert moved == {state: float(state == path[-1]) for state in metrics.OUTCOMES}
 
 
 def test_a_degraded_run_counts_as_degraded_not_done() -> None:
@@ -52,3 +52,8 @@ def test_llm_failures_are_labelled_by_their_class_and_counted_per_server() -> No
     with metrics.llm_call(server):
         pass
     assert metrics.LLM_STATE[server].ok and metrics.LLM_STATE[server].error is None
+
+
+def test_the_outcomes_counted_are_run_states() -> None:
+    """The registry names the outcomes by value (it imports nothing of the bot's): a renamed state must show here."""
+    assert set(metrics.OUTCOMES) == {s.value for s in (RunState.DONE, RunState.DEGRADED, RunState.FAILED, RunState.INTERRUPTED)}
