@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.incident.model import Attachment, Incident, Message
 from bot.core.sections import SECTION_TITLES, SectionId
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 from tests.core.test_pipeline import Recorder, pipeline_for
 from tests.fakes.fake_llm import FakeLLM, gate_passing_report, text
 

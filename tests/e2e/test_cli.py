@@ -25,7 +25,7 @@ async def llm() -> AsyncIterator[FakeLLM]:
 
 async def test_success_writes_report_mp3_and_run_json_with_piper(llm: FakeLLM, tmp_path: Path) -> None:
     # A 120-word summary (the shortest the quality gate passes): piper's CPU time grows with the words, and this test is
-    # about what the CLI writes; the length rules are unit-tested (tests/core/parser/test_speech.py).
+    # about what the CLI writes; the length rules are unit-tested (tests/core/speech/test_text.py).
     llm.script(text(gate_passing_report(words_in_summary=120)))
     out = await run_cli(str(SAMPLE), "--out", str(tmp_path), env=llm_env(llm.base_url, TTS_ENGINE="piper"))
     assert out.code == 0, out.stderr

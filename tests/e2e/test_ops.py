@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack.blocks.closing import FEEDBACK_ACTION
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack, finished_short_thread
 from tests.e2e.test_ai_conventions import click_and_hear, closings
 from tests.e2e.test_restart import world  # noqa: F401  (the fixture: emulator, fake model, the process's env)

@@ -1,6 +1,6 @@
 """No secret of the table reaches the model, the thread, an upload, the narration or a log line, end to end.
 
-Every secret form from tests/core/prepare/secret_cases.py is planted in a Slack thread (message text, a file's
+Every secret form from tests/core/redact/secret_cases.py is planted in a Slack thread (message text, a file's
 name and content, a display name), and the fake model answers with every one of them too, so the defence on the
 model's answer is tested as well as the one on its input.
 """
@@ -13,7 +13,7 @@ import logging
 import pytest
 
 from bot.core.redact import logfilter
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 from tests.e2e.conftest import Stack
 from tests.e2e.test_slack_triggers import wait_done
 from tests.fakes.fake_llm import status, text

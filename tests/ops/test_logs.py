@@ -18,7 +18,7 @@ import pytest
 
 from bot.core.run import Run, RunFacts, Target
 from bot.ops import logs
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 
 SECRET = next(case for case in POSITIVE if case.secret == case.text.strip()).secret  # a self-evident token
 

@@ -12,7 +12,7 @@ from bot.runs import RunRecord
 from bot.slack.blocks.closing import FEEDBACK_ACTION, closing_message, parse_vote
 from bot.slack.blocks.wording import closing_line
 from bot.slack.inbound.home import run_line
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 
 
 @pytest.mark.parametrize(("value", "parsed"), [

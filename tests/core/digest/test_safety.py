@@ -11,7 +11,7 @@ import pytest
 from bench.gen_incident import chat_thread, log_dump
 from bot.core.digest import Digest, build_digest, default_rules, render_markdown, speech_text
 from bot.core.incident.model import Attachment, Incident, Message
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 from tests.fakes.slack_emulator.mentions import live_mentions
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)

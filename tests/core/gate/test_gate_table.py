@@ -11,7 +11,7 @@ from bot.core.sections import SECTION_TITLES
 from bot.core.sections.parse import parse_sections
 from tests.core.gate.cases import BAD, GOOD_VARIANTS, Bad, Variant
 from tests.core.gate.reports import A, T, good_sections, incident_text, prompt_text, section
-from tests.core.parser.cases import CASES
+from tests.core.sections.cases import CASES
 from tests.fakes.sample_reports import sample_report
 
 GARBAGE = {cid for cid, info in CHECKS.items() if info.garbage}

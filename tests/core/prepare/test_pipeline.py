@@ -18,7 +18,7 @@ from bench.gen_incident import (
 )
 from bot.core.incident.model import Attachment, Incident, Message, render_incident
 from bot.core.prepare import prepare_incident
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 _LEVEL = re.compile(r"\b(?:DEBUG|INFO|WARN|ERROR|CRITICAL|FATAL)\b")

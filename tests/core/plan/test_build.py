@@ -15,7 +15,7 @@ from bot.core.plan.complete import schema
 from bot.core.run import RunFacts
 from bot.core.sections import Section, SectionId
 from bot.settings import load_settings
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 from tests.fakes.fake_llm import FakeLLM, gate_passing_report, json_reply, status
 from tests.fakes.sample_reports import sample_report
 

@@ -12,9 +12,9 @@ from bot.core.events import Event, SectionPreview
 from bot.core.redact import redact_text
 from bot.core.run import RunFacts
 from bot.core.sections import SECTION_TITLES, SectionId
+from tests.core.answer.test_preview import AFTER, BEFORE, clean, typed
 from tests.core.gate.reports import incident_text, prompt_text
-from tests.core.prepare.secret_cases import POSITIVE
-from tests.core.test_preview import AFTER, BEFORE, clean, typed
+from tests.core.redact.secret_cases import POSITIVE
 
 # base64 of postgres://admin:hunter2@db-primary:5432/app: a value no key=value rule knows as secret by its name.
 DB_URL = "cG9zdGdyZXM6Ly9hZG1pbjpodW50ZXIyQGRiLXByaW1hcnk6NTQzMi9hcHA="

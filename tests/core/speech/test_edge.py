@@ -12,7 +12,7 @@ from mutagen.mp3 import MP3
 from bot.core.speech.narrator import Narrator
 from bot.core.speech.types import EDGE, PIPER
 from bot.errors import NarrationError
-from tests.core.narrate.conftest import SUMMARY
+from tests.core.speech.conftest import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 
 

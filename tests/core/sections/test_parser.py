@@ -13,7 +13,7 @@ from bot.core.sections.parse import (
     classify_heading,
     parse_sections,
 )
-from tests.core.parser.cases import BODIES, CANON, CASES, Case
+from tests.core.sections.cases import BODIES, CANON, CASES, Case
 
 T, G, R, P, S, A = (
     SectionId.TIMELINE, SectionId.GAPS, SectionId.ROOT_CAUSE,

@@ -16,7 +16,7 @@ from bot.core.speech import piper_engine
 from bot.core.speech.narrator import Narrator
 from bot.core.speech.types import PIPER
 from bot.errors import NarrationError
-from tests.core.narrate.conftest import SUMMARY
+from tests.core.speech.conftest import SUMMARY
 from tests.fakes.fake_edge_tts import FakeEdgeTTS
 
 # The summary's first three sentences (70 words): enough speech for a pace check; piper's CPU time grows with the words.

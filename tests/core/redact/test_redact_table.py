@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.redact import redact
-from tests.core.prepare.secret_cases import NEGATIVE, POSITIVE
+from tests.core.redact.secret_cases import NEGATIVE, POSITIVE
 
 _CASES = [pytest.param(c.text, c.secret, True, id=f"secret-{c.id}") for c in POSITIVE] + [
     pytest.param(text, None, False, id=f"lookalike-{name}") for name, text in NEGATIVE

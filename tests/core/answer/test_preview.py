@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.answer.preview import PREVIEW_LIMIT, Previewer, Retract, Show, Verdict
 from bot.core.sections import SectionId
-from tests.core.prepare.secret_cases import POSITIVE
+from tests.core.redact.secret_cases import POSITIVE
 
 BEFORE = "The deploy at 10:42 broke checkout for every user in the EU region.\n"
 AFTER = "\nAfter that the rollback fixed it within four minutes.\nEnd of the section here.\n"
@@ -69,7 +69,7 @@ def test_a_paragraph_is_shown_sentence_by_sentence() -> None:
 def test_a_later_line_that_changes_a_shown_one_retracts_the_preview() -> None:
     """JSON fields without their object's braces, broken by a blank line, name the secret lines after the value: the
     value line was shown (its run of key/value lines had ended, no object was open), then turns out to be secret.
-    (Whole objects, fenced or not, and a Secret's data never show: tests/core/test_preview_hostile.py.)"""
+    (Whole objects, fenced or not, and a Secret's data never show: tests/core/answer/test_preview_hostile.py.)"""
     ssm = ' "Value": "s3cr3t-Value-42",\n\n "Type": "SecureString",\n "Version": 3,\n "Name": "/prod/db/password"\n'
     shown, retracts = typed(ssm + AFTER)
     assert shown and retracts == 1
