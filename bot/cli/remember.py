@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.core.pipeline import PostmortemResult
 from bot.core.run import Run
 from bot.errors import ConfigError
 from bot.memory.entry import entry_for_run
@@ -21,6 +21,9 @@ from bot.runs import open_store
 from bot.runs.store import StoreError
 from bot.settings import Settings
 from bot.tickets import make_backend
+
+if TYPE_CHECKING:  # the pipeline imports the LLM client (~1 s): a bad input must fail before it loads
+    from bot.core.pipeline import PostmortemResult
 
 
 def cli_source(input_path: str) -> str | None:
