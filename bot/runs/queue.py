@@ -127,6 +127,9 @@ class RunQueue:
         resumes it. A run that has taken down MAX_ATTEMPTS workers is failed instead: it must not crash every
         replica in turn."""
         run = claim.run
+        if claim.attempts > MAX_ATTEMPTS:  # first: the failed record keeps what the earlier attempts measured
+            await self._give_up(claim, f"gave up after {MAX_ATTEMPTS} attempts")
+            return False
         was = run.status
         if claim.takeover:
             log.info("resuming run %s (%s in %s, was %s)", run.id, run.target.trigger, run.target.channel, was.value)
@@ -134,9 +137,6 @@ class RunQueue:
                 run.interrupt()
         if run.report is None:
             run.restart(self._new_facts())
-        if claim.attempts > MAX_ATTEMPTS:
-            await self._give_up(claim, f"gave up after {MAX_ATTEMPTS} attempts")
-            return False
         await claim.sink.written()
         return True
 

@@ -128,6 +128,33 @@ async def test_a_run_that_keeps_killing_its_workers_is_failed_not_retried_foreve
     assert ran == []
 
 
+async def test_a_run_given_up_keeps_what_its_attempts_measured(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
+    """The failed record is what an operator reads (`python -m bot runs`): giving up must not first wipe the run's
+    facts as if a new attempt were starting."""
+    run_id = await queued(store)
+    run = Run(new_facts(), id=run_id)
+    run.collecting()
+    run.analysing()  # killed while the model wrote: no saved report
+    run.facts.prompt_tokens = 1234
+    run.facts.warnings.append("the model server was slow")
+    await store.update(run_id, run=run)
+    for n in range(MAX_ATTEMPTS):
+        assert await store.claim_next(f"dead-{n}", capacity=1, lease_s=-1, sink=StoreSink) is not None
+    written = asyncio.Event()
+    update = store.update
+
+    async def noted_update(run_id: int, **values: object) -> None:
+        await update(run_id, **values)
+        written.set()
+
+    store.update = noted_update  # type: ignore[method-assign]  # the real store, observed
+    start_queue(lambda claim: None)
+    await asyncio.wait_for(written.wait(), 5)
+    record = await store.get(run_id)
+    assert record is not None and record.status is RunState.FAILED and record.facts is not None
+    assert record.facts.prompt_tokens == 1234 and "the model server was slow" in record.facts.warnings
+
+
 async def test_a_taken_over_run_resumes_as_interrupted(store: SqliteRunStore, start_queue) -> None:  # type: ignore[no-untyped-def]
     run_id = await queued(store)
     run = Run(new_facts(), id=run_id)
