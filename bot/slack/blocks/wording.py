@@ -63,3 +63,8 @@ def closing_line(result: PostmortemResult, upload_errors: list[str] | None = Non
         f":white_check_mark: Postmortem done: model `{info.model}`, prompt `{info.prompt_version}` ({timings})."
         f"{missing}{redacted}{scrubbed}{left_out}{unread}{problems}"
     )  # the AI disclaimer is the closing message's context block (bot/slack/blocks/closing.py)
+
+
+def status_line(text: str) -> str:
+    """The run's one status message in the thread, edited as the run moves."""
+    return f":hourglass_flowing_sand: {text}"

@@ -21,13 +21,12 @@ from bot.core.run import RunState, Target
 from bot.runs import RunStore, StoreError, ThreadBusy
 from bot.runs.queue import RunQueue
 from bot.slack.access import AccessDenied, authorize
-from bot.slack.blocks.wording import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS
+from bot.slack.blocks.wording import LINK_NOT_FOUND, RATE_LIMITED, SLACK_ERRORS, status_line
 from bot.slack.collect import SlackRateLimited
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import slack_error
 from bot.slack.inbound.history import History
 from bot.slack.inbound.permalink import USAGE, PermalinkError, ThreadRef, parse_permalink
-from bot.slack.outbound.delivery import status_line
 from bot.slack.outbound.notify import notify_user
 from bot.slack.outbound.thread import WORKING, SlackThread, tag
 

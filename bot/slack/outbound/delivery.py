@@ -23,6 +23,7 @@ from bot.export import ReportExporter
 from bot.runs.sink import StoreSink
 from bot.slack.blocks.checklist import ARCHIVE_NAME, checklist_message
 from bot.slack.blocks.sections import OutboundMessage, section_messages
+from bot.slack.blocks.wording import status_line
 from bot.slack.errors import slack_error
 from bot.slack.outbound.canvas import CanvasPublisher, canvas_markdown
 from bot.slack.outbound.citations import SlackCitations
@@ -34,10 +35,6 @@ log = logging.getLogger(__name__)
 
 # Status edits follow token counts (chat.update is Tier 3) and the pipeline's clock ticks (every STATUS_INTERVAL_S).
 _TOKENS_PER_STATUS_EDIT = 250
-
-
-def status_line(text: str) -> str:
-    return f":hourglass_flowing_sand: {text}"
 
 
 @dataclass(frozen=True)
