@@ -23,7 +23,7 @@ class Ticket:
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A runnable skeleton of the test (rendered by bot/core/testplan), attached to the ticket as code."""
+    """A runnable skeleton of the test (rendered by bot/core/plan), attached to the ticket as code."""
 
     filename: str
     text: str

@@ -57,7 +57,7 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)
     # Files in the thread or input that could not be read, each "name (reason)".
     unread_files: list[str] = field(default_factory=list)
-    # The structured test plan (bot/core/testplan): one TestSpec dict per recommended test.
+    # The structured test plan (bot/core/plan): one TestSpec dict per recommended test.
     tests: list[dict[str, Any]] = field(default_factory=list)
     # Memory (bot/core/memory): this incident's signals as remembered, and the past postmortems shown as
     # "Seen before" (their links or files), or why memory could not be searched.
