@@ -13,6 +13,7 @@ logs, action items) from text to rendered digest, as `analyze postmortem.md` doe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gen_incident import chat_thread, pasted_thread, postmortem_document
@@ -57,21 +58,27 @@ def document_times() -> dict[str, Any]:
     return out
 
 
+async def trigger_to_digest(stack: BenchStack, make: Callable[[], Incident], repeats: int = REPEATS) -> list[float]:
+    """``repeats`` times: a fresh thread from ``make``, a reaction, and the seconds until the digest is in the thread."""
+    runs = []
+    for _ in range(repeats):
+        root = thread_of(stack, make())
+        t0 = time.monotonic()
+        stack.slack.reaction_added(stack.users[1], stack.channel, root, "test_tube")
+        await stack.slack.wait_for(lambda s, r=root: digest_time(stack, r) is not None, timeout=120)
+        posted = digest_time(stack, root)
+        assert posted is not None
+        runs.append(round(posted - t0, 3))
+        await stack.wait_finished([root], timeout=300)
+    return runs
+
+
 async def main() -> None:
     result: dict[str, Any] = {"repeats": REPEATS, "goal_200_messages_s": 2.0, "goal_100_kb_document_s": 1.0, "sizes": {},
                               "documents": document_times()}
     async with running_stack(users=3, postmortem_max_messages=20_000) as stack:
         for size, make in THREADS.items():
-            runs = []
-            for _ in range(REPEATS):
-                root = thread_of(stack, make())
-                t0 = time.monotonic()
-                stack.slack.reaction_added(stack.users[1], stack.channel, root, "test_tube")
-                await stack.slack.wait_for(lambda s, r=root: digest_time(stack, r) is not None, timeout=120)
-                posted = digest_time(stack, root)
-                assert posted is not None
-                runs.append(round(posted - t0, 3))
-                await stack.wait_finished([root], timeout=300)
+            runs = await trigger_to_digest(stack, make)
             result["sizes"][str(size)] = {"median_s": median(runs), "runs_s": runs}
             print(f"{size} messages: trigger → digest in the thread, median {median(runs):.2f} s ({runs})")
     print(f"wrote {write_result('digest', result)}")

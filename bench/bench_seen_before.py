@@ -10,11 +10,10 @@ same run, for the ratio. The issue's goal: still within 2 s for 200 messages.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import Any
 
-from bench_digest import digest_time, thread_of
+from bench_digest import trigger_to_digest
 from gen_incident import chat_thread
 from memory_corpus import entries
 
@@ -44,20 +43,6 @@ async def fill(stack: BenchStack, gh: FakeGitHub) -> None:
                                                       "ticket_url": f"https://github.com/acme/shop/issues/{n + 1}"}]))
 
 
-async def timed(stack: BenchStack) -> list[float]:
-    runs = []
-    for _ in range(REPEATS):
-        root = thread_of(stack, chat_thread(SIZE))
-        t0 = time.monotonic()
-        stack.slack.reaction_added(stack.users[1], stack.channel, root, "test_tube")
-        await stack.slack.wait_for(lambda s, r=root: digest_time(stack, r) is not None, timeout=120)
-        posted = digest_time(stack, root)
-        assert posted is not None
-        runs.append(round(posted - t0, 3))
-        await stack.wait_finished([root], timeout=300)
-    return runs
-
-
 def shows_seen_before(stack: BenchStack) -> bool:
     return any("Seen before" in str(c.args.get("blocks") or "") for c in stack.slack.calls if c.method == "chat.postMessage")
 
@@ -68,10 +53,10 @@ async def main() -> None:
         tickets = {"tickets": "github", "github_repo": "acme/shop", "github_token": gh.token, "github_api_url": gh.api_url}
         async with running_stack(users=3, **tickets) as stack:
             await fill(stack, gh)
-            with_memory = await timed(stack)
+            with_memory = await trigger_to_digest(stack, lambda: chat_thread(SIZE), REPEATS)
             assert shows_seen_before(stack), "the digest showed no Seen before"
         async with running_stack(users=3, memory_retention_days=0, **tickets) as stack:
-            without = await timed(stack)
+            without = await trigger_to_digest(stack, lambda: chat_thread(SIZE), REPEATS)
             assert not shows_seen_before(stack)
     result["with_memory_s"] = {"median": median(with_memory), "runs": with_memory}
     result["without_memory_s"] = {"median": median(without), "runs": without}
