@@ -1,1 +1,1 @@
-"""cli."""
+"""Tests of bot/cli."""

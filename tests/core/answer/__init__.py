@@ -1,1 +1,1 @@
-"""answer."""
+"""Tests of bot/core/answer."""

@@ -1,1 +1,1 @@
-"""incident."""
+"""Tests of bot/core/incident."""

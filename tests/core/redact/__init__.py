@@ -1,1 +1,1 @@
-"""redact."""
+"""Tests of bot/core/redact."""
